@@ -1,0 +1,22 @@
+{
+  "targets": [
+    {
+      "target_name": "sasa_native",
+      "sources": [
+        "native/src/addon.cc",
+        "native/src/batchnorm.cc",
+        "native/src/conv.cc",
+        "native/src/eltwise.cc",
+        "native/src/matmul.cc",
+        "native/src/pool.cc",
+        "native/src/reduce.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions", "-O2"],
+      "cflags_cc!": ["-fno-exceptions", "-O2"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fopenmp", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "libraries": ["-ldnnl", "-fopenmp"]
+    }
+  ]
+}

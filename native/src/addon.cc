@@ -1,0 +1,141 @@
+// Module entry: engine, threads, build information, and the kernel families.
+#include <omp.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "common.h"
+
+namespace sasa {
+
+dnnl::engine& cpuEngine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& cpuStream() {
+  static dnnl::stream stream(cpuEngine());
+  return stream;
+}
+
+static int gThreads = 0;
+
+int numThreads() { return gThreads; }
+
+void setNumThreads(int n) {
+  gThreads = n < 1 ? 1 : n;
+  omp_set_num_threads(gThreads);
+}
+
+[[noreturn]] void fail(const char* op, const std::string& message) {
+  throw std::invalid_argument(std::string(op) + ": " + message);
+}
+
+float* floatArg(const Napi::CallbackInfo& info, size_t i, const char* what, size_t minLength) {
+  if (i >= info.Length() || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Float32Array");
+  }
+  auto array = info[i].As<Napi::Float32Array>();
+  if (array.ElementLength() < minLength) {
+    throw Napi::RangeError::New(info.Env(), std::string(what) + " has " +
+                                                std::to_string(array.ElementLength()) +
+                                                " elements, needs " + std::to_string(minLength));
+  }
+  return array.Data();
+}
+
+const int32_t* intsArg(const Napi::CallbackInfo& info, size_t i, const char* what,
+                       size_t minLength) {
+  if (i >= info.Length() || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[i].As<Napi::Int32Array>().ElementLength() < minLength) {
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be an Int32Array of " +
+                                               std::to_string(minLength) + " elements");
+  }
+  return info[i].As<Napi::Int32Array>().Data();
+}
+
+int64_t intArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (i >= info.Length() || !info[i].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  }
+  return info[i].As<Napi::Number>().Int64Value();
+}
+
+double numArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (i >= info.Length() || !info[i].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  }
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (i >= info.Length() || !info[i].IsBoolean()) {
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a boolean");
+  }
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+static const char* isaName(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    default: return "other";
+  }
+}
+
+static Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const dnnl_version_t* v = dnnl_version();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("onednnVersion", std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                               std::to_string(v->patch));
+  out.Set("onednnHash", v->hash);
+  out.Set("isa", isaName(dnnl::get_effective_cpu_isa()));
+  out.Set("threads", numThreads());
+  out.Set("openmp", _OPENMP);
+#if defined(__AVX2__) && defined(__FMA__)
+  out.Set("compiledFor", "avx2+fma");
+#else
+  out.Set("compiledFor", "generic");
+#endif
+  return out;
+}
+
+static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  setNumThreads(static_cast<int>(intArg(info, 0, "threads")));
+  return Napi::Number::New(info.Env(), numThreads());
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  int threads = omp_get_num_procs();
+  if (const char* s = std::getenv("SASA_NUM_THREADS")) {
+    int n = std::atoi(s);
+    if (n > 0) threads = n;
+  }
+  setNumThreads(threads);
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  registerConv(env, exports);
+  registerMatmul(env, exports);
+  registerBatchNorm(env, exports);
+  registerPool(env, exports);
+  registerEltwise(env, exports);
+  registerReduce(env, exports);
+  return exports;
+}
+
+}  // namespace sasa
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  return sasa::Init(env, exports);
+}
+
+NODE_API_MODULE(sasa_native, InitModule)

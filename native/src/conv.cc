@@ -1,0 +1,195 @@
+// 2-D convolution on NHWC activations and HWIO filters (TensorFlow.js layouts) via oneDNN:
+// forward, backward data and backward weights. Primitives let oneDNN pick its internal layouts
+// (format_tag::any) and are cached per shape together with the reorders and scratch buffers.
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "common.h"
+
+namespace sasa {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+/** Geometry of one convolution, as the TypeScript side computed it. */
+struct ConvShape {
+  int64_t n, h, w, c, oc, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr;
+
+  static ConvShape from(const int32_t* p) {
+    return {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8],
+            p[9], p[10], p[11], p[12], p[13], p[14], p[15], p[16]};
+  }
+  std::string key() const {
+    std::string k;
+    for (int64_t v : {n, h, w, c, oc, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr}) {
+      k += std::to_string(v);
+      k += ',';
+    }
+    return k;
+  }
+  memory::desc src(tag t) const { return {{n, c, h, w}, dt::f32, t}; }
+  memory::desc dst(tag t) const { return {{n, oc, oh, ow}, dt::f32, t}; }
+  memory::desc weights(tag t) const { return {{oc, c, kh, kw}, dt::f32, t}; }
+  memory::dims strides() const { return {sh, sw}; }
+  memory::dims dilation() const { return {dh - 1, dw - 1}; }
+  memory::dims padL() const { return {pt, pl}; }
+  memory::dims padR() const { return {pb, pr}; }
+};
+
+/** A user buffer in a fixed layout plus, when the primitive wants another layout, a reorder. */
+struct Staged {
+  memory::desc user;
+  memory::desc internal;
+  memory scratch;
+  bool needed = false;
+
+  Staged() = default;
+  Staged(const memory::desc& userDesc, const memory::desc& primDesc)
+      : user(userDesc), internal(primDesc), needed(userDesc != primDesc) {
+    if (needed) scratch = memory(internal, cpuEngine());
+  }
+  /** Memory holding the input in the primitive's layout (reordering the user data if needed). */
+  memory in(float* data) {
+    memory u(user, cpuEngine(), data);
+    if (!needed) return u;
+    dnnl::reorder(u, scratch).execute(cpuStream(), u, scratch);
+    return scratch;
+  }
+  /** Memory the primitive writes; call out() afterwards to land it in the user buffer. */
+  memory target(float* data) { return needed ? scratch : memory(user, cpuEngine(), data); }
+  void out(float* data) {
+    if (!needed) return;
+    memory u(user, cpuEngine(), data);
+    dnnl::reorder(scratch, u).execute(cpuStream(), scratch, u);
+  }
+};
+
+struct ConvEntry {
+  dnnl::convolution_forward::primitive_desc fwdPd;
+  std::unique_ptr<dnnl::convolution_forward> fwd;
+  Staged fwdSrc, fwdWei, fwdDst;
+
+  std::unique_ptr<dnnl::convolution_backward_data> bwdData;
+  Staged bdDiffDst, bdWei, bdDiffSrc;
+
+  std::unique_ptr<dnnl::convolution_backward_weights> bwdWeights;
+  Staged bwSrc, bwDiffDst, bwDiffWei;
+};
+
+std::unordered_map<std::string, std::unique_ptr<ConvEntry>>& cache() {
+  static std::unordered_map<std::string, std::unique_ptr<ConvEntry>> entries;
+  return entries;
+}
+
+ConvEntry& entryFor(const ConvShape& s) {
+  auto& entries = cache();
+  auto it = entries.find(s.key());
+  if (it != entries.end()) return *it->second;
+  auto e = std::make_unique<ConvEntry>();
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training,
+                                    dnnl::algorithm::convolution_direct, s.src(tag::any),
+                                    s.weights(tag::any), s.dst(tag::any), s.strides(),
+                                    s.dilation(), s.padL(), s.padR());
+  e->fwdPd = dnnl::convolution_forward::primitive_desc(d, cpuEngine());
+  auto* raw = e.get();
+  entries.emplace(s.key(), std::move(e));
+  return *raw;
+}
+
+Napi::Value ConvForward(const Napi::CallbackInfo& info) {
+  return guarded(info, "Conv2D", [&] {
+    ConvShape s = ConvShape::from(intsArg(info, 3, "geometry", 17));
+    float* x = floatArg(info, 0, "x", s.n * s.h * s.w * s.c);
+    float* w = floatArg(info, 1, "filter", s.kh * s.kw * s.c * s.oc);
+    float* y = floatArg(info, 2, "y", s.n * s.oh * s.ow * s.oc);
+    ConvEntry& e = entryFor(s);
+    if (!e.fwd) {
+      e.fwd = std::make_unique<dnnl::convolution_forward>(e.fwdPd);
+      e.fwdSrc = Staged(s.src(tag::nhwc), e.fwdPd.src_desc());
+      e.fwdWei = Staged(s.weights(tag::hwio), e.fwdPd.weights_desc());
+      e.fwdDst = Staged(s.dst(tag::nhwc), e.fwdPd.dst_desc());
+    }
+    memory src = e.fwdSrc.in(x);
+    memory wei = e.fwdWei.in(w);
+    memory dst = e.fwdDst.target(y);
+    e.fwd->execute(cpuStream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+    e.fwdDst.out(y);
+    cpuStream().wait();
+  });
+}
+
+Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
+  return guarded(info, "Conv2DBackpropInput", [&] {
+    ConvShape s = ConvShape::from(intsArg(info, 3, "geometry", 17));
+    float* dy = floatArg(info, 0, "dy", s.n * s.oh * s.ow * s.oc);
+    float* w = floatArg(info, 1, "filter", s.kh * s.kw * s.c * s.oc);
+    float* dx = floatArg(info, 2, "dx", s.n * s.h * s.w * s.c);
+    ConvEntry& e = entryFor(s);
+    if (!e.bwdData) {
+      dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct,
+                                              s.src(tag::any), s.weights(tag::any),
+                                              s.dst(tag::any), s.strides(), s.dilation(),
+                                              s.padL(), s.padR());
+      dnnl::convolution_backward_data::primitive_desc pd(d, cpuEngine(), e.fwdPd);
+      e.bwdData = std::make_unique<dnnl::convolution_backward_data>(pd);
+      e.bdDiffDst = Staged(s.dst(tag::nhwc), pd.diff_dst_desc());
+      e.bdWei = Staged(s.weights(tag::hwio), pd.weights_desc());
+      e.bdDiffSrc = Staged(s.src(tag::nhwc), pd.diff_src_desc());
+    }
+    memory diffDst = e.bdDiffDst.in(dy);
+    memory wei = e.bdWei.in(w);
+    memory diffSrc = e.bdDiffSrc.target(dx);
+    e.bwdData->execute(cpuStream(), {{DNNL_ARG_DIFF_DST, diffDst},
+                                     {DNNL_ARG_WEIGHTS, wei},
+                                     {DNNL_ARG_DIFF_SRC, diffSrc}});
+    e.bdDiffSrc.out(dx);
+    cpuStream().wait();
+  });
+}
+
+Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
+  return guarded(info, "Conv2DBackpropFilter", [&] {
+    ConvShape s = ConvShape::from(intsArg(info, 3, "geometry", 17));
+    float* x = floatArg(info, 0, "x", s.n * s.h * s.w * s.c);
+    float* dy = floatArg(info, 1, "dy", s.n * s.oh * s.ow * s.oc);
+    float* dw = floatArg(info, 2, "dw", s.kh * s.kw * s.c * s.oc);
+    ConvEntry& e = entryFor(s);
+    if (!e.bwdWeights) {
+      dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct,
+                                                 s.src(tag::any), s.weights(tag::any),
+                                                 s.dst(tag::any), s.strides(), s.dilation(),
+                                                 s.padL(), s.padR());
+      dnnl::convolution_backward_weights::primitive_desc pd(d, cpuEngine(), e.fwdPd);
+      e.bwdWeights = std::make_unique<dnnl::convolution_backward_weights>(pd);
+      e.bwSrc = Staged(s.src(tag::nhwc), pd.src_desc());
+      e.bwDiffDst = Staged(s.dst(tag::nhwc), pd.diff_dst_desc());
+      e.bwDiffWei = Staged(s.weights(tag::hwio), pd.diff_weights_desc());
+    }
+    memory src = e.bwSrc.in(x);
+    memory diffDst = e.bwDiffDst.in(dy);
+    memory diffWei = e.bwDiffWei.target(dw);
+    e.bwdWeights->execute(cpuStream(), {{DNNL_ARG_SRC, src},
+                                        {DNNL_ARG_DIFF_DST, diffDst},
+                                        {DNNL_ARG_DIFF_WEIGHTS, diffWei}});
+    e.bwDiffWei.out(dw);
+    cpuStream().wait();
+  });
+}
+
+Napi::Value ConvCacheSize(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(cache().size()));
+}
+
+}  // namespace
+
+void registerConv(Napi::Env env, Napi::Object exports) {
+  exports.Set("convForward", Napi::Function::New(env, ConvForward));
+  exports.Set("convBackwardData", Napi::Function::New(env, ConvBackwardData));
+  exports.Set("convBackwardWeights", Napi::Function::New(env, ConvBackwardWeights));
+  exports.Set("convCacheSize", Napi::Function::New(env, ConvCacheSize));
+}
+
+}  // namespace sasa

@@ -1,0 +1,165 @@
+// Max and average 2-D pooling on NHWC data, forward and backward, as OpenMP loops vectorised
+// over channels. Average pooling divides by the number of in-image pixels in the window (padding
+// excluded), as TensorFlow.js's forward does; its backward is the exact gradient of that.
+// Max pooling's backward routes each gradient to the first maximum in window scan order.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "common.h"
+
+namespace sasa {
+namespace {
+
+struct PoolShape {
+  int64_t n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl;
+  static PoolShape from(const int32_t* p) {
+    return {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11]};
+  }
+  int64_t inSize() const { return n * h * w * c; }
+  int64_t outSize() const { return n * oh * ow * c; }
+  int64_t r0(int64_t orow) const { return std::max<int64_t>(0, orow * sh - pt); }
+  int64_t r1(int64_t orow) const { return std::min<int64_t>(h, orow * sh - pt + kh); }
+  int64_t c0(int64_t ocol) const { return std::max<int64_t>(0, ocol * sw - pl); }
+  int64_t c1(int64_t ocol) const { return std::min<int64_t>(w, ocol * sw - pl + kw); }
+};
+
+constexpr int64_t kChunk = 64;  // channels per task in the backward passes
+
+Napi::Value MaxPoolForward(const Napi::CallbackInfo& info) {
+  return guarded(info, "MaxPool", [&] {
+    PoolShape s = PoolShape::from(intsArg(info, 2, "geometry", 12));
+    const float* x = floatArg(info, 0, "x", s.inSize());
+    float* y = floatArg(info, 1, "y", s.outSize());
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t b = 0; b < s.n; ++b) {
+      for (int64_t i = 0; i < s.oh; ++i) {
+        for (int64_t j = 0; j < s.ow; ++j) {
+          float* out = y + ((b * s.oh + i) * s.ow + j) * s.c;
+          std::fill(out, out + s.c, -std::numeric_limits<float>::infinity());
+          for (int64_t r = s.r0(i); r < s.r1(i); ++r) {
+            for (int64_t q = s.c0(j); q < s.c1(j); ++q) {
+              const float* in = x + ((b * s.h + r) * s.w + q) * s.c;
+#pragma omp simd
+              for (int64_t ch = 0; ch < s.c; ++ch) out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+Napi::Value MaxPoolBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, "MaxPoolGrad", [&] {
+    PoolShape s = PoolShape::from(intsArg(info, 3, "geometry", 12));
+    const float* x = floatArg(info, 0, "x", s.inSize());
+    const float* dy = floatArg(info, 1, "dy", s.outSize());
+    float* dx = floatArg(info, 2, "dx", s.inSize());
+    std::memset(dx, 0, sizeof(float) * s.inSize());
+    const int64_t chunks = (s.c + kChunk - 1) / kChunk;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t b = 0; b < s.n; ++b) {
+      for (int64_t k = 0; k < chunks; ++k) {
+        const int64_t ch0 = k * kChunk, ch1 = std::min(s.c, ch0 + kChunk);
+        float best[kChunk];
+        int64_t where[kChunk];
+        for (int64_t i = 0; i < s.oh; ++i) {
+          for (int64_t j = 0; j < s.ow; ++j) {
+            for (int64_t ch = ch0; ch < ch1; ++ch) {
+              best[ch - ch0] = -std::numeric_limits<float>::infinity();
+              where[ch - ch0] = -1;
+            }
+            for (int64_t r = s.r0(i); r < s.r1(i); ++r) {
+              for (int64_t q = s.c0(j); q < s.c1(j); ++q) {
+                const int64_t pix = (b * s.h + r) * s.w + q;
+                const float* in = x + pix * s.c;
+                for (int64_t ch = ch0; ch < ch1; ++ch) {
+                  if (in[ch] > best[ch - ch0]) {
+                    best[ch - ch0] = in[ch];
+                    where[ch - ch0] = pix;
+                  }
+                }
+              }
+            }
+            const float* g = dy + ((b * s.oh + i) * s.ow + j) * s.c;
+            for (int64_t ch = ch0; ch < ch1; ++ch) {
+              if (where[ch - ch0] >= 0) dx[where[ch - ch0] * s.c + ch] += g[ch];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+Napi::Value AvgPoolForward(const Napi::CallbackInfo& info) {
+  return guarded(info, "AvgPool", [&] {
+    PoolShape s = PoolShape::from(intsArg(info, 2, "geometry", 12));
+    const float* x = floatArg(info, 0, "x", s.inSize());
+    float* y = floatArg(info, 1, "y", s.outSize());
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t b = 0; b < s.n; ++b) {
+      for (int64_t i = 0; i < s.oh; ++i) {
+        for (int64_t j = 0; j < s.ow; ++j) {
+          float* out = y + ((b * s.oh + i) * s.ow + j) * s.c;
+          std::fill(out, out + s.c, 0.0f);
+          const int64_t count = (s.r1(i) - s.r0(i)) * (s.c1(j) - s.c0(j));
+          for (int64_t r = s.r0(i); r < s.r1(i); ++r) {
+            for (int64_t q = s.c0(j); q < s.c1(j); ++q) {
+              const float* in = x + ((b * s.h + r) * s.w + q) * s.c;
+#pragma omp simd
+              for (int64_t ch = 0; ch < s.c; ++ch) out[ch] += in[ch];
+            }
+          }
+          const float inv = count > 0 ? 1.0f / static_cast<float>(count) : 0.0f;
+#pragma omp simd
+          for (int64_t ch = 0; ch < s.c; ++ch) out[ch] *= inv;
+        }
+      }
+    }
+  });
+}
+
+Napi::Value AvgPoolBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, "AvgPoolGrad", [&] {
+    PoolShape s = PoolShape::from(intsArg(info, 2, "geometry", 12));
+    const float* dy = floatArg(info, 0, "dy", s.outSize());
+    float* dx = floatArg(info, 1, "dx", s.inSize());
+    std::memset(dx, 0, sizeof(float) * s.inSize());
+    const int64_t chunks = (s.c + kChunk - 1) / kChunk;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t b = 0; b < s.n; ++b) {
+      for (int64_t k = 0; k < chunks; ++k) {
+        const int64_t ch0 = k * kChunk, ch1 = std::min(s.c, ch0 + kChunk);
+        for (int64_t i = 0; i < s.oh; ++i) {
+          for (int64_t j = 0; j < s.ow; ++j) {
+            const int64_t count = (s.r1(i) - s.r0(i)) * (s.c1(j) - s.c0(j));
+            if (count == 0) continue;
+            const float inv = 1.0f / static_cast<float>(count);
+            const float* g = dy + ((b * s.oh + i) * s.ow + j) * s.c;
+            for (int64_t r = s.r0(i); r < s.r1(i); ++r) {
+              for (int64_t q = s.c0(j); q < s.c1(j); ++q) {
+                float* d = dx + ((b * s.h + r) * s.w + q) * s.c;
+#pragma omp simd
+                for (int64_t ch = ch0; ch < ch1; ++ch) d[ch] += g[ch] * inv;
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void registerPool(Napi::Env env, Napi::Object exports) {
+  exports.Set("maxPoolForward", Napi::Function::New(env, MaxPoolForward));
+  exports.Set("maxPoolBackward", Napi::Function::New(env, MaxPoolBackward));
+  exports.Set("avgPoolForward", Napi::Function::New(env, AvgPoolForward));
+  exports.Set("avgPoolBackward", Napi::Function::New(env, AvgPoolBackward));
+}
+
+}  // namespace sasa

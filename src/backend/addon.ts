@@ -1,0 +1,100 @@
+/**
+ * Loads the oneDNN addon (build/Release/sasa_native.node) and types its functions.
+ * Every function writes into preallocated Float32Arrays in place; geometry travels as an
+ * Int32Array. Callers validate shapes first: the addon only re-checks buffer lengths.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeInfo {
+  onednnVersion: string;
+  onednnHash: string;
+  isa: string;
+  threads: number;
+  openmp: number;
+  compiledFor: string;
+}
+
+export interface NativeAddon {
+  info(): NativeInfo;
+  setThreads(n: number): number;
+  /** geometry: n,h,w,c,oc,kh,kw,oh,ow,sh,sw,dh,dw,padTop,padLeft,padBottom,padRight */
+  convForward(x: Float32Array, w: Float32Array, y: Float32Array, geometry: Int32Array): void;
+  convBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  convBackwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
+  convCacheSize(): number;
+  /** geometry: batchA, batchB, batch, m, n, k, transposeA, transposeB */
+  batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, geometry: Int32Array): void;
+  bnTrainForward(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    geometry: Int32Array,
+    epsilon: number,
+  ): void;
+  bnBackward(
+    x: Float32Array,
+    dy: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    geometry: Int32Array,
+    epsilon: number,
+  ): void;
+  bnInference(
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    scale: Float32Array | null,
+    offset: Float32Array | null,
+    y: Float32Array,
+    geometry: Int32Array,
+    epsilon: number,
+  ): void;
+  /** geometry: n,h,w,c,oh,ow,kh,kw,sh,sw,padTop,padLeft */
+  maxPoolForward(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
+  maxPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  avgPoolForward(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
+  avgPoolBackward(dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  /** geometry: op, modeA, modeB, rows, inner */
+  binary(a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  relu(x: Float32Array, y: Float32Array, n: number): void;
+  reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
+  step(x: Float32Array, y: Float32Array, n: number, alpha: number): void;
+  /** geometry: outer, reduce, inner */
+  reduceSum(x: Float32Array, y: Float32Array, geometry: Int32Array, mean: boolean): void;
+}
+
+export type AddonLoad = { addon: NativeAddon; path: string } | { addon: null; reason: string };
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let cached: AddonLoad | undefined;
+
+/** Loads the addon once; never throws: on failure, says why. */
+export function loadAddon(): AddonLoad {
+  if (cached) return cached;
+  const path = process.env.SASA_NATIVE_ADDON ?? join(packageRoot, 'build', 'Release', 'sasa_native.node');
+  if (process.env.SASA_BACKEND === 'cpu') {
+    cached = { addon: null, reason: 'disabled by SASA_BACKEND=cpu' };
+  } else if (!existsSync(path)) {
+    cached = { addon: null, reason: `the addon was not built (${path} is missing)` };
+  } else {
+    try {
+      const require = createRequire(import.meta.url);
+      cached = { addon: require(path) as NativeAddon, path };
+    } catch (err) {
+      cached = { addon: null, reason: `the addon at ${path} failed to load: ${(err as Error).message}` };
+    }
+  }
+  return cached;
+}

@@ -1,0 +1,32 @@
+/**
+ * Gradient overrides that let the native backend fuse what tfjs composes from several kernels.
+ * Each falls back to tfjs's own formula on backends without the fused kernel.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** True when `kernelName` has a kernel on the active backend. */
+export function hasKernel(kernelName: string): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
+}
+
+let registered = false;
+
+/** Relu's gradient dx = dy · [x > 0] in one pass (tfjs: mul(dy, cast(step(x)))). */
+export function registerFusedGradients(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerGradient({
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      const g = dy as tf.Tensor;
+      return {
+        x: () =>
+          hasKernel('SasaReluGrad') && x.dtype === 'float32' && g.dtype === 'float32'
+            ? (tf.engine().runKernel('SasaReluGrad', { dy: g, x }) as tf.Tensor)
+            : tf.mul(g, tf.cast(tf.step(x), 'float32')),
+      };
+    },
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * Batch norm on channels-last data viewed as [rows, C] (rows = B·H·W):
+ * - FusedBatchNorm (tfjs's inference op): y = (x - mean) · scale / sqrt(variance + ε) + offset.
+ * - SasaBatchNormTrain: batch statistics, outputs [y, mean, variance] (biased variance).
+ * - SasaBatchNormTrainGrad: [dx, dgamma, dbeta] from dy, x, mean, variance, gamma, beta.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output } from './util.js';
+
+function channels(op: string, x: tf.TensorInfo): { rows: number; c: number } {
+  check(op, x.shape.length >= 1, () => `x must have a channel axis, got ${fmt(x.shape)}`);
+  const c = x.shape[x.shape.length - 1];
+  check(op, c > 0, () => `x ${fmt(x.shape)} has no channels`);
+  return { rows: tf.util.sizeFromShape(x.shape) / c, c };
+}
+
+function perChannel(
+  op: string,
+  backend: ReturnType<typeof cpuBackend>,
+  name: string,
+  t: tf.TensorInfo,
+  c: number,
+): Float32Array {
+  const v = f32(backend, t);
+  check(
+    op,
+    v !== null && v.length === c,
+    () => `${name} must be float32 with ${c} values (one per channel), got ${t.dtype} ${fmt(t.shape)}`,
+  );
+  return v;
+}
+
+export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
+  const fusedBatchNorm: tf.KernelFunc = (args: KernelArgs) => {
+    const backend = cpuBackend(args);
+    const { x, mean, variance, offset, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    if (!x || !mean || !variance) return ctx.fallback('FusedBatchNorm')(args);
+    const c = x.shape[x.shape.length - 1];
+    const params = [mean, variance, offset, scale].filter((t): t is tf.TensorInfo => t !== undefined);
+    const xv = f32(backend, x);
+    if (!xv || params.some((t) => f32(backend, t)?.length !== c)) return ctx.fallback('FusedBatchNorm')(args);
+    const y = new Float32Array(xv.length);
+    const eps = (args.attrs?.varianceEpsilon as number) ?? 0.001;
+    const get = (t: tf.TensorInfo | undefined) => (t ? f32(backend, t) : null);
+    ctx.addon.bnInference(
+      xv,
+      get(mean) as Float32Array,
+      get(variance) as Float32Array,
+      get(scale),
+      get(offset),
+      y,
+      Int32Array.from([xv.length / c, c]),
+      eps,
+    );
+    return output(backend, x.shape, y);
+  };
+
+  const train: tf.KernelFunc = (args: KernelArgs) => {
+    const op = 'batchNormTrain';
+    const backend = cpuBackend(args);
+    const { x, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
+    const { rows, c } = channels(op, x);
+    const xv = f32(backend, x);
+    check(op, xv !== null, () => `x must be float32, got ${x.dtype}`);
+    const g = perChannel(op, backend, 'gamma', gamma, c);
+    const b = perChannel(op, backend, 'beta', beta, c);
+    const y = new Float32Array(xv.length);
+    const mean = new Float32Array(c);
+    const variance = new Float32Array(c);
+    ctx.addon.bnTrainForward(xv, g, b, y, mean, variance, Int32Array.from([rows, c]), args.attrs?.epsilon as number);
+    return [output(backend, x.shape, y), output(backend, [c], mean), output(backend, [c], variance)];
+  };
+
+  const trainGrad: tf.KernelFunc = (args: KernelArgs) => {
+    const op = 'batchNormTrain (gradient)';
+    const backend = cpuBackend(args);
+    const { dy, x, mean, variance, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
+    const { rows, c } = channels(op, x);
+    check(op, tf.util.arraysEqual(dy.shape, x.shape), () => `dy ${fmt(dy.shape)} must match x ${fmt(x.shape)}`);
+    const xv = f32(backend, x);
+    const dyv = f32(backend, dy);
+    check(op, xv !== null && dyv !== null, () => 'x and dy must be float32');
+    const dx = new Float32Array(xv.length);
+    const dgamma = new Float32Array(c);
+    const dbeta = new Float32Array(c);
+    ctx.addon.bnBackward(
+      xv,
+      dyv,
+      perChannel(op, backend, 'mean', mean, c),
+      perChannel(op, backend, 'variance', variance, c),
+      perChannel(op, backend, 'gamma', gamma, c),
+      perChannel(op, backend, 'beta', beta, c),
+      dx,
+      dgamma,
+      dbeta,
+      Int32Array.from([rows, c]),
+      args.attrs?.epsilon as number,
+    );
+    return [output(backend, x.shape, dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
+  };
+
+  return [
+    { kernelName: 'FusedBatchNorm', backendName: 'native', kernelFunc: fusedBatchNorm },
+    { kernelName: 'SasaBatchNormTrain', backendName: 'native', kernelFunc: train },
+    { kernelName: 'SasaBatchNormTrainGrad', backendName: 'native', kernelFunc: trainGrad },
+  ];
+}

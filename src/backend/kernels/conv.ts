@@ -1,0 +1,169 @@
+/**
+ * Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter and FusedConv2D (bias + relu/linear) on
+ * oneDNN. x: [B, H, W, Cin] (NHWC), filter: [kh, kw, Cin, Cout] (HWIO), y: [B, OH, OW, Cout].
+ */
+import * as tf from '@tensorflow/tfjs';
+import { binaryInPlace } from './eltwise.js';
+import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, sizeOf } from './util.js';
+
+type ConvInfo = tf.backend_util.Conv2DInfo;
+
+function geometry(c: ConvInfo): Int32Array {
+  const p = c.padInfo;
+  return Int32Array.from([
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outChannels,
+    c.filterHeight,
+    c.filterWidth,
+    c.outHeight,
+    c.outWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.dilationHeight,
+    c.dilationWidth,
+    p.top,
+    p.left,
+    p.bottom,
+    p.right,
+  ]);
+}
+
+function checkShapes(op: string, xShape: number[], filterShape: number[]): void {
+  check(op, xShape.length === 4, () => `input must be rank 4 [B,H,W,C], got ${fmt(xShape)}`);
+  check(op, filterShape.length === 4, () => `filter must be rank 4 [kh,kw,Cin,Cout], got ${fmt(filterShape)}`);
+  check(
+    op,
+    xShape[3] === filterShape[2],
+    () =>
+      `input channels ${xShape[3]} of input ${fmt(xShape)} must equal filter's in-channels ${filterShape[2]} of ${fmt(filterShape)}`,
+  );
+  check(
+    op,
+    sizeOf(xShape) > 0 && sizeOf(filterShape) > 0,
+    () => `empty input ${fmt(xShape)} or filter ${fmt(filterShape)}`,
+  );
+}
+
+function convInfo(
+  op: string,
+  xShape: number[],
+  filterShape: number[],
+  attrs: tf.NamedAttrMap,
+  dilations: number | [number, number] = 1,
+): ConvInfo {
+  checkShapes(op, xShape, filterShape);
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides as [number, number],
+    dilations,
+    attrs.pad as 'same' | 'valid',
+    attrs.dimRoundingMode as 'floor' | undefined,
+    false,
+    'channelsLast',
+  );
+  check(
+    op,
+    info.outHeight > 0 && info.outWidth > 0,
+    () => `input ${fmt(xShape)} is too small for filter ${fmt(filterShape)} with these strides and padding`,
+  );
+  return info;
+}
+
+function isNHWC(attrs: tf.NamedAttrMap | undefined): boolean {
+  const f = attrs?.dataFormat;
+  return f === undefined || f === 'NHWC' || f === 'channelsLast';
+}
+
+function conv2dForward(ctx: KernelContext, x: Float32Array, w: Float32Array, info: ConvInfo): Float32Array {
+  const y = new Float32Array(sizeOf(info.outShape));
+  ctx.addon.convForward(x, w, y, geometry(info));
+  return y;
+}
+
+export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
+  const conv2D: tf.KernelFunc = (args: KernelArgs) => {
+    const backend = cpuBackend(args);
+    const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const xv = f32(backend, x);
+    const wv = f32(backend, filter);
+    if (!xv || !wv || !isNHWC(args.attrs)) return ctx.fallback('Conv2D')(args);
+    const info = convInfo('Conv2D', x.shape, filter.shape, args.attrs ?? {}, args.attrs?.dilations as number);
+    return output(backend, info.outShape, conv2dForward(ctx, xv, wv, info));
+  };
+
+  const conv2DBackpropInput: tf.KernelFunc = (args: KernelArgs) => {
+    const backend = cpuBackend(args);
+    const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const attrs = args.attrs ?? {};
+    const dyv = f32(backend, dy);
+    const wv = f32(backend, filter);
+    if (!dyv || !wv || !isNHWC(attrs)) return ctx.fallback('Conv2DBackpropInput')(args);
+    const inputShape = attrs.inputShape as number[];
+    const info = convInfo('Conv2DBackpropInput', inputShape, filter.shape, attrs);
+    check(
+      'Conv2DBackpropInput',
+      tf.util.arraysEqual(dy.shape, info.outShape),
+      () => `dy ${fmt(dy.shape)} does not match the output shape ${fmt(info.outShape)} of input ${fmt(inputShape)}`,
+    );
+    const dx = new Float32Array(sizeOf(inputShape));
+    ctx.addon.convBackwardData(dyv, wv, dx, geometry(info));
+    return output(backend, inputShape, dx);
+  };
+
+  const conv2DBackpropFilter: tf.KernelFunc = (args: KernelArgs) => {
+    const backend = cpuBackend(args);
+    const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const attrs = args.attrs ?? {};
+    const xv = f32(backend, x);
+    const dyv = f32(backend, dy);
+    if (!xv || !dyv || !isNHWC(attrs)) return ctx.fallback('Conv2DBackpropFilter')(args);
+    const filterShape = attrs.filterShape as number[];
+    const info = convInfo('Conv2DBackpropFilter', x.shape, filterShape, attrs);
+    check(
+      'Conv2DBackpropFilter',
+      tf.util.arraysEqual(dy.shape, info.outShape),
+      () => `dy ${fmt(dy.shape)} does not match the output shape ${fmt(info.outShape)} of input ${fmt(x.shape)}`,
+    );
+    const dw = new Float32Array(sizeOf(filterShape));
+    ctx.addon.convBackwardWeights(xv, dyv, dw, geometry(info));
+    return output(backend, filterShape, dw);
+  };
+
+  const fusedConv2D: tf.KernelFunc = (args: KernelArgs) => {
+    const backend = cpuBackend(args);
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const attrs = args.attrs ?? {};
+    const activation = attrs.activation as string;
+    const xv = x && f32(backend, x);
+    const wv = filter && f32(backend, filter);
+    const bv = bias ? f32(backend, bias) : null;
+    const simpleBias = !bias || (bv !== null && bias.shape.length === 1);
+    const simpleAct = activation === 'linear' || activation === 'relu';
+    if (!x || !filter || !xv || !wv || !simpleBias || !simpleAct || preluActivationWeights || !isNHWC(attrs)) {
+      return ctx.fallback('FusedConv2D')(args);
+    }
+    const info = convInfo('FusedConv2D', x.shape, filter.shape, attrs, attrs.dilations as number);
+    const y = conv2dForward(ctx, xv, wv, info);
+    if (bias && bv) {
+      check(
+        'FusedConv2D',
+        bias.shape[0] === info.outChannels,
+        () => `bias ${fmt(bias.shape)} must be [${info.outChannels}]`,
+      );
+      binaryInPlace(ctx.addon, 'add', y, bv, y.length / bv.length, bv.length);
+    }
+    if (activation === 'relu') ctx.addon.relu(y, y, y.length);
+    return output(backend, info.outShape, y);
+  };
+
+  return [
+    { kernelName: 'Conv2D', backendName: 'native', kernelFunc: conv2D },
+    { kernelName: 'Conv2DBackpropInput', backendName: 'native', kernelFunc: conv2DBackpropInput },
+    { kernelName: 'Conv2DBackpropFilter', backendName: 'native', kernelFunc: conv2DBackpropFilter },
+    { kernelName: 'FusedConv2D', backendName: 'native', kernelFunc: fusedConv2D },
+  ];
+}

@@ -1,0 +1,94 @@
+/**
+ * BatchMatMul and _FusedMatMul (bias + relu/linear) on dnnl_sgemm.
+ * a: [...batchA, M, K] (or [..., K, M] transposed), b: [...batchB, K, N] (or [..., N, K]);
+ * batch dimensions broadcast like TensorFlow.js: c[i] = a[i % batchA] · b[i % batchB].
+ */
+import * as tf from '@tensorflow/tfjs';
+import { binaryInPlace } from './eltwise.js';
+import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, sizeOf } from './util.js';
+
+interface MatMulPlan {
+  outShape: number[];
+  geometry: Int32Array;
+  n: number;
+}
+
+function plan(op: string, aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean): MatMulPlan {
+  check(
+    op,
+    aShape.length >= 2 && bShape.length >= 2,
+    () => `inputs must be at least rank 2, got ${fmt(aShape)} and ${fmt(bShape)}`,
+  );
+  const ra = aShape.length;
+  const rb = bShape.length;
+  const innerA = transposeA ? aShape[ra - 2] : aShape[ra - 1];
+  const innerB = transposeB ? bShape[rb - 1] : bShape[rb - 2];
+  const m = transposeA ? aShape[ra - 1] : aShape[ra - 2];
+  const n = transposeB ? bShape[rb - 2] : bShape[rb - 1];
+  check(
+    op,
+    innerA === innerB,
+    () =>
+      `inner dimensions ${innerA} and ${innerB} of ${fmt(aShape)} and ${fmt(bShape)} (transposeA=${transposeA}, transposeB=${transposeB}) must match`,
+  );
+  const batchA = sizeOf(aShape.slice(0, -2));
+  const batchB = sizeOf(bShape.slice(0, -2));
+  let outer: number[];
+  try {
+    outer = tf.backend_util.assertAndGetBroadcastShape(aShape.slice(0, -2), bShape.slice(0, -2));
+  } catch {
+    throw new Error(`${op}: batch dimensions of ${fmt(aShape)} and ${fmt(bShape)} do not broadcast`);
+  }
+  const batch = Math.max(batchA, batchB);
+  const geometry = Int32Array.from([batchA, batchB, batch, m, n, innerA, transposeA ? 1 : 0, transposeB ? 1 : 0]);
+  return { outShape: [...outer, m, n], geometry, n };
+}
+
+export function matmulKernels(ctx: KernelContext): tf.KernelConfig[] {
+  const run = (op: string, args: KernelArgs): { y: Float32Array; p: MatMulPlan } | null => {
+    const backend = cpuBackend(args);
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const av = f32(backend, a);
+    const bv = f32(backend, b);
+    if (!av || !bv) return null;
+    const p = plan(op, a.shape, b.shape, Boolean(args.attrs?.transposeA), Boolean(args.attrs?.transposeB));
+    const y = new Float32Array(sizeOf(p.outShape));
+    if (y.length > 0) {
+      if (p.geometry[5] === 0) y.fill(0);
+      else ctx.addon.batchMatMul(av, bv, y, p.geometry);
+    }
+    return { y, p };
+  };
+
+  const batchMatMul: tf.KernelFunc = (args: KernelArgs) => {
+    const r = run('BatchMatMul', args);
+    if (!r) return ctx.fallback('BatchMatMul')(args);
+    return output(cpuBackend(args), r.p.outShape, r.y);
+  };
+
+  const fusedMatMul: tf.KernelFunc = (args: KernelArgs) => {
+    const backend = cpuBackend(args);
+    const { bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const activation = args.attrs?.activation as string;
+    const bv = bias ? f32(backend, bias) : null;
+    if ((bias && !bv) || preluActivationWeights || (activation !== 'linear' && activation !== 'relu')) {
+      return ctx.fallback('_FusedMatMul')(args);
+    }
+    const r = run('_FusedMatMul', args);
+    if (!r) return ctx.fallback('_FusedMatMul')(args);
+    const { y, p } = r;
+    if (bias && bv) {
+      if (bv.length === 1) binaryInPlace(ctx.addon, 'add', y, bv, 1, y.length, y, 0, 2);
+      else if (bv.length === p.n && bias.shape[bias.shape.length - 1] === p.n) {
+        binaryInPlace(ctx.addon, 'add', y, bv, y.length / p.n, p.n);
+      } else return ctx.fallback('_FusedMatMul')(args);
+    }
+    if (activation === 'relu') ctx.addon.relu(y, y, y.length);
+    return output(backend, p.outShape, y);
+  };
+
+  return [
+    { kernelName: 'BatchMatMul', backendName: 'native', kernelFunc: batchMatMul },
+    { kernelName: '_FusedMatMul', backendName: 'native', kernelFunc: fusedMatMul },
+  ];
+}

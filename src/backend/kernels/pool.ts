@@ -1,0 +1,87 @@
+/**
+ * MaxPool, MaxPoolGrad, AvgPool, AvgPoolGrad on NHWC [B, H, W, C].
+ * AvgPool divides by the in-image pixels of each window (like TensorFlow.js's forward);
+ * AvgPoolGrad is the exact gradient of that (tfjs's own divides by the full window area,
+ * which differs from its forward at padded borders).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, sizeOf } from './util.js';
+
+type PoolInfo = tf.backend_util.Conv2DInfo;
+
+function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap): PoolInfo {
+  check(op, xShape.length === 4, () => `input must be rank 4 [B,H,W,C], got ${fmt(xShape)}`);
+  const info = tf.backend_util.computePool2DInfo(
+    xShape as [number, number, number, number],
+    attrs.filterSize as [number, number],
+    attrs.strides as [number, number],
+    1,
+    attrs.pad as 'same' | 'valid',
+    attrs.dimRoundingMode as 'floor' | undefined,
+  );
+  check(
+    op,
+    info.outHeight > 0 && info.outWidth > 0,
+    () => `input ${fmt(xShape)} is too small for window ${attrs.filterSize}`,
+  );
+  return info;
+}
+
+function geometry(c: PoolInfo): Int32Array {
+  return Int32Array.from([
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outHeight,
+    c.outWidth,
+    c.filterHeight,
+    c.filterWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.padInfo.top,
+    c.padInfo.left,
+  ]);
+}
+
+export function poolKernels(ctx: KernelContext): tf.KernelConfig[] {
+  const forward = (name: string, fn: 'maxPoolForward' | 'avgPoolForward'): tf.KernelFunc => {
+    return (args: KernelArgs) => {
+      const backend = cpuBackend(args);
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      const xv = f32(backend, x);
+      if (!xv) return ctx.fallback(name)(args);
+      const info = poolInfo(name, x.shape, args.attrs ?? {});
+      const y = new Float32Array(sizeOf(info.outShape));
+      if (y.length > 0) ctx.addon[fn](xv, y, geometry(info));
+      return output(backend, info.outShape, y);
+    };
+  };
+  const backward = (name: string): tf.KernelFunc => {
+    return (args: KernelArgs) => {
+      const backend = cpuBackend(args);
+      const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+      const xv = f32(backend, input);
+      const dyv = f32(backend, dy);
+      if (!xv || !dyv) return ctx.fallback(name)(args);
+      const info = poolInfo(name, input.shape, args.attrs ?? {});
+      check(
+        name,
+        tf.util.arraysEqual(dy.shape, info.outShape),
+        () => `dy ${fmt(dy.shape)} must be ${fmt(info.outShape)}`,
+      );
+      const dx = new Float32Array(xv.length);
+      if (dx.length > 0) {
+        if (name === 'MaxPoolGrad') ctx.addon.maxPoolBackward(xv, dyv, dx, geometry(info));
+        else ctx.addon.avgPoolBackward(dyv, dx, geometry(info));
+      }
+      return output(backend, input.shape, dx);
+    };
+  };
+  return [
+    { kernelName: 'MaxPool', backendName: 'native', kernelFunc: forward('MaxPool', 'maxPoolForward') },
+    { kernelName: 'AvgPool', backendName: 'native', kernelFunc: forward('AvgPool', 'avgPoolForward') },
+    { kernelName: 'MaxPoolGrad', backendName: 'native', kernelFunc: backward('MaxPoolGrad') },
+    { kernelName: 'AvgPoolGrad', backendName: 'native', kernelFunc: backward('AvgPoolGrad') },
+  ];
+}

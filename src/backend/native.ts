@@ -1,0 +1,115 @@
+/**
+ * The `native` TensorFlow.js backend: tfjs's CPU backend with the kernels that dominate
+ * training replaced by oneDNN/OpenMP ones from our addon. `initBackend()` selects it, or
+ * falls back to tfjs's pure-JS `cpu` backend and says so once.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { type AddonLoad, loadAddon, type NativeInfo } from './addon.js';
+import { registerFusedGradients } from './gradients.js';
+import { batchNormKernels } from './kernels/batchnorm.js';
+import { convKernels } from './kernels/conv.js';
+import { eltwiseKernels } from './kernels/eltwise.js';
+import { matmulKernels } from './kernels/matmul.js';
+import { poolKernels } from './kernels/pool.js';
+import { reduceKernels } from './kernels/reduce.js';
+import type { KernelContext } from './kernels/util.js';
+
+export const NATIVE_BACKEND = 'native';
+export const NATIVE_FIX =
+  'apt-get install -y libdnnl-dev g++ make python3, then `npm rebuild sasa` (or `npm run build:native` in a checkout)';
+
+export interface BackendStatus {
+  /** The tfjs backend in use. */
+  backend: string;
+  native: boolean;
+  /** Why the native backend is not in use. */
+  reason?: string;
+  info?: NativeInfo;
+  addonPath?: string;
+  /** Kernels the native backend replaces. */
+  nativeKernels: string[];
+}
+
+let registration: { load: AddonLoad; kernels: string[] } | undefined;
+
+function quietCpuBackend(): MathBackendCPU {
+  const backend = new MathBackendCPU();
+  // The CPU backend prints a "use tfjs-node" banner on first use in Node; we have our own advice.
+  (backend as unknown as { firstUse: boolean }).firstUse = false;
+  return backend;
+}
+
+/** Registers the `native` backend if the addon loads (idempotent). */
+export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } {
+  if (registration) return registration;
+  const load = loadAddon();
+  registration = { load, kernels: [] };
+  if (!load.addon) return registration;
+  const addon = load.addon;
+  tf.registerBackend(NATIVE_BACKEND, quietCpuBackend, 3);
+  const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
+  for (const k of cpuKernels.values()) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
+  const ctx: KernelContext = {
+    addon,
+    fallback(kernelName: string) {
+      const k = cpuKernels.get(kernelName);
+      if (!k) throw new Error(`${kernelName}: no CPU kernel to fall back to`);
+      return k.kernelFunc;
+    },
+  };
+  const ours = [
+    ...convKernels(ctx),
+    ...matmulKernels(ctx),
+    ...batchNormKernels(ctx),
+    ...poolKernels(ctx),
+    ...eltwiseKernels(ctx),
+    ...reduceKernels(ctx),
+  ];
+  for (const k of ours) {
+    if (tf.getKernel(k.kernelName, NATIVE_BACKEND)) tf.unregisterKernel(k.kernelName, NATIVE_BACKEND);
+    tf.registerKernel(k);
+  }
+  registerFusedGradients();
+  registration.kernels = ours.map((k) => k.kernelName);
+  return registration;
+}
+
+let warned = false;
+
+export interface InitOptions {
+  /** Fail instead of falling back to the JS backend (also: SASA_REQUIRE_NATIVE=1). */
+  require?: boolean;
+  /** Select this backend instead (`cpu` for tfjs's pure-JS kernels). */
+  backend?: string;
+}
+
+/** Selects the native backend (or the fallback) and reports what is in use. */
+export async function initBackend(options: InitOptions = {}): Promise<BackendStatus> {
+  const { load, kernels } = registerNativeBackend();
+  const requireNative = options.require ?? process.env.SASA_REQUIRE_NATIVE === '1';
+  const wanted = options.backend ?? process.env.SASA_BACKEND ?? (load.addon ? NATIVE_BACKEND : 'cpu');
+  if (requireNative && (!load.addon || wanted !== NATIVE_BACKEND)) {
+    const why = load.addon ? `backend '${wanted}' was requested` : load.reason;
+    throw new Error(`sasa: the native backend is required but unavailable: ${why}. Fix: ${NATIVE_FIX}`);
+  }
+  if (wanted === 'cpu') {
+    tf.removeBackend('cpu');
+    tf.registerBackend('cpu', quietCpuBackend, 1);
+  }
+  if (!(await tf.setBackend(wanted))) throw new Error(`sasa: could not initialise the '${wanted}' backend`);
+  const status: BackendStatus = { backend: wanted, native: wanted === NATIVE_BACKEND, nativeKernels: kernels };
+  if (load.addon) {
+    status.info = load.addon.info();
+    status.addonPath = load.path;
+  } else {
+    status.reason = load.reason;
+    if (!warned && !process.env.SASA_BACKEND) {
+      warned = true;
+      process.stderr.write(
+        `sasa: native backend unavailable (${load.reason}); running on TensorFlow.js's pure-JS backend, about 100x slower.\nsasa: fix: ${NATIVE_FIX}\n`,
+      );
+    }
+  }
+  return status;
+}

@@ -1,0 +1,10 @@
+/** sasa: stand-alone self-attention vision models for TensorFlow.js. */
+export { loadAddon, type NativeAddon, type NativeInfo } from './backend/addon.js';
+export {
+  type BackendStatus,
+  type InitOptions,
+  initBackend,
+  NATIVE_BACKEND,
+  registerNativeBackend,
+} from './backend/native.js';
+export { type BatchNormTrainResult, batchNormTrain } from './ops/batch_norm_train.js';

@@ -1,0 +1,76 @@
+/**
+ * Training-mode batch normalisation over all axes but the last (channels-last data).
+ * x: [..., C], gamma, beta: [C] →
+ *   mean = E[x], variance = E[(x - mean)²] (biased), y = (x - mean) / sqrt(variance + ε) · gamma + beta.
+ * On backends with the SasaBatchNormTrain kernel (native) forward and backward are single fused
+ * kernels; elsewhere it is composed from tfjs ops and differentiated by tfjs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { hasKernel } from '../backend/gradients.js';
+
+export interface BatchNormTrainResult {
+  y: tf.Tensor;
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+}
+
+function checkArgs(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): void {
+  const c = x.shape[x.shape.length - 1];
+  const where = `batchNormTrain: x ${JSON.stringify(x.shape)}`;
+  if (x.rank < 2) throw new Error(`${where} must have rank >= 2 ([..., C])`);
+  if (x.dtype !== 'float32') throw new Error(`${where} must be float32, got ${x.dtype}`);
+  for (const [name, t] of [
+    ['gamma', gamma],
+    ['beta', beta],
+  ] as const) {
+    if (t.rank !== 1 || t.shape[0] !== c) {
+      throw new Error(`${where}: ${name} must have shape [${c}], got ${JSON.stringify(t.shape)}`);
+    }
+  }
+  if (!(epsilon > 0)) throw new Error(`batchNormTrain: epsilon must be > 0, got ${epsilon}`);
+}
+
+function composite(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): BatchNormTrainResult {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const { mean, variance } = tf.moments(x, axes);
+  const y = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
+  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/** Batch statistics and the normalised output; differentiable w.r.t. x, gamma and beta. */
+export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon = 1e-5): BatchNormTrainResult {
+  checkArgs(x, gamma, beta, epsilon);
+  if (!hasKernel('SasaBatchNormTrain')) return composite(x, gamma, beta, epsilon);
+  const [y, mean, variance] = tf
+    .engine()
+    .runKernel('SasaBatchNormTrain', { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/**
+ * d/dx of the kernel's three outputs. dMean and dVariance are zero unless a loss uses the batch
+ * statistics themselves; when they are not, dx += dMean/M + dVariance·2(x - mean)/M.
+ */
+tf.registerGradient({
+  kernelName: 'SasaBatchNormTrain',
+  inputsToSave: ['x', 'gamma', 'beta'],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [dy, dMean, dVariance] = dys as tf.Tensor[];
+    const [x, gamma, beta, mean, variance] = saved;
+    const epsilon = (attrs as { epsilon: number }).epsilon;
+    const grads = tf
+      .engine()
+      .runKernel('SasaBatchNormTrainGrad', { dy, x, mean, variance, gamma, beta }, { epsilon }) as tf.Tensor[];
+    const rows = x.size / x.shape[x.shape.length - 1];
+    const statsUsed = tf.tidy(() => tf.any(tf.notEqual(tf.concat([dMean, dVariance]), 0)).dataSync()[0] === 1);
+    return {
+      x: () =>
+        statsUsed
+          ? tf.tidy(() => tf.add(grads[0], tf.div(tf.add(dMean, tf.mul(tf.mul(dVariance, 2), tf.sub(x, mean))), rows)))
+          : grads[0],
+      gamma: () => grads[1],
+      beta: () => grads[2],
+    };
+  },
+});
