@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what sasa needs on a Debian machine: a C++ toolchain and oneDNN (libdnnl-dev) for the
+# native backend, then the npm dependencies (`npm ci` also builds the addon). Uses sudo only when
+# not root. Idempotent: apt is skipped when the packages are already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libdnnl-dev g++ make python3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  as_root=()
+  if [ "$(id -u)" -ne 0 ]; then as_root=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${as_root[@]}" apt-get update -q
+  "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+npm ci --no-audit --no-fund

@@ -1,0 +1,55 @@
+/** Timing helpers for benchmarks: median of N runs after warm-up, and peak resident memory. */
+
+export interface Timing {
+  median_ms: number;
+  min_ms: number;
+  max_ms: number;
+  runs: number;
+  peak_rss_mb: number;
+}
+
+export interface TimingOptions {
+  runs: number;
+  warmup: number;
+  /** Called after each timed run with its index (progress reporting). */
+  onRun?: (i: number) => void;
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Peak resident set size of this process so far, in MB. */
+export function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Runs `fn` `warmup` times untimed, then `runs` times timed. `fn` must finish its work synchronously. */
+export function timeRuns(fn: () => void, options: TimingOptions): Timing {
+  if (!Number.isInteger(options.runs) || options.runs < 1)
+    throw new Error(`runs must be a positive integer, got ${options.runs}`);
+  if (!Number.isInteger(options.warmup) || options.warmup < 0) {
+    throw new Error(`warmup must be a non-negative integer, got ${options.warmup}`);
+  }
+  for (let i = 0; i < options.warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+    options.onRun?.(i);
+  }
+  return {
+    median_ms: round(median(times)),
+    min_ms: round(Math.min(...times)),
+    max_ms: round(Math.max(...times)),
+    runs: options.runs,
+    peak_rss_mb: round(peakRssMb()),
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

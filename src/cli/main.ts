@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+/** The `sasa` command line. */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { registerBench } from './bench.js';
+import { registerDoctor } from './doctor.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command()
+  .name('sasa')
+  .description('Stand-alone self-attention vision models (Ramachandran et al., NeurIPS 2019) on TensorFlow.js')
+  .version(pkg.version);
+registerDoctor(program);
+registerBench(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`sasa: error: ${(err as Error).message}\n`);
+  if (process.env.SASA_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+  process.exitCode = 1;
+}
