@@ -1,5 +1,5 @@
-// Batch normalisation over the rows of a [rows, C] view of channels-last data
-// (rows = B·H·W): training forward (batch statistics) and backward via oneDNN, and the
+// Batch normalisation of channels-last data viewed as [N, S, C] (S = H·W, 1 for dense data),
+// statistics over N and S: training forward (batch statistics) and backward via oneDNN, and the
 // inference transform y = (x - mean) · gamma / sqrt(var + eps) + beta as a plain loop.
 #include <cmath>
 #include <memory>
@@ -23,13 +23,17 @@ struct BnEntry {
   std::unique_ptr<dnnl::batch_normalization_backward> bwd;
 };
 
-BnEntry& entryFor(int64_t rows, int64_t c, float eps) {
+/** [N, S, C] as oneDNN's 4-D nhwc (2-D `nc` data would get its slow ncsp implementation). */
+memory::desc dataDesc(int64_t n, int64_t s, int64_t c) { return {{n, c, s, 1}, dt::f32, tag::nhwc}; }
+
+BnEntry& entryFor(int64_t n, int64_t s, int64_t c, float eps) {
   static std::unordered_map<std::string, std::unique_ptr<BnEntry>> entries;
-  std::string key = std::to_string(rows) + "," + std::to_string(c) + "," + std::to_string(eps);
+  std::string key = std::to_string(n) + "," + std::to_string(s) + "," + std::to_string(c) + "," +
+                    std::to_string(eps);
   auto it = entries.find(key);
   if (it != entries.end()) return *it->second;
   auto e = std::make_unique<BnEntry>();
-  memory::desc data({rows, c}, dt::f32, tag::nc);
+  memory::desc data = dataDesc(n, s, c);
   dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_training, data, eps,
                                             flags::use_scale | flags::use_shift);
   e->fwdPd = dnnl::batch_normalization_forward::primitive_desc(d, cpuEngine());
@@ -43,16 +47,16 @@ BnEntry& entryFor(int64_t rows, int64_t c, float eps) {
   return *raw;
 }
 
-memory wrap(int64_t rows, int64_t c, float* data) {
-  return memory({{rows, c}, dt::f32, tag::nc}, cpuEngine(), data);
+memory wrap(int64_t n, int64_t s, int64_t c, float* data) {
+  return memory(dataDesc(n, s, c), cpuEngine(), data);
 }
 memory wrapVec(int64_t c, float* data) { return memory({{c}, dt::f32, tag::a}, cpuEngine(), data); }
 
-/** bnTrainForward(x, gamma, beta, y, mean, variance, [rows, C], eps). */
+/** bnTrainForward(x, gamma, beta, y, mean, variance, [N, S, C], eps). */
 Napi::Value BnTrainForward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormTrain", [&] {
-    const int32_t* p = intsArg(info, 6, "geometry", 2);
-    const int64_t rows = p[0], c = p[1];
+    const int32_t* p = intsArg(info, 6, "geometry", 3);
+    const int64_t n = p[0], s = p[1], c = p[2], rows = n * s;
     const float eps = static_cast<float>(numArg(info, 7, "epsilon"));
     float* x = floatArg(info, 0, "x", rows * c);
     float* gamma = floatArg(info, 1, "gamma", c);
@@ -60,22 +64,22 @@ Napi::Value BnTrainForward(const Napi::CallbackInfo& info) {
     float* y = floatArg(info, 3, "y", rows * c);
     float* mean = floatArg(info, 4, "mean", c);
     float* var = floatArg(info, 5, "variance", c);
-    BnEntry& e = entryFor(rows, c, eps);
-    e.fwd->execute(cpuStream(), {{DNNL_ARG_SRC, wrap(rows, c, x)},
+    BnEntry& e = entryFor(n, s, c, eps);
+    e.fwd->execute(cpuStream(), {{DNNL_ARG_SRC, wrap(n, s, c, x)},
                                  {DNNL_ARG_SCALE, wrapVec(c, gamma)},
                                  {DNNL_ARG_SHIFT, wrapVec(c, beta)},
-                                 {DNNL_ARG_DST, wrap(rows, c, y)},
+                                 {DNNL_ARG_DST, wrap(n, s, c, y)},
                                  {DNNL_ARG_MEAN, wrapVec(c, mean)},
                                  {DNNL_ARG_VARIANCE, wrapVec(c, var)}});
     cpuStream().wait();
   });
 }
 
-/** bnBackward(x, dy, mean, variance, gamma, beta, dx, dgamma, dbeta, [rows, C], eps). */
+/** bnBackward(x, dy, mean, variance, gamma, beta, dx, dgamma, dbeta, [N, S, C], eps). */
 Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormTrainGrad", [&] {
-    const int32_t* p = intsArg(info, 9, "geometry", 2);
-    const int64_t rows = p[0], c = p[1];
+    const int32_t* p = intsArg(info, 9, "geometry", 3);
+    const int64_t n = p[0], s = p[1], c = p[2], rows = n * s;
     const float eps = static_cast<float>(numArg(info, 10, "epsilon"));
     float* x = floatArg(info, 0, "x", rows * c);
     float* dy = floatArg(info, 1, "dy", rows * c);
@@ -86,15 +90,15 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
     float* dx = floatArg(info, 6, "dx", rows * c);
     float* dgamma = floatArg(info, 7, "dgamma", c);
     float* dbeta = floatArg(info, 8, "dbeta", c);
-    BnEntry& e = entryFor(rows, c, eps);
+    BnEntry& e = entryFor(n, s, c, eps);
     // DNNL_ARG_SHIFT is not read by backward but oneDNN 2.6 refuses to run without it.
-    e.bwd->execute(cpuStream(), {{DNNL_ARG_SRC, wrap(rows, c, x)},
-                                 {DNNL_ARG_DIFF_DST, wrap(rows, c, dy)},
+    e.bwd->execute(cpuStream(), {{DNNL_ARG_SRC, wrap(n, s, c, x)},
+                                 {DNNL_ARG_DIFF_DST, wrap(n, s, c, dy)},
                                  {DNNL_ARG_MEAN, wrapVec(c, mean)},
                                  {DNNL_ARG_VARIANCE, wrapVec(c, var)},
                                  {DNNL_ARG_SCALE, wrapVec(c, gamma)},
                                  {DNNL_ARG_SHIFT, wrapVec(c, beta)},
-                                 {DNNL_ARG_DIFF_SRC, wrap(rows, c, dx)},
+                                 {DNNL_ARG_DIFF_SRC, wrap(n, s, c, dx)},
                                  {DNNL_ARG_DIFF_SCALE, wrapVec(c, dgamma)},
                                  {DNNL_ARG_DIFF_SHIFT, wrapVec(c, dbeta)}});
     cpuStream().wait();

@@ -1,6 +1,6 @@
-// Elementwise kernels: unary (relu, step, relu backward) and binary arithmetic where each
-// operand is full-size, broadcast along trailing dimensions (a [inner] row repeated), or a
-// scalar. Layout: the output is [rows, inner], row-major.
+// Elementwise kernels: unary (relu, step, relu backward) and binary arithmetic with
+// broadcasting. Binary operands arrive as strided views of the output's (collapsed) shape:
+// stride 0 along the dimensions an operand is broadcast over.
 #include <algorithm>
 
 #include "common.h"
@@ -9,9 +9,8 @@ namespace sasa {
 namespace {
 
 enum class Bin { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5 };
-/** How an operand maps onto [rows, inner]: full, one row repeated, or one value. */
-enum Mode { Full = 0, Row = 1, Scalar = 2 };
 
+constexpr int kMaxRank = 6;
 constexpr int64_t kBlock = 4096;
 
 template <Bin op>
@@ -24,60 +23,93 @@ inline float apply(float a, float b) {
   if constexpr (op == Bin::Min) return a < b || a != a ? a : b;
 }
 
-template <Bin op, int ma, int mb>
-void binaryLoop(const float* a, const float* b, float* c, int64_t rows, int64_t inner) {
+struct Strided {
+  int rank;
+  int64_t shape[kMaxRank];
+  int64_t sa[kMaxRank];
+  int64_t sb[kMaxRank];
+  int64_t rows() const {
+    int64_t r = 1;
+    for (int d = 0; d + 1 < rank; ++d) r *= shape[d];
+    return r;
+  }
+  int64_t inner() const { return shape[rank - 1]; }
+  /** Offsets of row `r` (all dimensions but the last) in a and b. */
+  void rowOffsets(int64_t r, int64_t& oa, int64_t& ob) const {
+    oa = ob = 0;
+    for (int d = rank - 2; d >= 0; --d) {
+      const int64_t i = r % shape[d];
+      r /= shape[d];
+      oa += i * sa[d];
+      ob += i * sb[d];
+    }
+  }
+};
+
+/** Last-dimension strides are 0 or 1; templating on them lets the inner loop vectorise. */
+template <Bin op, int ia, int ib>
+void binaryLoop(const float* a, const float* b, float* c, const Strided& g) {
+  const int64_t rows = g.rows(), inner = g.inner();
   const int64_t blocks = (inner + kBlock - 1) / kBlock;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t k = 0; k < blocks; ++k) {
       const int64_t j0 = k * kBlock, j1 = std::min(inner, j0 + kBlock);
-      const float* pa = a + (ma == Full ? r * inner : 0);
-      const float* pb = b + (mb == Full ? r * inner : 0);
+      int64_t oa, ob;
+      g.rowOffsets(r, oa, ob);
+      const float* pa = a + oa;
+      const float* pb = b + ob;
       float* pc = c + r * inner;
 #pragma omp simd
-      for (int64_t j = j0; j < j1; ++j) {
-        pc[j] = apply<op>(ma == Scalar ? pa[0] : pa[j], mb == Scalar ? pb[0] : pb[j]);
-      }
+      for (int64_t j = j0; j < j1; ++j) pc[j] = apply<op>(pa[j * ia], pb[j * ib]);
     }
   }
 }
 
 template <Bin op>
-void binaryModes(int ma, int mb, const float* a, const float* b, float* c, int64_t rows,
-                 int64_t inner) {
-  switch (ma * 3 + mb) {
-    case 0: return binaryLoop<op, Full, Full>(a, b, c, rows, inner);
-    case 1: return binaryLoop<op, Full, Row>(a, b, c, rows, inner);
-    case 2: return binaryLoop<op, Full, Scalar>(a, b, c, rows, inner);
-    case 3: return binaryLoop<op, Row, Full>(a, b, c, rows, inner);
-    case 5: return binaryLoop<op, Row, Scalar>(a, b, c, rows, inner);
-    case 6: return binaryLoop<op, Scalar, Full>(a, b, c, rows, inner);
-    case 7: return binaryLoop<op, Scalar, Row>(a, b, c, rows, inner);
-    default: fail("binary", "unsupported operand modes");
-  }
+void binaryStrides(const float* a, const float* b, float* c, const Strided& g) {
+  const int64_t ia = g.sa[g.rank - 1], ib = g.sb[g.rank - 1];
+  if (ia == 1 && ib == 1) return binaryLoop<op, 1, 1>(a, b, c, g);
+  if (ia == 1 && ib == 0) return binaryLoop<op, 1, 0>(a, b, c, g);
+  if (ia == 0 && ib == 1) return binaryLoop<op, 0, 1>(a, b, c, g);
+  if (ia == 0 && ib == 0) return binaryLoop<op, 0, 0>(a, b, c, g);
+  fail("binary", "last-dimension strides must be 0 or 1");
 }
 
-int64_t operandSize(int mode, int64_t rows, int64_t inner) {
-  return mode == Full ? rows * inner : mode == Row ? inner : 1;
+/** Elements an operand with these strides spans (its minimum buffer length). */
+int64_t span(const Strided& g, const int64_t* strides) {
+  int64_t last = 0;
+  for (int d = 0; d < g.rank; ++d) last += (g.shape[d] - 1) * strides[d];
+  return last + 1;
 }
 
-/** binary(a, b, c, [op, modeA, modeB, rows, inner]). */
+/** binary(a, b, out, [op, rank, shape..., stridesA..., stridesB...]). */
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   return guarded(info, "binary", [&] {
-    const int32_t* p = intsArg(info, 3, "geometry", 5);
-    const int op = p[0], ma = p[1], mb = p[2];
-    const int64_t rows = p[3], inner = p[4];
-    if (ma < 0 || ma > 2 || mb < 0 || mb > 2) fail("binary", "operand mode out of range");
-    const float* a = floatArg(info, 0, "a", operandSize(ma, rows, inner));
-    const float* b = floatArg(info, 1, "b", operandSize(mb, rows, inner));
-    float* c = floatArg(info, 2, "out", rows * inner);
+    const int32_t* p = intsArg(info, 3, "geometry", 2);
+    const int op = p[0];
+    Strided g{};
+    g.rank = p[1];
+    if (g.rank < 1 || g.rank > kMaxRank) fail("binary", "rank must be 1.." + std::to_string(kMaxRank));
+    p = intsArg(info, 3, "geometry", 2 + 3 * g.rank) + 2;
+    int64_t total = 1;
+    for (int d = 0; d < g.rank; ++d) {
+      g.shape[d] = p[d];
+      g.sa[d] = p[g.rank + d];
+      g.sb[d] = p[2 * g.rank + d];
+      if (g.shape[d] < 1 || g.sa[d] < 0 || g.sb[d] < 0) fail("binary", "bad shape or strides");
+      total *= g.shape[d];
+    }
+    const float* a = floatArg(info, 0, "a", span(g, g.sa));
+    const float* b = floatArg(info, 1, "b", span(g, g.sb));
+    float* c = floatArg(info, 2, "out", total);
     switch (static_cast<Bin>(op)) {
-      case Bin::Add: return binaryModes<Bin::Add>(ma, mb, a, b, c, rows, inner);
-      case Bin::Sub: return binaryModes<Bin::Sub>(ma, mb, a, b, c, rows, inner);
-      case Bin::Mul: return binaryModes<Bin::Mul>(ma, mb, a, b, c, rows, inner);
-      case Bin::Div: return binaryModes<Bin::Div>(ma, mb, a, b, c, rows, inner);
-      case Bin::Max: return binaryModes<Bin::Max>(ma, mb, a, b, c, rows, inner);
-      case Bin::Min: return binaryModes<Bin::Min>(ma, mb, a, b, c, rows, inner);
+      case Bin::Add: return binaryStrides<Bin::Add>(a, b, c, g);
+      case Bin::Sub: return binaryStrides<Bin::Sub>(a, b, c, g);
+      case Bin::Mul: return binaryStrides<Bin::Mul>(a, b, c, g);
+      case Bin::Div: return binaryStrides<Bin::Div>(a, b, c, g);
+      case Bin::Max: return binaryStrides<Bin::Max>(a, b, c, g);
+      case Bin::Min: return binaryStrides<Bin::Min>(a, b, c, g);
       default: fail("binary", "unknown op");
     }
   });

@@ -27,6 +27,7 @@ export interface NativeAddon {
   convCacheSize(): number;
   /** geometry: batchA, batchB, batch, m, n, k, transposeA, transposeB */
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, geometry: Int32Array): void;
+  /** geometry: N, S (pixels per sample), C */
   bnTrainForward(
     x: Float32Array,
     gamma: Float32Array,
@@ -37,6 +38,7 @@ export interface NativeAddon {
     geometry: Int32Array,
     epsilon: number,
   ): void;
+  /** geometry: N, S, C */
   bnBackward(
     x: Float32Array,
     dy: Float32Array,
@@ -50,6 +52,7 @@ export interface NativeAddon {
     geometry: Int32Array,
     epsilon: number,
   ): void;
+  /** geometry: rows, C */
   bnInference(
     x: Float32Array,
     mean: Float32Array,
@@ -65,7 +68,7 @@ export interface NativeAddon {
   maxPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   avgPoolForward(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
   avgPoolBackward(dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
-  /** geometry: op, modeA, modeB, rows, inner */
+  /** geometry: op, rank, shape[rank], stridesA[rank], stridesB[rank] (see broadcastPlan) */
   binary(a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array): void;
   relu(x: Float32Array, y: Float32Array, n: number): void;
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;

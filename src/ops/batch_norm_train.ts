@@ -15,6 +15,13 @@ export interface BatchNormTrainResult {
 }
 
 function checkArgs(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): void {
+  for (const [name, t] of [
+    ['x', x],
+    ['gamma', gamma],
+    ['beta', beta],
+  ] as const) {
+    if (!(t instanceof tf.Tensor)) throw new Error(`batchNormTrain: ${name} must be a tf.Tensor, got ${typeof t}`);
+  }
   const c = x.shape[x.shape.length - 1];
   const where = `batchNormTrain: x ${JSON.stringify(x.shape)}`;
   if (x.rank < 2) throw new Error(`${where} must have rank >= 2 ([..., C])`);

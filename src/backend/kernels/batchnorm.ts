@@ -1,5 +1,5 @@
 /**
- * Batch norm on channels-last data viewed as [rows, C] (rows = B·H·W):
+ * Batch norm on channels-last data [N, ..., C], per channel:
  * - FusedBatchNorm (tfjs's inference op): y = (x - mean) · scale / sqrt(variance + ε) + offset.
  * - SasaBatchNormTrain: batch statistics, outputs [y, mean, variance] (biased variance).
  * - SasaBatchNormTrainGrad: [dx, dgamma, dbeta] from dy, x, mean, variance, gamma, beta.
@@ -7,11 +7,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output } from './util.js';
 
-function channels(op: string, x: tf.TensorInfo): { rows: number; c: number } {
-  check(op, x.shape.length >= 1, () => `x must have a channel axis, got ${fmt(x.shape)}`);
+/** x [N, ..., C] as [N, S, C]: the geometry the native kernels take. */
+function channels(op: string, x: tf.TensorInfo): { geometry: Int32Array; c: number } {
+  check(op, x.shape.length >= 2, () => `x must be [N, ..., C], got ${fmt(x.shape)}`);
+  const n = x.shape[0];
   const c = x.shape[x.shape.length - 1];
-  check(op, c > 0, () => `x ${fmt(x.shape)} has no channels`);
-  return { rows: tf.util.sizeFromShape(x.shape) / c, c };
+  check(op, n > 0 && c > 0, () => `x ${fmt(x.shape)} is empty`);
+  return { geometry: Int32Array.from([n, tf.util.sizeFromShape(x.shape) / (n * c), c]), c };
 }
 
 function perChannel(
@@ -59,7 +61,7 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
     const op = 'batchNormTrain';
     const backend = cpuBackend(args);
     const { x, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
-    const { rows, c } = channels(op, x);
+    const { geometry, c } = channels(op, x);
     const xv = f32(backend, x);
     check(op, xv !== null, () => `x must be float32, got ${x.dtype}`);
     const g = perChannel(op, backend, 'gamma', gamma, c);
@@ -67,7 +69,7 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
     const y = new Float32Array(xv.length);
     const mean = new Float32Array(c);
     const variance = new Float32Array(c);
-    ctx.addon.bnTrainForward(xv, g, b, y, mean, variance, Int32Array.from([rows, c]), args.attrs?.epsilon as number);
+    ctx.addon.bnTrainForward(xv, g, b, y, mean, variance, geometry, args.attrs?.epsilon as number);
     return [output(backend, x.shape, y), output(backend, [c], mean), output(backend, [c], variance)];
   };
 
@@ -75,7 +77,7 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
     const op = 'batchNormTrain (gradient)';
     const backend = cpuBackend(args);
     const { dy, x, mean, variance, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
-    const { rows, c } = channels(op, x);
+    const { geometry, c } = channels(op, x);
     check(op, tf.util.arraysEqual(dy.shape, x.shape), () => `dy ${fmt(dy.shape)} must match x ${fmt(x.shape)}`);
     const xv = f32(backend, x);
     const dyv = f32(backend, dy);
@@ -93,7 +95,7 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
       dx,
       dgamma,
       dbeta,
-      Int32Array.from([rows, c]),
+      geometry,
       args.attrs?.epsilon as number,
     );
     return [output(backend, x.shape, dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];

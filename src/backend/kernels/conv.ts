@@ -3,7 +3,7 @@
  * oneDNN. x: [B, H, W, Cin] (NHWC), filter: [kh, kw, Cin, Cout] (HWIO), y: [B, OH, OW, Cout].
  */
 import * as tf from '@tensorflow/tfjs';
-import { binaryInPlace } from './eltwise.js';
+import { broadcastBinary } from './eltwise.js';
 import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, sizeOf } from './util.js';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
@@ -154,7 +154,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
         bias.shape[0] === info.outChannels,
         () => `bias ${fmt(bias.shape)} must be [${info.outChannels}]`,
       );
-      binaryInPlace(ctx.addon, 'add', y, bv, y.length / bv.length, bv.length);
+      broadcastBinary(ctx.addon, 'add', y, info.outShape, bv, bias.shape, y, info.outShape);
     }
     if (activation === 'relu') ctx.addon.relu(y, y, y.length);
     return output(backend, info.outShape, y);

@@ -1,6 +1,6 @@
 /**
- * Elementwise kernels: Add, Sub, Multiply, RealDiv, Maximum, Minimum (float32; operands equal in
- * shape, a scalar, or broadcast along trailing dimensions such as [C] against [B, H, W, C]),
+ * Elementwise kernels: Add, Sub, Multiply, RealDiv, Maximum, Minimum (float32, with tfjs's
+ * broadcasting),
  * Relu, Step, and SasaReluGrad (dx = dy · [x > 0]).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -10,35 +10,59 @@ import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, outpu
 const OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 } as const;
 export type BinaryOp = keyof typeof OPS;
 
-const FULL = 0;
-const ROW = 1;
-const SCALAR = 2;
+const MAX_RANK = 6;
 
-/** How `shape` maps onto `outShape`: same size, one trailing row repeated, or one value. */
-function operandMode(shape: number[], outShape: number[]): number | null {
-  const size = sizeOf(shape);
-  if (size === 1) return SCALAR;
-  if (size === sizeOf(outShape)) return FULL;
-  let first = 0;
-  while (first < shape.length && shape[first] === 1) first++;
-  const trailing = shape.slice(first);
-  const tail = outShape.slice(outShape.length - trailing.length);
-  return tf.util.arraysEqual(trailing, tail) ? ROW : null;
+/**
+ * The output shape with runs of dimensions merged where both operands broadcast alike, and each
+ * operand's strides over it (0 where it is broadcast). Null past the addon's rank limit.
+ */
+export function broadcastPlan(aShape: number[], bShape: number[], outShape: number[]): Int32Array | null {
+  const r = outShape.length;
+  const pad = (s: number[]) => [...new Array(r - s.length).fill(1), ...s];
+  const a = pad(aShape);
+  const b = pad(bShape);
+  const dims: { size: number; aB: boolean; bB: boolean }[] = [];
+  for (let d = 0; d < r; d++) {
+    if (outShape[d] === 1) continue;
+    const aB = a[d] === 1;
+    const bB = b[d] === 1;
+    const last = dims[dims.length - 1];
+    if (last && last.aB === aB && last.bB === bB) last.size *= outShape[d];
+    else dims.push({ size: outShape[d], aB, bB });
+  }
+  if (dims.length === 0) dims.push({ size: 1, aB: false, bB: false });
+  if (dims.length > MAX_RANK) return null;
+  const n = dims.length;
+  const geometry = new Int32Array(2 + 3 * n);
+  geometry[1] = n;
+  let runA = 1;
+  let runB = 1;
+  for (let d = n - 1; d >= 0; d--) {
+    geometry[2 + d] = dims[d].size;
+    geometry[2 + n + d] = dims[d].aB ? 0 : runA;
+    geometry[2 + 2 * n + d] = dims[d].bB ? 0 : runB;
+    if (!dims[d].aB) runA *= dims[d].size;
+    if (!dims[d].bB) runB *= dims[d].size;
+  }
+  return geometry;
 }
 
-/** out = a ∘ b where a is [rows, inner] and b is [inner] (or the modes given). */
-export function binaryInPlace(
+/** out = a ∘ b with tfjs broadcasting; false when the shapes are beyond the addon (caller falls back). */
+export function broadcastBinary(
   addon: NativeAddon,
   op: BinaryOp,
   a: Float32Array,
+  aShape: number[],
   b: Float32Array,
-  rows: number,
-  inner: number,
-  out: Float32Array = a,
-  modeA = FULL,
-  modeB = ROW,
-): void {
-  addon.binary(a, b, out, Int32Array.from([OPS[op], modeA, modeB, rows, inner]));
+  bShape: number[],
+  out: Float32Array,
+  outShape: number[],
+): boolean {
+  const geometry = broadcastPlan(aShape, bShape, outShape);
+  if (!geometry) return false;
+  geometry[0] = OPS[op];
+  if (out.length > 0) addon.binary(a, b, out, geometry);
+  return true;
 }
 
 function binaryKernel(ctx: KernelContext, kernelName: string, op: BinaryOp): tf.KernelConfig {
@@ -49,13 +73,8 @@ function binaryKernel(ctx: KernelContext, kernelName: string, op: BinaryOp): tf.
     const bv = f32(backend, b);
     if (!av || !bv) return ctx.fallback(kernelName)(args);
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const ma = operandMode(a.shape, outShape);
-    const mb = operandMode(b.shape, outShape);
-    if (ma === null || mb === null || (ma === ROW && mb === ROW)) return ctx.fallback(kernelName)(args);
-    const total = sizeOf(outShape);
-    const inner = ma === ROW ? av.length : mb === ROW ? bv.length : Math.max(total, 1);
-    const out = new Float32Array(total);
-    if (total > 0) binaryInPlace(ctx.addon, op, av, bv, total / inner, inner, out, ma, mb);
+    const out = new Float32Array(sizeOf(outShape));
+    if (!broadcastBinary(ctx.addon, op, av, a.shape, bv, b.shape, out, outShape)) return ctx.fallback(kernelName)(args);
     return output(backend, outShape, out);
   };
   return { kernelName, backendName: 'native', kernelFunc };

@@ -4,7 +4,7 @@
  * batch dimensions broadcast like TensorFlow.js: c[i] = a[i % batchA] · b[i % batchB].
  */
 import * as tf from '@tensorflow/tfjs';
-import { binaryInPlace } from './eltwise.js';
+import { broadcastBinary } from './eltwise.js';
 import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, sizeOf } from './util.js';
 
 interface MatMulPlan {
@@ -78,10 +78,16 @@ export function matmulKernels(ctx: KernelContext): tf.KernelConfig[] {
     if (!r) return ctx.fallback('_FusedMatMul')(args);
     const { y, p } = r;
     if (bias && bv) {
-      if (bv.length === 1) binaryInPlace(ctx.addon, 'add', y, bv, 1, y.length, y, 0, 2);
-      else if (bv.length === p.n && bias.shape[bias.shape.length - 1] === p.n) {
-        binaryInPlace(ctx.addon, 'add', y, bv, y.length / p.n, p.n);
-      } else return ctx.fallback('_FusedMatMul')(args);
+      let shape: number[];
+      try {
+        shape = tf.backend_util.assertAndGetBroadcastShape(p.outShape, bias.shape);
+      } catch {
+        throw new Error(`_FusedMatMul: bias ${fmt(bias.shape)} does not broadcast to the product ${fmt(p.outShape)}`);
+      }
+      const sameShape = tf.util.arraysEqual(shape, p.outShape);
+      if (!sameShape || !broadcastBinary(ctx.addon, 'add', y, p.outShape, bv, bias.shape, y, p.outShape)) {
+        return ctx.fallback('_FusedMatMul')(args);
+      }
     }
     if (activation === 'relu') ctx.addon.relu(y, y, y.length);
     return output(backend, p.outShape, y);
