@@ -1,6 +1,7 @@
 // 2-D convolution on NHWC activations and HWIO filters (TensorFlow.js layouts) via oneDNN:
 // forward, backward data and backward weights. Primitives let oneDNN pick its internal layouts
 // (format_tag::any) and are cached per shape together with the reorders and scratch buffers.
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -84,14 +85,23 @@ std::unordered_map<std::string, std::unique_ptr<ConvEntry>>& cache() {
   return entries;
 }
 
+/** Activation layout the primitives are created with: `any` (oneDNN's choice) or NHWC. */
+tag activationTag() {
+  static const tag t = [] {
+    const char* v = std::getenv("SASA_CONV_LAYOUT");
+    return v && std::string(v) == "nhwc" ? tag::nhwc : tag::any;
+  }();
+  return t;
+}
+
 ConvEntry& entryFor(const ConvShape& s) {
   auto& entries = cache();
   auto it = entries.find(s.key());
   if (it != entries.end()) return *it->second;
   auto e = std::make_unique<ConvEntry>();
   dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training,
-                                    dnnl::algorithm::convolution_direct, s.src(tag::any),
-                                    s.weights(tag::any), s.dst(tag::any), s.strides(),
+                                    dnnl::algorithm::convolution_direct, s.src(activationTag()),
+                                    s.weights(tag::any), s.dst(activationTag()), s.strides(),
                                     s.dilation(), s.padL(), s.padR());
   e->fwdPd = dnnl::convolution_forward::primitive_desc(d, cpuEngine());
   auto* raw = e.get();
@@ -130,8 +140,8 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
     ConvEntry& e = entryFor(s);
     if (!e.bwdData) {
       dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct,
-                                              s.src(tag::any), s.weights(tag::any),
-                                              s.dst(tag::any), s.strides(), s.dilation(),
+                                              s.src(activationTag()), s.weights(tag::any),
+                                              s.dst(activationTag()), s.strides(), s.dilation(),
                                               s.padL(), s.padR());
       dnnl::convolution_backward_data::primitive_desc pd(d, cpuEngine(), e.fwdPd);
       e.bwdData = std::make_unique<dnnl::convolution_backward_data>(pd);
@@ -159,8 +169,8 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
     ConvEntry& e = entryFor(s);
     if (!e.bwdWeights) {
       dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct,
-                                                 s.src(tag::any), s.weights(tag::any),
-                                                 s.dst(tag::any), s.strides(), s.dilation(),
+                                                 s.src(activationTag()), s.weights(tag::any),
+                                                 s.dst(activationTag()), s.strides(), s.dilation(),
                                                  s.padL(), s.padR());
       dnnl::convolution_backward_weights::primitive_desc pd(d, cpuEngine(), e.fwdPd);
       e.bwdWeights = std::make_unique<dnnl::convolution_backward_weights>(pd);

@@ -91,13 +91,13 @@ export async function initBackend(options: InitOptions = {}): Promise<BackendSta
   const wanted = options.backend ?? process.env.SASA_BACKEND ?? (load.addon ? NATIVE_BACKEND : 'cpu');
   if (requireNative && (!load.addon || wanted !== NATIVE_BACKEND)) {
     const why = load.addon ? `backend '${wanted}' was requested` : load.reason;
-    throw new Error(`sasa: the native backend is required but unavailable: ${why}. Fix: ${NATIVE_FIX}`);
+    throw new Error(`the native backend is required but unavailable: ${why}. Fix: ${NATIVE_FIX}`);
   }
   if (wanted === 'cpu') {
     tf.removeBackend('cpu');
     tf.registerBackend('cpu', quietCpuBackend, 1);
   }
-  if (!(await tf.setBackend(wanted))) throw new Error(`sasa: could not initialise the '${wanted}' backend`);
+  if (!(await tf.setBackend(wanted))) throw new Error(`could not initialise the '${wanted}' backend`);
   const status: BackendStatus = { backend: wanted, native: wanted === NATIVE_BACKEND, nativeKernels: kernels };
   if (load.addon) {
     status.info = load.addon.info();
