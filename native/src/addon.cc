@@ -70,6 +70,11 @@ double numArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   return info[i].As<Napi::Number>().DoubleValue();
 }
 
+double optNumArg(const Napi::CallbackInfo& info, size_t i, const char* what, double fallback) {
+  if (i >= info.Length() || info[i].IsUndefined()) return fallback;
+  return numArg(info, i, what);
+}
+
 bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (i >= info.Length() || !info[i].IsBoolean()) {
     throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a boolean");

@@ -2,6 +2,7 @@
 // statistics over N and S: training forward (batch statistics) and backward via oneDNN, and the
 // inference transform y = (x - mean) · gamma / sqrt(var + eps) + beta as a plain loop.
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -28,8 +29,10 @@ memory::desc dataDesc(int64_t n, int64_t s, int64_t c) { return {{n, c, s, 1}, d
 
 BnEntry& entryFor(int64_t n, int64_t s, int64_t c, float eps) {
   static std::unordered_map<std::string, std::unique_ptr<BnEntry>> entries;
+  uint32_t epsBits;
+  std::memcpy(&epsBits, &eps, sizeof eps);
   std::string key = std::to_string(n) + "," + std::to_string(s) + "," + std::to_string(c) + "," +
-                    std::to_string(eps);
+                    std::to_string(epsBits);
   auto it = entries.find(key);
   if (it != entries.end()) return *it->second;
   auto e = std::make_unique<BnEntry>();
@@ -57,6 +60,7 @@ Napi::Value BnTrainForward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormTrain", [&] {
     const int32_t* p = intsArg(info, 6, "geometry", 3);
     const int64_t n = p[0], s = p[1], c = p[2], rows = n * s;
+    if (n < 1 || s < 1 || c < 1) fail("batchNorm", "N, S and C must be >= 1");
     const float eps = static_cast<float>(numArg(info, 7, "epsilon"));
     float* x = floatArg(info, 0, "x", rows * c);
     float* gamma = floatArg(info, 1, "gamma", c);
@@ -80,6 +84,7 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormTrainGrad", [&] {
     const int32_t* p = intsArg(info, 9, "geometry", 3);
     const int64_t n = p[0], s = p[1], c = p[2], rows = n * s;
+    if (n < 1 || s < 1 || c < 1) fail("batchNorm", "N, S and C must be >= 1");
     const float eps = static_cast<float>(numArg(info, 10, "epsilon"));
     float* x = floatArg(info, 0, "x", rows * c);
     float* dy = floatArg(info, 1, "dy", rows * c);

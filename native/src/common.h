@@ -30,6 +30,9 @@ int64_t intArg(const Napi::CallbackInfo& info, size_t i, const char* what);
 /** Double argument `i`; throws a JS TypeError naming `what` otherwise. */
 double numArg(const Napi::CallbackInfo& info, size_t i, const char* what);
 
+/** Number argument `i`, or `fallback` when it is absent or undefined. */
+double optNumArg(const Napi::CallbackInfo& info, size_t i, const char* what, double fallback);
+
 /** Boolean argument `i`. */
 bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* what);
 

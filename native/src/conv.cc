@@ -1,6 +1,7 @@
 // 2-D convolution on NHWC activations and HWIO filters (TensorFlow.js layouts) via oneDNN:
 // forward, backward data and backward weights. Primitives let oneDNN pick its internal layouts
 // (format_tag::any) and are cached per shape together with the reorders and scratch buffers.
+#include <array>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -20,6 +21,9 @@ struct ConvShape {
   int64_t n, h, w, c, oc, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr;
 
   static ConvShape from(const int32_t* p) {
+    for (int i = 0; i < 13; ++i) {
+      if (p[i] < 1) fail("conv", "sizes, strides and dilations must be >= 1");
+    }
     return {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8],
             p[9], p[10], p[11], p[12], p[13], p[14], p[15], p[16]};
   }
@@ -40,6 +44,58 @@ struct ConvShape {
   memory::dims padR() const { return {pb, pr}; }
 };
 
+/**
+ * Activations reordered into a primitive's layout for the backward pass to reuse. The forward
+ * pass stores its reorder of x, the backward-data pass its reorder of dy; the backward-weights
+ * pass, which needs both, finds them. Entries are keyed by a token the TypeScript side assigns
+ * to each tfjs tensor (dataId), plus the data pointer and the layout: tfjs tensors are immutable,
+ * so a token names fixed contents. Token 0 means "do not cache".
+ */
+class ReorderCache {
+ public:
+  memory get(double token, float* data, const memory::desc& user, const memory::desc& want,
+             bool reuse) {
+    if (reuse && token != 0) {
+      for (Slot& s : slots_) {
+        if (s.token == token && s.data == data && s.mem && s.mem.get_desc() == want) {
+          s.used = ++clock_;
+          return s.mem;
+        }
+      }
+    }
+    Slot* victim = &slots_[0];
+    for (Slot& s : slots_) {
+      if (s.token == token && s.data == data) {
+        victim = &s;
+        break;
+      }
+      if (s.used < victim->used) victim = &s;
+    }
+    if (!victim->mem || victim->mem.get_desc() != want) victim->mem = memory(want, cpuEngine());
+    memory u(user, cpuEngine(), data);
+    dnnl::reorder(u, victim->mem).execute(cpuStream(), u, victim->mem);
+    victim->token = token;
+    victim->data = data;
+    victim->used = ++clock_;
+    return victim->mem;
+  }
+
+ private:
+  struct Slot {
+    double token = 0;
+    const float* data = nullptr;
+    memory mem;
+    uint64_t used = 0;
+  };
+  std::array<Slot, 4> slots_;
+  uint64_t clock_ = 0;
+};
+
+ReorderCache& activationCache() {
+  static ReorderCache cache;
+  return cache;
+}
+
 /** A user buffer in a fixed layout plus, when the primitive wants another layout, a reorder. */
 struct Staged {
   memory::desc user;
@@ -49,18 +105,26 @@ struct Staged {
 
   Staged() = default;
   Staged(const memory::desc& userDesc, const memory::desc& primDesc)
-      : user(userDesc), internal(primDesc), needed(userDesc != primDesc) {
-    if (needed) scratch = memory(internal, cpuEngine());
+      : user(userDesc), internal(primDesc), needed(userDesc != primDesc) {}
+  /** The buffer in the primitive's layout, allocated on first use. */
+  memory& buffer() {
+    if (!scratch) scratch = memory(internal, cpuEngine());
+    return scratch;
   }
   /** Memory holding the input in the primitive's layout (reordering the user data if needed). */
   memory in(float* data) {
     memory u(user, cpuEngine(), data);
     if (!needed) return u;
-    dnnl::reorder(u, scratch).execute(cpuStream(), u, scratch);
-    return scratch;
+    dnnl::reorder(u, buffer()).execute(cpuStream(), u, buffer());
+    return buffer();
+  }
+  /** Like in(), through the activation cache: `reuse` takes an earlier reorder of `token`. */
+  memory inShared(double token, float* data, bool reuse) {
+    if (!needed) return memory(user, cpuEngine(), data);
+    return activationCache().get(token, data, user, internal, reuse);
   }
   /** Memory the primitive writes; call out() afterwards to land it in the user buffer. */
-  memory target(float* data) { return needed ? scratch : memory(user, cpuEngine(), data); }
+  memory target(float* data) { return needed ? buffer() : memory(user, cpuEngine(), data); }
   void out(float* data) {
     if (!needed) return;
     memory u(user, cpuEngine(), data);
@@ -122,7 +186,7 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
       e.fwdWei = Staged(s.weights(tag::hwio), e.fwdPd.weights_desc());
       e.fwdDst = Staged(s.dst(tag::nhwc), e.fwdPd.dst_desc());
     }
-    memory src = e.fwdSrc.in(x);
+    memory src = e.fwdSrc.inShared(optNumArg(info, 4, "xToken", 0), x, false);
     memory wei = e.fwdWei.in(w);
     memory dst = e.fwdDst.target(y);
     e.fwd->execute(cpuStream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
@@ -149,7 +213,7 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
       e.bdWei = Staged(s.weights(tag::hwio), pd.weights_desc());
       e.bdDiffSrc = Staged(s.src(tag::nhwc), pd.diff_src_desc());
     }
-    memory diffDst = e.bdDiffDst.in(dy);
+    memory diffDst = e.bdDiffDst.inShared(optNumArg(info, 4, "dyToken", 0), dy, false);
     memory wei = e.bdWei.in(w);
     memory diffSrc = e.bdDiffSrc.target(dx);
     e.bwdData->execute(cpuStream(), {{DNNL_ARG_DIFF_DST, diffDst},
@@ -178,8 +242,8 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
       e.bwDiffDst = Staged(s.dst(tag::nhwc), pd.diff_dst_desc());
       e.bwDiffWei = Staged(s.weights(tag::hwio), pd.diff_weights_desc());
     }
-    memory src = e.bwSrc.in(x);
-    memory diffDst = e.bwDiffDst.in(dy);
+    memory src = e.bwSrc.inShared(optNumArg(info, 4, "xToken", 0), x, true);
+    memory diffDst = e.bwDiffDst.inShared(optNumArg(info, 5, "dyToken", 0), dy, true);
     memory diffWei = e.bwDiffWei.target(dw);
     e.bwdWeights->execute(cpuStream(), {{DNNL_ARG_SRC, src},
                                         {DNNL_ARG_DIFF_DST, diffDst},

@@ -21,12 +21,27 @@ export interface NativeAddon {
   info(): NativeInfo;
   setThreads(n: number): number;
   /** geometry: n,h,w,c,oc,kh,kw,oh,ow,sh,sw,dh,dw,padTop,padLeft,padBottom,padRight */
-  convForward(x: Float32Array, w: Float32Array, y: Float32Array, geometry: Int32Array): void;
-  convBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array): void;
-  convBackwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
+  /** Tokens (optional, 0 = none) name tensors' contents so backward can reuse forward's reorders. */
+  convForward(x: Float32Array, w: Float32Array, y: Float32Array, geometry: Int32Array, xToken?: number): void;
+  convBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array, dyToken?: number): void;
+  convBackwardWeights(
+    x: Float32Array,
+    dy: Float32Array,
+    dw: Float32Array,
+    geometry: Int32Array,
+    xToken?: number,
+    dyToken?: number,
+  ): void;
   convCacheSize(): number;
-  /** geometry: batchA, batchB, batch, m, n, k, transposeA, transposeB */
-  batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, geometry: Int32Array): void;
+  /** geometry: batchA, batchB, batch, m, n, k, transposeA, transposeB; tables: batch index maps */
+  batchMatMul(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    geometry: Int32Array,
+    batchIndexA?: Int32Array,
+    batchIndexB?: Int32Array,
+  ): void;
   /** geometry: N, S (pixels per sample), C */
   bnTrainForward(
     x: Float32Array,

@@ -37,11 +37,15 @@ function checkArgs(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: num
   if (!(epsilon > 0)) throw new Error(`batchNormTrain: epsilon must be > 0, got ${epsilon}`);
 }
 
+/** tfjs ops on x viewed as [rows, C] (tfjs's batchNorm gradient handles rank <= 4 only). */
 function composite(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): BatchNormTrainResult {
-  const axes = x.shape.slice(0, -1).map((_, i) => i);
-  const { mean, variance } = tf.moments(x, axes);
-  const y = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
-  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  return tf.tidy(() => {
+    const c = x.shape[x.shape.length - 1];
+    const x2 = tf.reshape(x, [-1, c]);
+    const { mean, variance } = tf.moments(x2, [0]);
+    const y = tf.reshape(tf.batchNorm(x2, mean, variance, beta, gamma, epsilon), x.shape);
+    return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  });
 }
 
 /** Batch statistics and the normalised output; differentiable w.r.t. x, gamma and beta. */

@@ -8,8 +8,14 @@ import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, outpu
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 
+/**
+ * The addon's geometry. Bottom/right padding is raised to what the output size implies: with
+ * dimRoundingMode 'ceil' or 'round' tfjs's padInfo can be smaller than that, and oneDNN checks.
+ */
 function geometry(c: ConvInfo): Int32Array {
   const p = c.padInfo;
+  const bottom = Math.max(p.bottom, (c.outHeight - 1) * c.strideHeight + c.effectiveFilterHeight - c.inHeight - p.top);
+  const right = Math.max(p.right, (c.outWidth - 1) * c.strideWidth + c.effectiveFilterWidth - c.inWidth - p.left);
   return Int32Array.from([
     c.batchSize,
     c.inHeight,
@@ -26,9 +32,25 @@ function geometry(c: ConvInfo): Int32Array {
     c.dilationWidth,
     p.top,
     p.left,
-    p.bottom,
-    p.right,
+    bottom,
+    right,
   ]);
+}
+
+const tokens = new WeakMap<object, number>();
+let nextToken = 1;
+
+/**
+ * A number naming a tensor's (immutable) contents, by which the addon recognises the x and dy a
+ * backward pass shares with the forward pass and reuses their layout conversions.
+ */
+function tokenOf(t: tf.TensorInfo): number {
+  let token = tokens.get(t.dataId);
+  if (token === undefined) {
+    token = nextToken++;
+    tokens.set(t.dataId, token);
+  }
+  return token;
 }
 
 function checkShapes(op: string, xShape: number[], filterShape: number[]): void {
@@ -78,9 +100,15 @@ function isNHWC(attrs: tf.NamedAttrMap | undefined): boolean {
   return f === undefined || f === 'NHWC' || f === 'channelsLast';
 }
 
-function conv2dForward(ctx: KernelContext, x: Float32Array, w: Float32Array, info: ConvInfo): Float32Array {
+function conv2dForward(
+  ctx: KernelContext,
+  x: Float32Array,
+  w: Float32Array,
+  info: ConvInfo,
+  xToken: number,
+): Float32Array {
   const y = new Float32Array(sizeOf(info.outShape));
-  ctx.addon.convForward(x, w, y, geometry(info));
+  ctx.addon.convForward(x, w, y, geometry(info), xToken);
   return y;
 }
 
@@ -92,7 +120,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     const wv = f32(backend, filter);
     if (!xv || !wv || !isNHWC(args.attrs)) return ctx.fallback('Conv2D')(args);
     const info = convInfo('Conv2D', x.shape, filter.shape, args.attrs ?? {}, args.attrs?.dilations as number);
-    return output(backend, info.outShape, conv2dForward(ctx, xv, wv, info));
+    return output(backend, info.outShape, conv2dForward(ctx, xv, wv, info, tokenOf(x)));
   };
 
   const conv2DBackpropInput: tf.KernelFunc = (args: KernelArgs) => {
@@ -110,7 +138,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
       () => `dy ${fmt(dy.shape)} does not match the output shape ${fmt(info.outShape)} of input ${fmt(inputShape)}`,
     );
     const dx = new Float32Array(sizeOf(inputShape));
-    ctx.addon.convBackwardData(dyv, wv, dx, geometry(info));
+    ctx.addon.convBackwardData(dyv, wv, dx, geometry(info), tokenOf(dy));
     return output(backend, inputShape, dx);
   };
 
@@ -129,7 +157,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
       () => `dy ${fmt(dy.shape)} does not match the output shape ${fmt(info.outShape)} of input ${fmt(x.shape)}`,
     );
     const dw = new Float32Array(sizeOf(filterShape));
-    ctx.addon.convBackwardWeights(xv, dyv, dw, geometry(info));
+    ctx.addon.convBackwardWeights(xv, dyv, dw, geometry(info), tokenOf(x), tokenOf(dy));
     return output(backend, filterShape, dw);
   };
 
@@ -141,18 +169,20 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     const xv = x && f32(backend, x);
     const wv = filter && f32(backend, filter);
     const bv = bias ? f32(backend, bias) : null;
-    const simpleBias = !bias || (bv !== null && bias.shape.length === 1);
+    const simpleBias = !bias || bv !== null;
     const simpleAct = activation === 'linear' || activation === 'relu';
     if (!x || !filter || !xv || !wv || !simpleBias || !simpleAct || preluActivationWeights || !isNHWC(attrs)) {
       return ctx.fallback('FusedConv2D')(args);
     }
     const info = convInfo('FusedConv2D', x.shape, filter.shape, attrs, attrs.dilations as number);
-    const y = conv2dForward(ctx, xv, wv, info);
+    const y = conv2dForward(ctx, xv, wv, info, tokenOf(x));
     if (bias && bv) {
+      const c = info.outChannels;
       check(
         'FusedConv2D',
-        bias.shape[0] === info.outChannels,
-        () => `bias ${fmt(bias.shape)} must be [${info.outChannels}]`,
+        bias.shape.length <= 4 && bias.shape.every((d, i) => d === 1 || (i === bias.shape.length - 1 && d === c)),
+        () =>
+          `bias ${fmt(bias.shape)} must broadcast over the channels of the output ${fmt(info.outShape)} ([${c}] or [1])`,
       );
       broadcastBinary(ctx.addon, 'add', y, info.outShape, bv, bias.shape, y, info.outShape);
     }

@@ -11,6 +11,28 @@ interface MatMulPlan {
   outShape: number[];
   geometry: Int32Array;
   n: number;
+  /** Which a and b matrix each output matrix uses, when i % batchA / i % batchB would be wrong. */
+  tables?: [Int32Array, Int32Array];
+}
+
+/** For output batch index i (over `outer`), the index into an operand with batch dims `dims`. */
+function batchTable(dims: number[], outer: number[]): Int32Array {
+  const padded = [...new Array(outer.length - dims.length).fill(1), ...dims];
+  const total = sizeOf(outer);
+  const table = new Int32Array(total);
+  for (let i = 0; i < total; i++) {
+    let rest = i;
+    let index = 0;
+    let stride = 1;
+    for (let d = outer.length - 1; d >= 0; d--) {
+      const coord = rest % outer[d];
+      rest = Math.floor(rest / outer[d]);
+      if (padded[d] !== 1) index += coord * stride;
+      stride *= padded[d];
+    }
+    table[i] = index;
+  }
+  return table;
 }
 
 function plan(op: string, aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean): MatMulPlan {
@@ -39,9 +61,14 @@ function plan(op: string, aShape: number[], bShape: number[], transposeA: boolea
   } catch {
     throw new Error(`${op}: batch dimensions of ${fmt(aShape)} and ${fmt(bShape)} do not broadcast`);
   }
-  const batch = Math.max(batchA, batchB);
+  const batch = sizeOf(outer);
   const geometry = Int32Array.from([batchA, batchB, batch, m, n, innerA, transposeA ? 1 : 0, transposeB ? 1 : 0]);
-  return { outShape: [...outer, m, n], geometry, n };
+  const modulo = (b: number) => b === 1 || b === batch;
+  const tables: [Int32Array, Int32Array] | undefined =
+    modulo(batchA) && modulo(batchB)
+      ? undefined
+      : [batchTable(aShape.slice(0, -2), outer), batchTable(bShape.slice(0, -2), outer)];
+  return { outShape: [...outer, m, n], geometry, n, tables };
 }
 
 export function matmulKernels(ctx: KernelContext): tf.KernelConfig[] {
@@ -55,7 +82,7 @@ export function matmulKernels(ctx: KernelContext): tf.KernelConfig[] {
     const y = new Float32Array(sizeOf(p.outShape));
     if (y.length > 0) {
       if (p.geometry[5] === 0) y.fill(0);
-      else ctx.addon.batchMatMul(av, bv, y, p.geometry);
+      else ctx.addon.batchMatMul(av, bv, y, p.geometry, ...(p.tables ?? []));
     }
     return { y, p };
   };
