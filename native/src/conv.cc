@@ -133,6 +133,9 @@ struct Staged {
 };
 
 struct ConvEntry {
+  /** The forward pass as the backward passes see it (their hint). */
+  dnnl::convolution_forward::primitive_desc hintPd;
+  /** The forward pass that runs. */
   dnnl::convolution_forward::primitive_desc fwdPd;
   std::unique_ptr<dnnl::convolution_forward> fwd;
   Staged fwdSrc, fwdWei, fwdDst;
@@ -149,13 +152,32 @@ std::unordered_map<std::string, std::unique_ptr<ConvEntry>>& cache() {
   return entries;
 }
 
-/** Activation layout the primitives are created with: `any` (oneDNN's choice) or NHWC. */
-tag activationTag() {
-  static const tag t = [] {
+/**
+ * Activation layouts. `any` lets oneDNN choose (blocked nChw16c/8c, with reorders from and to
+ * NHWC); `nhwc` uses the user layout directly. `auto` (default) takes NHWC for the forward pass
+ * when oneDNN has a brgemm kernel for it (AVX-512: faster than blocked plus reorders) and `any`
+ * otherwise and for the backward passes (NHWC backward kernels are slower). SASA_CONV_LAYOUT
+ * overrides it.
+ */
+enum class Layout { Any, Nhwc, Auto };
+
+Layout layoutSetting() {
+  static const Layout l = [] {
     const char* v = std::getenv("SASA_CONV_LAYOUT");
-    return v && std::string(v) == "nhwc" ? tag::nhwc : tag::any;
+    const std::string s = v ? v : "auto";
+    return s == "nhwc" ? Layout::Nhwc : s == "any" ? Layout::Any : Layout::Auto;
   }();
-  return t;
+  return l;
+}
+
+tag backwardTag() { return layoutSetting() == Layout::Nhwc ? tag::nhwc : tag::any; }
+
+dnnl::convolution_forward::primitive_desc forwardPd(const ConvShape& s, tag t) {
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training,
+                                    dnnl::algorithm::convolution_direct, s.src(t),
+                                    s.weights(tag::any), s.dst(t), s.strides(), s.dilation(),
+                                    s.padL(), s.padR());
+  return dnnl::convolution_forward::primitive_desc(d, cpuEngine());
 }
 
 ConvEntry& entryFor(const ConvShape& s) {
@@ -163,11 +185,12 @@ ConvEntry& entryFor(const ConvShape& s) {
   auto it = entries.find(s.key());
   if (it != entries.end()) return *it->second;
   auto e = std::make_unique<ConvEntry>();
-  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training,
-                                    dnnl::algorithm::convolution_direct, s.src(activationTag()),
-                                    s.weights(tag::any), s.dst(activationTag()), s.strides(),
-                                    s.dilation(), s.padL(), s.padR());
-  e->fwdPd = dnnl::convolution_forward::primitive_desc(d, cpuEngine());
+  e->hintPd = forwardPd(s, backwardTag());
+  e->fwdPd = e->hintPd;
+  if (layoutSetting() == Layout::Auto) {
+    auto nhwc = forwardPd(s, tag::nhwc);
+    if (std::string(nhwc.impl_info_str()).rfind("brg", 0) == 0) e->fwdPd = nhwc;
+  }
   auto* raw = e.get();
   entries.emplace(s.key(), std::move(e));
   return *raw;
@@ -204,10 +227,10 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
     ConvEntry& e = entryFor(s);
     if (!e.bwdData) {
       dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct,
-                                              s.src(activationTag()), s.weights(tag::any),
-                                              s.dst(activationTag()), s.strides(), s.dilation(),
+                                              s.src(backwardTag()), s.weights(tag::any),
+                                              s.dst(backwardTag()), s.strides(), s.dilation(),
                                               s.padL(), s.padR());
-      dnnl::convolution_backward_data::primitive_desc pd(d, cpuEngine(), e.fwdPd);
+      dnnl::convolution_backward_data::primitive_desc pd(d, cpuEngine(), e.hintPd);
       e.bwdData = std::make_unique<dnnl::convolution_backward_data>(pd);
       e.bdDiffDst = Staged(s.dst(tag::nhwc), pd.diff_dst_desc());
       e.bdWei = Staged(s.weights(tag::hwio), pd.weights_desc());
@@ -233,10 +256,10 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
     ConvEntry& e = entryFor(s);
     if (!e.bwdWeights) {
       dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct,
-                                                 s.src(activationTag()), s.weights(tag::any),
-                                                 s.dst(activationTag()), s.strides(), s.dilation(),
+                                                 s.src(backwardTag()), s.weights(tag::any),
+                                                 s.dst(backwardTag()), s.strides(), s.dilation(),
                                                  s.padL(), s.padR());
-      dnnl::convolution_backward_weights::primitive_desc pd(d, cpuEngine(), e.fwdPd);
+      dnnl::convolution_backward_weights::primitive_desc pd(d, cpuEngine(), e.hintPd);
       e.bwdWeights = std::make_unique<dnnl::convolution_backward_weights>(pd);
       e.bwSrc = Staged(s.src(tag::nhwc), pd.src_desc());
       e.bwDiffDst = Staged(s.dst(tag::nhwc), pd.diff_dst_desc());

@@ -10,7 +10,9 @@ export interface Timing {
 
 export interface TimingOptions {
   runs: number;
+  /** Untimed runs before timing: at least `warmup` of them and at least `warmupMs` of running. */
   warmup: number;
+  warmupMs?: number;
   /** Called after each timed run with its index (progress reporting). */
   onRun?: (i: number) => void;
 }
@@ -26,14 +28,19 @@ export function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
-/** Runs `fn` `warmup` times untimed, then `runs` times timed. `fn` must finish its work synchronously. */
+/**
+ * Warms up, then times `runs` runs of `fn` (which must finish its work synchronously). The
+ * time-based warm-up matters here: in a fresh process the first calls fault in new memory pages
+ * (expensive on VMs) until the garbage collector starts recycling tfjs's freed buffers.
+ */
 export function timeRuns(fn: () => void, options: TimingOptions): Timing {
   if (!Number.isInteger(options.runs) || options.runs < 1)
     throw new Error(`runs must be a positive integer, got ${options.runs}`);
   if (!Number.isInteger(options.warmup) || options.warmup < 0) {
     throw new Error(`warmup must be a non-negative integer, got ${options.warmup}`);
   }
-  for (let i = 0; i < options.warmup; i++) fn();
+  const warmupEnd = performance.now() + (options.warmupMs ?? 0);
+  for (let i = 0; i < options.warmup || performance.now() < warmupEnd; i++) fn();
   const times: number[] = [];
   for (let i = 0; i < options.runs; i++) {
     const t0 = performance.now();

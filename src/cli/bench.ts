@@ -9,6 +9,7 @@ import { progressBar } from './progress.js';
 interface CommonFlags extends BackendFlags {
   runs: number;
   warmup: number;
+  warmupMs: number;
   json?: boolean;
 }
 
@@ -24,7 +25,8 @@ function report(flags: CommonFlags, fields: Record<string, unknown>, timing: Tim
 function common(cmd: Command): Command {
   return withBackendOptions(cmd)
     .option('--runs <n>', 'timed runs', positiveInt('--runs'), 10)
-    .option('--warmup <n>', 'untimed warm-up runs', nonNegativeInt('--warmup'), 3)
+    .option('--warmup <n>', 'untimed warm-up runs (at least)', nonNegativeInt('--warmup'), 3)
+    .option('--warmup-ms <ms>', 'untimed warm-up time (at least)', nonNegativeInt('--warmup-ms'), 1000)
     .option('--json', 'print one JSON object per case (median_ms, peak_rss_mb, ...)');
 }
 
@@ -51,7 +53,12 @@ export function registerBench(program: Command): void {
           backward: Boolean(flags.backward),
         };
         const bar = progressBar('conv', flags.runs, !flags.json && process.stderr.isTTY);
-        const timing = benchConv(c, { runs: flags.runs, warmup: flags.warmup, onRun: () => bar.tick() });
+        const timing = benchConv(c, {
+          runs: flags.runs,
+          warmup: flags.warmup,
+          warmupMs: flags.warmupMs,
+          onRun: () => bar.tick(),
+        });
         bar.stop();
         const label = `conv ${c.kernel}x${c.kernel} ${c.shape[3]}->${c.filters} [${c.shape}] stride ${c.stride} ${c.backward ? 'fwd+bwd' : 'fwd'} on ${status.backend}`;
         report(
@@ -68,7 +75,7 @@ export function registerBench(program: Command): void {
     .option('--size <n>', 'matrix size n', positiveInt('--size'), 1024)
     .action(async (flags: CommonFlags & { size: number }) => {
       const status = await startBackend(flags);
-      const timing = benchMatmul(flags.size, { runs: flags.runs, warmup: flags.warmup });
+      const timing = benchMatmul(flags.size, { runs: flags.runs, warmup: flags.warmup, warmupMs: flags.warmupMs });
       const label = `matmul ${flags.size}^3 on ${status.backend}`;
       report(
         flags,

@@ -1,0 +1,217 @@
+#!/usr/bin/env node
+// sasa vs PyTorch, measured in one sitting: runs each case alternately (ours, then torch),
+// --rounds times, one process at a time, keeps the best median of each side, and prints a
+// markdown table (or --json). Exits non-zero if either side fails.
+//
+//   node bench/compare.mjs [--cases conv,conv-bwd,matmul] [--rounds 2] [--runs 10] [--warmup 3]
+//                          [--threads 2] [--python /usr/bin/python3] [--wait-idle 300]
+//                          [--torch-lib-dir DIR] [--json]
+//
+// Ours:  npx tsx src/cli/main.ts bench <case args> --json   (env SASA_NUM_THREADS)
+// Torch: /usr/bin/python3 bench/torch_peer.py <case args> --json   (env OMP_NUM_THREADS)
+// Debian's torch does matmul with whatever libblas.so.3 resolves to (reference BLAS unless
+// OpenBLAS is installed); the report names the library loaded. To try another without
+// installing it, pass --torch-lib-dir DIR (a folder holding its libblas.so.3; e.g. unpack
+// libopenblas0-pthread with dpkg-deb -x and name its usr/lib/x86_64-linux-gnu/openblas-pthread).
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+
+const CASES = {
+  conv: ['conv', '--shape', '8,56,56,64', '--filters', '64', '--kernel', '3', '--stride', '1'],
+  'conv-bwd': ['conv', '--shape', '8,56,56,64', '--filters', '64', '--kernel', '3', '--stride', '1', '--backward'],
+  matmul: ['matmul', '--size', '1024'],
+};
+// This machine sets OPENBLAS_CORETYPE=Haswell / OPENBLAS_L2_SIZE=512. With Debian's default
+// reference BLAS they change nothing (1024^3: 331-352 ms either way); with OpenBLAS they cost 1.7x
+// (11 vs 6.8 ms; same max error vs a float64 reference, 9e-5). So torch runs without them.
+const UNSET_OPENBLAS_FOR_TORCH = true;
+
+const { values: opt } = parseArgs({
+  options: {
+    cases: { type: 'string', default: Object.keys(CASES).join(',') },
+    rounds: { type: 'string', default: '2' },
+    runs: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '2' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    json: { type: 'boolean', default: false },
+    'wait-idle': { type: 'string', default: '300' },
+    'torch-lib-dir': { type: 'string' },
+  },
+});
+
+function die(msg) {
+  console.error(`compare: ${msg}`);
+  process.exit(1);
+}
+
+const caseNames = opt.cases
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+for (const c of caseNames) if (!CASES[c]) die(`unknown case '${c}' (known: ${Object.keys(CASES).join(', ')})`);
+const rounds = Number(opt.rounds);
+if (!(rounds >= 1)) die('--rounds must be >= 1');
+
+const common = ['--runs', opt.runs, '--warmup', opt.warmup, '--json'];
+const torchEnv = { ...process.env, OMP_NUM_THREADS: opt.threads, OPENBLAS_NUM_THREADS: opt.threads };
+if (opt['torch-lib-dir']) torchEnv.LD_LIBRARY_PATH = opt['torch-lib-dir'];
+if (UNSET_OPENBLAS_FOR_TORCH) {
+  delete torchEnv.OPENBLAS_CORETYPE;
+  delete torchEnv.OPENBLAS_L2_SIZE;
+}
+const SIDES = {
+  sasa: (args) => ({
+    cmd: 'npx',
+    args: ['tsx', 'src/cli/main.ts', 'bench', ...args, ...common],
+    env: { ...process.env, SASA_NUM_THREADS: opt.threads },
+    envShown: `SASA_NUM_THREADS=${opt.threads}`,
+  }),
+  pytorch: (args) => ({
+    cmd: opt.python,
+    args: ['bench/torch_peer.py', ...args, '--threads', opt.threads, ...common],
+    env: torchEnv,
+    envShown: [
+      UNSET_OPENBLAS_FOR_TORCH ? 'env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE' : '',
+      `OMP_NUM_THREADS=${opt.threads} OPENBLAS_NUM_THREADS=${opt.threads}`,
+      opt['torch-lib-dir'] ? `LD_LIBRARY_PATH=${opt['torch-lib-dir']}` : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
+  }),
+};
+const repoRoot = new URL('..', import.meta.url).pathname;
+
+// Other work on a 2-core machine wrecks these numbers (torch's OpenMP threads slow down 5-20x
+// when a core is taken). So before each run wait (up to --wait-idle s) for an idle machine, and
+// measure the CPU that other processes used during the run ("foreign", % of all cores).
+const cpuTicks = () => {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  return { busy: f.reduce((x, y) => x + y) - f[3] - f[4], total: f.reduce((x, y) => x + y) };
+};
+const selfTicks = () => {
+  const st = readFileSync('/proc/self/stat', 'utf8');
+  const f = st
+    .slice(st.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number); // f[11..14]: utime stime cutime cstime
+  return f[11] + f[12] + f[13] + f[14];
+};
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+function waitIdle() {
+  const deadline = Date.now() + Number(opt['wait-idle']) * 1e3;
+  for (;;) {
+    const a = cpuTicks();
+    sleep(1000);
+    const b = cpuTicks();
+    const busy = (b.busy - a.busy) / Math.max(1, b.total - a.total);
+    if (busy < 0.05) return true;
+    if (Date.now() > deadline) {
+      console.error(`compare: warning: machine still ${(100 * busy).toFixed(0)}% busy; measuring anyway`);
+      return false;
+    }
+  }
+}
+
+// Runs one side synchronously (so nothing overlaps) and returns its last JSON result line.
+function runOne(side, caseName) {
+  const { cmd, args, env, envShown } = SIDES[side](CASES[caseName]);
+  const shown = `${envShown} ${cmd} ${args.join(' ')}`;
+  waitIdle();
+  const [c0, s0] = [cpuTicks(), selfTicks()];
+  const r = spawnSync(cmd, args, { cwd: repoRoot, env, encoding: 'utf8', timeout: 15 * 60e3, maxBuffer: 64 << 20 });
+  const [c1, s1] = [cpuTicks(), selfTicks()];
+  const foreign = (100 * Math.max(0, c1.busy - c0.busy - (s1 - s0))) / Math.max(1, c1.total - c0.total);
+  const tail = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim().split('\n').slice(-15).join('\n');
+  if (r.error) die(`${side} failed to run (${r.error.message}): ${shown}\n${tail}`);
+  if (r.status !== 0) die(`${side} exited with ${r.status ?? r.signal} on case ${caseName}: ${shown}\n${tail}`);
+  const results = r.stdout
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return null;
+      }
+    })
+    .filter((o) => o && typeof o.median_ms === 'number');
+  if (!results.length) die(`${side} printed no JSON line with median_ms on case ${caseName}: ${shown}\n${tail}`);
+  return { shown, res: results.at(-1), foreign };
+}
+
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const loadBefore = loadavg();
+const rows = [];
+for (const c of caseNames) {
+  const best = {};
+  for (let i = 0; i < rounds; i++) {
+    for (const side of ['sasa', 'pytorch']) {
+      const { shown, res, foreign } = runOne(side, c);
+      if (!opt.json)
+        console.error(
+          `[round ${i + 1}/${rounds}] ${c} ${side}: ${res.median_ms.toFixed(2)} ms (foreign CPU ${foreign.toFixed(0)}%)`,
+        );
+      best[side] ??= { command: shown, medians: [], foreign_cpu_pct: [], peak_rss_mb: 0 };
+      const b = best[side];
+      if (!(res.median_ms >= Math.min(...b.medians))) Object.assign(b, { result: res, best_foreign_cpu_pct: foreign });
+      b.medians.push(res.median_ms);
+      b.foreign_cpu_pct.push(foreign);
+      b.peak_rss_mb = Math.max(b.peak_rss_mb, res.peak_rss_mb ?? Number.NaN);
+    }
+  }
+  for (const b of Object.values(best)) b.best_ms = Math.min(...b.medians);
+  rows.push({ case: c, ratio: best.sasa.best_ms / best.pytorch.best_ms, sasa: best.sasa, pytorch: best.pytorch });
+}
+
+const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? 'unknown';
+const nproc = spawnSync('nproc', { encoding: 'utf8' }).stdout?.trim() || String(os.availableParallelism());
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const torchRes = rows[0]?.pytorch.result ?? {};
+const sasaRes = rows[0]?.sasa.result ?? {};
+const meta = {
+  date: new Date().toISOString(),
+  nproc,
+  cpu,
+  node: process.version,
+  sasa: pkg.version,
+  sasa_backend: sasaRes.backend,
+  tfjs: pkg.dependencies?.['@tensorflow/tfjs'],
+  torch: torchRes.torch,
+  torch_mkldnn: torchRes.mkldnn,
+  torch_blas: torchRes.blas,
+  torch_blas_libs: torchRes.blas_libs,
+  threads: Number(opt.threads),
+  loadavg_before: loadBefore,
+  loadavg_after: loadavg(),
+  rounds,
+  runs: Number(opt.runs),
+  warmup: Number(opt.warmup),
+};
+
+if (opt.json) {
+  console.log(JSON.stringify({ meta, rows }, null, 2));
+} else {
+  const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+  const out = [
+    `sasa vs PyTorch — ${meta.date}, ${nproc} cores (${cpu}), ${meta.threads} threads each, best median of ${rounds} alternating rounds x ${meta.runs} runs (${meta.warmup} warmup), load average ${meta.loadavg_before} before / ${meta.loadavg_after} after`,
+    `versions: sasa ${meta.sasa} (backend ${meta.sasa_backend}), @tensorflow/tfjs ${meta.tfjs}, node ${meta.node}, torch ${meta.torch} (mkldnn ${meta.torch_mkldnn}, BLAS_INFO ${meta.torch_blas}, loaded: ${(meta.torch_blas_libs ?? []).map((p) => p.split('/').slice(-2).join('/')).join(' ')})`,
+    '',
+    '| case | sasa ms | PyTorch ms | ratio (sasa/PyTorch) | sasa peak RSS MB | PyTorch peak RSS MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (r) =>
+        `| ${r.case} | ${f(r.sasa.best_ms)} | ${f(r.pytorch.best_ms)} | ${f(r.ratio)} | ${f(r.sasa.peak_rss_mb, 0)} | ${f(r.pytorch.peak_rss_mb, 0)} |`,
+    ),
+    '',
+    `CPU used by other processes during the kept runs (% of all cores; above ~5% the number is suspect): ${rows
+      .map((r) => `${r.case} ${f(r.sasa.best_foreign_cpu_pct, 0)}/${f(r.pytorch.best_foreign_cpu_pct, 0)}`)
+      .join(', ')} (sasa/PyTorch)`,
+    '',
+    'commands:',
+    ...rows.flatMap((r) => [`  ${r.sasa.command}`, `  ${r.pytorch.command}`]),
+  ];
+  console.log(out.join('\n'));
+}
