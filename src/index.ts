@@ -8,3 +8,5 @@ export {
   registerNativeBackend,
 } from './backend/native.js';
 export { type BatchNormTrainResult, batchNormTrain } from './ops/batch_norm_train.js';
+export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_attention/op.js';
+export type { LocalAttentionOptions, LogitsMode, PaddingMode } from './ops/local_attention/options.js';

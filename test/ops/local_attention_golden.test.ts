@@ -1,0 +1,82 @@
+/**
+ * localAttention2d against golden forward and backward values from an independent float64
+ * PyTorch implementation (tools/gen_local_attention_golden.py → test/golden/local_attention.json),
+ * every variant, on whichever backend is active (native or tfjs's cpu).
+ */
+import { readFileSync } from 'node:fs';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { localAttention2d } from '../../src/index.js';
+import type { LocalAttentionOptions } from '../../src/ops/local_attention/options.js';
+import { assertClose, setup } from '../helpers.js';
+
+interface GoldenCase {
+  name: string;
+  shape: [number, number, number, number];
+  kernelSize: number;
+  heads: number;
+  scale: number | 'none' | null;
+  padding: 'zeros' | 'masked';
+  logits: 'qk+qr' | 'qr' | 'qk';
+  q: number[];
+  k: number[] | null;
+  v: number[];
+  relRow: number[] | null;
+  relCol: number[] | null;
+  G: number[];
+  y: number[];
+  dq: number[];
+  dk: number[] | null;
+  dv: number[];
+  dRelRow: number[] | null;
+  dRelCol: number[] | null;
+}
+
+const golden = JSON.parse(readFileSync(new URL('../golden/local_attention.json', import.meta.url), 'utf8')) as {
+  cases: GoldenCase[];
+};
+
+describe('localAttention2d matches the PyTorch golden values', () => {
+  before(setup);
+  for (const c of golden.cases) {
+    it(c.name, () => {
+      const half = c.shape[3] / 2;
+      const options: LocalAttentionOptions = {
+        kernelSize: c.kernelSize,
+        heads: c.heads,
+        padding: c.padding,
+        logits: c.logits,
+        ...(c.scale === null ? {} : { scale: c.scale }),
+      };
+      const t4 = (a: number[]) => tf.tensor4d(a, c.shape);
+      const table = (a: number[]) => tf.tensor2d(a, [c.kernelSize, half]);
+      const names = ['q', 'k', 'v', 'relRow', 'relCol'] as const;
+      const used = names.filter((n) => c[n] !== null);
+      const tensors = used.map((n) =>
+        n === 'relRow' || n === 'relCol' ? table(c[n] as number[]) : t4(c[n] as number[]),
+      );
+      const f = (...xs: tf.Tensor[]) => {
+        const get = (n: (typeof names)[number]) => {
+          const i = used.indexOf(n);
+          return i < 0 ? null : xs[i];
+        };
+        return localAttention2d(
+          get('q') as tf.Tensor4D,
+          get('k') as tf.Tensor4D | null,
+          get('v') as tf.Tensor4D,
+          get('relRow') as tf.Tensor2D | null,
+          get('relCol') as tf.Tensor2D | null,
+          options,
+        );
+      };
+      const y = f(...tensors);
+      assertClose(y.dataSync(), c.y, { label: `${c.name} y`, tol: 1e-5 });
+      const grads = tf.grads(f)(tensors, t4(c.G));
+      const expected = { q: c.dq, k: c.dk, v: c.dv, relRow: c.dRelRow, relCol: c.dRelCol };
+      used.forEach((n, i) => {
+        assertClose(grads[i].dataSync(), expected[n] as number[], { label: `${c.name} d${n}`, tol: 1e-5 });
+      });
+      tf.dispose([y, ...grads, ...tensors]);
+    });
+  }
+});
