@@ -97,10 +97,7 @@ function scaledQuery(g: AttentionGeometry, q: Floats, base: number, qs: Float64A
 }
 
 /** Forward: y [B,H,W,C] and the log-sum-exp of the logits, lse [B,H,W,N]. */
-export function localAttentionForward(
-  g: AttentionGeometry,
-  x: AttentionInputs,
-): { y: Float32Array; lse: Float32Array } {
+export function localAttentionForward(g: AttentionGeometry, x: AttentionInputs): { y: Floats; lse: Floats } {
   const { batch: B, height: H, width: W, channels: C, kernelSize: K, heads: N } = g;
   const h = (K - 1) / 2;
   const y = like(x.q, B * H * W * C);

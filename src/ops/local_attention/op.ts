@@ -7,7 +7,7 @@
  * tables for 'qk') travel as empty [0] tensors so that every kernel has the same five inputs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type AttentionInputs, localAttentionBackward, localAttentionForward } from './kernel_ts.js';
+import { type AttentionInputs, type Floats, localAttentionBackward, localAttentionForward } from './kernel_ts.js';
 import { type AttentionGeometry, type LocalAttentionOptions, resolveGeometry } from './options.js';
 
 export const LOCAL_ATTENTION = 'SasaLocalAttention';
@@ -61,7 +61,10 @@ const tsForward: tf.KernelFunc = ({ inputs, backend: b, attrs }) => {
   const g = kernelGeometry(named, attrs as unknown as LocalAttentionAttrs);
   const { y, lse } = localAttentionForward(g, readInputs(backend, named));
   const { batch: B, height: H, width: W, heads: N } = g;
-  return [backend.makeTensorInfo(named.q.shape, 'float32', y), backend.makeTensorInfo([B, H, W, N], 'float32', lse)];
+  return [
+    backend.makeTensorInfo(named.q.shape, 'float32', y as Float32Array),
+    backend.makeTensorInfo([B, H, W, N], 'float32', lse as Float32Array),
+  ];
 };
 
 const tsBackward: tf.KernelFunc = ({ inputs, backend: b, attrs }) => {
@@ -70,8 +73,8 @@ const tsBackward: tf.KernelFunc = ({ inputs, backend: b, attrs }) => {
   const g = kernelGeometry(named, attrs as unknown as LocalAttentionAttrs);
   const read = (name: string) => backend.readSync(named[name].dataId) as Float32Array;
   const grads = localAttentionBackward(g, readInputs(backend, named), read('dy'), read('lse'));
-  const out = (name: string, values: tf.TypedArray | null) =>
-    backend.makeTensorInfo(named[name].shape, 'float32', values ?? new Float32Array(0));
+  const out = (name: string, values: Floats | null) =>
+    backend.makeTensorInfo(named[name].shape, 'float32', (values as Float32Array | null) ?? new Float32Array(0));
   return [
     out('q', grads.dq),
     out('k', grads.dk),
