@@ -134,6 +134,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerPool(env, exports);
   registerEltwise(env, exports);
   registerReduce(env, exports);
+  registerLocalAttention(env, exports);
   return exports;
 }
 

@@ -88,6 +88,34 @@ export interface NativeAddon {
   relu(x: Float32Array, y: Float32Array, n: number): void;
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
   step(x: Float32Array, y: Float32Array, n: number, alpha: number): void;
+  /** geometry: B, H, W, C, kernelSize, heads, masked, useQK, useQR; unused inputs may be empty */
+  localAttentionForward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    relRow: Float32Array,
+    relCol: Float32Array,
+    y: Float32Array,
+    lse: Float32Array,
+    geometry: Int32Array,
+    scale: number,
+  ): void;
+  localAttentionBackward(
+    dy: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    relRow: Float32Array,
+    relCol: Float32Array,
+    lse: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    dRelRow: Float32Array,
+    dRelCol: Float32Array,
+    geometry: Int32Array,
+    scale: number,
+  ): void;
   /** geometry: outer, reduce, inner */
   reduceSum(x: Float32Array, y: Float32Array, geometry: Int32Array, mean: boolean): void;
 }

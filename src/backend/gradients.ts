@@ -3,6 +3,7 @@
  * Each falls back to tfjs's own formula on backends without the fused kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+import { RELU_GRAD } from './kernel_names.js';
 
 /** True when `kernelName` has a kernel on the active backend. */
 export function hasKernel(kernelName: string): boolean {
@@ -23,8 +24,8 @@ export function registerFusedGradients(): void {
       const g = dy as tf.Tensor;
       return {
         x: () =>
-          hasKernel('SasaReluGrad') && x.dtype === 'float32' && g.dtype === 'float32'
-            ? (tf.engine().runKernel('SasaReluGrad', { dy: g, x }) as tf.Tensor)
+          hasKernel(RELU_GRAD) && x.dtype === 'float32' && g.dtype === 'float32'
+            ? (tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor)
             : tf.mul(g, tf.cast(tf.step(x), 'float32')),
       };
     },

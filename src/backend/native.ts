@@ -10,6 +10,7 @@ import { registerFusedGradients } from './gradients.js';
 import { batchNormKernels } from './kernels/batchnorm.js';
 import { convKernels } from './kernels/conv.js';
 import { eltwiseKernels } from './kernels/eltwise.js';
+import { localAttentionKernels } from './kernels/local_attention.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { poolKernels } from './kernels/pool.js';
 import { reduceKernels } from './kernels/reduce.js';
@@ -65,6 +66,7 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
     ...poolKernels(ctx),
     ...eltwiseKernels(ctx),
     ...reduceKernels(ctx),
+    ...localAttentionKernels(ctx),
   ];
   for (const k of ours) {
     if (tf.getKernel(k.kernelName, NATIVE_BACKEND)) tf.unregisterKernel(k.kernelName, NATIVE_BACKEND);

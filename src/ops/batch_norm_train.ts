@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { hasKernel } from '../backend/gradients.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../backend/kernel_names.js';
 
 export interface BatchNormTrainResult {
   y: tf.Tensor;
@@ -51,10 +52,8 @@ function composite(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: num
 /** Batch statistics and the normalised output; differentiable w.r.t. x, gamma and beta. */
 export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon = 1e-5): BatchNormTrainResult {
   checkArgs(x, gamma, beta, epsilon);
-  if (!hasKernel('SasaBatchNormTrain')) return composite(x, gamma, beta, epsilon);
-  const [y, mean, variance] = tf
-    .engine()
-    .runKernel('SasaBatchNormTrain', { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  if (!hasKernel(BATCH_NORM_TRAIN)) return composite(x, gamma, beta, epsilon);
+  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
@@ -63,7 +62,7 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
  * statistics themselves; when they are not, dx += dMean/M + dVariance·2(x - mean)/M.
  */
 tf.registerGradient({
-  kernelName: 'SasaBatchNormTrain',
+  kernelName: BATCH_NORM_TRAIN,
   inputsToSave: ['x', 'gamma', 'beta'],
   outputsToSave: [false, true, true],
   gradFunc: (dys, saved, attrs) => {
@@ -72,7 +71,7 @@ tf.registerGradient({
     const epsilon = (attrs as { epsilon: number }).epsilon;
     const grads = tf
       .engine()
-      .runKernel('SasaBatchNormTrainGrad', { dy, x, mean, variance, gamma, beta }, { epsilon }) as tf.Tensor[];
+      .runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, mean, variance, gamma, beta }, { epsilon }) as tf.Tensor[];
     const rows = x.size / x.shape[x.shape.length - 1];
     const statsUsed = tf.tidy(() => tf.any(tf.notEqual(tf.concat([dMean, dVariance]), 0)).dataSync()[0] === 1);
     return {

@@ -5,6 +5,7 @@
  * - SasaBatchNormTrainGrad: [dx, dgamma, dbeta] from dy, x, mean, variance, gamma, beta.
  */
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../kernel_names.js';
 import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output } from './util.js';
 
 /** x [N, ..., C] as [N, S, C]: the geometry the native kernels take. */
@@ -103,7 +104,7 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
 
   return [
     { kernelName: 'FusedBatchNorm', backendName: 'native', kernelFunc: fusedBatchNorm },
-    { kernelName: 'SasaBatchNormTrain', backendName: 'native', kernelFunc: train },
-    { kernelName: 'SasaBatchNormTrainGrad', backendName: 'native', kernelFunc: trainGrad },
+    { kernelName: BATCH_NORM_TRAIN, backendName: 'native', kernelFunc: train },
+    { kernelName: BATCH_NORM_TRAIN_GRAD, backendName: 'native', kernelFunc: trainGrad },
   ];
 }

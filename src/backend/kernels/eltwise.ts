@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from '../addon.js';
+import { RELU_GRAD } from '../kernel_names.js';
 import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, sizeOf } from './util.js';
 
 const OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 } as const;
@@ -119,6 +120,6 @@ export function eltwiseKernels(ctx: KernelContext): tf.KernelConfig[] {
     binaryKernel(ctx, 'Minimum', 'min'),
     { kernelName: 'Relu', backendName: 'native', kernelFunc: relu },
     { kernelName: 'Step', backendName: 'native', kernelFunc: step },
-    { kernelName: 'SasaReluGrad', backendName: 'native', kernelFunc: reluGrad },
+    { kernelName: RELU_GRAD, backendName: 'native', kernelFunc: reluGrad },
   ];
 }

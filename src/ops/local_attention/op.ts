@@ -7,21 +7,9 @@
  * tables for 'qk') travel as empty [0] tensors so that every kernel has the same five inputs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { LOCAL_ATTENTION, LOCAL_ATTENTION_GRAD, type LocalAttentionAttrs } from '../../backend/kernel_names.js';
 import { type AttentionInputs, type Floats, localAttentionBackward, localAttentionForward } from './kernel_ts.js';
 import { type AttentionGeometry, type LocalAttentionOptions, resolveGeometry } from './options.js';
-
-export const LOCAL_ATTENTION = 'SasaLocalAttention';
-export const LOCAL_ATTENTION_GRAD = 'SasaLocalAttentionGrad';
-
-/** Kernel attributes: the options with the scale resolved to a number. */
-export interface LocalAttentionAttrs {
-  kernelSize: number;
-  heads: number;
-  scale: number;
-  padding: 'zeros' | 'masked';
-  logits: 'qk+qr' | 'qr' | 'qk';
-  [key: string]: number | string;
-}
 
 const INPUTS = ['q', 'k', 'v', 'relRow', 'relCol'] as const;
 

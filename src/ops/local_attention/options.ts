@@ -74,6 +74,10 @@ export function resolveGeometry(shapes: InputShapes, options: LocalAttentionOpti
   if (useQK && (k?.length !== 4 || k.some((d, i) => d !== q[i]))) {
     fail(`k ${fmt(k)} must have the shape of q ${fmt(q)} when logits is '${logits}'`);
   }
+  if (!useQK && k) fail(`k must be null when logits is 'qr' (there are no keys), got ${fmt(k)}`);
+  if (!useQR && (relRow || relCol)) {
+    fail(`relRow and relCol must be null when logits is 'qk', got ${fmt(relRow)} and ${fmt(relCol)}`);
+  }
   if (channels % heads !== 0) fail(`channels ${channels} of q ${fmt(q)} must be divisible by heads ${heads}`);
   if (useQR) {
     if (channels % 2 !== 0) {
