@@ -10,6 +10,7 @@
 //   p = softmax(L), y = Σ p v_ab, lse = log Σ exp L
 // Backward keeps only lse between the passes: p is recomputed from the logits.
 #include <omp.h>
+#include <xmmintrin.h>
 
 #include <algorithm>
 #include <cmath>
@@ -43,6 +44,22 @@ struct Geometry {
   int64_t size() const { return B * H * W * C; }
   int64_t plane() const { return H * W; }
   int64_t paddedPlane() const { return Hp * Wp; }
+};
+
+/**
+ * Flushes denormals to zero on this thread while alive (restoring the caller's mode after):
+ * softmax weights near e^-87 times values would otherwise make denormal products, which run
+ * ~100x slower.
+ */
+class FlushDenormals {
+ public:
+  FlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040); }
+  ~FlushDenormals() { _mm_setcsr(saved_); }
+  FlushDenormals(const FlushDenormals&) = delete;
+  FlushDenormals& operator=(const FlushDenormals&) = delete;
+
+ private:
+  unsigned saved_;
 };
 
 /** exp(x) for x <= 0 to ~1 ulp (Cephes' polynomial), 0 below -87; vectorisable. */
@@ -201,19 +218,40 @@ void weightsFromLse(const Geometry& g, const float* lse, Scratch& s) {
   }
 }
 
+/**
+ * Buffers kept between calls and grown as needed: allocating tens of MB afresh on every call
+ * costs more in page faults than the attention itself (measured: ~40 % of a call).
+ */
+enum Slot { kQ, kK, kV, kY, kDy, kDq, kDk, kDv, kSlots };
+
+float* workspace(Slot slot, size_t size) {
+  static std::vector<float> buffers[kSlots];
+  std::vector<float>& b = buffers[slot];
+  if (b.size() < size) b.resize(size);
+  return b.data();
+}
+
+float* zeroed(Slot slot, size_t size) {
+  float* p = workspace(slot, size);
+  std::fill(p, p + size, 0.0f);
+  return p;
+}
+
 struct Planar {
-  std::vector<float> q, k, v;
+  const float *q, *k, *v;
 };
 
 Planar layOut(const Geometry& g, const float* q, const float* k, const float* v) {
-  Planar p;
-  p.q.resize(g.B * g.C * g.plane());
-  p.v.resize(g.B * g.C * g.paddedPlane());
-  toPlanar(q, p.q.data(), g, 0, g.scale);
-  toPlanar(v, p.v.data(), g, g.h, 1.0f);
+  Planar p{};
+  float* qp = workspace(kQ, g.B * g.C * g.plane());
+  float* vp = workspace(kV, g.B * g.C * g.paddedPlane());
+  toPlanar(q, qp, g, 0, g.scale);
+  toPlanar(v, vp, g, g.h, 1.0f);
+  p.q = qp, p.v = vp;
   if (g.useQK) {
-    p.k.resize(g.B * g.C * g.paddedPlane());
-    toPlanar(k, p.k.data(), g, g.h, 1.0f);
+    float* kp = workspace(kK, g.B * g.C * g.paddedPlane());
+    toPlanar(k, kp, g, g.h, 1.0f);
+    p.k = kp;
   }
   return p;
 }
@@ -233,18 +271,19 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     float* y = floatArg(info, 5, "y", g.size());
     float* lse = floatArg(info, 6, "lse", g.B * g.H * g.W * g.N);
     const Planar p = layOut(g, q, k, v);
-    std::vector<float> yPlanar(g.B * g.C * g.plane());
+    float* yPlanar = workspace(kY, g.B * g.C * g.plane());
     const int64_t K = g.K, KK = K * K, W = g.W;
 #pragma omp parallel
     {
+      FlushDenormals ftz;
       Scratch s(g);
 #pragma omp for collapse(2) schedule(dynamic)
       for (int64_t b = 0; b < g.B; ++b) {
         for (int64_t n = 0; n < g.N; ++n) {
-          const float* qs = p.q.data() + b * g.C * g.plane();
-          const float* kp = g.useQK ? p.k.data() + b * g.C * g.paddedPlane() : nullptr;
-          const float* vp = p.v.data() + b * g.C * g.paddedPlane();
-          float* yb = yPlanar.data() + b * g.C * g.plane();
+          const float* qs = p.q + b * g.C * g.plane();
+          const float* kp = g.useQK ? p.k + b * g.C * g.paddedPlane() : nullptr;
+          const float* vp = p.v + b * g.C * g.paddedPlane();
+          float* yb = yPlanar + b * g.C * g.plane();
           for (int64_t i = 0; i < g.H; ++i) {
             rowLogits(g, i, n, qs, kp, relRow, relCol, s);
             float* L = s.L.data();
@@ -289,7 +328,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
         }
       }
     }
-    fromPlanar(yPlanar.data(), y, g, 0);
+    fromPlanar(yPlanar, y, g, 0);
   });
 }
 
@@ -314,16 +353,17 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     float* dRelRow = floatArg(info, 10, "dRelRow", tableSize);
     float* dRelCol = floatArg(info, 11, "dRelCol", tableSize);
     const Planar p = layOut(g, q, k, v);
-    std::vector<float> dyP(g.B * g.C * g.plane());
-    toPlanar(dy, dyP.data(), g, 0, 1.0f);
-    std::vector<float> dqP(g.B * g.C * g.plane(), 0.0f);
-    std::vector<float> dkP(g.useQK ? g.B * g.C * g.paddedPlane() : 0, 0.0f);
-    std::vector<float> dvP(g.B * g.C * g.paddedPlane(), 0.0f);
+    float* dyP = workspace(kDy, g.B * g.C * g.plane());
+    toPlanar(dy, dyP, g, 0, 1.0f);
+    float* dqP = zeroed(kDq, g.B * g.C * g.plane());
+    float* dkP = g.useQK ? zeroed(kDk, g.B * g.C * g.paddedPlane()) : nullptr;
+    float* dvP = zeroed(kDv, g.B * g.C * g.paddedPlane());
     const int threads = numThreads();
     std::vector<double> dRel(static_cast<size_t>(threads) * 2 * tableSize, 0.0);
     const int64_t K = g.K, KK = K * K, W = g.W;
 #pragma omp parallel num_threads(threads)
     {
+      FlushDenormals ftz;
       Scratch s(g);
       std::vector<float> dS(KK * W), rowS(K * W), colS(K * W), lseRow(W);
       double* relAcc = dRel.data() + static_cast<size_t>(omp_get_thread_num()) * 2 * tableSize;
@@ -332,13 +372,13 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
         for (int64_t n = 0; n < g.N; ++n) {
           const int64_t lo = n * g.D, hi = lo + g.D;
           const size_t imgPlane = b * g.C * g.plane(), imgPadded = b * g.C * g.paddedPlane();
-          const float* qs = p.q.data() + imgPlane;
-          const float* kp = g.useQK ? p.k.data() + imgPadded : nullptr;
-          const float* vp = p.v.data() + imgPadded;
-          const float* dyb = dyP.data() + imgPlane;
-          float* dqb = dqP.data() + imgPlane;
-          float* dkb = g.useQK ? dkP.data() + imgPadded : nullptr;
-          float* dvb = dvP.data() + imgPadded;
+          const float* qs = p.q + imgPlane;
+          const float* kp = g.useQK ? p.k + imgPadded : nullptr;
+          const float* vp = p.v + imgPadded;
+          const float* dyb = dyP + imgPlane;
+          float* dqb = dqP + imgPlane;
+          float* dkb = g.useQK ? dkP + imgPadded : nullptr;
+          float* dvb = dvP + imgPadded;
           for (int64_t i = 0; i < g.H; ++i) {
             rowLogits(g, i, n, qs, kp, relRow, relCol, s);
             const float* lrow = lse + ((b * g.H + i) * W) * g.N + n;
@@ -438,10 +478,12 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
       }
     }
     // dq = scale · Σ dS (k + r); the planar dq holds Σ dS (k + r).
-    for (float& x : dqP) x *= g.scale;
-    fromPlanar(dqP.data(), dq, g, 0);
-    fromPlanar(dvP.data(), dv, g, g.h);
-    if (g.useQK) fromPlanar(dkP.data(), dk, g, g.h);
+    const int64_t dqSize = g.B * g.C * g.plane();
+#pragma omp parallel for simd schedule(static)
+    for (int64_t e = 0; e < dqSize; ++e) dqP[e] *= g.scale;
+    fromPlanar(dqP, dq, g, 0);
+    fromPlanar(dvP, dv, g, g.h);
+    if (g.useQK) fromPlanar(dkP, dk, g, g.h);
     if (g.useQR) {
       for (int64_t e = 0; e < tableSize; ++e) {
         double r = 0.0, c = 0.0;
