@@ -7,6 +7,13 @@ export {
   NATIVE_BACKEND,
   registerNativeBackend,
 } from './backend/native.js';
+export {
+  LocalSelfAttention2D,
+  type LocalSelfAttention2DArgs,
+  localSelfAttention2d,
+  type PositionalEncoding,
+} from './layers/local_self_attention.js';
+export { sinusoidalEncoding2d } from './layers/positional_encoding.js';
 export { type BatchNormTrainResult, batchNormTrain } from './ops/batch_norm_train.js';
 export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_attention/op.js';
 export type { LocalAttentionOptions, LogitsMode, PaddingMode } from './ops/local_attention/options.js';

@@ -1,6 +1,6 @@
 /** `sasa bench conv|matmul`: time kernels the way bench/torch_peer.py times PyTorch. */
 import type { Command } from 'commander';
-import { benchConv, benchMatmul } from '../bench/cases.js';
+import { benchAttention, benchConv, benchMatmul } from '../bench/cases.js';
 import type { Timing } from '../bench/timing.js';
 import { nonNegativeInt, positiveInt, shapeOf } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
@@ -69,6 +69,46 @@ export function registerBench(program: Command): void {
         );
       },
     );
+
+  common(bench.command('attention'))
+    .description('the LocalSelfAttention2D layer (projections included, d_out = C), NHWC')
+    .requiredOption('--shape <B,H,W,C>', 'input shape', shapeOf('--shape', 4))
+    .option('--k <k>', 'memory block size k (odd)', positiveInt('--k'), 7)
+    .option('--heads <n>', 'attention heads', positiveInt('--heads'), 8)
+    .option('--backward', 'forward + gradients w.r.t. input and weights')
+    .action(async (flags: CommonFlags & { shape: number[]; k: number; heads: number; backward?: boolean }) => {
+      const status = await startBackend(flags);
+      const c = {
+        shape: flags.shape as [number, number, number, number],
+        kernelSize: flags.k,
+        heads: flags.heads,
+        backward: Boolean(flags.backward),
+      };
+      const bar = progressBar('attention', flags.runs, !flags.json && process.stderr.isTTY);
+      const timing = benchAttention(c, {
+        runs: flags.runs,
+        warmup: flags.warmup,
+        warmupMs: flags.warmupMs,
+        onRun: () => bar.tick(),
+      });
+      bar.stop();
+      const label = `attention k=${c.kernelSize} heads=${c.heads} [${c.shape}] ${c.backward ? 'fwd+bwd' : 'fwd'} on ${status.backend}`;
+      report(
+        flags,
+        {
+          bench: 'attention',
+          impl: 'sasa',
+          backend: status.backend,
+          threads: status.info?.threads ?? 1,
+          shape: c.shape,
+          k: c.kernelSize,
+          heads: c.heads,
+          backward: c.backward,
+        },
+        timing,
+        label,
+      );
+    });
 
   common(bench.command('matmul'))
     .description('n×n by n×n float32 matrix product')

@@ -1,0 +1,195 @@
+/**
+ * LocalSelfAttention2D: the stand-alone local self-attention layer of SASA.md §1 as a
+ * TensorFlow.js layer. x [B, H, W, d_in] → y [B, H/s, W/s, filters]:
+ *   q = x W_Q, k = x W_K, v = x W_V (dense 1×1 projections without bias, [d_in, filters] each),
+ *   y = localAttention2d(q, k, v, relRow, relCol), then 2×2 average pooling when strides = 2.
+ * positional: 'relative' (learned relRow, relCol [k, filters/2]), 'absolute' (a sinusoidal
+ * encoding of (i, j) added to x before the projections; no relative logits), or 'none'.
+ * logits 'qr' (relative only) drops W_K. Parameters: 3·d_in·filters + k·filters (relative).
+ *
+ * Initialisation (the paper gives none): projections LeCun normal (truncated normal, std
+ * d_in^-0.5), so q, k, v keep the input's scale; relRow and relCol truncated normal with std
+ * (filters/heads)^-0.5, like timm's relative position embeddings.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { localAttention2d } from '../ops/local_attention/op.js';
+import type { LogitsMode, PaddingMode } from '../ops/local_attention/options.js';
+import { sinusoidalEncoding2d } from './positional_encoding.js';
+
+export type PositionalEncoding = 'relative' | 'absolute' | 'none';
+
+export interface LocalSelfAttention2DArgs {
+  /** Output channels d_out. */
+  filters: number;
+  /** Side k of the memory block (odd). Default 7. */
+  kernelSize?: number;
+  /** Heads; filters must be divisible by it. Default 8. */
+  heads?: number;
+  /** 1, or 2 for attention followed by 2×2 average pooling. Default 1. */
+  strides?: number;
+  positional?: PositionalEncoding;
+  /** 'qk+qr' (default with relative encoding) or 'qr'; 'qk' is implied by absolute/none. */
+  logits?: LogitsMode;
+  scale?: number | 'none';
+  padding?: PaddingMode;
+  name?: string;
+  trainable?: boolean;
+  inputShape?: number[];
+  batchInputShape?: number[];
+}
+
+const CLASS = 'LocalSelfAttention2D';
+
+function fail(name: string, message: string): never {
+  throw new Error(`${CLASS} '${name}': ${message}`);
+}
+
+export class LocalSelfAttention2D extends tf.layers.Layer {
+  static className = CLASS;
+  readonly filters: number;
+  readonly kernelSize: number;
+  readonly heads: number;
+  readonly strides: number;
+  readonly positional: PositionalEncoding;
+  readonly logits: LogitsMode;
+  readonly scale: number | 'none' | undefined;
+  readonly attentionPadding: PaddingMode;
+  private wq?: tf.LayerVariable;
+  private wk?: tf.LayerVariable;
+  private wv?: tf.LayerVariable;
+  private relRow?: tf.LayerVariable;
+  private relCol?: tf.LayerVariable;
+  private encodings = new Map<string, tf.Tensor3D>();
+
+  constructor(args: LocalSelfAttention2DArgs) {
+    super(args);
+    const name = this.name;
+    this.filters = args.filters;
+    this.kernelSize = args.kernelSize ?? 7;
+    this.heads = args.heads ?? 8;
+    this.strides = args.strides ?? 1;
+    this.positional = args.positional ?? 'relative';
+    this.logits = args.logits ?? (this.positional === 'relative' ? 'qk+qr' : 'qk');
+    this.scale = args.scale;
+    this.attentionPadding = args.padding ?? 'zeros';
+    if (!Number.isInteger(this.filters) || this.filters < 1)
+      fail(name, `filters must be a positive integer, got ${this.filters}`);
+    if (!Number.isInteger(this.heads) || this.heads < 1 || this.filters % this.heads !== 0) {
+      fail(name, `filters ${this.filters} must be divisible by heads ${this.heads}`);
+    }
+    if (!Number.isInteger(this.kernelSize) || this.kernelSize < 1 || this.kernelSize % 2 === 0) {
+      fail(name, `kernelSize must be an odd positive integer, got ${this.kernelSize}`);
+    }
+    if (this.strides !== 1 && this.strides !== 2) fail(name, `strides must be 1 or 2, got ${this.strides}`);
+    if (!['relative', 'absolute', 'none'].includes(this.positional)) {
+      fail(name, `positional must be 'relative', 'absolute' or 'none', got '${this.positional}'`);
+    }
+    if (this.positional !== 'relative' && this.logits !== 'qk') {
+      fail(
+        name,
+        `logits '${this.logits}' needs relative positions; with positional '${this.positional}' logits are 'qk'`,
+      );
+    }
+    if (this.positional === 'relative' && this.filters % 2 !== 0) {
+      fail(name, `filters ${this.filters} must be even: relative embeddings split them into rows and columns`);
+    }
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    if (shape.length !== 4) fail(this.name, `input must be [B, H, W, C], got [${shape.join(',')}]`);
+    const dIn = shape[3];
+    if (dIn === null) fail(this.name, 'the channel dimension of the input must be known');
+    if (this.positional === 'absolute' && dIn % 4 !== 0) {
+      fail(this.name, `absolute positions need input channels divisible by 4, got ${dIn}`);
+    }
+    const projection = tf.initializers.truncatedNormal({ stddev: dIn ** -0.5 });
+    const table = tf.initializers.truncatedNormal({ stddev: (this.filters / this.heads) ** -0.5 });
+    this.wq = this.addWeight('query_kernel', [dIn, this.filters], 'float32', projection);
+    if (this.logits !== 'qr') this.wk = this.addWeight('key_kernel', [dIn, this.filters], 'float32', projection);
+    this.wv = this.addWeight('value_kernel', [dIn, this.filters], 'float32', projection);
+    if (this.positional === 'relative') {
+      this.relRow = this.addWeight('rel_row', [this.kernelSize, this.filters / 2], 'float32', table);
+      this.relCol = this.addWeight('rel_col', [this.kernelSize, this.filters / 2], 'float32', table);
+    }
+    this.built = true;
+  }
+
+  private encoding(h: number, w: number, c: number): tf.Tensor3D {
+    const key = `${h}x${w}x${c}`;
+    let e = this.encodings.get(key);
+    if (!e) {
+      e = tf.keep(sinusoidalEncoding2d(h, w, c));
+      this.encodings.set(key, e);
+    }
+    return e;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      if (x.rank !== 4) fail(this.name, `input must be [B, H, W, C], got [${x.shape.join(',')}]`);
+      const [b, h, w, c] = x.shape;
+      if (this.positional === 'absolute') x = tf.add(x, this.encoding(h, w, c));
+      const flat = tf.reshape(x, [b * h * w, c]);
+      const project = (weights: tf.LayerVariable | undefined) =>
+        weights ? (tf.reshape(tf.matMul(flat, weights.read()), [b, h, w, this.filters]) as tf.Tensor4D) : null;
+      const y = localAttention2d(
+        project(this.wq) as tf.Tensor4D,
+        project(this.wk),
+        project(this.wv) as tf.Tensor4D,
+        (this.relRow?.read() as tf.Tensor2D | undefined) ?? null,
+        (this.relCol?.read() as tf.Tensor2D | undefined) ?? null,
+        {
+          kernelSize: this.kernelSize,
+          heads: this.heads,
+          logits: this.logits,
+          padding: this.attentionPadding,
+          ...(this.scale === undefined ? {} : { scale: this.scale }),
+        },
+      );
+      return this.strides === 2 ? tf.avgPool(y, 2, 2, 'valid') : y;
+    });
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const down = (d: number | null) => (d === null ? null : this.strides === 2 ? Math.floor(d / 2) : d);
+    return [shape[0], down(shape[1]), down(shape[2]), this.filters];
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      heads: this.heads,
+      strides: this.strides,
+      positional: this.positional,
+      logits: this.logits,
+      scale: this.scale ?? null,
+      padding: this.attentionPadding,
+    };
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const { scale, ...rest } = config;
+    return new cls({ ...rest, ...(scale === null ? {} : { scale }) });
+  }
+
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    for (const e of this.encodings.values()) e.dispose();
+    this.encodings.clear();
+    return super.dispose();
+  }
+}
+
+tf.serialization.registerClass(LocalSelfAttention2D);
+
+/** Factory in the style of tf.layers.*. */
+export function localSelfAttention2d(args: LocalSelfAttention2DArgs): LocalSelfAttention2D {
+  return new LocalSelfAttention2D(args);
+}
