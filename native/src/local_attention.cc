@@ -1,9 +1,12 @@
 // Fused local self-attention (SASA.md §1), forward and backward, never materialising the k×k
 // neighbourhood. Inputs arrive channels-last [B, H, W, C]; the kernels first lay q, k, v (and dy)
-// out channel-major per image, [C][H][W], with k and v zero-padded by h = k/2 on every side, so
-// every inner loop runs over a contiguous row of pixels and vectorises, and 'zeros' padding
-// needs no tests. Work is split over (image, head) pairs: a head's channels of dk and dv are
-// written by one task only, so the backward scatter needs no atomics.
+// out channel-major per image, [C][H][Wq] with rows padded to a whole number of SIMD vectors,
+// k and v also zero-padded by h = k/2 on every side ([C][H+2h][Wq+2h]). Every inner loop then
+// runs over a vector of VL neighbouring pixels: the k window offsets along a row are k shifted
+// (unaligned) loads of the same key row, accumulated in k registers, so 'zeros' padding needs
+// no tests. Work is split over (image, head) pairs: a head's channels of dk and dv are written
+// by one task only, so the backward scatter needs no atomics. The common k (1..11) are compiled
+// with the window size known; other sizes (up to 31) use the same code with a runtime size.
 //
 // Per query pixel (i, j) and head n, window offsets (da, db) ∈ [0, k)², (a, b) = (i+da-h, j+db-h):
 //   L[da,db] = q̂·k_ab + q̂_row·relRow[da] + q̂_col·relCol[db],  q̂ = scale·q (head's channels)
@@ -23,8 +26,34 @@
 namespace sasa {
 namespace {
 
+#if defined(__AVX512F__)
+constexpr int64_t VL = 16;
+#elif defined(__AVX__)
+constexpr int64_t VL = 8;
+#else
+constexpr int64_t VL = 4;
+#endif
+typedef float vf __attribute__((vector_size(VL * sizeof(float))));
+typedef int32_t vi __attribute__((vector_size(VL * sizeof(float))));
+
+inline vf loadu(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void storeu(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+inline vf splat(float x) { return vf{} + x; }
+inline float hsum(vf v) {
+  float s = 0.0f;
+  for (int64_t t = 0; t < VL; ++t) s += v[t];
+  return s;
+}
+inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+
+constexpr int64_t kMaxWindow = 31;
+
 struct Geometry {
-  int64_t B, H, W, C, K, N, h, D, half, Hp, Wp;
+  int64_t B, H, W, C, K, N, h, D, half, Hp, Wq, Wk;
   bool masked, useQK, useQR;
   float scale;
 
@@ -36,14 +65,19 @@ struct Geometry {
         g.C % g.N != 0 || (g.useQR && g.C % 2 != 0)) {
       fail("localAttention2d", "invalid geometry");
     }
+    if (g.K > kMaxWindow) fail("localAttention2d", "the native kernels take kernelSize <= 31");
     g.h = g.K / 2, g.D = g.C / g.N, g.half = g.C / 2;
-    g.Hp = g.H + 2 * g.h, g.Wp = g.W + 2 * g.h;
+    g.Hp = g.H + 2 * g.h;
+    g.Wq = (g.W + VL - 1) / VL * VL;
+    g.Wk = g.Wq + 2 * g.h;
     g.scale = static_cast<float>(scale);
     return g;
   }
   int64_t size() const { return B * H * W * C; }
-  int64_t plane() const { return H * W; }
-  int64_t paddedPlane() const { return Hp * Wp; }
+  /** Elements of one image's planar q (or dy, y, dq): C rows of H × Wq. */
+  int64_t plane() const { return C * H * Wq; }
+  /** Elements of one image's padded planar k (or v, dk, dv): C rows of Hp × Wk. */
+  int64_t paddedPlane() const { return C * Hp * Wk; }
 };
 
 /**
@@ -62,35 +96,41 @@ class FlushDenormals {
   unsigned saved_;
 };
 
-/** exp(x) for x <= 0 to ~1 ulp (Cephes' polynomial), 0 below -87; vectorisable. */
-inline float expNonPositive(float x) {
-  const float under = x < -87.0f ? 0.0f : 1.0f;
-  x = std::max(x, -87.0f);
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
-  float r = x - n * 0.693359375f;
+/**
+ * exp(x) for x <= 0 to ~1 ulp (Cephes' polynomial), 0 below -87, on a vector. The rounding
+ * uses the 1.5·2^23 trick (exact for |x·log2 e| < 2^22).
+ */
+inline vf expNonPositive(vf x) {
+  const vf lim = splat(-87.0f);
+  const vi under = x < lim;
+  x = x < lim ? lim : x;
+  const vf magic = splat(12582912.0f);
+  const vf n = (x * 1.44269504088896341f + magic) - magic;
+  vf r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
+  vf p = splat(1.9875691500e-4f);
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale * under;
+  const vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
+  vf two;
+  std::memcpy(&two, &bits, sizeof two);
+  const vf result = p * two;
+  return under ? vf{} : result;
 }
 
-constexpr int64_t kTile = 32;
-
 /**
- * NHWC → per image [C][Hp][Wp] with `pad` zero rows and columns around, times `mul`.
+ * NHWC → per image [C][rows][stride] with the image at (pad, pad) and zeros around, times `mul`.
  * Tiled (32 pixels × 32 channels) so that both sides are read and written in cache lines.
  */
-void toPlanar(const float* src, float* dst, const Geometry& g, int64_t pad, float mul) {
-  const int64_t hp = g.H + 2 * pad, wp = g.W + 2 * pad;
-  if (pad > 0) std::fill(dst, dst + g.B * g.C * hp * wp, 0.0f);
+constexpr int64_t kTile = 32;
+
+void toPlanar(const float* src, float* dst, const Geometry& g, int64_t pad, int64_t stride, float mul) {
+  const int64_t rows = g.H + 2 * pad;
+  std::fill(dst, dst + g.B * g.C * rows * stride, 0.0f);
   const int64_t ctiles = (g.C + kTile - 1) / kTile, jtiles = (g.W + kTile - 1) / kTile;
 #pragma omp parallel for collapse(3) schedule(static)
   for (int64_t b = 0; b < g.B; ++b) {
@@ -100,7 +140,7 @@ void toPlanar(const float* src, float* dst, const Geometry& g, int64_t pad, floa
         for (int64_t jt = 0; jt < jtiles; ++jt) {
           const int64_t j0 = jt * kTile, j1 = std::min(g.W, j0 + kTile);
           for (int64_t c = c0; c < c1; ++c) {
-            float* row = dst + ((b * g.C + c) * hp + i + pad) * wp + pad;
+            float* row = dst + ((b * g.C + c) * rows + i + pad) * stride + pad;
             const float* in = src + ((b * g.H + i) * g.W) * g.C + c;
             for (int64_t j = j0; j < j1; ++j) row[j] = in[j * g.C] * mul;
           }
@@ -110,9 +150,9 @@ void toPlanar(const float* src, float* dst, const Geometry& g, int64_t pad, floa
   }
 }
 
-/** Per image [C][Hp][Wp] (interior starting at `pad`) → NHWC, tiled like toPlanar. */
-void fromPlanar(const float* src, float* dst, const Geometry& g, int64_t pad) {
-  const int64_t hp = g.H + 2 * pad, wp = g.W + 2 * pad;
+/** Per image [C][rows][stride] (image at (pad, pad)) → NHWC, times `mul`, tiled likewise. */
+void fromPlanar(const float* src, float* dst, const Geometry& g, int64_t pad, int64_t stride, float mul) {
+  const int64_t rows = g.H + 2 * pad;
   const int64_t ctiles = (g.C + kTile - 1) / kTile, jtiles = (g.W + kTile - 1) / kTile;
 #pragma omp parallel for collapse(3) schedule(static)
   for (int64_t b = 0; b < g.B; ++b) {
@@ -123,98 +163,13 @@ void fromPlanar(const float* src, float* dst, const Geometry& g, int64_t pad) {
           const int64_t c0 = ct * kTile, c1 = std::min(g.C, c0 + kTile);
           for (int64_t j = j0; j < j1; ++j) {
             float* out = dst + ((b * g.H + i) * g.W + j) * g.C;
-            for (int64_t c = c0; c < c1; ++c) out[c] = src[((b * g.C + c) * hp + i + pad) * wp + pad + j];
+            for (int64_t c = c0; c < c1; ++c) {
+              out[c] = src[((b * g.C + c) * rows + i + pad) * stride + pad + j] * mul;
+            }
           }
         }
       }
     }
-  }
-}
-
-/** Per-task scratch: logits or weights [k²][W], and helpers. */
-struct Scratch {
-  std::vector<float> L, aux, rowL, colL, vecW;
-  explicit Scratch(const Geometry& g)
-      : L(g.K * g.K * g.W), aux(g.K * g.K * g.W), rowL(g.K * g.W), colL(g.K * g.W), vecW(g.W) {}
-};
-
-/**
- * Logits of query row i of image b, head n, into s.L[(da·k+db)·W + j]. qs: scaled planar q of
- * the image [C][H][W]; kp: padded planar k [C][Hp][Wp]; tables [k][C/2].
- */
-void rowLogits(const Geometry& g, int64_t i, int64_t n, const float* qs, const float* kp,
-               const float* relRow, const float* relCol, Scratch& s) {
-  const int64_t K = g.K, W = g.W, lo = n * g.D, hi = lo + g.D;
-  float* L = s.L.data();
-  std::fill(L, L + K * K * W, 0.0f);
-  if (g.useQK) {
-    for (int64_t c = lo; c < hi; ++c) {
-      const float* q = qs + (c * g.H + i) * W;
-      for (int64_t da = 0; da < K; ++da) {
-        const float* krow = kp + (c * g.Hp + i + da) * g.Wp;
-        for (int64_t db = 0; db < K; ++db) {
-          float* l = L + (da * K + db) * W;
-          const float* k = krow + db;
-#pragma omp simd
-          for (int64_t j = 0; j < W; ++j) l[j] += q[j] * k[j];
-        }
-      }
-    }
-  }
-  if (g.useQR) {
-    float* rowL = s.rowL.data();
-    float* colL = s.colL.data();
-    std::fill(rowL, rowL + K * W, 0.0f);
-    std::fill(colL, colL + K * W, 0.0f);
-    for (int64_t c = lo; c < hi; ++c) {
-      const float* q = qs + (c * g.H + i) * W;
-      const bool isRow = c < g.half;
-      const float* table = isRow ? relRow + c : relCol + (c - g.half);
-      float* acc = isRow ? rowL : colL;
-      for (int64_t t = 0; t < K; ++t) {
-        const float r = table[t * g.half];
-        float* a = acc + t * W;
-#pragma omp simd
-        for (int64_t j = 0; j < W; ++j) a[j] += q[j] * r;
-      }
-    }
-    for (int64_t da = 0; da < K; ++da) {
-      for (int64_t db = 0; db < K; ++db) {
-        float* l = L + (da * K + db) * W;
-        const float* rl = rowL + da * W;
-        const float* cl = colL + db * W;
-#pragma omp simd
-        for (int64_t j = 0; j < W; ++j) l[j] += rl[j] + cl[j];
-      }
-    }
-  }
-  if (g.masked) {
-    constexpr float ninf = -std::numeric_limits<float>::infinity();
-    for (int64_t da = 0; da < K; ++da) {
-      const int64_t a = i + da - g.h;
-      for (int64_t db = 0; db < K; ++db) {
-        float* l = L + (da * K + db) * W;
-        if (a < 0 || a >= g.H) {
-          std::fill(l, l + W, ninf);
-          continue;
-        }
-        for (int64_t j = 0; j < W; ++j) {
-          const int64_t bb = j + db - g.h;
-          if (bb < 0 || bb >= W) l[j] = ninf;
-        }
-      }
-    }
-  }
-}
-
-/** In place: L → exp(L - lse) given lse per pixel. */
-void weightsFromLse(const Geometry& g, const float* lse, Scratch& s) {
-  const int64_t KK = g.K * g.K, W = g.W;
-  float* L = s.L.data();
-  for (int64_t w = 0; w < KK; ++w) {
-    float* l = L + w * W;
-#pragma omp simd
-    for (int64_t j = 0; j < W; ++j) l[j] = expNonPositive(std::min(l[j] - lse[j], 0.0f));
   }
 }
 
@@ -237,24 +192,312 @@ float* zeroed(Slot slot, size_t size) {
   return p;
 }
 
+/** Planar copies of one call's inputs (q scaled by `scale`). */
 struct Planar {
-  const float *q, *k, *v;
+  const float *q = nullptr, *k = nullptr, *v = nullptr;
 };
 
 Planar layOut(const Geometry& g, const float* q, const float* k, const float* v) {
-  Planar p{};
-  float* qp = workspace(kQ, g.B * g.C * g.plane());
-  float* vp = workspace(kV, g.B * g.C * g.paddedPlane());
-  toPlanar(q, qp, g, 0, g.scale);
-  toPlanar(v, vp, g, g.h, 1.0f);
+  Planar p;
+  float* qp = workspace(kQ, g.B * g.plane());
+  float* vp = workspace(kV, g.B * g.paddedPlane());
+  toPlanar(q, qp, g, 0, g.Wq, g.scale);
+  toPlanar(v, vp, g, g.h, g.Wk, 1.0f);
   p.q = qp, p.v = vp;
   if (g.useQK) {
-    float* kp = workspace(kK, g.B * g.C * g.paddedPlane());
-    toPlanar(k, kp, g, g.h, 1.0f);
+    float* kp = workspace(kK, g.B * g.paddedPlane());
+    toPlanar(k, kp, g, g.h, g.Wk, 1.0f);
     p.k = kp;
   }
   return p;
 }
+
+/**
+ * One (image, head) task's view: its head's channel rows of the planar buffers, and scratch.
+ * Logit and weight rows are [k²][Wq]: w = da·k + db, one pixel per lane.
+ */
+template <int KT>
+struct Task {
+  const Geometry& g;
+  const int64_t K, KK, lo, hi, rowHi, colLo;
+  const int64_t qs, ks;  // channel strides of planar and padded planar buffers
+  std::vector<float> L, aux, colMask;
+  std::vector<vf> rel;  // [2][k] per chunk: relRow and relCol terms of the logits
+
+  Task(const Geometry& geometry, int64_t n)
+      : g(geometry), K(KT ? KT : geometry.K), KK(K * K), lo(n * geometry.D), hi(lo + geometry.D),
+        rowHi(std::min(hi, geometry.half)), colLo(std::max(lo, geometry.half)),
+        qs(geometry.H * geometry.Wq), ks(geometry.Hp * geometry.Wk), L(KK * geometry.Wq),
+        aux(KK * geometry.Wq), colMask(K * geometry.Wq, 0.0f), rel(2 * K) {
+    if (g.masked) {
+      for (int64_t db = 0; db < K; ++db) {
+        for (int64_t j = 0; j < g.W; ++j) {
+          const int64_t b = j + db - g.h;
+          if (b < 0 || b >= g.W) colMask[db * g.Wq + j] = -std::numeric_limits<float>::infinity();
+        }
+      }
+    }
+  }
+
+  /** acc[db] = Σ_c a_c · b_c[db..db+VL): a, b point at the head's first channel, chunk j0. */
+  void windowDots(const float* a, const float* b, vf* acc) const {
+    for (int64_t db = 0; db < K; ++db) acc[db] = vf{};
+    for (int64_t c = lo; c < hi; ++c) {
+      const vf av = loadu(a);
+      for (int64_t db = 0; db < K; ++db) acc[db] += av * loadu(b + db);
+      a += qs;
+      b += ks;
+    }
+  }
+
+  /** Logits of row i into L; q: the image's scaled planar q, k: its padded planar k. */
+  void logits(int64_t i, const float* q, const float* k, const float* relRow, const float* relCol) {
+    constexpr float ninf = -std::numeric_limits<float>::infinity();
+    vf acc[KT ? KT : kMaxWindow];
+    for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+      const float* qrow = q + (lo * g.H + i) * g.Wq + j0;
+      vf* rowL = rel.data();
+      vf* colL = rel.data() + K;
+      for (int64_t t = 0; t < 2 * K; ++t) rel[t] = vf{};
+      if (g.useQR) {
+        for (int64_t c = lo; c < hi; ++c) {
+          const vf qv = loadu(qrow + (c - lo) * qs);
+          if (c < g.half) {
+            for (int64_t t = 0; t < K; ++t) rowL[t] += qv * relRow[t * g.half + c];
+          } else {
+            for (int64_t t = 0; t < K; ++t) colL[t] += qv * relCol[t * g.half + c - g.half];
+          }
+        }
+      }
+      for (int64_t da = 0; da < K; ++da) {
+        const int64_t a = i + da - g.h;
+        float* out = L.data() + da * K * g.Wq + j0;
+        if (g.masked && (a < 0 || a >= g.H)) {
+          for (int64_t db = 0; db < K; ++db) storeu(out + db * g.Wq, splat(ninf));
+          continue;
+        }
+        if (g.useQK) {
+          windowDots(qrow, k + (lo * g.Hp + i + da) * g.Wk + j0, acc);
+        } else {
+          for (int64_t db = 0; db < K; ++db) acc[db] = vf{};
+        }
+        for (int64_t db = 0; db < K; ++db) {
+          vf l = acc[db] + rowL[da] + colL[db];
+          if (g.masked) l += loadu(colMask.data() + db * g.Wq + j0);
+          storeu(out + db * g.Wq, l);
+        }
+      }
+    }
+  }
+
+  /** out_c[chunk] (for the head's channels) = Σ_w W[w] · b_c[row i + da][db..]. */
+  void windowSums(int64_t i, const float* W, const float* b, float* out, int64_t outStride) const {
+    for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+      int64_t c = lo;
+      for (; c + 1 < hi; c += 2) {
+        vf acc0{}, acc1{};
+        for (int64_t da = 0; da < K; ++da) {
+          const float* b0 = b + (c * g.Hp + i + da) * g.Wk + j0;
+          const float* b1 = b0 + ks;
+          const float* w = W + da * K * g.Wq + j0;
+          for (int64_t db = 0; db < K; ++db) {
+            const vf wv = loadu(w + db * g.Wq);
+            acc0 += wv * loadu(b0 + db);
+            acc1 += wv * loadu(b1 + db);
+          }
+        }
+        storeu(out + c * outStride + j0, loadu(out + c * outStride + j0) + acc0);
+        storeu(out + (c + 1) * outStride + j0, loadu(out + (c + 1) * outStride + j0) + acc1);
+      }
+      for (; c < hi; ++c) {
+        vf acc0{};
+        for (int64_t da = 0; da < K; ++da) {
+          const float* b0 = b + (c * g.Hp + i + da) * g.Wk + j0;
+          const float* w = W + da * K * g.Wq + j0;
+          for (int64_t db = 0; db < K; ++db) acc0 += loadu(w + db * g.Wq) * loadu(b0 + db);
+        }
+        storeu(out + c * outStride + j0, loadu(out + c * outStride + j0) + acc0);
+      }
+    }
+  }
+
+  /** dst_c[row i + da][db..] += W[w] · a_c[chunk], for the head's channels: the scatter. */
+  void windowScatter(int64_t i, const float* W, const float* a, float* dst) const {
+    for (int64_t c = lo; c < hi; ++c) {
+      for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+        const vf av = loadu(a + (c * g.H + i) * g.Wq + j0);
+        for (int64_t da = 0; da < K; ++da) {
+          float* d = dst + (c * g.Hp + i + da) * g.Wk + j0;
+          const float* w = W + da * K * g.Wq + j0;
+          for (int64_t db = 0; db < K; ++db) storeu(d + db, loadu(d + db) + loadu(w + db * g.Wq) * av);
+        }
+      }
+    }
+  }
+};
+
+template <int KT>
+void forwardImpl(const Geometry& g, const Planar& p, const float* relRow, const float* relCol,
+                 float* yPlanar, float* lse) {
+#pragma omp parallel
+  {
+    FlushDenormals ftz;
+#pragma omp for collapse(2) schedule(dynamic)
+    for (int64_t b = 0; b < g.B; ++b) {
+      for (int64_t n = 0; n < g.N; ++n) {
+        Task<KT> t(g, n);
+        const float* q = p.q + b * g.plane();
+        const float* k = g.useQK ? p.k + b * g.paddedPlane() : nullptr;
+        const float* v = p.v + b * g.paddedPlane();
+        float* y = yPlanar + b * g.plane();
+        for (int64_t i = 0; i < g.H; ++i) {
+          t.logits(i, q, k, relRow, relCol);
+          float* L = t.L.data();
+          for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+            vf m = splat(-std::numeric_limits<float>::infinity());
+            for (int64_t w = 0; w < t.KK; ++w) m = vmax(m, loadu(L + w * g.Wq + j0));
+            vf sum{};
+            for (int64_t w = 0; w < t.KK; ++w) {
+              const vf e = expNonPositive(loadu(L + w * g.Wq + j0) - m);
+              storeu(L + w * g.Wq + j0, e);
+              sum += e;
+            }
+            const vf inv = 1.0f / sum;
+            for (int64_t w = 0; w < t.KK; ++w) storeu(L + w * g.Wq + j0, loadu(L + w * g.Wq + j0) * inv);
+            float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
+            for (int64_t l = 0; l < VL && j0 + l < g.W; ++l) lrow[(j0 + l) * g.N] = m[l] + std::log(sum[l]);
+          }
+          for (int64_t c = t.lo; c < t.hi; ++c) std::fill_n(y + (c * g.H + i) * g.Wq, g.Wq, 0.0f);
+          t.windowSums(i, L, v, y + i * g.Wq, g.H * g.Wq);
+        }
+      }
+    }
+  }
+}
+
+template <int KT>
+void backwardImpl(const Geometry& g, const Planar& p, const float* relRow, const float* relCol,
+                  const float* lse, const float* dyP, float* dqP, float* dkP, float* dvP,
+                  std::vector<double>& dRel) {
+  const int threads = numThreads();
+  const int64_t tableSize = g.useQR ? g.K * g.half : 0;
+  dRel.assign(static_cast<size_t>(threads) * 2 * tableSize, 0.0);
+#pragma omp parallel num_threads(threads)
+  {
+    FlushDenormals ftz;
+    double* relAcc = dRel.data() + static_cast<size_t>(omp_get_thread_num()) * 2 * tableSize;
+#pragma omp for collapse(2) schedule(dynamic)
+    for (int64_t b = 0; b < g.B; ++b) {
+      for (int64_t n = 0; n < g.N; ++n) {
+        Task<KT> t(g, n);
+        const int64_t K = t.K, KK = t.KK;
+        const float* q = p.q + b * g.plane();
+        const float* k = g.useQK ? p.k + b * g.paddedPlane() : nullptr;
+        const float* v = p.v + b * g.paddedPlane();
+        const float* dy = dyP + b * g.plane();
+        float* dq = dqP + b * g.plane();
+        float* dk = g.useQK ? dkP + b * g.paddedPlane() : nullptr;
+        float* dv = dvP + b * g.paddedPlane();
+        std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
+        vf acc[KT ? KT : kMaxWindow];
+        for (int64_t i = 0; i < g.H; ++i) {
+          t.logits(i, q, k, relRow, relCol);
+          float* P = t.L.data();
+          float* dS = t.aux.data();
+          const float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
+          for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+            vf l{};
+            for (int64_t e = 0; e < VL; ++e) {
+              l[e] = j0 + e < g.W ? lrow[(j0 + e) * g.N] : std::numeric_limits<float>::infinity();
+            }
+            for (int64_t w = 0; w < KK; ++w) {
+              const vf x = loadu(P + w * g.Wq + j0) - l;
+              storeu(P + w * g.Wq + j0, expNonPositive(x < 0.0f ? x : vf{}));
+            }
+            // dP[w] = dy · v_w (the head's channels), then dS = P (dP - Σ P dP).
+            const float* dyrow = dy + (t.lo * g.H + i) * g.Wq + j0;
+            vf delta{};
+            for (int64_t da = 0; da < K; ++da) {
+              t.windowDots(dyrow, v + (t.lo * g.Hp + i + da) * g.Wk + j0, acc);
+              for (int64_t db = 0; db < K; ++db) {
+                const int64_t w = da * K + db;
+                storeu(dS + w * g.Wq + j0, acc[db]);
+                delta += loadu(P + w * g.Wq + j0) * acc[db];
+              }
+            }
+            for (int64_t w = 0; w < KK; ++w) {
+              const vf pw = loadu(P + w * g.Wq + j0);
+              storeu(dS + w * g.Wq + j0, pw * (loadu(dS + w * g.Wq + j0) - delta));
+            }
+          }
+          if (g.useQK) t.windowSums(i, dS, k, dq + i * g.Wq, g.H * g.Wq);
+          if (g.useQK) t.windowScatter(i, dS, q, dk);
+          t.windowScatter(i, P, dy, dv);
+          if (g.useQR) {
+            for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+              vf* rowS = t.rel.data();
+              vf* colS = t.rel.data() + K;
+              for (int64_t e = 0; e < 2 * K; ++e) t.rel[e] = vf{};
+              for (int64_t da = 0; da < K; ++da) {
+                for (int64_t db = 0; db < K; ++db) {
+                  const vf d = loadu(dS + (da * K + db) * g.Wq + j0);
+                  rowS[da] += d;
+                  colS[db] += d;
+                }
+              }
+              for (int64_t c = t.lo; c < t.hi; ++c) {
+                const bool isRow = c < g.half;
+                const float* table = isRow ? relRow + c : relCol + (c - g.half);
+                const vf* sums = isRow ? rowS : colS;
+                const vf qv = loadu(q + (c * g.H + i) * g.Wq + j0);
+                float* dqc = dq + (c * g.H + i) * g.Wq + j0;
+                vf dqv = loadu(dqc);
+                vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
+                for (int64_t e = 0; e < K; ++e) {
+                  dqv += sums[e] * table[e * g.half];
+                  racc[e] += sums[e] * qv;
+                }
+                storeu(dqc, dqv);
+              }
+            }
+          }
+        }
+        for (int64_t c = t.lo; c < t.hi && g.useQR; ++c) {
+          const bool isRow = c < g.half;
+          const int64_t col = isRow ? c : c - g.half;
+          const vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
+          double* accOut = relAcc + (isRow ? 0 : tableSize);
+          for (int64_t e = 0; e < K; ++e) accOut[e * g.half + col] += hsum(racc[e]);
+        }
+      }
+    }
+  }
+}
+
+template <template <int> class F, typename... Args>
+void dispatchWindow(int64_t k, Args&&... args) {
+  switch (k) {
+    case 1: return F<1>::run(args...);
+    case 3: return F<3>::run(args...);
+    case 5: return F<5>::run(args...);
+    case 7: return F<7>::run(args...);
+    case 9: return F<9>::run(args...);
+    case 11: return F<11>::run(args...);
+    default: return F<0>::run(args...);
+  }
+}
+
+template <int KT>
+struct ForwardRun {
+  template <typename... Args>
+  static void run(Args&&... args) { forwardImpl<KT>(args...); }
+};
+
+template <int KT>
+struct BackwardRun {
+  template <typename... Args>
+  static void run(Args&&... args) { backwardImpl<KT>(args...); }
+};
 
 /**
  * localAttentionForward(q, k, v, relRow, relCol, y, lse, geometry, scale)
@@ -271,64 +514,9 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     float* y = floatArg(info, 5, "y", g.size());
     float* lse = floatArg(info, 6, "lse", g.B * g.H * g.W * g.N);
     const Planar p = layOut(g, q, k, v);
-    float* yPlanar = workspace(kY, g.B * g.C * g.plane());
-    const int64_t K = g.K, KK = K * K, W = g.W;
-#pragma omp parallel
-    {
-      FlushDenormals ftz;
-      Scratch s(g);
-#pragma omp for collapse(2) schedule(dynamic)
-      for (int64_t b = 0; b < g.B; ++b) {
-        for (int64_t n = 0; n < g.N; ++n) {
-          const float* qs = p.q + b * g.C * g.plane();
-          const float* kp = g.useQK ? p.k + b * g.C * g.paddedPlane() : nullptr;
-          const float* vp = p.v + b * g.C * g.paddedPlane();
-          float* yb = yPlanar + b * g.C * g.plane();
-          for (int64_t i = 0; i < g.H; ++i) {
-            rowLogits(g, i, n, qs, kp, relRow, relCol, s);
-            float* L = s.L.data();
-            float* m = s.vecW.data();
-            std::fill(m, m + W, -std::numeric_limits<float>::infinity());
-            for (int64_t w = 0; w < KK; ++w) {
-              const float* l = L + w * W;
-#pragma omp simd
-              for (int64_t j = 0; j < W; ++j) m[j] = std::max(m[j], l[j]);
-            }
-            float* sum = s.aux.data();
-            std::fill(sum, sum + W, 0.0f);
-            for (int64_t w = 0; w < KK; ++w) {
-              float* l = L + w * W;
-#pragma omp simd
-              for (int64_t j = 0; j < W; ++j) {
-                l[j] = expNonPositive(l[j] - m[j]);
-                sum[j] += l[j];
-              }
-            }
-            float* lrow = lse + ((b * g.H + i) * W) * g.N + n;
-            for (int64_t j = 0; j < W; ++j) {
-              lrow[j * g.N] = m[j] + std::log(sum[j]);
-              sum[j] = 1.0f / sum[j];
-            }
-            for (int64_t c = n * g.D; c < (n + 1) * g.D; ++c) {
-              float* out = yb + (c * g.H + i) * W;
-              std::fill(out, out + W, 0.0f);
-              for (int64_t da = 0; da < K; ++da) {
-                const float* vrow = vp + (c * g.Hp + i + da) * g.Wp;
-                for (int64_t db = 0; db < K; ++db) {
-                  const float* pw = L + (da * K + db) * W;
-                  const float* vv = vrow + db;
-#pragma omp simd
-                  for (int64_t j = 0; j < W; ++j) out[j] += pw[j] * vv[j];
-                }
-              }
-#pragma omp simd
-              for (int64_t j = 0; j < W; ++j) out[j] *= sum[j];
-            }
-          }
-        }
-      }
-    }
-    fromPlanar(yPlanar, y, g, 0);
+    float* yPlanar = workspace(kY, g.B * g.plane());
+    dispatchWindow<ForwardRun>(g.K, g, p, relRow, relCol, yPlanar, lse);
+    fromPlanar(yPlanar, y, g, 0, g.Wq, 1.0f);
   });
 }
 
@@ -353,147 +541,26 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     float* dRelRow = floatArg(info, 10, "dRelRow", tableSize);
     float* dRelCol = floatArg(info, 11, "dRelCol", tableSize);
     const Planar p = layOut(g, q, k, v);
-    float* dyP = workspace(kDy, g.B * g.C * g.plane());
-    toPlanar(dy, dyP, g, 0, 1.0f);
-    float* dqP = zeroed(kDq, g.B * g.C * g.plane());
-    float* dkP = g.useQK ? zeroed(kDk, g.B * g.C * g.paddedPlane()) : nullptr;
-    float* dvP = zeroed(kDv, g.B * g.C * g.paddedPlane());
+    float* dyP = workspace(kDy, g.B * g.plane());
+    toPlanar(dy, dyP, g, 0, g.Wq, 1.0f);
+    float* dqP = zeroed(kDq, g.B * g.plane());
+    float* dkP = g.useQK ? zeroed(kDk, g.B * g.paddedPlane()) : nullptr;
+    float* dvP = zeroed(kDv, g.B * g.paddedPlane());
+    std::vector<double> dRel;
+    dispatchWindow<BackwardRun>(g.K, g, p, relRow, relCol, lse, dyP, dqP, dkP, dvP, dRel);
+    // The planar dq holds Σ dS (k + r); dq = scale · that.
+    fromPlanar(dqP, dq, g, 0, g.Wq, g.scale);
+    fromPlanar(dvP, dv, g, g.h, g.Wk, 1.0f);
+    if (g.useQK) fromPlanar(dkP, dk, g, g.h, g.Wk, 1.0f);
     const int threads = numThreads();
-    std::vector<double> dRel(static_cast<size_t>(threads) * 2 * tableSize, 0.0);
-    const int64_t K = g.K, KK = K * K, W = g.W;
-#pragma omp parallel num_threads(threads)
-    {
-      FlushDenormals ftz;
-      Scratch s(g);
-      std::vector<float> dS(KK * W), rowS(K * W), colS(K * W), lseRow(W);
-      double* relAcc = dRel.data() + static_cast<size_t>(omp_get_thread_num()) * 2 * tableSize;
-#pragma omp for collapse(2) schedule(dynamic)
-      for (int64_t b = 0; b < g.B; ++b) {
-        for (int64_t n = 0; n < g.N; ++n) {
-          const int64_t lo = n * g.D, hi = lo + g.D;
-          const size_t imgPlane = b * g.C * g.plane(), imgPadded = b * g.C * g.paddedPlane();
-          const float* qs = p.q + imgPlane;
-          const float* kp = g.useQK ? p.k + imgPadded : nullptr;
-          const float* vp = p.v + imgPadded;
-          const float* dyb = dyP + imgPlane;
-          float* dqb = dqP + imgPlane;
-          float* dkb = g.useQK ? dkP + imgPadded : nullptr;
-          float* dvb = dvP + imgPadded;
-          for (int64_t i = 0; i < g.H; ++i) {
-            rowLogits(g, i, n, qs, kp, relRow, relCol, s);
-            const float* lrow = lse + ((b * g.H + i) * W) * g.N + n;
-            for (int64_t j = 0; j < W; ++j) lseRow[j] = lrow[j * g.N];
-            weightsFromLse(g, lseRow.data(), s);
-            const float* P = s.L.data();
-            // dP[w][j] = dy_ij · v_w (head's channels), into dS.
-            std::fill(dS.begin(), dS.end(), 0.0f);
-            for (int64_t c = lo; c < hi; ++c) {
-              const float* g0 = dyb + (c * g.H + i) * W;
-              for (int64_t da = 0; da < K; ++da) {
-                const float* vrow = vp + (c * g.Hp + i + da) * g.Wp;
-                for (int64_t db = 0; db < K; ++db) {
-                  float* d = dS.data() + (da * K + db) * W;
-                  const float* vv = vrow + db;
-#pragma omp simd
-                  for (int64_t j = 0; j < W; ++j) d[j] += g0[j] * vv[j];
-                }
-              }
-            }
-            float* delta = s.vecW.data();
-            std::fill(delta, delta + W, 0.0f);
-            for (int64_t w = 0; w < KK; ++w) {
-              const float* pw = P + w * W;
-              const float* d = dS.data() + w * W;
-#pragma omp simd
-              for (int64_t j = 0; j < W; ++j) delta[j] += pw[j] * d[j];
-            }
-            for (int64_t w = 0; w < KK; ++w) {
-              const float* pw = P + w * W;
-              float* d = dS.data() + w * W;
-#pragma omp simd
-              for (int64_t j = 0; j < W; ++j) d[j] = pw[j] * (d[j] - delta[j]);
-            }
-            for (int64_t c = lo; c < hi; ++c) {
-              const float* g0 = dyb + (c * g.H + i) * W;
-              const float* q0 = qs + (c * g.H + i) * W;
-              float* dq0 = dqb + (c * g.H + i) * W;
-              for (int64_t da = 0; da < K; ++da) {
-                const int64_t rowOff = (c * g.Hp + i + da) * g.Wp;
-                for (int64_t db = 0; db < K; ++db) {
-                  const float* pw = P + (da * K + db) * W;
-                  const float* d = dS.data() + (da * K + db) * W;
-                  float* dvv = dvb + rowOff + db;
-#pragma omp simd
-                  for (int64_t j = 0; j < W; ++j) dvv[j] += pw[j] * g0[j];
-                  if (g.useQK) {
-                    const float* kk = kp + rowOff + db;
-                    float* dkk = dkb + rowOff + db;
-#pragma omp simd
-                    for (int64_t j = 0; j < W; ++j) {
-                      dq0[j] += d[j] * kk[j];
-                      dkk[j] += d[j] * q0[j];
-                    }
-                  }
-                }
-              }
-            }
-            if (g.useQR) {
-              std::fill(rowS.begin(), rowS.end(), 0.0f);
-              std::fill(colS.begin(), colS.end(), 0.0f);
-              for (int64_t da = 0; da < K; ++da) {
-                for (int64_t db = 0; db < K; ++db) {
-                  const float* d = dS.data() + (da * K + db) * W;
-                  float* rs = rowS.data() + da * W;
-                  float* cs = colS.data() + db * W;
-#pragma omp simd
-                  for (int64_t j = 0; j < W; ++j) {
-                    rs[j] += d[j];
-                    cs[j] += d[j];
-                  }
-                }
-              }
-              for (int64_t c = lo; c < hi; ++c) {
-                const bool isRow = c < g.half;
-                const int64_t col = isRow ? c : c - g.half;
-                const float* table = isRow ? relRow : relCol;
-                const float* sums = isRow ? rowS.data() : colS.data();
-                double* acc = relAcc + (isRow ? 0 : tableSize);
-                const float* q0 = qs + (c * g.H + i) * W;
-                float* dq0 = dqb + (c * g.H + i) * W;
-                for (int64_t t = 0; t < K; ++t) {
-                  const float r = table[t * g.half + col];
-                  const float* st = sums + t * W;
-                  float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-                  for (int64_t j = 0; j < W; ++j) {
-                    dq0[j] += st[j] * r;
-                    dot += st[j] * q0[j];
-                  }
-                  acc[t * g.half + col] += dot;
-                }
-              }
-            }
-          }
-        }
+    for (int64_t e = 0; e < tableSize; ++e) {
+      double r = 0.0, c = 0.0;
+      for (int t = 0; t < threads; ++t) {
+        r += dRel[static_cast<size_t>(t) * 2 * tableSize + e];
+        c += dRel[static_cast<size_t>(t) * 2 * tableSize + tableSize + e];
       }
-    }
-    // dq = scale · Σ dS (k + r); the planar dq holds Σ dS (k + r).
-    const int64_t dqSize = g.B * g.C * g.plane();
-#pragma omp parallel for simd schedule(static)
-    for (int64_t e = 0; e < dqSize; ++e) dqP[e] *= g.scale;
-    fromPlanar(dqP, dq, g, 0);
-    fromPlanar(dvP, dv, g, g.h);
-    if (g.useQK) fromPlanar(dkP, dk, g, g.h);
-    if (g.useQR) {
-      for (int64_t e = 0; e < tableSize; ++e) {
-        double r = 0.0, c = 0.0;
-        for (int t = 0; t < threads; ++t) {
-          r += dRel[static_cast<size_t>(t) * 2 * tableSize + e];
-          c += dRel[static_cast<size_t>(t) * 2 * tableSize + tableSize + e];
-        }
-        dRelRow[e] = static_cast<float>(r);
-        dRelCol[e] = static_cast<float>(c);
-      }
+      dRelRow[e] = static_cast<float>(r);
+      dRelCol[e] = static_cast<float>(c);
     }
   });
 }
