@@ -1,12 +1,13 @@
 // Fused local self-attention (SASA.md §1), forward and backward, never materialising the k×k
-// neighbourhood. Inputs arrive channels-last [B, H, W, C]; the kernels first lay q, k, v (and dy)
-// out channel-major per image, [C][H][Wq] with rows padded to a whole number of SIMD vectors,
-// k and v also zero-padded by h = k/2 on every side ([C][H+2h][Wq+2h]). Every inner loop then
-// runs over a vector of VL neighbouring pixels: the k window offsets along a row are k shifted
-// (unaligned) loads of the same key row, accumulated in k registers, so 'zeros' padding needs
-// no tests. Work is split over (image, head) pairs: a head's channels of dk and dv are written
-// by one task only, so the backward scatter needs no atomics. The common k (1..11) are compiled
-// with the window size known; other sizes (up to 31) use the same code with a runtime size.
+// neighbourhood. Work is split into (image, head) tasks. A task copies its head's D channels of
+// q, k, v (and dy) from the channels-last [B, H, W, C] tensors into small channel-major buffers
+// [D][H+2h][Wq+2h] (Wq: the width rounded up to whole SIMD vectors, h = k/2, zeros around), which
+// stay in cache. Every inner loop runs over a vector of VL neighbouring pixels: the k window
+// offsets along a row are k shifted (unaligned) loads of one row, accumulated in registers, and
+// 'zeros' padding needs no tests. The backward pass keeps the task's softmax weights and their
+// gradients ([H][k²][row]) and computes dk and dv as gathers over the queries that saw each key,
+// so no output is written more than once. The common k (1..11) are compiled with the window size
+// known; other sizes (up to 31) use the same code with a runtime size.
 //
 // Per query pixel (i, j) and head n, window offsets (da, db) ∈ [0, k)², (a, b) = (i+da-h, j+db-h):
 //   L[da,db] = q̂·k_ab + q̂_row·relRow[da] + q̂_col·relCol[db],  q̂ = scale·q (head's channels)
@@ -74,10 +75,6 @@ struct Geometry {
     return g;
   }
   int64_t size() const { return B * H * W * C; }
-  /** Elements of one image's planar q (or dy, y, dq): C rows of H × Wq. */
-  int64_t plane() const { return C * H * Wq; }
-  /** Elements of one image's padded planar k (or v, dk, dv): C rows of Hp × Wk. */
-  int64_t paddedPlane() const { return C * Hp * Wk; }
 };
 
 /**
@@ -122,146 +119,84 @@ inline vf expNonPositive(vf x) {
   return under ? vf{} : result;
 }
 
-/**
- * NHWC → per image [C][rows][stride] with the image at (pad, pad) and zeros around, times `mul`.
- * Tiled (32 pixels × 32 channels) so that both sides are read and written in cache lines.
- */
-constexpr int64_t kTile = 32;
+/** Per-thread buffers kept between calls and grown as needed (fresh pages cost page faults). */
+enum Slot { kQ, kK, kV, kDy, kL, kAux, kOut0, kOut1, kOut2, kSlots };
 
-void toPlanar(const float* src, float* dst, const Geometry& g, int64_t pad, int64_t stride, float mul) {
-  const int64_t rows = g.H + 2 * pad;
-  std::fill(dst, dst + g.B * g.C * rows * stride, 0.0f);
-  const int64_t ctiles = (g.C + kTile - 1) / kTile, jtiles = (g.W + kTile - 1) / kTile;
-#pragma omp parallel for collapse(3) schedule(static)
-  for (int64_t b = 0; b < g.B; ++b) {
-    for (int64_t i = 0; i < g.H; ++i) {
-      for (int64_t ct = 0; ct < ctiles; ++ct) {
-        const int64_t c0 = ct * kTile, c1 = std::min(g.C, c0 + kTile);
-        for (int64_t jt = 0; jt < jtiles; ++jt) {
-          const int64_t j0 = jt * kTile, j1 = std::min(g.W, j0 + kTile);
-          for (int64_t c = c0; c < c1; ++c) {
-            float* row = dst + ((b * g.C + c) * rows + i + pad) * stride + pad;
-            const float* in = src + ((b * g.H + i) * g.W) * g.C + c;
-            for (int64_t j = j0; j < j1; ++j) row[j] = in[j * g.C] * mul;
-          }
-        }
-      }
-    }
-  }
-}
-
-/** Per image [C][rows][stride] (image at (pad, pad)) → NHWC, times `mul`, tiled likewise. */
-void fromPlanar(const float* src, float* dst, const Geometry& g, int64_t pad, int64_t stride, float mul) {
-  const int64_t rows = g.H + 2 * pad;
-  const int64_t ctiles = (g.C + kTile - 1) / kTile, jtiles = (g.W + kTile - 1) / kTile;
-#pragma omp parallel for collapse(3) schedule(static)
-  for (int64_t b = 0; b < g.B; ++b) {
-    for (int64_t i = 0; i < g.H; ++i) {
-      for (int64_t jt = 0; jt < jtiles; ++jt) {
-        const int64_t j0 = jt * kTile, j1 = std::min(g.W, j0 + kTile);
-        for (int64_t ct = 0; ct < ctiles; ++ct) {
-          const int64_t c0 = ct * kTile, c1 = std::min(g.C, c0 + kTile);
-          for (int64_t j = j0; j < j1; ++j) {
-            float* out = dst + ((b * g.H + i) * g.W + j) * g.C;
-            for (int64_t c = c0; c < c1; ++c) {
-              out[c] = src[((b * g.C + c) * rows + i + pad) * stride + pad + j] * mul;
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/**
- * Buffers kept between calls and grown as needed: allocating tens of MB afresh on every call
- * costs more in page faults than the attention itself (measured: ~40 % of a call).
- */
-enum Slot { kQ, kK, kV, kY, kDy, kDq, kDk, kDv, kSlots };
-
-float* workspace(Slot slot, size_t size) {
-  static std::vector<float> buffers[kSlots];
+float* threadBuffer(Slot slot, size_t size) {
+  thread_local std::vector<float> buffers[kSlots];
   std::vector<float>& b = buffers[slot];
   if (b.size() < size) b.resize(size);
   return b.data();
 }
 
-float* zeroed(Slot slot, size_t size) {
-  float* p = workspace(slot, size);
-  std::fill(p, p + size, 0.0f);
-  return p;
-}
-
-/** Planar copies of one call's inputs (q scaled by `scale`). */
-struct Planar {
-  const float *q = nullptr, *k = nullptr, *v = nullptr;
-};
-
-Planar layOut(const Geometry& g, const float* q, const float* k, const float* v) {
-  Planar p;
-  float* qp = workspace(kQ, g.B * g.plane());
-  float* vp = workspace(kV, g.B * g.paddedPlane());
-  toPlanar(q, qp, g, 0, g.Wq, g.scale);
-  toPlanar(v, vp, g, g.h, g.Wk, 1.0f);
-  p.q = qp, p.v = vp;
-  if (g.useQK) {
-    float* kp = workspace(kK, g.B * g.paddedPlane());
-    toPlanar(k, kp, g, g.h, g.Wk, 1.0f);
-    p.k = kp;
-  }
-  return p;
-}
-
-/**
- * One (image, head) task's view: its head's channel rows of the planar buffers, and scratch.
- * Logit and weight rows are [k²][Wq]: w = da·k + db, one pixel per lane.
- */
+/** One (image, head) task: its channel-major buffers and the window computations on them. */
 template <int KT>
 struct Task {
   const Geometry& g;
   const int64_t K, KK, lo, hi, rowHi, colLo;
-  const int64_t qs, ks;  // channel strides of planar and padded planar buffers
-  std::vector<float> L, aux, colMask;
-  std::vector<vf> rel;  // [2][k] per chunk: relRow and relCol terms of the logits
+  const int64_t cs;  // channel stride of the padded buffers: Hp · Wk
+  std::vector<float> colMask;
+  vf rel[2 * (KT ? KT : kMaxWindow)];
 
   Task(const Geometry& geometry, int64_t n)
       : g(geometry), K(KT ? KT : geometry.K), KK(K * K), lo(n * geometry.D), hi(lo + geometry.D),
         rowHi(std::min(hi, geometry.half)), colLo(std::max(lo, geometry.half)),
-        qs(geometry.H * geometry.Wq), ks(geometry.Hp * geometry.Wk), L(KK * geometry.Wq),
-        aux(KK * geometry.Wq), colMask(K * geometry.Wq, 0.0f), rel(2 * K) {
-    if (g.masked) {
-      for (int64_t db = 0; db < K; ++db) {
-        for (int64_t j = 0; j < g.W; ++j) {
-          const int64_t b = j + db - g.h;
-          if (b < 0 || b >= g.W) colMask[db * g.Wq + j] = -std::numeric_limits<float>::infinity();
-        }
+        cs(geometry.Hp * geometry.Wk), colMask(g.masked ? K * geometry.Wq : 0, 0.0f) {
+    for (int64_t db = 0; g.masked && db < K; ++db) {
+      for (int64_t j = 0; j < g.W; ++j) {
+        const int64_t b = j + db - g.h;
+        if (b < 0 || b >= g.W) colMask[db * g.Wq + j] = -std::numeric_limits<float>::infinity();
       }
     }
   }
 
-  /** acc[db] = Σ_c a_c · b_c[db..db+VL): a, b point at the head's first channel, chunk j0. */
-  void windowDots(const float* a, const float* b, vf* acc) const {
-    for (int64_t db = 0; db < K; ++db) acc[db] = vf{};
-    for (int64_t c = lo; c < hi; ++c) {
-      const vf av = loadu(a);
-      for (int64_t db = 0; db < K; ++db) acc[db] += av * loadu(b + db);
-      a += qs;
-      b += ks;
+  /** x's channels [lo, hi) of image b → dst [D][Hp][Wk], image at (h, h), zeros around, × mul. */
+  void gather(const float* x, int64_t b, float mul, float* dst) const {
+    std::fill(dst, dst + g.D * cs, 0.0f);
+    for (int64_t i = 0; i < g.H; ++i) {
+      for (int64_t j = 0; j < g.W; ++j) {
+        const float* px = x + ((b * g.H + i) * g.W + j) * g.C + lo;
+        float* d = dst + (i + g.h) * g.Wk + j + g.h;
+        for (int64_t c = 0; c < g.D; ++c) d[c * cs] = px[c] * mul;
+      }
     }
   }
 
-  /** Logits of row i into L; q: the image's scaled planar q, k: its padded planar k. */
-  void logits(int64_t i, const float* q, const float* k, const float* relRow, const float* relCol) {
+  /** src [D][H][Wq] → x's channels [lo, hi) of image b, × mul. */
+  void scatter(const float* src, float mul, float* x, int64_t b) const {
+    const int64_t plane = g.H * g.Wq;
+    for (int64_t i = 0; i < g.H; ++i) {
+      for (int64_t j = 0; j < g.W; ++j) {
+        float* px = x + ((b * g.H + i) * g.W + j) * g.C + lo;
+        const float* s = src + i * g.Wq + j;
+        for (int64_t c = 0; c < g.D; ++c) px[c] = s[c * plane] * mul;
+      }
+    }
+  }
+
+  /** acc[db] = Σ_c a_c · b_c[db..db+VL), over the head's channels (channel stride cs). */
+  void windowDots(const float* a, const float* b, vf* acc) const {
+    for (int64_t db = 0; db < K; ++db) acc[db] = vf{};
+    for (int64_t c = 0; c < g.D; ++c) {
+      const vf av = loadu(a + c * cs);
+      const float* bc = b + c * cs;
+      for (int64_t db = 0; db < K; ++db) acc[db] += av * loadu(bc + db);
+    }
+  }
+
+  /** Logits of query row i into L[w · ls + j] (w = da·k + db). */
+  void logits(int64_t i, const float* q, const float* k, const float* relRow, const float* relCol,
+              float* L, int64_t ls) {
     constexpr float ninf = -std::numeric_limits<float>::infinity();
     vf acc[KT ? KT : kMaxWindow];
+    vf* rowL = rel;
+    vf* colL = rel + K;
     for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-      const float* qrow = q + (lo * g.H + i) * g.Wq + j0;
-      vf* rowL = rel.data();
-      vf* colL = rel.data() + K;
+      const float* qrow = q + (i + g.h) * g.Wk + g.h + j0;
       for (int64_t t = 0; t < 2 * K; ++t) rel[t] = vf{};
       if (g.useQR) {
         for (int64_t c = lo; c < hi; ++c) {
-          const vf qv = loadu(qrow + (c - lo) * qs);
+          const vf qv = loadu(qrow + (c - lo) * cs);
           if (c < g.half) {
             for (int64_t t = 0; t < K; ++t) rowL[t] += qv * relRow[t * g.half + c];
           } else {
@@ -271,65 +206,96 @@ struct Task {
       }
       for (int64_t da = 0; da < K; ++da) {
         const int64_t a = i + da - g.h;
-        float* out = L.data() + da * K * g.Wq + j0;
+        float* out = L + da * K * ls + j0;
         if (g.masked && (a < 0 || a >= g.H)) {
-          for (int64_t db = 0; db < K; ++db) storeu(out + db * g.Wq, splat(ninf));
+          for (int64_t db = 0; db < K; ++db) storeu(out + db * ls, splat(ninf));
           continue;
         }
         if (g.useQK) {
-          windowDots(qrow, k + (lo * g.Hp + i + da) * g.Wk + j0, acc);
+          windowDots(qrow, k + (i + da) * g.Wk + j0, acc);
         } else {
           for (int64_t db = 0; db < K; ++db) acc[db] = vf{};
         }
         for (int64_t db = 0; db < K; ++db) {
           vf l = acc[db] + rowL[da] + colL[db];
           if (g.masked) l += loadu(colMask.data() + db * g.Wq + j0);
-          storeu(out + db * g.Wq, l);
+          storeu(out + db * ls, l);
         }
       }
     }
   }
 
-  /** out_c[chunk] (for the head's channels) = Σ_w W[w] · b_c[row i + da][db..]. */
-  void windowSums(int64_t i, const float* W, const float* b, float* out, int64_t outStride) const {
+  /** out[c][i][chunk] += Σ_w Wt[w · ws + chunk] · b_c[row i + da][chunk + db] (D × H × Wq out). */
+  void windowSums(int64_t i, const float* Wt, int64_t ws, const float* b, float* out) const {
+    const int64_t plane = g.H * g.Wq;
     for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-      int64_t c = lo;
-      for (; c + 1 < hi; c += 2) {
+      int64_t c = 0;
+      for (; c + 1 < g.D; c += 2) {
         vf acc0{}, acc1{};
         for (int64_t da = 0; da < K; ++da) {
-          const float* b0 = b + (c * g.Hp + i + da) * g.Wk + j0;
-          const float* b1 = b0 + ks;
-          const float* w = W + da * K * g.Wq + j0;
+          const float* b0 = b + c * cs + (i + da) * g.Wk + j0;
+          const float* b1 = b0 + cs;
+          const float* w = Wt + da * K * ws + j0;
           for (int64_t db = 0; db < K; ++db) {
-            const vf wv = loadu(w + db * g.Wq);
+            const vf wv = loadu(w + db * ws);
             acc0 += wv * loadu(b0 + db);
             acc1 += wv * loadu(b1 + db);
           }
         }
-        storeu(out + c * outStride + j0, loadu(out + c * outStride + j0) + acc0);
-        storeu(out + (c + 1) * outStride + j0, loadu(out + (c + 1) * outStride + j0) + acc1);
+        float* o = out + c * plane + i * g.Wq + j0;
+        storeu(o, loadu(o) + acc0);
+        storeu(o + plane, loadu(o + plane) + acc1);
       }
-      for (; c < hi; ++c) {
+      for (; c < g.D; ++c) {
         vf acc0{};
         for (int64_t da = 0; da < K; ++da) {
-          const float* b0 = b + (c * g.Hp + i + da) * g.Wk + j0;
-          const float* w = W + da * K * g.Wq + j0;
-          for (int64_t db = 0; db < K; ++db) acc0 += loadu(w + db * g.Wq) * loadu(b0 + db);
+          const float* b0 = b + c * cs + (i + da) * g.Wk + j0;
+          const float* w = Wt + da * K * ws + j0;
+          for (int64_t db = 0; db < K; ++db) acc0 += loadu(w + db * ws) * loadu(b0 + db);
         }
-        storeu(out + c * outStride + j0, loadu(out + c * outStride + j0) + acc0);
+        float* o = out + c * plane + i * g.Wq + j0;
+        storeu(o, loadu(o) + acc0);
       }
     }
   }
 
-  /** dst_c[row i + da][db..] += W[w] · a_c[chunk], for the head's channels: the scatter. */
-  void windowScatter(int64_t i, const float* W, const float* a, float* dst) const {
-    for (int64_t c = lo; c < hi; ++c) {
-      for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-        const vf av = loadu(a + (c * g.H + i) * g.Wq + j0);
-        for (int64_t da = 0; da < K; ++da) {
-          float* d = dst + (c * g.Hp + i + da) * g.Wk + j0;
-          const float* w = W + da * K * g.Wq + j0;
-          for (int64_t db = 0; db < K; ++db) storeu(d + db, loadu(d + db) + loadu(w + db * g.Wq) * av);
+  /**
+   * For every in-image key (a, x): out[c][a][x] = Σ over the queries (i, j) = (a + h - da,
+   * x + h - db) that saw it of Wt_i[w][j] · a_c[i][j]. Wt: [H][k²][Wk] with row data at column h
+   * and zero margins; a: padded [D][Hp][Wk].
+   */
+  void keyGather(const float* Wt, const float* src, float* out) const {
+    const int64_t plane = g.H * g.Wq, rs = KK * g.Wk;
+    for (int64_t ka = 0; ka < g.H; ++ka) {
+      for (int64_t x0 = 0; x0 < g.Wq; x0 += VL) {
+        int64_t c = 0;
+        for (; c + 1 < g.D; c += 2) {
+          vf acc0{}, acc1{};
+          for (int64_t da = 0; da < K; ++da) {
+            const int64_t i = ka + g.h - da;
+            if (i < 0 || i >= g.H) continue;
+            const float* w = Wt + i * rs + da * K * g.Wk + g.h + x0 + g.h;
+            const float* s0 = src + c * cs + (i + g.h) * g.Wk + g.h + x0 + g.h;
+            const float* s1 = s0 + cs;
+            for (int64_t db = 0; db < K; ++db) {
+              const vf wv = loadu(w + db * g.Wk - db);
+              acc0 += wv * loadu(s0 - db);
+              acc1 += wv * loadu(s1 - db);
+            }
+          }
+          storeu(out + c * plane + ka * g.Wq + x0, acc0);
+          storeu(out + (c + 1) * plane + ka * g.Wq + x0, acc1);
+        }
+        for (; c < g.D; ++c) {
+          vf acc0{};
+          for (int64_t da = 0; da < K; ++da) {
+            const int64_t i = ka + g.h - da;
+            if (i < 0 || i >= g.H) continue;
+            const float* w = Wt + i * rs + da * K * g.Wk + g.h + x0 + g.h;
+            const float* s0 = src + c * cs + (i + g.h) * g.Wk + g.h + x0 + g.h;
+            for (int64_t db = 0; db < K; ++db) acc0 += loadu(w + db * g.Wk - db) * loadu(s0 - db);
+          }
+          storeu(out + c * plane + ka * g.Wq + x0, acc0);
         }
       }
     }
@@ -337,8 +303,8 @@ struct Task {
 };
 
 template <int KT>
-void forwardImpl(const Geometry& g, const Planar& p, const float* relRow, const float* relCol,
-                 float* yPlanar, float* lse) {
+void forwardImpl(const Geometry& g, const float* q, const float* k, const float* v,
+                 const float* relRow, const float* relCol, float* y, float* lse) {
 #pragma omp parallel
   {
     FlushDenormals ftz;
@@ -346,13 +312,18 @@ void forwardImpl(const Geometry& g, const Planar& p, const float* relRow, const 
     for (int64_t b = 0; b < g.B; ++b) {
       for (int64_t n = 0; n < g.N; ++n) {
         Task<KT> t(g, n);
-        const float* q = p.q + b * g.plane();
-        const float* k = g.useQK ? p.k + b * g.paddedPlane() : nullptr;
-        const float* v = p.v + b * g.paddedPlane();
-        float* y = yPlanar + b * g.plane();
+        const int64_t padded = g.D * t.cs;
+        float* qP = threadBuffer(kQ, padded);
+        float* kP = threadBuffer(kK, padded);
+        float* vP = threadBuffer(kV, padded);
+        float* L = threadBuffer(kL, t.KK * g.Wq);
+        float* yP = threadBuffer(kOut0, g.D * g.H * g.Wq);
+        t.gather(q, b, g.scale, qP);
+        if (g.useQK) t.gather(k, b, 1.0f, kP);
+        t.gather(v, b, 1.0f, vP);
+        std::fill(yP, yP + g.D * g.H * g.Wq, 0.0f);
         for (int64_t i = 0; i < g.H; ++i) {
-          t.logits(i, q, k, relRow, relCol);
-          float* L = t.L.data();
+          t.logits(i, qP, kP, relRow, relCol, L, g.Wq);
           for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
             vf m = splat(-std::numeric_limits<float>::infinity());
             for (int64_t w = 0; w < t.KK; ++w) m = vmax(m, loadu(L + w * g.Wq + j0));
@@ -367,18 +338,22 @@ void forwardImpl(const Geometry& g, const Planar& p, const float* relRow, const 
             float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
             for (int64_t l = 0; l < VL && j0 + l < g.W; ++l) lrow[(j0 + l) * g.N] = m[l] + std::log(sum[l]);
           }
-          for (int64_t c = t.lo; c < t.hi; ++c) std::fill_n(y + (c * g.H + i) * g.Wq, g.Wq, 0.0f);
-          t.windowSums(i, L, v, y + i * g.Wq, g.H * g.Wq);
+          t.windowSums(i, L, g.Wq, vP, yP);
         }
+        t.scatter(yP, 1.0f, y, b);
       }
     }
   }
 }
 
+struct Grads {
+  float *dq, *dk, *dv;
+};
+
 template <int KT>
-void backwardImpl(const Geometry& g, const Planar& p, const float* relRow, const float* relCol,
-                  const float* lse, const float* dyP, float* dqP, float* dkP, float* dvP,
-                  std::vector<double>& dRel) {
+void backwardImpl(const Geometry& g, const float* dy, const float* q, const float* k,
+                  const float* v, const float* relRow, const float* relCol, const float* lse,
+                  Grads out, std::vector<double>& dRel) {
   const int threads = numThreads();
   const int64_t tableSize = g.useQR ? g.K * g.half : 0;
   dRel.assign(static_cast<size_t>(threads) * 2 * tableSize, 0.0);
@@ -390,20 +365,36 @@ void backwardImpl(const Geometry& g, const Planar& p, const float* relRow, const
     for (int64_t b = 0; b < g.B; ++b) {
       for (int64_t n = 0; n < g.N; ++n) {
         Task<KT> t(g, n);
-        const int64_t K = t.K, KK = t.KK;
-        const float* q = p.q + b * g.plane();
-        const float* k = g.useQK ? p.k + b * g.paddedPlane() : nullptr;
-        const float* v = p.v + b * g.paddedPlane();
-        const float* dy = dyP + b * g.plane();
-        float* dq = dqP + b * g.plane();
-        float* dk = g.useQK ? dkP + b * g.paddedPlane() : nullptr;
-        float* dv = dvP + b * g.paddedPlane();
+        const int64_t K = t.K, KK = t.KK, padded = g.D * t.cs, local = g.D * g.H * g.Wq;
+        const int64_t rs = KK * g.Wk;  // one query row of P or dS
+        float* qP = threadBuffer(kQ, padded);
+        float* kP = threadBuffer(kK, padded);
+        float* vP = threadBuffer(kV, padded);
+        float* dyP = threadBuffer(kDy, padded);
+        float* Pall = threadBuffer(kL, g.H * rs);
+        float* dSall = threadBuffer(kAux, g.H * rs);
+        float* dqL = threadBuffer(kOut0, local);
+        float* dkL = threadBuffer(kOut1, local);
+        float* dvL = threadBuffer(kOut2, local);
+        t.gather(q, b, g.scale, qP);
+        if (g.useQK) t.gather(k, b, 1.0f, kP);
+        t.gather(v, b, 1.0f, vP);
+        t.gather(dy, b, 1.0f, dyP);
+        std::fill(dqL, dqL + local, 0.0f);
         std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
         vf acc[KT ? KT : kMaxWindow];
         for (int64_t i = 0; i < g.H; ++i) {
-          t.logits(i, q, k, relRow, relCol);
-          float* P = t.L.data();
-          float* dS = t.aux.data();
+          float* P = Pall + i * rs;
+          float* dS = dSall + i * rs;
+          for (int64_t w = 0; w < KK; ++w) {  // zero margins: the key gathers read them
+            std::fill_n(P + w * g.Wk, g.h, 0.0f);
+            std::fill_n(P + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
+            std::fill_n(dS + w * g.Wk, g.h, 0.0f);
+            std::fill_n(dS + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
+          }
+          P += g.h;
+          dS += g.h;
+          t.logits(i, qP, kP, relRow, relCol, P, g.Wk);
           const float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
           for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
             vf l{};
@@ -411,36 +402,34 @@ void backwardImpl(const Geometry& g, const Planar& p, const float* relRow, const
               l[e] = j0 + e < g.W ? lrow[(j0 + e) * g.N] : std::numeric_limits<float>::infinity();
             }
             for (int64_t w = 0; w < KK; ++w) {
-              const vf x = loadu(P + w * g.Wq + j0) - l;
-              storeu(P + w * g.Wq + j0, expNonPositive(x < 0.0f ? x : vf{}));
+              const vf x = loadu(P + w * g.Wk + j0) - l;
+              storeu(P + w * g.Wk + j0, expNonPositive(x < 0.0f ? x : vf{}));
             }
-            // dP[w] = dy · v_w (the head's channels), then dS = P (dP - Σ P dP).
-            const float* dyrow = dy + (t.lo * g.H + i) * g.Wq + j0;
+            // dP[w] = dy · v_w over the head's channels, then dS = P (dP - Σ_w P dP).
+            const float* dyrow = dyP + (i + g.h) * g.Wk + g.h + j0;
             vf delta{};
             for (int64_t da = 0; da < K; ++da) {
-              t.windowDots(dyrow, v + (t.lo * g.Hp + i + da) * g.Wk + j0, acc);
+              t.windowDots(dyrow, vP + (i + da) * g.Wk + j0, acc);
               for (int64_t db = 0; db < K; ++db) {
                 const int64_t w = da * K + db;
-                storeu(dS + w * g.Wq + j0, acc[db]);
-                delta += loadu(P + w * g.Wq + j0) * acc[db];
+                storeu(dS + w * g.Wk + j0, acc[db]);
+                delta += loadu(P + w * g.Wk + j0) * acc[db];
               }
             }
             for (int64_t w = 0; w < KK; ++w) {
-              const vf pw = loadu(P + w * g.Wq + j0);
-              storeu(dS + w * g.Wq + j0, pw * (loadu(dS + w * g.Wq + j0) - delta));
+              const vf pw = loadu(P + w * g.Wk + j0);
+              storeu(dS + w * g.Wk + j0, pw * (loadu(dS + w * g.Wk + j0) - delta));
             }
           }
-          if (g.useQK) t.windowSums(i, dS, k, dq + i * g.Wq, g.H * g.Wq);
-          if (g.useQK) t.windowScatter(i, dS, q, dk);
-          t.windowScatter(i, P, dy, dv);
+          if (g.useQK) t.windowSums(i, dS, g.Wk, kP, dqL);
           if (g.useQR) {
+            vf* rowS = t.rel;
+            vf* colS = t.rel + K;
             for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-              vf* rowS = t.rel.data();
-              vf* colS = t.rel.data() + K;
               for (int64_t e = 0; e < 2 * K; ++e) t.rel[e] = vf{};
               for (int64_t da = 0; da < K; ++da) {
                 for (int64_t db = 0; db < K; ++db) {
-                  const vf d = loadu(dS + (da * K + db) * g.Wq + j0);
+                  const vf d = loadu(dS + (da * K + db) * g.Wk + j0);
                   rowS[da] += d;
                   colS[db] += d;
                 }
@@ -449,8 +438,8 @@ void backwardImpl(const Geometry& g, const Planar& p, const float* relRow, const
                 const bool isRow = c < g.half;
                 const float* table = isRow ? relRow + c : relCol + (c - g.half);
                 const vf* sums = isRow ? rowS : colS;
-                const vf qv = loadu(q + (c * g.H + i) * g.Wq + j0);
-                float* dqc = dq + (c * g.H + i) * g.Wq + j0;
+                const vf qv = loadu(qP + (c - t.lo) * t.cs + (i + g.h) * g.Wk + g.h + j0);
+                float* dqc = dqL + ((c - t.lo) * g.H + i) * g.Wq + j0;
                 vf dqv = loadu(dqc);
                 vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
                 for (int64_t e = 0; e < K; ++e) {
@@ -462,6 +451,12 @@ void backwardImpl(const Geometry& g, const Planar& p, const float* relRow, const
             }
           }
         }
+        if (g.useQK) t.keyGather(dSall, qP, dkL);
+        t.keyGather(Pall, dyP, dvL);
+        // The local dq holds Σ dS (k + r); dq = scale · that.
+        t.scatter(dqL, g.scale, out.dq, b);
+        if (g.useQK) t.scatter(dkL, 1.0f, out.dk, b);
+        t.scatter(dvL, 1.0f, out.dv, b);
         for (int64_t c = t.lo; c < t.hi && g.useQR; ++c) {
           const bool isRow = c < g.half;
           const int64_t col = isRow ? c : c - g.half;
@@ -513,10 +508,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     const float* relCol = floatArg(info, 4, "relCol", g.useQR ? g.K * g.half : 0);
     float* y = floatArg(info, 5, "y", g.size());
     float* lse = floatArg(info, 6, "lse", g.B * g.H * g.W * g.N);
-    const Planar p = layOut(g, q, k, v);
-    float* yPlanar = workspace(kY, g.B * g.plane());
-    dispatchWindow<ForwardRun>(g.K, g, p, relRow, relCol, yPlanar, lse);
-    fromPlanar(yPlanar, y, g, 0, g.Wq, 1.0f);
+    dispatchWindow<ForwardRun>(g.K, g, q, k, v, relRow, relCol, y, lse);
   });
 }
 
@@ -535,23 +527,12 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     const float* relRow = floatArg(info, 4, "relRow", tableSize);
     const float* relCol = floatArg(info, 5, "relCol", tableSize);
     const float* lse = floatArg(info, 6, "lse", g.B * g.H * g.W * g.N);
-    float* dq = floatArg(info, 7, "dq", g.size());
-    float* dk = floatArg(info, 8, "dk", g.useQK ? g.size() : 0);
-    float* dv = floatArg(info, 9, "dv", g.size());
+    Grads out{floatArg(info, 7, "dq", g.size()), floatArg(info, 8, "dk", g.useQK ? g.size() : 0),
+              floatArg(info, 9, "dv", g.size())};
     float* dRelRow = floatArg(info, 10, "dRelRow", tableSize);
     float* dRelCol = floatArg(info, 11, "dRelCol", tableSize);
-    const Planar p = layOut(g, q, k, v);
-    float* dyP = workspace(kDy, g.B * g.plane());
-    toPlanar(dy, dyP, g, 0, g.Wq, 1.0f);
-    float* dqP = zeroed(kDq, g.B * g.plane());
-    float* dkP = g.useQK ? zeroed(kDk, g.B * g.paddedPlane()) : nullptr;
-    float* dvP = zeroed(kDv, g.B * g.paddedPlane());
     std::vector<double> dRel;
-    dispatchWindow<BackwardRun>(g.K, g, p, relRow, relCol, lse, dyP, dqP, dkP, dvP, dRel);
-    // The planar dq holds Σ dS (k + r); dq = scale · that.
-    fromPlanar(dqP, dq, g, 0, g.Wq, g.scale);
-    fromPlanar(dvP, dv, g, g.h, g.Wk, 1.0f);
-    if (g.useQK) fromPlanar(dkP, dk, g, g.h, g.Wk, 1.0f);
+    dispatchWindow<BackwardRun>(g.K, g, dy, q, k, v, relRow, relCol, lse, out, dRel);
     const int threads = numThreads();
     for (int64_t e = 0; e < tableSize; ++e) {
       double r = 0.0, c = 0.0;
