@@ -6,9 +6,19 @@
 //   node bench/compare.mjs [--cases conv,conv-bwd,matmul] [--rounds 2] [--runs 10] [--warmup 3]
 //                          [--threads 2] [--python /usr/bin/python3] [--wait-idle 300]
 //                          [--torch-lib-dir DIR] [--json]
+//   node bench/compare.mjs --cases attn [--rounds 2] [--runs 10] ...   (the attention layer)
 //
 // Ours:  npx tsx src/cli/main.ts bench <case args> --json   (env SASA_NUM_THREADS)
 // Torch: /usr/bin/python3 bench/torch_peer.py <case args> --json   (env OMP_NUM_THREADS)
+//
+// Attention cases (attn-56, attn-56-bwd, attn-28, ..., attn-7-bwd; --cases attn = all eight,
+// --cases all = everything): the SASA layer at ResNet stage shapes [8,56,56,64], [8,28,28,128],
+// [8,14,14,256], [8,7,7,512], k = 7, 8 heads, forward or forward + backward. Three processes per
+// round: ours (`bench attention --shape S --k 7 --heads 8 [--backward]`), PyTorch's unfold-based
+// layer (`torch_peer.py attention ...`, the public ports' way with the math right), and our 3x3
+// convolution of the same width (`bench conv --shape S --filters C --kernel 3 [--backward]`).
+// Columns: speed-up = PyTorch ms / sasa ms, memory ratio = sasa peak RSS / PyTorch peak RSS,
+// attention/conv = sasa attention ms / sasa conv ms.
 // Debian's torch does matmul with whatever libblas.so.3 resolves to (reference BLAS unless
 // OpenBLAS is installed); the report names the library loaded. To try another without
 // installing it, pass --torch-lib-dir DIR (a folder holding its libblas.so.3; e.g. unpack
@@ -18,10 +28,33 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 
+// Each case: the sides it runs and their `bench` arguments. kind 'peer': sasa vs PyTorch on the
+// same arguments; kind 'attention': ours, PyTorch's unfold layer and our 3x3 conv of that width.
+const peerCase = (args) => ({ kind: 'peer', sides: { sasa: args, pytorch: args } });
 const CASES = {
-  conv: ['conv', '--shape', '8,56,56,64', '--filters', '64', '--kernel', '3', '--stride', '1'],
-  'conv-bwd': ['conv', '--shape', '8,56,56,64', '--filters', '64', '--kernel', '3', '--stride', '1', '--backward'],
-  matmul: ['matmul', '--size', '1024'],
+  conv: peerCase(['conv', '--shape', '8,56,56,64', '--filters', '64', '--kernel', '3', '--stride', '1']),
+  'conv-bwd': peerCase(['conv', '--shape', '8,56,56,64', '--filters', '64', '--kernel', '3', '--stride', '1', '--backward']),
+  matmul: peerCase(['matmul', '--size', '1024']),
+};
+const ATTENTION_STAGES = { 56: [8, 56, 56, 64], 28: [8, 28, 28, 128], 14: [8, 14, 14, 256], 7: [8, 7, 7, 512] };
+for (const [size, shape] of Object.entries(ATTENTION_STAGES).sort((a, b) => b[0] - a[0])) {
+  for (const backward of [false, true]) {
+    const bwd = backward ? ['--backward'] : [];
+    const attn = ['attention', '--shape', shape.join(','), '--k', '7', '--heads', '8', ...bwd];
+    CASES[`attn-${size}${backward ? '-bwd' : ''}`] = {
+      kind: 'attention',
+      sides: {
+        sasa: attn,
+        pytorch: attn,
+        'sasa-conv': ['conv', '--shape', shape.join(','), '--filters', String(shape[3]), '--kernel', '3', ...bwd],
+      },
+    };
+  }
+}
+const GROUPS = {
+  default: ['conv', 'conv-bwd', 'matmul'],
+  attn: Object.keys(CASES).filter((c) => c.startsWith('attn-')),
+  all: Object.keys(CASES),
 };
 // This machine sets OPENBLAS_CORETYPE=Haswell / OPENBLAS_L2_SIZE=512. With Debian's default
 // reference BLAS they change nothing (1024^3: 331-352 ms either way); with OpenBLAS they cost 1.7x
@@ -30,7 +63,7 @@ const UNSET_OPENBLAS_FOR_TORCH = true;
 
 const { values: opt } = parseArgs({
   options: {
-    cases: { type: 'string', default: Object.keys(CASES).join(',') },
+    cases: { type: 'string', default: 'default' },
     rounds: { type: 'string', default: '2' },
     runs: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
@@ -39,6 +72,9 @@ const { values: opt } = parseArgs({
     json: { type: 'boolean', default: false },
     'wait-idle': { type: 'string', default: '300' },
     'torch-lib-dir': { type: 'string' },
+    // The sasa CLI entry point run with `npx tsx` (relative to the repository root); for testing
+    // this runner against a stub.
+    'sasa-cli': { type: 'string', default: 'src/cli/main.ts' },
   },
 });
 
@@ -47,11 +83,18 @@ function die(msg) {
   process.exit(1);
 }
 
-const caseNames = opt.cases
-  .split(',')
-  .map((s) => s.trim())
-  .filter(Boolean);
-for (const c of caseNames) if (!CASES[c]) die(`unknown case '${c}' (known: ${Object.keys(CASES).join(', ')})`);
+const caseNames = [
+  ...new Set(
+    opt.cases
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .flatMap((c) => GROUPS[c] ?? [c]),
+  ),
+];
+for (const c of caseNames)
+  if (!CASES[c])
+    die(`unknown case '${c}' (known: ${Object.keys(CASES).join(', ')}; groups: ${Object.keys(GROUPS).join(', ')})`);
 const rounds = Number(opt.rounds);
 if (!(rounds >= 1)) die('--rounds must be >= 1');
 
@@ -62,10 +105,10 @@ if (UNSET_OPENBLAS_FOR_TORCH) {
   delete torchEnv.OPENBLAS_CORETYPE;
   delete torchEnv.OPENBLAS_L2_SIZE;
 }
-const SIDES = {
+const RUNNERS = {
   sasa: (args) => ({
     cmd: 'npx',
-    args: ['tsx', 'src/cli/main.ts', 'bench', ...args, ...common],
+    args: ['tsx', opt['sasa-cli'], 'bench', ...args, ...common],
     env: { ...process.env, SASA_NUM_THREADS: opt.threads },
     envShown: `SASA_NUM_THREADS=${opt.threads}`,
   }),
@@ -82,6 +125,7 @@ const SIDES = {
       .join(' '),
   }),
 };
+const RUNNER_OF_SIDE = { sasa: 'sasa', pytorch: 'pytorch', 'sasa-conv': 'sasa' };
 const repoRoot = new URL('..', import.meta.url).pathname;
 
 // Other work on a 2-core machine wrecks these numbers (torch's OpenMP threads slow down 5-20x
@@ -117,7 +161,7 @@ function waitIdle() {
 
 // Runs one side synchronously (so nothing overlaps) and returns its last JSON result line.
 function runOne(side, caseName) {
-  const { cmd, args, env, envShown } = SIDES[side](CASES[caseName]);
+  const { cmd, args, env, envShown } = RUNNERS[RUNNER_OF_SIDE[side]](CASES[caseName].sides[side]);
   const shown = `${envShown} ${cmd} ${args.join(' ')}`;
   waitIdle();
   const [c0, s0] = [cpuTicks(), selfTicks()];
@@ -147,8 +191,9 @@ const loadBefore = loadavg();
 const rows = [];
 for (const c of caseNames) {
   const best = {};
+  const sides = Object.keys(CASES[c].sides);
   for (let i = 0; i < rounds; i++) {
-    for (const side of ['sasa', 'pytorch']) {
+    for (const side of sides) {
       const { shown, res, foreign } = runOne(side, c);
       if (!opt.json)
         console.error(
@@ -163,7 +208,14 @@ for (const c of caseNames) {
     }
   }
   for (const b of Object.values(best)) b.best_ms = Math.min(...b.medians);
-  rows.push({ case: c, ratio: best.sasa.best_ms / best.pytorch.best_ms, sasa: best.sasa, pytorch: best.pytorch });
+  const row = { case: c, kind: CASES[c].kind, ratio: best.sasa.best_ms / best.pytorch.best_ms };
+  if (row.kind === 'attention')
+    Object.assign(row, {
+      speedup: best.pytorch.best_ms / best.sasa.best_ms,
+      memory_ratio: best.sasa.peak_rss_mb / best.pytorch.peak_rss_mb,
+      attention_over_conv: best.sasa.best_ms / best['sasa-conv'].best_ms,
+    });
+  rows.push(Object.assign(row, { sasa: best.sasa, pytorch: best.pytorch }, best['sasa-conv'] ? { sasa_conv: best['sasa-conv'] } : {}));
 }
 
 const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? 'unknown';
@@ -195,23 +247,48 @@ if (opt.json) {
   console.log(JSON.stringify({ meta, rows }, null, 2));
 } else {
   const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+  const peerRows = rows.filter((r) => r.kind === 'peer');
+  const attnRows = rows.filter((r) => r.kind === 'attention');
   const out = [
     `sasa vs PyTorch — ${meta.date}, ${nproc} cores (${cpu}), ${meta.threads} threads each, best median of ${rounds} alternating rounds x ${meta.runs} runs (${meta.warmup} warmup), load average ${meta.loadavg_before} before / ${meta.loadavg_after} after`,
     `versions: sasa ${meta.sasa} (backend ${meta.sasa_backend}), @tensorflow/tfjs ${meta.tfjs}, node ${meta.node}, torch ${meta.torch} (mkldnn ${meta.torch_mkldnn}, BLAS_INFO ${meta.torch_blas}, loaded: ${(meta.torch_blas_libs ?? []).map((p) => p.split('/').slice(-2).join('/')).join(' ')})`,
-    '',
-    '| case | sasa ms | PyTorch ms | ratio (sasa/PyTorch) | sasa peak RSS MB | PyTorch peak RSS MB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map(
-      (r) =>
-        `| ${r.case} | ${f(r.sasa.best_ms)} | ${f(r.pytorch.best_ms)} | ${f(r.ratio)} | ${f(r.sasa.peak_rss_mb, 0)} | ${f(r.pytorch.peak_rss_mb, 0)} |`,
-    ),
+  ];
+  if (peerRows.length)
+    out.push(
+      '',
+      '| case | sasa ms | PyTorch ms | ratio (sasa/PyTorch) | sasa peak RSS MB | PyTorch peak RSS MB |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      ...peerRows.map(
+        (r) =>
+          `| ${r.case} | ${f(r.sasa.best_ms)} | ${f(r.pytorch.best_ms)} | ${f(r.ratio)} | ${f(r.sasa.peak_rss_mb, 0)} | ${f(r.pytorch.peak_rss_mb, 0)} |`,
+      ),
+    );
+  if (attnRows.length)
+    out.push(
+      '',
+      'attention layer, k = 7, 8 heads (PyTorch: unfold-based layer; conv: our 3x3 conv of the same width, same pass):',
+      '',
+      '| case | sasa attention ms | PyTorch unfold ms | speed-up (PyTorch/sasa) | sasa peak RSS MB | PyTorch peak RSS MB | memory ratio (sasa/PyTorch) | sasa conv3x3 ms | attention/conv |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...attnRows.map(
+        (r) =>
+          `| ${r.case} | ${f(r.sasa.best_ms)} | ${f(r.pytorch.best_ms)} | ${f(r.speedup)} | ${f(r.sasa.peak_rss_mb, 0)} | ${f(r.pytorch.peak_rss_mb, 0)} | ${f(r.memory_ratio)} | ${f(r.sasa_conv.best_ms)} | ${f(r.attention_over_conv, 1)} |`,
+      ),
+    );
+  out.push(
     '',
     `CPU used by other processes during the kept runs (% of all cores; above ~5% the number is suspect): ${rows
-      .map((r) => `${r.case} ${f(r.sasa.best_foreign_cpu_pct, 0)}/${f(r.pytorch.best_foreign_cpu_pct, 0)}`)
-      .join(', ')} (sasa/PyTorch)`,
+      .map(
+        (r) =>
+          `${r.case} ${[r.sasa, r.pytorch, r.sasa_conv]
+            .filter(Boolean)
+            .map((b) => f(b.best_foreign_cpu_pct, 0))
+            .join('/')}`,
+      )
+      .join(', ')} (sasa/PyTorch${attnRows.length ? '[/sasa conv]' : ''})`,
     '',
     'commands:',
-    ...rows.flatMap((r) => [`  ${r.sasa.command}`, `  ${r.pytorch.command}`]),
-  ];
+    ...rows.flatMap((r) => [r.sasa, r.pytorch, r.sasa_conv].filter(Boolean).map((b) => `  ${b.command}`)),
+  );
   console.log(out.join('\n'));
 }

@@ -3,11 +3,28 @@
 
   /usr/bin/python3 bench/torch_peer.py conv --shape 8,56,56,64 --filters 64 --kernel 3 [--stride 1] [--backward] [--json]
   /usr/bin/python3 bench/torch_peer.py matmul --size 1024 [--json]
+  /usr/bin/python3 bench/torch_peer.py attention --shape 8,56,56,64 --k 7 --heads 8 [--backward] [--json]
+  /usr/bin/python3 bench/torch_peer.py attention --check [--json]
 
 Shapes are NHWC like ours; conv runs in channels_last, float32, padding k//2, no bias.
 Reports the median ms of --runs timed runs after a warm-up of at least --warmup runs and
 --warmup-ms milliseconds (the same protocol as `sasa bench`), and peak RSS MB.
 `--check` (matmul) also compares one product against a float64 reference.
+
+attention: the SASA local self-attention layer (docs/SASA.md section 1; d_in = d_out = C) written
+the way the public PyTorch ports write it (leaderj1001/Stand-Alone-Self-Attention's `AttentionConv`:
+1x1 convs, F.pad + unfold of keys and values to [B, C, H, W, k, k], relative embeddings added to
+the unfolded keys, einsum for the weighted sum), in NCHW float32, but with the math right: per-head
+dot products over the head's D = C/N channels (the port multiplies q and k elementwise and takes
+a softmax per channel), q scaled by D**-0.5, one softmax over the k*k window per head, and relative
+embeddings split by channel (first C/2 channels: row offsets, last C/2: column offsets), so that
+q.(k + r) = q.k + q.r. Keys and values outside the image are zeros (logit q.r), like sasa's
+default padding 'zeros'. --backward times y.backward(G) for a fixed random G (gradients w.r.t. the
+input and all five parameters). Peak RSS is per process: run one case per process.
+`attention --check` (check only, no timing) compares the layer against per-pixel float64 loops on
+a tiny input (forward and, through autograd, input and parameter gradients), against the golden
+values of sasa's op (test/golden/local_attention.json, cases with padding 'zeros' and logits
+'qk+qr', when the file is present), and runs torch.autograd.gradcheck; exits non-zero on mismatch.
 """
 import argparse
 import json
@@ -18,12 +35,13 @@ import sys
 import time
 
 import torch
+import torch.nn.functional as F
 
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="bench", required=True)
-    for name in ("conv", "matmul"):
+    for name in ("conv", "matmul", "attention"):
         s = sub.add_parser(name)
         s.add_argument("--runs", type=int, default=10)
         s.add_argument("--warmup", type=int, default=3)
@@ -36,12 +54,27 @@ def parse_args():
             s.add_argument("--kernel", type=int, default=3)
             s.add_argument("--stride", type=int, default=1)
             s.add_argument("--backward", action="store_true")
+        elif name == "attention":
+            s.add_argument("--shape", default="8,56,56,64", help="N,H,W,C (d_in = d_out = C)")
+            s.add_argument("--k", type=int, default=7, help="spatial extent k (k x k window, odd)")
+            s.add_argument("--heads", type=int, default=8)
+            s.add_argument("--backward", action="store_true")
+            s.add_argument("--check", action="store_true",
+                           help="only check the layer against float64 references (tiny inputs), no timing")
         else:
             s.add_argument("--size", type=int, default=1024)
             s.add_argument("--check", action="store_true", help="compare against a float64 reference")
     a = p.parse_args()
     if a.runs < 1 or a.warmup < 0 or a.threads < 1:
         p.error("--runs and --threads must be >= 1, --warmup >= 0")
+    if a.bench == "attention":
+        c = int(a.shape.split(",")[3]) if len(a.shape.split(",")) == 4 else 0
+        if len(a.shape.split(",")) != 4 or min(int(v) for v in a.shape.split(",")) < 1:
+            p.error("--shape must be N,H,W,C with positive sizes")
+        if a.k < 1 or a.k % 2 == 0:
+            p.error("--k must be odd and >= 1")
+        if a.heads < 1 or c % a.heads or c % 2:
+            p.error("C must be even and divisible by --heads")
     return a
 
 
@@ -83,6 +116,179 @@ def bench_conv(a):
             "backward": a.backward, "median_ms": ms}
 
 
+class AttentionConv(torch.nn.Module):
+    """SASA local self-attention, port-style (pad + unfold), NCHW, d_in = d_out = channels.
+
+    Follows the structure of leaderj1001/Stand-Alone-Self-Attention's AttentionConv (stride 1,
+    no bias, groups = heads) with its math fixed: logits are per-head dot products
+    sum_d q.(k + r) over the head's D channels, q is scaled by D**-0.5, the softmax runs over the
+    k*k window, and rel_h / rel_w are [C/2, k] tables of row / column offsets (docs/SASA.md §1).
+    """
+
+    def __init__(self, channels, kernel_size, heads, scale=None):
+        super().__init__()
+        assert channels % heads == 0 and channels % 2 == 0 and kernel_size % 2 == 1
+        self.channels, self.kernel_size, self.heads = channels, kernel_size, heads
+        self.scale = (channels // heads) ** -0.5 if scale is None else scale
+        self.query_conv = torch.nn.Conv2d(channels, channels, 1, bias=False)
+        self.key_conv = torch.nn.Conv2d(channels, channels, 1, bias=False)
+        self.value_conv = torch.nn.Conv2d(channels, channels, 1, bias=False)
+        # rel_h[c, a - i + k//2]: row offsets (first C/2 channels); rel_w[c, b - j + k//2]: columns.
+        self.rel_h = torch.nn.Parameter(torch.randn(channels // 2, kernel_size))
+        self.rel_w = torch.nn.Parameter(torch.randn(channels // 2, kernel_size))
+
+    def forward(self, x):
+        return self.attend(self.query_conv(x), self.key_conv(x), self.value_conv(x))
+
+    def attend(self, q, k, v):
+        """The attention core on projected q, k, v: [B, C, H, W] each -> y [B, C, H, W]."""
+        batch, channels, height, width = q.shape
+        ks, n = self.kernel_size, self.heads
+        d = channels // n
+        p = ks // 2
+        # Zero-pad and unfold keys and values: [B, C, H, W, k, k] (views of the padded tensors).
+        k_out = F.pad(k, [p, p, p, p]).unfold(2, ks, 1).unfold(3, ks, 1)
+        v_out = F.pad(v, [p, p, p, p]).unfold(2, ks, 1).unfold(3, ks, 1)
+        # Relative embeddings on the keys, as the port does it: rows on the first C/2 channels,
+        # columns on the last C/2 (broadcast over H, W and the other window axis).
+        k_out_h, k_out_w = k_out.split(channels // 2, dim=1)
+        k_out = torch.cat((k_out_h + self.rel_h.view(channels // 2, 1, 1, ks, 1),
+                           k_out_w + self.rel_w.view(channels // 2, 1, 1, 1, ks)), dim=1)
+        k_out = k_out.contiguous().view(batch, n, d, height, width, ks * ks)
+        v_out = v_out.contiguous().view(batch, n, d, height, width, ks * ks)
+        q_out = (q * self.scale).view(batch, n, d, height, width, 1)
+        logits = (q_out * k_out).sum(dim=2)                       # [B, N, H, W, k*k]
+        attn = F.softmax(logits, dim=-1)
+        out = torch.einsum("bnhwk,bndhwk->bndhw", attn, v_out)    # [B, N, D, H, W]
+        return out.reshape(batch, channels, height, width)
+
+
+def attention_loops(q, k, v, rel_h, rel_w, ks, heads, scale):
+    """Straightforward reference: per pixel, per head, explicit window with bounds tests
+    (outside the image: key = value = 0, so the logit is q.r), manual softmax. NCHW inputs."""
+    batch, channels, height, width = q.shape
+    d, half, p = channels // heads, channels // 2, ks // 2
+    y = torch.zeros_like(q)
+    for b in range(batch):
+        for i in range(height):
+            for j in range(width):
+                for n in range(heads):
+                    cs = range(n * d, (n + 1) * d)
+                    logits, values = [], []
+                    for a in range(i - p, i + p + 1):
+                        for c2 in range(j - p, j + p + 1):
+                            inside = 0 <= a < height and 0 <= c2 < width
+                            lg = q.new_zeros(())
+                            for c in cs:
+                                r = rel_h[c, a - i + p] if c < half else rel_w[c - half, c2 - j + p]
+                                kv = k[b, c, a, c2] if inside else 0.0
+                                lg = lg + scale * q[b, c, i, j] * (kv + r)
+                            logits.append(lg)
+                            values.append(v[b, n * d:(n + 1) * d, a, c2] if inside else q.new_zeros(d))
+                    lg = torch.stack(logits)
+                    w = torch.exp(lg - lg.max())
+                    w = w / w.sum()
+                    y[b, n * d:(n + 1) * d, i, j] = sum(wi * vi for wi, vi in zip(w, values))
+    return y
+
+
+def check_attention():
+    """Float64 checks of AttentionConv; returns (ok, details)."""
+    torch.manual_seed(0)
+    details = {}
+    ok = True
+
+    def close(name, got, want, tol=1e-10):
+        nonlocal ok
+        err = (got - want).abs().max().item() if got.numel() else 0.0
+        details[name] = err
+        if not err <= tol * max(1.0, want.abs().max().item() if want.numel() else 0.0):
+            ok = False
+
+    # 1. Layer (projections + core) vs loops, forward and gradients, on [1,5,4,8] k=3, 2 heads,
+    #    and on a case with k larger than the image and 4 heads ([2,2,3,8], k=5).
+    for (bs, hh, ww, cc), ks, heads in (((1, 5, 4, 8), 3, 2), ((2, 2, 3, 8), 5, 4)):
+        tag = f"[{bs},{hh},{ww},{cc}]k{ks}h{heads}"
+        layer = AttentionConv(cc, ks, heads).double()
+        x = torch.randn(bs, cc, hh, ww, dtype=torch.float64, requires_grad=True)
+        g = torch.randn(bs, cc, hh, ww, dtype=torch.float64)
+        y = layer(x)
+        params = [layer.query_conv.weight, layer.key_conv.weight, layer.value_conv.weight, layer.rel_h, layer.rel_w]
+        assert len(params) == len(list(layer.parameters()))
+        grads = torch.autograd.grad(y, [x] + params, g)
+        x2 = x.detach().clone().requires_grad_(True)
+        params2 = [t.detach().clone().requires_grad_(True) for t in params]
+        wq, wk, wv, rh, rw = params2
+        proj = lambda w: torch.einsum("oc,bchw->bohw", w.view(cc, cc), x2)
+        y2 = attention_loops(proj(wq), proj(wk), proj(wv), rh, rw, ks, heads, layer.scale)
+        grads2 = torch.autograd.grad(y2, [x2] + params2, g)
+        close(f"{tag} y", y, y2)
+        for name, g1, g2 in zip(("dx", "dWq", "dWk", "dWv", "drel_h", "drel_w"), grads, grads2):
+            close(f"{tag} {name}", g1, g2)
+
+    # 2. gradcheck (finite differences) of the layer on a tiny input.
+    layer = AttentionConv(4, 3, 2).double()
+    x = torch.randn(1, 4, 3, 3, dtype=torch.float64, requires_grad=True)
+    gc = torch.autograd.gradcheck(lambda t: layer(t), (x,), eps=1e-6, atol=1e-6)
+    details["gradcheck"] = bool(gc)
+    ok = ok and bool(gc)
+
+    # 3. sasa's golden values (NHWC op on q, k, v, relRow [K, C/2], relCol [K, C/2]).
+    golden = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "golden", "local_attention.json")
+    n_golden = 0
+    if os.path.exists(golden):
+        with open(golden) as f:
+            cases = json.load(f)["cases"]
+        for c in cases:
+            if c["padding"] != "zeros" or c["logits"] != "qk+qr":
+                continue
+            bs, hh, ww, cc = c["shape"]
+            t = lambda key, shape: torch.tensor(c[key], dtype=torch.float64).view(*shape)
+            nchw = lambda key: t(key, (bs, hh, ww, cc)).permute(0, 3, 1, 2).contiguous().requires_grad_(True)
+            q, k, v = nchw("q"), nchw("k"), nchw("v")
+            layer = AttentionConv(cc, c["kernelSize"], c["heads"], scale=c["scaleValue"]).double()
+            with torch.no_grad():
+                layer.rel_h.copy_(t("relRow", (c["kernelSize"], cc // 2)).t())
+                layer.rel_w.copy_(t("relCol", (c["kernelSize"], cc // 2)).t())
+            y = layer.attend(q, k, v)
+            gy = t("G", (bs, hh, ww, cc)).permute(0, 3, 1, 2)
+            dq, dk, dv, drh, drw = torch.autograd.grad(y, [q, k, v, layer.rel_h, layer.rel_w], gy)
+            to_nchw = lambda key: t(key, (bs, hh, ww, cc)).permute(0, 3, 1, 2)
+            tol = 1e-7  # the golden file stores 9 significant digits
+            close(f"golden {c['name']} y", y, to_nchw("y"), tol)
+            close(f"golden {c['name']} dq", dq, to_nchw("dq"), tol)
+            close(f"golden {c['name']} dk", dk, to_nchw("dk"), tol)
+            close(f"golden {c['name']} dv", dv, to_nchw("dv"), tol)
+            close(f"golden {c['name']} dRelRow", drh.t(), t("dRelRow", (c["kernelSize"], cc // 2)), tol)
+            close(f"golden {c['name']} dRelCol", drw.t(), t("dRelCol", (c["kernelSize"], cc // 2)), tol)
+            n_golden += 1
+    details["golden_cases"] = n_golden
+    return ok, details
+
+
+def bench_attention(a):
+    n, h, w, c = (int(v) for v in a.shape.split(","))
+    layer = AttentionConv(c, a.k, a.heads)
+    x = torch.randn(n, c, h, w)
+    if not a.backward:
+        def step():
+            with torch.no_grad():
+                layer(x)
+    else:
+        x.requires_grad_(True)
+        grad_out = torch.randn(n, c, h, w)
+        params = list(layer.parameters())
+
+        def step():
+            x.grad = None
+            for t in params:
+                t.grad = None
+            layer(x).backward(grad_out)
+    ms = median_ms(step, a.runs, a.warmup, a.warmup_ms)
+    return {"impl": "pytorch-unfold", "shape": [n, h, w, c], "k": a.k, "heads": a.heads,
+            "backward": a.backward, "median_ms": ms}
+
+
 def bench_matmul(a):
     s = a.size
     x, y = torch.randn(s, s), torch.randn(s, s)
@@ -107,8 +313,22 @@ def main():
     a = parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    if a.bench == "attention" and a.check:
+        ok, details = check_attention()
+        worst = max((v for v in details.values() if isinstance(v, float)), default=0.0)
+        if a.json:
+            print(json.dumps({"bench": "attention", "check": True, "check_ok": ok, "max_abs_err": worst,
+                              "torch": torch.__version__, "details": details}), flush=True)
+        else:
+            bad = sorted((k for k, v in details.items() if isinstance(v, float) and not v <= 1e-7),
+                         key=lambda k: -details[k])[:6]
+            print(f"attention check {'passed' if ok else 'FAILED'}: max abs err {worst:.3g} over "
+                  f"{sum(isinstance(v, float) for v in details.values())} comparisons "
+                  f"({details['golden_cases']} golden cases), gradcheck {details['gradcheck']}"
+                  + (f"; largest: {', '.join(f'{k} {details[k]:.3g}' for k in bad)}" if bad else ""))
+        sys.exit(0 if ok else "attention check failed")
     res = {"bench": a.bench, "impl": "pytorch"}
-    res.update(bench_conv(a) if a.bench == "conv" else bench_matmul(a))
+    res.update({"conv": bench_conv, "matmul": bench_matmul, "attention": bench_attention}[a.bench](a))
     res.update({
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "runs": a.runs, "warmup": a.warmup, "warmup_ms": a.warmup_ms, "threads": torch.get_num_threads(),
@@ -122,8 +342,12 @@ def main():
     if a.json:
         print(json.dumps(res), flush=True)
     else:
-        what = (f"conv {res['shape']} {a.kernel}x{a.kernel} ->{a.filters} s{a.stride}"
-                f"{' fwd+bwd' if a.backward else ' fwd'}" if a.bench == "conv" else f"matmul {a.size}^3")
+        if a.bench == "conv":
+            what = f"conv {res['shape']} {a.kernel}x{a.kernel} ->{a.filters} s{a.stride}{' fwd+bwd' if a.backward else ' fwd'}"
+        elif a.bench == "attention":
+            what = f"unfold attention {res['shape']} k{a.k} {a.heads} heads{' fwd+bwd' if a.backward else ' fwd'}"
+        else:
+            what = f"matmul {a.size}^3"
         print(f"pytorch {res['torch']} {what}: median {res['median_ms']:.2f} ms over {a.runs} runs, "
               f"peak RSS {res['peak_rss_mb']:.0f} MB, {res['threads']} threads")
     if res.get("check_ok") is False:

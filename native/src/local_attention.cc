@@ -152,7 +152,16 @@ struct Task {
 
   /** x's channels [lo, hi) of image b → dst [D][Hp][Wk], image at (h, h), zeros around, × mul. */
   void gather(const float* x, int64_t b, float mul, float* dst) const {
-    std::fill(dst, dst + g.D * cs, 0.0f);
+    for (int64_t c = 0; c < g.D; ++c) {  // zero everything the copy below does not write
+      float* p = dst + c * cs;
+      std::fill_n(p, g.h * g.Wk, 0.0f);
+      std::fill_n(p + (g.h + g.H) * g.Wk, g.h * g.Wk, 0.0f);
+      for (int64_t i = 0; i < g.H; ++i) {
+        float* row = p + (i + g.h) * g.Wk;
+        std::fill_n(row, g.h, 0.0f);
+        std::fill_n(row + g.h + g.W, g.Wk - g.h - g.W, 0.0f);
+      }
+    }
     for (int64_t i = 0; i < g.H; ++i) {
       for (int64_t j = 0; j < g.W; ++j) {
         const float* px = x + ((b * g.H + i) * g.W + j) * g.C + lo;
