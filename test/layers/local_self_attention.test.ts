@@ -1,0 +1,142 @@
+/** LocalSelfAttention2D: shapes, parameter counts, variants, serialisation, gradients, bad configs. */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { LocalSelfAttention2D, localAttention2d } from '../../src/index.js';
+import { assertClose, randTensor, setup } from '../helpers.js';
+
+function saveToMemory(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  return new Promise((resolve, reject) => {
+    model
+      .save(
+        tf.io.withSaveHandler(async (artifacts) => {
+          resolve(artifacts);
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+      )
+      .catch(reject);
+  });
+}
+
+describe('LocalSelfAttention2D', () => {
+  before(setup);
+
+  it('maps [B,H,W,d_in] to [B,H,W,filters], and halves H and W with strides 2', () => {
+    const x = randTensor([2, 7, 6, 8], 1);
+    const y1 = new LocalSelfAttention2D({ filters: 12, heads: 3, kernelSize: 3 }).apply(x) as tf.Tensor;
+    const y2 = new LocalSelfAttention2D({ filters: 12, heads: 3, kernelSize: 3, strides: 2 }).apply(x) as tf.Tensor;
+    assert.deepEqual(y1.shape, [2, 7, 6, 12]);
+    assert.deepEqual(y2.shape, [2, 3, 3, 12]);
+  });
+
+  it('has 3·d_in·d_out + k·d_out parameters (relative), 2·d_in·d_out + k·d_out for logits qr', () => {
+    for (const k of [3, 7, 11]) {
+      const rel = new LocalSelfAttention2D({ filters: 16, heads: 4, kernelSize: k });
+      rel.apply(randTensor([1, 5, 5, 8], 2));
+      assert.equal(rel.countParams(), 3 * 8 * 16 + k * 16);
+      const qr = new LocalSelfAttention2D({ filters: 16, heads: 4, kernelSize: k, logits: 'qr' });
+      qr.apply(randTensor([1, 5, 5, 8], 2));
+      assert.equal(qr.countParams(), 2 * 8 * 16 + k * 16);
+      assert.ok(!qr.weights.some((w) => w.name.endsWith('key_kernel')));
+    }
+    const none = new LocalSelfAttention2D({ filters: 16, heads: 4, positional: 'none' });
+    none.apply(randTensor([1, 5, 5, 8], 2));
+    assert.equal(none.countParams(), 3 * 8 * 16);
+  });
+
+  it('computes the projections and the op exactly as documented', () => {
+    const layer = new LocalSelfAttention2D({ filters: 8, heads: 2, kernelSize: 3 });
+    const x = randTensor([1, 4, 5, 6], 3);
+    const y = layer.apply(x) as tf.Tensor;
+    const [wq, wk, wv, rr, rc] = layer.getWeights();
+    const flat = tf.reshape(x, [20, 6]);
+    const p = (w: tf.Tensor) => tf.reshape(tf.matMul(flat, w), [1, 4, 5, 8]) as tf.Tensor4D;
+    const want = localAttention2d(p(wq), p(wk), p(wv), rr as tf.Tensor2D, rc as tf.Tensor2D, {
+      kernelSize: 3,
+      heads: 2,
+    });
+    assertClose(y.dataSync(), want.dataSync(), { tol: 1e-6 });
+  });
+
+  it('absolute positions change the output with position, none does not see position', () => {
+    const x = tf.ones([1, 5, 5, 8]);
+    const abs = new LocalSelfAttention2D({
+      filters: 8,
+      heads: 2,
+      kernelSize: 3,
+      positional: 'absolute',
+      padding: 'masked',
+    });
+    const none = new LocalSelfAttention2D({
+      filters: 8,
+      heads: 2,
+      kernelSize: 3,
+      positional: 'none',
+      padding: 'masked',
+    });
+    const ya = (abs.apply(x) as tf.Tensor).arraySync() as number[][][][];
+    const yn = (none.apply(x) as tf.Tensor).arraySync() as number[][][][];
+    assert.notDeepEqual(ya[0][2][2], ya[0][1][3]);
+    assertClose(yn[0][2][2], yn[0][1][3], { tol: 1e-6 });
+  });
+
+  it('saves and reloads with identical outputs, every variant', async () => {
+    const variants = [
+      { positional: 'relative' as const },
+      { positional: 'relative' as const, logits: 'qr' as const, scale: 'none' as const, padding: 'masked' as const },
+      { positional: 'absolute' as const, strides: 2 },
+      { positional: 'none' as const, scale: 0.5 },
+    ];
+    const x = randTensor([2, 6, 6, 8], 4);
+    for (const v of variants) {
+      const model = tf.sequential({
+        layers: [new LocalSelfAttention2D({ filters: 8, heads: 2, kernelSize: 3, inputShape: [6, 6, 8], ...v })],
+      });
+      const before = model.predict(x) as tf.Tensor;
+      const loaded = await tf.loadLayersModel(tf.io.fromMemory(await saveToMemory(model)));
+      const after = loaded.predict(x) as tf.Tensor;
+      assert.deepEqual(after.shape, before.shape);
+      assertClose(after.dataSync(), before.dataSync(), { tol: 0, label: JSON.stringify(v) });
+    }
+  });
+
+  it('trains: gradients reach every weight and a few SGD steps lower a regression loss', () => {
+    const layer = new LocalSelfAttention2D({ filters: 8, heads: 2, kernelSize: 3 });
+    const x = randTensor([2, 5, 5, 8], 5);
+    const target = randTensor([2, 5, 5, 8], 6);
+    layer.apply(x);
+    const loss = () => tf.losses.meanSquaredError(target, layer.apply(x) as tf.Tensor) as tf.Scalar;
+    const { grads } = tf.variableGrads(
+      loss,
+      layer.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
+    );
+    assert.equal(Object.keys(grads).length, 5);
+    for (const g of Object.values(grads)) assert.ok(tf.max(tf.abs(g)).dataSync()[0] > 0);
+    const opt = tf.train.sgd(0.5);
+    const first = loss().dataSync()[0];
+    for (let i = 0; i < 10; i++) opt.minimize(loss);
+    assert.ok(loss().dataSync()[0] < first, 'loss did not decrease');
+  });
+
+  it('rejects impossible configurations with errors naming the layer and the field', () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ filters: 10, heads: 3 }, /filters 10 must be divisible by heads 3/],
+      [{ filters: 8, kernelSize: 4 }, /kernelSize must be an odd positive integer, got 4/],
+      [{ filters: 8, strides: 3 }, /strides must be 1 or 2, got 3/],
+      [{ filters: 8, positional: 'learned' }, /positional must be/],
+      [{ filters: 8, positional: 'none', logits: 'qr' }, /logits 'qr' needs relative positions/],
+      [{ filters: 9, heads: 3 }, /filters 9 must be even/],
+      [{ filters: 0 }, /filters must be a positive integer/],
+    ];
+    for (const [args, message] of bad) {
+      assert.throws(() => new LocalSelfAttention2D({ heads: 2, ...args } as never), message);
+    }
+    const abs = new LocalSelfAttention2D({ filters: 8, heads: 2, positional: 'absolute' });
+    assert.throws(
+      () => abs.apply(tf.ones([1, 4, 4, 6])),
+      /absolute positions need input channels divisible by 4, got 6/,
+    );
+    const layer = new LocalSelfAttention2D({ filters: 8, heads: 2 });
+    assert.throws(() => layer.apply(tf.ones([4, 4, 6])), /input must be \[B, H, W, C\]/);
+  });
+});

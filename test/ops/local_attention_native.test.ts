@@ -1,0 +1,136 @@
+/**
+ * The native fused local-attention kernels against the pure-TypeScript kernels on larger shapes
+ * (every variant, k up to 9, windows wider than a SIMD vector, batch > 1, odd sizes), reporting
+ * the max abs error of the output and of every gradient.
+ */
+import { before, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { loadAddon } from '../../src/index.js';
+import { localAttentionBackward, localAttentionForward } from '../../src/ops/local_attention/kernel_ts.js';
+import { type LogitsMode, type PaddingMode, resolveGeometry } from '../../src/ops/local_attention/options.js';
+import { assertClose, describeNative, FAST, randArray, setup } from '../helpers.js';
+
+interface Case {
+  shape: [number, number, number, number];
+  k: number;
+  heads: number;
+}
+
+const cases: Case[] = FAST
+  ? [{ shape: [2, 13, 19, 16], k: 5, heads: 4 }]
+  : [
+      { shape: [2, 13, 19, 16], k: 5, heads: 4 },
+      { shape: [1, 9, 37, 24], k: 7, heads: 3 },
+      { shape: [3, 7, 5, 8], k: 9, heads: 2 },
+      { shape: [1, 11, 17, 12], k: 3, heads: 6 },
+      { shape: [1, 6, 21, 8], k: 13, heads: 2 },
+    ];
+
+describeNative('native local attention kernels agree with the TypeScript kernels', () => {
+  before(setup);
+  for (const c of cases) {
+    for (const logits of ['qk+qr', 'qr', 'qk'] as LogitsMode[]) {
+      for (const padding of ['zeros', 'masked'] as PaddingMode[]) {
+        it(`[${c.shape}] k=${c.k} heads=${c.heads} ${logits} ${padding}`, (t) => {
+          const addon = loadAddon().addon;
+          if (!addon) throw new Error('addon missing');
+          const [B, H, W, C] = c.shape;
+          const n = B * H * W * C;
+          const useQK = logits !== 'qr';
+          const useQR = logits !== 'qk';
+          const table = c.k * (C / 2);
+          const x = {
+            q: randArray(n, 1),
+            k: useQK ? randArray(n, 2) : null,
+            v: randArray(n, 3),
+            relRow: useQR ? randArray(table, 4, -0.5, 0.5) : null,
+            relCol: useQR ? randArray(table, 5, -0.5, 0.5) : null,
+          };
+          const g = resolveGeometry(
+            {
+              q: c.shape,
+              k: useQK ? c.shape : null,
+              v: c.shape,
+              relRow: useQR ? [c.k, C / 2] : null,
+              relCol: useQR ? [c.k, C / 2] : null,
+            },
+            { kernelSize: c.k, heads: c.heads, logits, padding },
+          );
+          const ref = localAttentionForward(g, x);
+          const dy = randArray(n, 6);
+          const refGrads = localAttentionBackward(g, x, dy, ref.lse);
+          const empty = new Float32Array(0);
+          const geometry = Int32Array.from([
+            B,
+            H,
+            W,
+            C,
+            c.k,
+            c.heads,
+            padding === 'masked' ? 1 : 0,
+            useQK ? 1 : 0,
+            useQR ? 1 : 0,
+          ]);
+          const y = new Float32Array(n);
+          const lse = new Float32Array(B * H * W * c.heads);
+          const f = (a: Float32Array | null) => a ?? empty;
+          addon.localAttentionForward(x.q, f(x.k), x.v, f(x.relRow), f(x.relCol), y, lse, geometry, g.scale);
+          const dq = new Float32Array(n);
+          const dk = new Float32Array(useQK ? n : 0);
+          const dv = new Float32Array(n);
+          const dRelRow = new Float32Array(useQR ? table : 0);
+          const dRelCol = new Float32Array(useQR ? table : 0);
+          addon.localAttentionBackward(
+            dy,
+            x.q,
+            f(x.k),
+            x.v,
+            f(x.relRow),
+            f(x.relCol),
+            lse,
+            dq,
+            dk,
+            dv,
+            dRelRow,
+            dRelCol,
+            geometry,
+            g.scale,
+          );
+          const pairs: [string, Float32Array, ArrayLike<number> | null][] = [
+            ['y', y, ref.y],
+            ['lse', lse, ref.lse],
+            ['dq', dq, refGrads.dq],
+            ['dk', dk, refGrads.dk],
+            ['dv', dv, refGrads.dv],
+            ['dRelRow', dRelRow, refGrads.dRelRow],
+            ['dRelCol', dRelCol, refGrads.dRelCol],
+          ];
+          const report: string[] = [];
+          for (const [name, got, want] of pairs) {
+            if (!want) continue;
+            let worst = 0;
+            for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+            report.push(`${name} ${worst.toExponential(1)}`);
+            assertClose(got, want, { label: name, tol: 2e-5 });
+          }
+          t.diagnostic(`max abs error: ${report.join(', ')}`);
+        });
+      }
+    }
+  }
+  it('tf.profile shows the fused kernels running on the native backend', async () => {
+    const q = tf.randomNormal([1, 5, 5, 8]) as tf.Tensor4D;
+    const rel = tf.randomNormal([3, 4]) as tf.Tensor2D;
+    const { localAttention2d } = await import('../../src/index.js');
+    const profile = await tf.profile(() =>
+      tf.grads((a: tf.Tensor) => localAttention2d(a as tf.Tensor4D, q, q, rel, rel, { kernelSize: 3, heads: 2 }))([q]),
+    );
+    if (
+      !profile.kernelNames.includes('SasaLocalAttention') ||
+      !profile.kernelNames.includes('SasaLocalAttentionGrad')
+    ) {
+      throw new Error(`fused kernels not used: ${profile.kernelNames.join(', ')}`);
+    }
+    tf.dispose([q, rel]);
+  });
+});
