@@ -6,7 +6,7 @@
 //   node bench/compare.mjs [--cases conv,conv-bwd,matmul] [--rounds 2] [--runs 10] [--warmup 3]
 //                          [--threads 2] [--python /usr/bin/python3] [--wait-idle 300]
 //                          [--torch-lib-dir DIR] [--json]
-//   node bench/compare.mjs --cases attn [--rounds 2] [--runs 10] ...   (the attention layer)
+//   node bench/compare.mjs --cases attn [--torch-malloc retain|glibc] ...   (the attention layer)
 //
 // Ours:  npx tsx src/cli/main.ts bench <case args> --json   (env SASA_NUM_THREADS)
 // Torch: /usr/bin/python3 bench/torch_peer.py <case args> --json   (env OMP_NUM_THREADS)
@@ -18,7 +18,7 @@
 // layer (`torch_peer.py attention ...`, the public ports' way with the math right), and our 3x3
 // convolution of the same width (`bench conv --shape S --filters C --kernel 3 [--backward]`).
 // Columns: speed-up = PyTorch ms / sasa ms, memory ratio = sasa peak RSS / PyTorch peak RSS,
-// attention/conv = sasa attention ms / sasa conv ms.
+// attention/conv = sasa attention ms / sasa conv ms. (PyTorch's malloc: see --torch-malloc below.)
 // Debian's torch does matmul with whatever libblas.so.3 resolves to (reference BLAS unless
 // OpenBLAS is installed); the report names the library loaded. To try another without
 // installing it, pass --torch-lib-dir DIR (a folder holding its libblas.so.3; e.g. unpack
@@ -28,12 +28,28 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 
-// Each case: the sides it runs and their `bench` arguments. kind 'peer': sasa vs PyTorch on the
-// same arguments; kind 'attention': ours, PyTorch's unfold layer and our 3x3 conv of that width.
-const peerCase = (args) => ({ kind: 'peer', sides: { sasa: args, pytorch: args } });
+// Each case: the sides it runs, each with its runner (sasa CLI or torch peer) and `bench`
+// arguments; `memoryOnly` sides run once (first round), one timed run, and only give a peak RSS.
+// kind 'peer': sasa vs PyTorch on the same arguments; kind 'attention': ours, PyTorch's unfold
+// layer, our 3x3 conv of that width (and PyTorch's peak RSS with glibc's default malloc).
+const peerCase = (args) => ({
+  kind: 'peer',
+  sides: { sasa: { runner: 'sasa', args }, pytorch: { runner: 'pytorch', args } },
+});
 const CASES = {
   conv: peerCase(['conv', '--shape', '8,56,56,64', '--filters', '64', '--kernel', '3', '--stride', '1']),
-  'conv-bwd': peerCase(['conv', '--shape', '8,56,56,64', '--filters', '64', '--kernel', '3', '--stride', '1', '--backward']),
+  'conv-bwd': peerCase([
+    'conv',
+    '--shape',
+    '8,56,56,64',
+    '--filters',
+    '64',
+    '--kernel',
+    '3',
+    '--stride',
+    '1',
+    '--backward',
+  ]),
   matmul: peerCase(['matmul', '--size', '1024']),
 };
 const ATTENTION_STAGES = { 56: [8, 56, 56, 64], 28: [8, 28, 28, 128], 14: [8, 14, 14, 256], 7: [8, 7, 7, 512] };
@@ -41,12 +57,14 @@ for (const [size, shape] of Object.entries(ATTENTION_STAGES).sort((a, b) => b[0]
   for (const backward of [false, true]) {
     const bwd = backward ? ['--backward'] : [];
     const attn = ['attention', '--shape', shape.join(','), '--k', '7', '--heads', '8', ...bwd];
+    const conv = ['conv', '--shape', shape.join(','), '--filters', String(shape[3]), '--kernel', '3', ...bwd];
     CASES[`attn-${size}${backward ? '-bwd' : ''}`] = {
       kind: 'attention',
       sides: {
-        sasa: attn,
-        pytorch: attn,
-        'sasa-conv': ['conv', '--shape', shape.join(','), '--filters', String(shape[3]), '--kernel', '3', ...bwd],
+        sasa: { runner: 'sasa', args: attn },
+        pytorch: { runner: 'pytorch', args: attn, malloc: true },
+        'sasa-conv': { runner: 'sasa', args: conv },
+        'pytorch-glibc-mem': { runner: 'pytorch', args: [...attn, '--malloc', 'glibc'], memoryOnly: true },
       },
     };
   }
@@ -56,6 +74,15 @@ const GROUPS = {
   attn: Object.keys(CASES).filter((c) => c.startsWith('attn-')),
   all: Object.keys(CASES),
 };
+// The unfold layer's big temporaries (up to 400 MB each at 56x56) are above glibc's mmap
+// threshold, so with glibc's default malloc every run munmaps and page-faults them in again; page
+// faults are slow on these VMs (~9 us each; ~47 000 a run at [8,7,7,512]), and that made the
+// PyTorch forward at [8,7,7,512] ~10x slower (474 vs 49 ms, idle machine). So for the attention
+// cases PyTorch is timed with `--malloc retain` (glibc keeps freed memory, like the caching
+// allocators PyTorch's tuning guide recommends; --torch-malloc glibc to time without). Keeping
+// freed blocks raises its peak RSS (fragmentation: 516 vs 429 MB there), so its peak RSS is also
+// measured with glibc's defaults (one warm-up + one run, first round only) and the table shows
+// the smaller of the two.
 // This machine sets OPENBLAS_CORETYPE=Haswell / OPENBLAS_L2_SIZE=512. With Debian's default
 // reference BLAS they change nothing (1024^3: 331-352 ms either way); with OpenBLAS they cost 1.7x
 // (11 vs 6.8 ms; same max error vs a float64 reference, 9e-5). So torch runs without them.
@@ -72,6 +99,7 @@ const { values: opt } = parseArgs({
     json: { type: 'boolean', default: false },
     'wait-idle': { type: 'string', default: '300' },
     'torch-lib-dir': { type: 'string' },
+    'torch-malloc': { type: 'string', default: 'retain' },
     // The sasa CLI entry point run with `npx tsx` (relative to the repository root); for testing
     // this runner against a stub.
     'sasa-cli': { type: 'string', default: 'src/cli/main.ts' },
@@ -97,8 +125,10 @@ for (const c of caseNames)
     die(`unknown case '${c}' (known: ${Object.keys(CASES).join(', ')}; groups: ${Object.keys(GROUPS).join(', ')})`);
 const rounds = Number(opt.rounds);
 if (!(rounds >= 1)) die('--rounds must be >= 1');
+if (!['retain', 'glibc'].includes(opt['torch-malloc'])) die('--torch-malloc must be retain or glibc');
 
-const common = ['--runs', opt.runs, '--warmup', opt.warmup, '--json'];
+const COMMON = ['--runs', opt.runs, '--warmup', opt.warmup, '--json'];
+const MEMORY_ONLY = ['--runs', '1', '--warmup', '1', '--warmup-ms', '0', '--json'];
 const torchEnv = { ...process.env, OMP_NUM_THREADS: opt.threads, OPENBLAS_NUM_THREADS: opt.threads };
 if (opt['torch-lib-dir']) torchEnv.LD_LIBRARY_PATH = opt['torch-lib-dir'];
 if (UNSET_OPENBLAS_FOR_TORCH) {
@@ -106,13 +136,13 @@ if (UNSET_OPENBLAS_FOR_TORCH) {
   delete torchEnv.OPENBLAS_L2_SIZE;
 }
 const RUNNERS = {
-  sasa: (args) => ({
+  sasa: (args, common) => ({
     cmd: 'npx',
     args: ['tsx', opt['sasa-cli'], 'bench', ...args, ...common],
     env: { ...process.env, SASA_NUM_THREADS: opt.threads },
     envShown: `SASA_NUM_THREADS=${opt.threads}`,
   }),
-  pytorch: (args) => ({
+  pytorch: (args, common) => ({
     cmd: opt.python,
     args: ['bench/torch_peer.py', ...args, '--threads', opt.threads, ...common],
     env: torchEnv,
@@ -125,7 +155,6 @@ const RUNNERS = {
       .join(' '),
   }),
 };
-const RUNNER_OF_SIDE = { sasa: 'sasa', pytorch: 'pytorch', 'sasa-conv': 'sasa' };
 const repoRoot = new URL('..', import.meta.url).pathname;
 
 // Other work on a 2-core machine wrecks these numbers (torch's OpenMP threads slow down 5-20x
@@ -161,11 +190,13 @@ function waitIdle() {
 
 // Runs one side synchronously (so nothing overlaps) and returns its last JSON result line.
 function runOne(side, caseName) {
-  const { cmd, args, env, envShown } = RUNNERS[RUNNER_OF_SIDE[side]](CASES[caseName].sides[side]);
-  const shown = `${envShown} ${cmd} ${args.join(' ')}`;
+  const spec = CASES[caseName].sides[side];
+  const args = spec.malloc ? [...spec.args, '--malloc', opt['torch-malloc']] : spec.args;
+  const { cmd, args: argv, env, envShown } = RUNNERS[spec.runner](args, spec.memoryOnly ? MEMORY_ONLY : COMMON);
+  const shown = `${envShown} ${cmd} ${argv.join(' ')}`;
   waitIdle();
   const [c0, s0] = [cpuTicks(), selfTicks()];
-  const r = spawnSync(cmd, args, { cwd: repoRoot, env, encoding: 'utf8', timeout: 15 * 60e3, maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd, argv, { cwd: repoRoot, env, encoding: 'utf8', timeout: 15 * 60e3, maxBuffer: 64 << 20 });
   const [c1, s1] = [cpuTicks(), selfTicks()];
   const foreign = (100 * Math.max(0, c1.busy - c0.busy - (s1 - s0))) / Math.max(1, c1.total - c0.total);
   const tail = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim().split('\n').slice(-15).join('\n');
@@ -191,13 +222,16 @@ const loadBefore = loadavg();
 const rows = [];
 for (const c of caseNames) {
   const best = {};
-  const sides = Object.keys(CASES[c].sides);
+  const sides = Object.entries(CASES[c].sides)
+    .filter(([, s]) => !(s.memoryOnly && opt['torch-malloc'] === 'glibc'))
+    .map(([name]) => name);
   for (let i = 0; i < rounds; i++) {
     for (const side of sides) {
+      if (i > 0 && CASES[c].sides[side].memoryOnly) continue;
       const { shown, res, foreign } = runOne(side, c);
       if (!opt.json)
         console.error(
-          `[round ${i + 1}/${rounds}] ${c} ${side}: ${res.median_ms.toFixed(2)} ms (foreign CPU ${foreign.toFixed(0)}%)`,
+          `[round ${i + 1}/${rounds}] ${c} ${side}: ${res.median_ms.toFixed(2)} ms, peak RSS ${res.peak_rss_mb?.toFixed(0)} MB (foreign CPU ${foreign.toFixed(0)}%)`,
         );
       best[side] ??= { command: shown, medians: [], foreign_cpu_pct: [], peak_rss_mb: 0 };
       const b = best[side];
@@ -209,13 +243,20 @@ for (const c of caseNames) {
   }
   for (const b of Object.values(best)) b.best_ms = Math.min(...b.medians);
   const row = { case: c, kind: CASES[c].kind, ratio: best.sasa.best_ms / best.pytorch.best_ms };
-  if (row.kind === 'attention')
+  if (row.kind === 'attention') {
+    // PyTorch's peak RSS: the smaller of the timed runs' and glibc-malloc's (see --torch-malloc).
+    const torchPeak = Math.min(best.pytorch.peak_rss_mb, best['pytorch-glibc-mem']?.peak_rss_mb ?? Infinity);
     Object.assign(row, {
       speedup: best.pytorch.best_ms / best.sasa.best_ms,
-      memory_ratio: best.sasa.peak_rss_mb / best.pytorch.peak_rss_mb,
+      pytorch_peak_rss_mb: torchPeak,
+      memory_ratio: best.sasa.peak_rss_mb / torchPeak,
       attention_over_conv: best.sasa.best_ms / best['sasa-conv'].best_ms,
     });
-  rows.push(Object.assign(row, { sasa: best.sasa, pytorch: best.pytorch }, best['sasa-conv'] ? { sasa_conv: best['sasa-conv'] } : {}));
+  }
+  Object.assign(row, { sasa: best.sasa, pytorch: best.pytorch });
+  if (best['sasa-conv']) row.sasa_conv = best['sasa-conv'];
+  if (best['pytorch-glibc-mem']) row.pytorch_glibc_mem = best['pytorch-glibc-mem'];
+  rows.push(row);
 }
 
 const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? 'unknown';
@@ -272,8 +313,14 @@ if (opt.json) {
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...attnRows.map(
         (r) =>
-          `| ${r.case} | ${f(r.sasa.best_ms)} | ${f(r.pytorch.best_ms)} | ${f(r.speedup)} | ${f(r.sasa.peak_rss_mb, 0)} | ${f(r.pytorch.peak_rss_mb, 0)} | ${f(r.memory_ratio)} | ${f(r.sasa_conv.best_ms)} | ${f(r.attention_over_conv, 1)} |`,
+          `| ${r.case} | ${f(r.sasa.best_ms)} | ${f(r.pytorch.best_ms)} | ${f(r.speedup)} | ${f(r.sasa.peak_rss_mb, 0)} | ${f(r.pytorch_peak_rss_mb, 0)} | ${f(r.memory_ratio)} | ${f(r.sasa_conv.best_ms)} | ${f(r.attention_over_conv, 1)} |`,
       ),
+      '',
+      opt['torch-malloc'] === 'retain'
+        ? `PyTorch timed with --malloc retain (glibc keeps freed memory instead of page-faulting it in again every run); its peak RSS is the smaller of that run's and one with glibc's defaults (retain/glibc MB: ${attnRows
+            .map((r) => `${r.case} ${f(r.pytorch.peak_rss_mb, 0)}/${f(r.pytorch_glibc_mem?.peak_rss_mb, 0)}`)
+            .join(', ')}).`
+        : "PyTorch timed with glibc's default malloc (--torch-malloc glibc).",
     );
   out.push(
     '',
@@ -288,7 +335,9 @@ if (opt.json) {
       .join(', ')} (sasa/PyTorch${attnRows.length ? '[/sasa conv]' : ''})`,
     '',
     'commands:',
-    ...rows.flatMap((r) => [r.sasa, r.pytorch, r.sasa_conv].filter(Boolean).map((b) => `  ${b.command}`)),
+    ...rows.flatMap((r) =>
+      [r.sasa, r.pytorch, r.sasa_conv, r.pytorch_glibc_mem].filter(Boolean).map((b) => `  ${b.command}`),
+    ),
   );
   console.log(out.join('\n'));
 }

@@ -14,13 +14,15 @@ Reports the median ms of --runs timed runs after a warm-up of at least --warmup 
 attention: the SASA local self-attention layer (docs/SASA.md section 1; d_in = d_out = C) written
 the way the public PyTorch ports write it (leaderj1001/Stand-Alone-Self-Attention's `AttentionConv`:
 1x1 convs, F.pad + unfold of keys and values to [B, C, H, W, k, k], relative embeddings added to
-the unfolded keys, einsum for the weighted sum), in NCHW float32, but with the math right: per-head
+the unfolded keys, elementwise products and sums), in NCHW float32, but with the math right: per-head
 dot products over the head's D = C/N channels (the port multiplies q and k elementwise and takes
 a softmax per channel), q scaled by D**-0.5, one softmax over the k*k window per head, and relative
 embeddings split by channel (first C/2 channels: row offsets, last C/2: column offsets), so that
 q.(k + r) = q.k + q.r. Keys and values outside the image are zeros (logit q.r), like sasa's
 default padding 'zeros'. --backward times y.backward(G) for a fixed random G (gradients w.r.t. the
 input and all five parameters). Peak RSS is per process: run one case per process.
+`--malloc retain` keeps freed memory in glibc's heap: the layer's temporaries are larger than
+glibc's mmap threshold, so by default every run page-faults them in again (see bench/compare.mjs).
 `attention --check` (check only, no timing) compares the layer against per-pixel float64 loops on
 a tiny input (forward and, through autograd, input and parameter gradients), against the golden
 values of sasa's op (test/golden/local_attention.json, cases with padding 'zeros' and logits
@@ -47,6 +49,10 @@ def parse_args():
         s.add_argument("--warmup", type=int, default=3)
         s.add_argument("--warmup-ms", type=float, default=1000.0)
         s.add_argument("--threads", type=int, default=2)
+        s.add_argument("--malloc", choices=("glibc", "retain"), default="glibc",
+                       help="glibc: the C library's defaults; retain: keep freed memory in the heap "
+                            "(mallopt M_MMAP_THRESHOLD and M_TRIM_THRESHOLD to 2 GiB) instead of "
+                            "returning large blocks to the OS and faulting them in again every run")
         s.add_argument("--json", action="store_true")
         if name == "conv":
             s.add_argument("--shape", default="8,56,56,64", help="N,H,W,C")
@@ -78,6 +84,9 @@ def parse_args():
     return a
 
 
+TIMED_STATS = {}  # filled by median_ms: page faults and fastest run of the timed runs
+
+
 def median_ms(step, runs, warmup, warmup_ms):
     start = time.perf_counter()
     done = 0
@@ -85,10 +94,13 @@ def median_ms(step, runs, warmup, warmup_ms):
         step()
         done += 1
     times = []
+    faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(runs):
         t0 = time.perf_counter()
         step()
         times.append((time.perf_counter() - t0) * 1e3)
+    TIMED_STATS["minor_faults_per_run"] = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0) / runs
+    TIMED_STATS["min_ms"] = min(times)
     return statistics.median(times)
 
 
@@ -159,7 +171,9 @@ class AttentionConv(torch.nn.Module):
         q_out = (q * self.scale).view(batch, n, d, height, width, 1)
         logits = (q_out * k_out).sum(dim=2)                       # [B, N, H, W, k*k]
         attn = F.softmax(logits, dim=-1)
-        out = torch.einsum("bnhwk,bndhwk->bndhw", attn, v_out)    # [B, N, D, H, W]
+        # The port writes einsum("bnchwk,bnchwk->bnchw"); on these shapes einsum turns into B*N*H*W
+        # tiny matrix products (1.4-1.6x slower overall, fwd and fwd+bwd, at 7x7 and 28x28).
+        out = (attn.unsqueeze(2) * v_out).sum(dim=-1)             # [B, N, D, H, W]
         return out.reshape(batch, channels, height, width)
 
 
@@ -309,8 +323,24 @@ def blas_libs():
     return sorted(p for p in paths if any(k in os.path.basename(p) for k in ("blas", "lapack", "dnnl", "mkl", "blis")))
 
 
+def set_malloc(mode):
+    """'retain': serve every allocation from the heap and never trim it, so large tensors freed in
+    one run are reused by the next instead of being munmap'ed and page-faulted in again (what
+    jemalloc/tcmalloc, which PyTorch's CPU tuning guide recommends, achieve by caching).
+    Returns whether glibc accepted the settings."""
+    if mode == "glibc":
+        return True
+    import ctypes
+    libc = ctypes.CDLL("libc.so.6")
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    big = 2 ** 31 - 1
+    return bool(libc.mallopt(m_mmap_threshold, big)) and bool(libc.mallopt(m_trim_threshold, big))
+
+
 def main():
     a = parse_args()
+    if not set_malloc(a.malloc):
+        sys.exit(f"mallopt refused --malloc {a.malloc}")
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     if a.bench == "attention" and a.check:
@@ -332,6 +362,7 @@ def main():
     res.update({
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "runs": a.runs, "warmup": a.warmup, "warmup_ms": a.warmup_ms, "threads": torch.get_num_threads(),
+        "malloc": a.malloc, **TIMED_STATS,
         "torch": torch.__version__,
         "mkldnn": torch.backends.mkldnn.is_available(),
         "blas": next((kv.split("=", 1)[1] for kv in torch.__config__.show().replace(",", "\n").split()
