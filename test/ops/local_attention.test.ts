@@ -490,6 +490,7 @@ describe('localAttention2d rejects bad arguments with errors naming them, and le
     ['non-integer kernelSize', () => call({}, { kernelSize: 2.5 }), ['kernelSize', '2.5']],
     ['NaN kernelSize', () => call({}, { kernelSize: Number.NaN }), ['kernelSize', 'NaN']],
     ['kernelSize missing', () => call({}, { kernelSize: undefined }), ['kernelSize', 'undefined']],
+    ['kernelSize above 31', () => call({}, { kernelSize: 33 }), ['kernelSize', 'from 1 to 31', '33']],
     ['heads 0', () => call({}, { heads: 0 }), ['heads', 'got 0']],
     ['negative heads', () => call({}, { heads: -2 }), ['heads', '-2']],
     ['non-integer heads', () => call({}, { heads: 1.5 }), ['heads', '1.5']],

@@ -7,7 +7,7 @@ export type LogitsMode = 'qk+qr' | 'qr' | 'qk';
 export type PaddingMode = 'zeros' | 'masked';
 
 export interface LocalAttentionOptions {
-  /** Side k of the k×k memory block; odd, >= 1. */
+  /** Side k of the k×k memory block; odd, 1 to 31. */
   kernelSize: number;
   /** Number of heads N; the channels C must be divisible by N. */
   heads: number;
@@ -32,6 +32,9 @@ export interface AttentionGeometry {
   useQK: boolean;
   useQR: boolean;
 }
+
+/** The largest memory block the kernels take (the native ones keep a window row in registers). */
+export const MAX_KERNEL_SIZE = 31;
 
 export const LOGITS_MODES: readonly LogitsMode[] = ['qk+qr', 'qr', 'qk'];
 export const PADDING_MODES: readonly PaddingMode[] = ['zeros', 'masked'];
