@@ -64,8 +64,9 @@ export function resolveGeometry(shapes: InputShapes, options: LocalAttentionOpti
   if (!PADDING_MODES.includes(padding))
     fail(`options.padding must be one of ${PADDING_MODES.join(', ')}, got '${padding}'`);
   const ks = options.kernelSize;
-  if (!Number.isInteger(ks) || ks < 1 || ks % 2 === 0)
-    fail(`options.kernelSize must be an odd integer >= 1, got ${ks}`);
+  if (!Number.isInteger(ks) || ks < 1 || ks % 2 === 0 || ks > MAX_KERNEL_SIZE) {
+    fail(`options.kernelSize must be an odd integer from 1 to ${MAX_KERNEL_SIZE}, got ${ks}`);
+  }
   const heads = options.heads;
   if (!Number.isInteger(heads) || heads < 1) fail(`options.heads must be a positive integer, got ${heads}`);
   if (q.length !== 4) fail(`q must be [B, H, W, C], got ${fmt(q)}`);
