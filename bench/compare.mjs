@@ -8,7 +8,8 @@
 //                          [--torch-lib-dir DIR] [--json]
 //   node bench/compare.mjs --cases attn [--torch-malloc retain|glibc] ...   (the attention layer)
 //
-// Ours:  npx tsx src/cli/main.ts bench <case args> --json   (env SASA_NUM_THREADS)
+// Ours:  node dist/cli/main.js bench <case args> --json   (env SASA_NUM_THREADS; the built CLI, as
+//        users run it: `npm run build` first. Running through tsx adds ~85 MB of resident memory.)
 // Torch: /usr/bin/python3 bench/torch_peer.py <case args> --json   (env OMP_NUM_THREADS)
 //
 // Attention cases (attn-56, attn-56-bwd, attn-28, ..., attn-7-bwd; --cases attn = all eight,
@@ -24,7 +25,7 @@
 // installing it, pass --torch-lib-dir DIR (a folder holding its libblas.so.3; e.g. unpack
 // libopenblas0-pthread with dpkg-deb -x and name its usr/lib/x86_64-linux-gnu/openblas-pthread).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 
@@ -100,9 +101,9 @@ const { values: opt } = parseArgs({
     'wait-idle': { type: 'string', default: '300' },
     'torch-lib-dir': { type: 'string' },
     'torch-malloc': { type: 'string', default: 'retain' },
-    // The sasa CLI entry point run with `npx tsx` (relative to the repository root); for testing
-    // this runner against a stub.
-    'sasa-cli': { type: 'string', default: 'src/cli/main.ts' },
+    // The built sasa CLI (relative to the repository root); another path for testing this runner
+    // against a stub.
+    'sasa-cli': { type: 'string', default: 'dist/cli/main.js' },
   },
 });
 
@@ -137,8 +138,8 @@ if (UNSET_OPENBLAS_FOR_TORCH) {
 }
 const RUNNERS = {
   sasa: (args, common) => ({
-    cmd: 'npx',
-    args: ['tsx', opt['sasa-cli'], 'bench', ...args, ...common],
+    cmd: process.execPath,
+    args: [opt['sasa-cli'], 'bench', ...args, ...common],
     env: { ...process.env, SASA_NUM_THREADS: opt.threads },
     envShown: `SASA_NUM_THREADS=${opt.threads}`,
   }),
@@ -156,6 +157,9 @@ const RUNNERS = {
   }),
 };
 const repoRoot = new URL('..', import.meta.url).pathname;
+if (!existsSync(`${repoRoot}${opt['sasa-cli']}`)) {
+  die(`${opt['sasa-cli']} is missing: run \`npm run build\` first`);
+}
 
 // Other work on a 2-core machine wrecks these numbers (torch's OpenMP threads slow down 5-20x
 // when a core is taken). So before each run wait (up to --wait-idle s) for an idle machine, and
