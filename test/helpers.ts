@@ -6,7 +6,14 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { type BackendStatus, initBackend, loadAddon, NATIVE_BACKEND } from '../src/index.js';
+import {
+  type BackendStatus,
+  initBackend,
+  type LocalAttentionOptions,
+  loadAddon,
+  localAttention2d,
+  NATIVE_BACKEND,
+} from '../src/index.js';
 
 /** SASA_TEST_FAST=1: run a representative subset of the cases. */
 export const FAST = process.env.SASA_TEST_FAST === '1';
@@ -231,4 +238,28 @@ export function numericGradient(f: (x: Float64Array) => number, x: ArrayLike<num
     g[i] = (up - down) / (2 * h);
   }
   return g;
+}
+
+/** Names of localAttention2d's five inputs, in order. */
+export type AttentionInputName = 'q' | 'k' | 'v' | 'relRow' | 'relCol';
+
+/**
+ * localAttention2d as a function of only the inputs in `names` (the others passed as null), for
+ * tf.grads.
+ */
+export function attentionOf(names: readonly AttentionInputName[], options: LocalAttentionOptions) {
+  return (...xs: tf.Tensor[]) => {
+    const get = (n: AttentionInputName) => {
+      const i = names.indexOf(n);
+      return i < 0 ? null : xs[i];
+    };
+    return localAttention2d(
+      get('q') as tf.Tensor4D,
+      get('k') as tf.Tensor4D | null,
+      get('v') as tf.Tensor4D,
+      get('relRow') as tf.Tensor2D | null,
+      get('relCol') as tf.Tensor2D | null,
+      options,
+    );
+  };
 }

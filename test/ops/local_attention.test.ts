@@ -25,7 +25,7 @@ import {
   type PaddingMode,
   resolveGeometry,
 } from '../../src/ops/local_attention/options.js';
-import { assertClose, FAST, numericGradient, randArray, setup, sizeOf } from '../helpers.js';
+import { assertClose, attentionOf, FAST, numericGradient, randArray, setup, sizeOf } from '../helpers.js';
 
 type Shape4 = [number, number, number, number];
 type Scale = number | 'none' | undefined;
@@ -197,21 +197,7 @@ describe('localAttention2d float64 gradients match central finite differences', 
 
 /** localAttention2d(...inputs) with the unused inputs null, as a function of the used ones. */
 function opOf(logits: LogitsMode, options: LocalAttentionOptions) {
-  const names = used(logits);
-  return (...xs: tf.Tensor[]) => {
-    const get = (n: InputName) => {
-      const i = names.indexOf(n);
-      return i < 0 ? null : xs[i];
-    };
-    return localAttention2d(
-      get('q') as tf.Tensor4D,
-      get('k') as tf.Tensor4D | null,
-      get('v') as tf.Tensor4D,
-      get('relRow') as tf.Tensor2D | null,
-      get('relCol') as tf.Tensor2D | null,
-      options,
-    );
-  };
+  return attentionOf(used(logits), options);
 }
 
 describe('localAttention2d tfjs gradients (float32, active backend) match the float64 analytic ones', () => {

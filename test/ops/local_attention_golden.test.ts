@@ -6,9 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { localAttention2d } from '../../src/index.js';
 import type { LocalAttentionOptions } from '../../src/ops/local_attention/options.js';
-import { assertClose, setup } from '../helpers.js';
+import { assertClose, attentionOf, setup } from '../helpers.js';
 
 interface GoldenCase {
   name: string;
@@ -55,20 +54,7 @@ describe('localAttention2d matches the PyTorch golden values', () => {
       const tensors = used.map((n) =>
         n === 'relRow' || n === 'relCol' ? table(c[n] as number[]) : t4(c[n] as number[]),
       );
-      const f = (...xs: tf.Tensor[]) => {
-        const get = (n: (typeof names)[number]) => {
-          const i = used.indexOf(n);
-          return i < 0 ? null : xs[i];
-        };
-        return localAttention2d(
-          get('q') as tf.Tensor4D,
-          get('k') as tf.Tensor4D | null,
-          get('v') as tf.Tensor4D,
-          get('relRow') as tf.Tensor2D | null,
-          get('relCol') as tf.Tensor2D | null,
-          options,
-        );
-      };
+      const f = attentionOf(used, options);
       const y = f(...tensors);
       assertClose(y.dataSync(), c.y, { label: `${c.name} y`, tol: 1e-5 });
       const grads = tf.grads(f)(tensors, t4(c.G));
