@@ -108,7 +108,9 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("isa", isaName(dnnl::get_effective_cpu_isa()));
   out.Set("threads", numThreads());
   out.Set("openmp", _OPENMP);
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__)
+  out.Set("compiledFor", "avx512");
+#elif defined(__AVX2__) && defined(__FMA__)
   out.Set("compiledFor", "avx2+fma");
 #else
   out.Set("compiledFor", "generic");
