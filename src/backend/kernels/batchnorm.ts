@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../kernel_names.js';
-import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output } from './util.js';
+import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, outputBuffer } from './util.js';
 
 /** x [N, ..., C] as [N, S, C]: the geometry the native kernels take. */
 function channels(op: string, x: tf.TensorInfo): { geometry: Int32Array; c: number } {
@@ -42,7 +42,7 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
     const params = [mean, variance, offset, scale].filter((t): t is tf.TensorInfo => t !== undefined);
     const xv = f32(backend, x);
     if (!xv || params.some((t) => f32(backend, t)?.length !== c)) return ctx.fallback('FusedBatchNorm')(args);
-    const y = new Float32Array(xv.length);
+    const y = outputBuffer(xv.length);
     const eps = (args.attrs?.varianceEpsilon as number) ?? 0.001;
     const get = (t: tf.TensorInfo | undefined) => (t ? f32(backend, t) : null);
     ctx.addon.bnInference(
@@ -67,9 +67,9 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
     check(op, xv !== null, () => `x must be float32, got ${x.dtype}`);
     const g = perChannel(op, backend, 'gamma', gamma, c);
     const b = perChannel(op, backend, 'beta', beta, c);
-    const y = new Float32Array(xv.length);
-    const mean = new Float32Array(c);
-    const variance = new Float32Array(c);
+    const y = outputBuffer(xv.length);
+    const mean = outputBuffer(c);
+    const variance = outputBuffer(c);
     ctx.addon.bnTrainForward(xv, g, b, y, mean, variance, geometry, args.attrs?.epsilon as number);
     return [output(backend, x.shape, y), output(backend, [c], mean), output(backend, [c], variance)];
   };
@@ -83,9 +83,9 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
     const xv = f32(backend, x);
     const dyv = f32(backend, dy);
     check(op, xv !== null && dyv !== null, () => 'x and dy must be float32');
-    const dx = new Float32Array(xv.length);
-    const dgamma = new Float32Array(c);
-    const dbeta = new Float32Array(c);
+    const dx = outputBuffer(xv.length);
+    const dgamma = outputBuffer(c);
+    const dbeta = outputBuffer(c);
     ctx.addon.bnBackward(
       xv,
       dyv,

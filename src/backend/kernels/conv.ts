@@ -4,7 +4,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { broadcastBinary } from './eltwise.js';
-import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, sizeOf } from './util.js';
+import {
+  check,
+  cpuBackend,
+  f32,
+  fmt,
+  type KernelArgs,
+  type KernelContext,
+  output,
+  outputBuffer,
+  sizeOf,
+} from './util.js';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 
@@ -107,7 +117,7 @@ function conv2dForward(
   info: ConvInfo,
   xToken: number,
 ): Float32Array {
-  const y = new Float32Array(sizeOf(info.outShape));
+  const y = outputBuffer(sizeOf(info.outShape));
   ctx.addon.convForward(x, w, y, geometry(info), xToken);
   return y;
 }
@@ -137,7 +147,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
       tf.util.arraysEqual(dy.shape, info.outShape),
       () => `dy ${fmt(dy.shape)} does not match the output shape ${fmt(info.outShape)} of input ${fmt(inputShape)}`,
     );
-    const dx = new Float32Array(sizeOf(inputShape));
+    const dx = outputBuffer(sizeOf(inputShape));
     ctx.addon.convBackwardData(dyv, wv, dx, geometry(info), tokenOf(dy));
     return output(backend, inputShape, dx);
   };
@@ -156,7 +166,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
       tf.util.arraysEqual(dy.shape, info.outShape),
       () => `dy ${fmt(dy.shape)} does not match the output shape ${fmt(info.outShape)} of input ${fmt(x.shape)}`,
     );
-    const dw = new Float32Array(sizeOf(filterShape));
+    const dw = outputBuffer(sizeOf(filterShape));
     ctx.addon.convBackwardWeights(xv, dyv, dw, geometry(info), tokenOf(x), tokenOf(dy));
     return output(backend, filterShape, dw);
   };

@@ -6,7 +6,17 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from '../addon.js';
 import { RELU_GRAD } from '../kernel_names.js';
-import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, sizeOf } from './util.js';
+import {
+  check,
+  cpuBackend,
+  f32,
+  fmt,
+  type KernelArgs,
+  type KernelContext,
+  output,
+  outputBuffer,
+  sizeOf,
+} from './util.js';
 
 const OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 } as const;
 export type BinaryOp = keyof typeof OPS;
@@ -74,7 +84,7 @@ function binaryKernel(ctx: KernelContext, kernelName: string, op: BinaryOp): tf.
     const bv = f32(backend, b);
     if (!av || !bv) return ctx.fallback(kernelName)(args);
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const out = new Float32Array(sizeOf(outShape));
+    const out = outputBuffer(sizeOf(outShape));
     if (!broadcastBinary(ctx.addon, op, av, a.shape, bv, b.shape, out, outShape)) return ctx.fallback(kernelName)(args);
     return output(backend, outShape, out);
   };
@@ -87,7 +97,7 @@ export function eltwiseKernels(ctx: KernelContext): tf.KernelConfig[] {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const xv = f32(backend, x);
     if (!xv) return ctx.fallback('Relu')(args);
-    const y = new Float32Array(xv.length);
+    const y = outputBuffer(xv.length);
     ctx.addon.relu(xv, y, xv.length);
     return output(backend, x.shape, y);
   };
@@ -96,7 +106,7 @@ export function eltwiseKernels(ctx: KernelContext): tf.KernelConfig[] {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const xv = f32(backend, x);
     if (!xv) return ctx.fallback('Step')(args);
-    const y = new Float32Array(xv.length);
+    const y = outputBuffer(xv.length);
     ctx.addon.step(xv, y, xv.length, (args.attrs?.alpha as number) ?? 0);
     return output(backend, x.shape, y);
   };
@@ -107,7 +117,7 @@ export function eltwiseKernels(ctx: KernelContext): tf.KernelConfig[] {
     const dyv = f32(backend, dy);
     const xv = f32(backend, x);
     check('ReluGrad', dyv !== null && xv !== null, () => `dy and x must be float32, got ${dy.dtype} and ${x.dtype}`);
-    const dx = new Float32Array(xv.length);
+    const dx = outputBuffer(xv.length);
     ctx.addon.reluGrad(dyv, xv, dx, xv.length);
     return output(backend, x.shape, dx);
   };

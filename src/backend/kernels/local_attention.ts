@@ -6,7 +6,17 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { LOCAL_ATTENTION, LOCAL_ATTENTION_GRAD, type LocalAttentionAttrs } from '../kernel_names.js';
-import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, sizeOf } from './util.js';
+import {
+  check,
+  cpuBackend,
+  f32,
+  fmt,
+  type KernelArgs,
+  type KernelContext,
+  output,
+  outputBuffer,
+  sizeOf,
+} from './util.js';
 
 const OP = 'localAttention2d';
 
@@ -63,8 +73,8 @@ export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
   const forward: tf.KernelFunc = (args: KernelArgs) => {
     const inputs = args.inputs as Record<string, tf.TensorInfo>;
     const p = plan(inputs, args.attrs as unknown as LocalAttentionAttrs);
-    const y = new Float32Array(sizeOf(p.shape));
-    const lse = new Float32Array(sizeOf(p.lseShape));
+    const y = outputBuffer(sizeOf(p.shape));
+    const lse = outputBuffer(sizeOf(p.lseShape));
     const [q, k, v, relRow, relCol] = ['q', 'k', 'v', 'relRow', 'relCol'].map((n) => values(args, inputs[n], n));
     ctx.addon.localAttentionForward(q, k, v, relRow, relCol, y, lse, p.geometry, p.scale);
     const backend = cpuBackend(args);
@@ -77,7 +87,7 @@ export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
     const [dy, q, k, v, relRow, relCol, lse] = names.map((n) => values(args, inputs[n], n));
     check(OP, dy.length === sizeOf(p.shape), () => `dy ${fmt(inputs.dy.shape)} must match q ${fmt(p.shape)}`);
     check(OP, lse.length === sizeOf(p.lseShape), () => `lse ${fmt(inputs.lse.shape)} must be ${fmt(p.lseShape)}`);
-    const grads = [q, k, v, relRow, relCol].map((t) => new Float32Array(t.length));
+    const grads = [q, k, v, relRow, relCol].map((t) => outputBuffer(t.length));
     const [dq, dk, dv, dRelRow, dRelCol] = grads;
     ctx.addon.localAttentionBackward(
       dy,

@@ -5,7 +5,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { broadcastBinary } from './eltwise.js';
-import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, sizeOf } from './util.js';
+import {
+  check,
+  cpuBackend,
+  f32,
+  fmt,
+  type KernelArgs,
+  type KernelContext,
+  output,
+  outputBuffer,
+  sizeOf,
+} from './util.js';
 
 interface MatMulPlan {
   outShape: number[];
@@ -79,7 +89,7 @@ export function matmulKernels(ctx: KernelContext): tf.KernelConfig[] {
     const bv = f32(backend, b);
     if (!av || !bv) return null;
     const p = plan(op, a.shape, b.shape, Boolean(args.attrs?.transposeA), Boolean(args.attrs?.transposeB));
-    const y = new Float32Array(sizeOf(p.outShape));
+    const y = outputBuffer(sizeOf(p.outShape));
     if (y.length > 0) {
       if (p.geometry[5] === 0) y.fill(0);
       else ctx.addon.batchMatMul(av, bv, y, p.geometry, ...(p.tables ?? []));

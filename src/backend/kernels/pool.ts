@@ -5,7 +5,17 @@
  * which differs from its forward at padded borders).
  */
 import * as tf from '@tensorflow/tfjs';
-import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, sizeOf } from './util.js';
+import {
+  check,
+  cpuBackend,
+  f32,
+  fmt,
+  type KernelArgs,
+  type KernelContext,
+  output,
+  outputBuffer,
+  sizeOf,
+} from './util.js';
 
 type PoolInfo = tf.backend_util.Conv2DInfo;
 
@@ -52,7 +62,7 @@ export function poolKernels(ctx: KernelContext): tf.KernelConfig[] {
       const xv = f32(backend, x);
       if (!xv) return ctx.fallback(name)(args);
       const info = poolInfo(name, x.shape, args.attrs ?? {});
-      const y = new Float32Array(sizeOf(info.outShape));
+      const y = outputBuffer(sizeOf(info.outShape));
       if (y.length > 0) ctx.addon[fn](xv, y, geometry(info));
       return output(backend, info.outShape, y);
     };
@@ -70,7 +80,7 @@ export function poolKernels(ctx: KernelContext): tf.KernelConfig[] {
         tf.util.arraysEqual(dy.shape, info.outShape),
         () => `dy ${fmt(dy.shape)} must be ${fmt(info.outShape)}`,
       );
-      const dx = new Float32Array(xv.length);
+      const dx = outputBuffer(xv.length);
       if (dx.length > 0) {
         if (name === 'MaxPoolGrad') ctx.addon.maxPoolBackward(xv, dyv, dx, geometry(info));
         else ctx.addon.avgPoolBackward(dyv, dx, geometry(info));

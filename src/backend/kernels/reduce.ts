@@ -1,6 +1,6 @@
 /** Sum and Mean (float32) over a contiguous run of axes, viewed as [outer, reduce, inner]. */
 import * as tf from '@tensorflow/tfjs';
-import { cpuBackend, f32, type KernelArgs, type KernelContext, output, sizeOf } from './util.js';
+import { cpuBackend, f32, type KernelArgs, type KernelContext, output, outputBuffer, sizeOf } from './util.js';
 
 /** [outer, reduce, inner] when `axes` (sorted, normalised) are contiguous, else null. */
 export function contiguousSplit(shape: number[], axes: number[]): [number, number, number] | null {
@@ -24,7 +24,7 @@ function reduceKernel(ctx: KernelContext, kernelName: 'Sum' | 'Mean'): tf.Kernel
     const outShape = keepDims
       ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
       : x.shape.filter((_, i) => !axes.includes(i));
-    const y = new Float32Array(split[0] * split[2]);
+    const y = outputBuffer(split[0] * split[2]);
     if (y.length > 0) ctx.addon.reduceSum(xv, y, Int32Array.from(split), kernelName === 'Mean');
     return output(backend, outShape, y);
   };

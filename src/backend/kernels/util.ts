@@ -38,6 +38,17 @@ export function fmt(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
 
+/**
+ * A Float32Array for a kernel to fill completely. Large ones skip zero-filling (the kernels
+ * write every element, and clearing megabytes the kernel overwrites costs as much as a small
+ * kernel): Buffer.allocUnsafeSlow gives fresh, uninitialised, unpooled memory.
+ */
+export function outputBuffer(n: number): Float32Array {
+  if (n < 16384) return new Float32Array(n);
+  const bytes = Buffer.allocUnsafeSlow(n * 4);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, n);
+}
+
 export function output(backend: MathBackendCPU, shape: number[], values: Float32Array): tf.TensorInfo {
   return backend.makeTensorInfo(shape, 'float32', values);
 }
