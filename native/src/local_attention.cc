@@ -1,8 +1,8 @@
 // Fused local self-attention (SASA.md §1), forward and backward, never materialising the k×k
-// neighbourhood. Work is split into (image, head) tasks. A task copies its head's D channels of
-// q, k, v (and dy) from the channels-last [B, H, W, C] tensors into small channel-major buffers
-// [D][H+2h][Wq+2h] (Wq: the width rounded up to whole SIMD vectors, h = k/2, zeros around), which
-// stay in cache. Every inner loop runs over a vector of VL neighbouring pixels: the k window
+// neighbourhood. Image by image, q, k, v (and dy) are copied from the channels-last [B, H, W, C]
+// tensors into channel-major buffers [C][H+2h][Wq+2h] (Wq: the width rounded up to whole SIMD
+// vectors, h = k/2, zeros around), then the heads of that image run as parallel tasks on their
+// channels of those buffers, which stay in cache. Every inner loop runs over a vector of VL neighbouring pixels: the k window
 // offsets along a row are k shifted (unaligned) loads of one row, accumulated in registers, and
 // 'zeros' padding needs no tests. The backward pass keeps the task's softmax weights and their
 // gradients ([H][k²][row]) and computes dk and dv as gathers over the queries that saw each key,
@@ -119,14 +119,75 @@ inline vf expNonPositive(vf x) {
   return under ? vf{} : result;
 }
 
-/** Per-thread buffers kept between calls and grown as needed (fresh pages cost page faults). */
-enum Slot { kQ, kK, kV, kDy, kL, kAux, kOut0, kOut1, kOut2, kSlots };
+/** Buffers kept between calls and grown as needed (fresh pages cost page faults). */
+enum Slot { kL, kAux, kSlots };
 
+/** Per-thread scratch: logits / softmax weights and their gradients. */
 float* threadBuffer(Slot slot, size_t size) {
   thread_local std::vector<float> buffers[kSlots];
   std::vector<float>& b = buffers[slot];
   if (b.size() < size) b.resize(size);
   return b.data();
+}
+
+/** One image's channel-major copies, shared by the head tasks (used from the calling thread). */
+enum Image { kQ, kK, kV, kDy, kOut0, kOut1, kOut2, kImages };
+
+float* imageBuffer(Image slot, size_t size) {
+  static std::vector<float> buffers[kImages];
+  std::vector<float>& b = buffers[slot];
+  if (b.size() < size) b.resize(size);
+  return b.data();
+}
+
+constexpr int64_t kTile = 32;
+
+/**
+ * Image b of NHWC x → [C][Hp][Wk] with the image at (h, h) and zeros around, × mul. Tiled
+ * (32 pixels × 32 channels) so both sides move in whole cache lines; parallel over rows.
+ */
+void imageToPlanar(const Geometry& g, const float* x, int64_t b, float mul, float* dst) {
+  const int64_t cs = g.Hp * g.Wk, ctiles = (g.C + kTile - 1) / kTile;
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < g.C; ++c) {
+    float* p = dst + c * cs;
+    std::fill_n(p, g.h * g.Wk, 0.0f);
+    std::fill_n(p + (g.h + g.H) * g.Wk, g.h * g.Wk, 0.0f);
+    for (int64_t i = 0; i < g.H; ++i) {
+      float* row = p + (i + g.h) * g.Wk;
+      std::fill_n(row, g.h, 0.0f);
+      std::fill_n(row + g.h + g.W, g.Wk - g.h - g.W, 0.0f);
+    }
+  }
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t i = 0; i < g.H; ++i) {
+    for (int64_t ct = 0; ct < ctiles; ++ct) {
+      const int64_t c0 = ct * kTile, c1 = std::min(g.C, c0 + kTile);
+      for (int64_t j0 = 0; j0 < g.W; j0 += kTile) {
+        const int64_t j1 = std::min(g.W, j0 + kTile);
+        for (int64_t c = c0; c < c1; ++c) {
+          float* row = dst + c * cs + (i + g.h) * g.Wk + g.h;
+          const float* in = x + ((b * g.H + i) * g.W) * g.C + c;
+          for (int64_t j = j0; j < j1; ++j) row[j] = in[j * g.C] * mul;
+        }
+      }
+    }
+  }
+}
+
+/** [C][H][Wq] → image b of NHWC x, × mul; tiled like imageToPlanar. */
+void imageFromPlanar(const Geometry& g, const float* src, float mul, float* x, int64_t b) {
+  const int64_t plane = g.H * g.Wq, ctiles = (g.C + kTile - 1) / kTile;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t i = 0; i < g.H; ++i) {
+    for (int64_t ct = 0; ct < ctiles; ++ct) {
+      const int64_t c0 = ct * kTile, c1 = std::min(g.C, c0 + kTile);
+      for (int64_t j = 0; j < g.W; ++j) {
+        float* out = x + ((b * g.H + i) * g.W + j) * g.C;
+        for (int64_t c = c0; c < c1; ++c) out[c] = src[c * plane + i * g.Wq + j] * mul;
+      }
+    }
+  }
 }
 
 /** One (image, head) task: its channel-major buffers and the window computations on them. */
@@ -146,39 +207,6 @@ struct Task {
       for (int64_t j = 0; j < g.W; ++j) {
         const int64_t b = j + db - g.h;
         if (b < 0 || b >= g.W) colMask[db * g.Wq + j] = -std::numeric_limits<float>::infinity();
-      }
-    }
-  }
-
-  /** x's channels [lo, hi) of image b → dst [D][Hp][Wk], image at (h, h), zeros around, × mul. */
-  void gather(const float* x, int64_t b, float mul, float* dst) const {
-    for (int64_t c = 0; c < g.D; ++c) {  // zero everything the copy below does not write
-      float* p = dst + c * cs;
-      std::fill_n(p, g.h * g.Wk, 0.0f);
-      std::fill_n(p + (g.h + g.H) * g.Wk, g.h * g.Wk, 0.0f);
-      for (int64_t i = 0; i < g.H; ++i) {
-        float* row = p + (i + g.h) * g.Wk;
-        std::fill_n(row, g.h, 0.0f);
-        std::fill_n(row + g.h + g.W, g.Wk - g.h - g.W, 0.0f);
-      }
-    }
-    for (int64_t i = 0; i < g.H; ++i) {
-      for (int64_t j = 0; j < g.W; ++j) {
-        const float* px = x + ((b * g.H + i) * g.W + j) * g.C + lo;
-        float* d = dst + (i + g.h) * g.Wk + j + g.h;
-        for (int64_t c = 0; c < g.D; ++c) d[c * cs] = px[c] * mul;
-      }
-    }
-  }
-
-  /** src [D][H][Wq] → x's channels [lo, hi) of image b, × mul. */
-  void scatter(const float* src, float mul, float* x, int64_t b) const {
-    const int64_t plane = g.H * g.Wq;
-    for (int64_t i = 0; i < g.H; ++i) {
-      for (int64_t j = 0; j < g.W; ++j) {
-        float* px = x + ((b * g.H + i) * g.W + j) * g.C + lo;
-        const float* s = src + i * g.Wq + j;
-        for (int64_t c = 0; c < g.D; ++c) px[c] = s[c * plane] * mul;
       }
     }
   }
@@ -314,23 +342,27 @@ struct Task {
 template <int KT>
 void forwardImpl(const Geometry& g, const float* q, const float* k, const float* v,
                  const float* relRow, const float* relCol, float* y, float* lse) {
+  const int64_t padded = g.C * g.Hp * g.Wk, local = g.C * g.H * g.Wq;
+  float* Q = imageBuffer(kQ, padded);
+  float* Kb = imageBuffer(kK, padded);
+  float* V = imageBuffer(kV, padded);
+  float* Y = imageBuffer(kOut0, local);
+  for (int64_t b = 0; b < g.B; ++b) {
+    imageToPlanar(g, q, b, g.scale, Q);
+    if (g.useQK) imageToPlanar(g, k, b, 1.0f, Kb);
+    imageToPlanar(g, v, b, 1.0f, V);
+    std::fill(Y, Y + local, 0.0f);
 #pragma omp parallel
-  {
-    FlushDenormals ftz;
-#pragma omp for collapse(2) schedule(dynamic)
-    for (int64_t b = 0; b < g.B; ++b) {
+    {
+      FlushDenormals ftz;
+#pragma omp for schedule(dynamic)
       for (int64_t n = 0; n < g.N; ++n) {
         Task<KT> t(g, n);
-        const int64_t padded = g.D * t.cs;
-        float* qP = threadBuffer(kQ, padded);
-        float* kP = threadBuffer(kK, padded);
-        float* vP = threadBuffer(kV, padded);
+        const float* qP = Q + t.lo * t.cs;
+        const float* kP = Kb + t.lo * t.cs;
+        const float* vP = V + t.lo * t.cs;
+        float* yP = Y + t.lo * g.H * g.Wq;
         float* L = threadBuffer(kL, t.KK * g.Wq);
-        float* yP = threadBuffer(kOut0, g.D * g.H * g.Wq);
-        t.gather(q, b, g.scale, qP);
-        if (g.useQK) t.gather(k, b, 1.0f, kP);
-        t.gather(v, b, 1.0f, vP);
-        std::fill(yP, yP + g.D * g.H * g.Wq, 0.0f);
         for (int64_t i = 0; i < g.H; ++i) {
           t.logits(i, qP, kP, relRow, relCol, L, g.Wq);
           for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
@@ -349,9 +381,9 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
           }
           t.windowSums(i, L, g.Wq, vP, yP);
         }
-        t.scatter(yP, 1.0f, y, b);
       }
     }
+    imageFromPlanar(g, Y, 1.0f, y, b);
   }
 }
 
@@ -366,30 +398,38 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
   const int threads = numThreads();
   const int64_t tableSize = g.useQR ? g.K * g.half : 0;
   dRel.assign(static_cast<size_t>(threads) * 2 * tableSize, 0.0);
+  const int64_t padded = g.C * g.Hp * g.Wk, local = g.C * g.H * g.Wq;
+  float* Q = imageBuffer(kQ, padded);
+  float* Kb = imageBuffer(kK, padded);
+  float* V = imageBuffer(kV, padded);
+  float* DY = imageBuffer(kDy, padded);
+  float* DQ = imageBuffer(kOut0, local);
+  float* DK = imageBuffer(kOut1, local);
+  float* DV = imageBuffer(kOut2, local);
+  for (int64_t b = 0; b < g.B; ++b) {
+    imageToPlanar(g, q, b, g.scale, Q);
+    if (g.useQK) imageToPlanar(g, k, b, 1.0f, Kb);
+    imageToPlanar(g, v, b, 1.0f, V);
+    imageToPlanar(g, dy, b, 1.0f, DY);
+    std::fill(DQ, DQ + local, 0.0f);
 #pragma omp parallel num_threads(threads)
-  {
-    FlushDenormals ftz;
-    double* relAcc = dRel.data() + static_cast<size_t>(omp_get_thread_num()) * 2 * tableSize;
-#pragma omp for collapse(2) schedule(dynamic)
-    for (int64_t b = 0; b < g.B; ++b) {
+    {
+      FlushDenormals ftz;
+      double* relAcc = dRel.data() + static_cast<size_t>(omp_get_thread_num()) * 2 * tableSize;
+#pragma omp for schedule(dynamic)
       for (int64_t n = 0; n < g.N; ++n) {
         Task<KT> t(g, n);
-        const int64_t K = t.K, KK = t.KK, padded = g.D * t.cs, local = g.D * g.H * g.Wq;
+        const int64_t K = t.K, KK = t.KK;
         const int64_t rs = KK * g.Wk;  // one query row of P or dS
-        float* qP = threadBuffer(kQ, padded);
-        float* kP = threadBuffer(kK, padded);
-        float* vP = threadBuffer(kV, padded);
-        float* dyP = threadBuffer(kDy, padded);
+        const float* qP = Q + t.lo * t.cs;
+        const float* kP = Kb + t.lo * t.cs;
+        const float* vP = V + t.lo * t.cs;
+        const float* dyP = DY + t.lo * t.cs;
+        float* dqL = DQ + t.lo * g.H * g.Wq;
+        float* dkL = DK + t.lo * g.H * g.Wq;
+        float* dvL = DV + t.lo * g.H * g.Wq;
         float* Pall = threadBuffer(kL, g.H * rs);
         float* dSall = threadBuffer(kAux, g.H * rs);
-        float* dqL = threadBuffer(kOut0, local);
-        float* dkL = threadBuffer(kOut1, local);
-        float* dvL = threadBuffer(kOut2, local);
-        t.gather(q, b, g.scale, qP);
-        if (g.useQK) t.gather(k, b, 1.0f, kP);
-        t.gather(v, b, 1.0f, vP);
-        t.gather(dy, b, 1.0f, dyP);
-        std::fill(dqL, dqL + local, 0.0f);
         std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
         vf acc[KT ? KT : kMaxWindow];
         for (int64_t i = 0; i < g.H; ++i) {
@@ -462,10 +502,6 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
         }
         if (g.useQK) t.keyGather(dSall, qP, dkL);
         t.keyGather(Pall, dyP, dvL);
-        // The local dq holds Σ dS (k + r); dq = scale · that.
-        t.scatter(dqL, g.scale, out.dq, b);
-        if (g.useQK) t.scatter(dkL, 1.0f, out.dk, b);
-        t.scatter(dvL, 1.0f, out.dv, b);
         for (int64_t c = t.lo; c < t.hi && g.useQR; ++c) {
           const bool isRow = c < g.half;
           const int64_t col = isRow ? c : c - g.half;
@@ -475,6 +511,10 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
         }
       }
     }
+    // The planar dq holds Σ dS (k + r); dq = scale · that.
+    imageFromPlanar(g, DQ, g.scale, out.dq, b);
+    if (g.useQK) imageFromPlanar(g, DK, 1.0f, out.dk, b);
+    imageFromPlanar(g, DV, 1.0f, out.dv, b);
   }
 }
 
