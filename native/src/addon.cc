@@ -21,6 +21,7 @@ dnnl::stream& cpuStream() {
 }
 
 static int gThreads = 0;
+static bool gMallocTuned = false;
 
 int numThreads() { return gThreads; }
 
@@ -107,6 +108,7 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("onednnHash", v->hash);
   out.Set("isa", isaName(dnnl::get_effective_cpu_isa()));
   out.Set("threads", numThreads());
+  out.Set("mallocTuned", gMallocTuned);
   out.Set("openmp", _OPENMP);
 #if defined(__AVX512F__)
   out.Set("compiledFor", "avx512");
@@ -139,7 +141,7 @@ static bool tuneMalloc() {
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  const bool tunedMalloc = tuneMalloc();
+  gMallocTuned = tuneMalloc();
   int threads = omp_get_num_procs();
   if (const char* s = std::getenv("SASA_NUM_THREADS")) {
     int n = std::atoi(s);
@@ -147,7 +149,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }
   setNumThreads(threads);
   exports.Set("info", Napi::Function::New(env, Info));
-  exports.Set("mallocTuned", Napi::Boolean::New(env, tunedMalloc));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   registerConv(env, exports);
   registerMatmul(env, exports);

@@ -276,17 +276,12 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value ConvCacheSize(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(cache().size()));
-}
-
 }  // namespace
 
 void registerConv(Napi::Env env, Napi::Object exports) {
   exports.Set("convForward", Napi::Function::New(env, ConvForward));
   exports.Set("convBackwardData", Napi::Function::New(env, ConvBackwardData));
   exports.Set("convBackwardWeights", Napi::Function::New(env, ConvBackwardWeights));
-  exports.Set("convCacheSize", Napi::Function::New(env, ConvCacheSize));
 }
 
 }  // namespace sasa

@@ -339,6 +339,14 @@ struct Task {
   }
 };
 
+/** Image b of q (scaled), k (when used) and v into their channel-major buffers. */
+void layOutImage(const Geometry& g, int64_t b, const float* q, const float* k, const float* v,
+                 float* Q, float* Kb, float* V) {
+  imageToPlanar(g, q, b, g.scale, Q);
+  if (g.useQK) imageToPlanar(g, k, b, 1.0f, Kb);
+  imageToPlanar(g, v, b, 1.0f, V);
+}
+
 template <int KT>
 void forwardImpl(const Geometry& g, const float* q, const float* k, const float* v,
                  const float* relRow, const float* relCol, float* y, float* lse) {
@@ -348,9 +356,7 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
   float* V = imageBuffer(kV, padded);
   float* Y = imageBuffer(kOut0, local);
   for (int64_t b = 0; b < g.B; ++b) {
-    imageToPlanar(g, q, b, g.scale, Q);
-    if (g.useQK) imageToPlanar(g, k, b, 1.0f, Kb);
-    imageToPlanar(g, v, b, 1.0f, V);
+    layOutImage(g, b, q, k, v, Q, Kb, V);
     std::fill(Y, Y + local, 0.0f);
 #pragma omp parallel
     {
@@ -407,9 +413,7 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
   float* DK = imageBuffer(kOut1, local);
   float* DV = imageBuffer(kOut2, local);
   for (int64_t b = 0; b < g.B; ++b) {
-    imageToPlanar(g, q, b, g.scale, Q);
-    if (g.useQK) imageToPlanar(g, k, b, 1.0f, Kb);
-    imageToPlanar(g, v, b, 1.0f, V);
+    layOutImage(g, b, q, k, v, Q, Kb, V);
     imageToPlanar(g, dy, b, 1.0f, DY);
     std::fill(DQ, DQ + local, 0.0f);
 #pragma omp parallel num_threads(threads)

@@ -15,6 +15,8 @@ export interface NativeInfo {
   threads: number;
   openmp: number;
   compiledFor: string;
+  /** Whether freed buffers up to 32 MB stay in the heap for reuse (SASA_MALLOC_TUNING). */
+  mallocTuned: boolean;
 }
 
 export interface NativeAddon {
@@ -32,7 +34,6 @@ export interface NativeAddon {
     xToken?: number,
     dyToken?: number,
   ): void;
-  convCacheSize(): number;
   /** geometry: batchA, batchB, batch, m, n, k, transposeA, transposeB; tables: batch index maps */
   batchMatMul(
     a: Float32Array,

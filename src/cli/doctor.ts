@@ -18,6 +18,7 @@ export function registerDoctor(program: Command): void {
         isa: status.info?.isa ?? null,
         addonCompiledFor: status.info?.compiledFor ?? null,
         threads: status.info?.threads ?? 1,
+        heapReuse: status.info?.mallocTuned ?? null,
         node: process.versions.node,
         tfjs: tf.version.tfjs,
         addon: status.addonPath ?? null,
@@ -32,6 +33,10 @@ export function registerDoctor(program: Command): void {
         ['oneDNN', report.onednn ?? 'not loaded'],
         ['ISA', report.isa ? `${report.isa} (addon compiled for ${report.addonCompiledFor})` : 'n/a'],
         ['threads', String(report.threads)],
+        [
+          'heap reuse',
+          report.heapReuse === null ? 'n/a' : report.heapReuse ? 'on (SASA_MALLOC_TUNING=0 turns it off)' : 'off',
+        ],
         ['node', report.node],
         ['tfjs', report.tfjs],
         ['addon', report.addon ?? 'not loaded'],
