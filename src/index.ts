@@ -7,6 +7,14 @@ export {
   NATIVE_BACKEND,
   registerNativeBackend,
 } from './backend/native.js';
+export { fromTorchStateDict, torchName, toTorchStateDict } from './io/torch_names.js';
+export {
+  AttentionStem,
+  type AttentionStemArgs,
+  type AttentionStemOptions,
+  type StemValues,
+} from './layers/attention_stem.js';
+export { BatchNorm, type BatchNormArgs, type BatchNormOptions } from './layers/batch_norm.js';
 export {
   LocalSelfAttention2D,
   type LocalSelfAttention2DArgs,
@@ -14,6 +22,19 @@ export {
   type PositionalEncoding,
 } from './layers/local_self_attention.js';
 export { sinusoidalEncoding2d } from './layers/positional_encoding.js';
+export { buildModel, modelConfigOf } from './models/builder.js';
+export type {
+  AttentionConfig,
+  ModelConfig,
+  ResolvedConfig,
+  SpatialOp,
+  StemConfig,
+  StemType,
+} from './models/config.js';
+export { resolveConfig } from './models/config.js';
+export { countModel, type LayerCount, type ModelCount } from './models/count.js';
+export { createModel, listModels, modelConfig } from './models/registry.js';
+export { STUDIES, type Study, type StudyEntry, studyConfigs } from './models/studies.js';
 export { type BatchNormTrainResult, batchNormTrain } from './ops/batch_norm_train.js';
 export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_attention/op.js';
 export type { LocalAttentionOptions, LogitsMode, PaddingMode } from './ops/local_attention/options.js';

@@ -57,7 +57,8 @@ def layer(x, weights, cfg):
     y = local_attention_ref(q, k, v, rel_row, rel_col, cfg["kernelSize"], cfg["heads"],
                             cfg.get("scale"), cfg.get("padding", "zeros"), logits)
     if cfg.get("strides", 1) == 2:
-        y = torch.nn.functional.avg_pool2d(y.permute(0, 3, 1, 2), 2, 2).permute(0, 2, 3, 1)
+        # ceil_mode: an odd side's last window averages the pixels it covers (tfjs 'same')
+        y = torch.nn.functional.avg_pool2d(y.permute(0, 3, 1, 2), 2, 2, ceil_mode=True).permute(0, 2, 3, 1)
     return y
 
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerDoctor } from './doctor.js';
+import { registerTable } from './table.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -13,6 +14,7 @@ const program = new Command()
   .version(pkg.version);
 registerDoctor(program);
 registerBench(program);
+registerTable(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,7 +2,9 @@
  * LocalSelfAttention2D: the stand-alone local self-attention layer of SASA.md §1 as a
  * TensorFlow.js layer. x [B, H, W, d_in] → y [B, H/s, W/s, filters]:
  *   q = x W_Q, k = x W_K, v = x W_V (dense 1×1 projections without bias, [d_in, filters] each),
- *   y = localAttention2d(q, k, v, relRow, relCol), then 2×2 average pooling when strides = 2.
+ *   y = localAttention2d(q, k, v, relRow, relCol), then 2×2 average pooling with stride 2 when
+ *   strides = 2 ('same': an odd side gives ceil(side/2), the last window averaging the pixels it
+ *   covers, so the output matches a strided 1×1 convolution's).
  * positional: 'relative' (learned relRow, relCol [k, filters/2]), 'absolute' (a sinusoidal
  * encoding of (i, j) added to x before the projections; no relative logits), or 'none'.
  * logits 'qr' (relative only) drops W_K. Parameters: 3·d_in·filters + k·filters (relative).
@@ -148,13 +150,13 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
           ...(this.scale === undefined ? {} : { scale: this.scale }),
         },
       );
-      return this.strides === 2 ? tf.avgPool(y, 2, 2, 'valid') : y;
+      return this.strides === 2 ? tf.avgPool(y, 2, 2, 'same') : y;
     });
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const down = (d: number | null) => (d === null ? null : this.strides === 2 ? Math.floor(d / 2) : d);
+    const down = (d: number | null) => (d === null ? null : this.strides === 2 ? Math.ceil(d / 2) : d);
     return [shape[0], down(shape[1]), down(shape[2]), this.filters];
   }
 

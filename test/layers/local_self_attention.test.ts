@@ -21,12 +21,12 @@ function saveToMemory(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
 describe('LocalSelfAttention2D', () => {
   before(setup);
 
-  it('maps [B,H,W,d_in] to [B,H,W,filters], and halves H and W with strides 2', () => {
+  it('maps [B,H,W,d_in] to [B,H,W,filters], and halves H and W (rounding up) with strides 2', () => {
     const x = randTensor([2, 7, 6, 8], 1);
     const y1 = new LocalSelfAttention2D({ filters: 12, heads: 3, kernelSize: 3 }).apply(x) as tf.Tensor;
     const y2 = new LocalSelfAttention2D({ filters: 12, heads: 3, kernelSize: 3, strides: 2 }).apply(x) as tf.Tensor;
     assert.deepEqual(y1.shape, [2, 7, 6, 12]);
-    assert.deepEqual(y2.shape, [2, 3, 3, 12]);
+    assert.deepEqual(y2.shape, [2, 4, 3, 12]);
   });
 
   it('has 3·d_in·d_out + k·d_out parameters (relative), 2·d_in·d_out + k·d_out for logits qr', () => {

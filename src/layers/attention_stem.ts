@@ -1,0 +1,240 @@
+/**
+ * AttentionStem: the attention stem of SASA.md §2. x [B, H, W, d_in] → [B, H/pool, W/pool, filters]:
+ *   1. the image is cut into non-overlapping s×s blocks (s = `block`, 4); every pixel attends to
+ *      the s² pixels of its block, with `heads` heads and, when `relative`, relative logits q·r
+ *      over the block's offsets (tables [2s-1, filters/2]);
+ *   2. values: 'mixture' (spatially-aware values, the default):
+ *        v_ab = (Σ_m p(a,b,m) W_V^m) x_ab,  p(a,b,·) = softmax_m((embRow[a] + embCol[b])·ν_m),
+ *      with (a, b) the pixel's position inside its block, m = `mixtures` (4) value matrices and
+ *      the mixture weights shared by all heads; 'plain': v = x W_V (the stand-alone stem);
+ *      'conv': v = a `valueKernel`×`valueKernel` 'same' convolution of the image (no bias);
+ *   3. batch norm, ReLU (when `relu`), and `pool`×`pool` max pooling with stride `pool`.
+ * The paper's stem is s = 4, 4 heads, width 64, m = 4, pool 4 (224 → 56).
+ *
+ * Implementation: blocks become a batch of s×s images [B·(H/s)·(W/s), s, s, C] and the
+ * attention is localAttention2d with kernelSize 2s-1 and 'masked' padding, which is exactly
+ * attention within the block. When pool = s, pooling is over a block and no transpose back is
+ * needed.
+ *
+ * Choices the paper leaves open (SASA.md §2): embedding size `embeddingDim` (default
+ * filters/heads), relative logits on (as the paper's FLOP totals suggest), ReLU after the batch
+ * norm. Initialisers: projections truncated normal std d_in^-0.5 (per value matrix), embeddings
+ * and ν truncated normal std embeddingDim^-0.5, relative tables std (filters/heads)^-0.5.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { localAttention2d } from '../ops/local_attention/op.js';
+import { type BatchNormOptions, BatchNormWeights, resolveBatchNormOptions } from './batch_norm.js';
+
+export type StemValues = 'mixture' | 'plain' | 'conv';
+
+export interface AttentionStemOptions {
+  /** Output channels. Default 64. */
+  filters?: number;
+  /** Heads. Default 4. */
+  heads?: number;
+  /** Side s of the attention blocks. Default 4. */
+  block?: number;
+  /** How the values are computed. Default 'mixture'. */
+  values?: StemValues;
+  /** Number m of value matrices for 'mixture'. Default 4. */
+  mixtures?: number;
+  /** Size of the row/column embeddings for 'mixture'. Default filters/heads. */
+  embeddingDim?: number;
+  /** Kernel side of the value convolution for 'conv'. Default 3. */
+  valueKernel?: number;
+  /** Relative logits q·r over the block. Default true. */
+  relative?: boolean;
+  /** ReLU after the batch norm. Default true. */
+  relu?: boolean;
+  /** Max-pool window and stride after the batch norm (1: none). Default `block`. */
+  pool?: number;
+  batchNorm?: BatchNormOptions;
+}
+
+export interface AttentionStemArgs extends AttentionStemOptions {
+  name?: string;
+  trainable?: boolean;
+  inputShape?: number[];
+  batchInputShape?: number[];
+}
+
+const CLASS = 'AttentionStem';
+
+type Resolved = Required<Omit<AttentionStemOptions, 'batchNorm' | 'embeddingDim'>> & { embeddingDim: number };
+
+/** Fills in the defaults and checks the options; errors name the layer and the field. */
+export function resolveStemOptions(owner: string, o: AttentionStemOptions): Resolved {
+  const filters = o.filters ?? 64;
+  const heads = o.heads ?? 4;
+  const block = o.block ?? 4;
+  const r: Resolved = {
+    filters,
+    heads,
+    block,
+    values: o.values ?? 'mixture',
+    mixtures: o.mixtures ?? 4,
+    embeddingDim: o.embeddingDim ?? Math.max(1, Math.floor(filters / heads)),
+    valueKernel: o.valueKernel ?? 3,
+    relative: o.relative ?? true,
+    relu: o.relu ?? true,
+    pool: o.pool ?? block,
+  };
+  const positive = (field: keyof Resolved) => {
+    const v = r[field] as number;
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${owner}: ${field} must be a positive integer, got ${v}`);
+  };
+  for (const f of ['filters', 'heads', 'block', 'mixtures', 'embeddingDim', 'valueKernel', 'pool'] as const)
+    positive(f);
+  if (filters % heads !== 0) throw new Error(`${owner}: filters ${filters} must be divisible by heads ${heads}`);
+  if (r.relative && filters % 2 !== 0) {
+    throw new Error(`${owner}: filters ${filters} must be even: relative embeddings split them into rows and columns`);
+  }
+  if (!['mixture', 'plain', 'conv'].includes(r.values)) {
+    throw new Error(`${owner}: values must be 'mixture', 'plain' or 'conv', got '${r.values}'`);
+  }
+  if (2 * block - 1 > 31) throw new Error(`${owner}: block must be at most 16, got ${block}`);
+  return r;
+}
+
+export class AttentionStem extends tf.layers.Layer {
+  static className = CLASS;
+  readonly options: Resolved;
+  readonly batchNormOptions: Required<BatchNormOptions>;
+  private wq?: tf.LayerVariable;
+  private wk?: tf.LayerVariable;
+  private wv?: tf.LayerVariable;
+  private embRow?: tf.LayerVariable;
+  private embCol?: tf.LayerVariable;
+  private embMix?: tf.LayerVariable;
+  private relRow?: tf.LayerVariable;
+  private relCol?: tf.LayerVariable;
+  private norm?: BatchNormWeights;
+
+  constructor(args: AttentionStemArgs = {}) {
+    super(args);
+    this.options = resolveStemOptions(`${CLASS} '${this.name}'`, args);
+    this.batchNormOptions = resolveBatchNormOptions(`${CLASS} '${this.name}'`, args.batchNorm ?? {});
+  }
+
+  private fail(message: string): never {
+    throw new Error(`${CLASS} '${this.name}': ${message}`);
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    if (shape.length !== 4) this.fail(`input must be [B, H, W, C], got [${shape.join(',')}]`);
+    const dIn = shape[3];
+    if (dIn === null) this.fail('the channel dimension of the input must be known');
+    const { filters, heads, block, values, mixtures, embeddingDim, valueKernel, relative } = this.options;
+    const projection = tf.initializers.truncatedNormal({ stddev: dIn ** -0.5 });
+    this.wq = this.addWeight('query_kernel', [dIn, filters], 'float32', projection);
+    this.wk = this.addWeight('key_kernel', [dIn, filters], 'float32', projection);
+    if (values === 'mixture') {
+      this.wv = this.addWeight('value_kernel', [mixtures, dIn, filters], 'float32', projection);
+      const emb = tf.initializers.truncatedNormal({ stddev: embeddingDim ** -0.5 });
+      this.embRow = this.addWeight('emb_row', [block, embeddingDim], 'float32', emb);
+      this.embCol = this.addWeight('emb_col', [block, embeddingDim], 'float32', emb);
+      this.embMix = this.addWeight('emb_mix', [mixtures, embeddingDim], 'float32', emb);
+    } else if (values === 'conv') {
+      const fanIn = valueKernel * valueKernel * dIn;
+      const init = tf.initializers.truncatedNormal({ stddev: fanIn ** -0.5 });
+      this.wv = this.addWeight('value_kernel', [valueKernel, valueKernel, dIn, filters], 'float32', init);
+    } else {
+      this.wv = this.addWeight('value_kernel', [dIn, filters], 'float32', projection);
+    }
+    if (relative) {
+      const table = tf.initializers.truncatedNormal({ stddev: (filters / heads) ** -0.5 });
+      this.relRow = this.addWeight('rel_row', [2 * block - 1, filters / 2], 'float32', table);
+      this.relCol = this.addWeight('rel_col', [2 * block - 1, filters / 2], 'float32', table);
+    }
+    this.norm = new BatchNormWeights(
+      (name, init, trainable) => this.addWeight(`bn_${name}`, [filters], 'float32', init, undefined, trainable),
+      this.batchNormOptions,
+    );
+    this.built = true;
+  }
+
+  /** [B, H, W, C] → [B·(H/s)·(W/s), s, s, C]. */
+  private toBlocks(x: tf.Tensor4D): tf.Tensor4D {
+    const [b, h, w, c] = x.shape;
+    const s = this.options.block;
+    const t = tf.transpose(tf.reshape(x, [b, h / s, s, w / s, s, c]), [0, 1, 3, 2, 4, 5]);
+    return tf.reshape(t, [(b * h * w) / (s * s), s, s, c]);
+  }
+
+  /** Inverse of toBlocks for an image of [b, h, w]. */
+  private fromBlocks(y: tf.Tensor4D, b: number, h: number, w: number): tf.Tensor4D {
+    const s = this.options.block;
+    const c = y.shape[3];
+    const t = tf.transpose(tf.reshape(y, [b, h / s, w / s, s, s, c]), [0, 1, 3, 2, 4, 5]);
+    return tf.reshape(t, [b, h, w, c]);
+  }
+
+  /** Mixture weights p [s, s, m] = softmax_m((embRow[a] + embCol[b])·ν_m). */
+  mixtureWeights(): tf.Tensor3D {
+    return tf.tidy(() => {
+      const { block: s, embeddingDim: e } = this.options;
+      const rows = tf.reshape((this.embRow as tf.LayerVariable).read(), [s, 1, e]);
+      const cols = tf.reshape((this.embCol as tf.LayerVariable).read(), [1, s, e]);
+      const pos = tf.reshape(tf.add(rows, cols), [s * s, e]);
+      const logits = tf.matMul(pos, (this.embMix as tf.LayerVariable).read(), false, true);
+      return tf.reshape(tf.softmax(logits), [s, s, this.options.mixtures]) as tf.Tensor3D;
+    });
+  }
+
+  /** Values [n, s, s, C] of the blocked input xb (and of the image x for 'conv'). */
+  private values(x: tf.Tensor4D, xb: tf.Tensor4D): tf.Tensor4D {
+    const { values, filters, mixtures, block: s } = this.options;
+    const wv = (this.wv as tf.LayerVariable).read();
+    const [n, , , dIn] = xb.shape;
+    if (values === 'conv') return this.toBlocks(tf.conv2d(x, wv as tf.Tensor4D, 1, 'same'));
+    if (values === 'plain') {
+      return tf.reshape(tf.matMul(tf.reshape(xb, [n * s * s, dIn]), wv as tf.Tensor2D), [n, s, s, filters]);
+    }
+    // Σ_m p_m (x W_V^m) = [p_1 x, …, p_m x] · [W_V^1; …; W_V^m]
+    const p = tf.reshape(this.mixtureWeights(), [s, s, mixtures, 1]);
+    const mixed = tf.reshape(tf.mul(tf.reshape(xb, [n, s, s, 1, dIn]), p), [n * s * s, mixtures * dIn]);
+    return tf.reshape(tf.matMul(mixed, tf.reshape(wv, [mixtures * dIn, filters])), [n, s, s, filters]);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      if (x.rank !== 4) this.fail(`input must be [B, H, W, C], got [${x.shape.join(',')}]`);
+      const [b, h, w, dIn] = x.shape;
+      const { block: s, filters, heads, pool, relative, relu } = this.options;
+      if (h % s !== 0 || w % s !== 0) this.fail(`input height and width [${h},${w}] must be multiples of block ${s}`);
+      const xb = this.toBlocks(x);
+      const n = xb.shape[0];
+      const flat = tf.reshape(xb, [n * s * s, dIn]);
+      const project = (wt: tf.LayerVariable | undefined) =>
+        tf.reshape(tf.matMul(flat, (wt as tf.LayerVariable).read() as tf.Tensor2D), [n, s, s, filters]) as tf.Tensor4D;
+      const attended = localAttention2d(
+        project(this.wq),
+        project(this.wk),
+        this.values(x, xb),
+        relative ? ((this.relRow as tf.LayerVariable).read() as tf.Tensor2D) : null,
+        relative ? ((this.relCol as tf.LayerVariable).read() as tf.Tensor2D) : null,
+        { kernelSize: 2 * s - 1, heads, padding: 'masked', logits: relative ? 'qk+qr' : 'qk' },
+      );
+      let y = (this.norm as BatchNormWeights).apply(attended, kwargs?.training === true) as tf.Tensor4D;
+      if (relu) y = tf.relu(y);
+      if (pool === s) return tf.reshape(tf.maxPool(y, s, s, 'valid'), [b, h / s, w / s, filters]);
+      const image = this.fromBlocks(y, b, h, w);
+      return pool === 1 ? image : tf.maxPool(image, pool, pool, 'valid');
+    });
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const p = this.options.pool;
+    const down = (d: number | null) => (d === null ? null : Math.floor(d / p));
+    return [shape[0], down(shape[1]), down(shape[2]), this.options.filters];
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), ...this.options, batchNorm: { ...this.batchNormOptions } };
+  }
+}
+
+tf.serialization.registerClass(AttentionStem);

@@ -1,0 +1,130 @@
+/**
+ * BatchNorm: batch normalisation over the channels (last axis) of [..., C] data.
+ * Training (kwargs.training): y = (x - mean_B) / sqrt(var_B + ε) · gamma + beta with the batch's
+ * statistics through the fused `batchNormTrain` op, and the moving statistics updated as
+ *   moving = decay · moving + (1 - decay) · stat   (variance with Bessel's correction, as PyTorch).
+ * Inference: the same formula with the moving statistics (tfjs's FusedBatchNorm).
+ * `decay` is Keras's `momentum` (PyTorch's momentum is 1 - decay); the paper uses 0.9999 on
+ * ImageNet, 0.9 is the default here. `gammaInitializer: 'zeros'` gives the zero-initialised last
+ * BN of a residual block.
+ *
+ * The statistics code lives in `BatchNormWeights` so that layers with a batch norm inside (the
+ * attention stem) share it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { batchNormTrain } from '../ops/batch_norm_train.js';
+
+export interface BatchNormOptions {
+  /** Moving-average decay of the statistics. Default 0.9. */
+  decay?: number;
+  /** ε added to the variance. Default 1e-5. */
+  epsilon?: number;
+  /** Initial gamma: 'ones' (default) or 'zeros'. */
+  gammaInitializer?: 'ones' | 'zeros';
+}
+
+export interface BatchNormArgs extends BatchNormOptions {
+  name?: string;
+  trainable?: boolean;
+  inputShape?: number[];
+  batchInputShape?: number[];
+}
+
+/** Resolved options with their checks; `owner` names the layer in errors. */
+export function resolveBatchNormOptions(owner: string, o: BatchNormOptions): Required<BatchNormOptions> {
+  const decay = o.decay ?? 0.9;
+  const epsilon = o.epsilon ?? 1e-5;
+  const gammaInitializer = o.gammaInitializer ?? 'ones';
+  if (!(decay >= 0 && decay < 1)) throw new Error(`${owner}: decay must be in [0, 1), got ${decay}`);
+  if (!(epsilon > 0)) throw new Error(`${owner}: epsilon must be > 0, got ${epsilon}`);
+  if (gammaInitializer !== 'ones' && gammaInitializer !== 'zeros') {
+    throw new Error(`${owner}: gammaInitializer must be 'ones' or 'zeros', got '${gammaInitializer}'`);
+  }
+  return { decay, epsilon, gammaInitializer };
+}
+
+type Initializer = ReturnType<typeof tf.initializers.zeros>;
+
+/** Adds one weight [channels] to the owning layer (its protected addWeight). */
+export type AddWeight = (name: string, init: Initializer, trainable: boolean) => tf.LayerVariable;
+
+/** The four weights of a batch norm (gamma, beta, moving_mean, moving_variance), added through `add`. */
+export class BatchNormWeights {
+  readonly gamma: tf.LayerVariable;
+  readonly beta: tf.LayerVariable;
+  readonly movingMean: tf.LayerVariable;
+  readonly movingVariance: tf.LayerVariable;
+
+  constructor(
+    add: AddWeight,
+    readonly options: Required<BatchNormOptions>,
+  ) {
+    this.gamma = add(
+      'gamma',
+      options.gammaInitializer === 'zeros' ? tf.initializers.zeros() : tf.initializers.ones(),
+      true,
+    );
+    this.beta = add('beta', tf.initializers.zeros(), true);
+    this.movingMean = add('moving_mean', tf.initializers.zeros(), false);
+    this.movingVariance = add('moving_variance', tf.initializers.ones(), false);
+  }
+
+  /** Normalises x [..., C]; in training, with batch statistics, updating the moving ones. */
+  apply(x: tf.Tensor, training: boolean): tf.Tensor {
+    const { epsilon, decay } = this.options;
+    const gamma = this.gamma.read();
+    const beta = this.beta.read();
+    if (!training) {
+      return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), beta, gamma, epsilon);
+    }
+    const { y, mean, variance } = batchNormTrain(x, gamma, beta, epsilon);
+    const rows = x.size / x.shape[x.shape.length - 1];
+    const unbiased = rows > 1 ? rows / (rows - 1) : 1;
+    tf.tidy(() => {
+      const update = (v: tf.LayerVariable, stat: tf.Tensor) =>
+        v.write(tf.add(tf.mul(v.read(), decay), tf.mul(stat, 1 - decay)));
+      update(this.movingMean, mean);
+      update(this.movingVariance, tf.mul(variance, unbiased));
+    });
+    return y;
+  }
+}
+
+const CLASS = 'BatchNorm';
+
+export class BatchNorm extends tf.layers.Layer {
+  static className = CLASS;
+  readonly options: Required<BatchNormOptions>;
+  private norm?: BatchNormWeights;
+
+  constructor(args: BatchNormArgs = {}) {
+    super(args);
+    this.options = resolveBatchNormOptions(`${CLASS} '${this.name}'`, args);
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const c = shape[shape.length - 1];
+    if (c === null || c === undefined) throw new Error(`${CLASS} '${this.name}': the channel dimension must be known`);
+    this.norm = new BatchNormWeights(
+      (name, init, trainable) => this.addWeight(name, [c], 'float32', init, undefined, trainable),
+      this.options,
+    );
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return (this.norm as BatchNormWeights).apply(x, kwargs?.training === true);
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), ...this.options };
+  }
+}
+
+tf.serialization.registerClass(BatchNorm);

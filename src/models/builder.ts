@@ -1,0 +1,123 @@
+/**
+ * buildModel: interprets a ModelConfig (config.ts) as a tfjs LayersModel
+ *   x [B, S, S, C_in] → stem → groups of bottleneck blocks → global average pool → dense → logits [B, classes].
+ * Bottleneck (ResNet v1.5, SASA.md §3): 1×1 conv, BN, ReLU → spatial op (3×3 conv or
+ * LocalSelfAttention2D; the block's stride sits here) → BN, ReLU → 1×1 conv to width·4 → BN
+ * (gamma zero-initialised) → + shortcut (identity, or strided 1×1 conv + BN) → ReLU.
+ * Layers carry PyTorch-style names (stem.conv, layer2.0.conv2, layer2.0.downsample.0, fc) so that
+ * weights map one-to-one onto a torchvision-style state dict (io/torch_names.ts).
+ *
+ * Initialisation (SASA.md §5 and torchvision): convolutions He normal (fan-out), the last BN of each
+ * block gamma 0, other BN gamma 1 beta 0, the classifier Glorot uniform with zero bias; attention
+ * layers as documented in layers/.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { AttentionStem } from '../layers/attention_stem.js';
+import { BatchNorm } from '../layers/batch_norm.js';
+import { LocalSelfAttention2D } from '../layers/local_self_attention.js';
+import { type ModelConfig, type ResolvedBlock, type ResolvedConfig, resolveConfig } from './config.js';
+
+type Sym = tf.SymbolicTensor;
+
+const resolvedOf = new WeakMap<tf.LayersModel, ResolvedConfig>();
+
+/** The resolved configuration a model was built from (undefined for models built elsewhere). */
+export function modelConfigOf(model: tf.LayersModel): ResolvedConfig | undefined {
+  return resolvedOf.get(model);
+}
+
+function heNormal() {
+  return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal' });
+}
+
+class Builder {
+  constructor(private readonly cfg: ResolvedConfig) {}
+
+  private bn(name: string, x: Sym, zeroGamma = false): Sym {
+    return new BatchNorm({
+      name,
+      decay: this.cfg.bnDecay,
+      epsilon: this.cfg.bnEpsilon,
+      gammaInitializer: zeroGamma ? 'zeros' : 'ones',
+    }).apply(x) as Sym;
+  }
+
+  private conv(name: string, x: Sym, filters: number, kernelSize: number, strides = 1): Sym {
+    return tf.layers
+      .conv2d({ name, filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: heNormal() })
+      .apply(x) as Sym;
+  }
+
+  private relu(name: string, x: Sym): Sym {
+    return tf.layers.reLU({ name }).apply(x) as Sym;
+  }
+
+  stem(x: Sym): Sym {
+    const s = this.cfg.stem;
+    switch (s.type) {
+      case 'conv': {
+        const y = this.relu('stem.relu', this.bn('stem.bn', this.conv('stem.conv', x, s.width, 7, 2)));
+        return tf.layers.maxPooling2d({ name: 'stem.pool', poolSize: 3, strides: 2, padding: 'same' }).apply(y) as Sym;
+      }
+      case 'small_conv':
+        return this.relu('stem.relu', this.bn('stem.bn', this.conv('stem.conv', x, s.width, 3, 1)));
+      default:
+        return new AttentionStem({
+          name: 'stem',
+          filters: s.width,
+          heads: s.heads,
+          values: s.values,
+          mixtures: s.mixtures,
+          relative: s.relative,
+          pool: s.type === 'attention' ? 4 : 1,
+          batchNorm: { decay: this.cfg.bnDecay, epsilon: this.cfg.bnEpsilon },
+        }).apply(x) as Sym;
+    }
+  }
+
+  private spatial(b: ResolvedBlock, x: Sym): Sym {
+    const name = `${b.name}.conv2`;
+    if (b.spatial === 'conv') return this.conv(name, x, b.width, 3, b.stride);
+    const a = this.cfg.attention;
+    return new LocalSelfAttention2D({
+      name,
+      filters: b.width,
+      kernelSize: a.kernelSize,
+      heads: a.heads,
+      strides: b.stride,
+      positional: a.positional,
+      logits: a.logits,
+      padding: a.padding,
+      ...(a.scale === undefined ? {} : { scale: a.scale }),
+    }).apply(x) as Sym;
+  }
+
+  block(b: ResolvedBlock, x: Sym): Sym {
+    const n = b.name;
+    let y = this.relu(`${n}.relu1`, this.bn(`${n}.bn1`, this.conv(`${n}.conv1`, x, b.width, 1)));
+    y = this.relu(`${n}.relu2`, this.bn(`${n}.bn2`, this.spatial(b, y)));
+    y = this.bn(`${n}.bn3`, this.conv(`${n}.conv3`, y, b.outChannels, 1), this.cfg.zeroInitLastBn);
+    const shortcut = b.projection
+      ? this.bn(`${n}.downsample.1`, this.conv(`${n}.downsample.0`, x, b.outChannels, 1, b.stride))
+      : x;
+    return this.relu(`${n}.relu3`, tf.layers.add({ name: `${n}.add` }).apply([y, shortcut]) as Sym);
+  }
+
+  model(): tf.LayersModel {
+    const c = this.cfg;
+    const input = tf.input({ shape: [c.inputSize, c.inputSize, c.inputChannels], name: 'input' });
+    let x = this.stem(input);
+    for (const b of c.blocks) x = this.block(b, x);
+    x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as Sym;
+    const logits = tf.layers.dense({ name: 'fc', units: c.classes }).apply(x) as Sym;
+    return tf.model({ inputs: input, outputs: logits, name: c.name });
+  }
+}
+
+/** Builds the network a configuration describes; errors name the model and the field at fault. */
+export function buildModel(config: ModelConfig | ResolvedConfig): tf.LayersModel {
+  const resolved = 'source' in config ? config : resolveConfig(config);
+  const model = new Builder(resolved).model();
+  resolvedOf.set(model, resolved);
+  return model;
+}
