@@ -8,6 +8,15 @@ export {
   registerNativeBackend,
 } from './backend/native.js';
 export {
+  fileLoadHandler,
+  fileSaveHandler,
+  loadModelFiles,
+  MODEL_JSON,
+  type ModelMetadata,
+  saveModelFiles,
+  WEIGHTS_BIN,
+} from './io/model_files.js';
+export {
   LocalSelfAttention2D,
   type LocalSelfAttention2DArgs,
   localSelfAttention2d,
