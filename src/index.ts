@@ -17,6 +17,15 @@ export {
   WEIGHTS_BIN,
 } from './io/model_files.js';
 export {
+  readSafetensors,
+  type SafetensorsData,
+  type SafetensorsDtype,
+  type SafetensorsFile,
+  type SafetensorsInput,
+  type SafetensorsTensor,
+  writeSafetensors,
+} from './io/safetensors.js';
+export {
   LocalSelfAttention2D,
   type LocalSelfAttention2DArgs,
   localSelfAttention2d,
