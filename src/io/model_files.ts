@@ -75,7 +75,7 @@ async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts): Prom
   const json: tf.io.ModelJSON = {
     modelTopology: topology,
     weightsManifest: [{ paths: [WEIGHTS_BIN], weights: specs }],
-    format: artifacts.format ?? 'layers-model',
+    format: 'layers-model',
     generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
     convertedBy: null,
   };
@@ -101,8 +101,9 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
 }
 
 async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
-  const info = await stat(dir).catch(() => null);
-  if (info === null) throw new Error(`${dir}: no such model directory`);
+  const info = await stat(dir).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(err.code === 'ENOENT' ? `${dir}: no such model directory` : `${dir}: ${err.message}`);
+  });
   if (!info.isDirectory()) throw new Error(`${dir}: not a directory`);
   const path = join(dir, MODEL_JSON);
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
