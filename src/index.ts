@@ -16,6 +16,24 @@ export {
 } from './layers/attention_stem.js';
 export { BatchNorm, type BatchNormArgs, type BatchNormOptions } from './layers/batch_norm.js';
 export {
+  fileLoadHandler,
+  fileSaveHandler,
+  loadModelFiles,
+  MODEL_JSON,
+  type ModelMetadata,
+  saveModelFiles,
+  WEIGHTS_BIN,
+} from './io/model_files.js';
+export {
+  readSafetensors,
+  type SafetensorsData,
+  type SafetensorsDtype,
+  type SafetensorsFile,
+  type SafetensorsInput,
+  type SafetensorsTensor,
+  writeSafetensors,
+} from './io/safetensors.js';
+export {
   LocalSelfAttention2D,
   type LocalSelfAttention2DArgs,
   localSelfAttention2d,

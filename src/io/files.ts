@@ -1,0 +1,43 @@
+/** File-system helpers shared by the model and safetensors writers: synced writes and temp siblings. */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** A fresh name next to `path` (same directory, so a rename onto `path` stays atomic). */
+export function siblingName(path: string, tag: string): string {
+  return join(dirname(path), `.${basename(path)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Writes `chunks` to a new file at `path` (failing if it exists) and fsyncs it. */
+export async function writeSynced(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+  const fh = await open(path, 'wx');
+  try {
+    for (const chunk of chunks) {
+      let done = 0;
+      while (done < chunk.byteLength) {
+        const { bytesWritten } = await fh.write(chunk, done, chunk.byteLength - done);
+        done += bytesWritten;
+      }
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes `chunks` to a temporary sibling of `path`, then renames it onto `path`. */
+export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+  const tmp = siblingName(path, 'tmp');
+  try {
+    await writeSynced(tmp, chunks);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** The bytes of a typed array as a view (no copy). */
+export function bytesOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
