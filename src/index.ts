@@ -7,14 +7,6 @@ export {
   NATIVE_BACKEND,
   registerNativeBackend,
 } from './backend/native.js';
-export { fromTorchStateDict, torchName, toTorchStateDict } from './io/torch_names.js';
-export {
-  AttentionStem,
-  type AttentionStemArgs,
-  type AttentionStemOptions,
-  type StemValues,
-} from './layers/attention_stem.js';
-export { BatchNorm, type BatchNormArgs, type BatchNormOptions } from './layers/batch_norm.js';
 export {
   fileLoadHandler,
   fileSaveHandler,
@@ -33,6 +25,20 @@ export {
   type SafetensorsTensor,
   writeSafetensors,
 } from './io/safetensors.js';
+export {
+  exportTorchSafetensors,
+  fromTorchStateDict,
+  importTorchSafetensors,
+  torchName,
+  toTorchStateDict,
+} from './io/torch_names.js';
+export {
+  AttentionStem,
+  type AttentionStemArgs,
+  type AttentionStemOptions,
+  type StemValues,
+} from './layers/attention_stem.js';
+export { BatchNorm, type BatchNormArgs, type BatchNormOptions } from './layers/batch_norm.js';
 export {
   LocalSelfAttention2D,
   type LocalSelfAttention2DArgs,

@@ -9,6 +9,7 @@
  *   [k, k, in, out] ↔ [out, in, k, k]; tables and embeddings (rel_row, emb_mix, …) keep their shape.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
 
 export interface NamedArray {
   name: string;
@@ -87,4 +88,29 @@ export function fromTorchStateDict(
   }
   model.setWeights(values);
   tf.dispose(values);
+}
+
+/** Writes every weight of `model` as a safetensors file with PyTorch names and layouts. */
+export async function exportTorchSafetensors(
+  model: tf.LayersModel,
+  path: string,
+  metadata: Record<string, string> = {},
+): Promise<void> {
+  await writeSafetensors(path, toTorchStateDict(model), { format: 'pt', ...metadata });
+}
+
+/** Sets every weight of `model` from a safetensors file with PyTorch names; errors name the file and the weight. */
+export async function importTorchSafetensors(model: tf.LayersModel, path: string): Promise<void> {
+  const { tensors } = await readSafetensors(path);
+  const state = new Map<string, { shape: number[]; data: ArrayLike<number> }>();
+  for (const [name, t] of tensors) {
+    if (t.dtype !== 'F32' && t.dtype !== 'F64')
+      throw new Error(`${path}: weight '${name}' has dtype ${t.dtype}, not a float`);
+    state.set(name, { shape: t.shape, data: t.data as Float32Array | Float64Array });
+  }
+  try {
+    fromTorchStateDict(model, state);
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
 }
