@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerDoctor } from './doctor.js';
+import { registerModels } from './models.js';
 import { registerTable } from './table.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -15,6 +16,7 @@ const program = new Command()
 registerDoctor(program);
 registerBench(program);
 registerTable(program);
+registerModels(program);
 
 try {
   await program.parseAsync(process.argv);
