@@ -1,0 +1,47 @@
+/**
+ * Exponential moving average of a model's weights (SASA.md §5: decay 0.9999 on ImageNet), used for
+ * evaluation: shadow ← decay · shadow + (1 - decay) · w after every step, for every weight
+ * (batch-norm statistics included). `swapIn` puts the averages into the model and returns a
+ * function that restores the trained weights.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export class WeightAverage {
+  readonly shadow: tf.Tensor[];
+
+  constructor(
+    private readonly model: tf.LayersModel,
+    readonly decay: number,
+    initial?: tf.Tensor[],
+  ) {
+    if (!(decay >= 0 && decay < 1)) throw new Error(`EMA decay must be in [0, 1), got ${decay}`);
+    const weights = model.weights;
+    if (initial && initial.length !== weights.length) {
+      throw new Error(`EMA state has ${initial.length} tensors, the model has ${weights.length} weights`);
+    }
+    this.shadow = weights.map((w, i) => tf.keep(tf.clone(initial ? initial[i] : w.read())));
+  }
+
+  update(): void {
+    tf.tidy(() => {
+      this.model.weights.forEach((w, i) => {
+        const next = tf.keep(tf.add(tf.mul(this.shadow[i], this.decay), tf.mul(w.read(), 1 - this.decay)));
+        this.shadow[i].dispose();
+        this.shadow[i] = next;
+      });
+    });
+  }
+
+  swapIn(): () => void {
+    const trained = this.model.weights.map((w) => tf.keep(tf.clone(w.read())));
+    this.model.setWeights(this.shadow);
+    return () => {
+      this.model.setWeights(trained);
+      tf.dispose(trained);
+    };
+  }
+
+  dispose(): void {
+    tf.dispose(this.shadow);
+  }
+}
