@@ -62,6 +62,9 @@ export function* batches(ds: ImageDataset, options: BatchOptions): Generator<Bat
   const { height: h, width: w, channels: c } = ds;
   if (!(Number.isInteger(batchSize) && batchSize > 0))
     throw new Error(`batches: batchSize must be a positive integer, got ${batchSize}`);
+  if (!(Number.isInteger(fromBatch) && fromBatch >= 0)) {
+    throw new Error(`batches: fromBatch must be a non-negative integer, got ${fromBatch}`);
+  }
   const mean = options.mean ?? new Array(c).fill(0);
   const std = options.std ?? new Array(c).fill(1);
   if (mean.length !== c || std.length !== c) {
