@@ -96,7 +96,10 @@ describe('dataset', () => {
       Array.from({ length: 10 }, (_, i) => i),
     );
     assert.throws(() => batches(ds, { batchSize: 0 }).next(), /batchSize must be a positive integer/);
-    assert.throws(() => batches(ds, { batchSize: 2, fromBatch: -1 }).next(), /fromBatch must be a non-negative integer/);
+    assert.throws(
+      () => batches(ds, { batchSize: 2, fromBatch: -1 }).next(),
+      /fromBatch must be a non-negative integer/,
+    );
   });
 
   it('normalises with per-channel mean and std from channelStats', () => {
