@@ -8,6 +8,28 @@ export {
   registerNativeBackend,
 } from './backend/native.js';
 export {
+  type AugmentOptions,
+  augmentParams,
+  type Batch,
+  type BatchOptions,
+  batchCount,
+  batches,
+} from './data/batches.js';
+export { type CifarOptions, loadCifar, parseCifar } from './data/cifar.js';
+export {
+  type ChannelStats,
+  channelStats,
+  checkShape,
+  epochOrder,
+  type ImageDataset,
+  type ImageSet,
+  splitTrainValidation,
+  subset,
+  withClasses,
+} from './data/dataset.js';
+export { type IdxArray, loadIdxImages, loadIdxLabels, loadIdxPair, parseIdx, readIdx } from './data/idx.js';
+export { readMaybeGzip } from './data/read.js';
+export {
   fileLoadHandler,
   fileSaveHandler,
   loadModelFiles,
