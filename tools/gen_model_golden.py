@@ -4,7 +4,7 @@
 The network is what `buildModel` (src/models/builder.ts) builds for
   createModel('sasa_resnet26', CONFIG_OVERRIDES)      (CONFIG_OVERRIDES below, stored in model.json)
 i.e. widths 64/128/256/512 x 0.0625 rounded to multiples of 8 (min 8) -> 8, 8, 16, 32 (outputs x4),
-stem width 8, blocks [2, 1, 1, 1], input 24x24x3, 5 classes, attention k = 3 with 2 heads, stem
+stem width 8, blocks [2, 1, 1, 1], input 40x40x3 (batch 2), 5 classes, attention k = 3 with 2 heads, stem
 with 4 heads and 4 value mixtures. Written from docs/SASA.md §1-3 and the documented layer
 semantics, channels-last ([B, H, W, C]) like tfjs, parameters under torchvision-style names in
 PyTorch layouts (src/io/torch_names.ts):
@@ -17,7 +17,7 @@ PyTorch layouts (src/io/torch_names.ts):
       r(p, p') = concat(rel_row[a - i + 3], rel_col[b - j + 3])          (rel_* [7, C/2])
       per head n (channels n*D..(n+1)*D, D = C/heads), scale s = D^-0.5:
       y_p = sum_p' softmax_p'(s q_p.k_p' + s q_p.r(p, p')) v_p'
-    then BN (stem.bn.*), ReLU, 4x4 max pool (= max over the block)         -> [B, 6, 6, 8]
+    then BN (stem.bn.*), ReLU, 4x4 max pool (= max over the block)         -> [B, 10, 10, 8]
   bottleneck block (ResNet v1.5, SASA.md §3), layerG.I:
     conv1 1x1, bn1, ReLU; conv2 = local self-attention (SASA.md §1: dense q/k/v projections
     conv2.{query,key,value}.weight [width, in], relative tables conv2.rel_row/rel_col [3, width/2],
@@ -25,8 +25,10 @@ PyTorch layouts (src/io/torch_names.ts):
     ceil mode: a partial last window averages the pixels it covers); bn2, ReLU; conv3 1x1, bn3;
     + shortcut (identity, or downsample.0 = 1x1 conv with the block's stride: TF 'same' padding,
     none for a 1x1 kernel, + downsample.1 = BN); ReLU.
-    Maps: layer1 6x6 (layer1.0 projection 8 -> 32, layer1.1 identity), layer2 6 -> 3,
-    layer3 3 -> 2 (odd side: ceil pooling and shortcut), layer4 2 -> 1.
+    Maps: layer1 10x10 (layer1.0 projection 8 -> 32, layer1.1 identity), layer2 10 -> 5,
+    layer3 5 -> 3 and layer4 3 -> 2 (odd sides: ceil pooling, shortcut samples rows 0, 2, 4).
+    The smallest map has 2x2 pixels, so every training-mode BN normalises >= 8 rows (a 1x1 map
+    with batch 2 would make BN's backward a float32 cancellation test rather than a model test).
   global average pool, fc (fc.weight [5, 128], fc.bias).
   BN: eval y = (x - running_mean) / sqrt(running_var + eps) * weight + bias; training uses the
   batch's mean and biased variance over B*H*W, and updates
@@ -54,7 +56,9 @@ reference (gen_local_attention_golden.py) run on the blocks with k = 7 'masked';
 batch norm (forward and running-stat update) equals torch.nn.functional.batch_norm; the strided
 attention's pooling equals an explicit loop.
 
-Run (Debian's PyTorch): /usr/bin/python3 tools/gen_model_golden.py   (writes both files; deterministic)
+Run (Debian's PyTorch; deterministic, writes both files), then format the JSON like the other
+fixtures so that `npm run lint` passes:
+  /usr/bin/python3 tools/gen_model_golden.py && npx biome format --write test/golden/model.json
 """
 import json
 import os
@@ -79,13 +83,13 @@ MODEL = "sasa_resnet26"
 CONFIG_OVERRIDES = {
     "widthMultiplier": 0.0625,
     "blocks": [2, 1, 1, 1],
-    "inputSize": 24,
+    "inputSize": 40,
     "classes": 5,
     "attention": {"kernelSize": 3, "heads": 2},
 }
 BATCH = 2
 IN_CH = 3
-SIZE = 24
+SIZE = 40
 CLASSES = 5
 STEM_WIDTH = 8
 STEM_HEADS = 4
@@ -97,11 +101,11 @@ DECAY = 0.9
 EPS = 1e-5
 # (name, in, width, out, stride, input side); widths 8, 8, 16, 32 after the multiplier, expansion 4
 BLOCKS = [
-    ("layer1.0", 8, 8, 32, 1, 6),
-    ("layer1.1", 32, 8, 32, 1, 6),
-    ("layer2.0", 32, 8, 32, 2, 6),
-    ("layer3.0", 32, 16, 64, 2, 3),
-    ("layer4.0", 64, 32, 128, 2, 2),
+    ("layer1.0", 8, 8, 32, 1, 10),
+    ("layer1.1", 32, 8, 32, 1, 10),
+    ("layer2.0", 32, 8, 32, 2, 10),
+    ("layer3.0", 32, 16, 64, 2, 5),
+    ("layer4.0", 64, 32, 128, 2, 3),
 ]
 FEATURES = 128
 
