@@ -11,10 +11,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { createModel, fromTorchStateDict, type ModelConfig, torchName, toTorchStateDict } from '../../src/index.js';
+import {
+  createModel,
+  importTorchSafetensors,
+  type ModelConfig,
+  readSafetensors,
+  torchName,
+  toTorchStateDict,
+} from '../../src/index.js';
 import { assertClose, setup } from '../helpers.js';
-import { readSafetensorsFixture } from './safetensors_fixture.js';
 
 interface ModelGolden {
   model: string;
@@ -31,7 +38,7 @@ interface ModelGolden {
 }
 
 const golden = JSON.parse(readFileSync(new URL('../golden/model.json', import.meta.url), 'utf8')) as ModelGolden;
-const weights = readSafetensorsFixture(new URL('../golden/model_weights.safetensors', import.meta.url));
+const weightsPath = fileURLToPath(new URL('../golden/model_weights.safetensors', import.meta.url));
 
 /**
  * Float32 through ~20 layers against float64: |diff| <= TOL · (1 + max|ref|) (assertClose). Measured
@@ -69,11 +76,13 @@ function check(
 describe(`${golden.model} (reduced) matches an independent PyTorch model`, () => {
   let model: tf.LayersModel;
   let x: tf.Tensor;
+  let weights: Awaited<ReturnType<typeof readSafetensors>>['tensors'];
   before(async () => {
+    weights = (await readSafetensors(weightsPath)).tensors;
     await setup();
     model = createModel(golden.model, golden.config);
     assert.equal(model.trainableWeights.length, Object.keys(golden.grads).length, 'trainable weights');
-    fromTorchStateDict(model, weights.tensors);
+    await importTorchSafetensors(model, weightsPath);
     x = tf.tensor(golden.x, golden.inputShape);
   });
 
@@ -84,7 +93,7 @@ describe(`${golden.model} (reduced) matches an independent PyTorch model`, () =>
     y.dispose();
     // inference leaves the running statistics alone
     for (const w of toTorchStateDict(model)) {
-      const stored = weights.tensors.get(w.name);
+      const stored = weights.get(w.name);
       assert.ok(stored, w.name);
       assert.deepEqual(Array.from(w.data), Array.from(stored.data), `${w.name} changed in eval mode`);
     }
