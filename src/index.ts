@@ -68,7 +68,7 @@ export {
   type PositionalEncoding,
 } from './layers/local_self_attention.js';
 export { sinusoidalEncoding2d } from './layers/positional_encoding.js';
-export { buildModel, modelConfigOf } from './models/builder.js';
+export { type BuildOptions, buildModel, modelConfigOf } from './models/builder.js';
 export type {
   AttentionConfig,
   ModelConfig,

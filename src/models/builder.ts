@@ -114,10 +114,37 @@ class Builder {
   }
 }
 
+/**
+ * Runs `fn` with Math.random replaced by a generator seeded with `seed` (mulberry32). tfjs's
+ * initialisers draw their own seeds from Math.random when given none, so this makes every initial
+ * weight a function of `seed`.
+ */
+function withSeededRandom<T>(seed: number, fn: () => T): T {
+  const original = Math.random;
+  let a = seed >>> 0;
+  Math.random = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  try {
+    return fn();
+  } finally {
+    Math.random = original;
+  }
+}
+
+export interface BuildOptions {
+  /** Seeds the initial weights (same seed, same weights); unseeded by default. */
+  seed?: number;
+}
+
 /** Builds the network a configuration describes; errors name the model and the field at fault. */
-export function buildModel(config: ModelConfig | ResolvedConfig): tf.LayersModel {
+export function buildModel(config: ModelConfig | ResolvedConfig, options: BuildOptions = {}): tf.LayersModel {
   const resolved = 'source' in config ? config : resolveConfig(config);
-  const model = new Builder(resolved).model();
+  const build = () => new Builder(resolved).model();
+  const model = options.seed === undefined ? build() : withSeededRandom(options.seed, build);
   resolvedOf.set(model, resolved);
   return model;
 }

@@ -6,7 +6,7 @@
  * createModel(name, overrides) builds one; listModels(pattern) lists the names.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { buildModel } from './builder.js';
+import { type BuildOptions, buildModel } from './builder.js';
 import type { ModelConfig } from './config.js';
 
 export const DEPTHS: Record<number, number[]> = {
@@ -67,6 +67,10 @@ export function modelConfig(name: string, overrides: Partial<ModelConfig> = {}):
 }
 
 /** Builds a registered model, e.g. createModel('sasa_resnet26', { classes: 10, inputSize: 32 }). */
-export function createModel(name: string, overrides: Partial<ModelConfig> = {}): tf.LayersModel {
-  return buildModel(modelConfig(name, overrides));
+export function createModel(
+  name: string,
+  overrides: Partial<ModelConfig> = {},
+  options: BuildOptions = {},
+): tf.LayersModel {
+  return buildModel(modelConfig(name, overrides), options);
 }

@@ -1,11 +1,12 @@
 /**
- * One SGD training step of a classifier (SASA.md §5): forward in training mode (batch-norm batch
+ * One training step of a classifier (SASA.md §5): forward in training mode (batch-norm batch
  * statistics, moving statistics updated), smoothed cross-entropy, gradients of every trainable
- * weight, L2 weight decay added to the gradients of weights of rank ≥ 2 only (not batch norm, not
- * biases), and Nesterov momentum: tf.train.momentum(lr, momentum, useNesterov = true).
+ * weight, and a Nesterov SGD update (sgd.ts: weight decay on weights of rank ≥ 2 only, so not on
+ * batch norm or biases).
  */
 import * as tf from '@tensorflow/tfjs';
 import { smoothedCrossEntropy } from './loss.js';
+import { NesterovSgd } from './sgd.js';
 
 export interface StepOptions {
   momentum?: number;
@@ -14,8 +15,11 @@ export interface StepOptions {
 }
 
 export interface TrainStep {
-  optimizer: tf.MomentumOptimizer;
-  /** Runs one step at learning rate `lr`; returns the loss (before the update). */
+  optimizer: NesterovSgd;
+  /**
+   * Runs one step at learning rate `lr` and returns the loss (before the update). A non-finite loss
+   * leaves every weight and the optimizer state untouched.
+   */
   run(x: tf.Tensor4D, labels: tf.Tensor1D, lr: number): number;
 }
 
@@ -23,30 +27,28 @@ export interface TrainStep {
 export const decays = (w: tf.LayerVariable) => w.shape.length >= 2;
 
 export function makeTrainStep(model: tf.LayersModel, options: StepOptions = {}): TrainStep {
-  const momentum = options.momentum ?? 0.9;
-  const weightDecay = options.weightDecay ?? 1e-4;
   const smoothing = options.labelSmoothing ?? 0;
-  if (!(weightDecay >= 0)) throw new Error(`weight decay must be >= 0, got ${weightDecay}`);
-  const optimizer = tf.train.momentum(0, momentum, true);
+  const optimizer = new NesterovSgd(options.momentum ?? 0.9, options.weightDecay ?? 1e-4);
   const trainable = model.trainableWeights;
-  const variables = trainable.map((w) => w.read() as tf.Variable);
+  const statistics = model.nonTrainableWeights;
   return {
     optimizer,
     run(x, labels, lr) {
-      optimizer.setLearningRate(lr);
       return tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(
+        const saved = statistics.map((w) => w.read().clone());
+        const { value, grads } = tf.engine().gradients(
           () => smoothedCrossEntropy(model.apply(x, { training: true }) as tf.Tensor2D, labels, smoothing),
-          variables,
+          trainable.map((w) => w.read()),
         );
-        if (weightDecay > 0) {
-          trainable.forEach((w, i) => {
-            const name = variables[i].name;
-            if (decays(w)) grads[name] = tf.add(grads[name], tf.mul(variables[i], weightDecay));
+        const loss = value.dataSync()[0];
+        if (!Number.isFinite(loss)) {
+          statistics.forEach((w, i) => {
+            w.write(saved[i]);
           });
+          return loss;
         }
-        optimizer.applyGradients(grads as unknown as Record<string, tf.Variable>);
-        return value.dataSync()[0];
+        optimizer.apply(trainable, grads, lr);
+        return loss;
       });
     },
   };

@@ -1,0 +1,92 @@
+/**
+ * Model options shared by train, ablate and demo: a registered model plus overrides, fitted to the
+ * data (input size, channels and classes come from the data). `--stem auto` (the default) uses the
+ * small-image stems (small_conv / small_attention, SASA.md §2 note) for inputs of 64 pixels or less.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import type { ModelConfig, StemType } from '../models/config.js';
+import { modelConfig } from '../models/registry.js';
+import { positiveInt } from './args.js';
+
+export interface ModelFlags {
+  model: string;
+  widthMultiplier?: number;
+  blocks?: number[];
+  stem: string;
+  k?: number;
+  heads?: number;
+  positional?: 'relative' | 'absolute' | 'none';
+  logits?: 'qk+qr' | 'qr' | 'qk';
+  bnDecay?: number;
+}
+
+function positiveNumber(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!(n > 0 && Number.isFinite(n))) throw new InvalidArgumentError(`${name} must be a positive number, got '${v}'`);
+    return n;
+  };
+}
+
+function oneOf<T extends string>(name: string, values: readonly T[]) {
+  return (v: string) => {
+    if (!(values as readonly string[]).includes(v)) {
+      throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got '${v}'`);
+    }
+    return v as T;
+  };
+}
+
+const STEMS = ['auto', 'conv', 'attention', 'small_conv', 'small_attention'] as const;
+
+export function withModelOptions(cmd: Command, defaultModel = 'sasa_resnet26'): Command {
+  return cmd
+    .option('--model <name>', 'registered model (sasa models lists them)', defaultModel)
+    .option('--width-multiplier <x>', 'multiply every width (rounded to multiples of 8)', positiveNumber('--width-multiplier'))
+    .option('--blocks <list>', 'blocks per group, e.g. 1,1,1,1', (v: string) =>
+      v.split(',').map((s) => positiveInt('--blocks')(s.trim())),
+    )
+    .option('--stem <type>', `stem: ${STEMS.join(', ')} (auto: small stems for inputs <= 64 px)`, oneOf('--stem', STEMS), 'auto')
+    .option('--k <k>', 'attention memory block size (odd)', positiveInt('--k'))
+    .option('--heads <n>', 'attention heads', positiveInt('--heads'))
+    .option('--positional <kind>', 'relative, absolute or none', oneOf('--positional', ['relative', 'absolute', 'none'] as const))
+    .option('--logits <kind>', "'qk+qr' or 'qr'", oneOf('--logits', ['qk+qr', 'qr', 'qk'] as const))
+    .option('--bn-decay <d>', 'batch-norm moving-average decay', positiveNumber('--bn-decay'));
+}
+
+/** The configuration the flags describe, fitted to square images of `size` with `channels` and `classes`. */
+export function configFromFlags(
+  flags: ModelFlags,
+  data: { size: number; channels: number; classes: number },
+  base: Partial<ModelConfig> = {},
+): ModelConfig {
+  const registered = modelConfig(flags.model, base);
+  const small = data.size <= 64;
+  const attentionStem = registered.stem.type === 'attention' || registered.stem.type === 'small_attention';
+  const stem: StemType =
+    flags.stem === 'auto'
+      ? small
+        ? attentionStem
+          ? 'small_attention'
+          : 'small_conv'
+        : registered.stem.type
+      : (flags.stem as StemType);
+  const attention = {
+    ...registered.attention,
+    ...(flags.k ? { kernelSize: flags.k } : {}),
+    ...(flags.heads ? { heads: flags.heads } : {}),
+    ...(flags.positional ? { positional: flags.positional } : {}),
+    ...(flags.logits ? { logits: flags.logits } : {}),
+  };
+  return {
+    ...registered,
+    inputSize: data.size,
+    inputChannels: data.channels,
+    classes: data.classes,
+    stem: { ...registered.stem, type: stem },
+    attention,
+    ...(flags.widthMultiplier ? { widthMultiplier: flags.widthMultiplier } : {}),
+    ...(flags.blocks ? { blocks: flags.blocks } : {}),
+    ...(flags.bnDecay ? { bnDecay: flags.bnDecay } : {}),
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Training checkpoints: one safetensors file written atomically (temporary file + rename), so a
+ * crash leaves the previous checkpoint intact. Tensors: `model/<weight>` (every weight, batch-norm
+ * statistics included), `velocity/<weight>` (SGD momentum), `ema/<weight>` (the weight average);
+ * metadata `sasa`: the JSON training state (step, epoch, batch within the epoch, configuration).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { readSafetensors, type SafetensorsInput, writeSafetensors } from '../../io/safetensors.js';
+import type { WeightAverage } from './ema.js';
+import type { NesterovSgd } from './sgd.js';
+
+export interface TrainState {
+  /** Optimizer steps taken. */
+  step: number;
+  /** The epoch (0-based) and the batch within it where training continues. */
+  epoch: number;
+  batch: number;
+  /** Whatever the trainer needs to continue exactly (model config, options, data description). */
+  run: Record<string, unknown>;
+}
+
+export interface Checkpoint {
+  state: TrainState;
+  model: Map<string, Float32Array>;
+  velocity: Map<string, Float32Array>;
+  ema: Map<string, Float32Array>;
+  shapes: Map<string, number[]>;
+}
+
+function entry(prefix: string, name: string, t: tf.Tensor): SafetensorsInput {
+  return { name: `${prefix}/${name}`, shape: t.shape, data: t.dataSync() as Float32Array };
+}
+
+export async function saveCheckpoint(
+  path: string,
+  model: tf.LayersModel,
+  optimizer: NesterovSgd,
+  ema: WeightAverage | null,
+  state: TrainState,
+): Promise<void> {
+  const weights = model.weights;
+  const tensors: SafetensorsInput[] = weights.map((w) => entry('model', w.originalName, w.read()));
+  for (const [name, v] of optimizer.velocity) tensors.push(entry('velocity', name, v));
+  if (ema) for (const [i, w] of weights.entries()) tensors.push(entry('ema', w.originalName, ema.shadow[i]));
+  await writeSafetensors(path, tensors, { sasa: JSON.stringify(state) });
+}
+
+export async function readCheckpoint(path: string): Promise<Checkpoint> {
+  const file = await readSafetensors(path);
+  const raw = file.metadata.sasa;
+  if (!raw) throw new Error(`${path}: not a sasa training checkpoint (no 'sasa' metadata)`);
+  let state: TrainState;
+  try {
+    state = JSON.parse(raw) as TrainState;
+  } catch (err) {
+    throw new Error(`${path}: the checkpoint's training state is not valid JSON (${(err as Error).message})`);
+  }
+  const ck: Checkpoint = { state, model: new Map(), velocity: new Map(), ema: new Map(), shapes: new Map() };
+  for (const [name, t] of file.tensors) {
+    const slash = name.indexOf('/');
+    const group = name.slice(0, slash);
+    const weight = name.slice(slash + 1);
+    if (t.dtype !== 'F32') throw new Error(`${path}: tensor '${name}' has dtype ${t.dtype}, expected F32`);
+    const target = group === 'model' ? ck.model : group === 'velocity' ? ck.velocity : group === 'ema' ? ck.ema : null;
+    if (!target) throw new Error(`${path}: unexpected tensor '${name}'`);
+    target.set(weight, t.data as Float32Array);
+    if (group === 'model') ck.shapes.set(weight, t.shape);
+  }
+  return ck;
+}
+
+/**
+ * Checks that a checkpoint holds exactly this model's weights; the error names the file and the
+ * mismatched weights (missing, unexpected, or of another shape).
+ */
+export function checkCompatible(path: string, ck: Checkpoint, model: tf.LayersModel): void {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const w of model.weights) {
+    names.add(w.originalName);
+    const shape = ck.shapes.get(w.originalName);
+    if (!shape) problems.push(`'${w.originalName}' missing`);
+    else if (shape.join() !== w.shape.join()) {
+      problems.push(`'${w.originalName}' is [${shape}] in the checkpoint, [${w.shape}] in the model`);
+    }
+  }
+  for (const name of ck.shapes.keys()) if (!names.has(name)) problems.push(`'${name}' not in the model`);
+  if (problems.length) {
+    const shown = problems.slice(0, 8).join('; ');
+    throw new Error(
+      `${path}: the checkpoint is from another model (${problems.length} mismatched weights: ${shown}${problems.length > 8 ? '; …' : ''})`,
+    );
+  }
+}
+
+/** Puts the checkpoint's weights, SGD velocities and weight averages into place. */
+export function restoreCheckpoint(
+  path: string,
+  ck: Checkpoint,
+  model: tf.LayersModel,
+  optimizer: NesterovSgd,
+  ema: WeightAverage | null,
+): void {
+  checkCompatible(path, ck, model);
+  const tensor = (data: Float32Array, w: tf.LayerVariable) => tf.tensor(data, w.shape as number[], 'float32');
+  const values = model.weights.map((w) => tensor(ck.model.get(w.originalName) as Float32Array, w));
+  model.setWeights(values);
+  tf.dispose(values);
+  optimizer.dispose();
+  for (const w of model.trainableWeights) {
+    const v = ck.velocity.get(w.originalName);
+    if (v) optimizer.velocity.set(w.originalName, tf.keep(tensor(v, w)));
+  }
+  if (ema) {
+    model.weights.forEach((w, i) => {
+      const shadow = ck.ema.get(w.originalName);
+      if (!shadow) throw new Error(`${path}: the checkpoint has no weight average for '${w.originalName}'`);
+      ema.shadow[i].dispose();
+      ema.shadow[i] = tf.keep(tensor(shadow, w));
+    });
+  }
+}
