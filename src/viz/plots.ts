@@ -246,6 +246,7 @@ export function barPlot(options: BarPlotOptions): Buffer {
     c.fillRect(cx - barW / 2, Math.min(y, base), barW, Math.abs(base - y) + 1, colors[i]);
   });
   c.clip = null;
+  if (yAx.lo < 0 && yAx.hi > 0) c.fillRect(area.left, base, area.right - area.left + 1, 1, AXIS);
   c.strokeRect(area.left, area.top, area.right - area.left + 1, area.bottom - area.top + 1, AXIS);
   bars.forEach((b, i) => {
     const cx = area.left + (i + 0.5) * slot;
