@@ -84,3 +84,16 @@ export { STUDIES, type Study, type StudyEntry, studyConfigs } from './models/stu
 export { type BatchNormTrainResult, batchNormTrain } from './ops/batch_norm_train.js';
 export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_attention/op.js';
 export type { LocalAttentionOptions, LogitsMode, PaddingMode } from './ops/local_attention/options.js';
+export { type Rgb, textWidth } from './viz/canvas.js';
+export {
+  type Bar,
+  type BarPlotOptions,
+  barPlot,
+  type ConfusionMatrixOptions,
+  confusionMatrixPlot,
+  type LinePlotOptions,
+  linePlot,
+  type Series,
+  writePng,
+} from './viz/plots.js';
+export { encodePng } from './viz/png.js';
