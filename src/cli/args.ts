@@ -29,3 +29,21 @@ export function shapeOf(name: string, rank: number): (value: string) => number[]
     return dims;
   };
 }
+
+export function positiveNumber(name: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!(n > 0 && Number.isFinite(n)))
+      throw new InvalidArgumentError(`${name} must be a positive number, got '${value}'`);
+    return n;
+  };
+}
+
+/** A number in [0, max). */
+export function fraction(name: string, max = 1): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!(n >= 0 && n < max)) throw new InvalidArgumentError(`${name} must be a number in [0, ${max}), got '${value}'`);
+    return n;
+  };
+}

@@ -6,6 +6,7 @@ import { registerBench } from './bench.js';
 import { registerDoctor } from './doctor.js';
 import { registerModels } from './models.js';
 import { registerTable } from './table.js';
+import { registerTrain } from './train.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -17,6 +18,7 @@ registerDoctor(program);
 registerBench(program);
 registerTable(program);
 registerModels(program);
+registerTrain(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -6,7 +6,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { ModelConfig, StemType } from '../models/config.js';
 import { modelConfig } from '../models/registry.js';
-import { positiveInt } from './args.js';
+import { positiveInt, positiveNumber } from './args.js';
 
 export interface ModelFlags {
   model: string;
@@ -18,14 +18,6 @@ export interface ModelFlags {
   positional?: 'relative' | 'absolute' | 'none';
   logits?: 'qk+qr' | 'qr' | 'qk';
   bnDecay?: number;
-}
-
-function positiveNumber(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!(n > 0 && Number.isFinite(n))) throw new InvalidArgumentError(`${name} must be a positive number, got '${v}'`);
-    return n;
-  };
 }
 
 function oneOf<T extends string>(name: string, values: readonly T[]) {
@@ -42,14 +34,27 @@ const STEMS = ['auto', 'conv', 'attention', 'small_conv', 'small_attention'] as 
 export function withModelOptions(cmd: Command, defaultModel = 'sasa_resnet26'): Command {
   return cmd
     .option('--model <name>', 'registered model (sasa models lists them)', defaultModel)
-    .option('--width-multiplier <x>', 'multiply every width (rounded to multiples of 8)', positiveNumber('--width-multiplier'))
+    .option(
+      '--width-multiplier <x>',
+      'multiply every width (rounded to multiples of 8)',
+      positiveNumber('--width-multiplier'),
+    )
     .option('--blocks <list>', 'blocks per group, e.g. 1,1,1,1', (v: string) =>
       v.split(',').map((s) => positiveInt('--blocks')(s.trim())),
     )
-    .option('--stem <type>', `stem: ${STEMS.join(', ')} (auto: small stems for inputs <= 64 px)`, oneOf('--stem', STEMS), 'auto')
+    .option(
+      '--stem <type>',
+      `stem: ${STEMS.join(', ')} (auto: small stems for inputs <= 64 px)`,
+      oneOf('--stem', STEMS),
+      'auto',
+    )
     .option('--k <k>', 'attention memory block size (odd)', positiveInt('--k'))
     .option('--heads <n>', 'attention heads', positiveInt('--heads'))
-    .option('--positional <kind>', 'relative, absolute or none', oneOf('--positional', ['relative', 'absolute', 'none'] as const))
+    .option(
+      '--positional <kind>',
+      'relative, absolute or none',
+      oneOf('--positional', ['relative', 'absolute', 'none'] as const),
+    )
     .option('--logits <kind>', "'qk+qr' or 'qr'", oneOf('--logits', ['qk+qr', 'qr', 'qk'] as const))
     .option('--bn-decay <d>', 'batch-norm moving-average decay', positiveNumber('--bn-decay'));
 }

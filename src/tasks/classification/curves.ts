@@ -1,0 +1,55 @@
+/** Training curves from metrics.jsonl as PNG: loss (per step and per epoch) and validation accuracy. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { linePlot, writePng } from '../../viz/plots.js';
+
+interface Line {
+  type: 'step' | 'epoch';
+  step: number;
+  epoch: number;
+  loss?: number;
+  train_loss?: number;
+  val_loss?: number;
+  val_top1?: number;
+}
+
+/** Writes loss.png and accuracy.png (when there is validation) into `outDir`; returns their paths. */
+export async function writeCurves(metricsPath: string, outDir: string, title: string): Promise<string[]> {
+  const lines = readFileSync(metricsPath, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Line);
+  const steps = lines.filter((l) => l.type === 'step');
+  const epochs = lines.filter((l) => l.type === 'epoch');
+  const written: string[] = [];
+  if (steps.length) {
+    const series = [
+      { name: 'train loss (step)', points: steps.map((l) => [l.step, l.loss ?? Number.NaN] as [number, number]) },
+      {
+        name: 'train loss (epoch mean)',
+        points: epochs.map((l) => [l.step, l.train_loss ?? Number.NaN] as [number, number]),
+      },
+    ];
+    if (epochs.some((l) => l.val_loss !== undefined)) {
+      series.push({ name: 'validation loss', points: epochs.map((l) => [l.step, l.val_loss ?? Number.NaN]) });
+    }
+    const path = join(outDir, 'loss.png');
+    await writePng(path, linePlot({ title: `${title}: loss`, xLabel: 'step', yLabel: 'loss', series }));
+    written.push(path);
+  }
+  if (epochs.some((l) => l.val_top1 !== undefined)) {
+    const path = join(outDir, 'accuracy.png');
+    const points = epochs.map((l) => [l.epoch + 1, 100 * (l.val_top1 ?? Number.NaN)] as [number, number]);
+    await writePng(
+      path,
+      linePlot({
+        title: `${title}: validation accuracy`,
+        xLabel: 'epoch',
+        yLabel: 'top-1 %',
+        series: [{ name: 'validation top-1', points }],
+      }),
+    );
+    written.push(path);
+  }
+  return written;
+}
