@@ -238,6 +238,8 @@ export interface ImageFolderBatchOptions extends CropOptions {
   cropFraction?: number;
   /** Resampling kernel of the resize. Default 'linear' (torchvision's bilinear). */
   kernel?: ResizeKernel;
+  /** At most this many files of a batch are read and decoded at once (open files, memory). Default 32. */
+  concurrency?: number;
   /** How many batches may be decoded or decoding ahead of the one the consumer holds. Default 2. */
   prefetch?: number;
   /** Throw (naming the file) on a missing or undecodable image instead of skipping it. Default false. */
@@ -359,6 +361,20 @@ function writeNormalised(
   }
 }
 
+/** Promise.all(items.map(fn)) with at most `limit` calls of `fn` pending; results in the order of `items`. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 function checkSize(size: number, who: string) {
   if (!(Number.isInteger(size) && size > 0)) throw new Error(`${who}: size must be a positive integer, got ${size}`);
 }
@@ -381,6 +397,10 @@ export async function* imageFolderBatches(
   const who = 'imageFolderBatches';
   const { batchSize, size, train, seed = 0, epoch = 0, prefetch = 2, strict = false, dropLast = false } = options;
   const shuffle = options.shuffle ?? train;
+  const concurrency = options.concurrency ?? 32;
+  if (!(Number.isInteger(concurrency) && concurrency > 0)) {
+    throw new Error(`${who}: concurrency must be a positive integer, got ${concurrency}`);
+  }
   const kernel = options.kernel ?? 'linear';
   const cropFraction = options.cropFraction ?? 0.875;
   if (!(Number.isInteger(batchSize) && batchSize > 0)) {
@@ -420,17 +440,15 @@ export async function* imageFolderBatches(
     while (got.length < batchSize && cursor < order.length && !stopped) {
       const take = Array.from(order.subarray(cursor, Math.min(order.length, cursor + batchSize - got.length)));
       cursor += take.length;
-      const results = await Promise.all(
-        take.map(async (index): Promise<Decoded> => {
-          const { path } = files[index];
-          options.onDecode?.(path);
-          try {
-            return { ok: true, index, ...(await decodeRgb(path, size, kernel, planFor(index))) };
-          } catch (e) {
-            return { ok: false, index, error: describe(e) };
-          }
-        }),
-      );
+      const results = await mapLimited(take, concurrency, async (index): Promise<Decoded> => {
+        const { path } = files[index];
+        options.onDecode?.(path);
+        try {
+          return { ok: true, index, ...(await decodeRgb(path, size, kernel, planFor(index))) };
+        } catch (e) {
+          return { ok: false, index, error: describe(e) };
+        }
+      });
       for (const r of results) {
         if (!r.ok) {
           const { path } = files[r.index];

@@ -358,7 +358,7 @@ describe('imageFolderBatches', () => {
     const good = files.filter((f) => GOOD.includes(rel(f.path)));
     const opts = base({ train: true, seed: 11, epoch: 0, batchSize: 4 });
     const a = await collect(imageFolderBatches(good, opts));
-    const b = await collect(imageFolderBatches(good, { ...opts, prefetch: 0 }));
+    const b = await collect(imageFolderBatches(good, { ...opts, prefetch: 0, concurrency: 1 }));
     assert.deepEqual(a, b);
     assert.equal(a.length, 2);
     // Shuffled by epoch order: the same files, another order.
@@ -430,6 +430,7 @@ describe('imageFolderBatches', () => {
     await assert.rejects(run({ mean: [0] }), /mean and std need 3 values/);
     await assert.rejects(run({ std: [1, 0, 1] }), /std must be positive/);
     await assert.rejects(run({ prefetch: -1 }), /prefetch must be a non-negative integer/);
+    await assert.rejects(run({ concurrency: 0 }), /concurrency must be a positive integer/);
     await assert.rejects(run({ cropFraction: 0 }), /cropFraction must be in \(0, 1\]/);
     await assert.rejects(run({ scale: [0.5, 0.2] }), /scale must satisfy/);
   });
