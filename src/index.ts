@@ -28,6 +28,26 @@ export {
   withClasses,
 } from './data/dataset.js';
 export { type IdxArray, loadIdxImages, loadIdxLabels, loadIdxPair, parseIdx, readIdx } from './data/idx.js';
+export {
+  type CropOptions,
+  type CropRegion,
+  decodeImageForEval,
+  evalResizeCrop,
+  IMAGE_EXTENSIONS,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type ImageFile,
+  type ImageFolder,
+  type ImageFolderBatch,
+  type ImageFolderBatchOptions,
+  imageAugmentParams,
+  imageFolderBatches,
+  type ResizeKernel,
+  randomResizedCropRegion,
+  type ScanOptions,
+  scanImageFolder,
+  splitFileList,
+} from './data/image_folder.js';
 export { readMaybeGzip } from './data/read.js';
 export {
   fileLoadHandler,
