@@ -50,6 +50,13 @@ export {
 } from './data/image_folder.js';
 export { readMaybeGzip } from './data/read.js';
 export {
+  type DataSpec,
+  FASHION_MNIST_CLASSES,
+  type LoadedData,
+  loadData,
+  parseDataSpec,
+} from './data/spec.js';
+export {
   fileLoadHandler,
   fileSaveHandler,
   loadModelFiles,
@@ -104,6 +111,23 @@ export { STUDIES, type Study, type StudyEntry, studyConfigs } from './models/stu
 export { type BatchNormTrainResult, batchNormTrain } from './ops/batch_norm_train.js';
 export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_attention/op.js';
 export type { LocalAttentionOptions, LogitsMode, PaddingMode } from './ops/local_attention/options.js';
+export { type Checkpoint, readCheckpoint, type TrainState } from './tasks/classification/checkpoint.js';
+export { WeightAverage } from './tasks/classification/ema.js';
+export { type Metrics, MetricsAccumulator } from './tasks/classification/evaluate.js';
+export { smoothedCrossEntropy } from './tasks/classification/loss.js';
+export { learningRate, type Schedule } from './tasks/classification/schedule.js';
+export { NesterovSgd } from './tasks/classification/sgd.js';
+export { makeTrainStep, type StepOptions } from './tasks/classification/step.js';
+export {
+  DivergedError,
+  type EpochInfo,
+  evaluate,
+  type StepInfo,
+  type TrainHooks,
+  type TrainOptions,
+  type TrainResult,
+  train,
+} from './tasks/classification/trainer.js';
 export { type Rgb, textWidth } from './viz/canvas.js';
 export {
   type Bar,

@@ -15,6 +15,9 @@ export interface TrainState {
   /** The epoch (0-based) and the batch within it where training continues. */
   epoch: number;
   batch: number;
+  /** Sum and count of the losses of the current epoch so far (its mean is logged at the end). */
+  lossSum: number;
+  lossCount: number;
   /** Whatever the trainer needs to continue exactly (model config, options, data description). */
   run: Record<string, unknown>;
 }

@@ -165,10 +165,18 @@ export async function train(
     totalSteps: o.epochs * perEpoch,
   };
   checkSchedule(schedule);
-  const state: TrainState = { step: 0, epoch: 0, batch: 0, run: { options: o, data: data.name } };
+  const state: TrainState = {
+    step: 0,
+    epoch: 0,
+    batch: 0,
+    lossSum: 0,
+    lossCount: 0,
+    run: { options: o, data: data.name },
+  };
   if (checkpoint) {
     restoreCheckpoint(checkpointPath, checkpoint, model, step.optimizer, ema);
-    Object.assign(state, { step: checkpoint.state.step, epoch: checkpoint.state.epoch, batch: checkpoint.state.batch });
+    const { step: s, epoch, batch, lossSum, lossCount } = checkpoint.state;
+    Object.assign(state, { step: s, epoch, batch, lossSum, lossCount });
     truncateMetrics(metricsPath, state.step);
   } else writeFileSync(metricsPath, '');
   const log = (record: Record<string, unknown>) => appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
@@ -191,8 +199,6 @@ export async function train(
   const [h, w, c] = [trainSet.height, trainSet.width, trainSet.channels];
   let validationMetrics: Metrics | null = null;
   while (state.epoch < o.epochs) {
-    let lossSum = 0;
-    let lossCount = 0;
     const order = { batchSize: o.batchSize, seed: o.seed, epoch: state.epoch, augment: o.augment, dropLast: true };
     for (const b of batches(trainSet, { ...order, ...stats, fromBatch: state.batch })) {
       const t0 = performance.now();
@@ -207,8 +213,8 @@ export async function train(
       ema?.update();
       state.step++;
       state.batch++;
-      lossSum += loss;
-      lossCount++;
+      state.lossSum += loss;
+      state.lossCount++;
       const imagesPerSecond = (b.size * 1000) / (performance.now() - t0);
       log({ type: 'step', step: state.step, epoch: state.epoch, loss, lr, images_per_s: imagesPerSecond });
       hooks.onStep?.({
@@ -223,7 +229,7 @@ export async function train(
       if (state.step % o.checkpointEvery === 0) await save();
     }
     validationMetrics = validation ? evalWeights(() => evaluate(model, validation, stats)) : null;
-    const trainLoss = lossCount ? lossSum / lossCount : Number.NaN;
+    const trainLoss = state.lossCount ? state.lossSum / state.lossCount : Number.NaN;
     log({
       type: 'epoch',
       step: state.step,
@@ -236,6 +242,8 @@ export async function train(
     hooks.onEpoch?.({ epoch: state.epoch, step: state.step, trainLoss, validation: validationMetrics });
     state.epoch++;
     state.batch = 0;
+    state.lossSum = 0;
+    state.lossCount = 0;
     await save();
   }
   const seconds = (performance.now() - started) / 1000;

@@ -1,0 +1,203 @@
+/**
+ * The trainer: a run killed with SIGKILL mid-epoch and resumed ends with exactly the weights of an
+ * uninterrupted run; a diverging run stops with a clear message and keeps its last good checkpoint;
+ * a checkpoint from another model is refused naming the weights; outputs (metrics, curves, model).
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { loadData, modelConfig, parseDataSpec, readSafetensors } from '../../src/index.js';
+import { readCheckpoint } from '../../src/tasks/classification/checkpoint.js';
+import { DivergedError, type TrainOptions, train } from '../../src/tasks/classification/trainer.js';
+import { rng, setup } from '../helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sasa-train-'));
+const COUNT = 200;
+const SIDE = 8;
+
+/** Tiny IDX files: 4 classes whose images differ in brightness, plus noise. */
+function writeIdx(): string {
+  const r = rng(11);
+  const images = Buffer.alloc(16 + COUNT * SIDE * SIDE);
+  images.writeUInt32BE(0x803, 0);
+  images.writeUInt32BE(COUNT, 4);
+  images.writeUInt32BE(SIDE, 8);
+  images.writeUInt32BE(SIDE, 12);
+  const labels = Buffer.alloc(8 + COUNT);
+  labels.writeUInt32BE(0x801, 0);
+  labels.writeUInt32BE(COUNT, 4);
+  for (let i = 0; i < COUNT; i++) {
+    const c = i % 4;
+    labels[8 + i] = c;
+    for (let p = 0; p < SIDE * SIDE; p++)
+      images[16 + i * SIDE * SIDE + p] = Math.min(255, c * 60 + Math.floor(r() * 60));
+  }
+  const imagesPath = join(dir, 'images.gz');
+  const labelsPath = join(dir, 'labels');
+  writeFileSync(imagesPath, gzipSync(images));
+  writeFileSync(labelsPath, labels);
+  return `idx:${imagesPath},${labelsPath}`;
+}
+
+const spec = writeIdx();
+const TRAIN_ARGS = [
+  '--model',
+  'resnet26',
+  '--width-multiplier',
+  '0.125',
+  '--blocks',
+  '1,1',
+  '--epochs',
+  '3',
+  '--batch-size',
+  '8',
+  '--lr',
+  '0.05',
+  '--warmup-epochs',
+  '1',
+  '--checkpoint-every',
+  '1',
+  '--seed',
+  '7',
+  '--data',
+  spec,
+];
+
+function sasa(args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', ...TRAIN_ARGS, ...args], {
+    env: { ...process.env, SASA_NUM_THREADS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function finished(
+  child: ChildProcess,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    stderr += String(d);
+  });
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+}
+
+function stepLines(out: string): number {
+  const path = join(out, 'metrics.jsonl');
+  if (!existsSync(path)) return 0;
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"type":"step"')).length;
+}
+
+async function finalTensors(out: string): Promise<Map<string, Float32Array>> {
+  const { tensors } = await readSafetensors(join(out, 'checkpoint.safetensors'));
+  return new Map([...tensors].map(([k, v]) => [k, v.data as Float32Array]));
+}
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('sasa train', () => {
+  it('killed with SIGKILL mid-epoch and resumed, ends with the same weights as an uninterrupted run', async () => {
+    const straight = join(dir, 'straight');
+    const run = await finished(sasa(['--out', straight]));
+    assert.equal(run.code, 0, run.stderr);
+
+    const killed = join(dir, 'killed');
+    const child = sasa(['--out', killed]);
+    const exit = finished(child);
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (stepLines(killed) >= 5) {
+          child.kill('SIGKILL');
+          clearInterval(timer);
+          resolve();
+        }
+      }, 5);
+    });
+    const k = await exit;
+    assert.equal(k.signal, 'SIGKILL', `the run ended before it could be killed (${k.code})`);
+    const at = (await readCheckpoint(join(killed, 'checkpoint.safetensors'))).state;
+    assert.ok(at.step >= 4 && at.epoch === 0 && at.batch > 0, `killed mid-epoch: ${JSON.stringify(at)}`);
+
+    const resumed = await finished(sasa(['--out', killed, '--resume']));
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming at step \d+ of \d+/);
+
+    const a = await finalTensors(straight);
+    const b = await finalTensors(killed);
+    assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+    for (const [name, values] of a) assert.deepEqual(b.get(name), values, name);
+    const metrics = (out: string) =>
+      readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => ({ ...JSON.parse(l), images_per_s: 0 }));
+    assert.deepEqual(metrics(killed), metrics(straight));
+    for (const f of ['loss.png', 'accuracy.png', 'summary.json', join('model', 'model.json')]) {
+      assert.ok(existsSync(join(killed, f)), f);
+    }
+  });
+});
+
+describe('trainer', () => {
+  before(setup);
+  const options = (overrides: Partial<TrainOptions> = {}): TrainOptions => ({
+    model: modelConfig('resnet26', {
+      widthMultiplier: 0.125,
+      blocks: [1, 1],
+      inputSize: SIDE,
+      inputChannels: 1,
+      classes: 4,
+      stem: { type: 'small_conv' },
+    }),
+    epochs: 2,
+    batchSize: 8,
+    lr: 0.05,
+    warmupEpochs: 0,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    labelSmoothing: 0.1,
+    emaDecay: 0.9,
+    seed: 1,
+    validationFraction: 0.1,
+    checkpointEvery: 1,
+    augment: true,
+    ...overrides,
+  });
+
+  it('stops on a non-finite loss with a clear message and keeps the last good checkpoint', async () => {
+    const data = await loadData(parseDataSpec(spec));
+    const out = join(dir, 'diverge');
+    await assert.rejects(train(options({ lr: 1e30 }), data, out), (err: unknown) => {
+      assert.ok(err instanceof DivergedError);
+      assert.match((err as Error).message, /the loss became (NaN|Infinity) at step (\d+) .*keeps the last good state/);
+      return true;
+    });
+    const ck = await readCheckpoint(join(out, 'checkpoint.safetensors'));
+    for (const [name, values] of ck.model) assert.ok(values.every(Number.isFinite), `${name} finite`);
+  });
+
+  it('refuses to resume from a checkpoint of another model, naming the mismatched weights', async () => {
+    const data = await loadData(parseDataSpec(spec));
+    const out = join(dir, 'other');
+    await train(options({ epochs: 1 }), data, out);
+    const ck = join(out, 'checkpoint.safetensors');
+    const state = JSON.parse(JSON.stringify((await readCheckpoint(ck)).state));
+    assert.equal(state.run.options.model.blocks.join(), '1,1');
+    const { writeSafetensors } = await import('../../src/index.js');
+    const file = await readSafetensors(ck);
+    const renamed = [...file.tensors].map(([name, t]) => ({
+      name: name.replace('layer2.0.conv1', 'layer2.0.convX'),
+      shape: t.shape,
+      data: t.data as Float32Array,
+    }));
+    await writeSafetensors(ck, renamed, file.metadata);
+    await assert.rejects(
+      train(options(), data, out, { resume: true }),
+      /checkpoint\.safetensors: the checkpoint is from another model \(2 mismatched weights: 'layer2\.0\.conv1\/kernel' missing; 'layer2\.0\.convX\/kernel' not in the model\)/,
+    );
+  });
+});
