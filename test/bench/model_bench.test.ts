@@ -48,7 +48,7 @@ describe('bench model', () => {
     const inf = prepareModelBench({ model: 'resnet26', ...small, train: false });
     const w = inf.model.weights.map((v) => v.read().dataSync().slice());
     inf.step();
-    inf.model.weights.forEach((v, i) => assert.deepEqual(v.read().dataSync(), w[i]));
+    for (const [i, v] of inf.model.weights.entries()) assert.deepEqual(v.read().dataSync(), w[i]);
     inf.dispose();
   });
 
