@@ -69,7 +69,8 @@ if (!flag('no-profile')) {
       name = `${name} ${s[1]}x${s[2]}`;
     }
     const e = byKernel.get(name) ?? { ms: 0, n: 0 };
-    e.ms += k.kernelTimeMs as number;
+    // kernelTimeMs can be an { error } object for kernels the backend does not time: count as NaN.
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : Number.NaN;
     e.n++;
     byKernel.set(name, e);
   }
