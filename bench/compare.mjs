@@ -7,6 +7,7 @@
 //                          [--threads 2] [--python /usr/bin/python3] [--wait-idle 300]
 //                          [--torch-lib-dir DIR] [--json]
 //   node bench/compare.mjs --cases attn [--torch-malloc retain|glibc] ...   (the attention layer)
+//   node bench/compare.mjs --cases model --rounds 2 --runs 3   (ResNet-26 and SASA-ResNet-26 train steps)
 //
 // Ours:  node dist/cli/main.js bench <case args> --json   (env SASA_NUM_THREADS; the built CLI, as
 //        users run it: `npm run build` first. Running through tsx adds ~85 MB of resident memory.)
@@ -70,9 +71,28 @@ for (const [size, shape] of Object.entries(ATTENTION_STAGES).sort((a, b) => b[0]
     };
   }
 }
+// Model cases (model-resnet26[-train], model-sasa_resnet26[-train]): one inference or training
+// step (batch 8, 224x224, 1000 classes) of `sasa bench model --model M` against
+// `torch_peer.py model --model M` (resnet26: torchvision-style; sasa_resnet26: the unfold attention
+// layer in every block and a blocked attention stem). PyTorch runs with --torch-malloc like the
+// attention cases; for sasa_resnet26 its peak RSS is also taken with glibc's defaults.
+for (const model of ['resnet26', 'sasa_resnet26']) {
+  for (const train of [false, true]) {
+    const args = ['model', '--model', model, '--batch', '8', '--size', '224', ...(train ? ['--train'] : [])];
+    const sides = {
+      sasa: { runner: 'sasa', args },
+      pytorch: { runner: 'pytorch', args, malloc: true },
+    };
+    if (model.startsWith('sasa'))
+      sides['pytorch-glibc-mem'] = { runner: 'pytorch', args: [...args, '--malloc', 'glibc'], memoryOnly: true };
+    CASES[`model-${model}${train ? '-train' : ''}`] = { kind: 'model', sides };
+  }
+}
 const GROUPS = {
   default: ['conv', 'conv-bwd', 'matmul'],
   attn: Object.keys(CASES).filter((c) => c.startsWith('attn-')),
+  model: ['model-resnet26-train', 'model-sasa_resnet26-train'],
+  'model-inference': ['model-resnet26', 'model-sasa_resnet26'],
   all: Object.keys(CASES),
 };
 // The unfold layer's big temporaries (up to 400 MB each at 56x56) are above glibc's mmap
@@ -247,6 +267,16 @@ for (const c of caseNames) {
   }
   for (const b of Object.values(best)) b.best_ms = Math.min(...b.medians);
   const row = { case: c, kind: CASES[c].kind, ratio: best.sasa.best_ms / best.pytorch.best_ms };
+  if (row.kind === 'model') {
+    const torchPeak = Math.min(best.pytorch.peak_rss_mb, best['pytorch-glibc-mem']?.peak_rss_mb ?? Infinity);
+    Object.assign(row, {
+      speedup: best.pytorch.best_ms / best.sasa.best_ms,
+      pytorch_peak_rss_mb: torchPeak,
+      memory_ratio: best.sasa.peak_rss_mb / torchPeak,
+      sasa_images_per_s: (best.sasa.result.batch * 1e3) / best.sasa.best_ms,
+      pytorch_images_per_s: (best.pytorch.result.batch * 1e3) / best.pytorch.best_ms,
+    });
+  }
   if (row.kind === 'attention') {
     // PyTorch's peak RSS: the smaller of the timed runs' and glibc-malloc's (see --torch-malloc).
     const torchPeak = Math.min(best.pytorch.peak_rss_mb, best['pytorch-glibc-mem']?.peak_rss_mb ?? Infinity);
@@ -294,6 +324,7 @@ if (opt.json) {
   const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const peerRows = rows.filter((r) => r.kind === 'peer');
   const attnRows = rows.filter((r) => r.kind === 'attention');
+  const modelRows = rows.filter((r) => r.kind === 'model');
   const out = [
     `sasa vs PyTorch — ${meta.date}, ${nproc} cores (${cpu}), ${meta.threads} threads each, best median of ${rounds} alternating rounds x ${meta.runs} runs (${meta.warmup} warmup), load average ${meta.loadavg_before} before / ${meta.loadavg_after} after`,
     `versions: sasa ${meta.sasa} (backend ${meta.sasa_backend}), @tensorflow/tfjs ${meta.tfjs}, node ${meta.node}, torch ${meta.torch} (mkldnn ${meta.torch_mkldnn}, BLAS_INFO ${meta.torch_blas}, loaded: ${(meta.torch_blas_libs ?? []).map((p) => p.split('/').slice(-2).join('/')).join(' ')})`,
@@ -326,6 +357,36 @@ if (opt.json) {
             .join(', ')}).`
         : "PyTorch timed with glibc's default malloc (--torch-malloc glibc).",
     );
+  if (modelRows.length) {
+    out.push(
+      '',
+      'model steps, batch 8, 224x224, 1000 classes (train: forward, softmax cross-entropy, backward, SGD momentum 0.9; PyTorch sasa_resnet26: unfold attention layers):',
+      '',
+      '| case | sasa ms | PyTorch ms | ratio (sasa/PyTorch) | speed-up (PyTorch/sasa) | sasa images/s | PyTorch images/s | sasa peak RSS MB | PyTorch peak RSS MB | memory ratio (sasa/PyTorch) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...modelRows.map(
+        (r) =>
+          `| ${r.case} | ${f(r.sasa.best_ms)} | ${f(r.pytorch.best_ms)} | ${f(r.ratio)} | ${f(r.speedup)} | ${f(r.sasa_images_per_s, 1)} | ${f(r.pytorch_images_per_s, 1)} | ${f(r.sasa.peak_rss_mb, 0)} | ${f(r.pytorch_peak_rss_mb, 0)} | ${f(r.memory_ratio)} |`,
+      ),
+    );
+    for (const suffix of ['', '-train']) {
+      const conv = modelRows.find((r) => r.case === `model-resnet26${suffix}`);
+      const attn = modelRows.find((r) => r.case === `model-sasa_resnet26${suffix}`);
+      if (conv && attn)
+        out.push(
+          '',
+          `sasa_resnet26 / resnet26${suffix ? ' (train step)' : ' (inference)'} on sasa: ${f(attn.sasa.best_ms / conv.sasa.best_ms)}x the time; on PyTorch: ${f(attn.pytorch.best_ms / conv.pytorch.best_ms)}x`,
+        );
+    }
+    out.push(
+      '',
+      opt['torch-malloc'] === 'retain'
+        ? `PyTorch timed with --malloc retain; sasa_resnet26's PyTorch peak RSS is the smaller of that run's and one with glibc's defaults (retain/glibc MB: ${modelRows
+            .map((r) => `${r.case} ${f(r.pytorch.peak_rss_mb, 0)}/${f(r.pytorch_glibc_mem?.peak_rss_mb, 0)}`)
+            .join(', ')}).`
+        : "PyTorch timed with glibc's default malloc (--torch-malloc glibc).",
+    );
+  }
   out.push(
     '',
     `CPU used by other processes during the kept runs (% of all cores; above ~5% the number is suspect): ${rows

@@ -5,6 +5,7 @@
   /usr/bin/python3 bench/torch_peer.py matmul --size 1024 [--json]
   /usr/bin/python3 bench/torch_peer.py attention --shape 8,56,56,64 --k 7 --heads 8 [--backward] [--json]
   /usr/bin/python3 bench/torch_peer.py attention --check [--json]
+  /usr/bin/python3 bench/torch_peer.py model --model resnet26|sasa_resnet26 [--batch 8] [--size 224] [--classes 1000] [--train] [--json]
 
 Shapes are NHWC like ours; conv runs in channels_last, float32, padding k//2, no bias.
 Reports the median ms of --runs timed runs after a warm-up of at least --warmup runs and
@@ -27,6 +28,20 @@ glibc's mmap threshold, so by default every run page-faults them in again (see b
 a tiny input (forward and, through autograd, input and parameter gradients), against the golden
 values of sasa's op (test/golden/local_attention.json, cases with padding 'zeros' and logits
 'qk+qr', when the file is present), and runs torch.autograd.gradcheck; exits non-zero on mismatch.
+
+model: one inference step (eval mode, no_grad) or, with --train, one training step (train mode:
+forward, cross-entropy on fixed labels, backward, torch.optim.SGD(lr 0.1, momentum 0.9) step) of
+  resnet26       a torchvision-style ResNet-26: torchvision's resnet50 with bottleneck blocks
+                 [1, 2, 4, 1] (v1.5: the stride on the 3x3 conv), 7x7/2 conv stem + 3x3/2 max pool,
+                 strided 1x1 conv + BN shortcuts, global average pool, fc; written out here
+                 (Debian's python3-torch has no torchvision);
+  sasa_resnet26  the same network in full-attention form: every 3x3 conv replaced by the unfold
+                 attention layer above (k 7, 8 heads, relative; stride 2 -> 2x2 average pool after
+                 it), and the attention stem of SASA.md section 2 (AttentionStem below: attention
+                 within 4x4 blocks, 4 heads, relative logits, m = 4 spatially-aware value matrices,
+                 BN, ReLU, 4x4 max pool).
+--memory-format channels_last|contiguous: the activations' layout (default channels_last for
+resnet26, contiguous for sasa_resnet26: the faster of the two on this CPU build, see BENCHMARKS.md).
 """
 import argparse
 import json
@@ -43,7 +58,7 @@ import torch.nn.functional as F
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="bench", required=True)
-    for name in ("conv", "matmul", "attention"):
+    for name in ("conv", "matmul", "attention", "model"):
         s = sub.add_parser(name)
         s.add_argument("--runs", type=int, default=10)
         s.add_argument("--warmup", type=int, default=3)
@@ -67,12 +82,24 @@ def parse_args():
             s.add_argument("--backward", action="store_true")
             s.add_argument("--check", action="store_true",
                            help="only check the layer against float64 references (tiny inputs), no timing")
+        elif name == "model":
+            s.add_argument("--model", required=True, choices=("resnet26", "sasa_resnet26"))
+            s.add_argument("--batch", type=int, default=8)
+            s.add_argument("--size", type=int, default=224)
+            s.add_argument("--classes", type=int, default=1000)
+            s.add_argument("--train", action="store_true")
+            s.add_argument("--memory-format", choices=("channels_last", "contiguous"), default=None)
         else:
             s.add_argument("--size", type=int, default=1024)
             s.add_argument("--check", action="store_true", help="compare against a float64 reference")
     a = p.parse_args()
     if a.runs < 1 or a.warmup < 0 or a.threads < 1:
         p.error("--runs and --threads must be >= 1, --warmup >= 0")
+    if a.bench == "model":
+        if a.batch < 1 or a.classes < 1 or a.size < 32 or a.size % 32:
+            p.error("--batch and --classes must be >= 1, --size a multiple of 32")
+        if a.memory_format is None:
+            a.memory_format = "channels_last" if a.model == "resnet26" else "contiguous"
     if a.bench == "attention":
         c = int(a.shape.split(",")[3]) if len(a.shape.split(",")) == 4 else 0
         if len(a.shape.split(",")) != 4 or min(int(v) for v in a.shape.split(",")) < 1:
@@ -303,6 +330,154 @@ def bench_attention(a):
             "backward": a.backward, "median_ms": ms}
 
 
+class Bottleneck(torch.nn.Module):
+    """torchvision's Bottleneck (v1.5: stride on the spatial op); `attention` replaces the 3x3 conv
+    by AttentionConv (k 7, 8 heads) followed, when strided, by 2x2 average pooling."""
+    expansion = 4
+
+    def __init__(self, cin, width, stride, attention):
+        super().__init__()
+        cout = width * self.expansion
+        self.conv1 = torch.nn.Conv2d(cin, width, 1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(width)
+        if attention:
+            layers = [AttentionConv(width, 7, 8)]
+            if stride == 2:
+                layers.append(torch.nn.AvgPool2d(2, 2))
+            self.conv2 = torch.nn.Sequential(*layers)
+        else:
+            self.conv2 = torch.nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = torch.nn.BatchNorm2d(width)
+        self.conv3 = torch.nn.Conv2d(width, cout, 1, bias=False)
+        self.bn3 = torch.nn.BatchNorm2d(cout)
+        torch.nn.init.zeros_(self.bn3.weight)
+        self.relu = torch.nn.ReLU(inplace=True)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = torch.nn.Sequential(torch.nn.Conv2d(cin, cout, 1, stride=stride, bias=False),
+                                                  torch.nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + identity)
+
+
+class AttentionStem(torch.nn.Module):
+    """The SASA attention stem (SASA.md section 2) as sasa's AttentionStem computes it, NCHW:
+    q, k = 1x1 projections; values v = sum_m p(a,b,m) W_V^m x with (a, b) the pixel's position in
+    its 4x4 block and p = softmax_m((emb_a[a] + emb_b[b]) . emb_mix[m]) (the public port's
+    emb_a/emb_b/emb_mix, m value convs); every pixel attends to the 16 pixels of its block, `heads`
+    heads, relative logits q.r with r = [rel_h[row offset] ; rel_w[column offset]] split across
+    heads like q; then BN, ReLU, 4x4 max pool. The public port (leaderj1001's AttentionStem) unfolds
+    keys and all m value maps over sliding 4x4 windows ([B, m, C, H, W, 4, 4]: ~6.6 GB per tensor
+    at batch 8, 224x224, 64 channels); here the blocks are cut with reshapes and the window
+    products are batched matrix products, which is the same math at a fraction of the memory."""
+
+    def __init__(self, cin=3, channels=64, heads=4, block=4, mixtures=4):
+        super().__init__()
+        self.channels, self.heads, self.block, self.mixtures = channels, heads, block, mixtures
+        d = channels // heads
+        self.scale = d ** -0.5
+        self.query_conv = torch.nn.Conv2d(cin, channels, 1, bias=False)
+        self.key_conv = torch.nn.Conv2d(cin, channels, 1, bias=False)
+        self.value_conv = torch.nn.Conv2d(cin, mixtures * channels, 1, bias=False)  # the m value matrices
+        self.emb_a = torch.nn.Parameter(torch.randn(block, d) * d ** -0.5)
+        self.emb_b = torch.nn.Parameter(torch.randn(block, d) * d ** -0.5)
+        self.emb_mix = torch.nn.Parameter(torch.randn(mixtures, d) * d ** -0.5)
+        self.rel_h = torch.nn.Parameter(torch.randn(channels // 2, 2 * block - 1) * d ** -0.5)
+        self.rel_w = torch.nn.Parameter(torch.randn(channels // 2, 2 * block - 1) * d ** -0.5)
+        s = block
+        pos = torch.arange(s * s)
+        rows, cols = pos // s, pos % s
+        # offsets key - query + s - 1 for every (query, key) pair of a block
+        self.register_buffer("dr", (rows[None, :] - rows[:, None] + s - 1), persistent=False)
+        self.register_buffer("dc", (cols[None, :] - cols[:, None] + s - 1), persistent=False)
+        self.bn = torch.nn.BatchNorm2d(channels)
+        self.pool = torch.nn.MaxPool2d(block, block)
+
+    def to_blocks(self, t, c):
+        """[B, c, H, W] -> [B, heads, Hb, Wb, s*s, c/heads]"""
+        b, _, h, w = t.shape
+        s, n = self.block, self.heads
+        t = t.reshape(b, n, c // n, h // s, s, w // s, s)
+        return t.permute(0, 1, 3, 5, 4, 6, 2).reshape(b, n, h // s, w // s, s * s, c // n)
+
+    def forward(self, x):
+        b, _, h, w = x.shape
+        s, n, c, m = self.block, self.heads, self.channels, self.mixtures
+        d = c // n
+        q = self.to_blocks(self.query_conv(x) * self.scale, c)
+        k = self.to_blocks(self.key_conv(x), c)
+        # spatially-aware values: mixture weights per position in the block
+        p = F.softmax((self.emb_a[:, None, :] + self.emb_b[None, :, :]) @ self.emb_mix.t(), dim=-1)  # [s, s, m]
+        vm = self.value_conv(x).reshape(b, m, c, h // s, s, w // s, s)
+        v = (vm * p.permute(2, 0, 1).reshape(1, m, 1, 1, s, 1, s)).sum(1)   # [B, C, Hb, s, Wb, s]
+        v = self.to_blocks(v.reshape(b, c, h, w), c)
+        # relative tables for every (query, key) pair: [C, s*s, s*s] -> per head [n, d, s*s, s*s]
+        r = torch.cat((self.rel_h[:, self.dr], self.rel_w[:, self.dc]), dim=0).reshape(n, d, s * s, s * s)
+        logits = q @ k.transpose(-1, -2) + torch.einsum("bnxyqd,ndqk->bnxyqk", q, r)
+        out = F.softmax(logits, dim=-1) @ v                     # [B, n, Hb, Wb, s*s, d]
+        out = out.reshape(b, n, h // s, w // s, s, s, d).permute(0, 1, 6, 2, 4, 3, 5).reshape(b, c, h, w)
+        return self.pool(F.relu(self.bn(out)))
+
+
+class ResNet26(torch.nn.Module):
+    def __init__(self, classes=1000, attention=False, blocks=(1, 2, 4, 1)):
+        super().__init__()
+        if attention:
+            self.stem = AttentionStem()
+        else:
+            self.stem = torch.nn.Sequential(
+                torch.nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False), torch.nn.BatchNorm2d(64),
+                torch.nn.ReLU(inplace=True), torch.nn.MaxPool2d(3, stride=2, padding=1))
+        layers, cin = [], 64
+        for g, (count, width) in enumerate(zip(blocks, (64, 128, 256, 512))):
+            for i in range(count):
+                layers.append(Bottleneck(cin, width, 2 if g > 0 and i == 0 else 1, attention))
+                cin = width * 4
+        self.layers = torch.nn.Sequential(*layers)
+        self.fc = torch.nn.Linear(cin, classes)
+        for mod in self.modules():
+            if isinstance(mod, torch.nn.Conv2d) and not attention:
+                torch.nn.init.kaiming_normal_(mod.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x):
+        x = self.layers(self.stem(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def bench_model(a):
+    model = ResNet26(a.classes, attention=a.model == "sasa_resnet26")
+    fmt = torch.channels_last if a.memory_format == "channels_last" else torch.contiguous_format
+    model = model.to(memory_format=fmt)
+    x = torch.randn(a.batch, 3, a.size, a.size).to(memory_format=fmt)
+    labels = torch.arange(a.batch) * 7919 % a.classes
+    if not a.train:
+        model.eval()
+
+        def step():
+            with torch.no_grad():
+                model(x)
+    else:
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        loss_fn = torch.nn.CrossEntropyLoss()
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(x), labels).backward()
+            opt.step()
+    ms = median_ms(step, a.runs, a.warmup, a.warmup_ms)
+    return {"impl": "pytorch-unfold" if a.model.startswith("sasa") else "pytorch", "model": a.model,
+            "batch": a.batch, "size": a.size, "classes": a.classes, "train": a.train,
+            "memory_format": a.memory_format,
+            "optimizer": {"name": "sgd_momentum", "learningRate": 0.1, "momentum": 0.9} if a.train else None,
+            "median_ms": ms, "images_per_s": round(a.batch * 1e3 / ms, 2)}
+
+
 def bench_matmul(a):
     s = a.size
     x, y = torch.randn(s, s), torch.randn(s, s)
@@ -358,7 +533,8 @@ def main():
                   + (f"; largest: {', '.join(f'{k} {details[k]:.3g}' for k in bad)}" if bad else ""))
         sys.exit(0 if ok else "attention check failed")
     res = {"bench": a.bench, "impl": "pytorch"}
-    res.update({"conv": bench_conv, "matmul": bench_matmul, "attention": bench_attention}[a.bench](a))
+    res.update({"conv": bench_conv, "matmul": bench_matmul, "attention": bench_attention,
+                "model": bench_model}[a.bench](a))
     res.update({
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "runs": a.runs, "warmup": a.warmup, "warmup_ms": a.warmup_ms, "threads": torch.get_num_threads(),
@@ -375,6 +551,9 @@ def main():
     else:
         if a.bench == "conv":
             what = f"conv {res['shape']} {a.kernel}x{a.kernel} ->{a.filters} s{a.stride}{' fwd+bwd' if a.backward else ' fwd'}"
+        elif a.bench == "model":
+            what = (f"{a.model} [{a.batch},{a.size},{a.size},3] {a.memory_format} "
+                    f"{'train step' if a.train else 'inference'} ({res['images_per_s']:.1f} images/s)")
         elif a.bench == "attention":
             what = f"unfold attention {res['shape']} k{a.k} {a.heads} heads{' fwd+bwd' if a.backward else ' fwd'}"
         else:

@@ -4,9 +4,12 @@
  *   padding; with `backward`, forward plus the gradients w.r.t. input and filter for a fixed dy.
  * - matmul: an n×n by n×n float32 matrix product.
  * - attention: the LocalSelfAttention2D layer (bench/torch_peer.py: an unfold-based PyTorch layer).
+ * - model: one inference or training step of a registered model (bench/torch_peer.py: a
+ *   torchvision-style ResNet-26 and its unfold-attention version).
  */
 import * as tf from '@tensorflow/tfjs';
 import { LocalSelfAttention2D } from '../layers/local_self_attention.js';
+import { createModel } from '../models/registry.js';
 import { type Timing, type TimingOptions, timeRuns } from './timing.js';
 
 export interface ConvCase {
@@ -76,5 +79,78 @@ export function benchAttention(c: AttentionCase, options: TimingOptions): Timing
   } finally {
     tf.dispose([x, dy]);
     layer.dispose();
+  }
+}
+
+export interface ModelCase {
+  /** A registered model name (models/registry.ts); unknown names throw the registry's error. */
+  model: string;
+  batch: number;
+  size: number;
+  classes: number;
+  /** One training step (forward in training mode, loss, backward, SGD update) instead of inference. */
+  train: boolean;
+}
+
+/** The optimiser of the training step: SGD with momentum (the peer's torch.optim.SGD(lr 0.1, momentum 0.9)). */
+export const MODEL_BENCH_OPTIMIZER = { name: 'sgd_momentum', learningRate: 0.1, momentum: 0.9 } as const;
+
+export interface ModelBench {
+  model: tf.LayersModel;
+  /** One inference or training step; frees everything it allocates except the model's and optimiser's state. */
+  step: () => void;
+  dispose: () => void;
+}
+
+/**
+ * Builds the registered model `c.model` with { inputSize: size, classes } and returns one step:
+ * inference `model.apply(x, {training: false})`, or with `train` a training step — forward with
+ * `training: true` (batch norm on batch statistics, moving statistics updated), softmax
+ * cross-entropy on fixed labels, gradients of every trainable weight and an SGD-with-momentum
+ * update (MODEL_BENCH_OPTIMIZER). Inputs are seeded normal, labels fixed.
+ */
+export function prepareModelBench(c: ModelCase): ModelBench {
+  const model = createModel(c.model, { inputSize: c.size, classes: c.classes });
+  const x = seededNormal([c.batch, c.size, c.size, 3], 1);
+  const labels = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: c.batch }, (_, i) => (i * 7919) % c.classes),
+        'int32',
+      ),
+      c.classes,
+    ),
+  );
+  const optimizer = tf.train.momentum(MODEL_BENCH_OPTIMIZER.learningRate, MODEL_BENCH_OPTIMIZER.momentum);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const loss = () => {
+    const logits = model.apply(x, { training: true }) as tf.Tensor;
+    return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+  };
+  const step = c.train
+    ? () => tf.tidy(() => tf.dispose(optimizer.minimize(loss, false, vars) ?? []))
+    : () => tf.tidy(() => tf.dispose(model.apply(x, { training: false }) as tf.Tensor));
+  return {
+    model,
+    step,
+    dispose: () => {
+      tf.dispose([x, labels]);
+      optimizer.dispose();
+      // tfjs 4.22's MomentumOptimizer.dispose() does not call SGDOptimizer's, which frees the
+      // -learningRate scalar `c`.
+      (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** Times one inference or training step of a registered model (prepareModelBench). */
+export function benchModel(c: ModelCase, options: TimingOptions): Timing & { images_per_s: number } {
+  const bench = prepareModelBench(c);
+  try {
+    const t = timeRuns(bench.step, options);
+    return { ...t, images_per_s: Math.round((c.batch * 1e5) / t.median_ms) / 100 };
+  } finally {
+    bench.dispose();
   }
 }

@@ -1,6 +1,6 @@
-/** `sasa bench conv|attention|matmul`: time kernels and layers the way bench/torch_peer.py times PyTorch. */
+/** `sasa bench conv|attention|matmul|model`: time kernels and layers the way bench/torch_peer.py times PyTorch. */
 import type { Command } from 'commander';
-import { benchAttention, benchConv, benchMatmul } from '../bench/cases.js';
+import { benchAttention, benchConv, benchMatmul, benchModel, MODEL_BENCH_OPTIMIZER } from '../bench/cases.js';
 import type { Timing, TimingOptions } from '../bench/timing.js';
 import { nonNegativeInt, positiveInt, shapeOf } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
@@ -30,7 +30,7 @@ async function runBench(
   bench: string,
   fields: Record<string, unknown>,
   label: string,
-  measure: (options: TimingOptions) => Timing,
+  measure: (options: TimingOptions) => Timing & { images_per_s?: number },
 ): Promise<void> {
   const status = await startBackend(flags);
   const bar = progressBar(bench, flags.runs, !flags.json && process.stderr.isTTY);
@@ -47,7 +47,7 @@ async function runBench(
   if (flags.json) console.log(JSON.stringify(record));
   else {
     console.log(
-      `${label} on ${status.backend}: median ${timing.median_ms.toFixed(2)} ms (min ${timing.min_ms.toFixed(2)}, ${timing.runs} runs), peak RSS ${timing.peak_rss_mb.toFixed(0)} MB`,
+      `${label} on ${status.backend}: median ${timing.median_ms.toFixed(2)} ms (min ${timing.min_ms.toFixed(2)}, ${timing.runs} runs)${timing.images_per_s === undefined ? '' : `, ${timing.images_per_s.toFixed(1)} images/s`}, peak RSS ${timing.peak_rss_mb.toFixed(0)} MB`,
     );
   }
 }
@@ -104,4 +104,27 @@ export function registerBench(program: Command): void {
     .action((flags: CommonFlags & { size: number }) =>
       runBench(flags, 'matmul', { size: flags.size }, `matmul ${flags.size}^3`, (o) => benchMatmul(flags.size, o)),
     );
+
+  common(bench.command('model'))
+    .description('one inference step, or with --train one SGD training step, of a registered model')
+    .requiredOption('--model <name>', 'registered model, e.g. resnet26, sasa_resnet26')
+    .option('--batch <n>', 'batch size', positiveInt('--batch'), 8)
+    .option('--size <n>', 'input height = width', positiveInt('--size'), 224)
+    .option('--classes <n>', 'classes of the classifier', positiveInt('--classes'), 1000)
+    .option(
+      '--train',
+      'training step: forward (training mode), softmax cross-entropy, backward, SGD momentum 0.9 update',
+    )
+    .action((flags: CommonFlags & { model: string; batch: number; size: number; classes: number; train?: boolean }) => {
+      const c = {
+        model: flags.model,
+        batch: flags.batch,
+        size: flags.size,
+        classes: flags.classes,
+        train: Boolean(flags.train),
+      };
+      const label = `${c.model} [${c.batch},${c.size},${c.size},3] ${c.classes} classes ${c.train ? 'train step' : 'inference'}`;
+      const fields = { ...c, ...(c.train ? { optimizer: MODEL_BENCH_OPTIMIZER } : {}) };
+      return runBench(flags, 'model', fields, label, (o) => benchModel(c, o));
+    });
 }
