@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerDoctor } from './doctor.js';
+import { registerEvaluate } from './evaluate.js';
 import { registerModels } from './models.js';
 import { registerTable } from './table.js';
 import { registerTrain } from './train.js';
@@ -19,6 +20,7 @@ registerBench(program);
 registerTable(program);
 registerModels(program);
 registerTrain(program);
+registerEvaluate(program);
 
 try {
   await program.parseAsync(process.argv);

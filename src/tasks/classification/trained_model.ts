@@ -1,0 +1,67 @@
+/**
+ * A trained classifier as `sasa train` leaves it in `<out>/model`: tfjs model files whose metadata
+ * holds the configuration, the class names, the input normalisation and the data source.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { decodeImageForEval } from '../../data/image_folder.js';
+import { loadModelFiles } from '../../io/model_files.js';
+import type { ModelConfig } from '../../models/config.js';
+
+export interface TrainedModel {
+  model: tf.LayersModel;
+  config: ModelConfig;
+  classNames: string[];
+  normalization: { mean: number[]; std: number[] };
+  data: string;
+  /** [size, size, channels] the model takes. */
+  inputShape: [number, number, number];
+}
+
+export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
+  const { model, metadata } = await loadModelFiles(dir);
+  const m = (metadata ?? {}) as Partial<Omit<TrainedModel, 'model' | 'inputShape'>>;
+  if (!m.config || !m.classNames || !m.normalization) {
+    throw new Error(
+      `${dir}: not a model written by sasa train (its metadata has no config, classNames or normalization)`,
+    );
+  }
+  const [, h, w, c] = model.inputs[0].shape as number[];
+  return {
+    model,
+    config: m.config,
+    classNames: m.classNames,
+    normalization: m.normalization,
+    data: m.data ?? 'unknown',
+    inputShape: [h, w, c],
+  };
+}
+
+export interface Prediction {
+  path: string;
+  top: { label: string; index: number; probability: number }[];
+}
+
+/**
+ * The top-k classes of an image file: decoded, resized (small inputs: the whole image; larger ones:
+ * the ImageNet evaluation crop of 0.875), grey when the model takes one channel, normalised as in training.
+ */
+export async function predictFile(t: TrainedModel, path: string, k = 5): Promise<Prediction> {
+  const [size, , channels] = t.inputShape;
+  const rgb = await decodeImageForEval(path, size, [0, 0, 0], [1, 1, 1], size <= 64 ? 1 : 0.875);
+  const x = new Float32Array(size * size * channels);
+  const { mean, std } = t.normalization;
+  for (let p = 0; p < size * size; p++) {
+    if (channels === 1) {
+      const grey = (rgb[3 * p] + rgb[3 * p + 1] + rgb[3 * p + 2]) / 3;
+      x[p] = (grey - mean[0]) / std[0];
+    } else for (let c = 0; c < channels; c++) x[channels * p + c] = (rgb[3 * p + c] - mean[c]) / std[c];
+  }
+  const probabilities = tf.tidy(() =>
+    tf.softmax(t.model.apply(tf.tensor4d(x, [1, size, size, channels]), { training: false }) as tf.Tensor2D).dataSync(),
+  );
+  const order = [...probabilities.keys()].sort((a, b) => probabilities[b] - probabilities[a]).slice(0, k);
+  return {
+    path,
+    top: order.map((i) => ({ label: t.classNames[i] ?? String(i), index: i, probability: probabilities[i] })),
+  };
+}
