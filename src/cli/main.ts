@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBench } from './bench.js';
+import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerModels } from './models.js';
@@ -15,6 +16,7 @@ const program = new Command()
   .name('sasa')
   .description('Stand-alone self-attention vision models (Ramachandran et al., NeurIPS 2019) on TensorFlow.js')
   .version(pkg.version);
+registerDemo(program);
 registerDoctor(program);
 registerBench(program);
 registerTable(program);

@@ -57,12 +57,12 @@ describe('weight average and training step', () => {
   before(setup);
   const cfg = { widthMultiplier: 0.125, inputSize: 16, classes: 3, blocks: [1, 1], widths: [64, 128] };
 
-  it('EMA: shadow = decay·shadow + (1-decay)·w; swapIn puts it in and the restore brings the weights back', () => {
+  it('EMA: shadow = d·shadow + (1-d)·w, d = min(decay, (1+n)/(10+n)); swapIn puts it in and the restore brings the weights back', () => {
     const model = createModel('resnet26', cfg);
     const ema = new WeightAverage(model, 0.75);
     const before0 = model.weights[0].read().dataSync().slice();
     model.setWeights(model.weights.map((w) => tf.add(w.read(), 1)));
-    ema.update();
+    ema.update(1000);
     assertClose(
       ema.shadow[0].dataSync(),
       before0.map((v) => v + 0.25),
@@ -79,6 +79,12 @@ describe('weight average and training step', () => {
       model.weights[0].read().dataSync(),
       before0.map((v) => v + 1),
       { tol: 1e-6 },
+    );
+    ema.update(0);
+    assertClose(
+      ema.shadow[0].dataSync(),
+      before0.map((v) => v + 0.25 * 0.1 + 0.9),
+      { tol: 1e-5 },
     );
     ema.dispose();
   });

@@ -1,7 +1,8 @@
 /**
  * Exponential moving average of a model's weights (SASA.md §5: decay 0.9999 on ImageNet), used for
- * evaluation: shadow ← decay · shadow + (1 - decay) · w after every step, for every weight
- * (batch-norm statistics included). `swapIn` puts the averages into the model and returns a
+ * evaluation: shadow ← d · shadow + (1 - d) · w after every step, for every weight (batch-norm
+ * statistics included), with d = min(decay, (1 + n) / (10 + n)) at the n-th update (TensorFlow's
+ * ExponentialMovingAverage with num_updates), so short runs are not dominated by the initial weights. `swapIn` puts the averages into the model and returns a
  * function that restores the trained weights.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -22,10 +23,12 @@ export class WeightAverage {
     this.shadow = weights.map((w, i) => tf.keep(tf.clone(initial ? initial[i] : w.read())));
   }
 
-  update(): void {
+  /** `n`: the number of updates before this one (the optimizer step, 0-based). */
+  update(n: number): void {
+    const d = Math.min(this.decay, (1 + n) / (10 + n));
     tf.tidy(() => {
       this.model.weights.forEach((w, i) => {
-        const next = tf.keep(tf.add(tf.mul(this.shadow[i], this.decay), tf.mul(w.read(), 1 - this.decay)));
+        const next = tf.keep(tf.add(tf.mul(this.shadow[i], d), tf.mul(w.read(), 1 - d)));
         this.shadow[i].dispose();
         this.shadow[i] = next;
       });

@@ -210,7 +210,7 @@ export async function train(
             `training stopped and ${checkpointPath} keeps the last good state — lower the learning rate (${o.lr}) and resume, or start again`,
         );
       }
-      ema?.update();
+      ema?.update(state.step);
       state.step++;
       state.batch++;
       state.lossSum += loss;
