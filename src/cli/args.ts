@@ -29,3 +29,13 @@ export function shapeOf(name: string, rank: number): (value: string) => number[]
     return dims;
   };
 }
+
+/** One of `choices`, exactly. */
+export function oneOf<T extends string>(name: string, choices: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}, got '${value}'`);
+    }
+    return value as T;
+  };
+}
