@@ -522,6 +522,389 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Small images (H·W <= kSmallPixels, e.g. the 4×4 patches of an attention stem): the planar
+// layout above would be mostly halo and the heads too few tasks, so images run in parallel
+// instead, each (image, head) as dense attention among its S = H·W pixels with the window test
+// per pair. Per thread, the head's slices are copied into small padded buffers (rows of Dp
+// channels, or transposed rows of Sp pixels, both whole vectors, zeros beyond D and S) and every
+// product is a vector loop over pixels or channels with the other operand broadcast.
+
+constexpr int64_t kSmallPixels = 64;
+
+inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+inline float hmax(vf v) {
+  float m = v[0];
+  for (int64_t t = 1; t < VL; ++t) m = std::max(m, v[t]);
+  return m;
+}
+
+/** exp(x - lse) of a logit that cannot exceed lse (clamped against rounding). */
+inline vf expBelow(vf x, vf lse) {
+  const vf d = x - lse;
+  return expNonPositive(d < 0.0f ? d : vf{});
+}
+
+/** Everything a small-image head needs that does not depend on the image. */
+struct SmallPlan {
+  const Geometry& g;
+  int64_t S, Sp, Dp, Kp;
+  // Per head n: its channels of the tables, rows padded to Dp (zeros outside its row / column
+  // half): tab[(n · 2 + 0) · K · Dp + t · Dp + d] = relRow[t][lo + d] when lo + d < C/2, and
+  // the column table at (n · 2 + 1). Transposed for the logits: tabT[n][c][Kp] likewise.
+  std::vector<float> tab, tabT;
+
+  explicit SmallPlan(const Geometry& geometry, const float* relRow, const float* relCol)
+      : g(geometry), S(geometry.H * geometry.W), Sp(roundUp(S, VL)), Dp(roundUp(geometry.D, VL)),
+        Kp(roundUp(geometry.K, VL)) {
+    if (!g.useQR) return;
+    tab.assign(g.N * 2 * g.K * Dp, 0.0f);
+    tabT.assign(g.N * 2 * Dp * Kp, 0.0f);
+    for (int64_t n = 0; n < g.N; ++n) {
+      for (int64_t d = 0; d < g.D; ++d) {
+        const int64_t c = n * g.D + d;
+        const bool isRow = c < g.half;
+        const float* table = isRow ? relRow + c : relCol + (c - g.half);
+        const int64_t part = n * 2 + (isRow ? 0 : 1);
+        for (int64_t t = 0; t < g.K; ++t) {
+          tab[(part * g.K + t) * Dp + d] = table[t * g.half];
+          tabT[(part * Dp + d) * Kp + t] = table[t * g.half];
+        }
+      }
+    }
+  }
+  const float* table(int64_t n, int col) const { return tab.data() + (n * 2 + col) * g.K * Dp; }
+  const float* tableT(int64_t n, int col) const { return tabT.data() + (n * 2 + col) * Dp * Kp; }
+};
+
+/** Per-thread buffers of one (image, head), allocated once per call and reused. */
+struct SmallHead {
+  const SmallPlan& p;
+  const Geometry& g;
+  float *Q, *Kr, *KT, *V, *VT, *DY, *L, *dS, *rowL, *colL, *rowS, *colS, *O0, *O1, *O2;
+  float *relR, *relC;  // dRel of this head: [K][Dp] each
+  std::vector<float> store;
+
+  SmallHead(const SmallPlan& plan, bool backward) : p(plan), g(plan.g) {
+    const int64_t rows = p.S * p.Dp, cols = p.Dp * p.Sp, logits = p.S * p.Sp, rel = p.S * p.Kp;
+    const int64_t rt = g.K * p.Dp;
+    store.assign(5 * rows + 2 * cols + 2 * logits + 4 * rel + 2 * rt + (backward ? 2 * rows : 0), 0.0f);
+    float* at = store.data();
+    auto take = [&](int64_t n) {
+      float* r = at;
+      at += n;
+      return r;
+    };
+    Q = take(rows), Kr = take(rows), V = take(rows), DY = take(rows), O0 = take(rows);
+    O1 = backward ? take(rows) : nullptr, O2 = backward ? take(rows) : nullptr;
+    KT = take(cols), VT = take(cols), L = take(logits), dS = take(logits);
+    rowL = take(rel), colL = take(rel), rowS = take(rel), colS = take(rel);
+    relR = take(rt), relC = take(rt);
+  }
+
+  /** Head n of image b of x (NHWC) × mul into rows [S][Dp] and/or transposed [Dp][Sp]. */
+  void load(const float* x, int64_t b, int64_t n, float mul, float* rows, float* cols) const {
+    const float* src = x + b * p.S * g.C + n * g.D;
+    for (int64_t s = 0; s < p.S; ++s) {
+      const float* in = src + s * g.C;
+      if (rows) {
+        for (int64_t d = 0; d < g.D; ++d) rows[s * p.Dp + d] = in[d] * mul;
+      }
+      if (cols) {
+        for (int64_t d = 0; d < g.D; ++d) cols[d * p.Sp + s] = in[d] * mul;
+      }
+    }
+  }
+
+  /** Rows [S][Dp] × mul into head n of image b of x (NHWC). */
+  void store_(const float* rows, float mul, float* x, int64_t b, int64_t n) const {
+    float* dst = x + b * p.S * g.C + n * g.D;
+    for (int64_t s = 0; s < p.S; ++s) {
+      float* out = dst + s * g.C;
+      for (int64_t d = 0; d < g.D; ++d) out[d] = rows[s * p.Dp + d] * mul;
+    }
+  }
+
+  /**
+   * Logits L[s][t] of head n from Q (scaled), KT, the tables: -inf for pixels t outside the
+   * window of s (and for the padding lanes t >= S); rowL/colL[s][t] = q̂_s · relRow/relCol[t].
+   */
+  void logits(int64_t n) {
+    constexpr float ninf = -std::numeric_limits<float>::infinity();
+    const int64_t S = p.S, Sp = p.Sp, Dp = p.Dp, Kp = p.Kp, K = g.K, W = g.W;
+    if (g.useQR) {
+      const float* rT = p.tableT(n, 0);
+      const float* cT = p.tableT(n, 1);
+      for (int64_t s = 0; s < S; ++s) {
+        for (int64_t t0 = 0; t0 < Kp; t0 += VL) {
+          vf r{}, c{};
+          for (int64_t d = 0; d < g.D; ++d) {
+            const vf qv = splat(Q[s * Dp + d]);
+            r += qv * loadu(rT + d * Kp + t0);
+            c += qv * loadu(cT + d * Kp + t0);
+          }
+          storeu(rowL + s * Kp + t0, r);
+          storeu(colL + s * Kp + t0, c);
+        }
+      }
+    }
+    for (int64_t s = 0; s < S; ++s) {
+      float* Ls = L + s * Sp;
+      for (int64_t t0 = 0; t0 < Sp; t0 += VL) {
+        vf acc{};
+        if (g.useQK) {
+          for (int64_t d = 0; d < g.D; ++d) acc += splat(Q[s * Dp + d]) * loadu(KT + d * Sp + t0);
+        }
+        storeu(Ls + t0, acc);
+      }
+      const int64_t sa = s / W, sb = s % W;
+      const float* rl = rowL + s * Kp;
+      const float* cl = colL + s * Kp + g.h - sb;  // cl[tb] = colL[s][tb - sb + h]
+      for (int64_t ta = 0; ta < g.H; ++ta) {
+        const int64_t da = ta - sa + g.h;
+        float* row = Ls + ta * W;
+        if (da < 0 || da >= K) {
+          std::fill_n(row, W, ninf);
+          continue;
+        }
+        const float r = rl[da];
+        const int64_t lo = std::max<int64_t>(0, sb - g.h), hi = std::min(W, sb + g.h + 1);
+        for (int64_t tb = 0; tb < lo; ++tb) row[tb] = ninf;
+        for (int64_t tb = lo; tb < hi; ++tb) row[tb] += r + cl[tb];
+        for (int64_t tb = hi; tb < W; ++tb) row[tb] = ninf;
+      }
+      for (int64_t t = S; t < Sp; ++t) Ls[t] = ninf;
+    }
+  }
+
+  /**
+   * 'zeros' padding: the window positions of pixel s outside the image have logit
+   * rowL[da] + colL[db] (k = 0) and value 0. Their rows da are those outside [daLo, daHi), or
+   * inside with columns db outside [dbLo, dbHi). Returns their largest logit (m) and sets
+   * sums so that the sum of exp(logit - x) over them is e^(rowMax1 + colMax - x) · rs1 · cs +
+   * e^(rowMax2 + colMaxOut - x) · rs2 · csOut, without exp of every pair.
+   */
+  struct Outside {
+    float m, mr1, mc, mr2, mco;  // maxima (-inf for empty groups)
+    float rs1, cs, rs2, cso;     // Σ exp(· - its max) of each group
+    int64_t daLo, daHi, dbLo, dbHi;
+    /** Σ exp(logit - x) over the outside positions. */
+    float sum(float x) const {
+      float r = 0.0f;
+      if (mr1 > -INFINITY) r += std::exp(mr1 + mc - x) * rs1 * cs;
+      if (mr2 > -INFINITY && mco > -INFINITY) r += std::exp(mr2 + mco - x) * rs2 * cso;
+      return r;
+    }
+  };
+
+  Outside outside(int64_t s) const {
+    const int64_t K = g.K, sa = s / g.W, sb = s % g.W;
+    Outside o{};
+    o.daLo = std::max<int64_t>(0, g.h - sa), o.daHi = std::min(K, g.H - sa + g.h);
+    o.dbLo = std::max<int64_t>(0, g.h - sb), o.dbHi = std::min(K, g.W - sb + g.h);
+    const float* rl = rowL + s * p.Kp;
+    const float* cl = colL + s * p.Kp;
+    constexpr float ninf = -std::numeric_limits<float>::infinity();
+    o.mr1 = o.mr2 = o.mc = o.mco = ninf;
+    for (int64_t t = 0; t < K; ++t) {
+      const bool rowIn = t >= o.daLo && t < o.daHi, colIn = t >= o.dbLo && t < o.dbHi;
+      (rowIn ? o.mr2 : o.mr1) = std::max(rowIn ? o.mr2 : o.mr1, rl[t]);
+      o.mc = std::max(o.mc, cl[t]);
+      if (!colIn) o.mco = std::max(o.mco, cl[t]);
+    }
+    o.rs1 = o.rs2 = o.cs = o.cso = 0.0f;
+    for (int64_t t = 0; t < K; ++t) {
+      const bool rowIn = t >= o.daLo && t < o.daHi, colIn = t >= o.dbLo && t < o.dbHi;
+      if (rowIn) o.rs2 += std::exp(rl[t] - o.mr2);
+      else o.rs1 += std::exp(rl[t] - o.mr1);
+      const float e = std::exp(cl[t] - o.mc);
+      o.cs += e;
+      if (!colIn) o.cso += std::exp(cl[t] - o.mco);
+    }
+    o.m = std::max(o.mr1 + o.mc, o.mco > ninf ? o.mr2 + o.mco : ninf);
+    return o;
+  }
+
+  /** rows O[s][:] = Σ_t A[s][t] · B[t][:] (A: [S][Sp], B: [S][Dp]), or with Aᵀ when transA. */
+  void product(const float* A, bool transA, const float* B, float* O) const {
+    const int64_t S = p.S, Sp = p.Sp, Dp = p.Dp;
+    for (int64_t s = 0; s < S; ++s) {
+      for (int64_t d0 = 0; d0 < Dp; d0 += VL) {
+        vf acc{};
+        for (int64_t t = 0; t < S; ++t) {
+          const float a = transA ? A[t * Sp + s] : A[s * Sp + t];
+          acc += splat(a) * loadu(B + t * Dp + d0);
+        }
+        storeu(O + s * Dp + d0, acc);
+      }
+    }
+  }
+};
+
+void smallForward(const Geometry& g, const float* q, const float* k, const float* v,
+                  const float* relRow, const float* relCol, float* y, float* lse) {
+  const SmallPlan plan(g, relRow, relCol);
+  const int64_t S = plan.S, Sp = plan.Sp;
+#pragma omp parallel
+  {
+    FlushDenormals ftz;
+    SmallHead w(plan, false);
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < g.B; ++b) {
+      for (int64_t n = 0; n < g.N; ++n) {
+        w.load(q, b, n, g.scale, w.Q, nullptr);
+        if (g.useQK) w.load(k, b, n, 1.0f, nullptr, w.KT);
+        w.load(v, b, n, 1.0f, w.V, nullptr);
+        w.logits(n);
+        for (int64_t s = 0; s < S; ++s) {
+          float* Ls = w.L + s * Sp;
+          vf mv = splat(-std::numeric_limits<float>::infinity());
+          for (int64_t t0 = 0; t0 < Sp; t0 += VL) mv = vmax(mv, loadu(Ls + t0));
+          float m = hmax(mv);
+          SmallHead::Outside o{};
+          if (!g.masked) {
+            o = w.outside(s);
+            m = std::max(m, o.m);
+          }
+          vf sv{};
+          for (int64_t t0 = 0; t0 < Sp; t0 += VL) {
+            const vf e = expNonPositive(loadu(Ls + t0) - m);
+            storeu(Ls + t0, e);
+            sv += e;
+          }
+          float sum = hsum(sv);
+          if (!g.masked) sum += o.sum(m);
+          const vf inv = splat(1.0f / sum);
+          for (int64_t t0 = 0; t0 < Sp; t0 += VL) storeu(Ls + t0, loadu(Ls + t0) * inv);
+          lse[(b * S + s) * g.N + n] = m + std::log(sum);
+        }
+        w.product(w.L, false, w.V, w.O0);
+        w.store_(w.O0, 1.0f, y, b, n);
+      }
+    }
+  }
+}
+
+void smallBackward(const Geometry& g, const float* dy, const float* q, const float* k,
+                   const float* v, const float* relRow, const float* relCol, const float* lse,
+                   Grads out, std::vector<double>& dRel) {
+  const int threads = numThreads();
+  const int64_t tableSize = g.useQR ? g.K * g.half : 0;
+  dRel.assign(static_cast<size_t>(threads) * 2 * tableSize, 0.0);
+  const SmallPlan plan(g, relRow, relCol);
+  const int64_t S = plan.S, Sp = plan.Sp, Dp = plan.Dp, Kp = plan.Kp, K = g.K;
+#pragma omp parallel num_threads(threads)
+  {
+    FlushDenormals ftz;
+    SmallHead w(plan, true);
+    double* accRow = dRel.data() + static_cast<size_t>(omp_get_thread_num()) * 2 * tableSize;
+    double* accCol = accRow + tableSize;
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < g.B; ++b) {
+      for (int64_t n = 0; n < g.N; ++n) {
+        w.load(q, b, n, g.scale, w.Q, nullptr);
+        if (g.useQK) w.load(k, b, n, 1.0f, w.Kr, w.KT);
+        w.load(v, b, n, 1.0f, nullptr, w.VT);
+        w.load(dy, b, n, 1.0f, w.DY, nullptr);
+        w.logits(n);
+        for (int64_t s = 0; s < S; ++s) {
+          float* P = w.L + s * Sp;
+          float* dS = w.dS + s * Sp;
+          const float l = lse[(b * S + s) * g.N + n];
+          const vf lv = splat(l);
+          vf dv{};
+          for (int64_t t0 = 0; t0 < Sp; t0 += VL) {
+            const vf pv = expBelow(loadu(P + t0), lv);
+            storeu(P + t0, pv);
+            vf acc{};
+            for (int64_t d = 0; d < g.D; ++d) acc += splat(w.DY[s * Dp + d]) * loadu(w.VT + d * Sp + t0);
+            storeu(dS + t0, acc);
+            dv += pv * acc;
+          }
+          const vf delta = splat(hsum(dv));
+          for (int64_t t0 = 0; t0 < Sp; t0 += VL) storeu(dS + t0, loadu(P + t0) * (loadu(dS + t0) - delta));
+          if (!g.useQR) continue;
+          // Row and column sums of dS over the window: the gradients of rowL[s] and colL[s].
+          float* rs = w.rowS + s * Kp;
+          float* cs = w.colS + s * Kp;
+          std::fill_n(rs, Kp, 0.0f);
+          std::fill_n(cs, Kp, 0.0f);
+          const int64_t sa = s / g.W, sb = s % g.W;
+          const int64_t aLo = std::max<int64_t>(0, sa - g.h), aHi = std::min(g.H, sa + g.h + 1);
+          const int64_t bLo = std::max<int64_t>(0, sb - g.h), bHi = std::min(g.W, sb + g.h + 1);
+          for (int64_t ta = aLo; ta < aHi; ++ta) {
+            const float* row = dS + ta * g.W;
+            float r = 0.0f;
+            for (int64_t tb = bLo; tb < bHi; ++tb) {
+              r += row[tb];
+              cs[tb - sb + g.h] += row[tb];
+            }
+            rs[ta - sa + g.h] += r;
+          }
+          if (!g.masked) {
+            // Outside positions: dS = p · (0 - delta), p = exp(rowL[da] + colL[db] - lse).
+            const SmallHead::Outside o = w.outside(s);
+            const float* rl = w.rowL + s * Kp;
+            const float* cl = w.colL + s * Kp;
+            const float nd = -delta[0];
+            for (int64_t t = 0; t < K; ++t) {
+              const bool rowIn = t >= o.daLo && t < o.daHi, colIn = t >= o.dbLo && t < o.dbHi;
+              if (!rowIn) rs[t] += nd * std::exp(rl[t] + o.mc - l) * o.cs;
+              else if (o.mco > -INFINITY) rs[t] += nd * std::exp(rl[t] + o.mco - l) * o.cso;
+              if (o.mr1 > -INFINITY) cs[t] += nd * std::exp(cl[t] + o.mr1 - l) * o.rs1;
+              if (!colIn) cs[t] += nd * std::exp(cl[t] + o.mr2 - l) * o.rs2;
+            }
+          }
+        }
+        // dq = scale · (dS k + Σ rowS relRow + Σ colS relCol), dk = dSᵀ q̂, dv = Pᵀ dy.
+        if (g.useQK) {
+          w.product(w.dS, false, w.Kr, w.O0);
+        } else {
+          std::fill_n(w.O0, S * Dp, 0.0f);
+        }
+        if (g.useQR) {
+          const float* rT = plan.table(n, 0);
+          const float* cT = plan.table(n, 1);
+          std::fill_n(w.relR, K * Dp, 0.0f);
+          std::fill_n(w.relC, K * Dp, 0.0f);
+          for (int64_t s = 0; s < S; ++s) {
+            const float* rs = w.rowS + s * Kp;
+            const float* cs = w.colS + s * Kp;
+            for (int64_t d0 = 0; d0 < Dp; d0 += VL) {
+              const vf qv = loadu(w.Q + s * Dp + d0);
+              vf acc = loadu(w.O0 + s * Dp + d0);
+              for (int64_t t = 0; t < K; ++t) {
+                acc += splat(rs[t]) * loadu(rT + t * Dp + d0) + splat(cs[t]) * loadu(cT + t * Dp + d0);
+                storeu(w.relR + t * Dp + d0, loadu(w.relR + t * Dp + d0) + splat(rs[t]) * qv);
+                storeu(w.relC + t * Dp + d0, loadu(w.relC + t * Dp + d0) + splat(cs[t]) * qv);
+              }
+              storeu(w.O0 + s * Dp + d0, acc);
+            }
+          }
+          for (int64_t d = 0; d < g.D; ++d) {
+            const int64_t c = n * g.D + d;
+            if (c < g.half) {
+              for (int64_t t = 0; t < K; ++t) accRow[t * g.half + c] += w.relR[t * Dp + d];
+            } else {
+              for (int64_t t = 0; t < K; ++t) accCol[t * g.half + c - g.half] += w.relC[t * Dp + d];
+            }
+          }
+        }
+        w.store_(w.O0, g.scale, out.dq, b, n);
+        if (g.useQK) {
+          w.product(w.dS, true, w.Q, w.O1);
+          w.store_(w.O1, 1.0f, out.dk, b, n);
+        }
+        w.product(w.L, true, w.DY, w.O2);
+        w.store_(w.O2, 1.0f, out.dv, b, n);
+      }
+    }
+  }
+}
+
+inline bool smallImages(const Geometry& g) { return g.H * g.W <= kSmallPixels; }
+
 template <template <int> class F, typename... Args>
 void dispatchWindow(int64_t k, Args&&... args) {
   switch (k) {
@@ -561,7 +944,11 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     const float* relCol = floatArg(info, 4, "relCol", g.useQR ? g.K * g.half : 0);
     float* y = floatArg(info, 5, "y", g.size());
     float* lse = floatArg(info, 6, "lse", g.B * g.H * g.W * g.N);
-    dispatchWindow<ForwardRun>(g.K, g, q, k, v, relRow, relCol, y, lse);
+    if (smallImages(g)) {
+      smallForward(g, q, k, v, relRow, relCol, y, lse);
+    } else {
+      dispatchWindow<ForwardRun>(g.K, g, q, k, v, relRow, relCol, y, lse);
+    }
   });
 }
 
@@ -585,7 +972,11 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     float* dRelRow = floatArg(info, 10, "dRelRow", tableSize);
     float* dRelCol = floatArg(info, 11, "dRelCol", tableSize);
     std::vector<double> dRel;
-    dispatchWindow<BackwardRun>(g.K, g, dy, q, k, v, relRow, relCol, lse, out, dRel);
+    if (smallImages(g)) {
+      smallBackward(g, dy, q, k, v, relRow, relCol, lse, out, dRel);
+    } else {
+      dispatchWindow<BackwardRun>(g.K, g, dy, q, k, v, relRow, relCol, lse, out, dRel);
+    }
     const int threads = numThreads();
     for (int64_t e = 0; e < tableSize; ++e) {
       double r = 0.0, c = 0.0;
