@@ -14,7 +14,7 @@
 //   p = softmax(L), y = Σ p v_ab, lse = log Σ exp L
 // Backward keeps only lse between the passes: p is recomputed from the logits.
 #include <omp.h>
-#include <xmmintrin.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
@@ -534,10 +534,61 @@ constexpr int64_t kSmallPixels = 64;
 
 inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-inline float hmax(vf v) {
+/** x in every lane, as one broadcast (splat's 0 + x costs an add: it must turn -0 into +0). */
+inline vf bcast(float x) {
+#if defined(__AVX512F__)
+  return reinterpret_cast<vf>(_mm512_set1_ps(x));
+#elif defined(__AVX__)
+  return reinterpret_cast<vf>(_mm256_set1_ps(x));
+#else
+  return reinterpret_cast<vf>(_mm_set1_ps(x));
+#endif
+}
+
+/** The largest lane and the sum of the lanes (by halving). */
+inline float laneMax(vf v) {
+#if defined(__AVX512F__)
+  return _mm512_reduce_max_ps(reinterpret_cast<__m512>(v));
+#else
   float m = v[0];
   for (int64_t t = 1; t < VL; ++t) m = std::max(m, v[t]);
   return m;
+#endif
+}
+inline float laneSum(vf v) {
+#if defined(__AVX512F__)
+  return _mm512_reduce_add_ps(reinterpret_cast<__m512>(v));
+#else
+  return hsum(v);
+#endif
+}
+
+/**
+ * O[i][j] = (O[i][j] if add) + Σ_{x<n} A[i·as + x·ax] · B[x·bs + j] for R rows i and j < cols
+ * (a multiple of VL): R independent accumulators share each loaded vector of B.
+ */
+template <int R>
+inline void gemmRows(const float* A, int64_t as, int64_t ax, const float* B, int64_t bs, int64_t n,
+                     int64_t cols, float* O, int64_t os, bool add) {
+  for (int64_t j0 = 0; j0 < cols; j0 += VL) {
+    vf acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = add ? loadu(O + r * os + j0) : vf{};
+    for (int64_t x = 0; x < n; ++x) {
+      const vf bv = loadu(B + x * bs + j0);
+      for (int r = 0; r < R; ++r) acc[r] += bcast(A[r * as + x * ax]) * bv;
+    }
+    for (int r = 0; r < R; ++r) storeu(O + r * os + j0, acc[r]);
+  }
+}
+
+/** gemmRows over `rows` rows, in blocks of 8, 4, 2 and 1. */
+inline void gemm(int64_t rows, const float* A, int64_t as, int64_t ax, const float* B, int64_t bs,
+                 int64_t n, int64_t cols, float* O, int64_t os, bool add = false) {
+  int64_t i = 0;
+  for (; i + 8 <= rows; i += 8) gemmRows<8>(A + i * as, as, ax, B, bs, n, cols, O + i * os, os, add);
+  if (i + 4 <= rows) gemmRows<4>(A + i * as, as, ax, B, bs, n, cols, O + i * os, os, add), i += 4;
+  if (i + 2 <= rows) gemmRows<2>(A + i * as, as, ax, B, bs, n, cols, O + i * os, os, add), i += 2;
+  if (i < rows) gemmRows<1>(A + i * as, as, ax, B, bs, n, cols, O + i * os, os, add);
 }
 
 /** exp(x - lse) of a logit that cannot exceed lse (clamped against rounding). */
@@ -554,10 +605,27 @@ struct SmallPlan {
   // half): tab[(n · 2 + 0) · K · Dp + t · Dp + d] = relRow[t][lo + d] when lo + d < C/2, and
   // the column table at (n · 2 + 1). Transposed for the logits: tabT[n][c][Kp] likewise.
   std::vector<float> tab, tabT;
+  // Per pair (s, t) of pixels, [S][Sp]: 0 when t is in the window of s, else -inf (and for the
+  // padding lanes t >= S); the window row da = ta - sa + h and column db of t (0 outside), so
+  // that the relative logits of a vector of t are two shuffles of rowL[s] and colL[s] (when the
+  // tables fit two vectors: shuffled, K <= 2 VL).
+  std::vector<float> mask;
+  std::vector<int32_t> rowIdx, colIdx;
+  bool shuffled;
 
   explicit SmallPlan(const Geometry& geometry, const float* relRow, const float* relCol)
       : g(geometry), S(geometry.H * geometry.W), Sp(roundUp(S, VL)), Dp(roundUp(geometry.D, VL)),
-        Kp(roundUp(geometry.K, VL)) {
+        Kp(roundUp(geometry.K, VL)), mask(S * Sp, -std::numeric_limits<float>::infinity()),
+        rowIdx(S * Sp, 0), colIdx(S * Sp, 0), shuffled(Kp <= 2 * VL) {
+    for (int64_t s = 0; s < S; ++s) {
+      for (int64_t t = 0; t < S; ++t) {
+        const int64_t da = t / g.W - s / g.W + g.h, db = t % g.W - s % g.W + g.h;
+        if (da < 0 || da >= g.K || db < 0 || db >= g.K) continue;
+        mask[s * Sp + t] = 0.0f;
+        rowIdx[s * Sp + t] = static_cast<int32_t>(da);
+        colIdx[s * Sp + t] = static_cast<int32_t>(db);
+      }
+    }
     if (!g.useQR) return;
     tab.assign(g.N * 2 * g.K * Dp, 0.0f);
     tabT.assign(g.N * 2 * Dp * Kp, 0.0f);
@@ -609,7 +677,9 @@ struct SmallHead {
     for (int64_t s = 0; s < p.S; ++s) {
       const float* in = src + s * g.C;
       if (rows) {
-        for (int64_t d = 0; d < g.D; ++d) rows[s * p.Dp + d] = in[d] * mul;
+        int64_t d = 0;
+        for (; d + VL <= g.D; d += VL) storeu(rows + s * p.Dp + d, loadu(in + d) * mul);
+        for (; d < g.D; ++d) rows[s * p.Dp + d] = in[d] * mul;
       }
       if (cols) {
         for (int64_t d = 0; d < g.D; ++d) cols[d * p.Sp + s] = in[d] * mul;
@@ -622,7 +692,9 @@ struct SmallHead {
     float* dst = x + b * p.S * g.C + n * g.D;
     for (int64_t s = 0; s < p.S; ++s) {
       float* out = dst + s * g.C;
-      for (int64_t d = 0; d < g.D; ++d) out[d] = rows[s * p.Dp + d] * mul;
+      int64_t d = 0;
+      for (; d + VL <= g.D; d += VL) storeu(out + d, loadu(rows + s * p.Dp + d) * mul);
+      for (; d < g.D; ++d) out[d] = rows[s * p.Dp + d] * mul;
     }
   }
 
@@ -633,30 +705,32 @@ struct SmallHead {
   void logits(int64_t n) {
     constexpr float ninf = -std::numeric_limits<float>::infinity();
     const int64_t S = p.S, Sp = p.Sp, Dp = p.Dp, Kp = p.Kp, K = g.K, W = g.W;
-    if (g.useQR) {
-      const float* rT = p.tableT(n, 0);
-      const float* cT = p.tableT(n, 1);
-      for (int64_t s = 0; s < S; ++s) {
-        for (int64_t t0 = 0; t0 < Kp; t0 += VL) {
-          vf r{}, c{};
-          for (int64_t d = 0; d < g.D; ++d) {
-            const vf qv = splat(Q[s * Dp + d]);
-            r += qv * loadu(rT + d * Kp + t0);
-            c += qv * loadu(cT + d * Kp + t0);
-          }
-          storeu(rowL + s * Kp + t0, r);
-          storeu(colL + s * Kp + t0, c);
-        }
-      }
+    if (g.useQR) {  // over the head's channels in the row half, then in the column half
+      const int64_t lo = n * g.D, rows = std::max<int64_t>(0, std::min(lo + g.D, g.half) - lo);
+      gemm(S, Q, Dp, 1, p.tableT(n, 0), Kp, rows, Kp, rowL, Kp);
+      gemm(S, Q + rows, Dp, 1, p.tableT(n, 1) + rows * Kp, Kp, g.D - rows, Kp, colL, Kp);
+    }
+    if (g.useQK) {
+      gemm(S, Q, Dp, 1, KT, Sp, g.D, Sp, L, Sp);
+    } else {
+      std::fill_n(L, S * Sp, 0.0f);
     }
     for (int64_t s = 0; s < S; ++s) {
       float* Ls = L + s * Sp;
-      for (int64_t t0 = 0; t0 < Sp; t0 += VL) {
-        vf acc{};
-        if (g.useQK) {
-          for (int64_t d = 0; d < g.D; ++d) acc += splat(Q[s * Dp + d]) * loadu(KT + d * Sp + t0);
+      if (p.shuffled) {
+        const vf r0 = loadu(rowL + s * Kp), r1 = Kp > VL ? loadu(rowL + s * Kp + VL) : r0;
+        const vf c0 = loadu(colL + s * Kp), c1 = Kp > VL ? loadu(colL + s * Kp + VL) : c0;
+        for (int64_t t0 = 0; t0 < Sp; t0 += VL) {
+          vf l = loadu(Ls + t0) + loadu(p.mask.data() + s * Sp + t0);
+          if (g.useQR) {
+            vi ri, ci;
+            std::memcpy(&ri, p.rowIdx.data() + s * Sp + t0, sizeof ri);
+            std::memcpy(&ci, p.colIdx.data() + s * Sp + t0, sizeof ci);
+            l += __builtin_shuffle(r0, r1, ri) + __builtin_shuffle(c0, c1, ci);
+          }
+          storeu(Ls + t0, l);
         }
-        storeu(Ls + t0, acc);
+        continue;
       }
       const int64_t sa = s / W, sb = s % W;
       const float* rl = rowL + s * Kp;
@@ -726,20 +800,6 @@ struct SmallHead {
     return o;
   }
 
-  /** rows O[s][:] = Σ_t A[s][t] · B[t][:] (A: [S][Sp], B: [S][Dp]), or with Aᵀ when transA. */
-  void product(const float* A, bool transA, const float* B, float* O) const {
-    const int64_t S = p.S, Sp = p.Sp, Dp = p.Dp;
-    for (int64_t s = 0; s < S; ++s) {
-      for (int64_t d0 = 0; d0 < Dp; d0 += VL) {
-        vf acc{};
-        for (int64_t t = 0; t < S; ++t) {
-          const float a = transA ? A[t * Sp + s] : A[s * Sp + t];
-          acc += splat(a) * loadu(B + t * Dp + d0);
-        }
-        storeu(O + s * Dp + d0, acc);
-      }
-    }
-  }
 };
 
 void smallForward(const Geometry& g, const float* q, const float* k, const float* v,
@@ -759,9 +819,9 @@ void smallForward(const Geometry& g, const float* q, const float* k, const float
         w.logits(n);
         for (int64_t s = 0; s < S; ++s) {
           float* Ls = w.L + s * Sp;
-          vf mv = splat(-std::numeric_limits<float>::infinity());
+          vf mv = bcast(-std::numeric_limits<float>::infinity());
           for (int64_t t0 = 0; t0 < Sp; t0 += VL) mv = vmax(mv, loadu(Ls + t0));
-          float m = hmax(mv);
+          float m = laneMax(mv);
           SmallHead::Outside o{};
           if (!g.masked) {
             o = w.outside(s);
@@ -773,13 +833,13 @@ void smallForward(const Geometry& g, const float* q, const float* k, const float
             storeu(Ls + t0, e);
             sv += e;
           }
-          float sum = hsum(sv);
+          float sum = laneSum(sv);
           if (!g.masked) sum += o.sum(m);
-          const vf inv = splat(1.0f / sum);
+          const vf inv = bcast(1.0f / sum);
           for (int64_t t0 = 0; t0 < Sp; t0 += VL) storeu(Ls + t0, loadu(Ls + t0) * inv);
           lse[(b * S + s) * g.N + n] = m + std::log(sum);
         }
-        w.product(w.L, false, w.V, w.O0);
+        gemm(S, w.L, Sp, 1, w.V, plan.Dp, S, plan.Dp, w.O0, plan.Dp);
         w.store_(w.O0, 1.0f, y, b, n);
       }
     }
@@ -808,22 +868,21 @@ void smallBackward(const Geometry& g, const float* dy, const float* q, const flo
         w.load(v, b, n, 1.0f, nullptr, w.VT);
         w.load(dy, b, n, 1.0f, w.DY, nullptr);
         w.logits(n);
+        gemm(S, w.DY, Dp, 1, w.VT, Sp, g.D, Sp, w.dS, Sp);  // dP[s][t] = dy_s · v_t
         for (int64_t s = 0; s < S; ++s) {
           float* P = w.L + s * Sp;
           float* dS = w.dS + s * Sp;
           const float l = lse[(b * S + s) * g.N + n];
-          const vf lv = splat(l);
+          const vf lv = bcast(l);
           vf dv{};
           for (int64_t t0 = 0; t0 < Sp; t0 += VL) {
             const vf pv = expBelow(loadu(P + t0), lv);
             storeu(P + t0, pv);
-            vf acc{};
-            for (int64_t d = 0; d < g.D; ++d) acc += splat(w.DY[s * Dp + d]) * loadu(w.VT + d * Sp + t0);
-            storeu(dS + t0, acc);
-            dv += pv * acc;
+            dv += pv * loadu(dS + t0);
           }
-          const vf delta = splat(hsum(dv));
-          for (int64_t t0 = 0; t0 < Sp; t0 += VL) storeu(dS + t0, loadu(P + t0) * (loadu(dS + t0) - delta));
+          const float delta = laneSum(dv);
+          const vf deltaV = bcast(delta);
+          for (int64_t t0 = 0; t0 < Sp; t0 += VL) storeu(dS + t0, loadu(P + t0) * (loadu(dS + t0) - deltaV));
           if (!g.useQR) continue;
           // Row and column sums of dS over the window: the gradients of rowL[s] and colL[s].
           float* rs = w.rowS + s * Kp;
@@ -847,7 +906,7 @@ void smallBackward(const Geometry& g, const float* dy, const float* q, const flo
             const SmallHead::Outside o = w.outside(s);
             const float* rl = w.rowL + s * Kp;
             const float* cl = w.colL + s * Kp;
-            const float nd = -delta[0];
+            const float nd = -delta;
             for (int64_t t = 0; t < K; ++t) {
               const bool rowIn = t >= o.daLo && t < o.daHi, colIn = t >= o.dbLo && t < o.dbHi;
               if (!rowIn) rs[t] += nd * std::exp(rl[t] + o.mc - l) * o.cs;
@@ -857,31 +916,18 @@ void smallBackward(const Geometry& g, const float* dy, const float* q, const flo
             }
           }
         }
-        // dq = scale · (dS k + Σ rowS relRow + Σ colS relCol), dk = dSᵀ q̂, dv = Pᵀ dy.
+        // dq = scale · (dS k + rowS relRow + colS relCol), dk = dSᵀ q̂, dv = Pᵀ dy,
+        // dRelRow = rowSᵀ q̂ and dRelCol = colSᵀ q̂ (on the head's channels of each half).
         if (g.useQK) {
-          w.product(w.dS, false, w.Kr, w.O0);
+          gemm(S, w.dS, Sp, 1, w.Kr, Dp, S, Dp, w.O0, Dp);
         } else {
           std::fill_n(w.O0, S * Dp, 0.0f);
         }
         if (g.useQR) {
-          const float* rT = plan.table(n, 0);
-          const float* cT = plan.table(n, 1);
-          std::fill_n(w.relR, K * Dp, 0.0f);
-          std::fill_n(w.relC, K * Dp, 0.0f);
-          for (int64_t s = 0; s < S; ++s) {
-            const float* rs = w.rowS + s * Kp;
-            const float* cs = w.colS + s * Kp;
-            for (int64_t d0 = 0; d0 < Dp; d0 += VL) {
-              const vf qv = loadu(w.Q + s * Dp + d0);
-              vf acc = loadu(w.O0 + s * Dp + d0);
-              for (int64_t t = 0; t < K; ++t) {
-                acc += splat(rs[t]) * loadu(rT + t * Dp + d0) + splat(cs[t]) * loadu(cT + t * Dp + d0);
-                storeu(w.relR + t * Dp + d0, loadu(w.relR + t * Dp + d0) + splat(rs[t]) * qv);
-                storeu(w.relC + t * Dp + d0, loadu(w.relC + t * Dp + d0) + splat(cs[t]) * qv);
-              }
-              storeu(w.O0 + s * Dp + d0, acc);
-            }
-          }
+          gemm(S, w.rowS, Kp, 1, plan.table(n, 0), Dp, K, Dp, w.O0, Dp, true);
+          gemm(S, w.colS, Kp, 1, plan.table(n, 1), Dp, K, Dp, w.O0, Dp, true);
+          gemm(K, w.rowS, 1, Kp, w.Q, Dp, S, Dp, w.relR, Dp);
+          gemm(K, w.colS, 1, Kp, w.Q, Dp, S, Dp, w.relC, Dp);
           for (int64_t d = 0; d < g.D; ++d) {
             const int64_t c = n * g.D + d;
             if (c < g.half) {
@@ -893,10 +939,10 @@ void smallBackward(const Geometry& g, const float* dy, const float* q, const flo
         }
         w.store_(w.O0, g.scale, out.dq, b, n);
         if (g.useQK) {
-          w.product(w.dS, true, w.Q, w.O1);
+          gemm(S, w.dS, 1, Sp, w.Q, Dp, S, Dp, w.O1, Dp);
           w.store_(w.O1, 1.0f, out.dk, b, n);
         }
-        w.product(w.L, true, w.DY, w.O2);
+        gemm(S, w.L, 1, Sp, w.DY, Dp, S, Dp, w.O2, Dp);
         w.store_(w.O2, 1.0f, out.dv, b, n);
       }
     }
