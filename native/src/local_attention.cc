@@ -523,14 +523,20 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
 }
 
 // ---------------------------------------------------------------------------------------------
-// Small images (H·W <= kSmallPixels, e.g. the 4×4 patches of an attention stem): the planar
+// Small images (H·W <= kSmallPixels = 100, e.g. the 4×4 patches of an attention stem): the planar
 // layout above would be mostly halo and the heads too few tasks, so images run in parallel
 // instead, each (image, head) as dense attention among its S = H·W pixels with the window test
 // per pair. Per thread, the head's slices are copied into small padded buffers (rows of Dp
 // channels, or transposed rows of Sp pixels, both whole vectors, zeros beyond D and S) and every
 // product is a vector loop over pixels or channels with the other operand broadcast.
 
-constexpr int64_t kSmallPixels = 64;
+// The crossover, measured fwd+bwd at C = 64, k = 7, 4 heads, one thread: 8×8 and 10×10 run
+// 2.0× and 1.3× faster here, 12×12 1.2× slower (the work per pixel grows with S here, with k² on
+// the planar path). Rebuild with CXXFLAGS=-DSASA_SMALL_PIXELS=n to measure another.
+#ifndef SASA_SMALL_PIXELS
+#define SASA_SMALL_PIXELS 100
+#endif
+constexpr int64_t kSmallPixels = SASA_SMALL_PIXELS;
 
 inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 

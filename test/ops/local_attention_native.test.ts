@@ -29,8 +29,8 @@ const cases: Case[] = FAST
     ];
 
 /**
- * Small images (H·W <= 64) take the kernels' image-parallel path: every size from 1×1 to the
- * 8×8 limit, windows smaller and larger than the image, heads that straddle the row and column
+ * Small images (H·W <= 100) take the kernels' image-parallel path: sizes from 1×1 to the
+ * 10×10 limit, windows smaller and larger than the image, heads that straddle the row and column
  * halves of the channels (C/2 not a multiple of C/heads), head sizes below and above a SIMD
  * vector, a custom scale, and batches large enough to split unevenly across threads.
  */
@@ -48,6 +48,7 @@ const smallCases: Case[] = FAST
       { shape: [4, 5, 7, 20], k: 9, heads: 5 },
       { shape: [3, 5, 7, 40], k: 3, heads: 2 },
       { shape: [2, 8, 8, 24], k: 7, heads: 3 },
+      { shape: [2, 10, 10, 16], k: 5, heads: 2 },
       { shape: [1001, 2, 3, 4], k: 3, heads: 1 },
     ];
 
