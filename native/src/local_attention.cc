@@ -7,7 +7,8 @@
 // 'zeros' padding needs no tests. The backward pass keeps the task's softmax weights and their
 // gradients ([H][k²][row]) and computes dk and dv as gathers over the queries that saw each key,
 // so no output is written more than once. The common k (1..11) are compiled with the window size
-// known; other sizes (up to 31) use the same code with a runtime size.
+// known; other sizes (up to 31) use the same code with a runtime size. Small images (H·W <= 100)
+// take a separate image-parallel path, below: dense attention among the pixels of each image.
 //
 // Per query pixel (i, j) and head n, window offsets (da, db) ∈ [0, k)², (a, b) = (i+da-h, j+db-h):
 //   L[da,db] = q̂·k_ab + q̂_row·relRow[da] + q̂_col·relCol[db],  q̂ = scale·q (head's channels)
