@@ -6,10 +6,13 @@
  * - attention: the LocalSelfAttention2D layer (bench/torch_peer.py: an unfold-based PyTorch layer).
  * - model: one inference or training step of a registered model (bench/torch_peer.py: a
  *   torchvision-style ResNet-26 and its unfold-attention version).
+ * - attention op: localAttention2d alone on random q, k, v and tables (no PyTorch peer).
  */
 import * as tf from '@tensorflow/tfjs';
 import { LocalSelfAttention2D } from '../layers/local_self_attention.js';
 import { createModel } from '../models/registry.js';
+import { localAttention2d } from '../ops/local_attention/op.js';
+import type { LogitsMode, PaddingMode } from '../ops/local_attention/options.js';
 import { type Timing, type TimingOptions, timeRuns } from './timing.js';
 
 export interface ConvCase {
@@ -152,5 +155,48 @@ export function benchModel(c: ModelCase, options: TimingOptions): Timing & { ima
     return { ...t, images_per_s: Math.round((c.batch * 1e5) / t.median_ms) / 100 };
   } finally {
     bench.dispose();
+  }
+}
+
+export interface AttentionOpCase {
+  shape: [number, number, number, number];
+  kernelSize: number;
+  heads: number;
+  padding: PaddingMode;
+  logits: LogitsMode;
+  backward: boolean;
+}
+
+/**
+ * The localAttention2d op alone on q, k, v of `shape` and [k, C/2] tables (the unused ones
+ * null); with `backward`, forward plus the gradients w.r.t. all of them for a fixed dy.
+ */
+export function benchAttentionOp(c: AttentionOpCase, options: TimingOptions): Timing {
+  const useQK = c.logits !== 'qr';
+  const useQR = c.logits !== 'qk';
+  const table = [c.kernelSize, c.shape[3] / 2];
+  const q = seededNormal(c.shape, 1) as tf.Tensor4D;
+  const k = useQK ? (seededNormal(c.shape, 2) as tf.Tensor4D) : null;
+  const v = seededNormal(c.shape, 3) as tf.Tensor4D;
+  const relRow = useQR ? (seededNormal(table, 4) as tf.Tensor2D) : null;
+  const relCol = useQR ? (seededNormal(table, 5) as tf.Tensor2D) : null;
+  const dy = seededNormal(c.shape, 6) as tf.Tensor4D;
+  const options_ = { kernelSize: c.kernelSize, heads: c.heads, padding: c.padding, logits: c.logits };
+  const inputs = [q, k, v, relRow, relCol].filter((t): t is tf.Tensor4D | tf.Tensor2D => t !== null);
+  const attend = (...xs: tf.Tensor[]) => {
+    let at = 0;
+    const next = () => xs[at++];
+    const qi = next() as tf.Tensor4D;
+    const ki = useQK ? (next() as tf.Tensor4D) : null;
+    const vi = next() as tf.Tensor4D;
+    const [ri, ci] = useQR ? [next() as tf.Tensor2D, next() as tf.Tensor2D] : [null, null];
+    return localAttention2d(qi, ki, vi, ri, ci, options_);
+  };
+  const vjp = tf.grads(attend);
+  const step = c.backward ? () => tf.dispose(vjp(inputs, dy)) : () => tf.dispose(attend(...inputs));
+  try {
+    return timeRuns(step, options);
+  } finally {
+    tf.dispose([...inputs, dy]);
   }
 }

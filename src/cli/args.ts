@@ -47,3 +47,13 @@ export function fraction(name: string, max = 1): (value: string) => number {
     return n;
   };
 }
+
+/** One of `choices`, exactly. */
+export function oneOf<T extends string>(name: string, choices: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}, got '${value}'`);
+    }
+    return value as T;
+  };
+}

@@ -1,8 +1,16 @@
 /** `sasa bench conv|attention|matmul|model`: time kernels and layers the way bench/torch_peer.py times PyTorch. */
 import type { Command } from 'commander';
-import { benchAttention, benchConv, benchMatmul, benchModel, MODEL_BENCH_OPTIMIZER } from '../bench/cases.js';
+import {
+  benchAttention,
+  benchAttentionOp,
+  benchConv,
+  benchMatmul,
+  benchModel,
+  MODEL_BENCH_OPTIMIZER,
+} from '../bench/cases.js';
 import type { Timing, TimingOptions } from '../bench/timing.js';
-import { nonNegativeInt, positiveInt, shapeOf } from './args.js';
+import { LOGITS_MODES, type LogitsMode, PADDING_MODES, type PaddingMode } from '../ops/local_attention/options.js';
+import { nonNegativeInt, oneOf, positiveInt, shapeOf } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
 import { progressBar } from './progress.js';
 
@@ -81,22 +89,43 @@ export function registerBench(program: Command): void {
     );
 
   common(bench.command('attention'))
-    .description('the LocalSelfAttention2D layer (projections included, d_out = C), NHWC')
+    .description('the LocalSelfAttention2D layer (projections included, d_out = C), NHWC; --op: the op alone')
     .requiredOption('--shape <B,H,W,C>', 'input shape', shapeOf('--shape', 4))
     .option('--k <k>', 'memory block size k (odd)', positiveInt('--k'), 7)
     .option('--heads <n>', 'attention heads', positiveInt('--heads'), 8)
     .option('--backward', 'forward + gradients w.r.t. input and weights')
-    .action((flags: CommonFlags & { shape: number[]; k: number; heads: number; backward?: boolean }) => {
-      const c = {
-        shape: flags.shape as [number, number, number, number],
-        kernelSize: flags.k,
-        heads: flags.heads,
-        backward: Boolean(flags.backward),
-      };
-      const label = `attention k=${c.kernelSize} heads=${c.heads} [${c.shape}] ${pass(c.backward)}`;
-      const fields = { shape: c.shape, k: c.kernelSize, heads: c.heads, backward: c.backward };
-      return runBench(flags, 'attention', fields, label, (o) => benchAttention(c, o));
-    });
+    .option('--op', 'time the localAttention2d op alone on q, k, v of --shape (gradients w.r.t. all its inputs)')
+    .option('--padding <mode>', `with --op: ${PADDING_MODES.join(' | ')}`, oneOf('--padding', PADDING_MODES), 'zeros')
+    .option('--logits <mode>', `with --op: ${LOGITS_MODES.join(' | ')}`, oneOf('--logits', LOGITS_MODES), 'qk+qr')
+    .action(
+      (
+        flags: CommonFlags & {
+          shape: number[];
+          k: number;
+          heads: number;
+          backward?: boolean;
+          op?: boolean;
+          padding: PaddingMode;
+          logits: LogitsMode;
+        },
+      ) => {
+        const c = {
+          shape: flags.shape as [number, number, number, number],
+          kernelSize: flags.k,
+          heads: flags.heads,
+          backward: Boolean(flags.backward),
+        };
+        const fields = { shape: c.shape, k: c.kernelSize, heads: c.heads, backward: c.backward };
+        if (flags.op) {
+          const o = { ...c, padding: flags.padding, logits: flags.logits };
+          const label = `localAttention2d k=${o.kernelSize} heads=${o.heads} ${o.padding} ${o.logits} [${o.shape}] ${pass(o.backward)}`;
+          const opFields = { ...fields, op: true, padding: o.padding, logits: o.logits };
+          return runBench(flags, 'attention', opFields, label, (t) => benchAttentionOp(o, t));
+        }
+        const label = `attention k=${c.kernelSize} heads=${c.heads} [${c.shape}] ${pass(c.backward)}`;
+        return runBench(flags, 'attention', fields, label, (o) => benchAttention(c, o));
+      },
+    );
 
   common(bench.command('matmul'))
     .description('n×n by n×n float32 matrix product')

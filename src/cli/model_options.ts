@@ -3,10 +3,10 @@
  * data (input size, channels and classes come from the data). `--stem auto` (the default) uses the
  * small-image stems (small_conv / small_attention, SASA.md §2 note) for inputs of 64 pixels or less.
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { ModelConfig, StemType } from '../models/config.js';
 import { modelConfig } from '../models/registry.js';
-import { positiveInt, positiveNumber } from './args.js';
+import { oneOf, positiveInt, positiveNumber } from './args.js';
 
 export interface ModelFlags {
   model: string;
@@ -18,15 +18,6 @@ export interface ModelFlags {
   positional?: 'relative' | 'absolute' | 'none';
   logits?: 'qk+qr' | 'qr' | 'qk';
   bnDecay?: number;
-}
-
-function oneOf<T extends string>(name: string, values: readonly T[]) {
-  return (v: string) => {
-    if (!(values as readonly string[]).includes(v)) {
-      throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got '${v}'`);
-    }
-    return v as T;
-  };
 }
 
 const STEMS = ['auto', 'conv', 'attention', 'small_conv', 'small_attention'] as const;

@@ -1,7 +1,8 @@
 /**
- * The native fused local-attention kernels against the pure-TypeScript kernels on larger shapes
- * (every variant, k up to 9, windows wider than a SIMD vector, batch > 1, odd sizes), reporting
- * the max abs error of the output and of every gradient.
+ * The native fused local-attention kernels against the pure-TypeScript kernels, reporting the max
+ * abs error of the output and of every gradient: on larger shapes (every variant, k up to 13,
+ * windows wider than a SIMD vector, batch > 1, odd sizes), and on small images, which take the
+ * kernels' image-parallel path.
  */
 import { before, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -14,6 +15,7 @@ interface Case {
   shape: [number, number, number, number];
   k: number;
   heads: number;
+  scale?: number;
 }
 
 const cases: Case[] = FAST
@@ -26,98 +28,132 @@ const cases: Case[] = FAST
       { shape: [1, 6, 21, 8], k: 13, heads: 2 },
     ];
 
-describeNative('native local attention kernels agree with the TypeScript kernels', () => {
-  before(setup);
-  for (const c of cases) {
+/**
+ * Small images (H·W <= 100) take the kernels' image-parallel path: sizes from 1×1 to the
+ * 10×10 limit, windows smaller and larger than the image, heads that straddle the row and column
+ * halves of the channels (C/2 not a multiple of C/heads), head sizes below and above a SIMD
+ * vector, a custom scale, and batches large enough to split unevenly across threads.
+ */
+const smallCases: Case[] = FAST
+  ? [
+      { shape: [300, 4, 4, 16], k: 7, heads: 4 },
+      { shape: [5, 2, 3, 12], k: 3, heads: 3 },
+    ]
+  : [
+      { shape: [3, 1, 1, 8], k: 3, heads: 2 },
+      { shape: [4, 3, 3, 4], k: 1, heads: 2 },
+      { shape: [5, 2, 3, 12], k: 3, heads: 3 },
+      { shape: [300, 4, 4, 16], k: 7, heads: 4 },
+      { shape: [7, 4, 4, 6], k: 9, heads: 2, scale: 0.37 },
+      { shape: [4, 5, 7, 20], k: 9, heads: 5 },
+      { shape: [3, 5, 7, 40], k: 3, heads: 2 },
+      { shape: [2, 8, 8, 24], k: 7, heads: 3 },
+      { shape: [2, 10, 10, 16], k: 5, heads: 2 },
+      { shape: [1001, 2, 3, 4], k: 3, heads: 1 },
+    ];
+
+/** Runs forward and backward natively and in TypeScript; asserts agreement, returns the errors. */
+function compare(c: Case, logits: LogitsMode, padding: PaddingMode): string {
+  const addon = loadAddon().addon;
+  if (!addon) throw new Error('addon missing');
+  const [B, H, W, C] = c.shape;
+  const n = B * H * W * C;
+  const useQK = logits !== 'qr';
+  const useQR = logits !== 'qk';
+  const table = c.k * (C / 2);
+  const x = {
+    q: randArray(n, 1),
+    k: useQK ? randArray(n, 2) : null,
+    v: randArray(n, 3),
+    relRow: useQR ? randArray(table, 4, -0.5, 0.5) : null,
+    relCol: useQR ? randArray(table, 5, -0.5, 0.5) : null,
+  };
+  const g = resolveGeometry(
+    {
+      q: c.shape,
+      k: useQK ? c.shape : null,
+      v: c.shape,
+      relRow: useQR ? [c.k, C / 2] : null,
+      relCol: useQR ? [c.k, C / 2] : null,
+    },
+    { kernelSize: c.k, heads: c.heads, logits, padding, scale: c.scale },
+  );
+  const ref = localAttentionForward(g, x);
+  const dy = randArray(n, 6);
+  const refGrads = localAttentionBackward(g, x, dy, ref.lse);
+  const empty = new Float32Array(0);
+  const geometry = Int32Array.from([
+    B,
+    H,
+    W,
+    C,
+    c.k,
+    c.heads,
+    padding === 'masked' ? 1 : 0,
+    useQK ? 1 : 0,
+    useQR ? 1 : 0,
+  ]);
+  const y = new Float32Array(n);
+  const lse = new Float32Array(B * H * W * c.heads);
+  const f = (a: Float32Array | null) => a ?? empty;
+  addon.localAttentionForward(x.q, f(x.k), x.v, f(x.relRow), f(x.relCol), y, lse, geometry, g.scale);
+  const dq = new Float32Array(n);
+  const dk = new Float32Array(useQK ? n : 0);
+  const dv = new Float32Array(n);
+  const dRelRow = new Float32Array(useQR ? table : 0);
+  const dRelCol = new Float32Array(useQR ? table : 0);
+  addon.localAttentionBackward(
+    dy,
+    x.q,
+    f(x.k),
+    x.v,
+    f(x.relRow),
+    f(x.relCol),
+    lse,
+    dq,
+    dk,
+    dv,
+    dRelRow,
+    dRelCol,
+    geometry,
+    g.scale,
+  );
+  const pairs: [string, Float32Array, ArrayLike<number> | null][] = [
+    ['y', y, ref.y],
+    ['lse', lse, ref.lse],
+    ['dq', dq, refGrads.dq],
+    ['dk', dk, refGrads.dk],
+    ['dv', dv, refGrads.dv],
+    ['dRelRow', dRelRow, refGrads.dRelRow],
+    ['dRelCol', dRelCol, refGrads.dRelCol],
+  ];
+  const report: string[] = [];
+  for (const [name, got, want] of pairs) {
+    if (!want) continue;
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+    report.push(`${name} ${worst.toExponential(1)}`);
+    assertClose(got, want, { label: name, tol: 2e-5 });
+  }
+  return `max abs error: ${report.join(', ')}`;
+}
+
+function variants(list: Case[]): void {
+  for (const c of list) {
     for (const logits of ['qk+qr', 'qr', 'qk'] as LogitsMode[]) {
       for (const padding of ['zeros', 'masked'] as PaddingMode[]) {
-        it(`[${c.shape}] k=${c.k} heads=${c.heads} ${logits} ${padding}`, (t) => {
-          const addon = loadAddon().addon;
-          if (!addon) throw new Error('addon missing');
-          const [B, H, W, C] = c.shape;
-          const n = B * H * W * C;
-          const useQK = logits !== 'qr';
-          const useQR = logits !== 'qk';
-          const table = c.k * (C / 2);
-          const x = {
-            q: randArray(n, 1),
-            k: useQK ? randArray(n, 2) : null,
-            v: randArray(n, 3),
-            relRow: useQR ? randArray(table, 4, -0.5, 0.5) : null,
-            relCol: useQR ? randArray(table, 5, -0.5, 0.5) : null,
-          };
-          const g = resolveGeometry(
-            {
-              q: c.shape,
-              k: useQK ? c.shape : null,
-              v: c.shape,
-              relRow: useQR ? [c.k, C / 2] : null,
-              relCol: useQR ? [c.k, C / 2] : null,
-            },
-            { kernelSize: c.k, heads: c.heads, logits, padding },
-          );
-          const ref = localAttentionForward(g, x);
-          const dy = randArray(n, 6);
-          const refGrads = localAttentionBackward(g, x, dy, ref.lse);
-          const empty = new Float32Array(0);
-          const geometry = Int32Array.from([
-            B,
-            H,
-            W,
-            C,
-            c.k,
-            c.heads,
-            padding === 'masked' ? 1 : 0,
-            useQK ? 1 : 0,
-            useQR ? 1 : 0,
-          ]);
-          const y = new Float32Array(n);
-          const lse = new Float32Array(B * H * W * c.heads);
-          const f = (a: Float32Array | null) => a ?? empty;
-          addon.localAttentionForward(x.q, f(x.k), x.v, f(x.relRow), f(x.relCol), y, lse, geometry, g.scale);
-          const dq = new Float32Array(n);
-          const dk = new Float32Array(useQK ? n : 0);
-          const dv = new Float32Array(n);
-          const dRelRow = new Float32Array(useQR ? table : 0);
-          const dRelCol = new Float32Array(useQR ? table : 0);
-          addon.localAttentionBackward(
-            dy,
-            x.q,
-            f(x.k),
-            x.v,
-            f(x.relRow),
-            f(x.relCol),
-            lse,
-            dq,
-            dk,
-            dv,
-            dRelRow,
-            dRelCol,
-            geometry,
-            g.scale,
-          );
-          const pairs: [string, Float32Array, ArrayLike<number> | null][] = [
-            ['y', y, ref.y],
-            ['lse', lse, ref.lse],
-            ['dq', dq, refGrads.dq],
-            ['dk', dk, refGrads.dk],
-            ['dv', dv, refGrads.dv],
-            ['dRelRow', dRelRow, refGrads.dRelRow],
-            ['dRelCol', dRelCol, refGrads.dRelCol],
-          ];
-          const report: string[] = [];
-          for (const [name, got, want] of pairs) {
-            if (!want) continue;
-            let worst = 0;
-            for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
-            report.push(`${name} ${worst.toExponential(1)}`);
-            assertClose(got, want, { label: name, tol: 2e-5 });
-          }
-          t.diagnostic(`max abs error: ${report.join(', ')}`);
+        const scale = c.scale === undefined ? '' : ` scale=${c.scale}`;
+        it(`[${c.shape}] k=${c.k} heads=${c.heads}${scale} ${logits} ${padding}`, (t) => {
+          t.diagnostic(compare(c, logits, padding));
         });
       }
     }
   }
+}
+
+describeNative('native local attention kernels agree with the TypeScript kernels', () => {
+  before(setup);
+  variants(cases);
   it('tf.profile shows the fused kernels running on the native backend', async () => {
     const q = tf.randomNormal([1, 5, 5, 8]) as tf.Tensor4D;
     const rel = tf.randomNormal([3, 4]) as tf.Tensor2D;
@@ -132,5 +168,22 @@ describeNative('native local attention kernels agree with the TypeScript kernels
       throw new Error(`fused kernels not used: ${profile.kernelNames.join(', ')}`);
     }
     tf.dispose([q, rel]);
+  });
+});
+
+describeNative('native local attention kernels on small images agree with the TypeScript kernels', () => {
+  before(setup);
+  variants(smallCases);
+  it('agree with 3 threads too (uneven split of the batch)', (t) => {
+    const addon = loadAddon().addon;
+    if (!addon) throw new Error('addon missing');
+    const threads = addon.info().threads;
+    addon.setThreads(3);
+    try {
+      t.diagnostic(compare({ shape: [301, 4, 4, 16], k: 7, heads: 4 }, 'qk+qr', 'masked'));
+      t.diagnostic(compare({ shape: [101, 2, 3, 12], k: 3, heads: 3 }, 'qk+qr', 'zeros'));
+    } finally {
+      addon.setThreads(threads);
+    }
   });
 });
