@@ -2,6 +2,7 @@
 /** The `sasa` command line. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerAblate } from './ablate.js';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
@@ -17,6 +18,7 @@ const program = new Command()
   .description('Stand-alone self-attention vision models (Ramachandran et al., NeurIPS 2019) on TensorFlow.js')
   .version(pkg.version);
 registerDemo(program);
+registerAblate(program);
 registerDoctor(program);
 registerBench(program);
 registerTable(program);

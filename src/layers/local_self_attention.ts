@@ -14,6 +14,7 @@
  * (filters/heads)^-0.5, like timm's relative position embeddings.
  */
 import * as tf from '@tensorflow/tfjs';
+import { NATIVE_BACKEND } from '../backend/native.js';
 import { localAttention2d } from '../ops/local_attention/op.js';
 import type { LogitsMode, PaddingMode } from '../ops/local_attention/options.js';
 import { sinusoidalEncoding2d } from './positional_encoding.js';
@@ -47,11 +48,13 @@ const CLASS = 'LocalSelfAttention2D';
  * the pixels it covers. Even sides use tf.avgPool 'same' directly. Odd sides are pooled as 'valid'
  * windows of the zero-padded map rescaled by 4 / (pixels covered): tfjs's cpu AvgPoolGrad divides
  * partial 'same' windows by 4 instead of by the pixels they cover, so its gradient disagrees with
- * its own forward there; 'valid' windows have no partial windows on any backend.
+ * its own forward there; 'valid' windows have no partial windows on any backend. The native
+ * backend's AvgPoolGrad is exact, so there the plain 'same' pooling runs.
  */
 function avgPool2x2Same(y: tf.Tensor4D): tf.Tensor4D {
   const [, h, w] = y.shape;
-  if (h % 2 === 0 && w % 2 === 0) return tf.avgPool(y, 2, 2, 'same');
+  // the native AvgPoolGrad is exact at partial windows
+  if ((h % 2 === 0 && w % 2 === 0) || tf.getBackend() === NATIVE_BACKEND) return tf.avgPool(y, 2, 2, 'same');
   return tf.tidy(() => {
     const ho = Math.ceil(h / 2);
     const wo = Math.ceil(w / 2);

@@ -1,0 +1,154 @@
+/**
+ * `sasa ablate --study groups|k|encoding|logits|stem --data SPEC`: trains every configuration of an
+ * ablation study (SASA.md §6) under the same budget and writes results.md, results.json and
+ * results.png (a bar plot of test accuracy) into --out, one training folder per configuration.
+ * The study's ResNet-50 is scaled to the data with --width-multiplier and --blocks (defaults:
+ * ×0.25, one block per group); on small images the stems are the small ones.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { loadData, parseDataSpec } from '../data/spec.js';
+import type { ModelConfig, StemType } from '../models/config.js';
+import { countModel } from '../models/count.js';
+import { STUDIES, type Study, studyConfigs } from '../models/studies.js';
+import { writeCurves } from '../tasks/classification/curves.js';
+import { METRICS, train } from '../tasks/classification/trainer.js';
+import { barPlot, writePng } from '../viz/plots.js';
+import { positiveInt, positiveNumber } from './args.js';
+import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
+import { trainingProgress } from './progress.js';
+import { type TrainFlags, trainOptionsFromFlags, withTrainOptions } from './train.js';
+
+const ABLATIONS = STUDIES.filter((s) => s !== 'paper');
+
+interface AblateFlags extends TrainFlags, BackendFlags {
+  study: Study;
+  widthMultiplier: number;
+  blocks: number[];
+  heads: number;
+}
+
+/** The study's configurations fitted to the data (size, channels, classes, small stems, scale). */
+export function ablationConfigs(
+  study: Study,
+  data: { size: number; channels: number; classes: number },
+  scale: { widthMultiplier: number; blocks: number[]; heads: number },
+): { label: string; config: ModelConfig }[] {
+  const small = data.size <= 64;
+  const base: Partial<ModelConfig> = {
+    inputSize: data.size,
+    inputChannels: data.channels,
+    classes: data.classes,
+    widthMultiplier: scale.widthMultiplier,
+    blocks: scale.blocks,
+    attention: { heads: scale.heads },
+  };
+  return studyConfigs(study, base).map(({ label, config }) => {
+    const type: StemType = small
+      ? config.stem.type === 'attention'
+        ? 'small_attention'
+        : 'small_conv'
+      : config.stem.type;
+    return { label, config: { ...config, stem: { ...config.stem, type } } };
+  });
+}
+
+export function registerAblate(program: Command): void {
+  withTrainOptions(withBackendOptions(program.command('ablate')))
+    .description('train every configuration of an ablation study under the same budget; write a results table and plot')
+    .requiredOption('--study <name>', ABLATIONS.join(', '), (v: string) => {
+      if (!(ABLATIONS as readonly string[]).includes(v)) {
+        throw new InvalidArgumentError(`--study must be one of ${ABLATIONS.join(', ')}, got '${v}'`);
+      }
+      return v;
+    })
+    .option('--out <dir>', 'output directory', 'sasa-ablate')
+    .option(
+      '--width-multiplier <x>',
+      "scale of the study's ResNet-50 widths",
+      positiveNumber('--width-multiplier'),
+      0.25,
+    )
+    .option(
+      '--blocks <list>',
+      'blocks per group',
+      (v: string) => v.split(',').map((s) => positiveInt('--blocks')(s.trim())),
+      [1, 1, 1, 1],
+    )
+    .option('--heads <n>', 'attention heads', positiveInt('--heads'), 4)
+    .action(async (flags: AblateFlags) => {
+      const status = await startBackend(flags);
+      const data = await loadData(parseDataSpec(flags.data));
+      const { height, width, channels, classes } = data.train;
+      if (height !== width)
+        throw new Error(`--data ${flags.data}: images are ${height}×${width}; square images are needed`);
+      const entries = ablationConfigs(flags.study, { size: height, channels, classes }, flags);
+      console.log(
+        `study '${flags.study}' on ${data.name}: ${entries.length} configurations, ${flags.epochs} epochs each, backend ${status.backend}`,
+      );
+      const results: Record<string, unknown>[] = [];
+      for (const [i, { label, config }] of entries.entries()) {
+        const counts = countModel(config);
+        console.log(
+          `\n[${i + 1}/${entries.length}] ${label}: ${(counts.params / 1e6).toFixed(2)} M params, ${(counts.flops / 1e6).toFixed(1)} M FLOPs`,
+        );
+        const out = join(flags.out, `${i + 1}-${label.replace(/[^A-Za-z0-9=+.,-]+/g, '_')}`);
+        const progress = trainingProgress();
+        const r = await train(trainOptionsFromFlags(flags, config), data, out, { hooks: progress.hooks });
+        progress.stop();
+        await writeCurves(join(out, METRICS), out, label);
+        r.model.dispose();
+        results.push({
+          label,
+          params: counts.params,
+          flops: counts.flops,
+          test_top1: r.test?.top1 ?? null,
+          test_top5: r.test?.top5 ?? null,
+          validation_top1: r.validation?.top1 ?? null,
+          seconds: r.seconds,
+          steps: r.steps,
+          dir: out,
+          config,
+        });
+        writeResults(flags, data.name, results);
+        console.log(`test top-1 ${r.test ? (100 * r.test.top1).toFixed(2) : 'n/a'} % in ${r.seconds.toFixed(0)} s`);
+      }
+      const png = join(flags.out, 'results.png');
+      await writePng(
+        png,
+        barPlot({
+          title: `${flags.study} study on ${data.name}: test top-1`,
+          yLabel: 'top-1 %',
+          bars: results.map((r) => ({ label: r.label as string, value: 100 * ((r.test_top1 as number | null) ?? 0) })),
+        }),
+      );
+      console.log(`\n${markdownTable(results)}\nresults: ${join(flags.out, 'results.md')}, results.json, ${png}`);
+    });
+}
+
+function markdownTable(results: Record<string, unknown>[]): string {
+  const pct = (x: unknown) => (typeof x === 'number' ? `${(100 * x).toFixed(2)} %` : 'n/a');
+  const rows = results.map(
+    (r) =>
+      `| ${r.label} | ${((r.params as number) / 1e6).toFixed(2)} M | ${((r.flops as number) / 1e6).toFixed(1)} M | ${pct(r.test_top1)} | ${pct(r.validation_top1)} | ${(r.seconds as number).toFixed(0)} s |`,
+  );
+  return [
+    '| configuration | params | FLOPs | test top-1 | validation top-1 | time |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows,
+  ].join('\n');
+}
+
+/** results.md and results.json, rewritten after every configuration so an interrupted study keeps what it finished. */
+function writeResults(flags: AblateFlags, dataName: string, results: Record<string, unknown>[]): void {
+  const command = `sasa ablate ${process.argv.slice(3).join(' ')}`;
+  writeFileSync(
+    join(flags.out, 'results.json'),
+    `${JSON.stringify({ study: flags.study, data: dataName, command, results }, null, 2)}\n`,
+  );
+  writeFileSync(
+    join(flags.out, 'results.md'),
+    `# ${flags.study} study on ${dataName}\n\nCommand: \`${command}\`\n\n${markdownTable(results)}\n`,
+  );
+}
