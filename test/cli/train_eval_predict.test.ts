@@ -1,0 +1,110 @@
+/**
+ * The classification commands end to end on tiny IDX data: sasa demo (both models, the side-by-side
+ * table), sasa eval on the model it wrote (metrics, confusion.png), sasa predict on PNG files, and
+ * clear errors for bad input (unknown data spec, corrupt IDX file, missing model directory).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { rng } from '../helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sasa-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function idx(name: string, count: number, side: number, seed: number): [string, string] {
+  const r = rng(seed);
+  const images = Buffer.alloc(16 + count * side * side);
+  images.writeUInt32BE(0x803, 0);
+  images.writeUInt32BE(count, 4);
+  images.writeUInt32BE(side, 8);
+  images.writeUInt32BE(side, 12);
+  const labels = Buffer.alloc(8 + count);
+  labels.writeUInt32BE(0x801, 0);
+  labels.writeUInt32BE(count, 4);
+  for (let i = 0; i < count; i++) {
+    labels[8 + i] = i % 3;
+    for (let p = 0; p < side * side; p++) images[16 + i * side * side + p] = (i % 3) * 80 + Math.floor(r() * 80);
+  }
+  const paths: [string, string] = [join(dir, `${name}-images`), join(dir, `${name}-labels`)];
+  writeFileSync(paths[0], images);
+  writeFileSync(paths[1], labels);
+  return paths;
+}
+
+const train = idx('train', 96, 8, 1);
+const test = idx('test', 24, 8, 2);
+const data = `idx:${[...train, ...test].join(',')}`;
+
+function sasa(...args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, SASA_NUM_THREADS: '1' },
+  });
+}
+
+describe('sasa demo, eval and predict', () => {
+  const out = join(dir, 'demo');
+
+  it('demo trains the attention network and its conv twin and prints them side by side', () => {
+    const r = sasa('demo', '--data', data, '--epochs', '1', '--batch-size', '8', '--out', out, '--validation', '0.1');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /model\s+params\s+FLOPs\/image\s+test top-1\s+train time/);
+    assert.match(r.stdout, /attention \(sasa_resnet26 ×0\.25\)\s+[\d.]+ M\s+[\d.]+ M\s+[\d.]+ %/);
+    assert.match(r.stdout, /conv twin \(resnet26 ×0\.25\)\s+[\d.]+ M\s+[\d.]+ M\s+[\d.]+ %/);
+    for (const f of ['attention/model/model.json', 'conv/loss.png', 'conv/accuracy.png', 'attention/metrics.jsonl']) {
+      assert.ok(existsSync(join(out, f)), f);
+    }
+  });
+
+  it('eval reports top-1, top-5, per-class accuracy and writes the confusion matrix', () => {
+    const r = sasa('eval', '--model-dir', join(out, 'attention', 'model'), '--data', data, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const m = JSON.parse(r.stdout) as {
+      count: number;
+      top1: number;
+      top5: number;
+      perClass: number[];
+      confusion: number[][];
+    };
+    assert.equal(m.count, 24);
+    assert.equal(m.top5, 1);
+    assert.equal(m.perClass.length, 3);
+    assert.equal(
+      m.confusion.flat().reduce((a, b) => a + b, 0),
+      24,
+    );
+    assert.ok(existsSync(join(out, 'attention', 'model', 'confusion.png')));
+  });
+
+  it('predict prints the top classes of image files', async () => {
+    const png = join(dir, 'bright.png');
+    await sharp(Buffer.alloc(16 * 16 * 3, 220), { raw: { width: 16, height: 16, channels: 3 } })
+      .png()
+      .toFile(png);
+    const r = sasa('predict', '--model-dir', join(out, 'conv', 'model'), '--top', '2', png);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`${png.replace(/[.]/g, '\\.')}\\n\\s+[\\d.]+ %  [012]\\n\\s+[\\d.]+ %  [012]`));
+  });
+
+  it('bad input: unknown data spec, corrupt IDX, missing model directory, missing image', () => {
+    const spec = sasa('train', '--data', 'imagenet', '--out', join(dir, 'x'));
+    assert.equal(spec.status, 1);
+    assert.match(spec.stderr, /--data 'imagenet' is not a known data source/);
+    const bad = join(dir, 'bad-images');
+    writeFileSync(bad, Buffer.from([0, 0, 8, 1, 0, 0, 0, 1]));
+    const corrupt = sasa('train', '--data', `idx:${bad},${train[1]}`, '--out', join(dir, 'y'));
+    assert.equal(corrupt.status, 1);
+    assert.match(corrupt.stderr, new RegExp(`${bad}.*magic`));
+    const missing = sasa('eval', '--model-dir', join(dir, 'nope'), '--data', data);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /nope/);
+    const image = sasa('predict', '--model-dir', join(out, 'conv', 'model'), join(dir, 'missing.jpg'));
+    assert.equal(image.status, 1);
+    assert.match(image.stderr, /missing\.jpg/);
+  });
+});
