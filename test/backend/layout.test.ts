@@ -338,4 +338,18 @@ describeNative('Transpose, Slice, PadV2 (layout kernels)', () => {
     naming(() => run('PadV2', tf.zeros([2, 3]), { paddings: [[1, 1]], constantValue: 0 }), 'PadV2', '[2,3]');
     assert.throws(() => run('Slice', tf.zeros([2, 3]), { begin: [1, 1], size: [2, 2] }));
   });
+
+  it('the raw addon rejects short buffers and bad geometry instead of crashing', () => {
+    const addon = registerNativeBackend().load.addon;
+    assert.ok(addon);
+    const x = new Float32Array(6);
+    const y = new Float32Array(6);
+    // [2,3] transposed needs x of 6 floats: a 5-float x is refused.
+    assert.throws(() => addon.stridedCopy(x.subarray(0, 5), y, Int32Array.from([2, 3, 2, 1, 3, 0])), /x has 5/);
+    assert.throws(() => addon.stridedCopy(x, y.subarray(0, 5), Int32Array.from([2, 3, 2, 1, 3, 0])), /y has 5/);
+    assert.throws(() => addon.stridedCopy(x, y, Int32Array.from([9])), /rank 9/);
+    assert.throws(() => addon.stridedCopy(x, y, Int32Array.from([1, 6, 1, 1])), /x has 6 elements, needs 7/);
+    assert.throws(() => addon.padConstant(x, y, Int32Array.from([1, 6, 1, 0]), 0), /y has 6 elements, needs 7/);
+    assert.throws(() => addon.padConstant(x, y, Int32Array.from([1, 6, -1, 0]), 0), /negative/);
+  });
 });
