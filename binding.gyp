@@ -7,6 +7,7 @@
         "native/src/batchnorm.cc",
         "native/src/conv.cc",
         "native/src/eltwise.cc",
+        "native/src/layout.cc",
         "native/src/local_attention.cc",
         "native/src/matmul.cc",
         "native/src/pool.cc",

@@ -156,6 +156,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerPool(env, exports);
   registerEltwise(env, exports);
   registerReduce(env, exports);
+  registerLayout(env, exports);
   registerLocalAttention(env, exports);
   return exports;
 }

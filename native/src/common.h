@@ -61,6 +61,7 @@ void registerBatchNorm(Napi::Env env, Napi::Object exports);
 void registerPool(Napi::Env env, Napi::Object exports);
 void registerEltwise(Napi::Env env, Napi::Object exports);
 void registerReduce(Napi::Env env, Napi::Object exports);
+void registerLayout(Napi::Env env, Napi::Object exports);
 void registerLocalAttention(Napi::Env env, Napi::Object exports);
 
 }  // namespace sasa

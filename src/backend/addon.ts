@@ -119,6 +119,10 @@ export interface NativeAddon {
   ): void;
   /** geometry: outer, reduce, inner */
   reduceSum(x: Float32Array, y: Float32Array, geometry: Int32Array, mean: boolean): void;
+  /** y (contiguous) = x[offset + Σ i_d·stride_d]; geometry: rank, shape[rank], stride[rank], offset */
+  stridedCopy(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
+  /** geometry: rank, xShape[rank], before[rank], after[rank]; borders get constantValue */
+  padConstant(x: Float32Array, y: Float32Array, geometry: Int32Array, constantValue: number): void;
 }
 
 export type AddonLoad = { addon: NativeAddon; path: string } | { addon: null; reason: string };

@@ -10,6 +10,7 @@ import { registerFusedGradients } from './gradients.js';
 import { batchNormKernels } from './kernels/batchnorm.js';
 import { convKernels } from './kernels/conv.js';
 import { eltwiseKernels } from './kernels/eltwise.js';
+import { layoutKernels } from './kernels/layout.js';
 import { localAttentionKernels } from './kernels/local_attention.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { poolKernels } from './kernels/pool.js';
@@ -66,6 +67,7 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
     ...poolKernels(ctx),
     ...eltwiseKernels(ctx),
     ...reduceKernels(ctx),
+    ...layoutKernels(ctx),
     ...localAttentionKernels(ctx),
   ];
   for (const k of ours) {
