@@ -17,6 +17,9 @@ import { type BackendFlags, startBackend, withBackendOptions } from './backend_o
 import { trainingProgress } from './progress.js';
 import { type TrainFlags, trainOptionsFromFlags, withTrainOptions } from './train.js';
 
+/** Epochs of the demo by default: a few minutes on 2 cores on the embedded subset. */
+export const DEMO_EPOCHS = 3;
+
 /** The demo's pair: width ×0.25, one block per group, small stems, 4 heads of k = 7. */
 export function demoConfigs(data: { size: number; channels: number; classes: number }): ModelConfig[] {
   const common: Partial<ModelConfig> = {
@@ -30,14 +33,14 @@ export function demoConfigs(data: { size: number; channels: number; classes: num
   return [
     {
       ...modelConfig('sasa_resnet26', { ...common, stem: { type: 'small_attention' } }),
-      name: 'attention (sasa_resnet26 ×0.25)',
+      name: 'attention (sasa_resnet26 x0.25)',
     },
-    { ...modelConfig('resnet26', { ...common, stem: { type: 'small_conv' } }), name: 'conv twin (resnet26 ×0.25)' },
+    { ...modelConfig('resnet26', { ...common, stem: { type: 'small_conv' } }), name: 'conv twin (resnet26 x0.25)' },
   ];
 }
 
 export function registerDemo(program: Command): void {
-  withTrainOptions(withBackendOptions(program.command('demo')))
+  withTrainOptions(withBackendOptions(program.command('demo')), { epochs: DEMO_EPOCHS })
     .description('train a small attention network and its convolutional twin and compare them (the main job)')
     .option('--out <dir>', 'output directory (one folder per model)', 'sasa-demo')
     .action(async (flags: TrainFlags & BackendFlags) => {

@@ -29,14 +29,14 @@ export interface TrainFlags extends BackendFlags, ModelFlags {
 }
 
 /** The training options (SASA.md §5 defaults, scaled to small data sets). */
-export function withTrainOptions(cmd: Command): Command {
+export function withTrainOptions(cmd: Command, defaults: { epochs: number } = { epochs: 10 }): Command {
   return cmd
     .option(
       '--data <spec>',
       'data source (fashion-mnist, fashion-mnist-subset, fashion-mnist:DIR, idx:…, cifar10:DIR, …)',
       'fashion-mnist',
     )
-    .option('--epochs <n>', 'epochs', positiveInt('--epochs'), 10)
+    .option('--epochs <n>', 'epochs', positiveInt('--epochs'), defaults.epochs)
     .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), 64)
     .option('--lr <x>', 'peak learning rate (the paper: 0.1 per 256 images)', positiveNumber('--lr'), 0.1)
     .option('--warmup-epochs <n>', 'linear warm-up epochs before the cosine decay', fraction('--warmup-epochs', 1e9), 1)
