@@ -70,17 +70,10 @@ export async function useBackend(name: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Seeded random data
 
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the library's own seeded generator). */
+export { rng } from '../src/data/random.js';
+
+import { rng } from '../src/data/random.js';
 
 /** n uniform values in [lo, hi) from `seed`. */
 export function randArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {

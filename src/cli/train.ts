@@ -10,21 +10,14 @@ import { type BackendFlags, startBackend, withBackendOptions } from './backend_o
 import { configFromFlags, type ModelFlags, withModelOptions } from './model_options.js';
 import { trainingProgress } from './progress.js';
 
-export interface TrainFlags extends BackendFlags, ModelFlags {
+export interface TrainFlags
+  extends BackendFlags,
+    ModelFlags,
+    Omit<TrainOptions, 'model' | 'validationFraction' | 'checkpointEvery'> {
   data: string;
   out: string;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  warmupEpochs: number;
-  momentum: number;
-  weightDecay: number;
-  labelSmoothing: number;
-  emaDecay: number;
-  seed: number;
   validation: number;
   checkpointEvery: number;
-  augment: boolean;
   resume?: boolean;
 }
 

@@ -1,7 +1,7 @@
 /** Line and bar plots as PNG files, and writing them atomically. */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { writeFileAtomic } from '../io/files.js';
 import {
   AXIS,
   type Axis,
@@ -270,12 +270,5 @@ const formatValue = (v: number) => String(Number(v.toPrecision(4)));
 export async function writePng(path: string, png: Uint8Array): Promise<void> {
   if (typeof path !== 'string' || path === '') throw new Error('writePng: path must be a non-empty string');
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, png);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(path, [png]);
 }

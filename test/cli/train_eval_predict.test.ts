@@ -10,33 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { rng } from '../helpers.js';
+import { writeIdxPair } from '../data/idx_fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sasa-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function idx(name: string, count: number, side: number, seed: number): [string, string] {
-  const r = rng(seed);
-  const images = Buffer.alloc(16 + count * side * side);
-  images.writeUInt32BE(0x803, 0);
-  images.writeUInt32BE(count, 4);
-  images.writeUInt32BE(side, 8);
-  images.writeUInt32BE(side, 12);
-  const labels = Buffer.alloc(8 + count);
-  labels.writeUInt32BE(0x801, 0);
-  labels.writeUInt32BE(count, 4);
-  for (let i = 0; i < count; i++) {
-    labels[8 + i] = i % 3;
-    for (let p = 0; p < side * side; p++) images[16 + i * side * side + p] = (i % 3) * 80 + Math.floor(r() * 80);
-  }
-  const paths: [string, string] = [join(dir, `${name}-images`), join(dir, `${name}-labels`)];
-  writeFileSync(paths[0], images);
-  writeFileSync(paths[1], labels);
-  return paths;
-}
-
-const train = idx('train', 96, 8, 1);
-const test = idx('test', 24, 8, 2);
+const train = writeIdxPair(dir, 'train', { count: 96, side: 8, classes: 3, seed: 1 });
+const test = writeIdxPair(dir, 'test', { count: 24, side: 8, classes: 3, seed: 2 });
 const data = `idx:${[...train, ...test].join(',')}`;
 
 function sasa(...args: string[]) {

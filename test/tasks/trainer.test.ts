@@ -5,45 +5,28 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gzipSync } from 'node:zlib';
 import { loadData, modelConfig, parseDataSpec, readSafetensors } from '../../src/index.js';
 import { readCheckpoint } from '../../src/tasks/classification/checkpoint.js';
 import { DivergedError, type TrainOptions, train } from '../../src/tasks/classification/trainer.js';
-import { rng, setup } from '../helpers.js';
+import { writeIdxPair } from '../data/idx_fixture.js';
+import { setup } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sasa-train-'));
 const COUNT = 200;
 const SIDE = 8;
 
-/** Tiny IDX files: 4 classes whose images differ in brightness, plus noise. */
-function writeIdx(): string {
-  const r = rng(11);
-  const images = Buffer.alloc(16 + COUNT * SIDE * SIDE);
-  images.writeUInt32BE(0x803, 0);
-  images.writeUInt32BE(COUNT, 4);
-  images.writeUInt32BE(SIDE, 8);
-  images.writeUInt32BE(SIDE, 12);
-  const labels = Buffer.alloc(8 + COUNT);
-  labels.writeUInt32BE(0x801, 0);
-  labels.writeUInt32BE(COUNT, 4);
-  for (let i = 0; i < COUNT; i++) {
-    const c = i % 4;
-    labels[8 + i] = c;
-    for (let p = 0; p < SIDE * SIDE; p++)
-      images[16 + i * SIDE * SIDE + p] = Math.min(255, c * 60 + Math.floor(r() * 60));
-  }
-  const imagesPath = join(dir, 'images.gz');
-  const labelsPath = join(dir, 'labels');
-  writeFileSync(imagesPath, gzipSync(images));
-  writeFileSync(labelsPath, labels);
-  return `idx:${imagesPath},${labelsPath}`;
-}
-
-const spec = writeIdx();
+const [imagesPath, labelsPath] = writeIdxPair(dir, 'train', {
+  count: COUNT,
+  side: SIDE,
+  classes: 4,
+  seed: 11,
+  gzip: true,
+});
+const spec = `idx:${imagesPath},${labelsPath}`;
 const TRAIN_ARGS = [
   '--model',
   'resnet26',

@@ -4,22 +4,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { FASHION_MNIST_CLASSES } from '../../src/data/spec.js';
 import { confusionLayout, shade } from '../../src/viz/confusion.js';
 import { barPlot, confusionMatrixPlot, linePlot, writePng } from '../../src/viz/plots.js';
 import { colours, decodePng, pixel } from './decode.js';
 
-const LABELS = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
+const LABELS = FASHION_MNIST_CLASSES;
 const luminance = ([r, g, b]: readonly number[]) => 0.2126 * r + 0.7152 * g + 0.0722 * b;
 const curve = (f: (e: number) => number) => Array.from({ length: 20 }, (_, i) => [i + 1, f(i + 1)] as [number, number]);
 
