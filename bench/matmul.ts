@@ -25,7 +25,7 @@ const cases: Case[] = [
   { name: '  its dx: [25088,64]×[64,64]ᵀ (transposeB)', batch: 1, m: 25088, n: 64, k: 64, tb: true },
   { name: '  its dW: [25088,64]ᵀ×[25088,64] (transposeA)', batch: 1, m: 64, n: 64, k: 25088, ta: true },
   { name: '64 × ([16,16]×[16,16])', batch: 64, m: 16, n: 16, k: 16 },
-  { name: '[16,16]×[16,1024]ᵀ... (m,n small, k 1024)', batch: 1, m: 16, n: 16, k: 1024 },
+  { name: '[16,1024]×[1024,16] (small m, n; k 1024)', batch: 1, m: 16, n: 16, k: 1024 },
 ];
 
 const argRuns = process.argv.indexOf('--runs');

@@ -90,15 +90,15 @@ void microRows(const float* A, int64_t as, int64_t ax, const float* Bp, int64_t 
 }
 
 /**
- * C (m×n, row-major) = op(A) · op(B), one matrix. `threaded`: split the rows over OpenMP threads
- * (false when the caller already runs one product per thread).
+ * Rows [r0, r1) of C (m×n, row-major) = op(A) · op(B), one matrix, on the calling thread: B is
+ * packed in blocks of KC × NR panels, then MR × NR micro-kernels run over the rows.
  */
-void ownGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
-             float* c, bool threaded) {
+void gemmRowRange(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
+                  float* c, int64_t r0, int64_t r1) {
   const int64_t as = ta ? 1 : k, ax = ta ? m : 1;  // op(A)[i][x] = a[i·as + x·ax]
   const int64_t panels = (n + NR - 1) / NR;
   std::vector<float> bp(static_cast<size_t>(std::min(k, KC) * panels * NR));
-  const int64_t rowBlocks = (m + MR - 1) / MR;
+  float tmp[MR * NR];
   for (int64_t k0 = 0; k0 < k; k0 += KC) {
     const int64_t kc = std::min(KC, k - k0);
     // Pack op(B)[k0 .. k0+kc][0 .. n] as panels of NR columns, zero-padded.
@@ -116,18 +116,17 @@ void ownGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, 
       }
     }
     const bool add = k0 > 0;
-    auto block = [&](int64_t rb) {
-      const int64_t i0 = rb * MR, rows = std::min(MR, m - i0);
+    for (int64_t i0 = r0; i0 < r1; i0 += MR) {
+      const int64_t rows = std::min(MR, r1 - i0);
       const float* arow = a + i0 * as + k0 * ax;
-      float tmp[MR * NR];
       for (int64_t p = 0; p < panels; ++p) {
         const int64_t j0 = p * NR, cols = std::min(NR, n - j0);
         const float* panel = bp.data() + p * kc * NR;
         if (cols == NR) {
           microRows<MR>(arow, as, ax, panel, kc, c + i0 * n + j0, n, add, rows);
         } else {
-          for (int64_t r = 0; r < rows; ++r) {
-            if (add) std::memcpy(tmp + r * NR, c + (i0 + r) * n + j0, cols * sizeof(float));
+          for (int64_t r = 0; add && r < rows; ++r) {
+            std::memcpy(tmp + r * NR, c + (i0 + r) * n + j0, cols * sizeof(float));
           }
           microRows<MR>(arow, as, ax, panel, kc, tmp, NR, add, rows);
           for (int64_t r = 0; r < rows; ++r) {
@@ -135,13 +134,24 @@ void ownGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, 
           }
         }
       }
-    };
-    if (threaded && rowBlocks > 1 && m * n * kc >= 64 * 64 * 64) {
-#pragma omp parallel for schedule(static)
-      for (int64_t rb = 0; rb < rowBlocks; ++rb) block(rb);
-    } else {
-      for (int64_t rb = 0; rb < rowBlocks; ++rb) block(rb);
     }
+  }
+}
+
+/**
+ * C (m×n, row-major) = op(A) · op(B), one matrix. `threaded`: split the rows over the OpenMP
+ * threads in one parallel region, each packing B itself (no barriers inside the k loop, which
+ * cost a time slice each on a loaded machine); false when the caller runs one product per thread.
+ */
+void ownGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
+             float* c, bool threaded) {
+  const int64_t blocks = (m + MR - 1) / MR;
+  const int64_t parts = threaded && m * n * k >= 64 * 64 * 64 ? std::min<int64_t>(numThreads(), blocks) : 1;
+  if (parts <= 1) return gemmRowRange(ta, tb, m, n, k, a, b, c, 0, m);
+#pragma omp parallel for schedule(static) num_threads(parts)
+  for (int64_t t = 0; t < parts; ++t) {
+    const int64_t r0 = blocks * t / parts * MR, r1 = std::min(m, blocks * (t + 1) / parts * MR);
+    gemmRowRange(ta, tb, m, n, k, a, b, c, r0, r1);
   }
 }
 
