@@ -1,5 +1,6 @@
 /**
- * BatchMatMul and _FusedMatMul (bias + relu/linear) on dnnl_sgemm.
+ * BatchMatMul and _FusedMatMul (bias + relu/linear) on oneDNN's matmul primitive (not dnnl_sgemm, whose
+ * JIT kernels corrupt the heap when a signal arrives: see native/src/matmul.cc).
  * a: [...batchA, M, K] (or [..., K, M] transposed), b: [...batchB, K, N] (or [..., N, K]);
  * batch dimensions broadcast like TensorFlow.js: c[i] = a[i % batchA] · b[i % batchB].
  */

@@ -1,0 +1,68 @@
+/**
+ * Times the native BatchMatMul (addon.batchMatMul, what tf.matMul runs on the native backend) at
+ * the shapes that matter: median and best ms of --runs after warm-ups. SASA_NATIVE_ADDON picks
+ * another build of the addon, so two builds can be compared in one sitting:
+ *
+ *   npx tsx bench/matmul.ts [--runs 20]
+ *   SASA_NATIVE_ADDON=/tmp/old/sasa_native.node npx tsx bench/matmul.ts
+ */
+import { loadAddon } from '../src/index.js';
+
+interface Case {
+  name: string;
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  ta?: boolean;
+  tb?: boolean;
+}
+
+const cases: Case[] = [
+  { name: '1024³', batch: 1, m: 1024, n: 1024, k: 1024 },
+  { name: '[256,16]×[16,16]', batch: 1, m: 256, n: 16, k: 16 },
+  { name: '[25088,64]×[64,64] (projection, 56×56 batch 8)', batch: 1, m: 25088, n: 64, k: 64 },
+  { name: '  its dx: [25088,64]×[64,64]ᵀ (transposeB)', batch: 1, m: 25088, n: 64, k: 64, tb: true },
+  { name: '  its dW: [25088,64]ᵀ×[25088,64] (transposeA)', batch: 1, m: 64, n: 64, k: 25088, ta: true },
+  { name: '64 × ([16,16]×[16,16])', batch: 64, m: 16, n: 16, k: 16 },
+  { name: '[16,1024]×[1024,16] (small m, n; k 1024)', batch: 1, m: 16, n: 16, k: 1024 },
+];
+
+const argRuns = process.argv.indexOf('--runs');
+const runs = argRuns >= 0 ? Number(process.argv[argRuns + 1]) : 20;
+const load = loadAddon();
+if (!load.addon) throw new Error(load.reason);
+const addon = load.addon;
+console.log(`addon: ${load.path}`);
+
+function fill(n: number, seed: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    x[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return x;
+}
+
+for (const c of cases) {
+  const a = fill(c.batch * c.m * c.k, 1);
+  const b = fill(c.batch * c.k * c.n, 2);
+  const y = new Float32Array(c.batch * c.m * c.n);
+  const geometry = Int32Array.from([c.batch, c.batch, c.batch, c.m, c.n, c.k, c.ta ? 1 : 0, c.tb ? 1 : 0]);
+  const flop = 2 * c.batch * c.m * c.n * c.k;
+  const inner = Math.max(1, Math.min(200, Math.round(2e8 / flop)));
+  for (let i = 0; i < 3; i++) addon.batchMatMul(a, b, y, geometry);
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < inner; i++) addon.batchMatMul(a, b, y, geometry);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6 / inner);
+  }
+  times.sort((p, q) => p - q);
+  const median = times[Math.floor(times.length / 2)];
+  const gflops = flop / (times[0] * 1e6);
+  console.log(
+    `${c.name.padEnd(52)} median ${median.toFixed(4).padStart(9)} ms  best ${times[0].toFixed(4).padStart(9)} ms  ${gflops.toFixed(1)} GFLOP/s`,
+  );
+}
