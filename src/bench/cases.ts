@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LocalSelfAttention2D } from '../layers/local_self_attention.js';
-import { createModel } from '../models/registry.js';
+import { createModel, modelConfig } from '../models/registry.js';
 import { localAttention2d } from '../ops/local_attention/op.js';
 import type { LogitsMode, PaddingMode } from '../ops/local_attention/options.js';
 import { type Timing, type TimingOptions, timeRuns } from './timing.js';
@@ -114,7 +114,7 @@ export interface ModelBench {
  */
 export function prepareModelBench(c: ModelCase): ModelBench {
   const model = createModel(c.model, { inputSize: c.size, classes: c.classes });
-  const x = seededNormal([c.batch, c.size, c.size, 3], 1);
+  const x = seededNormal([c.batch, c.size, c.size, modelConfig(c.model).inputChannels ?? 3], 1);
   const labels = tf.tidy(() =>
     tf.oneHot(
       tf.tensor1d(

@@ -20,22 +20,12 @@ import { type TrainFlags, trainOptionsFromFlags, withTrainOptions } from './trai
 /** Epochs of the demo by default: a few minutes on 2 cores on the embedded subset. */
 export const DEMO_EPOCHS = 3;
 
-/** The demo's pair: width ×0.25, one block per group, small stems, 4 heads of k = 7. */
+/** The demo's pair (registry: sasa_resnet26_demo, resnet26_demo) fitted to the data. */
 export function demoConfigs(data: { size: number; channels: number; classes: number }): ModelConfig[] {
-  const common: Partial<ModelConfig> = {
-    widthMultiplier: 0.25,
-    blocks: [1, 1, 1, 1],
-    inputSize: data.size,
-    inputChannels: data.channels,
-    classes: data.classes,
-    attention: { kernelSize: 7, heads: 4 },
-  };
+  const fit = { inputSize: data.size, inputChannels: data.channels, classes: data.classes };
   return [
-    {
-      ...modelConfig('sasa_resnet26', { ...common, stem: { type: 'small_attention' } }),
-      name: 'attention (sasa_resnet26 x0.25)',
-    },
-    { ...modelConfig('resnet26', { ...common, stem: { type: 'small_conv' } }), name: 'conv twin (resnet26 x0.25)' },
+    { ...modelConfig('sasa_resnet26_demo', fit), name: 'attention (sasa_resnet26_demo)' },
+    { ...modelConfig('resnet26_demo', fit), name: 'conv twin (resnet26_demo)' },
   ];
 }
 

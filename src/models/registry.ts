@@ -3,6 +3,9 @@
  *   resnet{D}                 baseline: conv stem, 3×3 convolutions
  *   sasa_resnet{D}_convstem   conv stem, every spatial convolution replaced by attention (k 7, 8 heads)
  *   sasa_resnet{D}            full attention: attention stem (spatially-aware values) and attention blocks
+ * and the demo pair for 28×28 grey images with 10 classes (`sasa demo`): sasa_resnet26_demo (width
+ * ×0.25, one block per group, the small attention stem, 4 heads of k 7) and its convolutional twin
+ * resnet26_demo (same widths and depth, 3×3 convolutions, the small conv stem).
  * createModel(name, overrides) builds one; listModels(pattern) lists the names.
  */
 import type * as tf from '@tensorflow/tfjs';
@@ -32,10 +35,28 @@ function registry(): Map<string, ModelConfig> {
       spatial: 'attention',
     });
   }
+  const demo = {
+    widthMultiplier: 0.25,
+    blocks: [1, 1, 1, 1],
+    inputSize: 28,
+    inputChannels: 1,
+    classes: 10,
+    attention: { kernelSize: 7, heads: 4 },
+  };
+  m.set('sasa_resnet26_demo', {
+    name: 'sasa_resnet26_demo',
+    stem: { type: 'small_attention' },
+    spatial: 'attention',
+    ...demo,
+  });
+  m.set('resnet26_demo', { name: 'resnet26_demo', stem: { type: 'small_conv' }, spatial: 'conv', ...demo });
   return m;
 }
 
 const MODELS = registry();
+
+/** The nine models of the paper's main table (SASA.md §6.1). */
+export const PAPER_MODELS = [...MODELS.keys()].filter((n) => !n.endsWith('_demo'));
 
 /** Names of the registered models matching `pattern` ('*' wildcards; no pattern: all). */
 export function listModels(pattern?: string): string[] {

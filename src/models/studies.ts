@@ -10,7 +10,7 @@
  * every configuration of a study.
  */
 import type { ModelConfig, SpatialOp } from './config.js';
-import { listModels, mergeConfig, modelConfig } from './registry.js';
+import { mergeConfig, modelConfig, PAPER_MODELS } from './registry.js';
 
 export const STUDIES = ['paper', 'groups', 'k', 'encoding', 'logits', 'stem'] as const;
 export type Study = (typeof STUDIES)[number];
@@ -45,7 +45,7 @@ export function studyConfigs(study: string, base: Partial<ModelConfig> = {}): St
   };
   switch (study) {
     case 'paper':
-      return listModels().map((name) => ({ label: name, config: mergeConfig(modelConfig(name), base) }));
+      return PAPER_MODELS.map((name) => ({ label: name, config: mergeConfig(modelConfig(name), base) }));
     case 'groups':
       return groupsStudy().map((spatial) => r50(groupsLabel(spatial), { spatial }));
     case 'k':

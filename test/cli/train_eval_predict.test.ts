@@ -34,8 +34,8 @@ describe('sasa demo, eval and predict', () => {
     const r = sasa('demo', '--data', data, '--epochs', '1', '--batch-size', '8', '--out', out, '--validation', '0.1');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /model\s+params\s+FLOPs\/image\s+test top-1\s+train time/);
-    assert.match(r.stdout, /attention \(sasa_resnet26 x0\.25\)\s+[\d.]+ M\s+[\d.]+ M\s+[\d.]+ %/);
-    assert.match(r.stdout, /conv twin \(resnet26 x0\.25\)\s+[\d.]+ M\s+[\d.]+ M\s+[\d.]+ %/);
+    assert.match(r.stdout, /attention \(sasa_resnet26_demo\)\s+[\d.]+ M\s+[\d.]+ M\s+[\d.]+ %/);
+    assert.match(r.stdout, /conv twin \(resnet26_demo\)\s+[\d.]+ M\s+[\d.]+ M\s+[\d.]+ %/);
     for (const f of ['attention/model/model.json', 'conv/loss.png', 'conv/accuracy.png', 'attention/metrics.jsonl']) {
       assert.ok(existsSync(join(out, f)), f);
     }

@@ -59,20 +59,22 @@ function flopsOfBuiltModel(model: tf.LayersModel): number {
 describe('model registry', () => {
   before(setup);
 
-  it('lists the nine models of the paper and filters by pattern', () => {
+  it('lists the nine models of the paper and the demo pair, and filters by pattern', () => {
     assert.deepEqual(listModels().sort(), [
       'resnet26',
+      'resnet26_demo',
       'resnet38',
       'resnet50',
       'sasa_resnet26',
       'sasa_resnet26_convstem',
+      'sasa_resnet26_demo',
       'sasa_resnet38',
       'sasa_resnet38_convstem',
       'sasa_resnet50',
       'sasa_resnet50_convstem',
     ]);
     assert.deepEqual(listModels('sasa_*_convstem').length, 3);
-    assert.deepEqual(listModels('resnet*'), ['resnet26', 'resnet38', 'resnet50']);
+    assert.deepEqual(listModels('resnet*'), ['resnet26', 'resnet38', 'resnet50', 'resnet26_demo']);
   });
 
   it('refuses unknown names, listing the known ones', () => {
@@ -119,10 +121,11 @@ describe('builder', () => {
 
   const small: Partial<ModelConfig> = { widthMultiplier: 0.125, inputSize: 32, classes: 7, attention: { heads: 2 } };
 
-  it('builds every registered model at a small size and maps [B,S,S,3] to [B,classes]', () => {
+  it('builds every registered model at a small size and maps [B,S,S,C] to [B,classes]', () => {
     for (const name of FAST ? ['resnet26', 'sasa_resnet26'] : listModels()) {
       const model = createModel(name, small);
-      const y = model.apply(randTensor([2, 32, 32, 3], 1), { training: true }) as tf.Tensor;
+      const channels = modelConfig(name).inputChannels ?? 3;
+      const y = model.apply(randTensor([2, 32, 32, channels], 1), { training: true }) as tf.Tensor;
       assert.deepEqual(y.shape, [2, 7], name);
       assert.ok(y.dataSync().every(Number.isFinite), `${name}: finite logits`);
       model.dispose();
