@@ -24,27 +24,11 @@
 #include <vector>
 
 #include "common.h"
+#include "simd.h"
 
 namespace sasa {
 namespace {
 
-#if defined(__AVX512F__)
-constexpr int64_t VL = 16;
-#elif defined(__AVX__)
-constexpr int64_t VL = 8;
-#else
-constexpr int64_t VL = 4;
-#endif
-typedef float vf __attribute__((vector_size(VL * sizeof(float))));
-typedef int32_t vi __attribute__((vector_size(VL * sizeof(float))));
-
-inline vf loadu(const float* p) {
-  vf v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void storeu(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
-inline vf splat(float x) { return vf{} + x; }
 inline float hsum(vf v) {
   float s = 0.0f;
   for (int64_t t = 0; t < VL; ++t) s += v[t];

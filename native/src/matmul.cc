@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common.h"
+#include "simd.h"
 
 namespace sasa {
 namespace {
@@ -35,20 +36,6 @@ using dt = memory::data_type;
 // ---------------------------------------------------------------------------------------------
 // Our own GEMM, for shapes where oneDNN's matmul would run its signal-unsafe sgemm.
 
-#if defined(__AVX512F__)
-constexpr int VL = 16;
-#else
-constexpr int VL = 8;
-#endif
-typedef float vf __attribute__((vector_size(VL * sizeof(float))));
-
-inline vf loadv(const float* p) {
-  vf v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void storev(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
-inline vf bcast(float x) { return vf{} + x; }
 
 constexpr int64_t MR = 6;     // rows of C per micro-kernel
 constexpr int64_t NR = 2 * VL;  // columns of C per micro-kernel
@@ -63,20 +50,20 @@ inline void micro(const float* A, int64_t as, int64_t ax, const float* Bp, int64
                   int64_t os, bool add) {
   vf acc0[R], acc1[R];
   for (int r = 0; r < R; ++r) {
-    acc0[r] = add ? loadv(out + r * os) : vf{};
-    acc1[r] = add ? loadv(out + r * os + VL) : vf{};
+    acc0[r] = add ? loadu(out + r * os) : vf{};
+    acc1[r] = add ? loadu(out + r * os + VL) : vf{};
   }
   for (int64_t x = 0; x < kc; ++x) {
-    const vf b0 = loadv(Bp + x * NR), b1 = loadv(Bp + x * NR + VL);
+    const vf b0 = loadu(Bp + x * NR), b1 = loadu(Bp + x * NR + VL);
     for (int r = 0; r < R; ++r) {
-      const vf a = bcast(A[r * as + x * ax]);
+      const vf a = splat(A[r * as + x * ax]);
       acc0[r] += a * b0;
       acc1[r] += a * b1;
     }
   }
   for (int r = 0; r < R; ++r) {
-    storev(out + r * os, acc0[r]);
-    storev(out + r * os + VL, acc1[r]);
+    storeu(out + r * os, acc0[r]);
+    storeu(out + r * os + VL, acc1[r]);
   }
 }
 

@@ -27,7 +27,8 @@ export function registerEvaluate(program: Command): void {
     .action(async (flags: EvalFlags) => {
       await startBackend(flags);
       const trained = await loadTrainedModel(flags.modelDir);
-      const spec = flags.data ?? (trained.data.startsWith('fashion-mnist') ? trained.data : undefined);
+      const named = ['fashion-mnist', 'fashion-mnist-subset'].includes(trained.data) ? trained.data : undefined;
+      const spec = flags.data ?? named;
       if (!spec) throw new Error(`--data is needed: the model was trained on '${trained.data}'`);
       const data = await loadData(parseDataSpec(spec));
       const ds = flags.split === 'train' ? data.train : data.test;
