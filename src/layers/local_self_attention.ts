@@ -14,7 +14,8 @@
  * (filters/heads)^-0.5, like timm's relative position embeddings.
  */
 import * as tf from '@tensorflow/tfjs';
-import { NATIVE_BACKEND } from '../backend/native.js';
+// the exact AvgPool gradient at partial 'same' windows, on every backend
+import '../backend/gradients.js';
 import { localAttention2d } from '../ops/local_attention/op.js';
 import type { LogitsMode, PaddingMode } from '../ops/local_attention/options.js';
 import { sinusoidalEncoding2d } from './positional_encoding.js';
@@ -42,36 +43,6 @@ export interface LocalSelfAttention2DArgs {
 }
 
 const CLASS = 'LocalSelfAttention2D';
-
-/**
- * 2×2 average pooling with stride 2, 'same' (ceil mode): on an odd side the last window averages
- * the pixels it covers. Even sides use tf.avgPool 'same' directly. Odd sides are pooled as 'valid'
- * windows of the zero-padded map rescaled by 4 / (pixels covered): tfjs's cpu AvgPoolGrad divides
- * partial 'same' windows by 4 instead of by the pixels they cover, so its gradient disagrees with
- * its own forward there; 'valid' windows have no partial windows on any backend. The native
- * backend's AvgPoolGrad is exact, so there the plain 'same' pooling runs.
- */
-function avgPool2x2Same(y: tf.Tensor4D): tf.Tensor4D {
-  const [, h, w] = y.shape;
-  // the native AvgPoolGrad is exact at partial windows
-  if ((h % 2 === 0 && w % 2 === 0) || tf.getBackend() === NATIVE_BACKEND) return tf.avgPool(y, 2, 2, 'same');
-  return tf.tidy(() => {
-    const ho = Math.ceil(h / 2);
-    const wo = Math.ceil(w / 2);
-    const scale = new Float32Array(ho * wo);
-    for (let i = 0; i < ho; i++) {
-      const rows = Math.min(2, h - 2 * i);
-      for (let j = 0; j < wo; j++) scale[i * wo + j] = 4 / (rows * Math.min(2, w - 2 * j));
-    }
-    const padded = tf.pad(y, [
-      [0, 0],
-      [0, h % 2],
-      [0, w % 2],
-      [0, 0],
-    ]);
-    return tf.mul(tf.avgPool(padded, 2, 2, 'valid'), tf.tensor4d(scale, [1, ho, wo, 1]));
-  });
-}
 
 function fail(name: string, message: string): never {
   throw new Error(`${CLASS} '${name}': ${message}`);
@@ -181,7 +152,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
           ...(this.scale === undefined ? {} : { scale: this.scale }),
         },
       );
-      return this.strides === 2 ? avgPool2x2Same(y) : y;
+      return this.strides === 2 ? tf.avgPool(y, 2, 2, 'same') : y;
     });
   }
 

@@ -5,6 +5,7 @@
  * which differs from its forward at padded borders).
  */
 import * as tf from '@tensorflow/tfjs';
+import { EXACT_AVG_POOL_GRADS } from '../gradients.js';
 import {
   check,
   cpuBackend,
@@ -88,10 +89,12 @@ export function poolKernels(ctx: KernelContext): tf.KernelConfig[] {
       return output(backend, input.shape, dx);
     };
   };
+  const avgPoolGrad = backward('AvgPoolGrad');
+  EXACT_AVG_POOL_GRADS.add(avgPoolGrad);
   return [
     { kernelName: 'MaxPool', backendName: 'native', kernelFunc: forward('MaxPool', 'maxPoolForward') },
     { kernelName: 'AvgPool', backendName: 'native', kernelFunc: forward('AvgPool', 'avgPoolForward') },
     { kernelName: 'MaxPoolGrad', backendName: 'native', kernelFunc: backward('MaxPoolGrad') },
-    { kernelName: 'AvgPoolGrad', backendName: 'native', kernelFunc: backward('AvgPoolGrad') },
+    { kernelName: 'AvgPoolGrad', backendName: 'native', kernelFunc: avgPoolGrad },
   ];
 }
