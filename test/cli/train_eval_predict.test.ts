@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -18,6 +18,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const train = writeIdxPair(dir, 'train', { count: 96, side: 8, classes: 3, seed: 1 });
 const test = writeIdxPair(dir, 'test', { count: 24, side: 8, classes: 3, seed: 2 });
 const data = `idx:${[...train, ...test].join(',')}`;
+
+function assertDemoTable(stdout: string): void {
+  assert.match(stdout, /model\s+params\s+FLOPs\/image\s+test top-1\s+steps\s+train time/);
+  assert.match(stdout, /attention \(sasa_resnet26_demo\)\s+[\d.]+ M\s+[\d.]+ M\s+[\d.]+ %\s+\d+\s+\d+ s/);
+  assert.match(stdout, /conv twin \(resnet26_demo\)\s+[\d.]+ M\s+[\d.]+ M\s+[\d.]+ %\s+\d+\s+\d+ s/);
+}
 
 function sasa(...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
@@ -33,12 +39,29 @@ describe('sasa demo, eval and predict', () => {
   it('demo trains the attention network and its conv twin and prints them side by side', () => {
     const r = sasa('demo', '--data', data, '--epochs', '1', '--batch-size', '8', '--out', out, '--validation', '0.1');
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /model\s+params\s+FLOPs\/image\s+test top-1\s+train time/);
-    assert.match(r.stdout, /attention \(sasa_resnet26_demo\)\s+[\d.]+ M\s+[\d.]+ M\s+[\d.]+ %/);
-    assert.match(r.stdout, /conv twin \(resnet26_demo\)\s+[\d.]+ M\s+[\d.]+ M\s+[\d.]+ %/);
+    assert.match(r.stdout, /both models at once/);
+    assertDemoTable(r.stdout);
     for (const f of ['attention/model/model.json', 'conv/loss.png', 'conv/accuracy.png', 'attention/metrics.jsonl']) {
       assert.ok(existsSync(join(out, f)), f);
     }
+    assert.match(readFileSync(join(out, 'conv', 'train.log'), 'utf8'), /resnet26_demo on /);
+  });
+
+  it('demo --jobs 1 trains the two models one after the other in this process', () => {
+    const one = join(dir, 'demo-one');
+    const r = sasa('demo', '--data', data, '--epochs', '1', '--batch-size', '8', '--out', one, '--jobs', '1');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /one model after the other/);
+    assertDemoTable(r.stdout);
+    assert.ok(existsSync(join(one, 'attention', 'model', 'model.json')));
+  });
+
+  it('a failed side-by-side run stops the demo and names the run and its log', () => {
+    const bad = join(dir, 'demo-bad');
+    const r = sasa('demo', '--data', data, '--epochs', '1', '--batch-size', '8', '--out', bad, '--lr', '1e12');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /sasa: error: (attention|conv twin) stopped \(exit code 1\); its log is .*train\.log/);
+    assert.match(r.stderr, /the loss became/);
   });
 
   it('eval reports top-1, top-5, per-class accuracy and writes the confusion matrix', () => {
