@@ -27,11 +27,13 @@ export {
   subset,
   withClasses,
 } from './data/dataset.js';
+export { type FolderSourceOptions, imageFolderSource } from './data/folder_source.js';
 export { type IdxArray, loadIdxImages, loadIdxLabels, loadIdxPair, parseIdx, readIdx } from './data/idx.js';
 export {
   type CropOptions,
   type CropRegion,
   decodeImageForEval,
+  evalCropFraction,
   evalResizeCrop,
   IMAGE_EXTENSIONS,
   IMAGENET_MEAN,
@@ -48,12 +50,26 @@ export {
   scanImageFolder,
   splitFileList,
 } from './data/image_folder.js';
+export { memorySource } from './data/memory_source.js';
 export { readMaybeGzip } from './data/read.js';
+export type {
+  DataBatch,
+  DataSource,
+  EpochPosition,
+  EvalBatchOptions,
+  Normalization,
+  PrepareOptions,
+  SkippedFile,
+  Split,
+  TrainData,
+} from './data/source.js';
 export {
   type DataSpec,
   FASHION_MNIST_CLASSES,
   type LoadedData,
   loadData,
+  type OpenOptions,
+  openData,
   parseDataSpec,
 } from './data/spec.js';
 export {

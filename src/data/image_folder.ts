@@ -193,6 +193,14 @@ export function evalResizeCrop(
   return { width: rw, height: rh, crop };
 }
 
+/**
+ * The evaluation crop fraction for `size`-pixel inputs: small images (up to 64 pixels) are seen whole,
+ * resized; larger ones through ImageNet's center crop of 0.875.
+ */
+export function evalCropFraction(size: number): number {
+  return size <= 64 ? 1 : 0.875;
+}
+
 /** Training augmentation options (torchvision's defaults). */
 export interface CropOptions {
   /** Area fraction range of the random-resized crop. Default [0.08, 1]. */
