@@ -129,7 +129,7 @@ export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_atten
 export type { LocalAttentionOptions, LogitsMode, PaddingMode } from './ops/local_attention/options.js';
 export { type Checkpoint, readCheckpoint, type TrainState } from './tasks/classification/checkpoint.js';
 export { WeightAverage } from './tasks/classification/ema.js';
-export { type Metrics, MetricsAccumulator } from './tasks/classification/evaluate.js';
+export { evaluate, evaluateBatches, type Metrics, MetricsAccumulator } from './tasks/classification/evaluate.js';
 export { smoothedCrossEntropy } from './tasks/classification/loss.js';
 export { learningRate, type Schedule } from './tasks/classification/schedule.js';
 export { NesterovSgd } from './tasks/classification/sgd.js';
@@ -137,7 +137,6 @@ export { makeTrainStep, type StepOptions } from './tasks/classification/step.js'
 export {
   DivergedError,
   type EpochInfo,
-  evaluate,
   type StepInfo,
   type TrainHooks,
   type TrainOptions,
