@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadData, parseDataSpec } from '../data/spec.js';
+import { openData, parseDataSpec } from '../data/spec.js';
 import type { ModelConfig } from '../models/config.js';
 import { countModel } from '../models/count.js';
 import { modelConfig } from '../models/registry.js';
@@ -35,14 +35,14 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', 'output directory (one folder per model)', 'sasa-demo')
     .action(async (flags: TrainFlags & BackendFlags) => {
       const status = await startBackend(flags);
-      const data = await loadData(parseDataSpec(flags.data));
-      const { height, channels, classes } = data.train;
+      const data = await openData(parseDataSpec(flags.data), { imageSize: flags.imageSize, strict: flags.strict });
+      const { size, channels, classes } = data;
       console.log(
-        `sasa demo on ${data.name}: ${data.train.count} training and ${data.test?.count ?? 0} test images, ` +
+        `sasa demo on ${data.name}: ${data.counts.train} training and ${data.counts.test} test images, ` +
           `${flags.epochs} epochs, backend ${status.backend} (${status.info?.threads ?? 1} threads)`,
       );
       const rows: string[][] = [];
-      for (const [i, config] of demoConfigs({ size: height, channels, classes }).entries()) {
+      for (const [i, config] of demoConfigs({ size, channels, classes }).entries()) {
         const counts = countModel(config);
         console.log(
           `\n[${i + 1}/2] ${config.name}: ${(counts.params / 1e6).toFixed(2)} M params, ${(counts.flops / 1e6).toFixed(1)} M FLOPs`,
