@@ -63,6 +63,10 @@ describe('memorySource', () => {
       [...batches(validation, { batchSize: 256, shuffle: false, ...stats })].map((b) => b.x),
     );
     assert.throws(() => t.evalBatches('test'), /has no test split/);
+    await assert.rejects(
+      openData(parseDataSpec(`idx:${images},${labels}`), { imageSize: 16 }),
+      /--image-size 16: idx \(.*\) has 8×8 images and is not resized \(only folder:DIR is\)/,
+    );
   });
 });
 
