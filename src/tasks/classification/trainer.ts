@@ -192,13 +192,17 @@ export async function train(
   const log = (record: Record<string, unknown>) => appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
   const save = () => saveCheckpoint(checkpointPath, model, step.optimizer, ema, state);
   const shape = { size: data.size, channels: data.channels, classes: data.classes };
-  /** Metrics of `split` with the evaluation weights (the average, when kept); skipped files go to onSkip. */
+  /** Metrics of `split` with the model's weights as they are; skipped files go to onSkip. */
   const evaluateSplit = async (split: Split) => {
+    const r = await evaluateBatches(model, prepared.evalBatches(split), shape);
+    for (const f of r.skipped) hooks.onSkip?.(f, split);
+    return r;
+  };
+  /** The same with the evaluation weights (the average, when kept) swapped in. */
+  const evaluateAveraged = async (split: Split) => {
     const restore = ema?.swapIn();
     try {
-      const r = await evaluateBatches(model, prepared.evalBatches(split), shape);
-      for (const f of r.skipped) hooks.onSkip?.(f, split);
-      return r;
+      return await evaluateSplit(split);
     } finally {
       restore?.();
     }
@@ -245,7 +249,7 @@ export async function train(
       });
       if (state.step % o.checkpointEvery === 0) await save();
     }
-    const checked = hasValidation ? await evaluateSplit('validation') : null;
+    const checked = hasValidation ? await evaluateAveraged('validation') : null;
     validationMetrics = checked?.metrics ?? null;
     const validationSkipped = checked?.skipped.length ?? 0;
     const trainLoss = state.lossCount ? state.lossSum / state.lossCount : Number.NaN;
@@ -279,7 +283,7 @@ export async function train(
   if (ema) model.setWeights(ema.shadow);
   ema?.dispose();
   step.optimizer.dispose();
-  const tested = prepared.splits.includes('test') ? await evaluateSplit('test') : null;
+  const tested = prepared.splits.includes('test') ? await evaluateSplit('test') : null; // the average is in place
   const test = tested?.metrics ?? null;
   const metadata = { config: o.model, classNames: data.classNames, normalization: stats, data: data.name };
   await saveModelFiles(model, join(outDir, 'model'), metadata);
