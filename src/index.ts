@@ -27,11 +27,13 @@ export {
   subset,
   withClasses,
 } from './data/dataset.js';
+export { type FolderSourceOptions, imageFolderSource } from './data/folder_source.js';
 export { type IdxArray, loadIdxImages, loadIdxLabels, loadIdxPair, parseIdx, readIdx } from './data/idx.js';
 export {
   type CropOptions,
   type CropRegion,
   decodeImageForEval,
+  evalCropFraction,
   evalResizeCrop,
   IMAGE_EXTENSIONS,
   IMAGENET_MEAN,
@@ -48,12 +50,26 @@ export {
   scanImageFolder,
   splitFileList,
 } from './data/image_folder.js';
+export { memorySource } from './data/memory_source.js';
 export { readMaybeGzip } from './data/read.js';
+export type {
+  DataBatch,
+  DataSource,
+  EpochPosition,
+  EvalBatchOptions,
+  Normalization,
+  PrepareOptions,
+  SkippedFile,
+  Split,
+  TrainData,
+} from './data/source.js';
 export {
   type DataSpec,
   FASHION_MNIST_CLASSES,
   type LoadedData,
   loadData,
+  type OpenOptions,
+  openData,
   parseDataSpec,
 } from './data/spec.js';
 export {
@@ -113,7 +129,7 @@ export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_atten
 export type { LocalAttentionOptions, LogitsMode, PaddingMode } from './ops/local_attention/options.js';
 export { type Checkpoint, readCheckpoint, type TrainState } from './tasks/classification/checkpoint.js';
 export { WeightAverage } from './tasks/classification/ema.js';
-export { type Metrics, MetricsAccumulator } from './tasks/classification/evaluate.js';
+export { evaluate, evaluateBatches, type Metrics, MetricsAccumulator } from './tasks/classification/evaluate.js';
 export { smoothedCrossEntropy } from './tasks/classification/loss.js';
 export { learningRate, type Schedule } from './tasks/classification/schedule.js';
 export { NesterovSgd } from './tasks/classification/sgd.js';
@@ -121,7 +137,6 @@ export { makeTrainStep, type StepOptions } from './tasks/classification/step.js'
 export {
   DivergedError,
   type EpochInfo,
-  evaluate,
   type StepInfo,
   type TrainHooks,
   type TrainOptions,

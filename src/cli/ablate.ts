@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadData, parseDataSpec } from '../data/spec.js';
+import { openData, parseDataSpec } from '../data/spec.js';
 import type { ModelConfig, StemType } from '../models/config.js';
 import { countModel } from '../models/count.js';
 import { STUDIES, type Study, studyConfigs } from '../models/studies.js';
@@ -79,11 +79,9 @@ export function registerAblate(program: Command): void {
     .option('--heads <n>', 'attention heads', positiveInt('--heads'), 4)
     .action(async (flags: AblateFlags) => {
       const status = await startBackend(flags);
-      const data = await loadData(parseDataSpec(flags.data));
-      const { height, width, channels, classes } = data.train;
-      if (height !== width)
-        throw new Error(`--data ${flags.data}: images are ${height}×${width}; square images are needed`);
-      const entries = ablationConfigs(flags.study, { size: height, channels, classes }, flags);
+      const data = await openData(parseDataSpec(flags.data), { imageSize: flags.imageSize, strict: flags.strict });
+      const { size, channels, classes } = data;
+      const entries = ablationConfigs(flags.study, { size, channels, classes }, flags);
       console.log(
         `study '${flags.study}' on ${data.name}: ${entries.length} configurations, ${flags.epochs} epochs each, backend ${status.backend}`,
       );

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadData, parseDataSpec } from '../data/spec.js';
+import { openData, parseDataSpec } from '../data/spec.js';
 import type { ModelConfig } from '../models/config.js';
 import { countModel } from '../models/count.js';
 import { modelConfig } from '../models/registry.js';
@@ -56,6 +56,8 @@ function trainArgs(flags: DemoFlags, model: string, out: string): string[] {
     ...['--label-smoothing', flags.labelSmoothing, '--ema-decay', flags.emaDecay, '--seed', flags.seed],
     ...['--validation', flags.validation, '--checkpoint-every', flags.checkpointEvery],
   ].map(String);
+  if (flags.imageSize) args.push('--image-size', String(flags.imageSize));
+  if (flags.strict) args.push('--strict');
   if (!flags.augment) args.push('--no-augment');
   if (flags.backend) args.push('--backend', flags.backend);
   if (flags.requireNative) args.push('--require-native');
@@ -86,13 +88,13 @@ export function registerDemo(program: Command): void {
     .action(async (flags: DemoFlags) => {
       const started = performance.now();
       const status = await startBackend(flags);
-      const data = await loadData(parseDataSpec(flags.data));
-      const { height, channels, classes } = data.train;
-      const configs = demoConfigs({ size: height, channels, classes });
+      const data = await openData(parseDataSpec(flags.data), { imageSize: flags.imageSize, strict: flags.strict });
+      const { size, channels, classes } = data;
+      const configs = demoConfigs({ size, channels, classes });
       const threads = status.info?.threads ?? 1;
       const parallel = flags.jobs >= 2;
       console.log(
-        `sasa demo on ${data.name}: ${data.train.count} training and ${data.test?.count ?? 0} test images, ` +
+        `sasa demo on ${data.name}: ${data.counts.train} training and ${data.counts.test} test images, ` +
           `${flags.epochs} epochs, backend ${status.backend}, ` +
           (parallel
             ? `both models at once (${Math.max(1, Math.floor(threads / 2))} threads each)`
@@ -105,7 +107,7 @@ export function registerDemo(program: Command): void {
         );
       }
       let results: RunResult[];
-      if (parallel) results = await trainInParallel(flags, data.train.count, threads);
+      if (parallel) results = await trainInParallel(flags, data.counts.train, threads);
       else {
         results = [];
         for (const [i, config] of configs.entries()) {

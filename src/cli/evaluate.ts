@@ -1,19 +1,40 @@
 /** `sasa eval` (top-1, top-5, per-class accuracy, confusion matrix PNG) and `sasa predict` (top-5 per image). */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadData, parseDataSpec } from '../data/spec.js';
+import type { Split } from '../data/source.js';
+import { openData, parseDataSpec } from '../data/spec.js';
+import { evaluateBatches } from '../tasks/classification/evaluate.js';
 import { loadTrainedModel, predictFile } from '../tasks/classification/trained_model.js';
-import { evaluate } from '../tasks/classification/trainer.js';
 import { confusionMatrixPlot, writePng } from '../viz/plots.js';
-import { positiveInt } from './args.js';
+import { oneOf, positiveInt } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
 
 interface EvalFlags extends BackendFlags {
   modelDir: string;
   data?: string;
   split: 'test' | 'train';
+  batchSize?: number;
+  strict?: boolean;
   out?: string;
   json?: boolean;
+}
+
+/**
+ * Throws unless the data has the model's classes: as many, and for image folders the same names (a
+ * folder's labels are its sorted class-folder names).
+ */
+function checkClasses(spec: string, data: string[], model: string[], byName: boolean): void {
+  if (data.length !== model.length) {
+    throw new Error(`--data ${spec} has ${data.length} classes, the model ${model.length}`);
+  }
+  const differ = data.map((name, i) => [name, model[i]]).filter(([a, b]) => a !== b);
+  if (byName && differ.length) {
+    const shown = differ
+      .slice(0, 5)
+      .map(([a, b]) => `'${a}' for '${b}'`)
+      .join(', ');
+    throw new Error(`--data ${spec}: its class folders are not the model's classes (${shown})`);
+  }
 }
 
 export function registerEvaluate(program: Command): void {
@@ -21,7 +42,14 @@ export function registerEvaluate(program: Command): void {
     .description('evaluate a trained model: top-1, top-5, per-class accuracy and a confusion matrix (PNG)')
     .requiredOption('--model-dir <dir>', 'a model written by sasa train (<out>/model)')
     .option('--data <spec>', 'data source (default: the one the model was trained on)')
-    .option('--split <name>', "'test' (default) or 'train'", 'test')
+    .option(
+      '--split <name>',
+      "'test' (default) or 'train'; a folder without train/ and test/ (or val/) subfolders is evaluated whole",
+      oneOf('--split', ['test', 'train'] as const),
+      'test',
+    )
+    .option('--batch-size <n>', 'images per batch (default 256; image folders 32)', positiveInt('--batch-size'))
+    .option('--strict', 'image folders: fail on the first missing or undecodable image instead of skipping it')
     .option('--out <dir>', 'where to write confusion.png (default: --model-dir)')
     .option('--json', 'print the metrics as one JSON object')
     .action(async (flags: EvalFlags) => {
@@ -30,30 +58,54 @@ export function registerEvaluate(program: Command): void {
       const named = ['fashion-mnist', 'fashion-mnist-subset'].includes(trained.data) ? trained.data : undefined;
       const spec = flags.data ?? named;
       if (!spec) throw new Error(`--data is needed: the model was trained on '${trained.data}'`);
-      const data = await loadData(parseDataSpec(spec));
-      const ds = flags.split === 'train' ? data.train : data.test;
-      if (!ds) throw new Error(`--data ${spec} has no ${flags.split} split`);
+      const parsed = parseDataSpec(spec);
       const [size, , channels] = trained.inputShape;
-      if (ds.height !== size || ds.width !== size || ds.channels !== channels) {
+      const data = await openData(parsed, parsed.kind === 'folder' ? { imageSize: size, strict: flags.strict } : {});
+      if (data.size !== size || data.channels !== channels) {
         throw new Error(
-          `--data ${spec}: images are ${ds.height}×${ds.width}×${ds.channels}, the model takes ${size}×${size}×${channels}`,
+          `--data ${spec}: images are ${data.size}×${data.size}×${data.channels}, the model takes ${size}×${size}×${channels}`,
         );
       }
-      const m = evaluate(trained.model, ds, trained.normalization);
+      checkClasses(spec, data.classNames, trained.classNames, data.streamed);
+      const prepared = await data.prepare({
+        validationFraction: 0,
+        seed: 0,
+        batchSize: flags.batchSize ?? 32,
+        augment: false,
+      });
+      // A plain class folder has no test part: it is all there is to evaluate.
+      const whole = data.streamed && !prepared.splits.includes('test');
+      const split: Split = whole ? 'train' : flags.split;
+      if (!prepared.splits.includes(split)) throw new Error(`--data ${spec} has no ${flags.split} split`);
+      const batches = prepared.evalBatches(split, {
+        normalization: trained.normalization,
+        ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
+      });
+      const { metrics: m, skipped } = await evaluateBatches(trained.model, batches, {
+        size,
+        channels,
+        classes: trained.classNames.length,
+      });
+      for (const f of skipped) console.error(`skipped ${f.path}: ${f.reason}`);
+      const splitName = whole ? 'all images' : flags.split;
       const png = join(flags.out ?? flags.modelDir, 'confusion.png');
       await writePng(
         png,
         confusionMatrixPlot({
-          title: `${trained.config.name ?? 'model'} on ${data.name} (${flags.split})`,
+          title: `${trained.config.name ?? 'model'} on ${data.name} (${splitName})`,
           labels: trained.classNames,
           matrix: m.confusion,
         }),
       );
       if (flags.json) {
-        console.log(JSON.stringify({ data: data.name, split: flags.split, ...m, confusionPng: png }));
+        const files = data.streamed ? { skipped } : {};
+        console.log(
+          JSON.stringify({ data: data.name, split: whole ? 'all' : flags.split, ...m, ...files, confusionPng: png }),
+        );
         return;
       }
-      console.log(`${data.name} ${flags.split}: ${m.count} images`);
+      const skips = skipped.length ? ` (${skipped.length} unreadable files skipped)` : '';
+      console.log(`${data.name} ${splitName}: ${m.count} images${skips}`);
       console.log(
         `top-1 ${(100 * m.top1).toFixed(2)} %  top-5 ${(100 * m.top5).toFixed(2)} %  loss ${m.loss.toFixed(4)}`,
       );

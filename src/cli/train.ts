@@ -1,7 +1,7 @@
 /** `sasa train`: train a classifier on a data source, with checkpoints, resume, metrics and curves. */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadData, parseDataSpec } from '../data/spec.js';
+import { openData, parseDataSpec } from '../data/spec.js';
 import { countModel } from '../models/count.js';
 import { writeCurves } from '../tasks/classification/curves.js';
 import { METRICS, type TrainOptions, train } from '../tasks/classification/trainer.js';
@@ -18,6 +18,8 @@ export interface TrainFlags
   out: string;
   validation: number;
   checkpointEvery: number;
+  imageSize?: number;
+  strict?: boolean;
   resume?: boolean;
 }
 
@@ -26,8 +28,19 @@ export function withTrainOptions(cmd: Command, defaults: { epochs: number } = { 
   return cmd
     .option(
       '--data <spec>',
-      'data source (fashion-mnist, fashion-mnist-subset, fashion-mnist:DIR, idx:…, cifar10:DIR, …)',
+      'data source: fashion-mnist, fashion-mnist-subset, fashion-mnist:DIR, mnist:DIR, idx:…, cifar10:DIR, ' +
+        'cifar100:DIR, or folder:DIR (DIR/<class>/<image>.jpg|png, or DIR/train and DIR/test or DIR/val of them; ' +
+        'streamed from disk)',
       'fashion-mnist',
+    )
+    .option(
+      '--image-size <px>',
+      'image folders: side of the crop the model takes (default 224)',
+      positiveInt('--image-size'),
+    )
+    .option(
+      '--strict',
+      'image folders: fail on the first missing or undecodable image, naming it, instead of skipping it',
     )
     .option('--epochs <n>', 'epochs', positiveInt('--epochs'), defaults.epochs)
     .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), 64)
@@ -45,12 +58,15 @@ export function withTrainOptions(cmd: Command, defaults: { epochs: number } = { 
     .option('--seed <n>', 'seed of the initial weights, data order and augmentation', nonNegativeInt('--seed'), 0)
     .option(
       '--validation <fraction>',
-      'training images held out for validation (the paper: 0.04)',
+      'training images held out (seeded) for validation (the paper: 0.04)',
       fraction('--validation'),
       0.04,
     )
     .option('--checkpoint-every <steps>', 'steps between checkpoints', positiveInt('--checkpoint-every'), 200)
-    .option('--no-augment', 'no pad-and-crop and flip augmentation');
+    .option(
+      '--no-augment',
+      'no augmentation (in-memory data: pad-and-crop and flip; image folders: random-resized crop and flip)',
+    );
 }
 
 export function trainOptionsFromFlags(flags: TrainFlags, model: TrainOptions['model']): TrainOptions {
@@ -78,15 +94,14 @@ export function registerTrain(program: Command): void {
     .option('--resume', 'continue from --out/checkpoint.safetensors exactly where it stopped')
     .action(async (flags: TrainFlags) => {
       const status = await startBackend(flags);
-      const data = await loadData(parseDataSpec(flags.data));
-      const { height, width, channels, classes } = data.train;
-      if (height !== width)
-        throw new Error(`--data ${flags.data}: images are ${height}×${width}; square images are needed`);
-      const model = configFromFlags(flags, { size: height, channels, classes });
+      const data = await openData(parseDataSpec(flags.data), { imageSize: flags.imageSize, strict: flags.strict });
+      const { size, channels, classes } = data;
+      const model = configFromFlags(flags, { size, channels, classes });
       const options = trainOptionsFromFlags(flags, model);
       const counts = countModel(model);
+      const test = data.counts.test ? ` + ${data.counts.test} test` : '';
       console.log(
-        `${model.name} on ${data.name} (${data.train.count} training images, ${height}×${width}×${channels}, ${classes} classes), ` +
+        `${model.name} on ${data.name} (${data.counts.train} training${test} images, ${size}×${size}×${channels}, ${classes} classes), ` +
           `${(counts.params / 1e6).toFixed(2)} M params, ${(counts.flops / 1e6).toFixed(1)} M FLOPs per image, backend ${status.backend}`,
       );
       const progress = trainingProgress();

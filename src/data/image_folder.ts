@@ -193,6 +193,14 @@ export function evalResizeCrop(
   return { width: rw, height: rh, crop };
 }
 
+/**
+ * The evaluation crop fraction for `size`-pixel inputs: small images (up to 64 pixels) are seen whole,
+ * resized; larger ones through ImageNet's center crop of 0.875.
+ */
+export function evalCropFraction(size: number): number {
+  return size <= 64 ? 1 : 0.875;
+}
+
 /** Training augmentation options (torchvision's defaults). */
 export interface CropOptions {
   /** Area fraction range of the random-resized crop. Default [0.08, 1]. */
@@ -250,6 +258,11 @@ export interface ImageFolderBatchOptions extends CropOptions {
   onDecode?: (path: string) => void;
   /** Leave out a last, smaller batch. Default false. */
   dropLast?: boolean;
+  /**
+   * Start at this position of the epoch order (a batch's `next`, to resume there): the files before it
+   * are not read. Default 0.
+   */
+  from?: number;
 }
 
 /** One batch: x [B, size, size, 3] normalised, y [B], the files' paths and positions in the list. */
@@ -261,6 +274,8 @@ export interface ImageFolderBatch {
   size: number;
   /** The files skipped while this batch was filled, with the reasons. */
   skipped: { path: string; reason: string }[];
+  /** The position in the epoch order after this batch's files (skipped ones included): where the next begins. */
+  next: number;
 }
 
 /** What to do with a decoded image: train crop (before the resize) or eval resize + crop (after). */
@@ -388,7 +403,8 @@ function checkFraction(f: number, who: string) {
  * most `prefetch` batches are decoded ahead of the one the consumer holds; batches are filled in order, so
  * their contents depend only on (files, seed, epoch), never on timing. A missing or undecodable file is
  * skipped (onSkip, `skipped`) and its place taken by the next files of the epoch order, so every batch but
- * the last is full; with `strict` the generator throws an error naming the file instead.
+ * the last is full; with `strict` the generator throws an error naming the file instead. Each batch's `next`
+ * is where the following one starts, so `from: next` resumes the epoch there without reading earlier files.
  */
 export async function* imageFolderBatches(
   files: readonly ImageFile[],
@@ -396,6 +412,7 @@ export async function* imageFolderBatches(
 ): AsyncGenerator<ImageFolderBatch> {
   const who = 'imageFolderBatches';
   const { batchSize, size, train, seed = 0, epoch = 0, prefetch = 2, strict = false, dropLast = false } = options;
+  const from = options.from ?? 0;
   const shuffle = options.shuffle ?? train;
   const concurrency = options.concurrency ?? 32;
   if (!(Number.isInteger(concurrency) && concurrency > 0)) {
@@ -410,6 +427,9 @@ export async function* imageFolderBatches(
   checkFraction(cropFraction, who);
   if (!(Number.isInteger(prefetch) && prefetch >= 0)) {
     throw new Error(`${who}: prefetch must be a non-negative integer, got ${prefetch}`);
+  }
+  if (!(Number.isInteger(from) && from >= 0 && from <= files.length)) {
+    throw new Error(`${who}: from must be an integer in 0..${files.length} (the files), got ${from}`);
   }
   const { scale = [0.08, 1], ratio = [3 / 4, 4 / 3] } = options;
   if (!(scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1)) {
@@ -430,7 +450,7 @@ export async function* imageFolderBatches(
         ? { kind: 'train', ...imageAugmentParams(seed, epoch, index, width, height, cropOptions) }
         : { kind: 'eval', ...evalResizeCrop(width, height, size, cropFraction) };
 
-  let cursor = 0; // next position in `order`; only the (sequential) batch producer moves it
+  let cursor = from; // next position in `order`; only the (sequential) batch producer moves it
   let stopped = false;
 
   /** Decodes the next batch; null when the epoch is over (or the consumer stopped). */
@@ -469,7 +489,7 @@ export async function* imageFolderBatches(
       indices[i] = g.index;
       paths.push(files[g.index].path);
     });
-    return { x, y, paths, indices, size: got.length, skipped };
+    return { x, y, paths, indices, size: got.length, skipped, next: cursor };
   };
 
   // Batches are produced one after another (each starts when the previous is done), `prefetch` ahead.

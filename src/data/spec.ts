@@ -7,14 +7,18 @@
  *   idx:TRAIN_IMAGES,TRAIN_LABELS[,TEST_IMAGES,TEST_LABELS]
  *   cifar10:DIR             data_batch_1..5.bin and test_batch.bin
  *   cifar100:DIR            train.bin and test.bin (fine labels)
- *   folder:DIR              one folder per class (streamed; see image_folder.ts)
+ *   folder:DIR              one folder per class, or DIR/train and DIR/test (or DIR/val) of them
+ *                           (streamed; see folder_source.ts)
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCifar } from './cifar.js';
 import { type ImageDataset, withClasses } from './dataset.js';
+import { imageFolderSource } from './folder_source.js';
 import { loadIdxPair } from './idx.js';
+import { memorySource } from './memory_source.js';
+import type { DataSource } from './source.js';
 
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top',
@@ -113,7 +117,29 @@ export function parseDataSpec(spec: string): DataSpec {
   }
 }
 
-/** Loads an in-memory source (IDX or CIFAR); image folders stream instead and are refused here. */
+/** Options of the sources that decode image files (folders). */
+export interface OpenOptions {
+  /** Side of the images a folder gives (the crop size). Default 224; other sources refuse any other size. */
+  imageSize?: number;
+  /** A folder fails on the first missing or undecodable file instead of skipping it. */
+  strict?: boolean;
+}
+
+/** The source `spec` names: an image folder streamed from disk, anything else loaded into memory. */
+export async function openData(spec: DataSpec, options: OpenOptions = {}): Promise<DataSource> {
+  if (spec.kind === 'folder') {
+    return imageFolderSource(spec.dir, { size: options.imageSize ?? 224, strict: options.strict, name: spec.name });
+  }
+  const source = memorySource(await loadData(spec));
+  if (options.imageSize !== undefined && options.imageSize !== source.size) {
+    throw new Error(
+      `--image-size ${options.imageSize}: ${spec.name} has ${source.size}×${source.size} images and is not resized (only folder:DIR is)`,
+    );
+  }
+  return source;
+}
+
+/** Loads an in-memory source (IDX or CIFAR); image folders stream instead (openData) and are refused here. */
 export async function loadData(spec: DataSpec): Promise<LoadedData> {
   if (spec.kind === 'folder') throw new Error(`${spec.name}: image folders are streamed, not loaded into memory`);
   if (spec.kind === 'idx') {

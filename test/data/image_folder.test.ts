@@ -387,6 +387,34 @@ describe('imageFolderBatches', () => {
     assert.notDeepEqual(s2[0].x, p0[0].x);
   });
 
+  it("resumes at a batch's `next` with the same remaining batches, without reading the files before it", async () => {
+    const { files } = await scanImageFolder(root);
+    const opts = base({ train: true, seed: 5, epoch: 2, batchSize: 3 });
+    const all = await collect(imageFolderBatches(files, opts));
+    assert.deepEqual(
+      all.map((b) => b.size),
+      [3, 3, 2],
+    );
+    assert.equal(all.at(-1)?.next, files.length);
+    // Skipped files shift the batches: some batch's next is not a multiple of the batch size.
+    assert.ok(
+      all.some((b, i) => b.next !== (i + 1) * 3),
+      JSON.stringify(all.map((b) => b.next)),
+    );
+    for (let k = 0; k < all.length; k++) {
+      const read: string[] = [];
+      const rest = await collect(
+        imageFolderBatches(files, { ...opts, from: all[k].next, onDecode: (p) => read.push(p) }),
+      );
+      assert.deepEqual(rest, all.slice(k + 1));
+      const before = new Set(all.slice(0, k + 1).flatMap((b) => [...b.paths, ...b.skipped.map((s) => s.path)]));
+      assert.deepEqual(
+        read.filter((p) => before.has(p)),
+        [],
+      );
+    }
+  });
+
   it('prefetches at most `prefetch` batches ahead of the consumer', async () => {
     const many = join(dir, 'many');
     await mkdir(join(many, 'c'), { recursive: true });
@@ -433,6 +461,7 @@ describe('imageFolderBatches', () => {
     await assert.rejects(run({ concurrency: 0 }), /concurrency must be a positive integer/);
     await assert.rejects(run({ cropFraction: 0 }), /cropFraction must be in \(0, 1\]/);
     await assert.rejects(run({ scale: [0.5, 0.2] }), /scale must satisfy/);
+    await assert.rejects(run({ from: 2 }), /from must be an integer in 0\.\.1 \(the files\), got 2/);
   });
 });
 

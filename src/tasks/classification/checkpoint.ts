@@ -15,6 +15,13 @@ export interface TrainState {
   /** The epoch (0-based) and the batch within it where training continues. */
   epoch: number;
   batch: number;
+  /**
+   * Position in the epoch's order where it continues (the last batch's `next`; files skipped by a
+   * streamed source shift it from batch × batch size). Absent in older checkpoints: batch × batch size.
+   */
+  cursor?: number;
+  /** Files skipped so far in the current epoch. */
+  skipped?: number;
   /** Sum and count of the losses of the current epoch so far (its mean is logged at the end). */
   lossSum: number;
   lossCount: number;

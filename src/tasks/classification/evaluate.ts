@@ -1,8 +1,12 @@
 /**
  * Classification metrics accumulated batch by batch: top-1 and top-5 accuracy, mean cross-entropy,
- * per-class accuracy and the confusion matrix (rows: true class, columns: predicted class).
+ * per-class accuracy and the confusion matrix (rows: true class, columns: predicted class); and the
+ * evaluation of a model on an in-memory dataset or on any stream of batches.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batches } from '../../data/batches.js';
+import type { ImageDataset } from '../../data/dataset.js';
+import type { DataBatch, Normalization, SkippedFile } from '../../data/source.js';
 
 export interface Metrics {
   count: number;
@@ -61,4 +65,37 @@ export class MetricsAccumulator {
       confusion: this.confusion.map((row) => [...row]),
     };
   }
+}
+
+/** Evaluates `model` on a dataset (in order, no augmentation, normalised with `stats`). */
+export function evaluate(model: tf.LayersModel, ds: ImageDataset, stats: Normalization, batchSize = 256): Metrics {
+  const acc = new MetricsAccumulator(ds.classes);
+  for (const b of batches(ds, { batchSize, shuffle: false, ...stats })) {
+    tf.tidy(() => {
+      const x = tf.tensor4d(b.x, [b.size, ds.height, ds.width, ds.channels]);
+      acc.add(model.apply(x, { training: false }) as tf.Tensor2D, b.y);
+    });
+  }
+  return acc.result();
+}
+
+/**
+ * Evaluates `model` on a stream of batches of `size` × `size` × `channels` images with `classes` classes;
+ * also returns the files the stream skipped.
+ */
+export async function evaluateBatches(
+  model: tf.LayersModel,
+  stream: AsyncIterable<DataBatch>,
+  shape: { size: number; channels: number; classes: number },
+): Promise<{ metrics: Metrics; skipped: SkippedFile[] }> {
+  const acc = new MetricsAccumulator(shape.classes);
+  const skipped: SkippedFile[] = [];
+  for await (const b of stream) {
+    skipped.push(...b.skipped);
+    tf.tidy(() => {
+      const x = tf.tensor4d(b.x, [b.size, shape.size, shape.size, shape.channels]);
+      acc.add(model.apply(x, { training: false }) as tf.Tensor2D, b.y);
+    });
+  }
+  return { metrics: acc.result(), skipped };
 }

@@ -3,7 +3,7 @@
  * holds the configuration, the class names, the input normalisation and the data source.
  */
 import * as tf from '@tensorflow/tfjs';
-import { decodeImageForEval } from '../../data/image_folder.js';
+import { decodeImageForEval, evalCropFraction } from '../../data/image_folder.js';
 import { loadModelFiles } from '../../io/model_files.js';
 import type { ModelConfig } from '../../models/config.js';
 
@@ -43,11 +43,12 @@ export interface Prediction {
 
 /**
  * The top-k classes of an image file: decoded, resized (small inputs: the whole image; larger ones:
- * the ImageNet evaluation crop of 0.875), grey when the model takes one channel, normalised as in training.
+ * the ImageNet evaluation crop of 0.875 — evalCropFraction, as a folder's evaluation batches), grey when
+ * the model takes one channel, normalised as in training.
  */
 export async function predictFile(t: TrainedModel, path: string, k = 5): Promise<Prediction> {
   const [size, , channels] = t.inputShape;
-  const rgb = await decodeImageForEval(path, size, [0, 0, 0], [1, 1, 1], size <= 64 ? 1 : 0.875);
+  const rgb = await decodeImageForEval(path, size, [0, 0, 0], [1, 1, 1], evalCropFraction(size));
   const x = new Float32Array(size * size * channels);
   const { mean, std } = t.normalization;
   for (let p = 0; p < size * size; p++) {
