@@ -24,7 +24,15 @@ export interface TrainFlags
 }
 
 /** The training options (SASA.md §5 defaults, scaled to small data sets). */
-export function withTrainOptions(cmd: Command, defaults: { epochs: number } = { epochs: 10 }): Command {
+export interface TrainDefaults {
+  epochs: number;
+  lr: number;
+  warmupEpochs: number;
+}
+
+export const TRAIN_DEFAULTS: TrainDefaults = { epochs: 10, lr: 0.1, warmupEpochs: 1 };
+
+export function withTrainOptions(cmd: Command, defaults: TrainDefaults = TRAIN_DEFAULTS): Command {
   return cmd
     .option(
       '--data <spec>',
@@ -44,8 +52,13 @@ export function withTrainOptions(cmd: Command, defaults: { epochs: number } = { 
     )
     .option('--epochs <n>', 'epochs', positiveInt('--epochs'), defaults.epochs)
     .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), 64)
-    .option('--lr <x>', 'peak learning rate (the paper: 0.1 per 256 images)', positiveNumber('--lr'), 0.1)
-    .option('--warmup-epochs <n>', 'linear warm-up epochs before the cosine decay', fraction('--warmup-epochs', 1e9), 1)
+    .option('--lr <x>', 'peak learning rate (the paper: 0.1 per 256 images)', positiveNumber('--lr'), defaults.lr)
+    .option(
+      '--warmup-epochs <n>',
+      'linear warm-up epochs before the cosine decay',
+      fraction('--warmup-epochs', 1e9),
+      defaults.warmupEpochs,
+    )
     .option('--momentum <m>', 'Nesterov momentum', fraction('--momentum'), 0.9)
     .option('--weight-decay <x>', 'L2 weight decay (not on BN and biases)', fraction('--weight-decay'), 1e-4)
     .option('--label-smoothing <x>', 'label smoothing', fraction('--label-smoothing'), 0.1)
