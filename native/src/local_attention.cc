@@ -1,14 +1,17 @@
 // Fused local self-attention (SASA.md §1), forward and backward, never materialising the k×k
-// neighbourhood. Image by image, q, k, v (and dy) are copied from the channels-last [B, H, W, C]
-// tensors into channel-major buffers [C][H+2h][Wq+2h] (Wq: the width rounded up to whole SIMD
-// vectors, h = k/2, zeros around), then the heads of that image run as parallel tasks on their
-// channels of those buffers, which stay in cache. Every inner loop runs over a vector of VL neighbouring pixels: the k window
-// offsets along a row are k shifted (unaligned) loads of one row, accumulated in registers, and
-// 'zeros' padding needs no tests. The backward pass keeps the task's softmax weights and their
-// gradients ([H][k²][row]) and computes dk and dv as gathers over the queries that saw each key,
-// so no output is written more than once. The common k (1..11) are compiled with the window size
-// known; other sizes (up to 31) use the same code with a runtime size. Small images (H·W <= 100)
-// take a separate image-parallel path, below: dense attention among the pixels of each image.
+// neighbourhood. Every (image, head) pair is an independent task, and one parallel region per call
+// runs them all (one barrier per call: a thread descheduled by another process then delays only
+// its own task). A task copies its head's D channels of q, k, v (and dy) from the channels-last
+// [B, H, W, C] tensors into per-thread channel-major buffers [D][H+2h][Wq+2h] (Wq: the width
+// rounded up to whole SIMD vectors, h = k/2, zeros around), which stay in cache, and writes its
+// channels of the outputs straight back. Every inner loop runs over a vector of VL neighbouring
+// pixels: the k window offsets along a row are k shifted (unaligned) loads of one row, accumulated
+// in registers, and 'zeros' padding needs no tests. The backward pass keeps the task's softmax
+// weights and their gradients ([H][k²][row]) and computes dk and dv as gathers over the queries
+// that saw each key, so no output is written more than once. The common k (1..11) are compiled
+// with the window size known; other sizes (up to 31) use the same code with a runtime size. Small
+// images (H·W <= 100) take a separate image-parallel path, below: dense attention among the
+// pixels of each image.
 //
 // Per query pixel (i, j) and head n, window offsets (da, db) ∈ [0, k)², (a, b) = (i+da-h, j+db-h):
 //   L[da,db] = q̂·k_ab + q̂_row·relRow[da] + q̂_col·relCol[db],  q̂ = scale·q (head's channels)
@@ -104,22 +107,14 @@ inline vf expNonPositive(vf x) {
   return under ? vf{} : result;
 }
 
-/** Buffers kept between calls and grown as needed (fresh pages cost page faults). */
-enum Slot { kL, kAux, kSlots };
+/**
+ * Per-thread scratch, kept between calls and grown as needed (fresh pages cost page faults): the
+ * task's logits / softmax weights and their gradients, and its head's channel-major copies.
+ */
+enum Slot { kL, kAux, kQ, kK, kV, kDy, kOut0, kOut1, kOut2, kSlots };
 
-/** Per-thread scratch: logits / softmax weights and their gradients. */
 float* threadBuffer(Slot slot, size_t size) {
   thread_local std::vector<float> buffers[kSlots];
-  std::vector<float>& b = buffers[slot];
-  if (b.size() < size) b.resize(size);
-  return b.data();
-}
-
-/** One image's channel-major copies, shared by the head tasks (used from the calling thread). */
-enum Image { kQ, kK, kV, kDy, kOut0, kOut1, kOut2, kImages };
-
-float* imageBuffer(Image slot, size_t size) {
-  static std::vector<float> buffers[kImages];
   std::vector<float>& b = buffers[slot];
   if (b.size() < size) b.resize(size);
   return b.data();
@@ -128,49 +123,41 @@ float* imageBuffer(Image slot, size_t size) {
 constexpr int64_t kTile = 32;
 
 /**
- * Image b of NHWC x → [C][Hp][Wk] with the image at (h, h) and zeros around, × mul. Tiled
- * (32 pixels × 32 channels) so both sides move in whole cache lines; parallel over rows.
+ * Channels [lo, lo + D) of image b of NHWC x → [D][Hp][Wk] with the image at (h, h) and zeros
+ * around, × mul. In tiles of 32 pixels, so the strided reads stay within a few cache lines.
  */
-void imageToPlanar(const Geometry& g, const float* x, int64_t b, float mul, float* dst) {
-  const int64_t cs = g.Hp * g.Wk, ctiles = (g.C + kTile - 1) / kTile;
-#pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < g.C; ++c) {
+void headToPlanar(const Geometry& g, const float* x, int64_t b, int64_t lo, float mul, float* dst) {
+  const int64_t cs = g.Hp * g.Wk;
+  for (int64_t c = 0; c < g.D; ++c) {
     float* p = dst + c * cs;
     std::fill_n(p, g.h * g.Wk, 0.0f);
     std::fill_n(p + (g.h + g.H) * g.Wk, g.h * g.Wk, 0.0f);
-    for (int64_t i = 0; i < g.H; ++i) {
-      float* row = p + (i + g.h) * g.Wk;
+  }
+  for (int64_t i = 0; i < g.H; ++i) {
+    const float* in = x + ((b * g.H + i) * g.W) * g.C + lo;
+    for (int64_t c = 0; c < g.D; ++c) {
+      float* row = dst + c * cs + (i + g.h) * g.Wk;
       std::fill_n(row, g.h, 0.0f);
       std::fill_n(row + g.h + g.W, g.Wk - g.h - g.W, 0.0f);
     }
-  }
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t i = 0; i < g.H; ++i) {
-    for (int64_t ct = 0; ct < ctiles; ++ct) {
-      const int64_t c0 = ct * kTile, c1 = std::min(g.C, c0 + kTile);
-      for (int64_t j0 = 0; j0 < g.W; j0 += kTile) {
-        const int64_t j1 = std::min(g.W, j0 + kTile);
-        for (int64_t c = c0; c < c1; ++c) {
-          float* row = dst + c * cs + (i + g.h) * g.Wk + g.h;
-          const float* in = x + ((b * g.H + i) * g.W) * g.C + c;
-          for (int64_t j = j0; j < j1; ++j) row[j] = in[j * g.C] * mul;
-        }
+    for (int64_t j0 = 0; j0 < g.W; j0 += kTile) {
+      const int64_t j1 = std::min(g.W, j0 + kTile);
+      for (int64_t c = 0; c < g.D; ++c) {
+        float* row = dst + c * cs + (i + g.h) * g.Wk + g.h;
+        for (int64_t j = j0; j < j1; ++j) row[j] = in[j * g.C + c] * mul;
       }
     }
   }
 }
 
-/** [C][H][Wq] → image b of NHWC x, × mul; tiled like imageToPlanar. */
-void imageFromPlanar(const Geometry& g, const float* src, float mul, float* x, int64_t b) {
-  const int64_t plane = g.H * g.Wq, ctiles = (g.C + kTile - 1) / kTile;
-#pragma omp parallel for collapse(2) schedule(static)
+/** [D][H][Wq] → channels [lo, lo + D) of image b of NHWC x, × mul. */
+void headFromPlanar(const Geometry& g, const float* src, float mul, float* x, int64_t b,
+                    int64_t lo) {
+  const int64_t plane = g.H * g.Wq;
   for (int64_t i = 0; i < g.H; ++i) {
-    for (int64_t ct = 0; ct < ctiles; ++ct) {
-      const int64_t c0 = ct * kTile, c1 = std::min(g.C, c0 + kTile);
-      for (int64_t j = 0; j < g.W; ++j) {
-        float* out = x + ((b * g.H + i) * g.W + j) * g.C;
-        for (int64_t c = c0; c < c1; ++c) out[c] = src[c * plane + i * g.Wq + j] * mul;
-      }
+    for (int64_t j = 0; j < g.W; ++j) {
+      float* out = x + ((b * g.H + i) * g.W + j) * g.C + lo;
+      for (int64_t c = 0; c < g.D; ++c) out[c] = src[c * plane + i * g.Wq + j] * mul;
     }
   }
 }
@@ -324,57 +311,46 @@ struct Task {
   }
 };
 
-/** Image b of q (scaled), k (when used) and v into their channel-major buffers. */
-void layOutImage(const Geometry& g, int64_t b, const float* q, const float* k, const float* v,
-                 float* Q, float* Kb, float* V) {
-  imageToPlanar(g, q, b, g.scale, Q);
-  if (g.useQK) imageToPlanar(g, k, b, 1.0f, Kb);
-  imageToPlanar(g, v, b, 1.0f, V);
-}
-
 template <int KT>
 void forwardImpl(const Geometry& g, const float* q, const float* k, const float* v,
                  const float* relRow, const float* relCol, float* y, float* lse) {
-  const int64_t padded = g.C * g.Hp * g.Wk, local = g.C * g.H * g.Wq;
-  float* Q = imageBuffer(kQ, padded);
-  float* Kb = imageBuffer(kK, padded);
-  float* V = imageBuffer(kV, padded);
-  float* Y = imageBuffer(kOut0, local);
-  for (int64_t b = 0; b < g.B; ++b) {
-    layOutImage(g, b, q, k, v, Q, Kb, V);
-    std::fill(Y, Y + local, 0.0f);
+  const int64_t padded = g.D * g.Hp * g.Wk, local = g.D * g.H * g.Wq;
 #pragma omp parallel
-    {
-      FlushDenormals ftz;
+  {
+    FlushDenormals ftz;
+    float* Q = threadBuffer(kQ, padded);
+    float* Kb = g.useQK ? threadBuffer(kK, padded) : nullptr;
+    float* V = threadBuffer(kV, padded);
+    float* Y = threadBuffer(kOut0, local);
+    float* L = threadBuffer(kL, g.K * g.K * g.Wq);
 #pragma omp for schedule(dynamic)
-      for (int64_t n = 0; n < g.N; ++n) {
-        Task<KT> t(g, n);
-        const float* qP = Q + t.lo * t.cs;
-        const float* kP = Kb + t.lo * t.cs;
-        const float* vP = V + t.lo * t.cs;
-        float* yP = Y + t.lo * g.H * g.Wq;
-        float* L = threadBuffer(kL, t.KK * g.Wq);
-        for (int64_t i = 0; i < g.H; ++i) {
-          t.logits(i, qP, kP, relRow, relCol, L, g.Wq);
-          for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-            vf m = splat(-std::numeric_limits<float>::infinity());
-            for (int64_t w = 0; w < t.KK; ++w) m = vmax(m, loadu(L + w * g.Wq + j0));
-            vf sum{};
-            for (int64_t w = 0; w < t.KK; ++w) {
-              const vf e = expNonPositive(loadu(L + w * g.Wq + j0) - m);
-              storeu(L + w * g.Wq + j0, e);
-              sum += e;
-            }
-            const vf inv = 1.0f / sum;
-            for (int64_t w = 0; w < t.KK; ++w) storeu(L + w * g.Wq + j0, loadu(L + w * g.Wq + j0) * inv);
-            float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
-            for (int64_t l = 0; l < VL && j0 + l < g.W; ++l) lrow[(j0 + l) * g.N] = m[l] + std::log(sum[l]);
+    for (int64_t task = 0; task < g.B * g.N; ++task) {
+      const int64_t b = task / g.N, n = task % g.N;  // image-major: the image stays in cache
+      Task<KT> t(g, n);
+      headToPlanar(g, q, b, t.lo, g.scale, Q);
+      if (g.useQK) headToPlanar(g, k, b, t.lo, 1.0f, Kb);
+      headToPlanar(g, v, b, t.lo, 1.0f, V);
+      std::fill(Y, Y + local, 0.0f);
+      for (int64_t i = 0; i < g.H; ++i) {
+        t.logits(i, Q, Kb, relRow, relCol, L, g.Wq);
+        for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+          vf m = splat(-std::numeric_limits<float>::infinity());
+          for (int64_t w = 0; w < t.KK; ++w) m = vmax(m, loadu(L + w * g.Wq + j0));
+          vf sum{};
+          for (int64_t w = 0; w < t.KK; ++w) {
+            const vf e = expNonPositive(loadu(L + w * g.Wq + j0) - m);
+            storeu(L + w * g.Wq + j0, e);
+            sum += e;
           }
-          t.windowSums(i, L, g.Wq, vP, yP);
+          const vf inv = 1.0f / sum;
+          for (int64_t w = 0; w < t.KK; ++w) storeu(L + w * g.Wq + j0, loadu(L + w * g.Wq + j0) * inv);
+          float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
+          for (int64_t l = 0; l < VL && j0 + l < g.W; ++l) lrow[(j0 + l) * g.N] = m[l] + std::log(sum[l]);
         }
+        t.windowSums(i, L, g.Wq, V, Y);
       }
+      headFromPlanar(g, Y, 1.0f, y, b, t.lo);
     }
-    imageFromPlanar(g, Y, 1.0f, y, b);
   }
 }
 
@@ -382,138 +358,136 @@ struct Grads {
   float *dq, *dk, *dv;
 };
 
+/**
+ * dRel gets one slice [dRelRow | dRelCol] per image, each entry written by one task only (the
+ * heads own disjoint channels), so the sum over the images in order does not depend on the
+ * threads.
+ */
 template <int KT>
 void backwardImpl(const Geometry& g, const float* dy, const float* q, const float* k,
                   const float* v, const float* relRow, const float* relCol, const float* lse,
                   Grads out, std::vector<double>& dRel) {
-  const int threads = numThreads();
   const int64_t tableSize = g.useQR ? g.K * g.half : 0;
-  dRel.assign(static_cast<size_t>(threads) * 2 * tableSize, 0.0);
-  const int64_t padded = g.C * g.Hp * g.Wk, local = g.C * g.H * g.Wq;
-  float* Q = imageBuffer(kQ, padded);
-  float* Kb = imageBuffer(kK, padded);
-  float* V = imageBuffer(kV, padded);
-  float* DY = imageBuffer(kDy, padded);
-  float* DQ = imageBuffer(kOut0, local);
-  float* DK = imageBuffer(kOut1, local);
-  float* DV = imageBuffer(kOut2, local);
-  for (int64_t b = 0; b < g.B; ++b) {
-    layOutImage(g, b, q, k, v, Q, Kb, V);
-    imageToPlanar(g, dy, b, 1.0f, DY);
-    std::fill(DQ, DQ + local, 0.0f);
-#pragma omp parallel num_threads(threads)
-    {
-      FlushDenormals ftz;
-      double* relAcc = dRel.data() + static_cast<size_t>(omp_get_thread_num()) * 2 * tableSize;
+  dRel.assign(static_cast<size_t>(g.B) * 2 * tableSize, 0.0);
+  const int64_t padded = g.D * g.Hp * g.Wk, local = g.D * g.H * g.Wq;
+  const int64_t K = KT ? KT : g.K, KK = K * K;
+  const int64_t rs = KK * g.Wk;  // one query row of P or dS
+#pragma omp parallel
+  {
+    FlushDenormals ftz;
+    float* Q = threadBuffer(kQ, padded);
+    float* Kb = g.useQK ? threadBuffer(kK, padded) : nullptr;
+    float* V = threadBuffer(kV, padded);
+    float* DY = threadBuffer(kDy, padded);
+    float* DQ = threadBuffer(kOut0, local);
+    float* DK = g.useQK ? threadBuffer(kOut1, local) : nullptr;
+    float* DV = threadBuffer(kOut2, local);
+    float* Pall = threadBuffer(kL, g.H * rs);
+    float* dSall = threadBuffer(kAux, g.H * rs);
 #pragma omp for schedule(dynamic)
-      for (int64_t n = 0; n < g.N; ++n) {
-        Task<KT> t(g, n);
-        const int64_t K = t.K, KK = t.KK;
-        const int64_t rs = KK * g.Wk;  // one query row of P or dS
-        const float* qP = Q + t.lo * t.cs;
-        const float* kP = Kb + t.lo * t.cs;
-        const float* vP = V + t.lo * t.cs;
-        const float* dyP = DY + t.lo * t.cs;
-        float* dqL = DQ + t.lo * g.H * g.Wq;
-        float* dkL = DK + t.lo * g.H * g.Wq;
-        float* dvL = DV + t.lo * g.H * g.Wq;
-        float* Pall = threadBuffer(kL, g.H * rs);
-        float* dSall = threadBuffer(kAux, g.H * rs);
-        std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
-        vf acc[KT ? KT : kMaxWindow];
-        for (int64_t i = 0; i < g.H; ++i) {
-          float* P = Pall + i * rs;
-          float* dS = dSall + i * rs;
-          for (int64_t w = 0; w < KK; ++w) {  // zero margins: the key gathers read them
-            std::fill_n(P + w * g.Wk, g.h, 0.0f);
-            std::fill_n(P + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
-            std::fill_n(dS + w * g.Wk, g.h, 0.0f);
-            std::fill_n(dS + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
+    for (int64_t task = 0; task < g.B * g.N; ++task) {
+      const int64_t b = task / g.N, n = task % g.N;  // image-major: the image stays in cache
+      Task<KT> t(g, n);
+      headToPlanar(g, q, b, t.lo, g.scale, Q);
+      if (g.useQK) headToPlanar(g, k, b, t.lo, 1.0f, Kb);
+      headToPlanar(g, v, b, t.lo, 1.0f, V);
+      headToPlanar(g, dy, b, t.lo, 1.0f, DY);
+      std::fill(DQ, DQ + local, 0.0f);
+      std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
+      vf acc[KT ? KT : kMaxWindow];
+      for (int64_t i = 0; i < g.H; ++i) {
+        float* P = Pall + i * rs;
+        float* dS = dSall + i * rs;
+        for (int64_t w = 0; w < KK; ++w) {  // zero margins: the key gathers read them
+          std::fill_n(P + w * g.Wk, g.h, 0.0f);
+          std::fill_n(P + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
+          std::fill_n(dS + w * g.Wk, g.h, 0.0f);
+          std::fill_n(dS + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
+        }
+        P += g.h;
+        dS += g.h;
+        t.logits(i, Q, Kb, relRow, relCol, P, g.Wk);
+        const float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
+        for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+          vf l{};
+          for (int64_t e = 0; e < VL; ++e) {
+            l[e] = j0 + e < g.W ? lrow[(j0 + e) * g.N] : std::numeric_limits<float>::infinity();
           }
-          P += g.h;
-          dS += g.h;
-          t.logits(i, qP, kP, relRow, relCol, P, g.Wk);
-          const float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
-          for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-            vf l{};
-            for (int64_t e = 0; e < VL; ++e) {
-              l[e] = j0 + e < g.W ? lrow[(j0 + e) * g.N] : std::numeric_limits<float>::infinity();
-            }
-            for (int64_t w = 0; w < KK; ++w) {
-              const vf x = loadu(P + w * g.Wk + j0) - l;
-              storeu(P + w * g.Wk + j0, expNonPositive(x < 0.0f ? x : vf{}));
-            }
-            // dP[w] = dy · v_w over the head's channels, then dS = P (dP - Σ_w P dP).
-            const float* dyrow = dyP + (i + g.h) * g.Wk + g.h + j0;
-            vf delta{};
-            for (int64_t da = 0; da < K; ++da) {
-              t.windowDots(dyrow, vP + (i + da) * g.Wk + j0, acc);
-              for (int64_t db = 0; db < K; ++db) {
-                const int64_t w = da * K + db;
-                storeu(dS + w * g.Wk + j0, acc[db]);
-                delta += loadu(P + w * g.Wk + j0) * acc[db];
-              }
-            }
-            for (int64_t w = 0; w < KK; ++w) {
-              const vf pw = loadu(P + w * g.Wk + j0);
-              storeu(dS + w * g.Wk + j0, pw * (loadu(dS + w * g.Wk + j0) - delta));
+          for (int64_t w = 0; w < KK; ++w) {
+            const vf x = loadu(P + w * g.Wk + j0) - l;
+            storeu(P + w * g.Wk + j0, expNonPositive(x < 0.0f ? x : vf{}));
+          }
+          // dP[w] = dy · v_w over the head's channels, then dS = P (dP - Σ_w P dP).
+          const float* dyrow = DY + (i + g.h) * g.Wk + g.h + j0;
+          vf delta{};
+          for (int64_t da = 0; da < K; ++da) {
+            t.windowDots(dyrow, V + (i + da) * g.Wk + j0, acc);
+            for (int64_t db = 0; db < K; ++db) {
+              const int64_t w = da * K + db;
+              storeu(dS + w * g.Wk + j0, acc[db]);
+              delta += loadu(P + w * g.Wk + j0) * acc[db];
             }
           }
-          if (g.useQK) t.windowSums(i, dS, g.Wk, kP, dqL);
-          if (g.useQR) {
-            vf* rowS = t.rel;
-            vf* colS = t.rel + K;
-            for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-              for (int64_t e = 0; e < 2 * K; ++e) t.rel[e] = vf{};
-              for (int64_t da = 0; da < K; ++da) {
-                for (int64_t db = 0; db < K; ++db) {
-                  const vf d = loadu(dS + (da * K + db) * g.Wk + j0);
-                  rowS[da] += d;
-                  colS[db] += d;
-                }
-              }
-              for (int64_t c = t.lo; c < t.hi; ++c) {
-                const bool isRow = c < g.half;
-                const float* table = isRow ? relRow + c : relCol + (c - g.half);
-                const vf* sums = isRow ? rowS : colS;
-                const vf qv = loadu(qP + (c - t.lo) * t.cs + (i + g.h) * g.Wk + g.h + j0);
-                float* dqc = dqL + ((c - t.lo) * g.H + i) * g.Wq + j0;
-                vf dqv = loadu(dqc);
-                vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
-                for (int64_t e = 0; e < K; ++e) {
-                  dqv += sums[e] * table[e * g.half];
-                  racc[e] += sums[e] * qv;
-                }
-                storeu(dqc, dqv);
-              }
-            }
+          for (int64_t w = 0; w < KK; ++w) {
+            const vf pw = loadu(P + w * g.Wk + j0);
+            storeu(dS + w * g.Wk + j0, pw * (loadu(dS + w * g.Wk + j0) - delta));
           }
         }
-        if (g.useQK) t.keyGather(dSall, qP, dkL);
-        t.keyGather(Pall, dyP, dvL);
-        for (int64_t c = t.lo; c < t.hi && g.useQR; ++c) {
-          const bool isRow = c < g.half;
-          const int64_t col = isRow ? c : c - g.half;
-          const vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
-          double* accOut = relAcc + (isRow ? 0 : tableSize);
-          for (int64_t e = 0; e < K; ++e) accOut[e * g.half + col] += hsum(racc[e]);
+        if (g.useQK) t.windowSums(i, dS, g.Wk, Kb, DQ);
+        if (g.useQR) {
+          vf* rowS = t.rel;
+          vf* colS = t.rel + K;
+          for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+            for (int64_t e = 0; e < 2 * K; ++e) t.rel[e] = vf{};
+            for (int64_t da = 0; da < K; ++da) {
+              for (int64_t db = 0; db < K; ++db) {
+                const vf d = loadu(dS + (da * K + db) * g.Wk + j0);
+                rowS[da] += d;
+                colS[db] += d;
+              }
+            }
+            for (int64_t c = t.lo; c < t.hi; ++c) {
+              const bool isRow = c < g.half;
+              const float* table = isRow ? relRow + c : relCol + (c - g.half);
+              const vf* sums = isRow ? rowS : colS;
+              const vf qv = loadu(Q + (c - t.lo) * t.cs + (i + g.h) * g.Wk + g.h + j0);
+              float* dqc = DQ + ((c - t.lo) * g.H + i) * g.Wq + j0;
+              vf dqv = loadu(dqc);
+              vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
+              for (int64_t e = 0; e < K; ++e) {
+                dqv += sums[e] * table[e * g.half];
+                racc[e] += sums[e] * qv;
+              }
+              storeu(dqc, dqv);
+            }
+          }
         }
       }
+      if (g.useQK) t.keyGather(dSall, Q, DK);
+      t.keyGather(Pall, DY, DV);
+      double* relAcc = dRel.data() + static_cast<size_t>(b) * 2 * tableSize;
+      for (int64_t c = t.lo; c < t.hi && g.useQR; ++c) {
+        const bool isRow = c < g.half;
+        const int64_t col = isRow ? c : c - g.half;
+        const vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
+        double* accOut = relAcc + (isRow ? 0 : tableSize);
+        for (int64_t e = 0; e < K; ++e) accOut[e * g.half + col] = hsum(racc[e]);
+      }
+      // The planar dq holds Σ dS (k + r); dq = scale · that.
+      headFromPlanar(g, DQ, g.scale, out.dq, b, t.lo);
+      if (g.useQK) headFromPlanar(g, DK, 1.0f, out.dk, b, t.lo);
+      headFromPlanar(g, DV, 1.0f, out.dv, b, t.lo);
     }
-    // The planar dq holds Σ dS (k + r); dq = scale · that.
-    imageFromPlanar(g, DQ, g.scale, out.dq, b);
-    if (g.useQK) imageFromPlanar(g, DK, 1.0f, out.dk, b);
-    imageFromPlanar(g, DV, 1.0f, out.dv, b);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Small images (H·W <= kSmallPixels = 100, e.g. the 4×4 patches of an attention stem): the planar
-// layout above would be mostly halo and the heads too few tasks, so images run in parallel
-// instead, each (image, head) as dense attention among its S = H·W pixels with the window test
-// per pair. Per thread, the head's slices are copied into small padded buffers (rows of Dp
-// channels, or transposed rows of Sp pixels, both whole vectors, zeros beyond D and S) and every
-// product is a vector loop over pixels or channels with the other operand broadcast.
+// layout above would be mostly halo and padding lanes, so images run in parallel instead, each
+// (image, head) as dense attention among its S = H·W pixels with the window test per pair. Per
+// thread, the head's slices are copied into small padded buffers (rows of Dp channels, or
+// transposed rows of Sp pixels, both whole vectors, zeros beyond D and S) and every product is a
+// vector loop over pixels or channels with the other operand broadcast.
 
 // The crossover, measured fwd+bwd at C = 64, k = 7, 4 heads, one thread: 8×8 and 10×10 run
 // 2.0× and 1.3× faster here, 12×12 1.2× slower (the work per pixel grows with S here, with k² on
@@ -1008,16 +982,16 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
               floatArg(info, 9, "dv", g.size())};
     float* dRelRow = floatArg(info, 10, "dRelRow", tableSize);
     float* dRelCol = floatArg(info, 11, "dRelCol", tableSize);
-    std::vector<double> dRel;
+    std::vector<double> dRel;  // slices [dRelRow | dRelCol], per thread or per image
     if (smallImages(g)) {
       smallBackward(g, dy, q, k, v, relRow, relCol, lse, out, dRel);
     } else {
       dispatchWindow<BackwardRun>(g.K, g, dy, q, k, v, relRow, relCol, lse, out, dRel);
     }
-    const int threads = numThreads();
+    const int64_t slices = tableSize ? static_cast<int64_t>(dRel.size()) / (2 * tableSize) : 0;
     for (int64_t e = 0; e < tableSize; ++e) {
       double r = 0.0, c = 0.0;
-      for (int t = 0; t < threads; ++t) {
+      for (int64_t t = 0; t < slices; ++t) {
         r += dRel[static_cast<size_t>(t) * 2 * tableSize + e];
         c += dRel[static_cast<size_t>(t) * 2 * tableSize + tableSize + e];
       }

@@ -2,8 +2,10 @@
  * The native fused local-attention kernels against the pure-TypeScript kernels, reporting the max
  * abs error of the output and of every gradient: on larger shapes (every variant, k up to 13,
  * windows wider than a SIMD vector, batch > 1, odd sizes), and on small images, which take the
- * kernels' image-parallel path.
+ * kernels' image-parallel path; and that the thread count changes no bit of the larger shapes'
+ * results.
  */
+import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadAddon } from '../../src/index.js';
@@ -52,8 +54,8 @@ const smallCases: Case[] = FAST
       { shape: [1001, 2, 3, 4], k: 3, heads: 1 },
     ];
 
-/** Runs forward and backward natively and in TypeScript; asserts agreement, returns the errors. */
-function compare(c: Case, logits: LogitsMode, padding: PaddingMode): string {
+/** The inputs of a case and the native kernels' outputs (forward, then backward on dy). */
+function runNative(c: Case, logits: LogitsMode, padding: PaddingMode) {
   const addon = loadAddon().addon;
   if (!addon) throw new Error('addon missing');
   const [B, H, W, C] = c.shape;
@@ -78,9 +80,7 @@ function compare(c: Case, logits: LogitsMode, padding: PaddingMode): string {
     },
     { kernelSize: c.k, heads: c.heads, logits, padding, scale: c.scale },
   );
-  const ref = localAttentionForward(g, x);
   const dy = randArray(n, 6);
-  const refGrads = localAttentionBackward(g, x, dy, ref.lse);
   const empty = new Float32Array(0);
   const geometry = Int32Array.from([
     B,
@@ -118,14 +118,22 @@ function compare(c: Case, logits: LogitsMode, padding: PaddingMode): string {
     geometry,
     g.scale,
   );
+  return { x, g, dy, outputs: { y, lse, dq, dk, dv, dRelRow, dRelCol } };
+}
+
+/** Runs forward and backward natively and in TypeScript; asserts agreement, returns the errors. */
+function compare(c: Case, logits: LogitsMode, padding: PaddingMode): string {
+  const { x, g, dy, outputs: o } = runNative(c, logits, padding);
+  const ref = localAttentionForward(g, x);
+  const refGrads = localAttentionBackward(g, x, dy, ref.lse);
   const pairs: [string, Float32Array, ArrayLike<number> | null][] = [
-    ['y', y, ref.y],
-    ['lse', lse, ref.lse],
-    ['dq', dq, refGrads.dq],
-    ['dk', dk, refGrads.dk],
-    ['dv', dv, refGrads.dv],
-    ['dRelRow', dRelRow, refGrads.dRelRow],
-    ['dRelCol', dRelCol, refGrads.dRelCol],
+    ['y', o.y, ref.y],
+    ['lse', o.lse, ref.lse],
+    ['dq', o.dq, refGrads.dq],
+    ['dk', o.dk, refGrads.dk],
+    ['dv', o.dv, refGrads.dv],
+    ['dRelRow', o.dRelRow, refGrads.dRelRow],
+    ['dRelCol', o.dRelCol, refGrads.dRelCol],
   ];
   const report: string[] = [];
   for (const [name, got, want] of pairs) {
@@ -136,6 +144,19 @@ function compare(c: Case, logits: LogitsMode, padding: PaddingMode): string {
     assertClose(got, want, { label: name, tol: 2e-5 });
   }
   return `max abs error: ${report.join(', ')}`;
+}
+
+/** Runs `body` with the addon's OpenMP thread count set to `n`, restoring it after. */
+function withThreads<T>(n: number, body: () => T): T {
+  const addon = loadAddon().addon;
+  if (!addon) throw new Error('addon missing');
+  const threads = addon.info().threads;
+  addon.setThreads(n);
+  try {
+    return body();
+  } finally {
+    addon.setThreads(threads);
+  }
 }
 
 function variants(list: Case[]): void {
@@ -154,6 +175,19 @@ function variants(list: Case[]): void {
 describeNative('native local attention kernels agree with the TypeScript kernels', () => {
   before(setup);
   variants(cases);
+  it('agree with 3 threads too, bit for bit with 1 thread (uneven split of the image-head tasks)', () => {
+    // The planar kernels run one task per (image, head) and sum the table gradients per image in
+    // order, so the thread count must not change a single bit.
+    const c: Case = { shape: [2, 11, 13, 20], k: 5, heads: 5 };
+    for (const padding of ['zeros', 'masked'] as PaddingMode[]) {
+      const three = withThreads(3, () => {
+        compare(c, 'qk+qr', padding);
+        return runNative(c, 'qk+qr', padding).outputs;
+      });
+      const one = withThreads(1, () => runNative(c, 'qk+qr', padding).outputs);
+      assert.deepStrictEqual(three, one, padding);
+    }
+  });
   it('tf.profile shows the fused kernels running on the native backend', async () => {
     const q = tf.randomNormal([1, 5, 5, 8]) as tf.Tensor4D;
     const rel = tf.randomNormal([3, 4]) as tf.Tensor2D;
@@ -175,15 +209,9 @@ describeNative('native local attention kernels on small images agree with the Ty
   before(setup);
   variants(smallCases);
   it('agree with 3 threads too (uneven split of the batch)', (t) => {
-    const addon = loadAddon().addon;
-    if (!addon) throw new Error('addon missing');
-    const threads = addon.info().threads;
-    addon.setThreads(3);
-    try {
+    withThreads(3, () => {
       t.diagnostic(compare({ shape: [301, 4, 4, 16], k: 7, heads: 4 }, 'qk+qr', 'masked'));
       t.diagnostic(compare({ shape: [101, 2, 3, 12], k: 3, heads: 3 }, 'qk+qr', 'zeros'));
-    } finally {
-      addon.setThreads(threads);
-    }
+    });
   });
 });
