@@ -17,6 +17,7 @@ import { METRICS, train } from '../tasks/classification/trainer.js';
 import { barPlot, writePng } from '../viz/plots.js';
 import { positiveInt, positiveNumber } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
+import { earlierRun, type RunSummary } from './earlier_run.js';
 import { trainingProgress } from './progress.js';
 import { type TrainFlags, trainOptionsFromFlags, withTrainOptions } from './train.js';
 
@@ -27,6 +28,7 @@ interface AblateFlags extends TrainFlags, BackendFlags {
   widthMultiplier: number;
   blocks: number[];
   heads: number;
+  resume?: boolean;
 }
 
 /** The study's configurations fitted to the data (size, channels, classes, small stems, scale). */
@@ -77,6 +79,10 @@ export function registerAblate(program: Command): void {
       [1, 1, 1, 1],
     )
     .option('--heads <n>', 'attention heads', positiveInt('--heads'), 4)
+    .option(
+      '--resume',
+      'continue an interrupted study in --out: finished configurations are kept, an interrupted one continues from its checkpoint',
+    )
     .action(async (flags: AblateFlags) => {
       const status = await startBackend(flags);
       const data = await openData(parseDataSpec(flags.data), { imageSize: flags.imageSize, strict: flags.strict });
@@ -92,11 +98,20 @@ export function registerAblate(program: Command): void {
           `\n[${i + 1}/${entries.length}] ${label}: ${(counts.params / 1e6).toFixed(2)} M params, ${(counts.flops / 1e6).toFixed(1)} M FLOPs`,
         );
         const out = join(flags.out, `${i + 1}-${label.replace(/[^A-Za-z0-9=+.,-]+/g, '_')}`);
-        const progress = trainingProgress();
-        const r = await train(trainOptionsFromFlags(flags, config), data, out, { hooks: progress.hooks });
-        progress.stop();
-        await writeCurves(join(out, METRICS), out, label);
-        r.model.dispose();
+        const options = trainOptionsFromFlags(flags, config);
+        const earlier = flags.resume ? await earlierRun(out, options, data.name) : { kind: 'none' as const };
+        let r: Pick<RunSummary, 'test' | 'validation' | 'seconds' | 'steps'>;
+        if (earlier.kind === 'done') {
+          console.log(`already trained in ${out}`);
+          r = earlier.summary;
+        } else {
+          const progress = trainingProgress();
+          const run = await train(options, data, out, { hooks: progress.hooks, resume: earlier.kind === 'checkpoint' });
+          progress.stop();
+          await writeCurves(join(out, METRICS), out, label);
+          run.model.dispose();
+          r = run;
+        }
         results.push({
           label,
           params: counts.params,

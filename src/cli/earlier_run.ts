@@ -1,0 +1,88 @@
+/**
+ * What a run folder holds from an earlier, interrupted command (`sasa ablate --resume`): a finished run
+ * (summary.json), a checkpoint to continue from, or nothing. A folder trained with other options is
+ * refused, naming the first field that differs; the model's display name is not compared, so one
+ * configuration reached from two studies counts as the same run.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readCheckpoint } from '../tasks/classification/checkpoint.js';
+import type { Metrics } from '../tasks/classification/evaluate.js';
+import { CHECKPOINT, type TrainOptions } from '../tasks/classification/trainer.js';
+
+export interface RunSummary {
+  data: string;
+  steps: number;
+  seconds: number;
+  validation: Metrics | null;
+  test: Metrics | null;
+  options: TrainOptions;
+}
+
+export type EarlierRun = { kind: 'none' } | { kind: 'checkpoint' } | { kind: 'done'; summary: RunSummary };
+
+/** The path of the first difference between two JSON values ('' when equal). */
+export function firstDifference(a: unknown, b: unknown, path = ''): string | null {
+  if (a === b) return null;
+  if (
+    typeof a !== 'object' ||
+    typeof b !== 'object' ||
+    a === null ||
+    b === null ||
+    Array.isArray(a) !== Array.isArray(b)
+  )
+    return path || '(the whole value)';
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of [...keys].sort()) {
+    const d = firstDifference(
+      (a as Record<string, unknown>)[k],
+      (b as Record<string, unknown>)[k],
+      path ? `${path}.${k}` : k,
+    );
+    if (d) return d;
+  }
+  return null;
+}
+
+function comparable(o: TrainOptions): unknown {
+  return JSON.parse(JSON.stringify({ ...o, model: { ...o.model, name: undefined } }));
+}
+
+function checkSame(
+  dir: string,
+  what: string,
+  earlier: { options: TrainOptions; data: string },
+  o: TrainOptions,
+  data: string,
+) {
+  if (earlier.data !== data) throw new Error(`${dir}: the ${what} trained on '${earlier.data}', not '${data}'`);
+  const d = firstDifference(comparable(earlier.options), comparable(o));
+  if (d) {
+    throw new Error(
+      `${dir}: the ${what} was trained with other options (first difference: ${d}); remove the folder or choose another --out`,
+    );
+  }
+}
+
+/** Looks in `dir` for an earlier run of the same options on the same data. */
+export async function earlierRun(dir: string, options: TrainOptions, data: string): Promise<EarlierRun> {
+  const summaryPath = join(dir, 'summary.json');
+  if (existsSync(summaryPath)) {
+    const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as RunSummary;
+    checkSame(summaryPath, 'finished run', summary, options, data);
+    return { kind: 'done', summary };
+  }
+  const checkpointPath = join(dir, CHECKPOINT);
+  if (existsSync(checkpointPath)) {
+    const { state } = await readCheckpoint(checkpointPath);
+    checkSame(
+      checkpointPath,
+      'checkpoint',
+      { options: state.run.options as TrainOptions, data: String(state.run.data) },
+      options,
+      data,
+    );
+    return { kind: 'checkpoint' };
+  }
+  return { kind: 'none' };
+}
