@@ -1,13 +1,18 @@
 #!/usr/bin/python3
 """PyTorch peer for sasa's benchmarks (run with Debian's /usr/bin/python3, torch CPU).
 
-  /usr/bin/python3 bench/torch_peer.py conv --shape 8,56,56,64 --filters 64 --kernel 3 [--stride 1] [--backward] [--json]
+  /usr/bin/python3 bench/torch_peer.py conv --shape 8,56,56,64 --filters 64 --kernel 3 [--stride 1] [--backward [--no-input-grad]] [--inputs 1] [--json]
   /usr/bin/python3 bench/torch_peer.py matmul --size 1024 [--json]
   /usr/bin/python3 bench/torch_peer.py attention --shape 8,56,56,64 --k 7 --heads 8 [--backward] [--json]
   /usr/bin/python3 bench/torch_peer.py attention --check [--json]
   /usr/bin/python3 bench/torch_peer.py model --model resnet26|sasa_resnet26 [--batch 8] [--size 224] [--classes 1000] [--train] [--json]
 
-Shapes are NHWC like ours; conv runs in channels_last, float32, padding k//2, no bias.
+Shapes are NHWC like ours; conv runs in channels_last, float32, padding k//2 (the resnet26 model's
+padding; for odd k the same output size as sasa's TF-style 'same', but at stride 2 on an even
+size the window grid differs by one pixel: 3x3/2 reads padding at the top/left here and at the
+bottom/right in 'same'; 7x7/2 on 224 pads 3 top, 2 bottom here, 2 and 3 there), no bias. --backward: gradients w.r.t. input and
+weight; with --no-input-grad the weight's only (the input does not require grad, as for a
+network's first layer).
 Reports the median ms of --runs timed runs after a warm-up of at least --warmup runs and
 --warmup-ms milliseconds (the same protocol as `sasa bench`), and peak RSS MB.
 `--check` (matmul) also compares one product against a float64 reference.
@@ -44,6 +49,7 @@ forward, cross-entropy on fixed labels, backward, torch.optim.SGD(lr 0.1, moment
 resnet26, contiguous for sasa_resnet26: the faster of the two on this CPU build, see BENCHMARKS.md).
 """
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -75,6 +81,10 @@ def parse_args():
             s.add_argument("--kernel", type=int, default=3)
             s.add_argument("--stride", type=int, default=1)
             s.add_argument("--backward", action="store_true")
+            s.add_argument("--no-input-grad", dest="input_grad", action="store_false",
+                           help="with --backward: the weight's gradient only (x does not require grad)")
+            s.add_argument("--inputs", type=int, default=1,
+                           help="cycle through this many distinct inputs (sasa's side: see its --inputs)")
         elif name == "attention":
             s.add_argument("--shape", default="8,56,56,64", help="N,H,W,C (d_in = d_out = C)")
             s.add_argument("--k", type=int, default=7, help="spatial extent k (k x k window, odd)")
@@ -95,6 +105,8 @@ def parse_args():
     a = p.parse_args()
     if a.runs < 1 or a.warmup < 0 or a.threads < 1:
         p.error("--runs and --threads must be >= 1, --warmup >= 0")
+    if a.bench == "conv" and a.inputs < 1:
+        p.error("--inputs must be >= 1")
     if a.bench == "model":
         if a.batch < 1 or a.classes < 1 or a.size < 32 or a.size % 32:
             p.error("--batch and --classes must be >= 1, --size a multiple of 32")
@@ -136,23 +148,27 @@ def bench_conv(a):
     cl = torch.channels_last
     conv = torch.nn.Conv2d(c, a.filters, a.kernel, stride=a.stride, padding=a.kernel // 2, bias=False)
     conv = conv.to(memory_format=cl)
-    x = torch.randn(n, c, h, w).to(memory_format=cl)
+    xs = [torch.randn(n, c, h, w).to(memory_format=cl) for _ in range(a.inputs)]
+    runs = itertools.count()
     if not a.backward:
         def step():
             with torch.no_grad():
-                conv(x)
+                conv(xs[next(runs) % a.inputs])
     else:
-        x.requires_grad_(True)
+        for x in xs:
+            x.requires_grad_(a.input_grad)
         with torch.no_grad():
-            grad_out = torch.randn_like(conv(x)).to(memory_format=cl)
+            grad_out = torch.randn_like(conv(xs[0])).to(memory_format=cl)
 
         def step():
+            x = xs[next(runs) % a.inputs]
             x.grad = None
             conv.weight.grad = None
             conv(x).backward(grad_out)
     ms = median_ms(step, a.runs, a.warmup, a.warmup_ms)
     return {"shape": [n, h, w, c], "filters": a.filters, "kernel": a.kernel, "stride": a.stride,
-            "backward": a.backward, "median_ms": ms}
+            "backward": a.backward, "input_grad": a.backward and a.input_grad, "inputs": a.inputs,
+            "median_ms": ms}
 
 
 class AttentionConv(torch.nn.Module):
@@ -550,7 +566,8 @@ def main():
         print(json.dumps(res), flush=True)
     else:
         if a.bench == "conv":
-            what = f"conv {res['shape']} {a.kernel}x{a.kernel} ->{a.filters} s{a.stride}{' fwd+bwd' if a.backward else ' fwd'}"
+            what = (f"conv {res['shape']} {a.kernel}x{a.kernel} ->{a.filters} s{a.stride}"
+                    f"{(' fwd+bwd' if a.input_grad else ' fwd+dW') if a.backward else ' fwd'}")
         elif a.bench == "model":
             what = (f"{a.model} [{a.batch},{a.size},{a.size},3] {a.memory_format} "
                     f"{'train step' if a.train else 'inference'} ({res['images_per_s']:.1f} images/s)")

@@ -1,7 +1,8 @@
 /**
  * Benchmark cases, the same ones bench/torch_peer.py runs on PyTorch:
  * - conv: 2-D convolution of x [B, H, W, C] with a k×k filter to `filters` channels, 'same'
- *   padding; with `backward`, forward plus the gradients w.r.t. input and filter for a fixed dy.
+ *   padding; with `backward`, forward plus the gradients w.r.t. input and filter for a fixed dy
+ *   (with `inputGrad: false`, the filter's only: a network's first layer).
  * - matmul: an n×n by n×n float32 matrix product.
  * - attention: the LocalSelfAttention2D layer (bench/torch_peer.py: an unfold-based PyTorch layer).
  * - model: one inference or training step of a registered model (bench/torch_peer.py: a
@@ -21,6 +22,19 @@ export interface ConvCase {
   kernel: number;
   stride: number;
   backward: boolean;
+  /**
+   * With `backward`: also the gradient w.r.t. x (default true). False times what a network's first
+   * layer needs (PyTorch skips dx when the input does not require grad). Inside a tfjs model the
+   * fused conv2d gradient computes dx for every layer, the first included.
+   */
+  inputGrad?: boolean;
+  /**
+   * Runs cycle through this many distinct inputs x (default 1). The addon keeps its layout
+   * conversions of the last 4 activations it converted, keyed by tensor: with one x, a run finds
+   * the previous run's conversion of x and skips it, which a layer inside a network never can (its
+   * x is new every step). More than 4 inputs make every run convert x, as there.
+   */
+  inputs?: number;
 }
 
 function seededNormal(shape: number[], seed: number): tf.Tensor {
@@ -29,17 +43,27 @@ function seededNormal(shape: number[], seed: number): tf.Tensor {
 
 export function benchConv(c: ConvCase, options: TimingOptions): Timing {
   const [b, h, w, ch] = c.shape;
-  const x = seededNormal(c.shape, 1) as tf.Tensor4D;
+  const n = c.inputs ?? 1;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`inputs must be a positive integer, got ${n}`);
+  const xs = Array.from({ length: n }, (_, i) => seededNormal(c.shape, i === 0 ? 1 : 100 + i) as tf.Tensor4D);
   const filter = seededNormal([c.kernel, c.kernel, ch, c.filters], 2) as tf.Tensor4D;
   const outShape = [b, Math.ceil(h / c.stride), Math.ceil(w / c.stride), c.filters];
   const dy = seededNormal(outShape, 3) as tf.Tensor4D;
   const conv = (xi: tf.Tensor, fi: tf.Tensor) => tf.conv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, c.stride, 'same');
   const vjp = tf.grads(conv);
-  const step = c.backward ? () => tf.dispose(vjp([x, filter], dy)) : () => tf.dispose(conv(x, filter));
+  // tfjs's Conv2D gradient computes dx and dW in separate closures: asking for dW alone skips dx.
+  const vjpFilter = xs.map((x) => tf.grad((fi: tf.Tensor) => conv(x, fi)));
+  let run = 0;
+  const step = () => {
+    const i = run++ % n;
+    if (!c.backward) tf.dispose(conv(xs[i], filter));
+    else if (c.inputGrad === false) tf.dispose(vjpFilter[i](filter, dy));
+    else tf.dispose(vjp([xs[i], filter], dy));
+  };
   try {
     return timeRuns(step, options);
   } finally {
-    tf.dispose([x, filter, dy]);
+    tf.dispose([...xs, filter, dy]);
   }
 }
 

@@ -72,9 +72,24 @@ export function registerBench(program: Command): void {
     .option('--kernel <k>', 'kernel size k (k×k)', positiveInt('--kernel'), 3)
     .option('--stride <s>', 'stride', positiveInt('--stride'), 1)
     .option('--backward', 'forward + gradients w.r.t. input and filter')
+    .option('--no-input-grad', "with --backward: the filter's gradient only (a network's first layer)")
+    .option(
+      '--inputs <n>',
+      "cycle through n distinct inputs (n > 4: no reuse of an earlier run's layout conversion of x, as in a network)",
+      positiveInt('--inputs'),
+      1,
+    )
     .action(
       (
-        flags: CommonFlags & { shape: number[]; filters: number; kernel: number; stride: number; backward?: boolean },
+        flags: CommonFlags & {
+          shape: number[];
+          filters: number;
+          kernel: number;
+          stride: number;
+          backward?: boolean;
+          inputGrad: boolean;
+          inputs: number;
+        },
       ) => {
         const c = {
           shape: flags.shape as [number, number, number, number],
@@ -82,9 +97,11 @@ export function registerBench(program: Command): void {
           kernel: flags.kernel,
           stride: flags.stride,
           backward: Boolean(flags.backward),
+          input_grad: Boolean(flags.backward) && flags.inputGrad !== false,
+          inputs: flags.inputs,
         };
-        const label = `conv ${c.kernel}x${c.kernel} ${c.shape[3]}->${c.filters} [${c.shape}] stride ${c.stride} ${pass(c.backward)}`;
-        return runBench(flags, 'conv', c, label, (o) => benchConv(c, o));
+        const label = `conv ${c.kernel}x${c.kernel} ${c.shape[3]}->${c.filters} [${c.shape}] stride ${c.stride} ${c.backward && !c.input_grad ? 'fwd+dW' : pass(c.backward)}`;
+        return runBench(flags, 'conv', c, label, (o) => benchConv({ ...c, inputGrad: c.input_grad }, o));
       },
     );
 
