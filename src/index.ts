@@ -121,6 +121,7 @@ export type {
   StemType,
 } from './models/config.js';
 export { resolveConfig } from './models/config.js';
+export { type ModelConv, modelConvs } from './models/convs.js';
 export { countModel, type LayerCount, type ModelCount } from './models/count.js';
 export { createModel, listModels, modelConfig } from './models/registry.js';
 export { STUDIES, type Study, type StudyEntry, studyConfigs } from './models/studies.js';
