@@ -8,6 +8,10 @@
 //                          [--torch-lib-dir DIR] [--json]
 //   node bench/compare.mjs --cases attn [--torch-malloc retain|glibc] ...   (the attention layer)
 //   node bench/compare.mjs --cases model --rounds 2 --runs 3   (ResNet-26 and SASA-ResNet-26 train steps)
+//   node bench/compare.mjs --cases resnet26-convs [--conv-pass model|forward|weights|full]
+//                          [--batch 8] [--size 224] [--warmup-ms 1000]
+//       (every distinct convolution of a registered model, timed alone on both sides, in a table
+//        sorted by count x time difference: where a model's convolution gap comes from; below)
 //
 // Ours:  node dist/cli/main.js bench <case args> --json   (env SASA_NUM_THREADS; the built CLI, as
 //        users run it: `npm run build` first. Running through tsx adds ~85 MB of resident memory.)
@@ -29,6 +33,31 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+
+const { values: opt } = parseArgs({
+  options: {
+    cases: { type: 'string', default: 'default' },
+    rounds: { type: 'string', default: '2' },
+    runs: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '2' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    json: { type: 'boolean', default: false },
+    'wait-idle': { type: 'string', default: '300' },
+    'torch-lib-dir': { type: 'string' },
+    'torch-malloc': { type: 'string', default: 'retain' },
+    // Untimed warm-up time per process (both sides' --warmup-ms; unset: their default, 1000 ms).
+    'warmup-ms': { type: 'string' },
+    // Batch and image size of the model cases and of the <model>-convs cases.
+    batch: { type: 'string', default: '8' },
+    size: { type: 'string', default: '224' },
+    // <model>-convs cases: which passes each convolution runs (see CONV_PASSES).
+    'conv-pass': { type: 'string', default: 'model' },
+    // The built sasa CLI (relative to the repository root); another path for testing this runner
+    // against a stub.
+    'sasa-cli': { type: 'string', default: 'dist/cli/main.js' },
+  },
+});
 
 // Each case: the sides it runs, each with its runner (sasa CLI or torch peer) and `bench`
 // arguments; `memoryOnly` sides run once (first round), one timed run, and only give a peak RSS.
@@ -72,13 +101,13 @@ for (const [size, shape] of Object.entries(ATTENTION_STAGES).sort((a, b) => b[0]
   }
 }
 // Model cases (model-resnet26[-train], model-sasa_resnet26[-train]): one inference or training
-// step (batch 8, 224x224, 1000 classes) of `sasa bench model --model M` against
+// step (batch 8, 224x224 unless --batch / --size, 1000 classes) of `sasa bench model --model M` against
 // `torch_peer.py model --model M` (resnet26: torchvision-style; sasa_resnet26: the unfold attention
 // layer in every block and a blocked attention stem). PyTorch runs with --torch-malloc like the
 // attention cases; for sasa_resnet26 its peak RSS is also taken with glibc's defaults.
 for (const model of ['resnet26', 'sasa_resnet26']) {
   for (const train of [false, true]) {
-    const args = ['model', '--model', model, '--batch', '8', '--size', '224', ...(train ? ['--train'] : [])];
+    const args = ['model', '--model', model, '--batch', opt.batch, '--size', opt.size, ...(train ? ['--train'] : [])];
     const sides = {
       sasa: { runner: 'sasa', args },
       pytorch: { runner: 'pytorch', args, malloc: true },
@@ -95,6 +124,76 @@ const GROUPS = {
   'model-inference': ['model-resnet26', 'model-sasa_resnet26'],
   all: Object.keys(CASES),
 };
+const repoRoot = new URL('..', import.meta.url).pathname;
+
+// <model>-convs groups (e.g. --cases resnet26-convs): every distinct convolution of a registered
+// model at --batch / --size, one case each, listed from the built network by bench/model_convs.ts
+// (input shape, filters, kernel, stride, how many times a step runs it). Each case times `bench
+// conv` on both sides; --conv-pass picks the passes:
+//   model    (default) what a training step of each model runs: sasa forward + dX + dW always
+//            (tfjs's fused conv2d gradient computes dX even for the first layer, whose input needs
+//            none); PyTorch forward + dX + dW, but no dX for the layer on the model's input;
+//   forward  forward only, both sides;
+//   weights  forward + dW, both sides (with `model`/`full`: dX's cost by difference);
+//   full     forward + dX + dW, both sides, first layer included.
+// Padding: each side pads as its model does — sasa TF-style 'same' (builder.ts), PyTorch k//2
+// (torch_peer.py's ResNet26) — same output sizes; at stride 2 the windows sit one pixel apart.
+const CONV_PASSES = {
+  model: (c) => ({ sasa: ['--backward'], pytorch: ['--backward', ...(c.modelInput ? ['--no-input-grad'] : [])] }),
+  forward: () => ({ sasa: [], pytorch: [] }),
+  weights: () => ({ sasa: ['--backward', '--no-input-grad'], pytorch: ['--backward', '--no-input-grad'] }),
+  full: () => ({ sasa: ['--backward'], pytorch: ['--backward'] }),
+};
+// Forward FLOPs times the passes run (dX and dW cost one forward each).
+const passFlops = (c, args) =>
+  c.flops * (1 + (args.includes('--backward') ? 1 + (args.includes('--no-input-grad') ? 0 : 1) : 0));
+// A single case of such a group can be named too (e.g. resnet26-conv-56x56x64-k1s1-f256).
+const convModels = new Set(
+  opt.cases
+    .split(',')
+    .map((s) => s.trim())
+    .map((c) => c.match(/^(.+)-convs$/)?.[1] ?? c.match(/^(.+?)-conv-/)?.[1])
+    .filter((m) => m && !GROUPS[`${m}-convs`]),
+);
+for (const model of convModels) {
+  const group = `${model}-convs`;
+  if (!CONV_PASSES[opt['conv-pass']]) die(`--conv-pass must be one of ${Object.keys(CONV_PASSES).join(', ')}`);
+  const lister = ['--import', 'tsx', 'bench/model_convs.ts', '--model', model, '--batch', opt.batch];
+  const r = spawnSync(process.execPath, [...lister, '--size', opt.size, '--json'], {
+    cwd: repoRoot,
+    env: { ...process.env, SASA_NUM_THREADS: '1' },
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+  });
+  if (r.status !== 0) die(`listing the convolutions of ${model} failed: ${`${r.stderr}${r.stdout}`.trim()}`);
+  const list = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  if (!list.convs.length) die(`${model} has no Conv2D layers`);
+  GROUPS[group] = [];
+  for (const c of list.convs) {
+    // `bench conv` pads 'same' only; the PyTorch peer's k//2 matches its output size for odd k only.
+    if (c.padding !== 'same' || c.kernel % 2 === 0)
+      die(
+        `${model} ${c.layers[0]}: ${c.kernel}x${c.kernel} '${c.padding}' cannot be timed as \`bench conv\` on both sides`,
+      );
+    const [, h, w, ch] = c.shape;
+    const name = `${model}-conv-${h}x${w}x${ch}-k${c.kernel}s${c.stride}-f${c.filters}${c.modelInput ? '-input' : ''}`;
+    const passes = CONV_PASSES[opt['conv-pass']](c);
+    const base = ['conv', '--shape', c.shape.join(','), '--filters', String(c.filters)];
+    // --inputs 5: a new x every run, as in a network (see `sasa bench conv --inputs`).
+    const args = [...base, '--kernel', String(c.kernel), '--stride', String(c.stride), '--inputs', '5'];
+    CASES[name] = {
+      kind: 'model-conv',
+      model,
+      conv: c,
+      flops: { sasa: passFlops(c, passes.sasa), pytorch: passFlops(c, passes.pytorch) },
+      sides: {
+        sasa: { runner: 'sasa', args: [...args, ...passes.sasa] },
+        pytorch: { runner: 'pytorch', args: [...args, ...passes.pytorch] },
+      },
+    };
+    GROUPS[group].push(name);
+  }
+}
 // The unfold layer's big temporaries (up to 400 MB each at 56x56) are above glibc's mmap
 // threshold, so with glibc's default malloc every run munmaps and page-faults them in again; page
 // faults are slow on these VMs (~9 us each; ~47 000 a run at [8,7,7,512]), and that made the
@@ -108,24 +207,6 @@ const GROUPS = {
 // reference BLAS they change nothing (1024^3: 331-352 ms either way); with OpenBLAS they cost 1.7x
 // (11 vs 6.8 ms; same max error vs a float64 reference, 9e-5). So torch runs without them.
 const UNSET_OPENBLAS_FOR_TORCH = true;
-
-const { values: opt } = parseArgs({
-  options: {
-    cases: { type: 'string', default: 'default' },
-    rounds: { type: 'string', default: '2' },
-    runs: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' },
-    threads: { type: 'string', default: '2' },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    json: { type: 'boolean', default: false },
-    'wait-idle': { type: 'string', default: '300' },
-    'torch-lib-dir': { type: 'string' },
-    'torch-malloc': { type: 'string', default: 'retain' },
-    // The built sasa CLI (relative to the repository root); another path for testing this runner
-    // against a stub.
-    'sasa-cli': { type: 'string', default: 'dist/cli/main.js' },
-  },
-});
 
 function die(msg) {
   console.error(`compare: ${msg}`);
@@ -143,12 +224,21 @@ const caseNames = [
 ];
 for (const c of caseNames)
   if (!CASES[c])
-    die(`unknown case '${c}' (known: ${Object.keys(CASES).join(', ')}; groups: ${Object.keys(GROUPS).join(', ')})`);
+    die(
+      `unknown case '${c}' (known: ${Object.keys(CASES).join(', ')}; groups: ${Object.keys(GROUPS).join(', ')}, <model>-convs)`,
+    );
 const rounds = Number(opt.rounds);
 if (!(rounds >= 1)) die('--rounds must be >= 1');
 if (!['retain', 'glibc'].includes(opt['torch-malloc'])) die('--torch-malloc must be retain or glibc');
 
-const COMMON = ['--runs', opt.runs, '--warmup', opt.warmup, '--json'];
+const COMMON = [
+  '--runs',
+  opt.runs,
+  '--warmup',
+  opt.warmup,
+  ...(opt['warmup-ms'] === undefined ? [] : ['--warmup-ms', opt['warmup-ms']]),
+  '--json',
+];
 const MEMORY_ONLY = ['--runs', '1', '--warmup', '1', '--warmup-ms', '0', '--json'];
 const torchEnv = { ...process.env, OMP_NUM_THREADS: opt.threads, OPENBLAS_NUM_THREADS: opt.threads };
 if (opt['torch-lib-dir']) torchEnv.LD_LIBRARY_PATH = opt['torch-lib-dir'];
@@ -176,7 +266,6 @@ const RUNNERS = {
       .join(' '),
   }),
 };
-const repoRoot = new URL('..', import.meta.url).pathname;
 if (!existsSync(`${repoRoot}${opt['sasa-cli']}`)) {
   die(`${opt['sasa-cli']} is missing: run \`npm run build\` first`);
 }
@@ -287,6 +376,18 @@ for (const c of caseNames) {
       attention_over_conv: best.sasa.best_ms / best['sasa-conv'].best_ms,
     });
   }
+  if (row.kind === 'model-conv') {
+    const { model, conv, flops } = CASES[c];
+    Object.assign(row, {
+      model,
+      conv,
+      sasa_weighted_ms: conv.count * best.sasa.best_ms,
+      pytorch_weighted_ms: conv.count * best.pytorch.best_ms,
+      weighted_difference_ms: conv.count * (best.sasa.best_ms - best.pytorch.best_ms),
+      sasa_gflops: flops.sasa / best.sasa.best_ms / 1e6,
+      pytorch_gflops: flops.pytorch / best.pytorch.best_ms / 1e6,
+    });
+  }
   Object.assign(row, { sasa: best.sasa, pytorch: best.pytorch });
   if (best['sasa-conv']) row.sasa_conv = best['sasa-conv'];
   if (best['pytorch-glibc-mem']) row.pytorch_glibc_mem = best['pytorch-glibc-mem'];
@@ -325,6 +426,7 @@ if (opt.json) {
   const peerRows = rows.filter((r) => r.kind === 'peer');
   const attnRows = rows.filter((r) => r.kind === 'attention');
   const modelRows = rows.filter((r) => r.kind === 'model');
+  const convRows = rows.filter((r) => r.kind === 'model-conv');
   const out = [
     `sasa vs PyTorch — ${meta.date}, ${nproc} cores (${cpu}), ${meta.threads} threads each, best median of ${rounds} alternating rounds x ${meta.runs} runs (${meta.warmup} warmup), load average ${meta.loadavg_before} before / ${meta.loadavg_after} after`,
     `versions: sasa ${meta.sasa} (backend ${meta.sasa_backend}), @tensorflow/tfjs ${meta.tfjs}, node ${meta.node}, torch ${meta.torch} (mkldnn ${meta.torch_mkldnn}, BLAS_INFO ${meta.torch_blas}, loaded: ${(meta.torch_blas_libs ?? []).map((p) => p.split('/').slice(-2).join('/')).join(' ')})`,
@@ -360,7 +462,7 @@ if (opt.json) {
   if (modelRows.length) {
     out.push(
       '',
-      'model steps, batch 8, 224x224, 1000 classes (train: forward, softmax cross-entropy, backward, SGD momentum 0.9; PyTorch sasa_resnet26: unfold attention layers):',
+      `model steps, batch ${opt.batch}, ${opt.size}x${opt.size}, 1000 classes (train: forward, softmax cross-entropy, backward, SGD momentum 0.9; PyTorch sasa_resnet26: unfold attention layers):`,
       '',
       '| case | sasa ms | PyTorch ms | ratio (sasa/PyTorch) | speed-up (PyTorch/sasa) | sasa images/s | PyTorch images/s | sasa peak RSS MB | PyTorch peak RSS MB | memory ratio (sasa/PyTorch) |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -385,6 +487,35 @@ if (opt.json) {
             .map((r) => `${r.case} ${f(r.pytorch.peak_rss_mb, 0)}/${f(r.pytorch_glibc_mem?.peak_rss_mb, 0)}`)
             .join(', ')}).`
         : "PyTorch timed with glibc's default malloc (--torch-malloc glibc).",
+    );
+  }
+  for (const model of new Set(convRows.map((r) => r.model))) {
+    const mine = convRows
+      .filter((r) => r.model === model)
+      .sort((a, b) => b.weighted_difference_ms - a.weighted_difference_ms);
+    const sum = (key) => mine.reduce((t, r) => t + r[key], 0);
+    const [sasaTotal, torchTotal] = [sum('sasa_weighted_ms'), sum('pytorch_weighted_ms')];
+    const passes = {
+      model:
+        "forward + backward as each model's training step runs them: sasa always dX + dW (tfjs's fused conv2d gradient computes dX even for the first layer); PyTorch no dX for the layer on the model's input (marked *)",
+      forward: 'forward only',
+      weights: 'forward + dW (no dX) on both sides',
+      full: 'forward + dX + dW on both sides, first layer included',
+    }[opt['conv-pass']];
+    out.push(
+      '',
+      `${model}: its distinct convolutions at batch ${opt.batch}, ${opt.size}x${opt.size}, ${passes}; sasa 'same' padding, PyTorch k//2, as each model pads. Sorted by count x (sasa - PyTorch): the top rows are where the gap is.`,
+      '',
+      '| input [B,H,W,C] | kernel/stride | filters | count | sasa ms | PyTorch ms | ratio (sasa/PyTorch) | count x sasa ms | count x PyTorch ms | count x difference ms | sasa GFLOP/s | PyTorch GFLOP/s | layers |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      ...mine.map((r) => {
+        const c = r.conv;
+        const star = c.modelInput && opt['conv-pass'] === 'model' ? ' *' : '';
+        const layers =
+          c.layers.length > 3 ? `${c.layers.slice(0, 2).join(', ')}, ... (${c.layers.length})` : c.layers.join(', ');
+        return `| [${c.shape.join(',')}]${star} | ${c.kernel}x${c.kernel}/${c.stride} | ${c.filters} | ${c.count} | ${f(r.sasa.best_ms)} | ${f(r.pytorch.best_ms)} | ${f(r.ratio)} | ${f(r.sasa_weighted_ms, 1)} | ${f(r.pytorch_weighted_ms, 1)} | ${f(r.weighted_difference_ms, 1)} | ${f(r.sasa_gflops, 0)} | ${f(r.pytorch_gflops, 0)} | ${layers} |`;
+      }),
+      `| **total** | | | ${mine.reduce((t, r) => t + r.conv.count, 0)} | | | **${f(sasaTotal / torchTotal)}** | **${f(sasaTotal, 1)}** | **${f(torchTotal, 1)}** | **${f(sasaTotal - torchTotal, 1)}** | | | |`,
     );
   }
   out.push(
