@@ -29,6 +29,7 @@ interface AblateFlags extends TrainFlags, BackendFlags {
   blocks: number[];
   heads: number;
   resume?: boolean;
+  configs?: number[];
 }
 
 /** The study's configurations fitted to the data (size, channels, classes, small stems, scale). */
@@ -80,6 +81,11 @@ export function registerAblate(program: Command): void {
     )
     .option('--heads <n>', 'attention heads', positiveInt('--heads'), 4)
     .option(
+      '--configs <list>',
+      'train only these configurations (1-based, e.g. 1,3), to split a study over processes that share --out',
+      (v: string) => v.split(',').map((s) => positiveInt('--configs')(s.trim())),
+    )
+    .option(
       '--resume',
       'continue an interrupted study in --out: finished configurations are kept, an interrupted one continues from its checkpoint',
     )
@@ -92,7 +98,14 @@ export function registerAblate(program: Command): void {
         `study '${flags.study}' on ${data.name}: ${entries.length} configurations, ${flags.epochs} epochs each, backend ${status.backend}`,
       );
       const results: Record<string, unknown>[] = [];
+      const bad = (flags.configs ?? []).filter((c) => c > entries.length);
+      if (bad.length) {
+        throw new Error(
+          `--configs ${bad.join(',')}: study '${flags.study}' has ${entries.length} configurations (${entries.map((e, i) => `${i + 1}: ${e.label}`).join('; ')})`,
+        );
+      }
       for (const [i, { label, config }] of entries.entries()) {
+        if (flags.configs && !flags.configs.includes(i + 1)) continue;
         const counts = countModel(config);
         console.log(
           `\n[${i + 1}/${entries.length}] ${label}: ${(counts.params / 1e6).toFixed(2)} M params, ${(counts.flops / 1e6).toFixed(1)} M FLOPs`,
@@ -124,8 +137,15 @@ export function registerAblate(program: Command): void {
           dir: out,
           config,
         });
-        writeResults(flags, data.name, results);
+        if (!flags.configs) writeResults(flags, data.name, results);
         console.log(`test top-1 ${r.test ? (100 * r.test.top1).toFixed(2) : 'n/a'} % in ${r.seconds.toFixed(0)} s`);
+      }
+      if (flags.configs) {
+        console.log(
+          `\n${markdownTable(results)}\n--configs: the study's results were not written; ` +
+            `once every configuration is trained, run the study again with --resume and without --configs to tabulate it`,
+        );
+        return;
       }
       const png = join(flags.out, 'results.png');
       await writePng(

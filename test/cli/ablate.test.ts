@@ -75,4 +75,21 @@ describe('sasa ablate', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /summary\.json: the finished run was trained with other options \(first difference: lr\)/);
   });
+
+  it('--configs splits a study over runs; --resume then tabulates it whole', () => {
+    const split = join(dir, 'split');
+    const args = common.map((a) => (a === out ? split : a));
+    const second = sasa(...args, '--configs', '2');
+    assert.equal(second.status, 0, second.stderr);
+    assert.ok(!existsSync(join(split, 'results.json')));
+    assert.deepEqual(readdirSync(split), ['2-logits=qr']);
+    assert.equal(sasa(...args, '--configs', '1').status, 0);
+    const whole = sasa(...args, '--resume');
+    assert.equal(whole.stdout.match(/already trained/g)?.length, 2);
+    const table = JSON.parse(readFileSync(join(split, 'results.json'), 'utf8')) as Results;
+    assert.equal(table.results.length, 2);
+    const bad = sasa(...args, '--configs', '3');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--configs 3: study 'logits' has 2 configurations \(1: logits=qk\+qr; 2: logits=qr\)/);
+  });
 });
