@@ -40,6 +40,8 @@ export function demoConfigs(data: { size: number; channels: number; classes: num
   return DEMO_MODELS.map(({ model, label }) => ({ ...modelConfig(model, fit), name: `${label} (${model})` }));
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 interface DemoFlags extends TrainFlags, BackendFlags {
   jobs: number;
 }
@@ -100,8 +102,8 @@ export function registerDemo(program: Command): void {
         `sasa demo on ${data.name}: ${data.counts.train} training and ${data.counts.test} test images, ` +
           `${flags.epochs} epochs, backend ${status.backend}, ` +
           (parallel
-            ? `both models at once (${Math.max(1, Math.floor(threads / 2))} threads each)`
-            : `one model after the other (${threads} threads)`),
+            ? `both models at once (${plural(Math.max(1, Math.floor(threads / 2)), 'thread')} each)`
+            : `one model after the other (${plural(threads, 'thread')})`),
       );
       for (const config of configs) {
         const counts = countModel(config);
