@@ -1,11 +1,12 @@
 /**
  * What a run folder holds from an earlier, interrupted command (`sasa ablate --resume`): a finished run
  * (summary.json), a checkpoint to continue from, or nothing. A folder trained with other options is
- * refused, naming the first field that differs; the model's display name is not compared, so one
- * configuration reached from two studies counts as the same run.
+ * refused, naming the first field that differs; models are compared resolved and without their display
+ * name, so one configuration reached from two studies counts as the same run.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { resolveConfig } from '../models/config.js';
 import { readCheckpoint } from '../tasks/classification/checkpoint.js';
 import type { Metrics } from '../tasks/classification/evaluate.js';
 import { CHECKPOINT, type TrainOptions } from '../tasks/classification/trainer.js';
@@ -44,8 +45,10 @@ export function firstDifference(a: unknown, b: unknown, path = ''): string | nul
   return null;
 }
 
+/** The options as compared: the model resolved (defaults filled in, so {k: 7} equals {}), its name left out. */
 function comparable(o: TrainOptions): unknown {
-  return JSON.parse(JSON.stringify({ ...o, model: { ...o.model, name: undefined } }));
+  const { source: _source, ...model } = resolveConfig(o.model);
+  return JSON.parse(JSON.stringify({ ...o, model: { ...model, name: undefined } }));
 }
 
 function checkSame(
