@@ -311,6 +311,14 @@ struct Task {
   }
 };
 
+/** Head channels [lo, lo + D) of image b of q (scaled), k (when used) and v into one task's planar buffers. */
+void layOutHead(const Geometry& g, const float* q, const float* k, const float* v, int64_t b, int64_t lo,
+                float* Q, float* Kb, float* V) {
+  headToPlanar(g, q, b, lo, g.scale, Q);
+  if (g.useQK) headToPlanar(g, k, b, lo, 1.0f, Kb);
+  headToPlanar(g, v, b, lo, 1.0f, V);
+}
+
 template <int KT>
 void forwardImpl(const Geometry& g, const float* q, const float* k, const float* v,
                  const float* relRow, const float* relCol, float* y, float* lse) {
@@ -327,9 +335,7 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
     for (int64_t task = 0; task < g.B * g.N; ++task) {
       const int64_t b = task / g.N, n = task % g.N;  // image-major: the image stays in cache
       Task<KT> t(g, n);
-      headToPlanar(g, q, b, t.lo, g.scale, Q);
-      if (g.useQK) headToPlanar(g, k, b, t.lo, 1.0f, Kb);
-      headToPlanar(g, v, b, t.lo, 1.0f, V);
+      layOutHead(g, q, k, v, b, t.lo, Q, Kb, V);
       std::fill(Y, Y + local, 0.0f);
       for (int64_t i = 0; i < g.H; ++i) {
         t.logits(i, Q, Kb, relRow, relCol, L, g.Wq);
@@ -388,9 +394,7 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
     for (int64_t task = 0; task < g.B * g.N; ++task) {
       const int64_t b = task / g.N, n = task % g.N;  // image-major: the image stays in cache
       Task<KT> t(g, n);
-      headToPlanar(g, q, b, t.lo, g.scale, Q);
-      if (g.useQK) headToPlanar(g, k, b, t.lo, 1.0f, Kb);
-      headToPlanar(g, v, b, t.lo, 1.0f, V);
+      layOutHead(g, q, k, v, b, t.lo, Q, Kb, V);
       headToPlanar(g, dy, b, t.lo, 1.0f, DY);
       std::fill(DQ, DQ + local, 0.0f);
       std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
