@@ -3,17 +3,19 @@
  * uninterrupted run; a diverging run stops with a clear message and keeps its last good checkpoint;
  * a checkpoint from another model is refused naming the weights; outputs (metrics, curves, model).
  */
+
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadData, modelConfig, parseDataSpec, readSafetensors } from '../../src/index.js';
+import { loadData, parseDataSpec, readSafetensors } from '../../src/index.js';
 import { readCheckpoint } from '../../src/tasks/classification/checkpoint.js';
 import { DivergedError, type TrainOptions, train } from '../../src/tasks/classification/trainer.js';
 import { writeIdxPair } from '../data/idx_fixture.js';
 import { setup } from '../helpers.js';
+import { tinyTrainOptions } from './tiny_options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sasa-train-'));
 const COUNT = 200;
@@ -127,29 +129,8 @@ describe('sasa train', () => {
 
 describe('trainer', () => {
   before(setup);
-  const options = (overrides: Partial<TrainOptions> = {}): TrainOptions => ({
-    model: modelConfig('resnet26', {
-      widthMultiplier: 0.125,
-      blocks: [1, 1],
-      inputSize: SIDE,
-      inputChannels: 1,
-      classes: 4,
-      stem: { type: 'small_conv' },
-    }),
-    epochs: 2,
-    batchSize: 8,
-    lr: 0.05,
-    warmupEpochs: 0,
-    momentum: 0.9,
-    weightDecay: 1e-4,
-    labelSmoothing: 0.1,
-    emaDecay: 0.9,
-    seed: 1,
-    validationFraction: 0.1,
-    checkpointEvery: 1,
-    augment: true,
-    ...overrides,
-  });
+  const options = (overrides: Partial<TrainOptions> = {}) =>
+    tinyTrainOptions({ size: SIDE, channels: 1, classes: 4 }, overrides);
 
   it('stops on a non-finite loss with a clear message and keeps the last good checkpoint', async () => {
     const data = await loadData(parseDataSpec(spec));

@@ -4,17 +4,19 @@
  * class names with the model, and a run stopped mid-epoch and resumed ends with exactly the weights
  * and metrics of an uninterrupted run even where a skipped file shifts the batches.
  */
+
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { modelConfig, openData, parseDataSpec, readSafetensors } from '../../src/index.js';
+import { openData, parseDataSpec, readSafetensors } from '../../src/index.js';
 import { readCheckpoint } from '../../src/tasks/classification/checkpoint.js';
 import { loadTrainedModel, predictFile } from '../../src/tasks/classification/trained_model.js';
 import { type TrainHooks, type TrainOptions, train } from '../../src/tasks/classification/trainer.js';
 import { FOLDER_CLASSES, writeImageFolder } from '../data/folder_fixture.js';
 import { setup } from '../helpers.js';
+import { tinyTrainOptions } from './tiny_options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sasa-train-folder-'));
 const root = join(dir, 'images');
@@ -28,29 +30,11 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const options = (overrides: Partial<TrainOptions> = {}): TrainOptions => ({
-  model: modelConfig('resnet26', {
-    widthMultiplier: 0.125,
-    blocks: [1, 1],
-    inputSize: SIZE,
-    inputChannels: 3,
-    classes: 3,
-    stem: { type: 'small_conv' },
-  }),
-  epochs: 1,
-  batchSize: BATCH,
-  lr: 0.05,
-  warmupEpochs: 0,
-  momentum: 0.9,
-  weightDecay: 1e-4,
-  labelSmoothing: 0.1,
-  emaDecay: 0.9,
-  seed: 3,
-  validationFraction: 0.2,
-  checkpointEvery: 1,
-  augment: true,
-  ...overrides,
-});
+const options = (overrides: Partial<TrainOptions> = {}) =>
+  tinyTrainOptions(
+    { size: SIZE, channels: 3, classes: 3 },
+    { epochs: 1, batchSize: BATCH, seed: 3, validationFraction: 0.2, ...overrides },
+  );
 
 const folder = (strict = false, at = root) => openData(parseDataSpec(`folder:${at}`), { imageSize: SIZE, strict });
 
