@@ -130,16 +130,18 @@ const repoRoot = new URL('..', import.meta.url).pathname;
 // model at --batch / --size, one case each, listed from the built network by bench/model_convs.ts
 // (input shape, filters, kernel, stride, how many times a step runs it). Each case times `bench
 // conv` on both sides; --conv-pass picks the passes:
-//   model    (default) what a training step of each model runs: sasa forward + dX + dW always
-//            (tfjs's fused conv2d gradient computes dX even for the first layer, whose input needs
-//            none); PyTorch forward + dX + dW, but no dX for the layer on the model's input;
+//   model    (default) what a training step of each model runs: forward + dX + dW, but no dX for
+//            the layer on the model's input (its input needs none), on both sides;
 //   forward  forward only, both sides;
 //   weights  forward + dW, both sides (with `model`/`full`: dX's cost by difference);
 //   full     forward + dX + dW, both sides, first layer included.
 // Padding: each side pads as its model does — sasa TF-style 'same' (builder.ts), PyTorch k//2
 // (torch_peer.py's ResNet26) — same output sizes; at stride 2 the windows sit one pixel apart.
 const CONV_PASSES = {
-  model: (c) => ({ sasa: ['--backward'], pytorch: ['--backward', ...(c.modelInput ? ['--no-input-grad'] : [])] }),
+  model: (c) => {
+    const passes = ['--backward', ...(c.modelInput ? ['--no-input-grad'] : [])];
+    return { sasa: passes, pytorch: passes };
+  },
   forward: () => ({ sasa: [], pytorch: [] }),
   weights: () => ({ sasa: ['--backward', '--no-input-grad'], pytorch: ['--backward', '--no-input-grad'] }),
   full: () => ({ sasa: ['--backward'], pytorch: ['--backward'] }),
@@ -497,7 +499,7 @@ if (opt.json) {
     const [sasaTotal, torchTotal] = [sum('sasa_weighted_ms'), sum('pytorch_weighted_ms')];
     const passes = {
       model:
-        "forward + backward as each model's training step runs them: sasa always dX + dW (tfjs's fused conv2d gradient computes dX even for the first layer); PyTorch no dX for the layer on the model's input (marked *)",
+        "forward + backward as each model's training step runs them: dX + dW, but no dX for the layer on the model's input (marked *)",
       forward: 'forward only',
       weights: 'forward + dW (no dX) on both sides',
       full: 'forward + dX + dW on both sides, first layer included',

@@ -104,6 +104,7 @@ export {
   type StemValues,
 } from './layers/attention_stem.js';
 export { BatchNorm, type BatchNormArgs, type BatchNormOptions } from './layers/batch_norm.js';
+export { Conv2D, type Conv2DArgs } from './layers/conv2d.js';
 export {
   LocalSelfAttention2D,
   type LocalSelfAttention2DArgs,

@@ -24,8 +24,8 @@ export interface ConvCase {
   backward: boolean;
   /**
    * With `backward`: also the gradient w.r.t. x (default true). False times what a network's first
-   * layer needs (PyTorch skips dx when the input does not require grad). Inside a tfjs model the
-   * fused conv2d gradient computes dx for every layer, the first included.
+   * layer needs (neither PyTorch nor our models' Conv2D layer, layers/conv2d.ts, computes dx when
+   * nothing depends on the input).
    */
   inputGrad?: boolean;
   /**

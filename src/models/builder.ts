@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AttentionStem } from '../layers/attention_stem.js';
 import { BatchNorm } from '../layers/batch_norm.js';
+import { Conv2D } from '../layers/conv2d.js';
 import { LocalSelfAttention2D } from '../layers/local_self_attention.js';
 import { type ModelConfig, type ResolvedBlock, type ResolvedConfig, resolveConfig } from './config.js';
 
@@ -24,10 +25,6 @@ const resolvedOf = new WeakMap<tf.LayersModel, ResolvedConfig>();
 /** The resolved configuration a model was built from (undefined for models built elsewhere). */
 export function modelConfigOf(model: tf.LayersModel): ResolvedConfig | undefined {
   return resolvedOf.get(model);
-}
-
-function heNormal() {
-  return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal' });
 }
 
 class Builder {
@@ -43,9 +40,7 @@ class Builder {
   }
 
   private conv(name: string, x: Sym, filters: number, kernelSize: number, strides = 1): Sym {
-    return tf.layers
-      .conv2d({ name, filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: heNormal() })
-      .apply(x) as Sym;
+    return new Conv2D({ name, filters, kernelSize, strides }).apply(x) as Sym;
   }
 
   private relu(name: string, x: Sym): Sym {

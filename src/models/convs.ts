@@ -3,7 +3,8 @@
  * and `bench/compare.mjs --cases <model>-convs` times one by one against PyTorch, so that a model's
  * gap can be split by convolution shape.
  *
- * Read off the built network (every call of every Conv2D layer, with the shape of the tensor it was
+ * Read off the built network (every call of every convolution layer — ours, layers/conv2d.ts, or
+ * tfjs-layers' Conv2D in a model loaded from an older save — with the shape of the tensor it was
  * called on), not re-derived from the configuration, so it lists what the builder really made.
  * Convolutions inside other layers (attention projections, the attention stem) are not listed.
  */
@@ -18,8 +19,9 @@ export interface ModelConv {
   stride: number;
   padding: 'same' | 'valid';
   /**
-   * The input is the model's input: a training step needs no gradient w.r.t. it. PyTorch does not
-   * compute one (the input does not require grad); tfjs's fused conv2d gradient computes it anyway.
+   * The input is the model's input: a training step needs no gradient w.r.t. it, and neither side
+   * computes one (PyTorch: the input does not require grad; ours: layers/conv2d.ts's gradient is
+   * per input).
    */
   modelInput: boolean;
   /** Output [B, OH, OW, filters]. */
@@ -47,8 +49,9 @@ export function modelConvs(model: tf.LayersModel, batch: number): ModelConv[] {
   const inputIds = new Set(model.inputs.map((t) => t.id));
   const byKey = new Map<string, ModelConv>();
   for (const layer of model.layers) {
-    if (layer.getClassName() !== 'Conv2D') continue;
-    const cfg = layer.getConfig() as Record<string, unknown>;
+    const className = layer.getClassName();
+    if (className !== 'SasaConv2D' && className !== 'Conv2D') continue;
+    const cfg = { padding: 'same', ...layer.getConfig() } as Record<string, unknown>;
     const [kh, kw] = pair(cfg.kernelSize);
     const [sh, sw] = pair(cfg.strides);
     const [dh, dw] = pair(cfg.dilationRate ?? 1);

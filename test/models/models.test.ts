@@ -32,7 +32,7 @@ function flopsOfBuiltModel(model: tf.LayersModel): number {
     const inShape = layer.inputSpec?.[0]?.shape ?? (layer.input as tf.SymbolicTensor).shape;
     const out = (layer.output as tf.SymbolicTensor).shape as number[];
     const cfg = layer.getConfig() as Record<string, unknown>;
-    if (cls === 'Conv2D') {
+    if (cls === 'SasaConv2D') {
       const [kh, kw, cin, cout] = (layer.getWeights()[0] as tf.Tensor).shape;
       flops += 2 * kh * kw * cin * cout * out[1] * out[2];
     } else if (cls === 'Dense') {
@@ -168,9 +168,9 @@ describe('builder', () => {
       modelConfig('resnet50', { ...small, spatial: ['conv', 'attention', 'conv', 'attention'] }),
     );
     const kind = (n: string) => model.getLayer(n).getClassName();
-    assert.equal(kind('layer1.0.conv2'), 'Conv2D');
+    assert.equal(kind('layer1.0.conv2'), 'SasaConv2D');
     assert.equal(kind('layer2.3.conv2'), 'LocalSelfAttention2D');
-    assert.equal(kind('layer3.0.conv2'), 'Conv2D');
+    assert.equal(kind('layer3.0.conv2'), 'SasaConv2D');
     assert.equal(kind('layer4.2.conv2'), 'LocalSelfAttention2D');
     model.dispose();
   });
