@@ -6,7 +6,7 @@
  * ×0.25, one block per group); on small images the stems are the small ones.
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { openData, parseDataSpec } from '../data/spec.js';
 import type { ModelConfig, StemType } from '../models/config.js';
@@ -134,7 +134,7 @@ export function registerAblate(program: Command): void {
           validation_top1: r.validation?.top1 ?? null,
           seconds: r.seconds,
           steps: r.steps,
-          dir: out,
+          dir: relative(flags.out, out),
           config,
         });
         if (!flags.configs) writeResults(flags, data.name, results);
@@ -148,16 +148,30 @@ export function registerAblate(program: Command): void {
         return;
       }
       const png = join(flags.out, 'results.png');
+      const bars = results.map((r) => ({
+        label: r.label as string,
+        value: 100 * ((r.test_top1 as number | null) ?? 0),
+      }));
       await writePng(
         png,
         barPlot({
           title: `${flags.study} study on ${data.name}: test top-1`,
           yLabel: 'top-1 %',
-          bars: results.map((r) => ({ label: r.label as string, value: 100 * ((r.test_top1 as number | null) ?? 0) })),
+          bars,
+          yRange: zoomedRange(bars.map((b) => b.value)),
         }),
       );
       console.log(`\n${markdownTable(results)}\nresults: ${join(flags.out, 'results.md')}, results.json, ${png}`);
     });
+}
+
+/**
+ * The y range of the results plot: whole percents from 2 below the lowest bar to 1 above the highest
+ * (within 0–100), so that differences of a fraction of a point stay visible.
+ */
+export function zoomedRange(values: number[]): [number, number] {
+  const lo = Math.max(0, Math.floor(Math.min(...values)) - 2);
+  return [lo, Math.min(100, Math.max(lo + 1, Math.ceil(Math.max(...values)) + 1))];
 }
 
 function markdownTable(results: Record<string, unknown>[]): string {

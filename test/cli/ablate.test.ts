@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { zoomedRange } from '../../src/cli/ablate.js';
 import { writeIdxPair } from '../data/idx_fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sasa-ablate-'));
@@ -31,10 +32,18 @@ function sasa(...args: string[]) {
 interface Results {
   study: string;
   command: string;
-  results: { label: string; test_top1: number; steps: number }[];
+  results: { label: string; test_top1: number; steps: number; dir: string }[];
 }
 
 const results = (): Results => JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+
+describe('zoomedRange (the results plot)', () => {
+  it('spans whole percents from 2 below the lowest bar to 1 above the highest, within 0-100', () => {
+    assert.deepEqual(zoomedRange([85.65, 86.09, 86.16]), [83, 88]);
+    assert.deepEqual(zoomedRange([0.5, 40]), [0, 41]);
+    assert.deepEqual(zoomedRange([99.9, 100]), [97, 100]);
+  });
+});
 
 describe('sasa ablate', () => {
   let first: Results;
@@ -50,6 +59,11 @@ describe('sasa ablate', () => {
       ['logits=qk+qr', 'logits=qr'],
     );
     for (const x of first.results) assert.ok(x.test_top1 >= 0 && x.test_top1 <= 1 && x.steps === 7, JSON.stringify(x));
+    // Run folders relative to --out, so a committed study does not name this machine's paths.
+    assert.deepEqual(
+      first.results.map((x) => x.dir),
+      ['1-logits=qk+qr', '2-logits=qr'],
+    );
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     assert.match(md, /\| logits=qr \| [\d.]+ M \| [\d.]+ M \| [\d.]+ % \|/);
     assert.ok(existsSync(join(out, 'results.png')));
