@@ -129,12 +129,13 @@ export { STUDIES, type Study, type StudyEntry, studyConfigs } from './models/stu
 export { type BatchNormTrainResult, batchNormTrain } from './ops/batch_norm_train.js';
 export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_attention/op.js';
 export type { LocalAttentionOptions, LogitsMode, PaddingMode } from './ops/local_attention/options.js';
+export { type SgdUpdateOptions, sgdUpdate } from './ops/sgd_update.js';
 export { type Checkpoint, readCheckpoint, type TrainState } from './tasks/classification/checkpoint.js';
 export { WeightAverage } from './tasks/classification/ema.js';
 export { evaluate, evaluateBatches, type Metrics, MetricsAccumulator } from './tasks/classification/evaluate.js';
 export { smoothedCrossEntropy } from './tasks/classification/loss.js';
 export { learningRate, type Schedule } from './tasks/classification/schedule.js';
-export { NesterovSgd } from './tasks/classification/sgd.js';
+export { Sgd } from './tasks/classification/sgd.js';
 export { makeTrainStep, type StepOptions } from './tasks/classification/step.js';
 export {
   DivergedError,

@@ -89,6 +89,18 @@ export interface NativeAddon {
   relu(x: Float32Array, y: Float32Array, n: number): void;
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
   step(x: Float32Array, y: Float32Array, n: number, alpha: number): void;
+  sgdUpdate(
+    w: Float32Array,
+    v: Float32Array,
+    g: Float32Array,
+    wOut: Float32Array,
+    vOut: Float32Array,
+    n: number,
+    lr: number,
+    momentum: number,
+    weightDecay: number,
+    nesterov: number,
+  ): void;
   /** geometry: B, H, W, C, kernelSize, heads, masked, useQK, useQR; unused inputs may be empty */
   localAttentionForward(
     q: Float32Array,

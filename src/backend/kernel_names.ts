@@ -19,3 +19,5 @@ export interface LocalAttentionAttrs {
   logits: 'qk+qr' | 'qr' | 'qk';
   [key: string]: number | string;
 }
+/** Inputs w, v, g; attrs lr, momentum, weightDecay, nesterov → [w', v'] (ops/sgd_update.ts). */
+export const SGD_UPDATE = 'SasaSgdUpdate';

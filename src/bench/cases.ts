@@ -14,6 +14,7 @@ import { LocalSelfAttention2D } from '../layers/local_self_attention.js';
 import { createModel, modelConfig } from '../models/registry.js';
 import { localAttention2d } from '../ops/local_attention/op.js';
 import type { LogitsMode, PaddingMode } from '../ops/local_attention/options.js';
+import { Sgd } from '../tasks/classification/sgd.js';
 import { type Timing, type TimingOptions, timeRuns } from './timing.js';
 
 export interface ConvCase {
@@ -119,7 +120,10 @@ export interface ModelCase {
   train: boolean;
 }
 
-/** The optimiser of the training step: SGD with momentum (the peer's torch.optim.SGD(lr 0.1, momentum 0.9)). */
+/**
+ * The optimiser of the training step: SGD with momentum, not Nesterov, no weight decay (ours: Sgd,
+ * one fused update per weight; the peer's torch.optim.SGD(lr 0.1, momentum 0.9)).
+ */
 export const MODEL_BENCH_OPTIMIZER = { name: 'sgd_momentum', learningRate: 0.1, momentum: 0.9 } as const;
 
 export interface ModelBench {
@@ -148,14 +152,21 @@ export function prepareModelBench(c: ModelCase): ModelBench {
       c.classes,
     ),
   );
-  const optimizer = tf.train.momentum(MODEL_BENCH_OPTIMIZER.learningRate, MODEL_BENCH_OPTIMIZER.momentum);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = new Sgd(MODEL_BENCH_OPTIMIZER.momentum, 0, false);
+  const trainable = model.trainableWeights;
   const loss = () => {
     const logits = model.apply(x, { training: true }) as tf.Tensor;
     return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
   };
   const step = c.train
-    ? () => tf.tidy(() => tf.dispose(optimizer.minimize(loss, false, vars) ?? []))
+    ? () =>
+        tf.tidy(() => {
+          const { grads } = tf.engine().gradients(
+            loss,
+            trainable.map((w) => w.read()),
+          );
+          optimizer.apply(trainable, grads, MODEL_BENCH_OPTIMIZER.learningRate);
+        })
     : () => tf.tidy(() => tf.dispose(model.apply(x, { training: false }) as tf.Tensor));
   return {
     model,
@@ -163,9 +174,6 @@ export function prepareModelBench(c: ModelCase): ModelBench {
     dispose: () => {
       tf.dispose([x, labels]);
       optimizer.dispose();
-      // tfjs 4.22's MomentumOptimizer.dispose() does not call SGDOptimizer's, which frees the
-      // -learningRate scalar `c`.
-      (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
       model.dispose();
     },
   };

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readSafetensors, type SafetensorsInput, writeSafetensors } from '../../io/safetensors.js';
 import type { WeightAverage } from './ema.js';
-import type { NesterovSgd } from './sgd.js';
+import type { Sgd } from './sgd.js';
 
 export interface TrainState {
   /** Optimizer steps taken. */
@@ -44,7 +44,7 @@ function entry(prefix: string, name: string, t: tf.Tensor): SafetensorsInput {
 export async function saveCheckpoint(
   path: string,
   model: tf.LayersModel,
-  optimizer: NesterovSgd,
+  optimizer: Sgd,
   ema: WeightAverage | null,
   state: TrainState,
 ): Promise<void> {
@@ -108,7 +108,7 @@ export function restoreCheckpoint(
   path: string,
   ck: Checkpoint,
   model: tf.LayersModel,
-  optimizer: NesterovSgd,
+  optimizer: Sgd,
   ema: WeightAverage | null,
 ): void {
   checkCompatible(path, ck, model);

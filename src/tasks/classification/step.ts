@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { smoothedCrossEntropy } from './loss.js';
-import { NesterovSgd } from './sgd.js';
+import { Sgd } from './sgd.js';
 
 export interface StepOptions {
   momentum?: number;
@@ -15,7 +15,7 @@ export interface StepOptions {
 }
 
 export interface TrainStep {
-  optimizer: NesterovSgd;
+  optimizer: Sgd;
   /**
    * Runs one step at learning rate `lr` and returns the loss (before the update). A non-finite loss
    * leaves every weight and the optimizer state untouched.
@@ -28,7 +28,7 @@ export const decays = (w: tf.LayerVariable) => w.shape.length >= 2;
 
 export function makeTrainStep(model: tf.LayersModel, options: StepOptions = {}): TrainStep {
   const smoothing = options.labelSmoothing ?? 0;
-  const optimizer = new NesterovSgd(options.momentum ?? 0.9, options.weightDecay ?? 1e-4);
+  const optimizer = new Sgd(options.momentum ?? 0.9, options.weightDecay ?? 1e-4);
   const trainable = model.trainableWeights;
   const statistics = model.nonTrainableWeights;
   return {

@@ -1,0 +1,60 @@
+/**
+ * One SGD-with-momentum step for one weight, as a single op (PyTorch's torch.optim.SGD formulation):
+ *   g' = g + λ·w,  v' = μ·v + g',  w' = w − lr·(g' + μ·v')  (nesterov)  or  w' = w − lr·v'  (plain).
+ * w, v, g: same shape, float32 → { w', v' }. With v = 0 the first step gives v' = g', as PyTorch's
+ * first step does. On the native backend one fused kernel (reads 3 arrays, writes 2) replaces the
+ * 5–8 elementwise ops, each allocating its output, that the formula takes in tfjs ops; elsewhere it
+ * is those ops. Not differentiable (an optimiser step).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { hasKernel } from '../backend/gradients.js';
+import { SGD_UPDATE } from '../backend/kernel_names.js';
+
+export interface SgdUpdateOptions {
+  lr: number;
+  momentum: number;
+  /** λ of the L2 term added to the gradient (0: none). */
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+function checkArgs(w: tf.Tensor, v: tf.Tensor, g: tf.Tensor, o: SgdUpdateOptions): void {
+  for (const [name, t] of [
+    ['w', w],
+    ['v', v],
+    ['g', g],
+  ] as const) {
+    if (!(t instanceof tf.Tensor)) throw new Error(`sgdUpdate: ${name} must be a tf.Tensor, got ${typeof t}`);
+    if (t.dtype !== 'float32') throw new Error(`sgdUpdate: ${name} must be float32, got ${t.dtype}`);
+    if (!tf.util.arraysEqual(t.shape, w.shape))
+      throw new Error(`sgdUpdate: ${name} ${JSON.stringify(t.shape)} must have w's shape ${JSON.stringify(w.shape)}`);
+  }
+  for (const field of ['lr', 'momentum', 'weightDecay'] as const)
+    if (typeof o[field] !== 'number' || !Number.isFinite(o[field]))
+      throw new Error(`sgdUpdate: ${field} must be a finite number, got ${String(o[field])}`);
+}
+
+function composite(w: tf.Tensor, v: tf.Tensor, g: tf.Tensor, o: SgdUpdateOptions): { w: tf.Tensor; v: tf.Tensor } {
+  return tf.tidy(() => {
+    const g1 = o.weightDecay !== 0 ? tf.add(g, tf.mul(w, o.weightDecay)) : g;
+    const v1 = tf.add(tf.mul(v, o.momentum), g1);
+    const step = o.nesterov ? tf.add(g1, tf.mul(v1, o.momentum)) : v1;
+    return { w: tf.sub(w, tf.mul(step, o.lr)), v: v1 };
+  });
+}
+
+/** The updated weight and velocity (new tensors; w, v and g are left as they are). */
+export function sgdUpdate(
+  w: tf.Tensor,
+  v: tf.Tensor,
+  g: tf.Tensor,
+  options: SgdUpdateOptions,
+): { w: tf.Tensor; v: tf.Tensor } {
+  checkArgs(w, v, g, options);
+  if (!hasKernel(SGD_UPDATE)) return composite(w, v, g, options);
+  const { lr, momentum, weightDecay, nesterov } = options;
+  const [w1, v1] = tf
+    .engine()
+    .runKernel(SGD_UPDATE, { w, v, g }, { lr, momentum, weightDecay, nesterov: nesterov ? 1 : 0 }) as tf.Tensor[];
+  return { w: w1, v: v1 };
+}
