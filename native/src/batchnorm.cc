@@ -1,11 +1,8 @@
 // Batch normalisation of channels-last data viewed as [N, S, C] (S = H·W, 1 for dense data),
-// statistics over N and S: training forward (batch statistics) and backward via oneDNN, and the
-// inference transform y = (x - mean) · gamma / sqrt(var + eps) + beta as a plain loop.
+// statistics over N and S: training forward (batch statistics) and backward, and the inference
+// transform y = (x - mean) · gamma / sqrt(var + eps) + beta, as plain memory-bound loops.
+#include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <memory>
-#include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common.h"
@@ -13,100 +10,170 @@
 namespace sasa {
 namespace {
 
-using dnnl::memory;
-using tag = memory::format_tag;
-using dt = memory::data_type;
-using flags = dnnl::normalization_flags;
+/**
+ * Rows per partial sum of the reductions. Fixed (not per thread), and the partial sums are added in
+ * row order, so the statistics and gradients are the same bits at any thread count.
+ */
+constexpr int64_t kChunkRows = 64;
 
-struct BnEntry {
-  dnnl::batch_normalization_forward::primitive_desc fwdPd;
-  std::unique_ptr<dnnl::batch_normalization_forward> fwd;
-  std::unique_ptr<dnnl::batch_normalization_backward> bwd;
-};
-
-/** [N, S, C] as oneDNN's 4-D nhwc (2-D `nc` data would get its slow ncsp implementation). */
-memory::desc dataDesc(int64_t n, int64_t s, int64_t c) { return {{n, c, s, 1}, dt::f32, tag::nhwc}; }
-
-BnEntry& entryFor(int64_t n, int64_t s, int64_t c, float eps) {
-  static std::unordered_map<std::string, std::unique_ptr<BnEntry>> entries;
-  uint32_t epsBits;
-  std::memcpy(&epsBits, &eps, sizeof eps);
-  std::string key = std::to_string(n) + "," + std::to_string(s) + "," + std::to_string(c) + "," +
-                    std::to_string(epsBits);
-  auto it = entries.find(key);
-  if (it != entries.end()) return *it->second;
-  auto e = std::make_unique<BnEntry>();
-  memory::desc data = dataDesc(n, s, c);
-  dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_training, data, eps,
-                                            flags::use_scale | flags::use_shift);
-  e->fwdPd = dnnl::batch_normalization_forward::primitive_desc(d, cpuEngine());
-  e->fwd = std::make_unique<dnnl::batch_normalization_forward>(e->fwdPd);
-  dnnl::batch_normalization_backward::desc bd(dnnl::prop_kind::backward, data, data, eps,
-                                              flags::use_scale | flags::use_shift);
-  dnnl::batch_normalization_backward::primitive_desc bpd(bd, cpuEngine(), e->fwdPd);
-  e->bwd = std::make_unique<dnnl::batch_normalization_backward>(bpd);
-  auto* raw = e.get();
-  entries.emplace(key, std::move(e));
-  return *raw;
+/**
+ * Per-channel shifted sums over the rows of [rows, C] data: s1[j] = Σ(a − sa[j]),
+ * s2[j] = Σ(a − sa[j])·(b − sb[j]); `rowFn(r, a, b)` gives row r's a and b. Each chunk of kChunkRows
+ * rows sums in float32 (short sums of shifted, so small, values), into its own float64 slot; the
+ * slots are then added in order.
+ */
+template <typename Rows>
+void channelSums(int64_t rows, int64_t c, Rows rowFn, const float* sa, const float* sb, std::vector<double>& s1,
+                 std::vector<double>& s2) {
+  const int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
+  std::vector<double> partial(static_cast<size_t>(chunks) * 2 * c);
+#pragma omp parallel
+  {
+    std::vector<float> f1(c), f2(c);
+    float* p1 = f1.data();
+    float* p2 = f2.data();
+#pragma omp for schedule(static)
+    for (int64_t k = 0; k < chunks; ++k) {
+      std::fill(f1.begin(), f1.end(), 0.0f);
+      std::fill(f2.begin(), f2.end(), 0.0f);
+      const int64_t end = std::min(rows, (k + 1) * kChunkRows);
+      for (int64_t r = k * kChunkRows; r < end; ++r) {
+        const float* a;
+        const float* b;
+        rowFn(r, a, b);
+#pragma omp simd
+        for (int64_t j = 0; j < c; ++j) {
+          const float u = a[j] - sa[j];
+          p1[j] += u;
+          p2[j] += u * (b[j] - sb[j]);
+        }
+      }
+      double* d = partial.data() + k * 2 * c;
+      for (int64_t j = 0; j < c; ++j) {
+        d[j] = p1[j];
+        d[c + j] = p2[j];
+      }
+    }
+  }
+  s1.assign(c, 0.0);
+  s2.assign(c, 0.0);
+  for (int64_t k = 0; k < chunks; ++k) {
+    const double* d = partial.data() + k * 2 * c;
+    for (int64_t j = 0; j < c; ++j) {
+      s1[j] += d[j];
+      s2[j] += d[c + j];
+    }
+  }
 }
 
-memory wrap(int64_t n, int64_t s, int64_t c, float* data) {
-  return memory(dataDesc(n, s, c), cpuEngine(), data);
+/** y = x · a + b per channel over [rows, C]. */
+void affine(const float* x, const float* a, const float* b, float* y, int64_t rows, int64_t c) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * c;
+    float* yr = y + r * c;
+#pragma omp simd
+    for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * a[j] + b[j];
+  }
 }
-memory wrapVec(int64_t c, float* data) { return memory({{c}, dt::f32, tag::a}, cpuEngine(), data); }
 
-/** bnTrainForward(x, gamma, beta, y, mean, variance, [N, S, C], eps). */
+/**
+ * bnTrainForward(x, gamma, beta, y, mean, variance, [N, S, C], eps): batch statistics over N·S rows
+ * (variance biased) and y = (x − mean)·gamma/√(variance + eps) + beta. Two passes over x: one for
+ * Σ(x − K) and Σ(x − K)², K = the first row (so a large mean does not cancel the variance away),
+ * one for y. (oneDNN 2.6's nhwc batch norm took 1.5–2× longer for C ≥ 256, bench/_bn-style
+ * timings in BENCHMARKS.md.)
+ */
 Napi::Value BnTrainForward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormTrain", [&] {
     const int32_t* p = intsArg(info, 6, "geometry", 3);
     const int64_t n = p[0], s = p[1], c = p[2], rows = n * s;
     if (n < 1 || s < 1 || c < 1) fail("batchNorm", "N, S and C must be >= 1");
     const float eps = static_cast<float>(numArg(info, 7, "epsilon"));
-    float* x = floatArg(info, 0, "x", rows * c);
-    float* gamma = floatArg(info, 1, "gamma", c);
-    float* beta = floatArg(info, 2, "beta", c);
+    const float* x = floatArg(info, 0, "x", rows * c);
+    const float* gamma = floatArg(info, 1, "gamma", c);
+    const float* beta = floatArg(info, 2, "beta", c);
     float* y = floatArg(info, 3, "y", rows * c);
     float* mean = floatArg(info, 4, "mean", c);
     float* var = floatArg(info, 5, "variance", c);
-    BnEntry& e = entryFor(n, s, c, eps);
-    e.fwd->execute(cpuStream(), {{DNNL_ARG_SRC, wrap(n, s, c, x)},
-                                 {DNNL_ARG_SCALE, wrapVec(c, gamma)},
-                                 {DNNL_ARG_SHIFT, wrapVec(c, beta)},
-                                 {DNNL_ARG_DST, wrap(n, s, c, y)},
-                                 {DNNL_ARG_MEAN, wrapVec(c, mean)},
-                                 {DNNL_ARG_VARIANCE, wrapVec(c, var)}});
-    cpuStream().wait();
+    // Shifted by K = the first row: s1 = Σ(x − K), s2 = Σ(x − K)².
+    std::vector<double> s1, s2;
+    channelSums(
+        rows, c,
+        [&](int64_t r, const float*& a, const float*& b) {
+          a = x + r * c;
+          b = a;
+        },
+        x, x, s1, s2);
+    std::vector<float> a(c), b(c);
+    for (int64_t j = 0; j < c; ++j) {
+      const double dm = s1[j] / static_cast<double>(rows);  // mean − K
+      const double m = x[j] + dm;
+      const double v = std::max(0.0, s2[j] / static_cast<double>(rows) - dm * dm);
+      mean[j] = static_cast<float>(m);
+      var[j] = static_cast<float>(v);
+      const double scale = gamma[j] / std::sqrt(v + eps);
+      a[j] = static_cast<float>(scale);
+      b[j] = static_cast<float>(beta[j] - m * scale);
+    }
+    affine(x, a.data(), b.data(), y, rows, c);
   });
 }
 
-/** bnBackward(x, dy, mean, variance, gamma, beta, dx, dgamma, dbeta, [N, S, C], eps). */
+/**
+ * bnBackward(x, dy, mean, variance, gamma, beta, dx, dgamma, dbeta, [N, S, C], eps): with
+ * x̂ = (x − mean)/σ, σ = √(variance + eps), M = N·S: dbeta = Σdy, dgamma = Σdy·x̂,
+ * dx = gamma/σ · (dy − dbeta/M − x̂·dgamma/M). Two passes: the sums, then dx.
+ */
 Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormTrainGrad", [&] {
     const int32_t* p = intsArg(info, 9, "geometry", 3);
     const int64_t n = p[0], s = p[1], c = p[2], rows = n * s;
     if (n < 1 || s < 1 || c < 1) fail("batchNorm", "N, S and C must be >= 1");
     const float eps = static_cast<float>(numArg(info, 10, "epsilon"));
-    float* x = floatArg(info, 0, "x", rows * c);
-    float* dy = floatArg(info, 1, "dy", rows * c);
-    float* mean = floatArg(info, 2, "mean", c);
-    float* var = floatArg(info, 3, "variance", c);
-    float* gamma = floatArg(info, 4, "gamma", c);
-    float* beta = floatArg(info, 5, "beta", c);
+    const float* x = floatArg(info, 0, "x", rows * c);
+    const float* dy = floatArg(info, 1, "dy", rows * c);
+    const float* mean = floatArg(info, 2, "mean", c);
+    const float* var = floatArg(info, 3, "variance", c);
+    const float* gamma = floatArg(info, 4, "gamma", c);
+    floatArg(info, 5, "beta", c);
     float* dx = floatArg(info, 6, "dx", rows * c);
     float* dgamma = floatArg(info, 7, "dgamma", c);
     float* dbeta = floatArg(info, 8, "dbeta", c);
-    BnEntry& e = entryFor(n, s, c, eps);
-    // DNNL_ARG_SHIFT is not read by backward but oneDNN 2.6 refuses to run without it.
-    e.bwd->execute(cpuStream(), {{DNNL_ARG_SRC, wrap(n, s, c, x)},
-                                 {DNNL_ARG_DIFF_DST, wrap(n, s, c, dy)},
-                                 {DNNL_ARG_MEAN, wrapVec(c, mean)},
-                                 {DNNL_ARG_VARIANCE, wrapVec(c, var)},
-                                 {DNNL_ARG_SCALE, wrapVec(c, gamma)},
-                                 {DNNL_ARG_SHIFT, wrapVec(c, beta)},
-                                 {DNNL_ARG_DIFF_SRC, wrap(n, s, c, dx)},
-                                 {DNNL_ARG_DIFF_SCALE, wrapVec(c, dgamma)},
-                                 {DNNL_ARG_DIFF_SHIFT, wrapVec(c, dbeta)}});
-    cpuStream().wait();
+    // s1 = Σdy, s2 = Σdy·(x − mean).
+    std::vector<double> sumDy, sumDyXc;
+    const std::vector<float> zeros(c, 0.0f);
+    channelSums(
+        rows, c,
+        [&](int64_t r, const float*& a, const float*& b) {
+          a = dy + r * c;
+          b = x + r * c;
+        },
+        zeros.data(), mean, sumDy, sumDyXc);
+    // dx = dy·k1 + x·k2 + k3 per channel.
+    std::vector<float> k1(c), k2(c), k3(c);
+    for (int64_t j = 0; j < c; ++j) {
+      const double inv = 1.0 / std::sqrt(static_cast<double>(var[j]) + eps);
+      const double g = gamma[j] * inv;
+      const double dg = sumDyXc[j] * inv;  // Σdy·x̂
+      dbeta[j] = static_cast<float>(sumDy[j]);
+      dgamma[j] = static_cast<float>(dg);
+      const double c2 = -g * inv * dg / static_cast<double>(rows);
+      k1[j] = static_cast<float>(g);
+      k2[j] = static_cast<float>(c2);
+      k3[j] = static_cast<float>(-g * sumDy[j] / static_cast<double>(rows) - mean[j] * c2);
+    }
+    const float* p1 = k1.data();
+    const float* p2 = k2.data();
+    const float* p3 = k3.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * c;
+      const float* dyr = dy + r * c;
+      float* dxr = dx + r * c;
+#pragma omp simd
+      for (int64_t j = 0; j < c; ++j) dxr[j] = dyr[j] * p1[j] + xr[j] * p2[j] + p3[j];
+    }
   });
 }
 

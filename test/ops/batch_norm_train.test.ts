@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain } from '../../src/index.js';
+import { batchNormTrain, loadAddon } from '../../src/index.js';
 import {
   assertClose,
   compareOnBackends,
@@ -228,5 +228,60 @@ describeNative('batchNormTrain: native kernels against the composite on tfjs cpu
       );
       assertClose(y.values, ref.y, { tol: 1e-3, label: `y with eps ${eps}` });
     }
+  });
+
+  it('many rows (chunked sums), a mean 1000x the spread: forward and backward as float64, same bits at 3 and 1 threads', async () => {
+    const shape = [5, 13, 11, 37]; // 715 rows: 12 chunks of 64, split unevenly over 3 threads
+    const c = 37;
+    const rows = 715;
+    const x = randArray(rows * c, 94);
+    for (let i = 0; i < x.length; i++) x[i] = 1000 + x[i];
+    const dy = randArray(rows * c, 95);
+    const gamma = randArray(c, 96, 0.5, 1.5);
+    const beta = randArray(c, 97);
+    const eps = 1e-5;
+    const run = () =>
+      runOn('native', () => {
+        const [xt, g, b] = [tf.tensor(x, shape), tf.tensor(gamma), tf.tensor(beta)];
+        const r = batchNormTrain(xt, g, b, eps);
+        const grads = gradsOf((a, gg, bb) => batchNormTrain(a, gg, bb, eps).y, [xt, g, b], tf.tensor(dy, shape));
+        return [r.y, r.mean, r.variance, ...grads];
+      });
+    const addon = loadAddon().addon;
+    assert.ok(addon);
+    const threads = addon.info().threads;
+    let one: Awaited<ReturnType<typeof run>>;
+    let three: Awaited<ReturnType<typeof run>>;
+    try {
+      addon.setThreads(1);
+      one = await run();
+      addon.setThreads(3);
+      three = await run();
+    } finally {
+      addon.setThreads(threads);
+    }
+    for (const [k, r] of three.entries())
+      assert.deepEqual(r.values, one[k].values, `output ${k} differs between 3 and 1 threads`);
+    const ref = batchNormTrainRef(x, c, gamma, beta, eps);
+    const [y, mean, variance, dx, dgamma, dbeta] = one;
+    assertClose(mean.values, ref.mean, { tol: 1e-6, label: 'mean' });
+    // The spread is 1e-3 of the mean: a variance from E[x^2] - mean^2 in float32 would be noise.
+    assertClose(variance.values, ref.variance, { tol: 1e-5, label: 'variance' });
+    assertClose(y.values, ref.y, { tol: 1e-3, label: 'y' });
+    // dbeta = sum dy, dgamma = sum dy*xhat, dx = gamma/sigma (dy - dbeta/M - xhat dgamma/M), in float64.
+    const sdy = new Float64Array(c);
+    const sdyx = new Float64Array(c);
+    const xhat = (i: number) => (x[i] - ref.mean[i % c]) / Math.sqrt(ref.variance[i % c] + eps);
+    for (let i = 0; i < x.length; i++) {
+      sdy[i % c] += dy[i];
+      sdyx[i % c] += dy[i] * xhat(i);
+    }
+    const wantDx = Float64Array.from(x, (_, i) => {
+      const j = i % c;
+      return (gamma[j] / Math.sqrt(ref.variance[j] + eps)) * (dy[i] - sdy[j] / rows - (xhat(i) * sdyx[j]) / rows);
+    });
+    assertClose(dbeta.values, sdy, { tol: 1e-5, label: 'dbeta' });
+    assertClose(dgamma.values, sdyx, { tol: 1e-3, label: 'dgamma' });
+    assertClose(dx.values, wantDx, { tol: 1e-3, label: 'dx' });
   });
 });
