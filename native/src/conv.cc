@@ -133,6 +133,8 @@ struct Staged {
 };
 
 struct ConvEntry {
+  /** The activation layout of the backward passes: nhwc, or any (oneDNN picks, usually blocked). */
+  tag bwdTag = tag::any;
   /** The forward pass as the backward passes see it (their hint). */
   dnnl::convolution_forward::primitive_desc hintPd;
   /** The forward pass that runs. */
@@ -154,10 +156,11 @@ std::unordered_map<std::string, std::unique_ptr<ConvEntry>>& cache() {
 
 /**
  * Activation layouts. `any` lets oneDNN choose (blocked nChw16c/8c, with reorders from and to
- * NHWC); `nhwc` uses the user layout directly. `auto` (default) takes NHWC for the forward pass
- * when oneDNN has a brgemm kernel for it (AVX-512: faster than blocked plus reorders) and `any`
- * otherwise and for the backward passes (NHWC backward kernels are slower). SASA_CONV_LAYOUT
- * overrides it.
+ * NHWC); `nhwc` uses the user layout directly. `auto` (default) takes NHWC for all three passes
+ * when oneDNN has a brgemm kernel for the NHWC forward (AVX-512), and `any` otherwise. Timed alone,
+ * some blocked backward kernels beat NHWC's, but inside a training step the reorders of x, dy and
+ * dx to and from the blocked layout cost what they save, and their buffers 13 % of resnet26's
+ * peak memory (BENCHMARKS.md). SASA_CONV_LAYOUT overrides it.
  */
 enum class Layout { Any, Nhwc, Auto };
 
@@ -169,8 +172,6 @@ Layout layoutSetting() {
   }();
   return l;
 }
-
-tag backwardTag() { return layoutSetting() == Layout::Nhwc ? tag::nhwc : tag::any; }
 
 dnnl::convolution_forward::primitive_desc forwardPd(const ConvShape& s, tag t) {
   dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training,
@@ -185,12 +186,13 @@ ConvEntry& entryFor(const ConvShape& s) {
   auto it = entries.find(s.key());
   if (it != entries.end()) return *it->second;
   auto e = std::make_unique<ConvEntry>();
-  e->hintPd = forwardPd(s, backwardTag());
-  e->fwdPd = e->hintPd;
+  e->bwdTag = layoutSetting() == Layout::Nhwc ? tag::nhwc : tag::any;
   if (layoutSetting() == Layout::Auto) {
     auto nhwc = forwardPd(s, tag::nhwc);
-    if (std::string(nhwc.impl_info_str()).rfind("brg", 0) == 0) e->fwdPd = nhwc;
+    if (std::string(nhwc.impl_info_str()).rfind("brg", 0) == 0) e->bwdTag = tag::nhwc;
   }
+  e->hintPd = forwardPd(s, e->bwdTag);
+  e->fwdPd = e->hintPd;
   auto* raw = e.get();
   entries.emplace(s.key(), std::move(e));
   return *raw;
@@ -227,8 +229,8 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
     ConvEntry& e = entryFor(s);
     if (!e.bwdData) {
       dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct,
-                                              s.src(backwardTag()), s.weights(tag::any),
-                                              s.dst(backwardTag()), s.strides(), s.dilation(),
+                                              s.src(e.bwdTag), s.weights(tag::any),
+                                              s.dst(e.bwdTag), s.strides(), s.dilation(),
                                               s.padL(), s.padR());
       dnnl::convolution_backward_data::primitive_desc pd(d, cpuEngine(), e.hintPd);
       e.bwdData = std::make_unique<dnnl::convolution_backward_data>(pd);
@@ -256,8 +258,8 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
     ConvEntry& e = entryFor(s);
     if (!e.bwdWeights) {
       dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct,
-                                                 s.src(backwardTag()), s.weights(tag::any),
-                                                 s.dst(backwardTag()), s.strides(), s.dilation(),
+                                                 s.src(e.bwdTag), s.weights(tag::any),
+                                                 s.dst(e.bwdTag), s.strides(), s.dilation(),
                                                  s.padL(), s.padR());
       dnnl::convolution_backward_weights::primitive_desc pd(d, cpuEngine(), e.hintPd);
       e.bwdWeights = std::make_unique<dnnl::convolution_backward_weights>(pd);
