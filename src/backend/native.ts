@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { type AddonLoad, loadAddon, type NativeInfo } from './addon.js';
+import { bufferPool } from './buffer_pool.js';
 import { registerFusedGradients } from './gradients.js';
 import { batchNormKernels } from './kernels/batchnorm.js';
 import { convKernels } from './kernels/conv.js';
@@ -35,12 +36,53 @@ export interface BackendStatus {
 
 let registration: { load: AddonLoad; kernels: string[] } | undefined;
 
-function quietCpuBackend(): MathBackendCPU {
-  const backend = new MathBackendCPU();
+type DataId = object;
+
+/**
+ * tfjs's CPU backend telling the buffer pool (buffer_pool.ts) what happens to tensor values:
+ * stored (write, move), handed out (readSync, read) and freed (disposeData).
+ */
+class NativeBackend extends MathBackendCPU {
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): DataId {
+    bufferPool.written(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(
+    dataId: DataId,
+    values: tf.backend_util.BackendValues,
+    shape: number[],
+    dtype: tf.DataType,
+    refCount: number,
+  ): void {
+    bufferPool.written(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override readSync(dataId: DataId): tf.backend_util.BackendValues {
+    bufferPool.escaped(this.data.get(dataId)?.values);
+    return super.readSync(dataId);
+  }
+
+  override async read(dataId: DataId): Promise<tf.backend_util.BackendValues> {
+    return this.readSync(dataId);
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const freed = super.disposeData(dataId, force);
+    if (freed && values !== undefined && !this.data.has(dataId)) bufferPool.released(values);
+    return freed;
+  }
+}
+
+function quiet<T extends MathBackendCPU>(backend: T): T {
   // The CPU backend prints a "use tfjs-node" banner on first use in Node; we have our own advice.
   (backend as unknown as { firstUse: boolean }).firstUse = false;
   return backend;
 }
+
+const quietCpuBackend = () => quiet(new MathBackendCPU());
 
 /** Registers the `native` backend if the addon loads (idempotent). */
 export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } {
@@ -49,7 +91,7 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
   registration = { load, kernels: [] };
   if (!load.addon) return registration;
   const addon = load.addon;
-  tf.registerBackend(NATIVE_BACKEND, quietCpuBackend, 3);
+  tf.registerBackend(NATIVE_BACKEND, () => quiet(new NativeBackend()), 3);
   const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
   for (const k of cpuKernels.values()) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
   const ctx: KernelContext = {

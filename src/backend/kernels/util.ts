@@ -2,6 +2,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../addon.js';
+import { bufferPool } from '../buffer_pool.js';
 
 export type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -39,14 +40,11 @@ export function fmt(shape: readonly number[]): string {
 }
 
 /**
- * A Float32Array for a kernel to fill completely. Large ones skip zero-filling (the kernels
- * write every element, and clearing megabytes the kernel overwrites costs as much as a small
- * kernel): Buffer.allocUnsafeSlow gives fresh, uninitialised, unpooled memory.
+ * A Float32Array for a kernel to fill completely: large ones uninitialised, from the buffers of
+ * disposed outputs when one of that size is free (buffer_pool.ts).
  */
 export function outputBuffer(n: number): Float32Array {
-  if (n < 16384) return new Float32Array(n);
-  const bytes = Buffer.allocUnsafeSlow(n * 4);
-  return new Float32Array(bytes.buffer, bytes.byteOffset, n);
+  return bufferPool.take(n);
 }
 
 export function output(backend: MathBackendCPU, shape: number[], values: Float32Array): tf.TensorInfo {

@@ -1,0 +1,107 @@
+/**
+ * The buffer pool (backend/buffer_pool.ts): disposed outputs' buffers are reused, buffers read out
+ * or shared never are, and training gives the same bits with and without it.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { BufferPool, bufferPool, MIN_POOLED } from '../../src/backend/buffer_pool.js';
+import { createModel } from '../../src/index.js';
+import { makeTrainStep } from '../../src/tasks/classification/step.js';
+import { describeNative, randTensor, setup } from '../helpers.js';
+
+const N = MIN_POOLED * 2;
+
+describe('BufferPool', () => {
+  it('hands a released buffer to the next request of its size', () => {
+    const pool = new BufferPool(true, 1 << 30);
+    const a = pool.take(N);
+    pool.written(a);
+    pool.released(a);
+    assert.equal(pool.heldBytes, N * 4);
+    assert.equal(pool.take(N + 1) === a, false);
+    assert.equal(pool.take(N), a);
+    assert.equal(pool.reused, 1);
+  });
+
+  it('never reuses a buffer that was read out, shared by a view, written twice, or never written', () => {
+    const pool = new BufferPool(true, 1 << 30);
+    const read = pool.take(N);
+    pool.written(read);
+    pool.escaped(read);
+    pool.released(read);
+    const viewed = pool.take(N);
+    pool.written(viewed);
+    pool.written(viewed.subarray(4));
+    pool.released(viewed);
+    const twice = pool.take(N);
+    pool.written(twice);
+    pool.written(twice);
+    pool.released(twice);
+    const fresh = pool.take(N);
+    pool.released(fresh);
+    assert.equal(pool.heldBytes, 0);
+  });
+
+  it('keeps small arrays out, respects its byte limit, and does nothing when disabled', () => {
+    const pool = new BufferPool(true, N * 4);
+    const small = pool.take(MIN_POOLED - 1);
+    pool.written(small);
+    pool.released(small);
+    assert.equal(pool.heldBytes, 0);
+    const [a, b] = [pool.take(N), pool.take(N)];
+    for (const x of [a, b]) {
+      pool.written(x);
+      pool.released(x);
+    }
+    assert.equal(pool.heldBytes, N * 4);
+    const off = new BufferPool(false, 1 << 30);
+    const c = off.take(N);
+    off.written(c);
+    off.released(c);
+    assert.equal(off.heldBytes, 0);
+  });
+});
+
+describeNative('the native backend with the buffer pool', () => {
+  before(setup);
+
+  it('reuses a disposed output for the next one of its size, and never one whose values were read', () => {
+    const x = randTensor([N], 1);
+    const y = tf.relu(x);
+    const kept = y.dataSync();
+    const copy = Float32Array.from(kept);
+    y.dispose();
+    const before = bufferPool.reused;
+    const outs = Array.from({ length: 4 }, () => tf.tidy(() => tf.relu(tf.relu(x))));
+    assert.ok(bufferPool.reused > before, 'no buffer was reused');
+    assert.deepEqual(kept, copy, 'a read-out array was overwritten');
+    tf.dispose([x, ...outs]);
+  });
+
+  it('training steps give the same bits with and without reuse', () => {
+    const run = (enabled: boolean) => {
+      bufferPool.enabled = enabled;
+      try {
+        const model = createModel('resnet26_demo', {}, { seed: 3 });
+        const step = makeTrainStep(model, { labelSmoothing: 0.1 });
+        const x = randTensor([8, 28, 28, 1], 4) as tf.Tensor4D;
+        const labels = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
+        const losses = [0.1, 0.05, 0.02].map((lr) => step.run(x, labels, lr));
+        const weights = model.getWeights().map((w) => w.dataSync().slice());
+        step.optimizer.dispose();
+        model.dispose();
+        tf.dispose([x, labels]);
+        return { losses, weights };
+      } finally {
+        bufferPool.enabled = true;
+      }
+    };
+    const on = run(true);
+    const off = run(false);
+    assert.deepEqual(on.losses, off.losses);
+    on.weights.forEach((w, i) => {
+      assert.deepEqual(w, off.weights[i], `weight ${i}`);
+    });
+  });
+});
