@@ -79,6 +79,13 @@ export class BufferPool {
     else this.free.set(a.length, [a]);
   }
 
+  /** A kernel's scratch buffer from take(), never a tensor's and no longer used: reuse it. */
+  recycle(a: Float32Array): void {
+    if (this.owned.get(a.buffer) !== 'fresh') return;
+    this.owned.set(a.buffer, 'live');
+    this.released(a);
+  }
+
   /** Bytes held for reuse. */
   get heldBytes(): number {
     return this.freeBytes;

@@ -22,7 +22,7 @@ const MAX_RANK = 8;
 /** Sizes, strides and offsets travel as Int32. */
 const MAX_ELEMENTS = 2 ** 31 - 1;
 
-function rowMajorStrides(shape: readonly number[]): number[] {
+export function rowMajorStrides(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
   let s = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
@@ -59,7 +59,7 @@ export function mergeCopyDims(
 }
 
 /** y (contiguous, `outShape`) = x[offset + Σ i_d·strides_d] through the addon. */
-function stridedCopy(
+export function stridedCopy(
   ctx: KernelContext,
   xv: Float32Array,
   outShape: number[],

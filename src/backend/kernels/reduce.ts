@@ -1,5 +1,10 @@
-/** Sum and Mean (float32) over a contiguous run of axes, viewed as [outer, reduce, inner]. */
+/**
+ * Sum and Mean (float32) over any axes: a contiguous run of axes viewed as [outer, reduce, inner];
+ * other sets first copied (one strided copy) so that the reduced axes come last.
+ */
 import * as tf from '@tensorflow/tfjs';
+import { bufferPool } from '../buffer_pool.js';
+import { rowMajorStrides, stridedCopy } from './layout.js';
 import { cpuBackend, f32, type KernelArgs, type KernelContext, output, outputBuffer, sizeOf } from './util.js';
 
 /** [outer, reduce, inner] when `axes` (sorted, normalised) are contiguous, else null. */
@@ -18,14 +23,33 @@ function reduceKernel(ctx: KernelContext, kernelName: 'Sum' | 'Mean'): tf.Kernel
     const xv = f32(backend, x);
     if (!xv || x.shape.length === 0) return ctx.fallback(kernelName)(args);
     const axes = tf.util.parseAxisParam(args.attrs?.axis as number | number[], x.shape).sort((p, q) => p - q);
-    const split = contiguousSplit(x.shape, axes);
-    if (!split || split[1] === 0) return ctx.fallback(kernelName)(args);
+    if (x.shape.length > 8 || sizeOf(x.shape) > 2 ** 31 - 1) return ctx.fallback(kernelName)(args);
     const keepDims = Boolean(args.attrs?.keepDims);
     const outShape = keepDims
       ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
       : x.shape.filter((_, i) => !axes.includes(i));
-    const y = outputBuffer(split[0] * split[2]);
-    if (y.length > 0) ctx.addon.reduceSum(xv, y, Int32Array.from(split), kernelName === 'Mean');
+    const split = contiguousSplit(x.shape, axes);
+    if (split) {
+      if (split[1] === 0) return ctx.fallback(kernelName)(args);
+      const y = outputBuffer(split[0] * split[2]);
+      if (y.length > 0) ctx.addon.reduceSum(xv, y, Int32Array.from(split), kernelName === 'Mean');
+      return output(backend, outShape, y);
+    }
+    // Kept axes first, reduced ones last, in one strided copy; then [kept, reduced, 1].
+    const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const perm = [...kept, ...axes];
+    const strides = rowMajorStrides(x.shape);
+    const moved = stridedCopy(
+      ctx,
+      xv,
+      perm.map((p) => x.shape[p]),
+      perm.map((p) => strides[p]),
+      0,
+    );
+    const reduce = sizeOf(axes.map((a) => x.shape[a]));
+    const y = outputBuffer(moved.length / reduce);
+    ctx.addon.reduceSum(moved, y, Int32Array.from([y.length, reduce, 1]), kernelName === 'Mean');
+    bufferPool.recycle(moved);
     return output(backend, outShape, y);
   };
   return { kernelName, backendName: 'native', kernelFunc };
