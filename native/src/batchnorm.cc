@@ -197,15 +197,7 @@ Napi::Value BnInference(const Napi::CallbackInfo& info) {
       a[j] = (gamma ? gamma[j] : 1.0f) / std::sqrt(var[j] + eps);
       b[j] = (beta ? beta[j] : 0.0f) - mean[j] * a[j];
     }
-    const float* pa = a.data();
-    const float* pb = b.data();
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* xr = x + r * c;
-      float* yr = y + r * c;
-#pragma omp simd
-      for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * pa[j] + pb[j];
-    }
+    affine(x, a.data(), b.data(), y, rows, c);
   });
 }
 
