@@ -5,7 +5,8 @@
  *   sasa_resnet{D}            full attention: attention stem (spatially-aware values) and attention blocks
  * and the demo pair for 28×28 grey images with 10 classes (`sasa demo`): sasa_resnet26_demo (width
  * ×0.25, one block per group, the small attention stem, 4 heads of k 7) and its convolutional twin
- * resnet26_demo (same widths and depth, 3×3 convolutions, the small conv stem).
+ * resnet26_demo (same widths and depth, 3×3 convolutions, the small conv stem); and between them
+ * sasa_resnet26_convstem_demo (attention blocks, the small conv stem: the paper's conv-stem form).
  * createModel(name, overrides) builds one; listModels(pattern) lists the names.
  */
 import type * as tf from '@tensorflow/tfjs';
@@ -46,6 +47,12 @@ function registry(): Map<string, ModelConfig> {
   m.set('sasa_resnet26_demo', {
     name: 'sasa_resnet26_demo',
     stem: { type: 'small_attention' },
+    spatial: 'attention',
+    ...demo,
+  });
+  m.set('sasa_resnet26_convstem_demo', {
+    name: 'sasa_resnet26_convstem_demo',
+    stem: { type: 'small_conv' },
     spatial: 'attention',
     ...demo,
   });

@@ -59,7 +59,7 @@ function flopsOfBuiltModel(model: tf.LayersModel): number {
 describe('model registry', () => {
   before(setup);
 
-  it('lists the nine models of the paper and the demo pair, and filters by pattern', () => {
+  it('lists the nine models of the paper and the demo models, and filters by pattern', () => {
     assert.deepEqual(listModels().sort(), [
       'resnet26',
       'resnet26_demo',
@@ -67,6 +67,7 @@ describe('model registry', () => {
       'resnet50',
       'sasa_resnet26',
       'sasa_resnet26_convstem',
+      'sasa_resnet26_convstem_demo',
       'sasa_resnet26_demo',
       'sasa_resnet38',
       'sasa_resnet38_convstem',
