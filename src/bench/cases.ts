@@ -10,6 +10,7 @@
  * - attention op: localAttention2d alone on random q, k, v and tables (no PyTorch peer).
  */
 import * as tf from '@tensorflow/tfjs';
+import { valueAndGrads } from '../backend/backprop.js';
 import { LocalSelfAttention2D } from '../layers/local_self_attention.js';
 import { createModel, modelConfig } from '../models/registry.js';
 import { localAttention2d } from '../ops/local_attention/op.js';
@@ -161,7 +162,7 @@ export function prepareModelBench(c: ModelCase): ModelBench {
   const step = c.train
     ? () =>
         tf.tidy(() => {
-          const { grads } = tf.engine().gradients(
+          const { grads } = valueAndGrads(
             loss,
             trainable.map((w) => w.read()),
           );

@@ -5,6 +5,7 @@
  * batch norm or biases).
  */
 import * as tf from '@tensorflow/tfjs';
+import { valueAndGrads } from '../../backend/backprop.js';
 import { smoothedCrossEntropy } from './loss.js';
 import { Sgd } from './sgd.js';
 
@@ -36,7 +37,7 @@ export function makeTrainStep(model: tf.LayersModel, options: StepOptions = {}):
     run(x, labels, lr) {
       return tf.tidy(() => {
         const saved = statistics.map((w) => w.read().clone());
-        const { value, grads } = tf.engine().gradients(
+        const { value, grads } = valueAndGrads(
           () => smoothedCrossEntropy(model.apply(x, { training: true }) as tf.Tensor2D, labels, smoothing),
           trainable.map((w) => w.read()),
         );
