@@ -31,14 +31,19 @@
 // libopenblas0-pthread with dpkg-deb -x and name its usr/lib/x86_64-linux-gnu/openblas-pthread).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 // --help: the comment at the top of this file.
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
-  const usage = lines.slice(0, lines.findIndex((l) => !l.startsWith('//')));
+  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8')
+    .split('\n')
+    .slice(1);
+  const usage = lines.slice(
+    0,
+    lines.findIndex((l) => !l.startsWith('//')),
+  );
   console.log(usage.map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
   process.exit(0);
 }

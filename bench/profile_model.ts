@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { prepareModelBench } from '../src/bench/cases.js';
 import { median } from '../src/bench/timing.js';
-import { initBackend } from '../src/index.js';
+import { initBackend, modelConfig } from '../src/index.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,7 +40,7 @@ const time = (fn: () => void) => {
 
 const bench = prepareModelBench(c);
 const stepMs = time(bench.step);
-const x = tf.randomNormal([c.batch, c.size, c.size, 3], 0, 1, 'float32', 1);
+const x = tf.randomNormal([c.batch, c.size, c.size, modelConfig(c.model).inputChannels ?? 3], 0, 1, 'float32', 1);
 // The conv stem is several layers (stem.conv, stem.bn, stem.relu, stem.pool): run them in order.
 const stemLayers = bench.model.layers.filter((l) => l.name === 'stem' || l.name.startsWith('stem.'));
 const runStem = () => stemLayers.reduce((h, l) => l.apply(h, { training: c.train }) as tf.Tensor, x as tf.Tensor);
@@ -56,7 +56,7 @@ const stemMs = time(() =>
   }),
 );
 console.log(
-  `${c.model} [${c.batch},${c.size},${c.size},3] ${c.train ? 'train step' : 'inference'}: ${stepMs.toFixed(0)} ms; stem (${stemLayers.map((l) => l.name).join(', ')}) ${c.train ? 'forward + backward' : 'forward'} alone ${stemMs.toFixed(0)} ms (${((100 * stemMs) / stepMs).toFixed(0)} %); the rest ${(stepMs - stemMs).toFixed(0)} ms`,
+  `${c.model} [${x.shape}] ${c.train ? 'train step' : 'inference'}: ${stepMs.toFixed(0)} ms; stem (${stemLayers.map((l) => l.name).join(', ')}) ${c.train ? 'forward + backward' : 'forward'} alone ${stemMs.toFixed(0)} ms (${((100 * stemMs) / stepMs).toFixed(0)} %); the rest ${(stepMs - stemMs).toFixed(0)} ms`,
 );
 
 if (!flag('no-profile')) {
