@@ -1,5 +1,6 @@
 /** sasa: stand-alone self-attention vision models for TensorFlow.js. */
 export { loadAddon, type NativeAddon, type NativeInfo } from './backend/addon.js';
+export { valueAndGrads } from './backend/backprop.js';
 export {
   type BackendStatus,
   type InitOptions,
