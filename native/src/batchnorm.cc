@@ -136,7 +136,7 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
     const float* mean = floatArg(info, 2, "mean", c);
     const float* var = floatArg(info, 3, "variance", c);
     const float* gamma = floatArg(info, 4, "gamma", c);
-    floatArg(info, 5, "beta", c);
+    floatArg(info, 5, "beta", c);  // checked, not read: the gradient does not depend on beta
     float* dx = floatArg(info, 6, "dx", rows * c);
     float* dgamma = floatArg(info, 7, "dgamma", c);
     float* dbeta = floatArg(info, 8, "dbeta", c);

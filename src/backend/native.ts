@@ -40,7 +40,7 @@ type DataId = object;
 
 /**
  * tfjs's CPU backend telling the buffer pool (buffer_pool.ts) what happens to tensor values:
- * stored (write, move), handed out (readSync, read) and freed (disposeData).
+ * stored (write, move), handed out (readSync; the CPU backend's read calls it) and freed (disposeData).
  */
 class NativeBackend extends MathBackendCPU {
   override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): DataId {
@@ -62,10 +62,6 @@ class NativeBackend extends MathBackendCPU {
   override readSync(dataId: DataId): tf.backend_util.BackendValues {
     bufferPool.escaped(this.data.get(dataId)?.values);
     return super.readSync(dataId);
-  }
-
-  override async read(dataId: DataId): Promise<tf.backend_util.BackendValues> {
-    return this.readSync(dataId);
   }
 
   override disposeData(dataId: DataId, force = false): boolean {

@@ -18,9 +18,9 @@ import {
   sizeOf,
 } from './util.js';
 
-const MAX_RANK = 8;
+export const MAX_RANK = 8;
 /** Sizes, strides and offsets travel as Int32. */
-const MAX_ELEMENTS = 2 ** 31 - 1;
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 export function rowMajorStrides(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);

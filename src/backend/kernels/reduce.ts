@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { bufferPool } from '../buffer_pool.js';
-import { rowMajorStrides, stridedCopy } from './layout.js';
+import { MAX_ELEMENTS, MAX_RANK, rowMajorStrides, stridedCopy } from './layout.js';
 import { cpuBackend, f32, type KernelArgs, type KernelContext, output, outputBuffer, sizeOf } from './util.js';
 
 /** [outer, reduce, inner] when `axes` (sorted, normalised) are contiguous, else null. */
@@ -23,7 +23,6 @@ function reduceKernel(ctx: KernelContext, kernelName: 'Sum' | 'Mean'): tf.Kernel
     const xv = f32(backend, x);
     if (!xv || x.shape.length === 0) return ctx.fallback(kernelName)(args);
     const axes = tf.util.parseAxisParam(args.attrs?.axis as number | number[], x.shape).sort((p, q) => p - q);
-    if (x.shape.length > 8 || sizeOf(x.shape) > 2 ** 31 - 1) return ctx.fallback(kernelName)(args);
     const keepDims = Boolean(args.attrs?.keepDims);
     const outShape = keepDims
       ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
@@ -35,7 +34,9 @@ function reduceKernel(ctx: KernelContext, kernelName: 'Sum' | 'Mean'): tf.Kernel
       if (y.length > 0) ctx.addon.reduceSum(xv, y, Int32Array.from(split), kernelName === 'Mean');
       return output(backend, outShape, y);
     }
-    // Kept axes first, reduced ones last, in one strided copy; then [kept, reduced, 1].
+    // Kept axes first, reduced ones last, in one strided copy (the limits of stridedCopy); then
+    // [kept, reduced, 1].
+    if (xv.length === 0 || x.shape.length > MAX_RANK || xv.length > MAX_ELEMENTS) return ctx.fallback(kernelName)(args);
     const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
     const perm = [...kept, ...axes];
     const strides = rowMajorStrides(x.shape);
