@@ -1,12 +1,13 @@
 /**
  * Where one step of a registered model spends its time (the numbers behind BENCHMARKS.md's model
  * profile):
- *   npx tsx bench/profile_model.ts [--model sasa_resnet26] [--batch 8] [--size 224] [--train] [--runs 2] [--no-profile]
+ *   npx tsx bench/profile_model.ts [--model sasa_resnet26] [--batch 8] [--size 224] [--train] [--runs 2] [--no-profile] [--shapes]
  * 1. the whole step as `sasa bench model` times it (median of --runs after one warm-up);
  * 2. the stem layer alone on the same input: forward (training mode when --train) and, with
  *    --train, its backward w.r.t. its weights for a fixed dy — the rest is the difference;
  * 3. (unless --no-profile) tf.profile of one step: time per tfjs kernel, local-attention kernels
- *    split by the spatial size of their input (4x4 = the attention stem's blocks).
+ *    split by the spatial size of their input (4x4 = the attention stem's blocks); with --shapes
+ *    every kernel is split by its input shapes.
  */
 import * as tf from '@tensorflow/tfjs';
 import { prepareModelBench } from '../src/bench/cases.js';
@@ -67,6 +68,8 @@ if (!flag('no-profile')) {
     if (/LocalAttention/i.test(name)) {
       const s = k.inputShapes[0] as number[];
       name = `${name} ${s[1]}x${s[2]}`;
+    } else if (flag('shapes')) {
+      name = `${name} ${k.inputShapes.map((s) => `[${s}]`).join('')}`;
     }
     const e = byKernel.get(name) ?? { ms: 0, n: 0 };
     // kernelTimeMs can be an { error } object for kernels the backend does not time: count as NaN.
@@ -76,7 +79,7 @@ if (!flag('no-profile')) {
   }
   const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
   console.log(`kernel time: ${total.toFixed(0)} ms in ${profile.kernels.length} kernel calls`);
-  for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) {
+  for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(arg('top', '20')))) {
     console.log(
       `${name.padEnd(32)} ${e.ms.toFixed(1).padStart(9)} ms ${String(e.n).padStart(5)} calls ${((100 * e.ms) / total).toFixed(1).padStart(5)} %`,
     );

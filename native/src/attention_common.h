@@ -1,0 +1,98 @@
+// Shared by the local attention kernels (local_attention.cc) and the fused attention stem
+// (stem_attention.cc): the geometry of a call, the vector exp, denormal flushing.
+#pragma once
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "common.h"
+#include "simd.h"
+
+namespace sasa {
+namespace attention {
+
+inline float hsum(vf v) {
+  float s = 0.0f;
+  for (int64_t t = 0; t < VL; ++t) s += v[t];
+  return s;
+}
+inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+
+constexpr int64_t kMaxWindow = 31;
+
+struct Geometry {
+  int64_t B, H, W, C, K, N, h, D, half, Hp, Wq, Wk;
+  bool masked, useQK, useQR;
+  float scale;
+
+  static Geometry from(const int32_t* p, double scale) {
+    Geometry g{};
+    g.B = p[0], g.H = p[1], g.W = p[2], g.C = p[3], g.K = p[4], g.N = p[5];
+    g.masked = p[6] != 0, g.useQK = p[7] != 0, g.useQR = p[8] != 0;
+    if (g.B < 1 || g.H < 1 || g.W < 1 || g.C < 1 || g.K < 1 || g.K % 2 == 0 || g.N < 1 ||
+        g.C % g.N != 0 || (g.useQR && g.C % 2 != 0)) {
+      fail("localAttention2d", "invalid geometry");
+    }
+    if (g.K > kMaxWindow) fail("localAttention2d", "the native kernels take kernelSize <= 31");
+    g.h = g.K / 2, g.D = g.C / g.N, g.half = g.C / 2;
+    g.Hp = g.H + 2 * g.h;
+    g.Wq = (g.W + VL - 1) / VL * VL;
+    g.Wk = g.Wq + 2 * g.h;
+    g.scale = static_cast<float>(scale);
+    return g;
+  }
+  int64_t size() const { return B * H * W * C; }
+};
+
+/**
+ * Flushes denormals to zero on this thread while alive (restoring the caller's mode after):
+ * softmax weights near e^-87 times values would otherwise make denormal products, which run
+ * ~100x slower.
+ */
+class FlushDenormals {
+ public:
+  FlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040); }
+  ~FlushDenormals() { _mm_setcsr(saved_); }
+  FlushDenormals(const FlushDenormals&) = delete;
+  FlushDenormals& operator=(const FlushDenormals&) = delete;
+
+ private:
+  unsigned saved_;
+};
+
+/**
+ * exp(x) for x <= 0 to ~1 ulp (Cephes' polynomial), 0 below -87, on a vector. The rounding
+ * uses the 1.5·2^23 trick (exact for |x·log2 e| < 2^22).
+ */
+inline vf expNonPositive(vf x) {
+  const vf lim = splat(-87.0f);
+  const vi under = x < lim;
+  x = x < lim ? lim : x;
+  const vf magic = splat(12582912.0f);
+  const vf n = (x * 1.44269504088896341f + magic) - magic;
+  vf r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  vf p = splat(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
+  vf two;
+  std::memcpy(&two, &bits, sizeof two);
+  const vf result = p * two;
+  return under ? vf{} : result;
+}
+
+struct Grads {
+  float *dq, *dk, *dv;
+};
+
+}  // namespace attention
+}  // namespace sasa

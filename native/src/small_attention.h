@@ -1,0 +1,431 @@
+// The small-image path of the local attention kernels, shared with the fused attention stem
+// (stem_attention.cc): per (image, head), dense attention among the S = H·W pixels.
+#pragma once
+
+#include <algorithm>
+#include <vector>
+
+#include "attention_common.h"
+
+namespace sasa {
+namespace attention {
+
+// ---------------------------------------------------------------------------------------------
+// Small images (H·W <= kSmallPixels = 100, e.g. the 4×4 patches of an attention stem): the planar
+// layout above would be mostly halo and padding lanes, so images run in parallel instead, each
+// (image, head) as dense attention among its S = H·W pixels with the window test per pair. Per
+// thread, the head's slices are copied into small padded buffers (rows of Dp channels, or
+// transposed rows of Sp pixels, both whole vectors, zeros beyond D and S) and every product is a
+// vector loop over pixels or channels with the other operand broadcast.
+
+// The crossover, measured fwd+bwd at C = 64, k = 7, 4 heads, one thread: 8×8 and 10×10 run
+// 2.0× and 1.3× faster here, 12×12 1.2× slower (the work per pixel grows with S here, with k² on
+// the planar path). Rebuild with CXXFLAGS=-DSASA_SMALL_PIXELS=n to measure another.
+#ifndef SASA_SMALL_PIXELS
+#define SASA_SMALL_PIXELS 100
+#endif
+constexpr int64_t kSmallPixels = SASA_SMALL_PIXELS;
+
+inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+/** x in every lane, as one broadcast (splat's 0 + x costs an add: it must turn -0 into +0). */
+inline vf bcast(float x) {
+#if defined(__AVX512F__)
+  return reinterpret_cast<vf>(_mm512_set1_ps(x));
+#elif defined(__AVX__)
+  return reinterpret_cast<vf>(_mm256_set1_ps(x));
+#else
+  return reinterpret_cast<vf>(_mm_set1_ps(x));
+#endif
+}
+
+/** The largest lane and the sum of the lanes (by halving). */
+inline float laneMax(vf v) {
+#if defined(__AVX512F__)
+  return _mm512_reduce_max_ps(reinterpret_cast<__m512>(v));
+#else
+  float m = v[0];
+  for (int64_t t = 1; t < VL; ++t) m = std::max(m, v[t]);
+  return m;
+#endif
+}
+inline float laneSum(vf v) {
+#if defined(__AVX512F__)
+  return _mm512_reduce_add_ps(reinterpret_cast<__m512>(v));
+#else
+  return hsum(v);
+#endif
+}
+
+/**
+ * O[i][j] = (O[i][j] if add) + Σ_{x<n} A[i·as + x·ax] · B[x·bs + j] for R rows i and j < cols
+ * (a multiple of VL): R independent accumulators share each loaded vector of B.
+ */
+template <int R>
+inline void gemmRows(const float* A, int64_t as, int64_t ax, const float* B, int64_t bs, int64_t n,
+                     int64_t cols, float* O, int64_t os, bool add) {
+  for (int64_t j0 = 0; j0 < cols; j0 += VL) {
+    vf acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = add ? loadu(O + r * os + j0) : vf{};
+    for (int64_t x = 0; x < n; ++x) {
+      const vf bv = loadu(B + x * bs + j0);
+      for (int r = 0; r < R; ++r) acc[r] += bcast(A[r * as + x * ax]) * bv;
+    }
+    for (int r = 0; r < R; ++r) storeu(O + r * os + j0, acc[r]);
+  }
+}
+
+/** gemmRows over `rows` rows, in blocks of 8, 4, 2 and 1. */
+inline void gemm(int64_t rows, const float* A, int64_t as, int64_t ax, const float* B, int64_t bs,
+                 int64_t n, int64_t cols, float* O, int64_t os, bool add = false) {
+  int64_t i = 0;
+  for (; i + 8 <= rows; i += 8) gemmRows<8>(A + i * as, as, ax, B, bs, n, cols, O + i * os, os, add);
+  if (i + 4 <= rows) gemmRows<4>(A + i * as, as, ax, B, bs, n, cols, O + i * os, os, add), i += 4;
+  if (i + 2 <= rows) gemmRows<2>(A + i * as, as, ax, B, bs, n, cols, O + i * os, os, add), i += 2;
+  if (i < rows) gemmRows<1>(A + i * as, as, ax, B, bs, n, cols, O + i * os, os, add);
+}
+
+/** exp(x - lse) of a logit that cannot exceed lse (clamped against rounding). */
+inline vf expBelow(vf x, vf lse) {
+  const vf d = x - lse;
+  return expNonPositive(d < 0.0f ? d : vf{});
+}
+
+/** Everything a small-image head needs that does not depend on the image. */
+struct SmallPlan {
+  const Geometry& g;
+  int64_t S, Sp, Dp, Kp;
+  // Per head n: its channels of the tables, rows padded to Dp (zeros outside its row / column
+  // half): tab[(n · 2 + 0) · K · Dp + t · Dp + d] = relRow[t][lo + d] when lo + d < C/2, and
+  // the column table at (n · 2 + 1). Transposed for the logits: tabT[n][c][Kp] likewise.
+  std::vector<float> tab, tabT;
+  // Per pair (s, t) of pixels, [S][Sp]: 0 when t is in the window of s, else -inf (and for the
+  // padding lanes t >= S); the window row da = ta - sa + h and column db of t (0 outside), so
+  // that the relative logits of a vector of t are two shuffles of rowL[s] and colL[s] (when the
+  // tables fit two vectors: shuffled, K <= 2 VL).
+  std::vector<float> mask;
+  std::vector<int32_t> rowIdx, colIdx;
+  bool shuffled;
+
+  explicit SmallPlan(const Geometry& geometry, const float* relRow, const float* relCol)
+      : g(geometry), S(geometry.H * geometry.W), Sp(roundUp(S, VL)), Dp(roundUp(geometry.D, VL)),
+        Kp(roundUp(geometry.K, VL)), mask(S * Sp, -std::numeric_limits<float>::infinity()),
+        rowIdx(S * Sp, 0), colIdx(S * Sp, 0), shuffled(Kp <= 2 * VL) {
+    for (int64_t s = 0; s < S; ++s) {
+      for (int64_t t = 0; t < S; ++t) {
+        const int64_t da = t / g.W - s / g.W + g.h, db = t % g.W - s % g.W + g.h;
+        if (da < 0 || da >= g.K || db < 0 || db >= g.K) continue;
+        mask[s * Sp + t] = 0.0f;
+        rowIdx[s * Sp + t] = static_cast<int32_t>(da);
+        colIdx[s * Sp + t] = static_cast<int32_t>(db);
+      }
+    }
+    if (!g.useQR) return;
+    tab.assign(g.N * 2 * g.K * Dp, 0.0f);
+    tabT.assign(g.N * 2 * Dp * Kp, 0.0f);
+    for (int64_t n = 0; n < g.N; ++n) {
+      for (int64_t d = 0; d < g.D; ++d) {
+        const int64_t c = n * g.D + d;
+        const bool isRow = c < g.half;
+        const float* table = isRow ? relRow + c : relCol + (c - g.half);
+        const int64_t part = n * 2 + (isRow ? 0 : 1);
+        for (int64_t t = 0; t < g.K; ++t) {
+          tab[(part * g.K + t) * Dp + d] = table[t * g.half];
+          tabT[(part * Dp + d) * Kp + t] = table[t * g.half];
+        }
+      }
+    }
+  }
+  const float* table(int64_t n, int col) const { return tab.data() + (n * 2 + col) * g.K * Dp; }
+  const float* tableT(int64_t n, int col) const { return tabT.data() + (n * 2 + col) * Dp * Kp; }
+};
+
+/** Per-thread buffers of one (image, head), allocated once per call and reused. */
+struct SmallHead {
+  const SmallPlan& p;
+  const Geometry& g;
+  float *Q, *Kr, *KT, *V, *VT, *DY, *L, *dS, *rowL, *colL, *rowS, *colS, *O0, *O1, *O2;
+  float *relR, *relC;  // dRel of this head: [K][Dp] each
+  std::vector<float> store;
+
+  SmallHead(const SmallPlan& plan, bool backward) : p(plan), g(plan.g) {
+    const int64_t rows = p.S * p.Dp, cols = p.Dp * p.Sp, logits = p.S * p.Sp, rel = p.S * p.Kp;
+    const int64_t rt = g.K * p.Dp;
+    store.assign(5 * rows + 2 * cols + 2 * logits + 4 * rel + 2 * rt + (backward ? 2 * rows : 0), 0.0f);
+    float* at = store.data();
+    auto take = [&](int64_t n) {
+      float* r = at;
+      at += n;
+      return r;
+    };
+    Q = take(rows), Kr = take(rows), V = take(rows), DY = take(rows), O0 = take(rows);
+    O1 = backward ? take(rows) : nullptr, O2 = backward ? take(rows) : nullptr;
+    KT = take(cols), VT = take(cols), L = take(logits), dS = take(logits);
+    rowL = take(rel), colL = take(rel), rowS = take(rel), colS = take(rel);
+    relR = take(rt), relC = take(rt);
+  }
+
+  /** Head n of image b of x (NHWC) × mul into rows [S][Dp] and/or transposed [Dp][Sp]. */
+  void load(const float* x, int64_t b, int64_t n, float mul, float* rows, float* cols) const {
+    const float* src = x + b * p.S * g.C + n * g.D;
+    for (int64_t s = 0; s < p.S; ++s) {
+      const float* in = src + s * g.C;
+      if (rows) {
+        int64_t d = 0;
+        for (; d + VL <= g.D; d += VL) storeu(rows + s * p.Dp + d, loadu(in + d) * mul);
+        for (; d < g.D; ++d) rows[s * p.Dp + d] = in[d] * mul;
+      }
+      if (cols) {
+        for (int64_t d = 0; d < g.D; ++d) cols[d * p.Sp + s] = in[d] * mul;
+      }
+    }
+  }
+
+  /** Rows [S][Dp] × mul into head n of image b of x (NHWC). */
+  void store_(const float* rows, float mul, float* x, int64_t b, int64_t n) const {
+    float* dst = x + b * p.S * g.C + n * g.D;
+    for (int64_t s = 0; s < p.S; ++s) {
+      float* out = dst + s * g.C;
+      int64_t d = 0;
+      for (; d + VL <= g.D; d += VL) storeu(out + d, loadu(rows + s * p.Dp + d) * mul);
+      for (; d < g.D; ++d) out[d] = rows[s * p.Dp + d] * mul;
+    }
+  }
+
+  /**
+   * Logits L[s][t] of head n from Q (scaled), KT, the tables: -inf for pixels t outside the
+   * window of s (and for the padding lanes t >= S); rowL/colL[s][t] = q̂_s · relRow/relCol[t].
+   */
+  void logits(int64_t n) {
+    constexpr float ninf = -std::numeric_limits<float>::infinity();
+    const int64_t S = p.S, Sp = p.Sp, Dp = p.Dp, Kp = p.Kp, K = g.K, W = g.W;
+    if (g.useQR) {  // over the head's channels in the row half, then in the column half
+      const int64_t lo = n * g.D, rows = std::max<int64_t>(0, std::min(lo + g.D, g.half) - lo);
+      gemm(S, Q, Dp, 1, p.tableT(n, 0), Kp, rows, Kp, rowL, Kp);
+      gemm(S, Q + rows, Dp, 1, p.tableT(n, 1) + rows * Kp, Kp, g.D - rows, Kp, colL, Kp);
+    }
+    if (g.useQK) {
+      gemm(S, Q, Dp, 1, KT, Sp, g.D, Sp, L, Sp);
+    } else {
+      std::fill_n(L, S * Sp, 0.0f);
+    }
+    for (int64_t s = 0; s < S; ++s) {
+      float* Ls = L + s * Sp;
+      if (p.shuffled) {
+        const vf r0 = loadu(rowL + s * Kp), r1 = Kp > VL ? loadu(rowL + s * Kp + VL) : r0;
+        const vf c0 = loadu(colL + s * Kp), c1 = Kp > VL ? loadu(colL + s * Kp + VL) : c0;
+        for (int64_t t0 = 0; t0 < Sp; t0 += VL) {
+          vf l = loadu(Ls + t0) + loadu(p.mask.data() + s * Sp + t0);
+          if (g.useQR) {
+            vi ri, ci;
+            std::memcpy(&ri, p.rowIdx.data() + s * Sp + t0, sizeof ri);
+            std::memcpy(&ci, p.colIdx.data() + s * Sp + t0, sizeof ci);
+            l += __builtin_shuffle(r0, r1, ri) + __builtin_shuffle(c0, c1, ci);
+          }
+          storeu(Ls + t0, l);
+        }
+        continue;
+      }
+      const int64_t sa = s / W, sb = s % W;
+      const float* rl = rowL + s * Kp;
+      const float* cl = colL + s * Kp + g.h - sb;  // cl[tb] = colL[s][tb - sb + h]
+      for (int64_t ta = 0; ta < g.H; ++ta) {
+        const int64_t da = ta - sa + g.h;
+        float* row = Ls + ta * W;
+        if (da < 0 || da >= K) {
+          std::fill_n(row, W, ninf);
+          continue;
+        }
+        const float r = rl[da];
+        const int64_t lo = std::max<int64_t>(0, sb - g.h), hi = std::min(W, sb + g.h + 1);
+        for (int64_t tb = 0; tb < lo; ++tb) row[tb] = ninf;
+        for (int64_t tb = lo; tb < hi; ++tb) row[tb] += r + cl[tb];
+        for (int64_t tb = hi; tb < W; ++tb) row[tb] = ninf;
+      }
+      for (int64_t t = S; t < Sp; ++t) Ls[t] = ninf;
+    }
+  }
+
+  /**
+   * 'zeros' padding: the window positions of pixel s outside the image have logit
+   * rowL[da] + colL[db] (k = 0) and value 0. Their rows da are those outside [daLo, daHi), or
+   * inside with columns db outside [dbLo, dbHi). Returns their largest logit (m) and sets
+   * sums so that the sum of exp(logit - x) over them is e^(rowMax1 + colMax - x) · rs1 · cs +
+   * e^(rowMax2 + colMaxOut - x) · rs2 · csOut, without exp of every pair.
+   */
+  struct Outside {
+    float m, mr1, mc, mr2, mco;  // maxima (-inf for empty groups)
+    float rs1, cs, rs2, cso;     // Σ exp(· - its max) of each group
+    int64_t daLo, daHi, dbLo, dbHi;
+    /** Σ exp(logit - x) over the outside positions. */
+    float sum(float x) const {
+      float r = 0.0f;
+      if (mr1 > -INFINITY) r += std::exp(mr1 + mc - x) * rs1 * cs;
+      if (mr2 > -INFINITY && mco > -INFINITY) r += std::exp(mr2 + mco - x) * rs2 * cso;
+      return r;
+    }
+  };
+
+  Outside outside(int64_t s) const {
+    const int64_t K = g.K, sa = s / g.W, sb = s % g.W;
+    Outside o{};
+    o.daLo = std::max<int64_t>(0, g.h - sa), o.daHi = std::min(K, g.H - sa + g.h);
+    o.dbLo = std::max<int64_t>(0, g.h - sb), o.dbHi = std::min(K, g.W - sb + g.h);
+    const float* rl = rowL + s * p.Kp;
+    const float* cl = colL + s * p.Kp;
+    constexpr float ninf = -std::numeric_limits<float>::infinity();
+    o.mr1 = o.mr2 = o.mc = o.mco = ninf;
+    for (int64_t t = 0; t < K; ++t) {
+      const bool rowIn = t >= o.daLo && t < o.daHi, colIn = t >= o.dbLo && t < o.dbHi;
+      (rowIn ? o.mr2 : o.mr1) = std::max(rowIn ? o.mr2 : o.mr1, rl[t]);
+      o.mc = std::max(o.mc, cl[t]);
+      if (!colIn) o.mco = std::max(o.mco, cl[t]);
+    }
+    o.rs1 = o.rs2 = o.cs = o.cso = 0.0f;
+    for (int64_t t = 0; t < K; ++t) {
+      const bool rowIn = t >= o.daLo && t < o.daHi, colIn = t >= o.dbLo && t < o.dbHi;
+      if (rowIn) o.rs2 += std::exp(rl[t] - o.mr2);
+      else o.rs1 += std::exp(rl[t] - o.mr1);
+      const float e = std::exp(cl[t] - o.mc);
+      o.cs += e;
+      if (!colIn) o.cso += std::exp(cl[t] - o.mco);
+    }
+    o.m = std::max(o.mr1 + o.mc, o.mco > ninf ? o.mr2 + o.mco : ninf);
+    return o;
+  }
+
+};
+
+/**
+ * Forward of head n of one image: q, k, v, y its S pixels × C channels (NHWC), lse its [S][N].
+ * k is unused (may be null) without qk logits.
+ */
+inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const float* v, int64_t n,
+                             float* y, float* lse) {
+  const Geometry& g = w.g;
+  const int64_t S = w.p.S, Sp = w.p.Sp;
+  w.load(q, 0, n, g.scale, w.Q, nullptr);
+  if (g.useQK) w.load(k, 0, n, 1.0f, nullptr, w.KT);
+  w.load(v, 0, n, 1.0f, w.V, nullptr);
+  w.logits(n);
+  for (int64_t s = 0; s < S; ++s) {
+    float* Ls = w.L + s * Sp;
+    vf mv = bcast(-std::numeric_limits<float>::infinity());
+    for (int64_t t0 = 0; t0 < Sp; t0 += VL) mv = vmax(mv, loadu(Ls + t0));
+    float m = laneMax(mv);
+    SmallHead::Outside o{};
+    if (!g.masked) {
+      o = w.outside(s);
+      m = std::max(m, o.m);
+    }
+    vf sv{};
+    for (int64_t t0 = 0; t0 < Sp; t0 += VL) {
+      const vf e = expNonPositive(loadu(Ls + t0) - m);
+      storeu(Ls + t0, e);
+      sv += e;
+    }
+    float sum = laneSum(sv);
+    if (!g.masked) sum += o.sum(m);
+    const vf inv = bcast(1.0f / sum);
+    for (int64_t t0 = 0; t0 < Sp; t0 += VL) storeu(Ls + t0, loadu(Ls + t0) * inv);
+    lse[s * g.N + n] = m + std::log(sum);
+  }
+  gemm(S, w.L, Sp, 1, w.V, w.p.Dp, S, w.p.Dp, w.O0, w.p.Dp);
+  w.store_(w.O0, 1.0f, y, 0, n);
+}
+
+/**
+ * Backward of head n of one image (pointers as smallHeadForward's, dy/dq/dk/dv likewise): writes
+ * the head's channels of dq, dk (with qk logits) and dv, and adds its table gradients to accRow
+ * and accCol ([K][C/2] each).
+ */
+inline void smallHeadBackward(SmallHead& w, const float* dy, const float* q, const float* k, const float* v,
+                              const float* lse, int64_t n, float* dq, float* dk, float* dv, double* accRow,
+                              double* accCol) {
+  const Geometry& g = w.g;
+  const int64_t S = w.p.S, Sp = w.p.Sp, Dp = w.p.Dp, Kp = w.p.Kp, K = g.K;
+  w.load(q, 0, n, g.scale, w.Q, nullptr);
+  if (g.useQK) w.load(k, 0, n, 1.0f, w.Kr, w.KT);
+  w.load(v, 0, n, 1.0f, nullptr, w.VT);
+  w.load(dy, 0, n, 1.0f, w.DY, nullptr);
+  w.logits(n);
+  gemm(S, w.DY, Dp, 1, w.VT, Sp, g.D, Sp, w.dS, Sp);  // dP[s][t] = dy_s · v_t
+  for (int64_t s = 0; s < S; ++s) {
+    float* P = w.L + s * Sp;
+    float* dS = w.dS + s * Sp;
+    const float l = lse[s * g.N + n];
+    const vf lv = bcast(l);
+    vf dvs{};
+    for (int64_t t0 = 0; t0 < Sp; t0 += VL) {
+      const vf pv = expBelow(loadu(P + t0), lv);
+      storeu(P + t0, pv);
+      dvs += pv * loadu(dS + t0);
+    }
+    const float delta = laneSum(dvs);
+    const vf deltaV = bcast(delta);
+    for (int64_t t0 = 0; t0 < Sp; t0 += VL) storeu(dS + t0, loadu(P + t0) * (loadu(dS + t0) - deltaV));
+    if (!g.useQR) continue;
+    // Row and column sums of dS over the window: the gradients of rowL[s] and colL[s].
+    float* rs = w.rowS + s * Kp;
+    float* cs = w.colS + s * Kp;
+    std::fill_n(rs, Kp, 0.0f);
+    std::fill_n(cs, Kp, 0.0f);
+    const int64_t sa = s / g.W, sb = s % g.W;
+    const int64_t aLo = std::max<int64_t>(0, sa - g.h), aHi = std::min(g.H, sa + g.h + 1);
+    const int64_t bLo = std::max<int64_t>(0, sb - g.h), bHi = std::min(g.W, sb + g.h + 1);
+    for (int64_t ta = aLo; ta < aHi; ++ta) {
+      const float* row = dS + ta * g.W;
+      float r = 0.0f;
+      for (int64_t tb = bLo; tb < bHi; ++tb) {
+        r += row[tb];
+        cs[tb - sb + g.h] += row[tb];
+      }
+      rs[ta - sa + g.h] += r;
+    }
+    if (!g.masked) {
+      // Outside positions: dS = p · (0 - delta), p = exp(rowL[da] + colL[db] - lse).
+      const SmallHead::Outside o = w.outside(s);
+      const float* rl = w.rowL + s * Kp;
+      const float* cl = w.colL + s * Kp;
+      const float nd = -delta;
+      for (int64_t t = 0; t < K; ++t) {
+        const bool rowIn = t >= o.daLo && t < o.daHi, colIn = t >= o.dbLo && t < o.dbHi;
+        if (!rowIn) rs[t] += nd * std::exp(rl[t] + o.mc - l) * o.cs;
+        else if (o.mco > -INFINITY) rs[t] += nd * std::exp(rl[t] + o.mco - l) * o.cso;
+        if (o.mr1 > -INFINITY) cs[t] += nd * std::exp(cl[t] + o.mr1 - l) * o.rs1;
+        if (!colIn) cs[t] += nd * std::exp(cl[t] + o.mr2 - l) * o.rs2;
+      }
+    }
+  }
+  // dq = scale · (dS k + rowS relRow + colS relCol), dk = dSᵀ q̂, dv = Pᵀ dy,
+  // dRelRow = rowSᵀ q̂ and dRelCol = colSᵀ q̂ (on the head's channels of each half).
+  if (g.useQK) {
+    gemm(S, w.dS, Sp, 1, w.Kr, Dp, S, Dp, w.O0, Dp);
+  } else {
+    std::fill_n(w.O0, S * Dp, 0.0f);
+  }
+  if (g.useQR) {
+    gemm(S, w.rowS, Kp, 1, w.p.table(n, 0), Dp, K, Dp, w.O0, Dp, true);
+    gemm(S, w.colS, Kp, 1, w.p.table(n, 1), Dp, K, Dp, w.O0, Dp, true);
+    gemm(K, w.rowS, 1, Kp, w.Q, Dp, S, Dp, w.relR, Dp);
+    gemm(K, w.colS, 1, Kp, w.Q, Dp, S, Dp, w.relC, Dp);
+    for (int64_t d = 0; d < g.D; ++d) {
+      const int64_t c = n * g.D + d;
+      if (c < g.half) {
+        for (int64_t t = 0; t < K; ++t) accRow[t * g.half + c] += w.relR[t * Dp + d];
+      } else {
+        for (int64_t t = 0; t < K; ++t) accCol[t * g.half + c - g.half] += w.relC[t * Dp + d];
+      }
+    }
+  }
+  w.store_(w.O0, g.scale, dq, 0, n);
+  if (g.useQK) {
+    gemm(S, w.dS, 1, Sp, w.Q, Dp, S, Dp, w.O1, Dp);
+    w.store_(w.O1, 1.0f, dk, 0, n);
+  }
+  gemm(S, w.L, 1, Sp, w.DY, Dp, S, Dp, w.O2, Dp);
+  w.store_(w.O2, 1.0f, dv, 0, n);
+}
+
+}  // namespace attention
+}  // namespace sasa
