@@ -11,7 +11,8 @@
         "native/src/local_attention.cc",
         "native/src/matmul.cc",
         "native/src/pool.cc",
-        "native/src/reduce.cc"
+        "native/src/reduce.cc",
+        "native/src/stem_attention.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -131,6 +131,7 @@ export { type BatchNormTrainResult, batchNormTrain } from './ops/batch_norm_trai
 export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_attention/op.js';
 export type { LocalAttentionOptions, LogitsMode, PaddingMode } from './ops/local_attention/options.js';
 export { type SgdUpdateOptions, sgdUpdate } from './ops/sgd_update.js';
+export { type StemAttentionOptions, stemAttention, stemAttentionReference } from './ops/stem_attention.js';
 export { type Checkpoint, readCheckpoint, type TrainState } from './tasks/classification/checkpoint.js';
 export { WeightAverage } from './tasks/classification/ema.js';
 export { evaluate, evaluateBatches, type Metrics, MetricsAccumulator } from './tasks/classification/evaluate.js';

@@ -158,6 +158,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerReduce(env, exports);
   registerLayout(env, exports);
   registerLocalAttention(env, exports);
+  registerStemAttention(env, exports);
   return exports;
 }
 

@@ -63,5 +63,6 @@ void registerEltwise(Napi::Env env, Napi::Object exports);
 void registerReduce(Napi::Env env, Napi::Object exports);
 void registerLayout(Napi::Env env, Napi::Object exports);
 void registerLocalAttention(Napi::Env env, Napi::Object exports);
+void registerStemAttention(Napi::Env env, Napi::Object exports);
 
 }  // namespace sasa

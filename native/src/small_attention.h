@@ -106,11 +106,20 @@ struct SmallPlan {
   std::vector<float> mask;
   std::vector<int32_t> rowIdx, colIdx;
   bool shuffled;
+  // Jp = H + W rounded up to whole vectors; sel [Sp][Jp]: 1 at (t, ta) and at (t, H + tb) for
+  // pixel t = (ta, tb), so that dS · sel holds every row and column sum of dS at once.
+  int64_t Jp;
+  std::vector<float> sel;
 
   explicit SmallPlan(const Geometry& geometry, const float* relRow, const float* relCol)
       : g(geometry), S(geometry.H * geometry.W), Sp(roundUp(S, VL)), Dp(roundUp(geometry.D, VL)),
         Kp(roundUp(geometry.K, VL)), mask(S * Sp, -std::numeric_limits<float>::infinity()),
-        rowIdx(S * Sp, 0), colIdx(S * Sp, 0), shuffled(Kp <= 2 * VL) {
+        rowIdx(S * Sp, 0), colIdx(S * Sp, 0), shuffled(Kp <= 2 * VL), Jp(roundUp(geometry.H + geometry.W, VL)),
+        sel(Sp * Jp, 0.0f) {
+    for (int64_t t = 0; t < S; ++t) {
+      sel[t * Jp + t / g.W] = 1.0f;
+      sel[t * Jp + g.H + t % g.W] = 1.0f;
+    }
     for (int64_t s = 0; s < S; ++s) {
       for (int64_t t = 0; t < S; ++t) {
         const int64_t da = t / g.W - s / g.W + g.h, db = t % g.W - s % g.W + g.h;
@@ -146,12 +155,15 @@ struct SmallHead {
   const Geometry& g;
   float *Q, *Kr, *KT, *V, *VT, *DY, *L, *dS, *rowL, *colL, *rowS, *colS, *O0, *O1, *O2;
   float *relR, *relC;  // dRel of this head: [K][Dp] each
+  float *sums, *deltas;  // backward: dS · sel [S][Jp], and Σ_t P dP per pixel [S]
+  float* rowMul;         // forward: 1 / Σ_t exp(L - max) per pixel [S]
   std::vector<float> store;
 
   SmallHead(const SmallPlan& plan, bool backward) : p(plan), g(plan.g) {
     const int64_t rows = p.S * p.Dp, cols = p.Dp * p.Sp, logits = p.S * p.Sp, rel = p.S * p.Kp;
     const int64_t rt = g.K * p.Dp;
-    store.assign(5 * rows + 2 * cols + 2 * logits + 4 * rel + 2 * rt + (backward ? 2 * rows : 0), 0.0f);
+    const int64_t extra = backward ? 2 * rows + p.S * p.Jp + p.S : 0;
+    store.assign(5 * rows + 2 * cols + 2 * logits + 4 * rel + 2 * rt + extra + p.S, 0.0f);
     float* at = store.data();
     auto take = [&](int64_t n) {
       float* r = at;
@@ -163,7 +175,12 @@ struct SmallHead {
     KT = take(cols), VT = take(cols), L = take(logits), dS = take(logits);
     rowL = take(rel), colL = take(rel), rowS = take(rel), colS = take(rel);
     relR = take(rt), relC = take(rt);
+    sums = backward ? take(p.S * p.Jp) : nullptr, deltas = backward ? take(p.S) : nullptr;
+    rowMul = take(p.S);
   }
+
+  /** The head's channel-major [D][Sp] slice of an image's channel-major tensor xT [C][Sp]. */
+  const float* headOf(const float* xT, int64_t n) const { return xT + n * g.D * p.Sp; }
 
   /** Head n of image b of x (NHWC) × mul into rows [S][Dp] and/or transposed [Dp][Sp]. */
   void load(const float* x, int64_t b, int64_t n, float mul, float* rows, float* cols) const {
@@ -181,22 +198,24 @@ struct SmallHead {
     }
   }
 
-  /** Rows [S][Dp] × mul into head n of image b of x (NHWC). */
-  void store_(const float* rows, float mul, float* x, int64_t b, int64_t n) const {
+  /** Rows [S][Dp] × mul (× rowMuls[s] per row when given) into head n of image b of x (NHWC). */
+  void store_(const float* rows, float mul, float* x, int64_t b, int64_t n, const float* rowMuls = nullptr) const {
     float* dst = x + b * p.S * g.C + n * g.D;
     for (int64_t s = 0; s < p.S; ++s) {
       float* out = dst + s * g.C;
+      const float m = rowMuls ? mul * rowMuls[s] : mul;
       int64_t d = 0;
-      for (; d + VL <= g.D; d += VL) storeu(out + d, loadu(rows + s * p.Dp + d) * mul);
-      for (; d < g.D; ++d) out[d] = rows[s * p.Dp + d] * mul;
+      for (; d + VL <= g.D; d += VL) storeu(out + d, loadu(rows + s * p.Dp + d) * m);
+      for (; d < g.D; ++d) out[d] = rows[s * p.Dp + d] * m;
     }
   }
 
   /**
-   * Logits L[s][t] of head n from Q (scaled), KT, the tables: -inf for pixels t outside the
-   * window of s (and for the padding lanes t >= S); rowL/colL[s][t] = q̂_s · relRow/relCol[t].
+   * Logits L[s][t] of head n from Q (scaled), the head's keys kt [D][Sp] (channel-major), the
+   * tables: -inf for pixels t outside the window of s (and for the padding lanes t >= S);
+   * rowL/colL[s][t] = q̂_s · relRow/relCol[t].
    */
-  void logits(int64_t n) {
+  void logits(int64_t n, const float* kt) {
     constexpr float ninf = -std::numeric_limits<float>::infinity();
     const int64_t S = p.S, Sp = p.Sp, Dp = p.Dp, Kp = p.Kp, K = g.K, W = g.W;
     if (g.useQR) {  // over the head's channels in the row half, then in the column half
@@ -205,7 +224,7 @@ struct SmallHead {
       gemm(S, Q + rows, Dp, 1, p.tableT(n, 1) + rows * Kp, Kp, g.D - rows, Kp, colL, Kp);
     }
     if (g.useQK) {
-      gemm(S, Q, Dp, 1, KT, Sp, g.D, Sp, L, Sp);
+      gemm(S, Q, Dp, 1, kt, Sp, g.D, Sp, L, Sp);
     } else {
       std::fill_n(L, S * Sp, 0.0f);
     }
@@ -296,18 +315,26 @@ struct SmallHead {
 
 };
 
+/** Asks for the n floats at p to be brought into cache (for writing when Write), a line at a time. */
+template <bool Write = false>
+inline void prefetch(const float* p, int64_t n) {
+  for (int64_t i = 0; i < n; i += 64 / sizeof(float)) __builtin_prefetch(p + i, Write ? 1 : 0, 3);
+}
+
 /**
  * Forward of head n of one image: q, k, v, y its S pixels × C channels (NHWC), lse its [S][N].
- * k is unused (may be null) without qk logits.
+ * k is unused (may be null) without qk logits. kT: the image's keys already channel-major
+ * [C][Sp] (zeros past S), or null to transpose them from k. The softmax is normalised at the end:
+ * y_s = (Σ_t e^(L_st - m_s) v_t) / Σ_t e^(L_st - m_s).
  */
 inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const float* v, int64_t n,
-                             float* y, float* lse) {
+                             float* y, float* lse, const float* kT = nullptr) {
   const Geometry& g = w.g;
   const int64_t S = w.p.S, Sp = w.p.Sp;
   w.load(q, 0, n, g.scale, w.Q, nullptr);
-  if (g.useQK) w.load(k, 0, n, 1.0f, nullptr, w.KT);
+  if (g.useQK && !kT) w.load(k, 0, n, 1.0f, nullptr, w.KT);
   w.load(v, 0, n, 1.0f, w.V, nullptr);
-  w.logits(n);
+  w.logits(n, kT ? w.headOf(kT, n) : w.KT);
   for (int64_t s = 0; s < S; ++s) {
     float* Ls = w.L + s * Sp;
     vf mv = bcast(-std::numeric_limits<float>::infinity());
@@ -326,30 +353,30 @@ inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const
     }
     float sum = laneSum(sv);
     if (!g.masked) sum += o.sum(m);
-    const vf inv = bcast(1.0f / sum);
-    for (int64_t t0 = 0; t0 < Sp; t0 += VL) storeu(Ls + t0, loadu(Ls + t0) * inv);
+    w.rowMul[s] = 1.0f / sum;
     lse[s * g.N + n] = m + std::log(sum);
   }
   gemm(S, w.L, Sp, 1, w.V, w.p.Dp, S, w.p.Dp, w.O0, w.p.Dp);
-  w.store_(w.O0, 1.0f, y, 0, n);
+  w.store_(w.O0, 1.0f, y, 0, n, w.rowMul);
 }
 
 /**
  * Backward of head n of one image (pointers as smallHeadForward's, dy/dq/dk/dv likewise): writes
  * the head's channels of dq, dk (with qk logits) and dv, and adds its table gradients to accRow
- * and accCol ([K][C/2] each).
+ * and accCol ([K][C/2] each). kT, vT: keys and values already channel-major [C][Sp], or null.
  */
 inline void smallHeadBackward(SmallHead& w, const float* dy, const float* q, const float* k, const float* v,
                               const float* lse, int64_t n, float* dq, float* dk, float* dv, double* accRow,
-                              double* accCol) {
+                              double* accCol, const float* kT = nullptr, const float* vT = nullptr) {
   const Geometry& g = w.g;
   const int64_t S = w.p.S, Sp = w.p.Sp, Dp = w.p.Dp, Kp = w.p.Kp, K = g.K;
   w.load(q, 0, n, g.scale, w.Q, nullptr);
-  if (g.useQK) w.load(k, 0, n, 1.0f, w.Kr, w.KT);
-  w.load(v, 0, n, 1.0f, nullptr, w.VT);
+  if (g.useQK) w.load(k, 0, n, 1.0f, w.Kr, kT ? nullptr : w.KT);
+  if (!vT) w.load(v, 0, n, 1.0f, nullptr, w.VT);
   w.load(dy, 0, n, 1.0f, w.DY, nullptr);
-  w.logits(n);
-  gemm(S, w.DY, Dp, 1, w.VT, Sp, g.D, Sp, w.dS, Sp);  // dP[s][t] = dy_s · v_t
+  w.logits(n, kT ? w.headOf(kT, n) : w.KT);
+  const float* headV = vT ? w.headOf(vT, n) : w.VT;
+  gemm(S, w.DY, Dp, 1, headV, Sp, g.D, Sp, w.dS, Sp);  // dP[s][t] = dy_s · v_t
   for (int64_t s = 0; s < S; ++s) {
     float* P = w.L + s * Sp;
     float* dS = w.dS + s * Sp;
@@ -362,32 +389,32 @@ inline void smallHeadBackward(SmallHead& w, const float* dy, const float* q, con
       dvs += pv * loadu(dS + t0);
     }
     const float delta = laneSum(dvs);
+    w.deltas[s] = delta;
     const vf deltaV = bcast(delta);
     for (int64_t t0 = 0; t0 < Sp; t0 += VL) storeu(dS + t0, loadu(P + t0) * (loadu(dS + t0) - deltaV));
-    if (!g.useQR) continue;
-    // Row and column sums of dS over the window: the gradients of rowL[s] and colL[s].
-    float* rs = w.rowS + s * Kp;
-    float* cs = w.colS + s * Kp;
-    std::fill_n(rs, Kp, 0.0f);
-    std::fill_n(cs, Kp, 0.0f);
-    const int64_t sa = s / g.W, sb = s % g.W;
-    const int64_t aLo = std::max<int64_t>(0, sa - g.h), aHi = std::min(g.H, sa + g.h + 1);
-    const int64_t bLo = std::max<int64_t>(0, sb - g.h), bHi = std::min(g.W, sb + g.h + 1);
-    for (int64_t ta = aLo; ta < aHi; ++ta) {
-      const float* row = dS + ta * g.W;
-      float r = 0.0f;
-      for (int64_t tb = bLo; tb < bHi; ++tb) {
-        r += row[tb];
-        cs[tb - sb + g.h] += row[tb];
-      }
-      rs[ta - sa + g.h] += r;
-    }
-    if (!g.masked) {
+  }
+  if (g.useQR) {
+    // The gradients of rowL[s] and colL[s]: the row and column sums of dS[s] (zero outside the
+    // window), shifted to window offsets da = ta - sa + h, db = tb - sb + h.
+    gemm(S, w.dS, Sp, 1, w.p.sel.data(), w.p.Jp, S, w.p.Jp, w.sums, w.p.Jp);
+    for (int64_t s = 0; s < S; ++s) {
+      float* rs = w.rowS + s * Kp;
+      float* cs = w.colS + s * Kp;
+      const float* sums = w.sums + s * w.p.Jp;
+      std::fill_n(rs, Kp, 0.0f);
+      std::fill_n(cs, Kp, 0.0f);
+      const int64_t sa = s / g.W, sb = s % g.W;
+      const int64_t aLo = std::max<int64_t>(0, sa - g.h), aHi = std::min(g.H, sa + g.h + 1);
+      const int64_t bLo = std::max<int64_t>(0, sb - g.h), bHi = std::min(g.W, sb + g.h + 1);
+      for (int64_t ta = aLo; ta < aHi; ++ta) rs[ta - sa + g.h] = sums[ta];
+      for (int64_t tb = bLo; tb < bHi; ++tb) cs[tb - sb + g.h] = sums[g.H + tb];
+      if (g.masked) continue;
       // Outside positions: dS = p · (0 - delta), p = exp(rowL[da] + colL[db] - lse).
+      const float l = lse[s * g.N + n];
       const SmallHead::Outside o = w.outside(s);
       const float* rl = w.rowL + s * Kp;
       const float* cl = w.colL + s * Kp;
-      const float nd = -delta;
+      const float nd = -w.deltas[s];
       for (int64_t t = 0; t < K; ++t) {
         const bool rowIn = t >= o.daLo && t < o.daHi, colIn = t >= o.dbLo && t < o.dbHi;
         if (!rowIn) rs[t] += nd * std::exp(rl[t] + o.mc - l) * o.cs;

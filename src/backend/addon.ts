@@ -129,6 +129,38 @@ export interface NativeAddon {
     geometry: Int32Array,
     scale: number,
   ): void;
+  /** geometry: n, s, dIn, F, heads, P, useQR; the tables may be empty without relative logits */
+  stemAttentionForward(
+    x: Float32Array,
+    wq: Float32Array,
+    wk: Float32Array,
+    wv: Float32Array,
+    relRow: Float32Array,
+    relCol: Float32Array,
+    y: Float32Array,
+    lse: Float32Array,
+    geometry: Int32Array,
+    scale: number,
+  ): void;
+  /** dx empty: not computed */
+  stemAttentionBackward(
+    dy: Float32Array,
+    x: Float32Array,
+    wq: Float32Array,
+    wk: Float32Array,
+    wv: Float32Array,
+    relRow: Float32Array,
+    relCol: Float32Array,
+    lse: Float32Array,
+    dx: Float32Array,
+    dwq: Float32Array,
+    dwk: Float32Array,
+    dwv: Float32Array,
+    dRelRow: Float32Array,
+    dRelCol: Float32Array,
+    geometry: Int32Array,
+    scale: number,
+  ): void;
   /** geometry: outer, reduce, inner */
   reduceSum(x: Float32Array, y: Float32Array, geometry: Int32Array, mean: boolean): void;
   /** y (contiguous) = x[offset + Σ i_d·stride_d]; geometry: rank, shape[rank], stride[rank], offset */

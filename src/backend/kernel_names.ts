@@ -19,5 +19,20 @@ export interface LocalAttentionAttrs {
   logits: 'qk+qr' | 'qr' | 'qk';
   [key: string]: number | string;
 }
+/** Inputs x, wq, wk, wv, relRow, relCol (empty [0] without relative logits) → [y, lse] (ops/stem_attention.ts). */
+export const STEM_ATTENTION = 'SasaStemAttention';
+/** Inputs dy, x, wq, wk, wv, relRow, relCol, lse → [dx ([0] unless inputGradient), dwq, dwk, dwv, dRelRow, dRelCol]. */
+export const STEM_ATTENTION_GRAD = 'SasaStemAttentionGrad';
+/** The native stem kernels take blocks of at most this many pixels (the small-image attention path). */
+export const MAX_STEM_BLOCK_PIXELS = 100;
+
+/** Attributes of the stem attention kernels (inputGradient: 1 to compute dx, for the gradient kernel). */
+export interface StemAttentionAttrs {
+  heads: number;
+  scale: number;
+  relative: number;
+  inputGradient: number;
+  [key: string]: number;
+}
 /** Inputs w, v, g; attrs lr, momentum, weightDecay, nesterov → [w', v'] (ops/sgd_update.ts). */
 export const SGD_UPDATE = 'SasaSgdUpdate';

@@ -16,6 +16,7 @@ import { localAttentionKernels } from './kernels/local_attention.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { poolKernels } from './kernels/pool.js';
 import { reduceKernels } from './kernels/reduce.js';
+import { stemAttentionKernels } from './kernels/stem_attention.js';
 import type { KernelContext } from './kernels/util.js';
 
 export const NATIVE_BACKEND = 'native';
@@ -107,6 +108,7 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
     ...reduceKernels(ctx),
     ...layoutKernels(ctx),
     ...localAttentionKernels(ctx),
+    ...stemAttentionKernels(ctx),
   ];
   for (const k of ours) {
     if (tf.getKernel(k.kernelName, NATIVE_BACKEND)) tf.unregisterKernel(k.kernelName, NATIVE_BACKEND);

@@ -13,8 +13,10 @@
  *
  * Implementation: blocks become a batch of s×s images [B·(H/s)·(W/s), s, s, C] and the
  * attention is localAttention2d with kernelSize 2s-1 and 'masked' padding, which is exactly
- * attention within the block. When pool = s, pooling is over a block and no transpose back is
- * needed.
+ * attention within the block: for 'mixture' and 'plain' values through stemAttention, whose native
+ * kernel projects q, k and v itself (the mixture folded into one value matrix per position in the
+ * block, Σ_m p(a,b,m) W_V^m), for 'conv' values with the convolution computed apart. When
+ * pool = s, pooling is over a block and no transpose back is needed.
  *
  * Choices the paper leaves open (SASA.md §2): embedding size `embeddingDim` (default
  * filters/heads), relative logits on (as the paper's FLOP totals suggest), ReLU after the batch
@@ -23,6 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { localAttention2d } from '../ops/local_attention/op.js';
+import { stemAttention } from '../ops/stem_attention.js';
 import { type BatchNormOptions, BatchNormWeights, resolveBatchNormOptions } from './batch_norm.js';
 
 export type StemValues = 'mixture' | 'plain' | 'conv';
@@ -182,41 +185,64 @@ export class AttentionStem extends tf.layers.Layer {
     });
   }
 
-  /** Values [n, s, s, C] of the blocked input xb (and of the image x for 'conv'). */
-  private values(x: tf.Tensor4D, xb: tf.Tensor4D): tf.Tensor4D {
-    const { values, filters, mixtures, block: s } = this.options;
-    const wv = (this.wv as tf.LayerVariable).read();
+  /**
+   * The value matrices as stemAttention takes them, [P, d_in, filters]: for 'mixture' one per
+   * position in the block, W_V(a, b) = Σ_m p(a,b,m) W_V^m (P = s²); for 'plain' W_V (P = 1).
+   */
+  valueMatrices(): tf.Tensor3D {
+    return tf.tidy(() => {
+      const { values, filters, mixtures, block: s } = this.options;
+      const wv = (this.wv as tf.LayerVariable).read();
+      const dIn = wv.shape[wv.rank - 2] as number;
+      if (values === 'plain') return tf.reshape(wv, [1, dIn, filters]) as tf.Tensor3D;
+      const p = tf.reshape(this.mixtureWeights(), [s * s, mixtures]);
+      return tf.reshape(tf.matMul(p, tf.reshape(wv, [mixtures, dIn * filters])), [s * s, dIn, filters]) as tf.Tensor3D;
+    });
+  }
+
+  /** The attention of 'conv' values: v a convolution of the image, q and k projections of the blocks. */
+  private convValueAttention(x: tf.Tensor4D, xb: tf.Tensor4D): tf.Tensor4D {
+    const { filters, block: s, heads, relative } = this.options;
     const [n, , , dIn] = xb.shape;
-    if (values === 'conv') return this.toBlocks(tf.conv2d(x, wv as tf.Tensor4D, 1, 'same'));
-    if (values === 'plain') {
-      return tf.reshape(tf.matMul(tf.reshape(xb, [n * s * s, dIn]), wv as tf.Tensor2D), [n, s, s, filters]);
-    }
-    // Σ_m p_m (x W_V^m) = [p_1 x, …, p_m x] · [W_V^1; …; W_V^m]
-    const p = tf.reshape(this.mixtureWeights(), [s, s, mixtures, 1]);
-    const mixed = tf.reshape(tf.mul(tf.reshape(xb, [n, s, s, 1, dIn]), p), [n * s * s, mixtures * dIn]);
-    return tf.reshape(tf.matMul(mixed, tf.reshape(wv, [mixtures * dIn, filters])), [n, s, s, filters]);
+    const flat = tf.reshape(xb, [n * s * s, dIn]);
+    const project = (wt: tf.LayerVariable | undefined) =>
+      tf.reshape(tf.matMul(flat, (wt as tf.LayerVariable).read() as tf.Tensor2D), [n, s, s, filters]) as tf.Tensor4D;
+    const v = this.toBlocks(tf.conv2d(x, (this.wv as tf.LayerVariable).read() as tf.Tensor4D, 1, 'same'));
+    return localAttention2d(project(this.wq), project(this.wk), v, ...this.tables(), {
+      kernelSize: 2 * s - 1,
+      heads,
+      padding: 'masked',
+      logits: relative ? 'qk+qr' : 'qk',
+    });
+  }
+
+  private tables(): [tf.Tensor2D | null, tf.Tensor2D | null] {
+    if (!this.options.relative) return [null, null];
+    return [
+      (this.relRow as tf.LayerVariable).read() as tf.Tensor2D,
+      (this.relCol as tf.LayerVariable).read() as tf.Tensor2D,
+    ];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       if (x.rank !== 4) this.fail(`input must be [B, H, W, C], got [${x.shape.join(',')}]`);
-      const [b, h, w, dIn] = x.shape;
-      const { block: s, filters, heads, pool, relative, relu } = this.options;
+      const [b, h, w] = x.shape;
+      const { block: s, filters, heads, pool, relu } = this.options;
       if (h % s !== 0 || w % s !== 0) this.fail(`input height and width [${h},${w}] must be multiples of block ${s}`);
       const xb = this.toBlocks(x);
-      const n = xb.shape[0];
-      const flat = tf.reshape(xb, [n * s * s, dIn]);
-      const project = (wt: tf.LayerVariable | undefined) =>
-        tf.reshape(tf.matMul(flat, (wt as tf.LayerVariable).read() as tf.Tensor2D), [n, s, s, filters]) as tf.Tensor4D;
-      const attended = localAttention2d(
-        project(this.wq),
-        project(this.wk),
-        this.values(x, xb),
-        relative ? ((this.relRow as tf.LayerVariable).read() as tf.Tensor2D) : null,
-        relative ? ((this.relCol as tf.LayerVariable).read() as tf.Tensor2D) : null,
-        { kernelSize: 2 * s - 1, heads, padding: 'masked', logits: relative ? 'qk+qr' : 'qk' },
-      );
+      const attended =
+        this.options.values === 'conv'
+          ? this.convValueAttention(x, xb)
+          : stemAttention(
+              xb,
+              (this.wq as tf.LayerVariable).read() as tf.Tensor2D,
+              (this.wk as tf.LayerVariable).read() as tf.Tensor2D,
+              this.valueMatrices(),
+              ...this.tables(),
+              { heads },
+            );
       let y = (this.norm as BatchNormWeights).apply(attended, kwargs?.training === true) as tf.Tensor4D;
       if (relu) y = tf.relu(y);
       if (pool === s) return tf.reshape(tf.maxPool(y, s, s, 'valid'), [b, h / s, w / s, filters]);

@@ -1,0 +1,302 @@
+// The attention of the attention stem (SASA.md §2) with its projections fused in, forward and
+// backward. The input is the image cut into n blocks of s×s pixels, x [n][S = s²][d_in]; per block
+//   q_p = x_p Wq,  k_p = x_p Wk,  v_p = x_p Wv[p] (Wv [P][d_in][F], P = 1 or S: a matrix per
+//   position in the block, the stem's spatially-aware values),
+// then every pixel attends to the S pixels of its block (local attention with k = 2s-1, 'masked'),
+// run by the small-image path of the local attention kernels (small_attention.h) on per-thread
+// block buffers. q, k and v never reach memory: the stem's input has 3 channels and its output 64,
+// so materialising them tripled the bytes the stem moves. The backward pass recomputes them from x
+// and accumulates dWq, dWk, dWv (per thread, in double) from the per-block dq, dk, dv; dx, which
+// the stem never needs (its input is the image), only when asked.
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "attention_common.h"
+#include "common.h"
+#include "simd.h"
+#include "small_attention.h"
+
+namespace sasa {
+namespace {
+
+using namespace attention;
+
+/** The stem's sizes: n blocks of S = s² pixels, d_in input and F output channels, P value matrices. */
+struct Stem {
+  int64_t n, s, S, dIn, F, P;
+  Geometry g;  // the attention within a block: B = n, H = W = s, C = F, k = 2s - 1, masked
+
+  /** geometry: n, s, d_in, F, heads, P, useQR. */
+  static Stem from(const int32_t* p, double scale) {
+    Stem st{};
+    st.n = p[0], st.s = p[1], st.dIn = p[2], st.F = p[3], st.P = p[5];
+    st.S = st.s * st.s;
+    if (st.n < 1 || st.s < 1 || st.dIn < 1 || st.F < 1 || (st.P != 1 && st.P != st.S) ||
+        st.S > kSmallPixels) {
+      fail("stemAttention", "invalid geometry");
+    }
+    const int32_t attention[9] = {p[0], p[1], p[1], p[3], 2 * p[1] - 1, p[4], 1, 1, p[6]};
+    st.g = Geometry::from(attention, scale);
+    return st;
+  }
+  int64_t block() const { return S * F; }
+};
+
+/** The projection weights: wq, wk [d_in][F], wv [P][d_in][F], and wv as wvT [d_in][F][S] when P = S. */
+struct Weights {
+  const float *wq, *wk, *wv;
+  std::vector<float> wvT;
+  Weights(const Stem& st, const float* q, const float* k, const float* v) : wq(q), wk(k), wv(v) {
+    if (st.P == 1) return;
+    wvT.resize(st.dIn * st.F * st.S);
+    for (int64_t p = 0; p < st.S; ++p)
+      for (int64_t i = 0; i < st.dIn; ++i)
+        for (int64_t c = 0; c < st.F; ++c) wvT[(i * st.F + c) * st.S + p] = v[(p * st.dIn + i) * st.F + c];
+  }
+};
+
+/** out[p][c] = Σ_i x[p][i] · w[p·pStride + i·F + c] for the S pixels of a block. */
+void project(const Stem& st, const float* x, const float* w, int64_t pStride, float* out) {
+  const int64_t F = st.F, vecEnd = F / VL * VL;
+  for (int64_t p = 0; p < st.S; ++p) {
+    float* o = out + p * F;
+    const float* wp = w + p * pStride;
+    for (int64_t c0 = 0; c0 < vecEnd; c0 += VL) {
+      vf acc{};
+      for (int64_t i = 0; i < st.dIn; ++i) acc += x[p * st.dIn + i] * loadu(wp + i * F + c0);
+      storeu(o + c0, acc);
+    }
+    for (int64_t c = vecEnd; c < F; ++c) {
+      float acc = 0.0f;
+      for (int64_t i = 0; i < st.dIn; ++i) acc += x[p * st.dIn + i] * wp[i * F + c];
+      o[c] = acc;
+    }
+  }
+}
+
+/**
+ * The same channel-major, out[c][p] [F][S], from xT [d_in][S] (S a whole number of vectors):
+ * w [d_in][F] shared by the pixels, or wT [d_in][F][S] with a matrix per pixel.
+ */
+void projectT(const Stem& st, const float* xT, const float* w, const float* wT, float* out) {
+  for (int64_t c = 0; c < st.F; ++c) {
+    for (int64_t p0 = 0; p0 < st.S; p0 += VL) {
+      vf acc{};
+      for (int64_t i = 0; i < st.dIn; ++i) {
+        const vf xi = loadu(xT + i * st.S + p0);
+        acc += wT ? loadu(wT + (i * st.F + c) * st.S + p0) * xi : w[i * st.F + c] * xi;
+      }
+      storeu(out + c * st.S + p0, acc);
+    }
+  }
+}
+
+/**
+ * Per-thread q, k, v of one block (and, backward, their gradients): rows [S][F]; when S is a
+ * whole number of vectors also k and v channel-major [F][S] (kT, vT), which the attention would
+ * otherwise transpose per head.
+ */
+struct BlockBuffers {
+  const bool channelMajor;
+  std::vector<float> store;
+  float *q, *k, *v, *kT, *vT, *xT, *dq, *dk, *dv;
+  BlockBuffers(const Stem& st, bool backward)
+      : channelMajor(st.S % VL == 0), store((backward ? 8 : 5) * st.block() + st.dIn * st.S) {
+    float* at = store.data();
+    auto take = [&](int64_t n) {
+      float* r = at;
+      at += n;
+      return r;
+    };
+    q = take(st.block()), k = take(st.block()), v = take(st.block()), kT = take(st.block());
+    vT = take(st.block()), xT = take(st.dIn * st.S);
+    dq = backward ? take(st.block()) : nullptr;
+    dk = backward ? take(st.block()) : nullptr;
+    dv = backward ? take(st.block()) : nullptr;
+  }
+  /** q and k rows; v rows unless `valuesT` (then vT); kT when channel-major. */
+  void projectBlock(const Stem& st, const float* x, const Weights& w, bool valuesT) {
+    project(st, x, w.wq, 0, q);
+    project(st, x, w.wk, 0, k);
+    if (channelMajor) {
+      for (int64_t p = 0; p < st.S; ++p)
+        for (int64_t i = 0; i < st.dIn; ++i) xT[i * st.S + p] = x[p * st.dIn + i];
+      projectT(st, xT, w.wk, nullptr, kT);
+    }
+    if (channelMajor && valuesT) {
+      projectT(st, xT, w.wv, st.P == 1 ? nullptr : w.wvT.data(), vT);
+    } else {
+      project(st, x, w.wv, st.P == 1 ? 0 : st.dIn * st.F, v);
+    }
+  }
+  const float* keysT() const { return channelMajor ? kT : nullptr; }
+  const float* valuesT() const { return channelMajor ? vT : nullptr; }
+};
+
+void stemForward(const Stem& st, const float* x, const Weights& weights, const float* relRow, const float* relCol,
+                 float* y, float* lse) {
+  const Geometry& g = st.g;
+  const SmallPlan plan(g, relRow, relCol);
+#pragma omp parallel
+  {
+    FlushDenormals ftz;
+    SmallHead w(plan, false);
+    BlockBuffers buf(st, false);
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < st.n; ++b) {
+      if (b + 1 < st.n) prefetch<true>(y + (b + 1) * st.block(), st.block());
+      buf.projectBlock(st, x + b * st.S * st.dIn, weights, false);
+      for (int64_t h = 0; h < g.N; ++h) {
+        smallHeadForward(w, buf.q, buf.k, buf.v, h, y + b * st.block(), lse + b * st.S * g.N, buf.keysT());
+      }
+    }
+  }
+}
+
+/** Weight gradients of one thread, in double: dWq, dWk [d_in][F], dWv [P][d_in][F], dRelRow, dRelCol. */
+struct Accumulators {
+  std::vector<double> wq, wk, wv, rel;
+  Accumulators(const Stem& st, int64_t tableSize)
+      : wq(st.dIn * st.F, 0.0), wk(st.dIn * st.F, 0.0), wv(st.P * st.dIn * st.F, 0.0), rel(2 * tableSize, 0.0) {}
+
+  /** Adds x_pᵀ dq_p, x_pᵀ dk_p and x_pᵀ dv_p over the block's pixels. */
+  void add(const Stem& st, const float* x, const BlockBuffers& buf) {
+    const int64_t F = st.F, matrix = st.dIn * F;
+    for (int64_t p = 0; p < st.S; ++p) {
+      double* v = wv.data() + (st.P == 1 ? 0 : p * matrix);
+      const float *dq = buf.dq + p * F, *dk = buf.dk + p * F, *dv = buf.dv + p * F;
+      for (int64_t i = 0; i < st.dIn; ++i) {
+        const double xi = x[p * st.dIn + i];
+        double *aq = wq.data() + i * F, *ak = wk.data() + i * F, *av = v + i * F;
+        for (int64_t c = 0; c < F; ++c) {
+          aq[c] += xi * dq[c];
+          ak[c] += xi * dk[c];
+          av[c] += xi * dv[c];
+        }
+      }
+    }
+  }
+};
+
+/** dx_p = dq_p Wqᵀ + dk_p Wkᵀ + dv_p Wv[p]ᵀ for the block's pixels. */
+void inputGradient(const Stem& st, const BlockBuffers& buf, const float* wq, const float* wk, const float* wv,
+                   float* dx) {
+  const int64_t F = st.F;
+  for (int64_t p = 0; p < st.S; ++p) {
+    const float* wvp = wv + (st.P == 1 ? 0 : p * st.dIn * F);
+    const float *dq = buf.dq + p * F, *dk = buf.dk + p * F, *dv = buf.dv + p * F;
+    for (int64_t i = 0; i < st.dIn; ++i) {
+      float sum = 0.0f;
+      for (int64_t c = 0; c < F; ++c) sum += dq[c] * wq[i * F + c] + dk[c] * wk[i * F + c] + dv[c] * wvp[i * F + c];
+      dx[p * st.dIn + i] = sum;
+    }
+  }
+}
+
+struct StemGrads {
+  float *dx, *dwq, *dwk, *dwv, *dRelRow, *dRelCol;
+};
+
+void stemBackward(const Stem& st, const float* dy, const float* x, const Weights& weights, const float* relRow,
+                  const float* relCol, const float* lse, const StemGrads& out) {
+  const Geometry& g = st.g;
+  const int threads = numThreads();
+  const int64_t tableSize = g.useQR ? g.K * g.half : 0;
+  const SmallPlan plan(g, relRow, relCol);
+  std::vector<Accumulators> acc(threads, Accumulators(st, tableSize));
+#pragma omp parallel num_threads(threads)
+  {
+    FlushDenormals ftz;
+    SmallHead w(plan, true);
+    BlockBuffers buf(st, true);
+    Accumulators& mine = acc[omp_get_thread_num()];
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < st.n; ++b) {
+      const float* xb = x + b * st.S * st.dIn;
+      if (b + 1 < st.n) prefetch(dy + (b + 1) * st.block(), st.block());
+      buf.projectBlock(st, xb, weights, true);
+      for (int64_t h = 0; h < g.N; ++h) {
+        smallHeadBackward(w, dy + b * st.block(), buf.q, buf.k, buf.v, lse + b * st.S * g.N, h, buf.dq, buf.dk,
+                          buf.dv, mine.rel.data(), mine.rel.data() + tableSize, buf.keysT(), buf.valuesT());
+      }
+      mine.add(st, xb, buf);
+      if (out.dx) inputGradient(st, buf, weights.wq, weights.wk, weights.wv, out.dx + b * st.S * st.dIn);
+    }
+  }
+  // Sums over the threads in thread order.
+  auto reduce = [&](std::vector<double> Accumulators::*field, int64_t offset, int64_t size, float* dst) {
+    for (int64_t e = 0; e < size; ++e) {
+      double sum = 0.0;
+      for (const Accumulators& a : acc) sum += (a.*field)[offset + e];
+      dst[e] = static_cast<float>(sum);
+    }
+  };
+  reduce(&Accumulators::wq, 0, st.dIn * st.F, out.dwq);
+  reduce(&Accumulators::wk, 0, st.dIn * st.F, out.dwk);
+  reduce(&Accumulators::wv, 0, st.P * st.dIn * st.F, out.dwv);
+  if (tableSize) {
+    reduce(&Accumulators::rel, 0, tableSize, out.dRelRow);
+    reduce(&Accumulators::rel, tableSize, tableSize, out.dRelCol);
+  }
+}
+
+/**
+ * stemAttentionForward(x, wq, wk, wv, relRow, relCol, y, lse, geometry, scale)
+ * geometry: n, s, d_in, F, heads, P, useQR. The tables may be empty without relative logits.
+ */
+Napi::Value Forward(const Napi::CallbackInfo& info) {
+  return guarded(info, "stemAttention", [&] {
+    const Stem st = Stem::from(intsArg(info, 8, "geometry", 7), numArg(info, 9, "scale"));
+    const int64_t tableSize = st.g.useQR ? st.g.K * st.g.half : 0;
+    const float* x = floatArg(info, 0, "x", st.n * st.S * st.dIn);
+    const float* wq = floatArg(info, 1, "wq", st.dIn * st.F);
+    const float* wk = floatArg(info, 2, "wk", st.dIn * st.F);
+    const float* wv = floatArg(info, 3, "wv", st.P * st.dIn * st.F);
+    const float* relRow = floatArg(info, 4, "relRow", tableSize);
+    const float* relCol = floatArg(info, 5, "relCol", tableSize);
+    float* y = floatArg(info, 6, "y", st.n * st.block());
+    float* lse = floatArg(info, 7, "lse", st.n * st.S * st.g.N);
+    stemForward(st, x, Weights(st, wq, wk, wv), relRow, relCol, y, lse);
+  });
+}
+
+/**
+ * stemAttentionBackward(dy, x, wq, wk, wv, relRow, relCol, lse, dx, dwq, dwk, dwv, dRelRow,
+ *                       dRelCol, geometry, scale): gradients of Σ dy·y; dx is skipped when empty.
+ */
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  return guarded(info, "stemAttention (gradient)", [&] {
+    const Stem st = Stem::from(intsArg(info, 14, "geometry", 7), numArg(info, 15, "scale"));
+    const int64_t tableSize = st.g.useQR ? st.g.K * st.g.half : 0;
+    const int64_t xSize = st.n * st.S * st.dIn;
+    const float* dy = floatArg(info, 0, "dy", st.n * st.block());
+    const float* x = floatArg(info, 1, "x", xSize);
+    const float* wq = floatArg(info, 2, "wq", st.dIn * st.F);
+    const float* wk = floatArg(info, 3, "wk", st.dIn * st.F);
+    const float* wv = floatArg(info, 4, "wv", st.P * st.dIn * st.F);
+    const float* relRow = floatArg(info, 5, "relRow", tableSize);
+    const float* relCol = floatArg(info, 6, "relCol", tableSize);
+    const float* lse = floatArg(info, 7, "lse", st.n * st.S * st.g.N);
+    float* dx = floatArg(info, 8, "dx", 0);
+    const bool wantDx = info[8].As<Napi::Float32Array>().ElementLength() > 0;
+    if (wantDx) floatArg(info, 8, "dx", xSize);
+    const StemGrads out{wantDx ? dx : nullptr,
+                        floatArg(info, 9, "dwq", st.dIn * st.F),
+                        floatArg(info, 10, "dwk", st.dIn * st.F),
+                        floatArg(info, 11, "dwv", st.P * st.dIn * st.F),
+                        floatArg(info, 12, "dRelRow", tableSize),
+                        floatArg(info, 13, "dRelCol", tableSize)};
+    stemBackward(st, dy, x, Weights(st, wq, wk, wv), relRow, relCol, lse, out);
+  });
+}
+
+}  // namespace
+
+void registerStemAttention(Napi::Env env, Napi::Object exports) {
+  exports.Set("stemAttentionForward", Napi::Function::New(env, Forward));
+  exports.Set("stemAttentionBackward", Napi::Function::New(env, Backward));
+}
+
+}  // namespace sasa

@@ -1,0 +1,176 @@
+/**
+ * stemAttention: the attention of the attention stem (SASA.md §2) on an image cut into s×s blocks,
+ * projections included:
+ *   x [n, s, s, d_in] (the blocks), wq, wk [d_in, F], wv [P, d_in, F] with P = 1 (one value
+ *   matrix) or P = s² (one per position in the block, row-major: the spatially-aware values);
+ *   relRow, relCol [2s-1, F/2], or null for no relative logits →
+ *   y [n, s, s, F] = localAttention2d(x·wq, x·wk, v, relRow, relCol) with v_p = x_p·wv[p],
+ *   kernelSize 2s-1 and 'masked' padding: every pixel attends to the s² pixels of its block.
+ * The native backend runs one fused kernel each way that never materialises q, k and v (3 input
+ * channels become 3 × F); elsewhere, and for blocks over 100 pixels, the op is the composition
+ * `stemAttentionReference`, which the tests hold the fused kernels to. Differentiable w.r.t. all
+ * inputs; the native gradient computes dx only when it is asked for (a second kernel call).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { hasKernel } from '../backend/gradients.js';
+import {
+  MAX_STEM_BLOCK_PIXELS,
+  STEM_ATTENTION,
+  STEM_ATTENTION_GRAD,
+  type StemAttentionAttrs,
+} from '../backend/kernel_names.js';
+import { localAttention2d } from './local_attention/op.js';
+import { resolveGeometry } from './local_attention/options.js';
+
+export interface StemAttentionOptions {
+  heads: number;
+  /** Multiplier of q: a number, 'none' (1), or omitted for (F/heads)^-0.5. */
+  scale?: number | 'none';
+}
+
+const OP = 'stemAttention';
+const fmt = (shape: readonly number[] | null | undefined) => (shape ? `[${shape.join(',')}]` : 'none');
+
+function fail(message: string): never {
+  throw new Error(`${OP}: ${message}`);
+}
+
+interface Checked {
+  n: number;
+  s: number;
+  dIn: number;
+  filters: number;
+  positions: number;
+  scale: number;
+  relative: boolean;
+}
+
+function checkArgs(
+  x: tf.Tensor,
+  wq: tf.Tensor,
+  wk: tf.Tensor,
+  wv: tf.Tensor,
+  relRow: tf.Tensor | null,
+  relCol: tf.Tensor | null,
+  options: StemAttentionOptions,
+): Checked {
+  const named = { x, wq, wk, wv, relRow, relCol };
+  for (const [name, t] of Object.entries(named)) {
+    if (t === null && (name === 'relRow' || name === 'relCol')) continue;
+    if (!(t instanceof tf.Tensor)) fail(`${name} must be a tf.Tensor, got ${typeof t}`);
+    if (t.dtype !== 'float32') fail(`${name} must be float32, got ${t.dtype}`);
+  }
+  if (x.rank !== 4 || x.shape[1] !== x.shape[2] || x.shape.some((d) => d < 1)) {
+    fail(`x must be blocks [n, s, s, d_in], got ${fmt(x.shape)}`);
+  }
+  const [n, s, , dIn] = x.shape as [number, number, number, number];
+  if (wq.rank !== 2 || wq.shape[0] !== dIn) fail(`wq must be [d_in, F] = [${dIn}, F], got ${fmt(wq.shape)}`);
+  const filters = wq.shape[1] as number;
+  if (!tf.util.arraysEqual(wk.shape, wq.shape)) fail(`wk ${fmt(wk.shape)} must have wq's shape ${fmt(wq.shape)}`);
+  const positions = wv.shape[0] as number;
+  if (wv.rank !== 3 || (positions !== 1 && positions !== s * s) || wv.shape[1] !== dIn || wv.shape[2] !== filters) {
+    fail(`wv must be [1 or s² = ${s * s}, d_in, F] = [P, ${dIn}, ${filters}], got ${fmt(wv.shape)}`);
+  }
+  if ((relRow === null) !== (relCol === null)) fail('relRow and relCol must both be tensors or both null');
+  const relative = relRow !== null;
+  const g = resolveGeometry(
+    {
+      q: [n, s, s, filters],
+      k: [n, s, s, filters],
+      v: [n, s, s, filters],
+      relRow: relRow?.shape ?? null,
+      relCol: relCol?.shape ?? null,
+    },
+    { kernelSize: 2 * s - 1, heads: options.heads, scale: options.scale, logits: relative ? 'qk+qr' : 'qk' },
+  );
+  return { n, s, dIn, filters, positions, scale: g.scale, relative };
+}
+
+/** The op as a composition of tfjs ops and localAttention2d (the reference for the fused kernels). */
+export function stemAttentionReference(
+  x: tf.Tensor4D,
+  wq: tf.Tensor2D,
+  wk: tf.Tensor2D,
+  wv: tf.Tensor3D,
+  relRow: tf.Tensor2D | null,
+  relCol: tf.Tensor2D | null,
+  options: StemAttentionOptions,
+): tf.Tensor4D {
+  const c = checkArgs(x, wq, wk, wv, relRow, relCol, options);
+  return tf.tidy(() => {
+    const { n, s, dIn, filters: F } = c;
+    const flat = tf.reshape(x, [n * s * s, dIn]);
+    const project = (w: tf.Tensor2D) => tf.reshape(tf.matMul(flat, w), [n, s, s, F]) as tf.Tensor4D;
+    let v: tf.Tensor4D;
+    if (c.positions === 1) {
+      v = project(tf.reshape(wv, [dIn, F]) as tf.Tensor2D);
+    } else {
+      // [P, n, d_in] × [P, d_in, F] → [P, n, F] → [n, s, s, F]
+      const byPosition = tf.transpose(tf.reshape(x, [n, s * s, dIn]), [1, 0, 2]);
+      v = tf.reshape(tf.transpose(tf.matMul(byPosition, wv), [1, 0, 2]), [n, s, s, F]);
+    }
+    return localAttention2d(project(wq), project(wk), v, relRow, relCol, {
+      kernelSize: 2 * s - 1,
+      heads: options.heads,
+      scale: c.scale,
+      padding: 'masked',
+      logits: c.relative ? 'qk+qr' : 'qk',
+    });
+  });
+}
+
+tf.registerGradient({
+  kernelName: STEM_ATTENTION,
+  inputsToSave: ['x', 'wq', 'wk', 'wv', 'relRow', 'relCol'],
+  outputsToSave: [false, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [dy] = dys as tf.Tensor[];
+    const [x, wq, wk, wv, relRow, relCol, lse] = saved;
+    const run = (inputGradient: boolean) =>
+      tf
+        .engine()
+        .runKernel(
+          STEM_ATTENTION_GRAD,
+          { dy, x, wq, wk, wv, relRow, relCol, lse },
+          { ...(attrs as unknown as StemAttentionAttrs), inputGradient: inputGradient ? 1 : 0 },
+        ) as tf.Tensor[];
+    // The weights' gradients now; dx (never needed by the stem: its input is the image) only if asked.
+    const grads = run(false);
+    return {
+      x: () => run(true)[0],
+      wq: () => grads[1],
+      wk: () => grads[2],
+      wv: () => grads[3],
+      relRow: () => grads[4],
+      relCol: () => grads[5],
+    };
+  },
+});
+
+/** The attention stem's attention on blocks x (see the file comment); y [n, s, s, F]. */
+export function stemAttention(
+  x: tf.Tensor4D,
+  wq: tf.Tensor2D,
+  wk: tf.Tensor2D,
+  wv: tf.Tensor3D,
+  relRow: tf.Tensor2D | null,
+  relCol: tf.Tensor2D | null,
+  options: StemAttentionOptions,
+): tf.Tensor4D {
+  const c = checkArgs(x, wq, wk, wv, relRow, relCol, options);
+  if (!hasKernel(STEM_ATTENTION) || c.s * c.s > MAX_STEM_BLOCK_PIXELS) {
+    return stemAttentionReference(x, wq, wk, wv, relRow, relCol, options);
+  }
+  const attrs: StemAttentionAttrs = {
+    heads: options.heads,
+    scale: c.scale,
+    relative: c.relative ? 1 : 0,
+    inputGradient: 0,
+  };
+  return tf.tidy(() => {
+    const empty = () => tf.zeros([0]);
+    const inputs = { x, wq, wk, wv, relRow: relRow ?? empty(), relCol: relCol ?? empty() };
+    const [y] = tf.engine().runKernel(STEM_ATTENTION, inputs, attrs) as tf.Tensor[];
+    return y as tf.Tensor4D;
+  });
+}
