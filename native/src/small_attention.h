@@ -91,6 +91,67 @@ inline vf expBelow(vf x, vf lse) {
   return expNonPositive(d < 0.0f ? d : vf{});
 }
 
+/**
+ * log(x) for normal x > 0 on a vector (Cephes' logf polynomial, ~1 ulp): x = m·2^e with
+ * m in [√½, √2), log x = log m + e·log 2.
+ */
+inline vf logPositive(vf x) {
+  vi bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  vi e = ((bits >> 23) & 0xff) - 127;
+  const vi mantissa = (bits & 0x007fffff) | 0x3f800000;
+  vf m;
+  std::memcpy(&m, &mantissa, sizeof m);
+  const vi big = m > 1.41421356f;
+  m = big ? m * 0.5f : m;
+  e -= big;  // big lanes are -1
+  const vf f = m - 1.0f, z = f * f;
+  vf y = splat(7.0376836292e-2f);
+  y = y * f - 1.1514610310e-1f;
+  y = y * f + 1.1676998740e-1f;
+  y = y * f - 1.2420140846e-1f;
+  y = y * f + 1.4249322787e-1f;
+  y = y * f - 1.6668057665e-1f;
+  y = y * f + 2.0000714765e-1f;
+  y = y * f - 2.4999993993e-1f;
+  y = y * f + 3.3333331174e-1f;
+  y = y * f * z;
+  const vf ef = __builtin_convertvector(e, vf);
+  y += ef * -2.12194440e-4f;
+  y -= 0.5f * z;
+  return f + y + ef * 0.693359375f;
+}
+
+/**
+ * Transposes the VL×VL matrix r[0..VL) in registers: log2(VL) rounds, each swapping the
+ * off-diagonal h×h blocks of every 2h×2h block (h = VL/2, …, 1) with two-source shuffles.
+ */
+inline void transposeSquare(vf* r) {
+  struct Masks {
+    vi lo[8], hi[8];  // per round
+    Masks() {
+      int round = 0;
+      for (int64_t h = VL / 2; h >= 1; h /= 2, ++round) {
+        for (int64_t j = 0; j < VL; ++j) {
+          const bool first = (j & h) == 0;
+          lo[round][j] = static_cast<int32_t>(first ? j : VL + j - h);
+          hi[round][j] = static_cast<int32_t>(first ? j + h : VL + j);
+        }
+      }
+    }
+  };
+  static const Masks masks;
+  int round = 0;
+  for (int64_t h = VL / 2; h >= 1; h /= 2, ++round) {
+    for (int64_t i = 0; i < VL; ++i) {
+      if (i & h) continue;
+      const vf a = r[i], b = r[i + h];
+      r[i] = __builtin_shuffle(a, b, masks.lo[round]);
+      r[i + h] = __builtin_shuffle(a, b, masks.hi[round]);
+    }
+  }
+}
+
 /** Everything a small-image head needs that does not depend on the image. */
 struct SmallPlan {
   const Geometry& g;
@@ -153,6 +214,7 @@ struct SmallPlan {
 struct SmallHead {
   const SmallPlan& p;
   const Geometry& g;
+  // L and dS have Sp rows: the forward may keep the softmax weights transposed there, [Sp][Sp].
   float *Q, *Kr, *KT, *V, *VT, *DY, *L, *dS, *rowL, *colL, *rowS, *colS, *O0, *O1, *O2;
   float *relR, *relC;  // dRel of this head: [K][Dp] each
   float *sums, *deltas;  // backward: dS · sel [S][Jp], and Σ_t P dP per pixel [S]
@@ -160,10 +222,10 @@ struct SmallHead {
   std::vector<float> store;
 
   SmallHead(const SmallPlan& plan, bool backward) : p(plan), g(plan.g) {
-    const int64_t rows = p.S * p.Dp, cols = p.Dp * p.Sp, logits = p.S * p.Sp, rel = p.S * p.Kp;
+    const int64_t rows = p.S * p.Dp, cols = p.Dp * p.Sp, logits = p.Sp * p.Sp, rel = p.S * p.Kp;
     const int64_t rt = g.K * p.Dp;
     const int64_t extra = backward ? 2 * rows + p.S * p.Jp + p.S : 0;
-    store.assign(5 * rows + 2 * cols + 2 * logits + 4 * rel + 2 * rt + extra + p.S, 0.0f);
+    store.assign(5 * rows + 2 * cols + 2 * logits + 4 * rel + 2 * rt + extra + p.Sp, 0.0f);
     float* at = store.data();
     auto take = [&](int64_t n) {
       float* r = at;
@@ -176,7 +238,7 @@ struct SmallHead {
     rowL = take(rel), colL = take(rel), rowS = take(rel), colS = take(rel);
     relR = take(rt), relC = take(rt);
     sums = backward ? take(p.S * p.Jp) : nullptr, deltas = backward ? take(p.S) : nullptr;
-    rowMul = take(p.S);
+    rowMul = take(p.Sp);
   }
 
   /** The head's channel-major [D][Sp] slice of an image's channel-major tensor xT [C][Sp]. */
@@ -335,6 +397,27 @@ inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const
   if (g.useQK && !kT) w.load(k, 0, n, 1.0f, nullptr, w.KT);
   w.load(v, 0, n, 1.0f, w.V, nullptr);
   w.logits(n, kT ? w.headOf(kT, n) : w.KT);
+  if (g.masked && Sp == VL) {
+    // One vector per row: transposed, lane s of column t holds L[s][t], and the softmax over t
+    // is elementwise across the columns (no reductions within a vector). Rows past S are zeros.
+    vf col[VL];
+    for (int64_t s = 0; s < VL; ++s) col[s] = s < S ? loadu(w.L + s * Sp) : vf{};
+    transposeSquare(col);
+    vf m = col[0];
+    for (int64_t t = 1; t < VL; ++t) m = vmax(m, col[t]);
+    vf sum{};
+    for (int64_t t = 0; t < VL; ++t) {
+      const vf e = expNonPositive(col[t] - m);
+      storeu(w.L + t * Sp, e);  // transposed: E[t][s]
+      sum += e;
+    }
+    storeu(w.rowMul, 1.0f / sum);
+    const vf l = m + logPositive(sum);
+    for (int64_t s = 0; s < S; ++s) lse[s * g.N + n] = l[s];
+    gemm(S, w.L, 1, Sp, w.V, w.p.Dp, S, w.p.Dp, w.O0, w.p.Dp);
+    w.store_(w.O0, 1.0f, y, 0, n, w.rowMul);
+    return;
+  }
   for (int64_t s = 0; s < S; ++s) {
     float* Ls = w.L + s * Sp;
     vf mv = bcast(-std::numeric_limits<float>::infinity());

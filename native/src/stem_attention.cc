@@ -155,28 +155,49 @@ void stemForward(const Stem& st, const float* x, const Weights& weights, const f
   }
 }
 
-/** Weight gradients of one thread, in double: dWq, dWk [d_in][F], dWv [P][d_in][F], dRelRow, dRelCol. */
+/**
+ * Weight gradients of one thread: dWq, dWk [d_in][F], dWv [P][d_in][F] summed in float over up to
+ * kFlushBlocks blocks, then added to double totals; dRelRow, dRelCol in double.
+ */
 struct Accumulators {
-  std::vector<double> wq, wk, wv, rel;
+  static constexpr int kFlushBlocks = 64;
+  std::vector<float> part;     // [dWq | dWk | dWv] of the blocks since the last flush
+  std::vector<double> total;   // the same layout
+  std::vector<double> rel;
+  int pending = 0;
   Accumulators(const Stem& st, int64_t tableSize)
-      : wq(st.dIn * st.F, 0.0), wk(st.dIn * st.F, 0.0), wv(st.P * st.dIn * st.F, 0.0), rel(2 * tableSize, 0.0) {}
+      : part((2 + st.P) * st.dIn * st.F, 0.0f), total(part.size(), 0.0), rel(2 * tableSize, 0.0) {}
 
   /** Adds x_pᵀ dq_p, x_pᵀ dk_p and x_pᵀ dv_p over the block's pixels. */
   void add(const Stem& st, const float* x, const BlockBuffers& buf) {
     const int64_t F = st.F, matrix = st.dIn * F;
+    float *wq = part.data(), *wk = wq + matrix;
     for (int64_t p = 0; p < st.S; ++p) {
-      double* v = wv.data() + (st.P == 1 ? 0 : p * matrix);
+      float* wv = wk + matrix + (st.P == 1 ? 0 : p * matrix);
       const float *dq = buf.dq + p * F, *dk = buf.dk + p * F, *dv = buf.dv + p * F;
       for (int64_t i = 0; i < st.dIn; ++i) {
-        const double xi = x[p * st.dIn + i];
-        double *aq = wq.data() + i * F, *ak = wk.data() + i * F, *av = v + i * F;
-        for (int64_t c = 0; c < F; ++c) {
+        const float xi = x[p * st.dIn + i];
+        float *aq = wq + i * F, *ak = wk + i * F, *av = wv + i * F;
+        int64_t c = 0;
+        for (; c + VL <= F; c += VL) {
+          storeu(aq + c, loadu(aq + c) + xi * loadu(dq + c));
+          storeu(ak + c, loadu(ak + c) + xi * loadu(dk + c));
+          storeu(av + c, loadu(av + c) + xi * loadu(dv + c));
+        }
+        for (; c < F; ++c) {
           aq[c] += xi * dq[c];
           ak[c] += xi * dk[c];
           av[c] += xi * dv[c];
         }
       }
     }
+    if (++pending == kFlushBlocks) flush();
+  }
+
+  void flush() {
+    for (size_t e = 0; e < part.size(); ++e) total[e] += part[e];
+    std::fill(part.begin(), part.end(), 0.0f);
+    pending = 0;
   }
 };
 
@@ -224,6 +245,7 @@ void stemBackward(const Stem& st, const float* dy, const float* x, const Weights
       mine.add(st, xb, buf);
       if (out.dx) inputGradient(st, buf, weights.wq, weights.wk, weights.wv, out.dx + b * st.S * st.dIn);
     }
+    mine.flush();
   }
   // Sums over the threads in thread order.
   auto reduce = [&](std::vector<double> Accumulators::*field, int64_t offset, int64_t size, float* dst) {
@@ -233,9 +255,10 @@ void stemBackward(const Stem& st, const float* dy, const float* x, const Weights
       dst[e] = static_cast<float>(sum);
     }
   };
-  reduce(&Accumulators::wq, 0, st.dIn * st.F, out.dwq);
-  reduce(&Accumulators::wk, 0, st.dIn * st.F, out.dwk);
-  reduce(&Accumulators::wv, 0, st.P * st.dIn * st.F, out.dwv);
+  const int64_t matrix = st.dIn * st.F;
+  reduce(&Accumulators::total, 0, matrix, out.dwq);
+  reduce(&Accumulators::total, matrix, matrix, out.dwk);
+  reduce(&Accumulators::total, 2 * matrix, st.P * matrix, out.dwv);
   if (tableSize) {
     reduce(&Accumulators::rel, 0, tableSize, out.dRelRow);
     reduce(&Accumulators::rel, tableSize, tableSize, out.dRelCol);
