@@ -130,6 +130,7 @@ export { STUDIES, type Study, type StudyEntry, studyConfigs } from './models/stu
 export { type BatchNormTrainResult, batchNormTrain } from './ops/batch_norm_train.js';
 export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_attention/op.js';
 export type { LocalAttentionOptions, LogitsMode, PaddingMode } from './ops/local_attention/options.js';
+export { localAttention2dPacked } from './ops/local_attention/packed.js';
 export { type SgdUpdateOptions, sgdUpdate } from './ops/sgd_update.js';
 export { type StemAttentionOptions, stemAttention, stemAttentionReference } from './ops/stem_attention.js';
 export { type Checkpoint, readCheckpoint, type TrainState } from './tasks/classification/checkpoint.js';

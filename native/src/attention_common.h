@@ -26,10 +26,12 @@ constexpr int64_t kMaxWindow = 31;
 
 struct Geometry {
   int64_t B, H, W, C, K, N, h, D, half, Hp, Wq, Wk;
+  int64_t ld;  // pixel stride of q, k, v and of dq, dk, dv (C, or more when they are packed)
   bool masked, useQK, useQR;
   float scale;
 
-  static Geometry from(const int32_t* p, double scale) {
+  /** p: B, H, W, C, k, N, masked, useQK, useQR; ld 0 for C. */
+  static Geometry from(const int32_t* p, double scale, int64_t ld = 0) {
     Geometry g{};
     g.B = p[0], g.H = p[1], g.W = p[2], g.C = p[3], g.K = p[4], g.N = p[5];
     g.masked = p[6] != 0, g.useQK = p[7] != 0, g.useQR = p[8] != 0;
@@ -38,6 +40,8 @@ struct Geometry {
       fail("localAttention2d", "invalid geometry");
     }
     if (g.K > kMaxWindow) fail("localAttention2d", "the native kernels take kernelSize <= 31");
+    g.ld = ld > 0 ? ld : g.C;
+    if (g.ld < g.C) fail("localAttention2d", "the pixel stride must be at least C");
     g.h = g.K / 2, g.D = g.C / g.N, g.half = g.C / 2;
     g.Hp = g.H + 2 * g.h;
     g.Wq = (g.W + VL - 1) / VL * VL;
@@ -46,6 +50,8 @@ struct Geometry {
     return g;
   }
   int64_t size() const { return B * H * W * C; }
+  /** Elements a q, k or v (or gradient) with pixel stride ld spans. */
+  int64_t strided() const { return (B * H * W - 1) * ld + C; }
 };
 
 /**

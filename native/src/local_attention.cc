@@ -53,10 +53,11 @@ float* threadBuffer(Slot slot, size_t size) {
 constexpr int64_t kTile = 32;
 
 /**
- * Channels [lo, lo + D) of image b of NHWC x → [D][Hp][Wk] with the image at (h, h) and zeros
- * around, × mul. In tiles of 32 pixels, so the strided reads stay within a few cache lines.
+ * Channels [lo, lo + D) of image b of NHWC x (pixel stride ld) → [D][Hp][Wk] with the image at
+ * (h, h) and zeros around, × mul. In tiles of 32 pixels, so the strided reads stay within a few
+ * cache lines.
  */
-void headToPlanar(const Geometry& g, const float* x, int64_t b, int64_t lo, float mul, float* dst) {
+void headToPlanar(const Geometry& g, const float* x, int64_t ld, int64_t b, int64_t lo, float mul, float* dst) {
   const int64_t cs = g.Hp * g.Wk;
   for (int64_t c = 0; c < g.D; ++c) {
     float* p = dst + c * cs;
@@ -64,7 +65,7 @@ void headToPlanar(const Geometry& g, const float* x, int64_t b, int64_t lo, floa
     std::fill_n(p + (g.h + g.H) * g.Wk, g.h * g.Wk, 0.0f);
   }
   for (int64_t i = 0; i < g.H; ++i) {
-    const float* in = x + ((b * g.H + i) * g.W) * g.C + lo;
+    const float* in = x + ((b * g.H + i) * g.W) * ld + lo;
     for (int64_t c = 0; c < g.D; ++c) {
       float* row = dst + c * cs + (i + g.h) * g.Wk;
       std::fill_n(row, g.h, 0.0f);
@@ -74,19 +75,19 @@ void headToPlanar(const Geometry& g, const float* x, int64_t b, int64_t lo, floa
       const int64_t j1 = std::min(g.W, j0 + kTile);
       for (int64_t c = 0; c < g.D; ++c) {
         float* row = dst + c * cs + (i + g.h) * g.Wk + g.h;
-        for (int64_t j = j0; j < j1; ++j) row[j] = in[j * g.C + c] * mul;
+        for (int64_t j = j0; j < j1; ++j) row[j] = in[j * ld + c] * mul;
       }
     }
   }
 }
 
-/** [D][H][Wq] → channels [lo, lo + D) of image b of NHWC x, × mul. */
-void headFromPlanar(const Geometry& g, const float* src, float mul, float* x, int64_t b,
+/** [D][H][Wq] → channels [lo, lo + D) of image b of NHWC x (pixel stride ld), × mul. */
+void headFromPlanar(const Geometry& g, const float* src, float mul, float* x, int64_t ld, int64_t b,
                     int64_t lo) {
   const int64_t plane = g.H * g.Wq;
   for (int64_t i = 0; i < g.H; ++i) {
     for (int64_t j = 0; j < g.W; ++j) {
-      float* out = x + ((b * g.H + i) * g.W + j) * g.C + lo;
+      float* out = x + ((b * g.H + i) * g.W + j) * ld + lo;
       for (int64_t c = 0; c < g.D; ++c) out[c] = src[c * plane + i * g.Wq + j] * mul;
     }
   }
@@ -244,9 +245,9 @@ struct Task {
 /** Head channels [lo, lo + D) of image b of q (scaled), k (when used) and v into one task's planar buffers. */
 void layOutHead(const Geometry& g, const float* q, const float* k, const float* v, int64_t b, int64_t lo,
                 float* Q, float* Kb, float* V) {
-  headToPlanar(g, q, b, lo, g.scale, Q);
-  if (g.useQK) headToPlanar(g, k, b, lo, 1.0f, Kb);
-  headToPlanar(g, v, b, lo, 1.0f, V);
+  headToPlanar(g, q, g.ld, b, lo, g.scale, Q);
+  if (g.useQK) headToPlanar(g, k, g.ld, b, lo, 1.0f, Kb);
+  headToPlanar(g, v, g.ld, b, lo, 1.0f, V);
 }
 
 template <int KT>
@@ -285,7 +286,7 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
         }
         t.windowSums(i, L, g.Wq, V, Y);
       }
-      headFromPlanar(g, Y, 1.0f, y, b, t.lo);
+      headFromPlanar(g, Y, 1.0f, y, g.C, b, t.lo);
     }
   }
 }
@@ -322,7 +323,7 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
       const int64_t b = task / g.N, n = task % g.N;  // image-major: the image stays in cache
       Task<KT> t(g, n);
       layOutHead(g, q, k, v, b, t.lo, Q, Kb, V);
-      headToPlanar(g, dy, b, t.lo, 1.0f, DY);
+      headToPlanar(g, dy, g.C, b, t.lo, 1.0f, DY);
       std::fill(DQ, DQ + local, 0.0f);
       std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
       vf acc[KT ? KT : kMaxWindow];
@@ -405,9 +406,9 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
         for (int64_t e = 0; e < K; ++e) accOut[e * g.half + col] = hsum(racc[e]);
       }
       // The planar dq holds Σ dS (k + r); dq = scale · that.
-      headFromPlanar(g, DQ, g.scale, out.dq, b, t.lo);
-      if (g.useQK) headFromPlanar(g, DK, 1.0f, out.dk, b, t.lo);
-      headFromPlanar(g, DV, 1.0f, out.dv, b, t.lo);
+      headFromPlanar(g, DQ, g.scale, out.dq, g.ld, b, t.lo);
+      if (g.useQK) headFromPlanar(g, DK, 1.0f, out.dk, g.ld, b, t.lo);
+      headFromPlanar(g, DV, 1.0f, out.dv, g.ld, b, t.lo);
     }
   }
 }
@@ -415,7 +416,7 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
 void smallForward(const Geometry& g, const float* q, const float* k, const float* v,
                   const float* relRow, const float* relCol, float* y, float* lse) {
   const SmallPlan plan(g, relRow, relCol);
-  const int64_t image = plan.S * g.C;
+  const int64_t image = plan.S * g.C, packed = plan.S * g.ld;
 #pragma omp parallel
   {
     FlushDenormals ftz;
@@ -423,7 +424,7 @@ void smallForward(const Geometry& g, const float* q, const float* k, const float
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < g.B; ++b) {
       for (int64_t n = 0; n < g.N; ++n) {
-        smallHeadForward(w, q + b * image, g.useQK ? k + b * image : nullptr, v + b * image, n, y + b * image,
+        smallHeadForward(w, q + b * packed, g.useQK ? k + b * packed : nullptr, v + b * packed, n, y + b * image,
                          lse + b * plan.S * g.N);
       }
     }
@@ -437,7 +438,7 @@ void smallBackward(const Geometry& g, const float* dy, const float* q, const flo
   const int64_t tableSize = g.useQR ? g.K * g.half : 0;
   dRel.assign(static_cast<size_t>(threads) * 2 * tableSize, 0.0);
   const SmallPlan plan(g, relRow, relCol);
-  const int64_t image = plan.S * g.C;
+  const int64_t image = plan.S * g.C, packed = plan.S * g.ld;
 #pragma omp parallel num_threads(threads)
   {
     FlushDenormals ftz;
@@ -446,9 +447,9 @@ void smallBackward(const Geometry& g, const float* dy, const float* q, const flo
     double* accCol = accRow + tableSize;
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < g.B; ++b) {
-      const int64_t at = b * image;
+      const int64_t at = b * packed;
       for (int64_t n = 0; n < g.N; ++n) {
-        smallHeadBackward(w, dy + at, q + at, g.useQK ? k + at : nullptr, v + at, lse + b * plan.S * g.N, n,
+        smallHeadBackward(w, dy + b * image, q + at, g.useQK ? k + at : nullptr, v + at, lse + b * plan.S * g.N, n,
                           out.dq + at, g.useQK ? out.dk + at : nullptr, out.dv + at, accRow, accCol);
       }
     }
@@ -483,16 +484,24 @@ struct BackwardRun {
   static void run(Args&&... args) { backwardImpl<KT>(args...); }
 };
 
+/** The geometry argument: B, H, W, C, k, N, masked, useQK, useQR, and optionally the pixel stride of q, k, v. */
+Geometry geometryArg(const Napi::CallbackInfo& info, size_t i, size_t scaleAt) {
+  const int32_t* p = intsArg(info, i, "geometry", 9);
+  const size_t n = info[i].As<Napi::Int32Array>().ElementLength();
+  return Geometry::from(p, numArg(info, scaleAt, "scale"), n > 9 ? p[9] : 0);
+}
+
 /**
  * localAttentionForward(q, k, v, relRow, relCol, y, lse, geometry, scale)
- * geometry: B, H, W, C, k, N, masked, useQK, useQR. Unused inputs may be empty.
+ * geometry: B, H, W, C, k, N, masked, useQK, useQR[, ld]. Unused inputs may be empty. With ld (> C),
+ * q, k, v (and dq, dk, dv) are views into one packed tensor: pixel p's channels start at p·ld.
  */
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   return guarded(info, "localAttention2d", [&] {
-    const Geometry g = Geometry::from(intsArg(info, 7, "geometry", 9), numArg(info, 8, "scale"));
-    const float* q = floatArg(info, 0, "q", g.size());
-    const float* k = floatArg(info, 1, "k", g.useQK ? g.size() : 0);
-    const float* v = floatArg(info, 2, "v", g.size());
+    const Geometry g = geometryArg(info, 7, 8);
+    const float* q = floatArg(info, 0, "q", g.strided());
+    const float* k = floatArg(info, 1, "k", g.useQK ? g.strided() : 0);
+    const float* v = floatArg(info, 2, "v", g.strided());
     const float* relRow = floatArg(info, 3, "relRow", g.useQR ? g.K * g.half : 0);
     const float* relCol = floatArg(info, 4, "relCol", g.useQR ? g.K * g.half : 0);
     float* y = floatArg(info, 5, "y", g.size());
@@ -511,17 +520,17 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
  */
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   return guarded(info, "localAttention2d (gradient)", [&] {
-    const Geometry g = Geometry::from(intsArg(info, 12, "geometry", 9), numArg(info, 13, "scale"));
+    const Geometry g = geometryArg(info, 12, 13);
     const int64_t tableSize = g.useQR ? g.K * g.half : 0;
     const float* dy = floatArg(info, 0, "dy", g.size());
-    const float* q = floatArg(info, 1, "q", g.size());
-    const float* k = floatArg(info, 2, "k", g.useQK ? g.size() : 0);
-    const float* v = floatArg(info, 3, "v", g.size());
+    const float* q = floatArg(info, 1, "q", g.strided());
+    const float* k = floatArg(info, 2, "k", g.useQK ? g.strided() : 0);
+    const float* v = floatArg(info, 3, "v", g.strided());
     const float* relRow = floatArg(info, 4, "relRow", tableSize);
     const float* relCol = floatArg(info, 5, "relCol", tableSize);
     const float* lse = floatArg(info, 6, "lse", g.B * g.H * g.W * g.N);
-    Grads out{floatArg(info, 7, "dq", g.size()), floatArg(info, 8, "dk", g.useQK ? g.size() : 0),
-              floatArg(info, 9, "dv", g.size())};
+    Grads out{floatArg(info, 7, "dq", g.strided()), floatArg(info, 8, "dk", g.useQK ? g.strided() : 0),
+              floatArg(info, 9, "dv", g.strided())};
     float* dRelRow = floatArg(info, 10, "dRelRow", tableSize);
     float* dRelCol = floatArg(info, 11, "dRelCol", tableSize);
     std::vector<double> dRel;  // slices [dRelRow | dRelCol], per thread or per image

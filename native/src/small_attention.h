@@ -244,11 +244,11 @@ struct SmallHead {
   /** The head's channel-major [D][Sp] slice of an image's channel-major tensor xT [C][Sp]. */
   const float* headOf(const float* xT, int64_t n) const { return xT + n * g.D * p.Sp; }
 
-  /** Head n of image b of x (NHWC) × mul into rows [S][Dp] and/or transposed [Dp][Sp]. */
-  void load(const float* x, int64_t b, int64_t n, float mul, float* rows, float* cols) const {
-    const float* src = x + b * p.S * g.C + n * g.D;
+  /** Head n of image x (NHWC, pixel stride ld) × mul into rows [S][Dp] and/or transposed [Dp][Sp]. */
+  void load(const float* x, int64_t ld, int64_t n, float mul, float* rows, float* cols) const {
+    const float* src = x + n * g.D;
     for (int64_t s = 0; s < p.S; ++s) {
-      const float* in = src + s * g.C;
+      const float* in = src + s * ld;
       if (rows) {
         int64_t d = 0;
         for (; d + VL <= g.D; d += VL) storeu(rows + s * p.Dp + d, loadu(in + d) * mul);
@@ -260,11 +260,11 @@ struct SmallHead {
     }
   }
 
-  /** Rows [S][Dp] × mul (× rowMuls[s] per row when given) into head n of image b of x (NHWC). */
-  void store_(const float* rows, float mul, float* x, int64_t b, int64_t n, const float* rowMuls = nullptr) const {
-    float* dst = x + b * p.S * g.C + n * g.D;
+  /** Rows [S][Dp] × mul (× rowMuls[s] per row when given) into head n of image x (pixel stride ld). */
+  void store_(const float* rows, float mul, float* x, int64_t ld, int64_t n, const float* rowMuls = nullptr) const {
+    float* dst = x + n * g.D;
     for (int64_t s = 0; s < p.S; ++s) {
-      float* out = dst + s * g.C;
+      float* out = dst + s * ld;
       const float m = rowMuls ? mul * rowMuls[s] : mul;
       int64_t d = 0;
       for (; d + VL <= g.D; d += VL) storeu(out + d, loadu(rows + s * p.Dp + d) * m);
@@ -384,7 +384,8 @@ inline void prefetch(const float* p, int64_t n) {
 }
 
 /**
- * Forward of head n of one image: q, k, v, y its S pixels × C channels (NHWC), lse its [S][N].
+ * Forward of head n of one image: q, k, v, y its S pixels (NHWC; q, k, v with pixel stride
+ * g.ld, y with C), lse its [S][N].
  * k is unused (may be null) without qk logits. kT: the image's keys already channel-major
  * [C][Sp] (zeros past S), or null to transpose them from k. The softmax is normalised at the end:
  * y_s = (Σ_t e^(L_st - m_s) v_t) / Σ_t e^(L_st - m_s).
@@ -393,9 +394,9 @@ inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const
                              float* y, float* lse, const float* kT = nullptr) {
   const Geometry& g = w.g;
   const int64_t S = w.p.S, Sp = w.p.Sp;
-  w.load(q, 0, n, g.scale, w.Q, nullptr);
-  if (g.useQK && !kT) w.load(k, 0, n, 1.0f, nullptr, w.KT);
-  w.load(v, 0, n, 1.0f, w.V, nullptr);
+  w.load(q, g.ld, n, g.scale, w.Q, nullptr);
+  if (g.useQK && !kT) w.load(k, g.ld, n, 1.0f, nullptr, w.KT);
+  w.load(v, g.ld, n, 1.0f, w.V, nullptr);
   w.logits(n, kT ? w.headOf(kT, n) : w.KT);
   if (g.masked && Sp == VL) {
     // One vector per row: transposed, lane s of column t holds L[s][t], and the softmax over t
@@ -415,7 +416,7 @@ inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const
     const vf l = m + logPositive(sum);
     for (int64_t s = 0; s < S; ++s) lse[s * g.N + n] = l[s];
     gemm(S, w.L, 1, Sp, w.V, w.p.Dp, S, w.p.Dp, w.O0, w.p.Dp);
-    w.store_(w.O0, 1.0f, y, 0, n, w.rowMul);
+    w.store_(w.O0, 1.0f, y, g.C, n, w.rowMul);
     return;
   }
   for (int64_t s = 0; s < S; ++s) {
@@ -440,7 +441,7 @@ inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const
     lse[s * g.N + n] = m + std::log(sum);
   }
   gemm(S, w.L, Sp, 1, w.V, w.p.Dp, S, w.p.Dp, w.O0, w.p.Dp);
-  w.store_(w.O0, 1.0f, y, 0, n, w.rowMul);
+  w.store_(w.O0, 1.0f, y, g.C, n, w.rowMul);
 }
 
 /**
@@ -453,10 +454,10 @@ inline void smallHeadBackward(SmallHead& w, const float* dy, const float* q, con
                               double* accCol, const float* kT = nullptr, const float* vT = nullptr) {
   const Geometry& g = w.g;
   const int64_t S = w.p.S, Sp = w.p.Sp, Dp = w.p.Dp, Kp = w.p.Kp, K = g.K;
-  w.load(q, 0, n, g.scale, w.Q, nullptr);
-  if (g.useQK) w.load(k, 0, n, 1.0f, w.Kr, kT ? nullptr : w.KT);
-  if (!vT) w.load(v, 0, n, 1.0f, nullptr, w.VT);
-  w.load(dy, 0, n, 1.0f, w.DY, nullptr);
+  w.load(q, g.ld, n, g.scale, w.Q, nullptr);
+  if (g.useQK) w.load(k, g.ld, n, 1.0f, w.Kr, kT ? nullptr : w.KT);
+  if (!vT) w.load(v, g.ld, n, 1.0f, nullptr, w.VT);
+  w.load(dy, g.C, n, 1.0f, w.DY, nullptr);
   w.logits(n, kT ? w.headOf(kT, n) : w.KT);
   const float* headV = vT ? w.headOf(vT, n) : w.VT;
   gemm(S, w.DY, Dp, 1, headV, Sp, g.D, Sp, w.dS, Sp);  // dP[s][t] = dy_s · v_t
@@ -528,13 +529,13 @@ inline void smallHeadBackward(SmallHead& w, const float* dy, const float* q, con
       }
     }
   }
-  w.store_(w.O0, g.scale, dq, 0, n);
+  w.store_(w.O0, g.scale, dq, g.ld, n);
   if (g.useQK) {
     gemm(S, w.dS, 1, Sp, w.Q, Dp, S, Dp, w.O1, Dp);
-    w.store_(w.O1, 1.0f, dk, 0, n);
+    w.store_(w.O1, 1.0f, dk, g.ld, n);
   }
   gemm(S, w.L, 1, Sp, w.DY, Dp, S, Dp, w.O2, Dp);
-  w.store_(w.O2, 1.0f, dv, 0, n);
+  w.store_(w.O2, 1.0f, dv, g.ld, n);
 }
 
 }  // namespace attention

@@ -6,6 +6,10 @@ export const RELU_GRAD = 'SasaReluGrad';
 export const LOCAL_ATTENTION = 'SasaLocalAttention';
 /** Inputs dy, q, k, v, relRow, relCol, lse → [dq, dk, dv, dRelRow, dRelCol]. */
 export const LOCAL_ATTENTION_GRAD = 'SasaLocalAttentionGrad';
+/** Input qkv [B,H,W,P·C] (q|k|v, or q|v for logits 'qr'), relRow, relCol → [y, lse] (ops/local_attention/packed.ts). */
+export const LOCAL_ATTENTION_PACKED = 'SasaLocalAttentionPacked';
+/** Inputs dy, qkv, relRow, relCol, lse → [dqkv, dRelRow, dRelCol]. */
+export const LOCAL_ATTENTION_PACKED_GRAD = 'SasaLocalAttentionPackedGrad';
 
 /**
  * Attributes of the local attention kernels: the op's options with the scale resolved.

@@ -1,7 +1,8 @@
 /**
  * LocalSelfAttention2D: the stand-alone local self-attention layer of SASA.md §1 as a
  * TensorFlow.js layer. x [B, H, W, d_in] → y [B, H/s, W/s, filters]:
- *   q = x W_Q, k = x W_K, v = x W_V (dense 1×1 projections without bias, [d_in, filters] each),
+ *   q = x W_Q, k = x W_K, v = x W_V (dense 1×1 projections without bias, [d_in, filters] each,
+ *   computed as one product with [W_Q | W_K | W_V] and attended to packed: localAttention2dPacked),
  *   y = localAttention2d(q, k, v, relRow, relCol), then 2×2 average pooling with stride 2 when
  *   strides = 2 ('same': an odd side gives ceil(side/2), the last window averaging the pixels it
  *   covers, so the output matches a strided 1×1 convolution's).
@@ -16,8 +17,8 @@
 import * as tf from '@tensorflow/tfjs';
 // the exact AvgPool gradient at partial 'same' windows, on every backend
 import '../backend/gradients.js';
-import { localAttention2d } from '../ops/local_attention/op.js';
 import type { LogitsMode, PaddingMode } from '../ops/local_attention/options.js';
+import { localAttention2dPacked } from '../ops/local_attention/packed.js';
 import { sinusoidalEncoding2d } from './positional_encoding.js';
 
 export type PositionalEncoding = 'relative' | 'absolute' | 'none';
@@ -135,13 +136,16 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
       if (x.rank !== 4) fail(this.name, `input must be [B, H, W, C], got [${x.shape.join(',')}]`);
       const [b, h, w, c] = x.shape;
       if (this.positional === 'absolute') x = tf.add(x, this.encoding(h, w, c));
-      const flat = tf.reshape(x, [b * h * w, c]);
-      const project = (weights: tf.LayerVariable | undefined) =>
-        weights ? (tf.reshape(tf.matMul(flat, weights.read()), [b, h, w, this.filters]) as tf.Tensor4D) : null;
-      const y = localAttention2d(
-        project(this.wq) as tf.Tensor4D,
-        project(this.wk),
-        project(this.wv) as tf.Tensor4D,
+      // One product x·[W_Q | W_K | W_V] (W_K absent for logits 'qr'), attended to as packed q|k|v.
+      // Stacked along a new leading axis (a plain copy each) and transposed natively: tfjs's
+      // Concat along the last axis is a JS loop per row.
+      const kernels = [this.wq, this.wk, this.wv].filter((v): v is tf.LayerVariable => v !== undefined);
+      const stacked = tf.stack(kernels.map((v) => v.read()));
+      const packed = kernels.length * this.filters;
+      const weights = tf.reshape(tf.transpose(stacked, [1, 0, 2]), [c, packed]) as tf.Tensor2D;
+      const qkv = tf.reshape(tf.matMul(tf.reshape(x, [b * h * w, c]), weights), [b, h, w, packed]);
+      const y = localAttention2dPacked(
+        qkv as tf.Tensor4D,
         (this.relRow?.read() as tf.Tensor2D | undefined) ?? null,
         (this.relCol?.read() as tf.Tensor2D | undefined) ?? null,
         {

@@ -224,11 +224,31 @@ before(async () => {
   await setup();
 });
 
-describeNative('Transpose, Slice, PadV2 (layout kernels)', () => {
+describeNative('Transpose, Slice, SplitV, PadV2 (layout kernels)', () => {
   it('are registered on the native backend', () => {
     const { kernels } = registerNativeBackend();
-    for (const k of ['Transpose', 'Slice', 'PadV2']) assert.ok(kernels.includes(k), `${k} is not native`);
+    for (const k of ['Transpose', 'Slice', 'SplitV', 'PadV2']) assert.ok(kernels.includes(k), `${k} is not native`);
   });
+
+  const splitCases: { shape: number[]; splits: number | number[]; axis: number }[] = [
+    { shape: [5, 12], splits: 3, axis: 1 },
+    { shape: [2, 3, 4, 9], splits: [2, 4, 3], axis: 3 },
+    { shape: [6, 4], splits: [1, 5], axis: 0 },
+    { shape: [2, 7, 3], splits: [3, -1], axis: -2 },
+  ];
+  for (const c of splitCases) {
+    it(`SplitV [${c.shape}] ${JSON.stringify(c.splits)} axis ${c.axis}, and its gradient`, async () => {
+      await compareOnBackends(() => tf.split(randTensor(c.shape, 5), c.splits, c.axis), exact);
+      await compareOnBackends(
+        () =>
+          gradsOf(
+            (x) => tf.addN(tf.split(x, c.splits, c.axis).map((p, i) => weightedSum(p, 40 + i))),
+            [randTensor(c.shape, 6)],
+          ),
+        exact,
+      );
+    });
+  }
 
   for (const [i, c] of pick(transposeCases).entries()) {
     it(`Transpose [${c.shape}] perm [${c.perm}]`, async () => {

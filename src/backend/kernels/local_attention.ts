@@ -1,11 +1,19 @@
 /**
  * The fused local self-attention kernels (native/src/local_attention.cc):
- * SasaLocalAttention (q, k, v, relRow, relCol → y [B,H,W,C], lse [B,H,W,N]) and its gradient.
+ * SasaLocalAttention (q, k, v, relRow, relCol → y [B,H,W,C], lse [B,H,W,N]) and its gradient,
+ * and SasaLocalAttentionPacked, the same on q|k|v packed in one [B,H,W,P·C] tensor (the kernels
+ * read and write views of it with pixel stride P·C).
  * The op (ops/local_attention) has validated the options; here the shapes are checked again
  * before the addon sees them.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { LOCAL_ATTENTION, LOCAL_ATTENTION_GRAD, type LocalAttentionAttrs } from '../kernel_names.js';
+import {
+  LOCAL_ATTENTION,
+  LOCAL_ATTENTION_GRAD,
+  LOCAL_ATTENTION_PACKED,
+  LOCAL_ATTENTION_PACKED_GRAD,
+  type LocalAttentionAttrs,
+} from '../kernel_names.js';
 import {
   check,
   cpuBackend,
@@ -64,6 +72,30 @@ function plan(inputs: Record<string, tf.TensorInfo>, attrs: LocalAttentionAttrs)
   return { geometry, scale: attrs.scale, shape: q.shape, lseShape: [B, H, W, N] };
 }
 
+/** The plan of a packed call: q|k|v (or q|v) in qkv [B,H,W,P·C]; the views' offsets. */
+function packedPlan(inputs: Record<string, tf.TensorInfo>, attrs: LocalAttentionAttrs) {
+  const { qkv } = inputs;
+  check(OP, qkv.shape.length === 4, () => `qkv must be [B,H,W,P·C], got ${fmt(qkv.shape)}`);
+  const parts = attrs.logits === 'qr' ? 2 : 3;
+  const packed = qkv.shape[3];
+  check(OP, packed % parts === 0, () => `qkv channels ${packed} must be ${parts}·C`);
+  const C = packed / parts;
+  const [B, H, W] = qkv.shape;
+  const shape = [B, H, W, C];
+  const stand = { shape, dtype: 'float32' } as unknown as tf.TensorInfo;
+  const p = plan({ ...inputs, q: stand, k: stand, v: stand }, attrs);
+  return { ...p, geometry: Int32Array.from([...p.geometry, packed]), C, parts };
+}
+
+/** Views q, k (null for 'qr') and v of packed values (pixel stride P·C). */
+function views(values: Float32Array, C: number, parts: number) {
+  return {
+    q: values.subarray(0),
+    k: parts === 3 ? values.subarray(C) : new Float32Array(0),
+    v: values.subarray((parts - 1) * C),
+  };
+}
+
 export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
   const values = (args: KernelArgs, t: tf.TensorInfo, name: string) => {
     const v = f32(cpuBackend(args), t);
@@ -108,8 +140,57 @@ export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
     const backend = cpuBackend(args);
     return ['q', 'k', 'v', 'relRow', 'relCol'].map((n, i) => output(backend, inputs[n].shape, grads[i]));
   };
+  const packedForward: tf.KernelFunc = (args: KernelArgs) => {
+    const inputs = args.inputs as Record<string, tf.TensorInfo>;
+    const p = packedPlan(inputs, args.attrs as unknown as LocalAttentionAttrs);
+    const { q, k, v } = views(values(args, inputs.qkv, 'qkv'), p.C, p.parts);
+    const [relRow, relCol] = ['relRow', 'relCol'].map((n) => values(args, inputs[n], n));
+    const y = outputBuffer(sizeOf(p.shape));
+    const lse = outputBuffer(sizeOf(p.lseShape));
+    ctx.addon.localAttentionForward(q, k, v, relRow, relCol, y, lse, p.geometry, p.scale);
+    const backend = cpuBackend(args);
+    return [output(backend, p.shape, y), output(backend, p.lseShape, lse)];
+  };
+  const packedBackward: tf.KernelFunc = (args: KernelArgs) => {
+    const inputs = args.inputs as Record<string, tf.TensorInfo>;
+    const p = packedPlan(inputs, args.attrs as unknown as LocalAttentionAttrs);
+    const [dy, qkv, relRow, relCol, lse] = ['dy', 'qkv', 'relRow', 'relCol', 'lse'].map((n) =>
+      values(args, inputs[n], n),
+    );
+    check(OP, dy.length === sizeOf(p.shape), () => `dy ${fmt(inputs.dy.shape)} must be ${fmt(p.shape)}`);
+    check(OP, lse.length === sizeOf(p.lseShape), () => `lse ${fmt(inputs.lse.shape)} must be ${fmt(p.lseShape)}`);
+    const { q, k, v } = views(qkv, p.C, p.parts);
+    const dqkv = outputBuffer(qkv.length);
+    const d = views(dqkv, p.C, p.parts);
+    const dRelRow = outputBuffer(relRow.length);
+    const dRelCol = outputBuffer(relCol.length);
+    ctx.addon.localAttentionBackward(
+      dy,
+      q,
+      k,
+      v,
+      relRow,
+      relCol,
+      lse,
+      d.q,
+      d.k,
+      d.v,
+      dRelRow,
+      dRelCol,
+      p.geometry,
+      p.scale,
+    );
+    const backend = cpuBackend(args);
+    return [
+      output(backend, inputs.qkv.shape, dqkv),
+      output(backend, inputs.relRow.shape, dRelRow),
+      output(backend, inputs.relCol.shape, dRelCol),
+    ];
+  };
   return [
     { kernelName: LOCAL_ATTENTION, backendName: 'native', kernelFunc: forward },
     { kernelName: LOCAL_ATTENTION_GRAD, backendName: 'native', kernelFunc: backward },
+    { kernelName: LOCAL_ATTENTION_PACKED, backendName: 'native', kernelFunc: packedForward },
+    { kernelName: LOCAL_ATTENTION_PACKED_GRAD, backendName: 'native', kernelFunc: packedBackward },
   ];
 }

@@ -1,0 +1,96 @@
+/**
+ * localAttention2dPacked: the native kernels on strided views of packed q|k|v against the op's
+ * tf.split + localAttention2d composition on tfjs's cpu backend, values and gradients.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { type LocalAttentionOptions, localAttention2d, localAttention2dPacked } from '../../src/index.js';
+import { compareOnBackends, describeNative, randTensor, setup, weightedSum } from '../helpers.js';
+
+interface Case {
+  shape: [number, number, number, number];
+  options: LocalAttentionOptions;
+}
+
+const CASES: Case[] = [
+  { shape: [2, 9, 11, 8], options: { kernelSize: 5, heads: 2 } },
+  { shape: [1, 11, 12, 8], options: { kernelSize: 5, heads: 2 } },
+  { shape: [1, 10, 13, 4], options: { kernelSize: 3, heads: 1, logits: 'qk', padding: 'masked' } },
+  { shape: [1, 12, 10, 12], options: { kernelSize: 3, heads: 3, logits: 'qr', padding: 'masked' } },
+  { shape: [2, 7, 6, 8], options: { kernelSize: 7, heads: 4, logits: 'qk' } },
+  { shape: [3, 4, 4, 8], options: { kernelSize: 7, heads: 2, padding: 'masked' } },
+  { shape: [2, 3, 5, 6], options: { kernelSize: 3, heads: 3, logits: 'qr' } },
+];
+
+function inputs(c: Case) {
+  const [b, h, w, ch] = c.shape;
+  const parts = c.options.logits === 'qr' ? 2 : 3;
+  const rel = c.options.logits !== 'qk';
+  return {
+    qkv: randTensor([b, h, w, parts * ch], 11) as tf.Tensor4D,
+    relRow: rel ? (randTensor([c.options.kernelSize, ch / 2], 12) as tf.Tensor2D) : null,
+    relCol: rel ? (randTensor([c.options.kernelSize, ch / 2], 13) as tf.Tensor2D) : null,
+  };
+}
+
+describeNative('localAttention2dPacked: native strided kernels vs the composition on cpu', () => {
+  before(setup);
+  for (const c of CASES) {
+    it(`[${c.shape}] ${JSON.stringify(c.options)}: y and the gradients of qkv and the tables`, async () => {
+      await compareOnBackends(
+        () => {
+          const i = inputs(c);
+          const tables = i.relRow ? [i.relRow, i.relCol as tf.Tensor2D] : [];
+          const f = (qkv: tf.Tensor, ...t: tf.Tensor[]) =>
+            weightedSum(
+              localAttention2dPacked(
+                qkv as tf.Tensor4D,
+                (t[0] as tf.Tensor2D) ?? null,
+                (t[1] as tf.Tensor2D) ?? null,
+                c.options,
+              ),
+            );
+          const y = localAttention2dPacked(i.qkv, i.relRow, i.relCol, c.options);
+          return [y, ...tf.grads(f)([i.qkv, ...tables])];
+        },
+        { tol: 2e-5 },
+      );
+    });
+  }
+
+  it('equals localAttention2d on the split tensors on the native backend, bit for bit', () => {
+    const c = CASES[0];
+    tf.tidy(() => {
+      const i = inputs(c);
+      const packed = localAttention2dPacked(i.qkv, i.relRow, i.relCol, c.options);
+      const [q, k, v] = tf.split(i.qkv, 3, 3) as tf.Tensor4D[];
+      const apart = localAttention2d(q, k, v, i.relRow, i.relCol, c.options);
+      assert.deepEqual(Array.from(packed.dataSync()), Array.from(apart.dataSync()));
+    });
+  });
+});
+
+describe('localAttention2dPacked: bad input', () => {
+  before(setup);
+  it('names the tensor and the shape at fault', () => {
+    const o: LocalAttentionOptions = { kernelSize: 3, heads: 2 };
+    const t = (shape: number[]) => tf.zeros(shape) as tf.Tensor2D;
+    assert.throws(
+      () => localAttention2dPacked(tf.zeros([1, 4, 4, 8]) as tf.Tensor4D, t([3, 4]), t([3, 4]), o),
+      /localAttention2dPacked: qkv must be \[B, H, W, 3·C\] \(q\|k\|v\), got \[1,4,4,8\]/,
+    );
+    assert.throws(
+      () => localAttention2dPacked(tf.zeros([1, 4, 4, 9]) as tf.Tensor4D, t([3, 4]), t([3, 4]), { ...o, logits: 'qr' }),
+      /qkv must be \[B, H, W, 2·C\] \(q\|v for logits 'qr'\)/,
+    );
+    assert.throws(
+      () => localAttention2dPacked(tf.zeros([1, 4, 4, 12]) as tf.Tensor4D, t([3, 3]), t([3, 2]), o),
+      /relRow \[3,3\] must be \[kernelSize, C\/2\] = \[3,2\]/,
+    );
+    assert.throws(
+      () => localAttention2dPacked(tf.zeros([1, 4, 4, 12], 'int32') as tf.Tensor4D, null, null, o),
+      /localAttention2dPacked: qkv must be float32, got int32/,
+    );
+  });
+});
