@@ -18,13 +18,14 @@ constexpr int64_t kChunkRows = 64;
 
 /**
  * Per-channel shifted sums over the rows of [rows, C] data: s1[j] = Σ(a − sa[j]),
- * s2[j] = Σ(a − sa[j])·(b − sb[j]); `rowFn(r, a, b)` gives row r's a and b. Each chunk of kChunkRows
- * rows sums in float32 (short sums of shifted, so small, values), into its own float64 slot; the
- * slots are then added in order.
+ * s2[j] = Σ(a − sa[j])·(b − sb[j]); `rowFn(r, a, b)` gives row r's a and b. With `gate` (ma, mb),
+ * a counts only where b·ma + mb > 0 (the ReLU after a batch norm: a = dy, b = x). Each chunk of
+ * kChunkRows rows sums in float32 (short sums of shifted, so small, values), into its own float64
+ * slot; the slots are then added in order.
  */
 template <typename Rows>
 void channelSums(int64_t rows, int64_t c, Rows rowFn, const float* sa, const float* sb, std::vector<double>& s1,
-                 std::vector<double>& s2) {
+                 std::vector<double>& s2, const float* ma = nullptr, const float* mb = nullptr) {
   const int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
   std::vector<double> partial(static_cast<size_t>(chunks) * 2 * c);
 #pragma omp parallel
@@ -41,6 +42,15 @@ void channelSums(int64_t rows, int64_t c, Rows rowFn, const float* sa, const flo
         const float* a;
         const float* b;
         rowFn(r, a, b);
+        if (ma) {
+#pragma omp simd
+          for (int64_t j = 0; j < c; ++j) {
+            const float u = b[j] * ma[j] + mb[j] > 0.0f ? a[j] - sa[j] : 0.0f;
+            p1[j] += u;
+            p2[j] += u * (b[j] - sb[j]);
+          }
+          continue;
+        }
 #pragma omp simd
         for (int64_t j = 0; j < c; ++j) {
           const float u = a[j] - sa[j];
@@ -66,20 +76,31 @@ void channelSums(int64_t rows, int64_t c, Rows rowFn, const float* sa, const flo
   }
 }
 
-/** y = x · a + b per channel over [rows, C]. */
-void affine(const float* x, const float* a, const float* b, float* y, int64_t rows, int64_t c) {
+/** y = x · a + b per channel over [rows, C], then max(0, y) when `relu`. */
+void affine(const float* x, const float* a, const float* b, float* y, int64_t rows, int64_t c, bool relu = false) {
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * c;
     float* yr = y + r * c;
+    if (relu) {
 #pragma omp simd
-    for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * a[j] + b[j];
+      for (int64_t j = 0; j < c; ++j) yr[j] = std::max(0.0f, xr[j] * a[j] + b[j]);
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * a[j] + b[j];
+    }
   }
 }
 
+/** Optional boolean argument i (absent or undefined: false). */
+bool optBool(const Napi::CallbackInfo& info, size_t i) {
+  return i < info.Length() && !info[i].IsUndefined() && info[i].ToBoolean().Value();
+}
+
 /**
- * bnTrainForward(x, gamma, beta, y, mean, variance, [N, S, C], eps): batch statistics over N·S rows
- * (variance biased) and y = (x − mean)·gamma/√(variance + eps) + beta. Two passes over x: one for
+ * bnTrainForward(x, gamma, beta, y, mean, variance, [N, S, C], eps[, relu]): batch statistics over
+ * N·S rows (variance biased) and y = (x − mean)·gamma/√(variance + eps) + beta, then max(0, y) with
+ * relu (one pass instead of two, and no second tensor). Two passes over x: one for
  * Σ(x − K) and Σ(x − K)², K = the first row (so a large mean does not cancel the variance away),
  * one for y. (oneDNN 2.6's nhwc batch norm took 1.5–2× longer for C ≥ 256, bench/_bn-style
  * timings in BENCHMARKS.md.)
@@ -116,14 +137,15 @@ Napi::Value BnTrainForward(const Napi::CallbackInfo& info) {
       a[j] = static_cast<float>(scale);
       b[j] = static_cast<float>(beta[j] - m * scale);
     }
-    affine(x, a.data(), b.data(), y, rows, c);
+    affine(x, a.data(), b.data(), y, rows, c, optBool(info, 8));
   });
 }
 
 /**
- * bnBackward(x, dy, mean, variance, gamma, beta, dx, dgamma, dbeta, [N, S, C], eps): with
+ * bnBackward(x, dy, mean, variance, gamma, beta, dx, dgamma, dbeta, [N, S, C], eps[, relu]): with
  * x̂ = (x − mean)/σ, σ = √(variance + eps), M = N·S: dbeta = Σdy, dgamma = Σdy·x̂,
- * dx = gamma/σ · (dy − dbeta/M − x̂·dgamma/M). Two passes: the sums, then dx.
+ * dx = gamma/σ · (dy − dbeta/M − x̂·dgamma/M). Two passes: the sums, then dx. With relu (the
+ * forward applied max(0, ·)), dy counts only where x̂·gamma + beta > 0, recomputed from x.
  */
 Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormTrainGrad", [&] {
@@ -136,11 +158,20 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
     const float* mean = floatArg(info, 2, "mean", c);
     const float* var = floatArg(info, 3, "variance", c);
     const float* gamma = floatArg(info, 4, "gamma", c);
-    floatArg(info, 5, "beta", c);  // checked, not read: the gradient does not depend on beta
+    // beta: read only with relu (without, the gradient does not depend on it)
+    const float* beta = floatArg(info, 5, "beta", c);
     float* dx = floatArg(info, 6, "dx", rows * c);
     float* dgamma = floatArg(info, 7, "dgamma", c);
     float* dbeta = floatArg(info, 8, "dbeta", c);
-    // s1 = Σdy, s2 = Σdy·(x − mean).
+    const bool relu = optBool(info, 11);
+    // The ReLU's gate per channel: y > 0 ⟺ x·ga + gb > 0 (the forward's affine map).
+    std::vector<float> ga(c), gb(c);
+    for (int64_t j = 0; j < c; ++j) {
+      const double scale = gamma[j] / std::sqrt(static_cast<double>(var[j]) + eps);
+      ga[j] = static_cast<float>(scale);
+      gb[j] = static_cast<float>(beta[j] - mean[j] * scale);
+    }
+    // s1 = Σdy, s2 = Σdy·(x − mean) (dy gated with relu).
     std::vector<double> sumDy, sumDyXc;
     const std::vector<float> zeros(c, 0.0f);
     channelSums(
@@ -149,7 +180,7 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
           a = dy + r * c;
           b = x + r * c;
         },
-        zeros.data(), mean, sumDy, sumDyXc);
+        zeros.data(), mean, sumDy, sumDyXc, relu ? ga.data() : nullptr, relu ? gb.data() : nullptr);
     // dx = dy·k1 + x·k2 + k3 per channel.
     std::vector<float> k1(c), k2(c), k3(c);
     for (int64_t j = 0; j < c; ++j) {
@@ -166,13 +197,23 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
     const float* p1 = k1.data();
     const float* p2 = k2.data();
     const float* p3 = k3.data();
+    const float* pa = ga.data();
+    const float* pb = gb.data();
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const float* xr = x + r * c;
       const float* dyr = dy + r * c;
       float* dxr = dx + r * c;
+      if (relu) {
 #pragma omp simd
-      for (int64_t j = 0; j < c; ++j) dxr[j] = dyr[j] * p1[j] + xr[j] * p2[j] + p3[j];
+        for (int64_t j = 0; j < c; ++j) {
+          const float g = xr[j] * pa[j] + pb[j] > 0.0f ? dyr[j] : 0.0f;
+          dxr[j] = g * p1[j] + xr[j] * p2[j] + p3[j];
+        }
+      } else {
+#pragma omp simd
+        for (int64_t j = 0; j < c; ++j) dxr[j] = dyr[j] * p1[j] + xr[j] * p2[j] + p3[j];
+      }
     }
   });
 }

@@ -53,8 +53,10 @@ export interface NativeAddon {
     variance: Float32Array,
     geometry: Int32Array,
     epsilon: number,
+    /** y = max(0, ·) */
+    relu?: boolean,
   ): void;
-  /** geometry: N, S, C */
+  /** geometry: N, S, C; relu: the forward applied max(0, ·) (dy gated where it was 0) */
   bnBackward(
     x: Float32Array,
     dy: Float32Array,
@@ -67,6 +69,7 @@ export interface NativeAddon {
     dbeta: Float32Array,
     geometry: Int32Array,
     epsilon: number,
+    relu?: boolean,
   ): void;
   /** geometry: rows, C */
   bnInference(

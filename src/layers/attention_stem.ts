@@ -243,11 +243,16 @@ export class AttentionStem extends tf.layers.Layer {
               ...this.tables(),
               { heads },
             );
-      let y = (this.norm as BatchNormWeights).apply(attended, kwargs?.training === true) as tf.Tensor4D;
-      if (relu) y = tf.relu(y);
-      if (pool === s) return tf.reshape(tf.maxPool(y, s, s, 'valid'), [b, h / s, w / s, filters]);
-      const image = this.fromBlocks(y, b, h, w);
-      return pool === 1 ? image : tf.maxPool(image, pool, pool, 'valid');
+      const y = (this.norm as BatchNormWeights).apply(attended, kwargs?.training === true) as tf.Tensor4D;
+      // ReLU after the pooling: max and ReLU commute (ReLU is monotone; the gradient too, ties
+      // included), and the pooled tensor is pool² times smaller.
+      let pooled: tf.Tensor4D;
+      if (pool === s) pooled = tf.reshape(tf.maxPool(y, s, s, 'valid'), [b, h / s, w / s, filters]);
+      else {
+        const image = this.fromBlocks(y, b, h, w);
+        pooled = pool === 1 ? image : tf.maxPool(image, pool, pool, 'valid');
+      }
+      return relu ? tf.relu(pooled) : pooled;
     });
   }
 

@@ -39,6 +39,11 @@ class Builder {
     }).apply(x) as Sym;
   }
 
+  /** Batch norm then ReLU, fused in one layer (and one kernel in training). */
+  private bnRelu(name: string, x: Sym): Sym {
+    return new BatchNorm({ name, decay: this.cfg.bnDecay, epsilon: this.cfg.bnEpsilon, relu: true }).apply(x) as Sym;
+  }
+
   private conv(name: string, x: Sym, filters: number, kernelSize: number, strides = 1): Sym {
     return new Conv2D({ name, filters, kernelSize, strides }).apply(x) as Sym;
   }
@@ -51,11 +56,11 @@ class Builder {
     const s = this.cfg.stem;
     switch (s.type) {
       case 'conv': {
-        const y = this.relu('stem.relu', this.bn('stem.bn', this.conv('stem.conv', x, s.width, 7, 2)));
+        const y = this.bnRelu('stem.bn', this.conv('stem.conv', x, s.width, 7, 2));
         return tf.layers.maxPooling2d({ name: 'stem.pool', poolSize: 3, strides: 2, padding: 'same' }).apply(y) as Sym;
       }
       case 'small_conv':
-        return this.relu('stem.relu', this.bn('stem.bn', this.conv('stem.conv', x, s.width, 3, 1)));
+        return this.bnRelu('stem.bn', this.conv('stem.conv', x, s.width, 3, 1));
       default:
         return new AttentionStem({
           name: 'stem',
@@ -89,8 +94,8 @@ class Builder {
 
   block(b: ResolvedBlock, x: Sym): Sym {
     const n = b.name;
-    let y = this.relu(`${n}.relu1`, this.bn(`${n}.bn1`, this.conv(`${n}.conv1`, x, b.width, 1)));
-    y = this.relu(`${n}.relu2`, this.bn(`${n}.bn2`, this.spatial(b, y)));
+    let y = this.bnRelu(`${n}.bn1`, this.conv(`${n}.conv1`, x, b.width, 1));
+    y = this.bnRelu(`${n}.bn2`, this.spatial(b, y));
     y = this.bn(`${n}.bn3`, this.conv(`${n}.conv3`, y, b.outChannels, 1), this.cfg.zeroInitLastBn);
     const shortcut = b.projection
       ? this.bn(`${n}.downsample.1`, this.conv(`${n}.downsample.0`, x, b.outChannels, 1, b.stride))

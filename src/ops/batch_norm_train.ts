@@ -1,7 +1,9 @@
 /**
  * Training-mode batch normalisation over all axes but the last (channels-last data).
  * x: [..., C], gamma, beta: [C] →
- *   mean = E[x], variance = E[(x - mean)²] (biased), y = (x - mean) / sqrt(variance + ε) · gamma + beta.
+ *   mean = E[x], variance = E[(x - mean)²] (biased), y = (x - mean) / sqrt(variance + ε) · gamma + beta,
+ *   and y = max(0, y) with `relu` (the ReLU fused into the same pass, and its gradient into the
+ *   batch norm's).
  * On backends with the SasaBatchNormTrain kernel (native) forward and backward are single fused
  * kernels; elsewhere it is composed from tfjs ops and differentiated by tfjs.
  */
@@ -39,21 +41,35 @@ function checkArgs(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: num
 }
 
 /** tfjs ops on x viewed as [rows, C] (tfjs's batchNorm gradient handles rank <= 4 only). */
-function composite(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): BatchNormTrainResult {
+function composite(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  relu: boolean,
+): BatchNormTrainResult {
   return tf.tidy(() => {
     const c = x.shape[x.shape.length - 1];
     const x2 = tf.reshape(x, [-1, c]);
     const { mean, variance } = tf.moments(x2, [0]);
-    const y = tf.reshape(tf.batchNorm(x2, mean, variance, beta, gamma, epsilon), x.shape);
+    const normed = tf.batchNorm(x2, mean, variance, beta, gamma, epsilon);
+    const y = tf.reshape(relu ? tf.relu(normed) : normed, x.shape);
     return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   });
 }
 
 /** Batch statistics and the normalised output; differentiable w.r.t. x, gamma and beta. */
-export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon = 1e-5): BatchNormTrainResult {
+export function batchNormTrain(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon = 1e-5,
+  relu = false,
+): BatchNormTrainResult {
   checkArgs(x, gamma, beta, epsilon);
-  if (!hasKernel(BATCH_NORM_TRAIN)) return composite(x, gamma, beta, epsilon);
-  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  if (!hasKernel(BATCH_NORM_TRAIN)) return composite(x, gamma, beta, epsilon, relu);
+  const attrs = { epsilon, relu: relu ? 1 : 0 };
+  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, attrs) as tf.Tensor[];
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
@@ -68,10 +84,14 @@ tf.registerGradient({
   gradFunc: (dys, saved, attrs) => {
     const [dy, dMean, dVariance] = dys as tf.Tensor[];
     const [x, gamma, beta, mean, variance] = saved;
-    const epsilon = (attrs as { epsilon: number }).epsilon;
+    const { epsilon, relu } = attrs as { epsilon: number; relu?: number };
     const grads = tf
       .engine()
-      .runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, mean, variance, gamma, beta }, { epsilon }) as tf.Tensor[];
+      .runKernel(
+        BATCH_NORM_TRAIN_GRAD,
+        { dy, x, mean, variance, gamma, beta },
+        { epsilon, relu: relu ?? 0 },
+      ) as tf.Tensor[];
     const rows = x.size / x.shape[x.shape.length - 1];
     const statsUsed = tf.tidy(() => tf.any(tf.notEqual(tf.concat([dMean, dVariance]), 0)).dataSync()[0] === 1);
     return {

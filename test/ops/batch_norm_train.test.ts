@@ -285,3 +285,68 @@ describeNative('batchNormTrain: native kernels against the composite on tfjs cpu
     assertClose(dx.values, wantDx, { tol: 1e-3, label: 'dx' });
   });
 });
+
+describe('batchNormTrain with the ReLU fused (relu = true)', () => {
+  const shapes = FAST
+    ? [[6, 3]]
+    : [
+        [6, 3],
+        [2, 3, 3, 2],
+        [3, 2, 4],
+      ];
+  for (const [i, shape] of shapes.entries()) {
+    it(`y = max(0, reference) and gradients match float64 finite differences: x [${shape}]`, async () => {
+      const d = data(shape, 60 + i);
+      const w = randArray(sizeOf(shape), 61 + i);
+      const eps = 1e-5;
+      const ref = batchNormTrainRef(d.x, d.c, d.gamma, d.beta, eps);
+      const f = (x: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<number>) => {
+        const { y } = batchNormTrainRef(x, d.c, g, b, eps);
+        let s = 0;
+        for (let k = 0; k < y.length; k++) s += Math.max(0, y[k]) * w[k];
+        return s;
+      };
+      const backend = await defaultBackend();
+      const [y] = await runOn(backend, () => [
+        batchNormTrain(tf.tensor(d.x, shape), tf.tensor(d.gamma), tf.tensor(d.beta), eps, true).y,
+      ]);
+      assertClose(
+        y.values,
+        Array.from(ref.y, (v) => Math.max(0, v)),
+        { label: 'y' },
+      );
+      const got = await runOn(backend, () =>
+        gradsOf(
+          (x, g, b) => tf.sum(tf.mul(batchNormTrain(x, g, b, eps, true).y, tf.tensor(w, shape))),
+          [tf.tensor(d.x, shape), tf.tensor(d.gamma), tf.tensor(d.beta)],
+        ),
+      );
+      const expected = [
+        numericGradient((v) => f(v, d.gamma, d.beta), d.x),
+        numericGradient((v) => f(d.x, v, d.beta), d.gamma),
+        numericGradient((v) => f(d.x, d.gamma, v), d.beta),
+      ];
+      for (const [k, name] of ['dx', 'dgamma', 'dbeta'].entries()) {
+        assertClose(got[k].values, expected[k], { tol: 1e-3, label: name });
+      }
+    });
+  }
+});
+
+describeNative('batchNormTrain with relu: native kernels against the composite on tfjs cpu', () => {
+  it('forward and gradients, [2, 5, 5, 8] and [300, 7]', async () => {
+    for (const shape of [
+      [2, 5, 5, 8],
+      [300, 7],
+    ]) {
+      await compareOnBackends(() => {
+        const d = data(shape, 90);
+        const x = tf.tensor(d.x, shape);
+        const gamma = tf.tensor(d.gamma);
+        const beta = tf.tensor(d.beta);
+        const loss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => weightedSum(batchNormTrain(a, g, b, 1e-5, true).y);
+        return [batchNormTrain(x, gamma, beta, 1e-5, true).y, ...gradsOf(loss, [x, gamma, beta])];
+      });
+    }
+  });
+});

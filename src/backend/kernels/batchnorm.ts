@@ -70,7 +70,17 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
     const y = outputBuffer(xv.length);
     const mean = outputBuffer(c);
     const variance = outputBuffer(c);
-    ctx.addon.bnTrainForward(xv, g, b, y, mean, variance, geometry, args.attrs?.epsilon as number);
+    ctx.addon.bnTrainForward(
+      xv,
+      g,
+      b,
+      y,
+      mean,
+      variance,
+      geometry,
+      args.attrs?.epsilon as number,
+      args.attrs?.relu === 1,
+    );
     return [output(backend, x.shape, y), output(backend, [c], mean), output(backend, [c], variance)];
   };
 
@@ -98,6 +108,7 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
       dbeta,
       geometry,
       args.attrs?.epsilon as number,
+      args.attrs?.relu === 1,
     );
     return [output(backend, x.shape, dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
   };
