@@ -98,6 +98,34 @@ bool optBool(const Napi::CallbackInfo& info, size_t i) {
 }
 
 /**
+ * Batch statistics of x [rows, C] (mean, biased variance, shifted by K = the first row: s1 =
+ * Σ(x − K), s2 = Σ(x − K)²) into mean and var, and the affine map of the normalisation, y = x·a + b.
+ */
+void batchStats(const float* x, int64_t rows, int64_t c, const float* gamma, const float* beta, float eps,
+                float* mean, float* var, std::vector<float>& a, std::vector<float>& b) {
+  std::vector<double> s1, s2;
+  channelSums(
+      rows, c,
+      [&](int64_t r, const float*& u, const float*& w) {
+        u = x + r * c;
+        w = u;
+      },
+      x, x, s1, s2);
+  a.resize(c);
+  b.resize(c);
+  for (int64_t j = 0; j < c; ++j) {
+    const double dm = s1[j] / static_cast<double>(rows);  // mean − K
+    const double m = x[j] + dm;
+    const double v = std::max(0.0, s2[j] / static_cast<double>(rows) - dm * dm);
+    mean[j] = static_cast<float>(m);
+    var[j] = static_cast<float>(v);
+    const double scale = gamma[j] / std::sqrt(v + eps);
+    a[j] = static_cast<float>(scale);
+    b[j] = static_cast<float>(beta[j] - m * scale);
+  }
+}
+
+/**
  * bnTrainForward(x, gamma, beta, y, mean, variance, [N, S, C], eps[, relu]): batch statistics over
  * N·S rows (variance biased) and y = (x − mean)·gamma/√(variance + eps) + beta, then max(0, y) with
  * relu (one pass instead of two, and no second tensor). Two passes over x: one for
@@ -117,27 +145,60 @@ Napi::Value BnTrainForward(const Napi::CallbackInfo& info) {
     float* y = floatArg(info, 3, "y", rows * c);
     float* mean = floatArg(info, 4, "mean", c);
     float* var = floatArg(info, 5, "variance", c);
-    // Shifted by K = the first row: s1 = Σ(x − K), s2 = Σ(x − K)².
-    std::vector<double> s1, s2;
-    channelSums(
-        rows, c,
-        [&](int64_t r, const float*& a, const float*& b) {
-          a = x + r * c;
-          b = a;
-        },
-        x, x, s1, s2);
-    std::vector<float> a(c), b(c);
-    for (int64_t j = 0; j < c; ++j) {
-      const double dm = s1[j] / static_cast<double>(rows);  // mean − K
-      const double m = x[j] + dm;
-      const double v = std::max(0.0, s2[j] / static_cast<double>(rows) - dm * dm);
-      mean[j] = static_cast<float>(m);
-      var[j] = static_cast<float>(v);
-      const double scale = gamma[j] / std::sqrt(v + eps);
-      a[j] = static_cast<float>(scale);
-      b[j] = static_cast<float>(beta[j] - m * scale);
-    }
+    std::vector<float> a, b;
+    batchStats(x, rows, c, gamma, beta, eps, mean, var, a, b);
     affine(x, a.data(), b.data(), y, rows, c, optBool(info, 8));
+  });
+}
+
+/**
+ * bnBlockMaxForward(x, gamma, beta, y, argmax, mean, variance, [N, S, C], eps): the batch norm of
+ * x [N, S, C] (statistics over all N·S rows) followed by the max over each sample's S rows, without
+ * the normalised [N, S, C] tensor: y [N, C] = max_s (x[n][s]·a + b), argmax [N, C] the first s
+ * that attains it (as tfjs's max pool picks).
+ */
+Napi::Value BnBlockMaxForward(const Napi::CallbackInfo& info) {
+  return guarded(info, "BatchNormBlockMax", [&] {
+    const int32_t* p = intsArg(info, 7, "geometry", 3);
+    const int64_t n = p[0], s = p[1], c = p[2], rows = n * s;
+    if (n < 1 || s < 1 || c < 1) fail("batchNormBlockMax", "N, S and C must be >= 1");
+    const float eps = static_cast<float>(numArg(info, 8, "epsilon"));
+    const float* x = floatArg(info, 0, "x", rows * c);
+    const float* gamma = floatArg(info, 1, "gamma", c);
+    const float* beta = floatArg(info, 2, "beta", c);
+    float* y = floatArg(info, 3, "y", n * c);
+    if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        info[4].As<Napi::Int32Array>().ElementLength() < static_cast<size_t>(n * c)) {
+      throw Napi::TypeError::New(info.Env(), "argmax must be an Int32Array of N·C elements");
+    }
+    int32_t* argmax = info[4].As<Napi::Int32Array>().Data();
+    float* mean = floatArg(info, 5, "mean", c);
+    float* var = floatArg(info, 6, "variance", c);
+    std::vector<float> a, b;
+    batchStats(x, rows, c, gamma, beta, eps, mean, var, a, b);
+    const float* pa = a.data();
+    const float* pb = b.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      const float* xs = x + i * s * c;
+      float* yi = y + i * c;
+      int32_t* ai = argmax + i * c;
+#pragma omp simd
+      for (int64_t j = 0; j < c; ++j) {
+        yi[j] = xs[j] * pa[j] + pb[j];
+        ai[j] = 0;
+      }
+      for (int64_t r = 1; r < s; ++r) {
+        const float* xr = xs + r * c;
+#pragma omp simd
+        for (int64_t j = 0; j < c; ++j) {
+          const float v = xr[j] * pa[j] + pb[j];
+          const bool more = v > yi[j];
+          yi[j] = more ? v : yi[j];
+          ai[j] = more ? static_cast<int32_t>(r) : ai[j];
+        }
+      }
+    }
   });
 }
 
@@ -219,6 +280,77 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
 }
 
 /**
+ * bnBlockMaxBackward(x, dy, argmax, mean, variance, gamma, dx, dgamma, dbeta, [N, S, C], eps): the
+ * gradient of bnBlockMaxForward's y for dy [N, C]: the normalised tensor's gradient is dy at each
+ * argmax and 0 elsewhere, so the sums Σdy and Σdy·(x − mean) run over the N·C maxima only, and dx is
+ * one pass over x: dx = [s = argmax]·dy·gamma/σ + x·k2 + k3.
+ */
+Napi::Value BnBlockMaxBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, "BatchNormBlockMaxGrad", [&] {
+    const int32_t* p = intsArg(info, 9, "geometry", 3);
+    const int64_t n = p[0], s = p[1], c = p[2], rows = n * s;
+    if (n < 1 || s < 1 || c < 1) fail("batchNormBlockMax", "N, S and C must be >= 1");
+    const float eps = static_cast<float>(numArg(info, 10, "epsilon"));
+    const float* x = floatArg(info, 0, "x", rows * c);
+    const float* dy = floatArg(info, 1, "dy", n * c);
+    const int32_t* argmax = intsArg(info, 2, "argmax", n * c);
+    const float* mean = floatArg(info, 3, "mean", c);
+    const float* var = floatArg(info, 4, "variance", c);
+    const float* gamma = floatArg(info, 5, "gamma", c);
+    float* dx = floatArg(info, 6, "dx", rows * c);
+    float* dgamma = floatArg(info, 7, "dgamma", c);
+    float* dbeta = floatArg(info, 8, "dbeta", c);
+    for (int64_t e = 0; e < n * c; ++e) {
+      if (argmax[e] < 0 || argmax[e] >= s) fail("batchNormBlockMax", "argmax out of range");
+    }
+    // x at the maxima, [N, C], for the sums.
+    std::vector<float> xm(static_cast<size_t>(n * c));
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < c; ++j) xm[i * c + j] = x[(i * s + argmax[i * c + j]) * c + j];
+    }
+    std::vector<double> sumDy, sumDyXc;
+    const std::vector<float> zeros(c, 0.0f);
+    channelSums(
+        n, c,
+        [&](int64_t r, const float*& a, const float*& b) {
+          a = dy + r * c;
+          b = xm.data() + r * c;
+        },
+        zeros.data(), mean, sumDy, sumDyXc);
+    std::vector<float> k1(c), k2(c), k3(c);
+    for (int64_t j = 0; j < c; ++j) {
+      const double inv = 1.0 / std::sqrt(static_cast<double>(var[j]) + eps);
+      const double g = gamma[j] * inv;
+      const double dg = sumDyXc[j] * inv;
+      dbeta[j] = static_cast<float>(sumDy[j]);
+      dgamma[j] = static_cast<float>(dg);
+      const double c2 = -g * inv * dg / static_cast<double>(rows);
+      k1[j] = static_cast<float>(g);
+      k2[j] = static_cast<float>(c2);
+      k3[j] = static_cast<float>(-g * sumDy[j] / static_cast<double>(rows) - mean[j] * c2);
+    }
+    const float* p1 = k1.data();
+    const float* p2 = k2.data();
+    const float* p3 = k3.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      const float* dyi = dy + i * c;
+      const int32_t* ai = argmax + i * c;
+      for (int64_t r = 0; r < s; ++r) {
+        const float* xr = x + (i * s + r) * c;
+        float* dxr = dx + (i * s + r) * c;
+#pragma omp simd
+        for (int64_t j = 0; j < c; ++j) {
+          const float g = ai[j] == r ? dyi[j] : 0.0f;
+          dxr[j] = g * p1[j] + xr[j] * p2[j] + p3[j];
+        }
+      }
+    }
+  });
+}
+
+/**
  * bnInference(x, mean, variance, gamma | null, beta | null, y, [rows, C], eps):
  * y = (x - mean) · gamma / sqrt(variance + eps) + beta, per channel.
  */
@@ -248,6 +380,8 @@ void registerBatchNorm(Napi::Env env, Napi::Object exports) {
   exports.Set("bnTrainForward", Napi::Function::New(env, BnTrainForward));
   exports.Set("bnBackward", Napi::Function::New(env, BnBackward));
   exports.Set("bnInference", Napi::Function::New(env, BnInference));
+  exports.Set("bnBlockMaxForward", Napi::Function::New(env, BnBlockMaxForward));
+  exports.Set("bnBlockMaxBackward", Napi::Function::New(env, BnBlockMaxBackward));
 }
 
 }  // namespace sasa

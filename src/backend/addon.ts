@@ -56,6 +56,32 @@ export interface NativeAddon {
     /** y = max(0, ·) */
     relu?: boolean,
   ): void;
+  /** geometry: N, S, C; y [N, C] = max over S of the batch norm, argmax its first position */
+  bnBlockMaxForward(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    argmax: Int32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    geometry: Int32Array,
+    epsilon: number,
+  ): void;
+  /** geometry: N, S, C */
+  bnBlockMaxBackward(
+    x: Float32Array,
+    dy: Float32Array,
+    argmax: Int32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    gamma: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    geometry: Int32Array,
+    epsilon: number,
+  ): void;
   /** geometry: N, S, C; relu: the forward applied max(0, ·) (dy gated where it was 0) */
   bnBackward(
     x: Float32Array,

@@ -1,6 +1,10 @@
 /** Names of the kernels sasa adds to TensorFlow.js (ops/ defines the public functions). */
 export const BATCH_NORM_TRAIN = 'SasaBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'SasaBatchNormTrainGrad';
+/** Inputs x [N,H,W,C], gamma, beta; attr epsilon → [y [N,1,1,C] (max over H·W of the batch norm), mean, variance, argmax (int32 [N,C])]. */
+export const BATCH_NORM_BLOCK_MAX = 'SasaBatchNormBlockMax';
+/** Inputs dy [N,1,1,C], x, argmax, mean, variance, gamma; attr epsilon → [dx, dgamma, dbeta]. */
+export const BATCH_NORM_BLOCK_MAX_GRAD = 'SasaBatchNormBlockMaxGrad';
 export const RELU_GRAD = 'SasaReluGrad';
 /** Inputs q, k, v, relRow, relCol (unused ones as empty [0] tensors) → [y, lse]. */
 export const LOCAL_ATTENTION = 'SasaLocalAttention';

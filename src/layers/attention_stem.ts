@@ -243,13 +243,15 @@ export class AttentionStem extends tf.layers.Layer {
               ...this.tables(),
               { heads },
             );
-      const y = (this.norm as BatchNormWeights).apply(attended, kwargs?.training === true) as tf.Tensor4D;
+      const norm = this.norm as BatchNormWeights;
+      const training = kwargs?.training === true;
       // ReLU after the pooling: max and ReLU commute (ReLU is monotone; the gradient too, ties
-      // included), and the pooled tensor is pool² times smaller.
+      // included), and the pooled tensor is pool² times smaller. Pooling over whole blocks
+      // (pool = s) is one op with the batch norm.
       let pooled: tf.Tensor4D;
-      if (pool === s) pooled = tf.reshape(tf.maxPool(y, s, s, 'valid'), [b, h / s, w / s, filters]);
+      if (pool === s) pooled = tf.reshape(norm.applyBlockMax(attended, training), [b, h / s, w / s, filters]);
       else {
-        const image = this.fromBlocks(y, b, h, w);
+        const image = this.fromBlocks(norm.apply(attended, training) as tf.Tensor4D, b, h, w);
         pooled = pool === 1 ? image : tf.maxPool(image, pool, pool, 'valid');
       }
       return relu ? tf.relu(pooled) : pooled;

@@ -13,7 +13,7 @@
  * attention stem) share it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain } from '../ops/batch_norm_train.js';
+import { batchNormBlockMax, batchNormTrain } from '../ops/batch_norm_train.js';
 
 export interface BatchNormOptions {
   /** Moving-average decay of the statistics. Default 0.9. */
@@ -74,7 +74,7 @@ export class BatchNormWeights {
 
   /** Normalises x [..., C] (then max(0, ·) with relu); in training with batch statistics, updating the moving ones. */
   apply(x: tf.Tensor, training: boolean, relu = false): tf.Tensor {
-    const { epsilon, decay } = this.options;
+    const { epsilon } = this.options;
     const gamma = this.gamma.read();
     const beta = this.beta.read();
     if (!training) {
@@ -82,6 +82,36 @@ export class BatchNormWeights {
       return relu ? tf.relu(y) : y;
     }
     const { y, mean, variance } = batchNormTrain(x, gamma, beta, epsilon, relu);
+    this.updateMoving(x, mean, variance);
+    return y;
+  }
+
+  /**
+   * The normalised blocks x [N, H, W, C] max-pooled over each block: [N, 1, 1, C]
+   * (batchNormBlockMax in training, which never materialises the normalised blocks).
+   */
+  applyBlockMax(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    const { epsilon } = this.options;
+    const [, h, w] = x.shape;
+    if (!training) {
+      const y = tf.batchNorm(
+        x,
+        this.movingMean.read(),
+        this.movingVariance.read(),
+        this.beta.read(),
+        this.gamma.read(),
+        epsilon,
+      ) as tf.Tensor4D;
+      return tf.maxPool(y, [h, w], [h, w], 'valid') as tf.Tensor4D;
+    }
+    const { y, mean, variance } = batchNormBlockMax(x, this.gamma.read(), this.beta.read(), epsilon);
+    this.updateMoving(x, mean, variance);
+    return y as tf.Tensor4D;
+  }
+
+  /** moving = decay · moving + (1 - decay) · stat (the variance with Bessel's correction). */
+  private updateMoving(x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor): void {
+    const { decay } = this.options;
     const rows = x.size / x.shape[x.shape.length - 1];
     const unbiased = rows > 1 ? rows / (rows - 1) : 1;
     tf.tidy(() => {
@@ -90,7 +120,6 @@ export class BatchNormWeights {
       update(this.movingMean, mean);
       update(this.movingVariance, tf.mul(variance, unbiased));
     });
-    return y;
   }
 }
 

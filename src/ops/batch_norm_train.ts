@@ -9,7 +9,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { hasKernel } from '../backend/gradients.js';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../backend/kernel_names.js';
+import {
+  BATCH_NORM_BLOCK_MAX,
+  BATCH_NORM_BLOCK_MAX_GRAD,
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+} from '../backend/kernel_names.js';
 
 export interface BatchNormTrainResult {
   y: tf.Tensor;
@@ -92,15 +97,69 @@ tf.registerGradient({
         { dy, x, mean, variance, gamma, beta },
         { epsilon, relu: relu ?? 0 },
       ) as tf.Tensor[];
-    const rows = x.size / x.shape[x.shape.length - 1];
-    const statsUsed = tf.tidy(() => tf.any(tf.notEqual(tf.concat([dMean, dVariance]), 0)).dataSync()[0] === 1);
     return {
-      x: () =>
-        statsUsed
-          ? tf.tidy(() => tf.add(grads[0], tf.div(tf.add(dMean, tf.mul(tf.mul(dVariance, 2), tf.sub(x, mean))), rows)))
-          : grads[0],
+      x: () => withStatistics(grads[0], x, mean, dMean, dVariance),
       gamma: () => grads[1],
       beta: () => grads[2],
     };
   },
 });
+
+/**
+ * dx plus the gradient through the batch statistics, dMean/M + dVariance·2(x − mean)/M, when a
+ * loss uses them (dMean, dVariance not all zero); dx itself otherwise.
+ */
+function withStatistics(dx: tf.Tensor, x: tf.Tensor, mean: tf.Tensor, dMean: tf.Tensor, dVariance: tf.Tensor) {
+  const rows = x.size / x.shape[x.shape.length - 1];
+  const used = tf.tidy(() => tf.any(tf.notEqual(tf.concat([dMean, dVariance]), 0)).dataSync()[0] === 1);
+  if (!used) return dx;
+  return tf.tidy(() => tf.add(dx, tf.div(tf.add(dMean, tf.mul(tf.mul(dVariance, 2), tf.sub(x, mean))), rows)));
+}
+
+tf.registerGradient({
+  kernelName: BATCH_NORM_BLOCK_MAX,
+  inputsToSave: ['x', 'gamma', 'beta'],
+  outputsToSave: [false, true, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [dy, dMean, dVariance] = dys as tf.Tensor[];
+    const [x, gamma, , mean, variance, argmax] = saved;
+    const { epsilon } = attrs as { epsilon: number };
+    const grads = tf
+      .engine()
+      .runKernel(BATCH_NORM_BLOCK_MAX_GRAD, { dy, x, argmax, mean, variance, gamma }, { epsilon }) as tf.Tensor[];
+    return {
+      x: () => withStatistics(grads[0], x, mean, dMean, dVariance),
+      gamma: () => grads[1],
+      beta: () => grads[2],
+    };
+  },
+});
+
+/**
+ * Training batch norm of blocks x [N, H, W, C] followed by the max over each block's H·W pixels
+ * (a max pool whose window is the block): y [N, 1, 1, C], with the batch statistics. On the native
+ * backend one kernel each way, which never writes the normalised [N, H, W, C] tensor (nor, backward,
+ * its gradient); elsewhere batchNormTrain then tf.maxPool. Ties go to the first pixel, as tfjs's
+ * max pool.
+ */
+export function batchNormBlockMax(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon = 1e-5,
+): BatchNormTrainResult {
+  checkArgs(x, gamma, beta, epsilon);
+  if (x.rank !== 4) throw new Error(`batchNormBlockMax: x ${JSON.stringify(x.shape)} must be [N, H, W, C]`);
+  const [, h, w] = x.shape;
+  if (!hasKernel(BATCH_NORM_BLOCK_MAX)) {
+    return tf.tidy(() => {
+      const r = batchNormTrain(x, gamma, beta, epsilon);
+      return { y: tf.maxPool(r.y as tf.Tensor4D, [h, w], [h, w], 'valid'), mean: r.mean, variance: r.variance };
+    });
+  }
+  const [y, mean, variance, argmax] = tf
+    .engine()
+    .runKernel(BATCH_NORM_BLOCK_MAX, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  argmax.dispose();
+  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}

@@ -1,5 +1,5 @@
 /**
- * batchNormTrain(x, gamma, beta, eps): forward and gradients (w.r.t. x, gamma, beta, including
+ * batchNormTrain(x, gamma, beta, eps) (and its ReLU and block-max forms): forward and gradients (w.r.t. x, gamma, beta, including
  * losses that use the returned batch mean and variance).
  * - On whichever backend is active (native kernels, or the tfjs composite on cpu): against a
  *   float64 JS reference and float64 central finite differences.
@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain, loadAddon } from '../../src/index.js';
+import { batchNormBlockMax, batchNormTrain, loadAddon } from '../../src/index.js';
 import {
   assertClose,
   compareOnBackends,
@@ -346,6 +346,99 @@ describeNative('batchNormTrain with relu: native kernels against the composite o
         const beta = tf.tensor(d.beta);
         const loss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => weightedSum(batchNormTrain(a, g, b, 1e-5, true).y);
         return [batchNormTrain(x, gamma, beta, 1e-5, true).y, ...gradsOf(loss, [x, gamma, beta])];
+      });
+    }
+  });
+});
+
+/** max over each block's H·W pixels of [N, H, W, C] values, as [N·C] (float64). */
+function blockMaxRef(y: ArrayLike<number>, shape: number[]): Float64Array {
+  const [n, h, w, c] = shape;
+  const out = new Float64Array(n * c).fill(Number.NEGATIVE_INFINITY);
+  for (let i = 0; i < n; i++)
+    for (let p = 0; p < h * w; p++)
+      for (let j = 0; j < c; j++) out[i * c + j] = Math.max(out[i * c + j], y[(i * h * w + p) * c + j]);
+  return out;
+}
+
+describe('batchNormBlockMax (batch norm, then the max over each block)', () => {
+  const shapes = FAST
+    ? [[5, 2, 2, 3]]
+    : [
+        [5, 2, 2, 3],
+        [3, 4, 4, 2],
+        [2, 3, 3, 5],
+      ];
+  for (const [i, shape] of shapes.entries()) {
+    it(`y, mean, variance and float64 finite-difference gradients: x [${shape}]`, async () => {
+      const d = data(shape, 100 + i);
+      const gamma = Array.from(d.gamma, (g, j) => (j % 2 ? -g : g)); // negative scales too
+      const w = randArray(shape[0] * d.c, 101 + i);
+      const eps = 1e-5;
+      const ref = batchNormTrainRef(d.x, d.c, gamma, d.beta, eps);
+      const f = (x: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<number>) => {
+        const y = blockMaxRef(batchNormTrainRef(x, d.c, g, b, eps).y, shape);
+        return y.reduce((s, v, k) => s + v * w[k], 0);
+      };
+      const backend = await defaultBackend();
+      const [y, mean, variance] = await runOn(backend, () => {
+        const r = batchNormBlockMax(
+          tf.tensor4d(d.x, shape as [number, number, number, number]),
+          tf.tensor(gamma),
+          tf.tensor(d.beta),
+          eps,
+        );
+        return [r.y, r.mean, r.variance];
+      });
+      assert.deepEqual(y.shape, [shape[0], 1, 1, d.c]);
+      assertClose(y.values, blockMaxRef(ref.y, shape), { label: 'y' });
+      assertClose(mean.values, ref.mean, { label: 'mean' });
+      assertClose(variance.values, ref.variance, { label: 'variance' });
+      const got = await runOn(backend, () =>
+        gradsOf(
+          (x, g, b) =>
+            tf.sum(tf.mul(batchNormBlockMax(x as tf.Tensor4D, g, b, eps).y, tf.tensor(w, [shape[0], 1, 1, d.c]))),
+          [tf.tensor(d.x, shape), tf.tensor(gamma), tf.tensor(d.beta)],
+        ),
+      );
+      const expected = [
+        numericGradient((v) => f(v, gamma, d.beta), d.x),
+        numericGradient((v) => f(d.x, v, d.beta), gamma),
+        numericGradient((v) => f(d.x, gamma, v), d.beta),
+      ];
+      for (const [k, name] of ['dx', 'dgamma', 'dbeta'].entries()) {
+        assertClose(got[k].values, expected[k], { tol: 1e-3, label: name });
+      }
+    });
+  }
+
+  it('refuses an input that is not [N, H, W, C]', () => {
+    assert.throws(
+      () => batchNormBlockMax(tf.zeros([4, 3]) as unknown as tf.Tensor4D, tf.ones([3]), tf.zeros([3])),
+      /batchNormBlockMax: x \[4,3\] must be \[N, H, W, C\]/,
+    );
+  });
+});
+
+describeNative('batchNormBlockMax: native kernels against batchNorm + maxPool on tfjs cpu', () => {
+  it('values and gradients, with ties (integer inputs), negative gamma, and a loss on the statistics', async () => {
+    for (const [shape, ties] of [
+      [[6, 4, 4, 8], false],
+      [[4, 4, 4, 3], true],
+      [[3, 2, 5, 4], false],
+    ] as const) {
+      await compareOnBackends(() => {
+        const d = data([...shape], 120);
+        const xs = ties ? Array.from(d.x, (v) => Math.round(v)) : Array.from(d.x);
+        const x = tf.tensor4d(xs, [...shape] as [number, number, number, number]);
+        const gamma = tf.tensor(Array.from(d.gamma, (g, j) => (j % 3 === 1 ? -g : g)));
+        const beta = tf.tensor(d.beta);
+        const loss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const r = batchNormBlockMax(a as tf.Tensor4D, g, b);
+          return tf.add(weightedSum(r.y), tf.add(weightedSum(r.mean, 5), weightedSum(r.variance, 6)));
+        };
+        const r = batchNormBlockMax(x, gamma, beta);
+        return [r.y, r.mean, r.variance, ...gradsOf(loss, [x, gamma, beta])];
       });
     }
   });

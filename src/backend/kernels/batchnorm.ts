@@ -3,9 +3,16 @@
  * - FusedBatchNorm (tfjs's inference op): y = (x - mean) · scale / sqrt(variance + ε) + offset.
  * - SasaBatchNormTrain: batch statistics, outputs [y, mean, variance] (biased variance).
  * - SasaBatchNormTrainGrad: [dx, dgamma, dbeta] from dy, x, mean, variance, gamma, beta.
+ * - SasaBatchNormBlockMax (and Grad): the same statistics, then the max over each sample's H·W
+ *   pixels, [N,1,1,C], without the normalised tensor.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../kernel_names.js';
+import {
+  BATCH_NORM_BLOCK_MAX,
+  BATCH_NORM_BLOCK_MAX_GRAD,
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+} from '../kernel_names.js';
 import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, outputBuffer } from './util.js';
 
 /** x [N, ..., C] as [N, S, C]: the geometry the native kernels take. */
@@ -113,9 +120,73 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
     return [output(backend, x.shape, dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
   };
 
+  const blockMax: tf.KernelFunc = (args: KernelArgs) => {
+    const op = 'batchNormBlockMax';
+    const backend = cpuBackend(args);
+    const { x, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
+    check(op, x.shape.length === 4, () => `x must be [N,H,W,C], got ${fmt(x.shape)}`);
+    const { geometry, c } = channels(op, x);
+    const n = x.shape[0];
+    const xv = f32(backend, x);
+    check(op, xv !== null, () => `x must be float32, got ${x.dtype}`);
+    const y = outputBuffer(n * c);
+    const argmax = new Int32Array(n * c);
+    const mean = outputBuffer(c);
+    const variance = outputBuffer(c);
+    ctx.addon.bnBlockMaxForward(
+      xv,
+      perChannel(op, backend, 'gamma', gamma, c),
+      perChannel(op, backend, 'beta', beta, c),
+      y,
+      argmax,
+      mean,
+      variance,
+      geometry,
+      args.attrs?.epsilon as number,
+    );
+    return [
+      output(backend, [n, 1, 1, c], y),
+      output(backend, [c], mean),
+      output(backend, [c], variance),
+      backend.makeTensorInfo([n, c], 'int32', argmax),
+    ];
+  };
+
+  const blockMaxGrad: tf.KernelFunc = (args: KernelArgs) => {
+    const op = 'batchNormBlockMax (gradient)';
+    const backend = cpuBackend(args);
+    const { dy, x, argmax, mean, variance, gamma } = args.inputs as Record<string, tf.TensorInfo>;
+    const { geometry, c } = channels(op, x);
+    const n = x.shape[0];
+    const xv = f32(backend, x);
+    const dyv = f32(backend, dy);
+    check(op, xv !== null && dyv !== null && dyv.length === n * c, () => `dy ${fmt(dy.shape)} must be [${n},1,1,${c}]`);
+    const am = backend.data.get(argmax.dataId).values;
+    check(op, am instanceof Int32Array && am.length === n * c, () => `argmax must be int32 [${n},${c}]`);
+    const dx = outputBuffer(xv.length);
+    const dgamma = outputBuffer(c);
+    const dbeta = outputBuffer(c);
+    ctx.addon.bnBlockMaxBackward(
+      xv,
+      dyv,
+      am as Int32Array,
+      perChannel(op, backend, 'mean', mean, c),
+      perChannel(op, backend, 'variance', variance, c),
+      perChannel(op, backend, 'gamma', gamma, c),
+      dx,
+      dgamma,
+      dbeta,
+      geometry,
+      args.attrs?.epsilon as number,
+    );
+    return [output(backend, x.shape, dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
+  };
+
   return [
     { kernelName: 'FusedBatchNorm', backendName: 'native', kernelFunc: fusedBatchNorm },
     { kernelName: BATCH_NORM_TRAIN, backendName: 'native', kernelFunc: train },
     { kernelName: BATCH_NORM_TRAIN_GRAD, backendName: 'native', kernelFunc: trainGrad },
+    { kernelName: BATCH_NORM_BLOCK_MAX, backendName: 'native', kernelFunc: blockMax },
+    { kernelName: BATCH_NORM_BLOCK_MAX_GRAD, backendName: 'native', kernelFunc: blockMaxGrad },
   ];
 }
