@@ -126,6 +126,30 @@ void batchStats(const float* x, int64_t rows, int64_t c, const float* gamma, con
 }
 
 /**
+ * From the sums Σdy and Σdy·(x − mean) over M rows: dbeta = Σdy, dgamma = Σdy·x̂, and dx = dy·k1 +
+ * x·k2 + k3 per channel (k1 = gamma/σ, the rest folds −dbeta/M − x̂·dgamma/M).
+ */
+void backwardCoefficients(const std::vector<double>& sumDy, const std::vector<double>& sumDyXc, const float* mean,
+                          const float* var, const float* gamma, float eps, int64_t rows, float* dgamma, float* dbeta,
+                          std::vector<float>& k1, std::vector<float>& k2, std::vector<float>& k3) {
+  const size_t c = sumDy.size();
+  k1.resize(c);
+  k2.resize(c);
+  k3.resize(c);
+  for (size_t j = 0; j < c; ++j) {
+    const double inv = 1.0 / std::sqrt(static_cast<double>(var[j]) + eps);
+    const double g = gamma[j] * inv;
+    const double dg = sumDyXc[j] * inv;  // Σdy·x̂
+    dbeta[j] = static_cast<float>(sumDy[j]);
+    dgamma[j] = static_cast<float>(dg);
+    const double c2 = -g * inv * dg / static_cast<double>(rows);
+    k1[j] = static_cast<float>(g);
+    k2[j] = static_cast<float>(c2);
+    k3[j] = static_cast<float>(-g * sumDy[j] / static_cast<double>(rows) - mean[j] * c2);
+  }
+}
+
+/**
  * bnTrainForward(x, gamma, beta, y, mean, variance, [N, S, C], eps[, relu]): batch statistics over
  * N·S rows (variance biased) and y = (x − mean)·gamma/√(variance + eps) + beta, then max(0, y) with
  * relu (one pass instead of two, and no second tensor). Two passes over x: one for
@@ -243,18 +267,8 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
         },
         zeros.data(), mean, sumDy, sumDyXc, relu ? ga.data() : nullptr, relu ? gb.data() : nullptr);
     // dx = dy·k1 + x·k2 + k3 per channel.
-    std::vector<float> k1(c), k2(c), k3(c);
-    for (int64_t j = 0; j < c; ++j) {
-      const double inv = 1.0 / std::sqrt(static_cast<double>(var[j]) + eps);
-      const double g = gamma[j] * inv;
-      const double dg = sumDyXc[j] * inv;  // Σdy·x̂
-      dbeta[j] = static_cast<float>(sumDy[j]);
-      dgamma[j] = static_cast<float>(dg);
-      const double c2 = -g * inv * dg / static_cast<double>(rows);
-      k1[j] = static_cast<float>(g);
-      k2[j] = static_cast<float>(c2);
-      k3[j] = static_cast<float>(-g * sumDy[j] / static_cast<double>(rows) - mean[j] * c2);
-    }
+    std::vector<float> k1, k2, k3;
+    backwardCoefficients(sumDy, sumDyXc, mean, var, gamma, eps, rows, dgamma, dbeta, k1, k2, k3);
     const float* p1 = k1.data();
     const float* p2 = k2.data();
     const float* p3 = k3.data();
@@ -318,18 +332,8 @@ Napi::Value BnBlockMaxBackward(const Napi::CallbackInfo& info) {
           b = xm.data() + r * c;
         },
         zeros.data(), mean, sumDy, sumDyXc);
-    std::vector<float> k1(c), k2(c), k3(c);
-    for (int64_t j = 0; j < c; ++j) {
-      const double inv = 1.0 / std::sqrt(static_cast<double>(var[j]) + eps);
-      const double g = gamma[j] * inv;
-      const double dg = sumDyXc[j] * inv;
-      dbeta[j] = static_cast<float>(sumDy[j]);
-      dgamma[j] = static_cast<float>(dg);
-      const double c2 = -g * inv * dg / static_cast<double>(rows);
-      k1[j] = static_cast<float>(g);
-      k2[j] = static_cast<float>(c2);
-      k3[j] = static_cast<float>(-g * sumDy[j] / static_cast<double>(rows) - mean[j] * c2);
-    }
+    std::vector<float> k1, k2, k3;
+    backwardCoefficients(sumDy, sumDyXc, mean, var, gamma, eps, rows, dgamma, dbeta, k1, k2, k3);
     const float* p1 = k1.data();
     const float* p2 = k2.data();
     const float* p3 = k3.data();
