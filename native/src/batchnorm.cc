@@ -92,6 +92,17 @@ void affine(const float* x, const float* a, const float* b, float* y, int64_t ro
   }
 }
 
+/** The geometry argument [N, S, C] of the batch-norm kernels, checked. */
+struct Rows {
+  int64_t n, s, c, rows;
+};
+Rows rowsArg(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  const int32_t* p = intsArg(info, i, "geometry", 3);
+  const Rows r{p[0], p[1], p[2], static_cast<int64_t>(p[0]) * p[1]};
+  if (r.n < 1 || r.s < 1 || r.c < 1) fail(op, "N, S and C must be >= 1");
+  return r;
+}
+
 /** Optional boolean argument i (absent or undefined: false). */
 bool optBool(const Napi::CallbackInfo& info, size_t i) {
   return i < info.Length() && !info[i].IsUndefined() && info[i].ToBoolean().Value();
@@ -154,14 +165,13 @@ void backwardCoefficients(const std::vector<double>& sumDy, const std::vector<do
  * N·S rows (variance biased) and y = (x − mean)·gamma/√(variance + eps) + beta, then max(0, y) with
  * relu (one pass instead of two, and no second tensor). Two passes over x: one for
  * Σ(x − K) and Σ(x − K)², K = the first row (so a large mean does not cancel the variance away),
- * one for y. (oneDNN 2.6's nhwc batch norm took 1.5–2× longer for C ≥ 256, bench/_bn-style
- * timings in BENCHMARKS.md.)
+ * one for y. (oneDNN 2.6's nhwc batch norm took 1.5–2× longer for C ≥ 256: bench/bn_kernels.ts,
+ * BENCHMARKS.md.)
  */
 Napi::Value BnTrainForward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormTrain", [&] {
-    const int32_t* p = intsArg(info, 6, "geometry", 3);
-    const int64_t n = p[0], s = p[1], c = p[2], rows = n * s;
-    if (n < 1 || s < 1 || c < 1) fail("batchNorm", "N, S and C must be >= 1");
+    const Rows g = rowsArg(info, 6, "batchNorm");
+    const int64_t n = g.n, s = g.s, c = g.c, rows = g.rows;
     const float eps = static_cast<float>(numArg(info, 7, "epsilon"));
     const float* x = floatArg(info, 0, "x", rows * c);
     const float* gamma = floatArg(info, 1, "gamma", c);
@@ -183,19 +193,14 @@ Napi::Value BnTrainForward(const Napi::CallbackInfo& info) {
  */
 Napi::Value BnBlockMaxForward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormBlockMax", [&] {
-    const int32_t* p = intsArg(info, 7, "geometry", 3);
-    const int64_t n = p[0], s = p[1], c = p[2], rows = n * s;
-    if (n < 1 || s < 1 || c < 1) fail("batchNormBlockMax", "N, S and C must be >= 1");
+    const Rows g = rowsArg(info, 7, "batchNormBlockMax");
+    const int64_t n = g.n, s = g.s, c = g.c, rows = g.rows;
     const float eps = static_cast<float>(numArg(info, 8, "epsilon"));
     const float* x = floatArg(info, 0, "x", rows * c);
     const float* gamma = floatArg(info, 1, "gamma", c);
     const float* beta = floatArg(info, 2, "beta", c);
     float* y = floatArg(info, 3, "y", n * c);
-    if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-        info[4].As<Napi::Int32Array>().ElementLength() < static_cast<size_t>(n * c)) {
-      throw Napi::TypeError::New(info.Env(), "argmax must be an Int32Array of N·C elements");
-    }
-    int32_t* argmax = info[4].As<Napi::Int32Array>().Data();
+    int32_t* argmax = const_cast<int32_t*>(intsArg(info, 4, "argmax", n * c));  // an output
     float* mean = floatArg(info, 5, "mean", c);
     float* var = floatArg(info, 6, "variance", c);
     std::vector<float> a, b;
@@ -234,9 +239,8 @@ Napi::Value BnBlockMaxForward(const Napi::CallbackInfo& info) {
  */
 Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormTrainGrad", [&] {
-    const int32_t* p = intsArg(info, 9, "geometry", 3);
-    const int64_t n = p[0], s = p[1], c = p[2], rows = n * s;
-    if (n < 1 || s < 1 || c < 1) fail("batchNorm", "N, S and C must be >= 1");
+    const Rows g = rowsArg(info, 9, "batchNorm");
+    const int64_t n = g.n, s = g.s, c = g.c, rows = g.rows;
     const float eps = static_cast<float>(numArg(info, 10, "epsilon"));
     const float* x = floatArg(info, 0, "x", rows * c);
     const float* dy = floatArg(info, 1, "dy", rows * c);
@@ -301,9 +305,8 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
  */
 Napi::Value BnBlockMaxBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormBlockMaxGrad", [&] {
-    const int32_t* p = intsArg(info, 9, "geometry", 3);
-    const int64_t n = p[0], s = p[1], c = p[2], rows = n * s;
-    if (n < 1 || s < 1 || c < 1) fail("batchNormBlockMax", "N, S and C must be >= 1");
+    const Rows g = rowsArg(info, 9, "batchNormBlockMax");
+    const int64_t n = g.n, s = g.s, c = g.c, rows = g.rows;
     const float eps = static_cast<float>(numArg(info, 10, "epsilon"));
     const float* x = floatArg(info, 0, "x", rows * c);
     const float* dy = floatArg(info, 1, "dy", n * c);

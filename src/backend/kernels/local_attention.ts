@@ -17,7 +17,7 @@ import {
 import {
   check,
   cpuBackend,
-  f32,
+  floatsOf,
   fmt,
   type KernelArgs,
   type KernelContext,
@@ -35,27 +35,31 @@ interface Plan {
   lseShape: number[];
 }
 
-function plan(inputs: Record<string, tf.TensorInfo>, attrs: LocalAttentionAttrs): Plan {
+type Shapes = Record<'q' | 'k' | 'v' | 'relRow' | 'relCol', readonly number[]>;
+
+/** The shapes of the kernel inputs named like q, k, v, relRow, relCol. */
+function shapesOf(inputs: Record<string, tf.TensorInfo>): Shapes {
   const { q, k, v, relRow, relCol } = inputs;
-  check(OP, q.shape.length === 4, () => `q must be [B,H,W,C], got ${fmt(q.shape)}`);
-  const [B, H, W, C] = q.shape;
+  return { q: q.shape, k: k.shape, v: v.shape, relRow: relRow.shape, relCol: relCol.shape };
+}
+
+function plan(shapes: Shapes, attrs: LocalAttentionAttrs): Plan {
+  const { q, k, v, relRow, relCol } = shapes;
+  check(OP, q.length === 4, () => `q must be [B,H,W,C], got ${fmt(q)}`);
+  const [B, H, W, C] = q;
   const useQK = attrs.logits !== 'qr';
   const useQR = attrs.logits !== 'qk';
   const K = attrs.kernelSize;
   const N = attrs.heads;
   check(OP, Number.isInteger(K) && K % 2 === 1, () => `kernelSize must be odd, got ${K}`);
   check(OP, Number.isInteger(N) && N >= 1 && C % N === 0, () => `heads ${N} must divide channels ${C}`);
-  const same = (t: tf.TensorInfo) => t.shape.length === 4 && t.shape.every((d, i) => d === q.shape[i]);
-  check(OP, same(v), () => `v ${fmt(v.shape)} must match q ${fmt(q.shape)}`);
-  if (useQK) check(OP, same(k), () => `k ${fmt(k.shape)} must match q ${fmt(q.shape)}`);
+  const same = (t: readonly number[]) => t.length === 4 && t.every((d, i) => d === q[i]);
+  check(OP, same(v), () => `v ${fmt(v)} must match q ${fmt(q)}`);
+  if (useQK) check(OP, same(k), () => `k ${fmt(k)} must match q ${fmt(q)}`);
   if (useQR) {
     check(OP, C % 2 === 0, () => `channels ${C} must be even for relative logits`);
     for (const t of [relRow, relCol]) {
-      check(
-        OP,
-        t.shape.length === 2 && t.shape[0] === K && t.shape[1] === C / 2,
-        () => `tables must be [${K},${C / 2}], got ${fmt(t.shape)}`,
-      );
+      check(OP, t.length === 2 && t[0] === K && t[1] === C / 2, () => `tables must be [${K},${C / 2}], got ${fmt(t)}`);
     }
   }
   const geometry = Int32Array.from([
@@ -69,7 +73,7 @@ function plan(inputs: Record<string, tf.TensorInfo>, attrs: LocalAttentionAttrs)
     useQK ? 1 : 0,
     useQR ? 1 : 0,
   ]);
-  return { geometry, scale: attrs.scale, shape: q.shape, lseShape: [B, H, W, N] };
+  return { geometry, scale: attrs.scale, shape: [...q], lseShape: [B, H, W, N] };
 }
 
 /** The plan of a packed call: q|k|v (or q|v) in qkv [B,H,W,P·C]; the views' offsets. */
@@ -82,8 +86,7 @@ function packedPlan(inputs: Record<string, tf.TensorInfo>, attrs: LocalAttention
   const C = packed / parts;
   const [B, H, W] = qkv.shape;
   const shape = [B, H, W, C];
-  const stand = { shape, dtype: 'float32' } as unknown as tf.TensorInfo;
-  const p = plan({ ...inputs, q: stand, k: stand, v: stand }, attrs);
+  const p = plan({ q: shape, k: shape, v: shape, relRow: inputs.relRow.shape, relCol: inputs.relCol.shape }, attrs);
   return { ...p, geometry: Int32Array.from([...p.geometry, packed]), C, parts };
 }
 
@@ -97,14 +100,10 @@ function views(values: Float32Array, C: number, parts: number) {
 }
 
 export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
-  const values = (args: KernelArgs, t: tf.TensorInfo, name: string) => {
-    const v = f32(cpuBackend(args), t);
-    check(OP, v !== null, () => `${name} must be float32, got ${t.dtype}`);
-    return v;
-  };
+  const values = (args: KernelArgs, t: tf.TensorInfo, name: string) => floatsOf(OP, args, t, name);
   const forward: tf.KernelFunc = (args: KernelArgs) => {
     const inputs = args.inputs as Record<string, tf.TensorInfo>;
-    const p = plan(inputs, args.attrs as unknown as LocalAttentionAttrs);
+    const p = plan(shapesOf(inputs), args.attrs as unknown as LocalAttentionAttrs);
     const y = outputBuffer(sizeOf(p.shape));
     const lse = outputBuffer(sizeOf(p.lseShape));
     const [q, k, v, relRow, relCol] = ['q', 'k', 'v', 'relRow', 'relCol'].map((n) => values(args, inputs[n], n));
@@ -114,7 +113,7 @@ export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
   };
   const backward: tf.KernelFunc = (args: KernelArgs) => {
     const inputs = args.inputs as Record<string, tf.TensorInfo>;
-    const p = plan(inputs, args.attrs as unknown as LocalAttentionAttrs);
+    const p = plan(shapesOf(inputs), args.attrs as unknown as LocalAttentionAttrs);
     const names = ['dy', 'q', 'k', 'v', 'relRow', 'relCol', 'lse'];
     const [dy, q, k, v, relRow, relCol, lse] = names.map((n) => values(args, inputs[n], n));
     check(OP, dy.length === sizeOf(p.shape), () => `dy ${fmt(inputs.dy.shape)} must match q ${fmt(p.shape)}`);

@@ -14,7 +14,7 @@ import {
 import {
   check,
   cpuBackend,
-  f32,
+  floatsOf,
   fmt,
   type KernelArgs,
   type KernelContext,
@@ -65,11 +65,7 @@ function plan(inputs: Record<string, tf.TensorInfo>, attrs: StemAttentionAttrs):
 }
 
 export function stemAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
-  const values = (args: KernelArgs, t: tf.TensorInfo, name: string) => {
-    const v = f32(cpuBackend(args), t);
-    check(OP, v !== null, () => `${name} must be float32, got ${t.dtype}`);
-    return v;
-  };
+  const values = (args: KernelArgs, t: tf.TensorInfo, name: string) => floatsOf(OP, args, t, name);
   const forward: tf.KernelFunc = (args: KernelArgs) => {
     const inputs = args.inputs as Record<string, tf.TensorInfo>;
     const attrs = args.attrs as unknown as StemAttentionAttrs;

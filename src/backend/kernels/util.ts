@@ -24,6 +24,13 @@ export function f32(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array | n
   return values instanceof Float32Array ? values : null;
 }
 
+/** The float32 values of input `name` in place, or an error naming the op and the input. */
+export function floatsOf(op: string, args: KernelArgs, t: tf.TensorInfo, name: string): Float32Array {
+  const v = f32(cpuBackend(args), t);
+  check(op, v !== null, () => `${name} must be float32, got ${t.dtype}`);
+  return v;
+}
+
 /** Throws `op: message` unless `cond`: the native path's guard against bad input. */
 export function check(op: string, cond: boolean, message: () => string): asserts cond {
   if (!cond) throw new Error(`${op}: ${message()}`);
