@@ -1,4 +1,5 @@
 /** The NaN stop as a callback (tfjs' TerminateOnNaN, but with a message that says what to do). */
+import { existsSync } from 'node:fs';
 import type { TrainingCallback } from './callbacks.js';
 
 /** Raised when the loss stops being finite; the last checkpoint is left as it was. */
@@ -14,7 +15,8 @@ export interface LossLogs {
 
 /**
  * Throws DivergedError on a non-finite loss, naming the step and advising a lower learning rate than
- * `lr` (the run's peak rate) and a resume from `checkpointPath`. It goes first in the callback list,
+ * `lr` (the run's peak rate) and a resume from `checkpointPath` (or a new start, before the first
+ * checkpoint). It goes first in the callback list,
  * so the diverged step is neither logged nor checkpointed.
  */
 export class NanStop implements TrainingCallback<unknown, LossLogs, unknown, unknown> {
@@ -25,9 +27,11 @@ export class NanStop implements TrainingCallback<unknown, LossLogs, unknown, unk
 
   onBatchEnd(batch: number, logs: LossLogs): void {
     if (Number.isFinite(logs.loss)) return;
+    const advice = existsSync(this.checkpointPath)
+      ? `${this.checkpointPath} keeps the last good state — lower the learning rate (${this.lr}) and resume (--resume --lr), or start again`
+      : `no checkpoint was written yet — start again with a lower learning rate than ${this.lr}`;
     throw new DivergedError(
-      `the loss became ${logs.loss} at step ${logs.step} (epoch ${logs.epoch + 1}, batch ${batch}); ` +
-        `training stopped and ${this.checkpointPath} keeps the last good state — lower the learning rate (${this.lr}) and resume with --lr, or start again`,
+      `the loss became ${logs.loss} at step ${logs.step} (epoch ${logs.epoch + 1}, batch ${batch}); training stopped and ${advice}`,
     );
   }
 }
