@@ -6,9 +6,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveConfig } from '../models/config.js';
 import { readCheckpoint } from '../tasks/classification/checkpoint.js';
 import type { Metrics } from '../tasks/classification/evaluate.js';
+import { comparableModel } from '../tasks/classification/options.js';
 import type { TrainOptions } from '../tasks/classification/trainer.js';
 import { firstDifference } from '../tasks/training/json_difference.js';
 import { CHECKPOINT, SUMMARY } from '../tasks/training/run_folder.js';
@@ -24,10 +24,9 @@ export interface RunSummary {
 
 export type EarlierRun = { kind: 'none' } | { kind: 'checkpoint' } | { kind: 'done'; summary: RunSummary };
 
-/** The options as compared: the model resolved (defaults filled in, so {k: 7} equals {}), its name left out. */
+/** The options as compared: the model resolved (defaults filled in, so {k: 7} equals {}), without its name. */
 function comparable(o: TrainOptions): unknown {
-  const { source: _source, ...model } = resolveConfig(o.model);
-  return JSON.parse(JSON.stringify({ ...o, model: { ...model, name: undefined } }));
+  return { ...o, model: comparableModel(o.model) };
 }
 
 function checkSame(

@@ -76,6 +76,10 @@ describe('resume with changed options', () => {
     for (const [name, t] of a) assert.deepEqual(b.get(name)?.data, t.data, name);
     assert.deepEqual(lines(twice), log);
     assert.deepEqual(JSON.parse(readFileSync(join(twice, 'summary.json'), 'utf8')).changes, summary.changes);
+    await assert.rejects(
+      train(options({ epochs: 1 }), data, twice, { resume: true, given: ['epochs'] }),
+      /--epochs 1: the run in .* is at step 16, in epoch 2; give at least that many epochs/,
+    );
   });
 
   it('refuses changes of the model, the batch size and the seed before writing anything, naming them', async () => {
