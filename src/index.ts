@@ -137,18 +137,21 @@ export { type Checkpoint, readCheckpoint, type TrainState } from './tasks/classi
 export { WeightAverage } from './tasks/classification/ema.js';
 export { evaluate, evaluateBatches, type Metrics, MetricsAccumulator } from './tasks/classification/evaluate.js';
 export { smoothedCrossEntropy } from './tasks/classification/loss.js';
-export { learningRate, type Schedule } from './tasks/classification/schedule.js';
 export { Sgd } from './tasks/classification/sgd.js';
 export { makeTrainStep, type StepOptions } from './tasks/classification/step.js';
 export {
-  DivergedError,
-  type EpochInfo,
-  type StepInfo,
-  type TrainHooks,
+  type ClassificationCallback,
+  type EpochLogs,
+  type StepLogs,
+  type TrainBeginLogs,
   type TrainOptions,
   type TrainResult,
+  type TrainRun,
   train,
 } from './tasks/classification/trainer.js';
+export { CallbackList, type TrainingCallback } from './tasks/training/callbacks.js';
+export { DivergedError } from './tasks/training/nan_stop.js';
+export { learningRate, type Schedule } from './tasks/training/schedule.js';
 export { type Rgb, textWidth } from './viz/canvas.js';
 export {
   type Bar,

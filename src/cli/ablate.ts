@@ -12,14 +12,14 @@ import { openData, parseDataSpec } from '../data/spec.js';
 import type { ModelConfig, StemType } from '../models/config.js';
 import { countModel } from '../models/count.js';
 import { STUDIES, type Study, studyConfigs } from '../models/studies.js';
-import { writeCurves } from '../tasks/classification/curves.js';
-import { METRICS, train } from '../tasks/classification/trainer.js';
+import { CurvesWriter } from '../tasks/classification/curves.js';
+import { train } from '../tasks/classification/trainer.js';
 import { barPlot, writePng } from '../viz/plots.js';
 import { positiveInt, positiveNumber } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
 import { earlierRun, type RunSummary } from './earlier_run.js';
-import { trainingProgress } from './progress.js';
 import { type TrainFlags, trainOptionsFromFlags, withTrainOptions } from './train.js';
+import { TrainingProgress } from './training_progress.js';
 
 const ABLATIONS = STUDIES.filter((s) => s !== 'paper');
 
@@ -118,10 +118,8 @@ export function registerAblate(program: Command): void {
           console.log(`already trained in ${out}`);
           r = earlier.summary;
         } else {
-          const progress = trainingProgress();
-          const run = await train(options, data, out, { hooks: progress.hooks, resume: earlier.kind === 'checkpoint' });
-          progress.stop();
-          await writeCurves(join(out, METRICS), out, label);
+          const callbacks = [new TrainingProgress(), new CurvesWriter(out, label)];
+          const run = await train(options, data, out, { callbacks, resume: earlier.kind === 'checkpoint' });
           run.model.dispose();
           r = run;
         }

@@ -13,14 +13,15 @@ import { openData, parseDataSpec } from '../data/spec.js';
 import type { ModelConfig } from '../models/config.js';
 import { countModel } from '../models/count.js';
 import { modelConfig } from '../models/registry.js';
-import { writeCurves } from '../tasks/classification/curves.js';
+import { CurvesWriter } from '../tasks/classification/curves.js';
 import type { Metrics } from '../tasks/classification/evaluate.js';
-import { METRICS, train } from '../tasks/classification/trainer.js';
+import { train } from '../tasks/classification/trainer.js';
+import { checkOutFolder, refuseEarlierRun } from '../tasks/training/run_folder.js';
 import { positiveInt } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
-import { trainingProgress } from './progress.js';
 import { type ChildRun, trainSideBySide } from './side_by_side.js';
 import { type TrainDefaults, type TrainFlags, trainOptionsFromFlags, withTrainOptions } from './train.js';
+import { TrainingProgress } from './training_progress.js';
 
 /**
  * The demo's budget: a few minutes on 2 cores on the embedded subset. Short runs learn faster with a
@@ -92,6 +93,11 @@ export function registerDemo(program: Command): void {
     )
     .action(async (flags: DemoFlags) => {
       const started = performance.now();
+      checkOutFolder(flags.out);
+      for (const { dir } of DEMO_MODELS) {
+        checkOutFolder(join(flags.out, dir));
+        refuseEarlierRun(join(flags.out, dir), 'choose another --out, or remove the folder');
+      }
       const status = await startBackend(flags);
       const data = await openData(parseDataSpec(flags.data), { imageSize: flags.imageSize, strict: flags.strict });
       const { size, channels, classes } = data;
@@ -118,10 +124,8 @@ export function registerDemo(program: Command): void {
         for (const [i, config] of configs.entries()) {
           console.log(`\n[${i + 1}/2] ${config.name}`);
           const out = join(flags.out, DEMO_MODELS[i].dir);
-          const progress = trainingProgress();
-          const r = await train(trainOptionsFromFlags(flags, config), data, out, { hooks: progress.hooks });
-          progress.stop();
-          await writeCurves(join(out, METRICS), out, config.name ?? 'model');
+          const callbacks = [new TrainingProgress(), new CurvesWriter(out)];
+          const r = await train(trainOptionsFromFlags(flags, config), data, out, { callbacks });
           r.model.dispose();
           results.push(r);
         }

@@ -6,10 +6,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveConfig } from '../models/config.js';
 import { readCheckpoint } from '../tasks/classification/checkpoint.js';
 import type { Metrics } from '../tasks/classification/evaluate.js';
-import { CHECKPOINT, type TrainOptions } from '../tasks/classification/trainer.js';
+import { comparableModel } from '../tasks/classification/options.js';
+import type { TrainOptions } from '../tasks/classification/trainer.js';
+import { firstDifference } from '../tasks/training/json_difference.js';
+import { CHECKPOINT, SUMMARY } from '../tasks/training/run_folder.js';
 
 export interface RunSummary {
   data: string;
@@ -22,33 +24,9 @@ export interface RunSummary {
 
 export type EarlierRun = { kind: 'none' } | { kind: 'checkpoint' } | { kind: 'done'; summary: RunSummary };
 
-/** The path of the first difference between two JSON values ('' when equal). */
-export function firstDifference(a: unknown, b: unknown, path = ''): string | null {
-  if (a === b) return null;
-  if (
-    typeof a !== 'object' ||
-    typeof b !== 'object' ||
-    a === null ||
-    b === null ||
-    Array.isArray(a) !== Array.isArray(b)
-  )
-    return path || '(the whole value)';
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const k of [...keys].sort()) {
-    const d = firstDifference(
-      (a as Record<string, unknown>)[k],
-      (b as Record<string, unknown>)[k],
-      path ? `${path}.${k}` : k,
-    );
-    if (d) return d;
-  }
-  return null;
-}
-
-/** The options as compared: the model resolved (defaults filled in, so {k: 7} equals {}), its name left out. */
+/** The options as compared: the model resolved (defaults filled in, so {k: 7} equals {}), without its name. */
 function comparable(o: TrainOptions): unknown {
-  const { source: _source, ...model } = resolveConfig(o.model);
-  return JSON.parse(JSON.stringify({ ...o, model: { ...model, name: undefined } }));
+  return { ...o, model: comparableModel(o.model) };
 }
 
 function checkSame(
@@ -69,7 +47,7 @@ function checkSame(
 
 /** Looks in `dir` for an earlier run of the same options on the same data. */
 export async function earlierRun(dir: string, options: TrainOptions, data: string): Promise<EarlierRun> {
-  const summaryPath = join(dir, 'summary.json');
+  const summaryPath = join(dir, SUMMARY);
   if (existsSync(summaryPath)) {
     const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as RunSummary;
     checkSame(summaryPath, 'finished run', summary, options, data);

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { METRICS } from '../tasks/classification/trainer.js';
+import { METRICS } from '../tasks/training/run_folder.js';
 
 export interface ChildRun {
   /** Name on the progress bar and in errors. */

@@ -1,14 +1,16 @@
 /** `sasa train`: train a classifier on a data source, with checkpoints, resume, metrics and curves. */
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Command } from 'commander';
+import type { DataSource } from '../data/source.js';
 import { openData, parseDataSpec } from '../data/spec.js';
 import { countModel } from '../models/count.js';
-import { writeCurves } from '../tasks/classification/curves.js';
-import { METRICS, type TrainOptions, train } from '../tasks/classification/trainer.js';
+import { CurvesWriter } from '../tasks/classification/curves.js';
+import { type ClassificationCallback, type TrainOptions, train } from '../tasks/classification/trainer.js';
+import { MODEL_DIR } from '../tasks/training/run_folder.js';
 import { fraction, nonNegativeInt, positiveInt, positiveNumber } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
 import { configFromFlags, type ModelFlags, withModelOptions } from './model_options.js';
-import { trainingProgress } from './progress.js';
+import { TrainingProgress } from './training_progress.js';
 
 export interface TrainFlags
   extends BackendFlags,
@@ -100,32 +102,71 @@ export function trainOptionsFromFlags(flags: TrainFlags, model: TrainOptions['mo
   };
 }
 
+/** The training option each training flag (by commander attribute name) sets; every model flag sets `model`. */
+const FLAG_OPTIONS: Record<string, keyof TrainOptions> = {
+  epochs: 'epochs',
+  batchSize: 'batchSize',
+  lr: 'lr',
+  warmupEpochs: 'warmupEpochs',
+  momentum: 'momentum',
+  weightDecay: 'weightDecay',
+  labelSmoothing: 'labelSmoothing',
+  emaDecay: 'emaDecay',
+  seed: 'seed',
+  validation: 'validationFraction',
+  checkpointEvery: 'checkpointEvery',
+  augment: 'augment',
+};
+
+/** The training options whose flags were given on the command line (not left at their defaults). */
+export function givenOptions(cmd: Command): (keyof TrainOptions)[] {
+  const modelFlags = withModelOptions(new Command()).options.map((o) => o.attributeName());
+  const given = new Set<keyof TrainOptions>();
+  for (const option of cmd.options) {
+    const name = option.attributeName();
+    if (cmd.getOptionValueSource(name) !== 'cli') continue;
+    if (modelFlags.includes(name)) given.add('model');
+    else if (FLAG_OPTIONS[name]) given.add(FLAG_OPTIONS[name]);
+  }
+  return [...given];
+}
+
+/** The banner of a run: its model (on a resume, the stored one), the data, the size, the backend. */
+function banner(data: DataSource, backend: string): ClassificationCallback {
+  return {
+    onTrainBegin({ options: { model } }) {
+      const { size, channels, classes } = data;
+      const counts = countModel(model);
+      const test = data.counts.test ? ` + ${data.counts.test} test` : '';
+      console.log(
+        `${model.name} on ${data.name} (${data.counts.train} training${test} images, ${size}×${size}×${channels}, ${classes} classes), ` +
+          `${(counts.params / 1e6).toFixed(2)} M params, ${(counts.flops / 1e6).toFixed(1)} M FLOPs per image, backend ${backend}`,
+      );
+    },
+  };
+}
+
 export function registerTrain(program: Command): void {
   withTrainOptions(withModelOptions(withBackendOptions(program.command('train'))))
     .description('train a classifier; checkpoints, metrics.jsonl, loss/accuracy curves and the final model go to --out')
     .requiredOption('--out <dir>', 'output directory')
     .option('--resume', 'continue from --out/checkpoint.safetensors exactly where it stopped')
-    .action(async (flags: TrainFlags) => {
+    .action(async (flags: TrainFlags, cmd: Command) => {
       const status = await startBackend(flags);
       const data = await openData(parseDataSpec(flags.data), { imageSize: flags.imageSize, strict: flags.strict });
       const { size, channels, classes } = data;
-      const model = configFromFlags(flags, { size, channels, classes });
-      const options = trainOptionsFromFlags(flags, model);
-      const counts = countModel(model);
-      const test = data.counts.test ? ` + ${data.counts.test} test` : '';
-      console.log(
-        `${model.name} on ${data.name} (${data.counts.train} training${test} images, ${size}×${size}×${channels}, ${classes} classes), ` +
-          `${(counts.params / 1e6).toFixed(2)} M params, ${(counts.flops / 1e6).toFixed(1)} M FLOPs per image, backend ${status.backend}`,
-      );
-      const progress = trainingProgress();
-      const result = await train(options, data, flags.out, { resume: flags.resume, hooks: progress.hooks });
-      progress.stop();
-      const curves = await writeCurves(join(flags.out, METRICS), flags.out, model.name ?? 'model');
+      const options = trainOptionsFromFlags(flags, configFromFlags(flags, { size, channels, classes }));
+      const curves = new CurvesWriter(flags.out);
+      const result = await train(options, data, flags.out, {
+        resume: flags.resume,
+        given: flags.resume ? givenOptions(cmd) : undefined,
+        callbacks: [banner(data, status.backend), new TrainingProgress(), curves],
+      });
       const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${(100 * x).toFixed(2)} %`);
       console.log(
         `done: ${result.steps} steps in ${result.seconds.toFixed(0)} s; validation top-1 ${pct(result.validation?.top1)}, ` +
           `test top-1 ${pct(result.test?.top1)}, top-5 ${pct(result.test?.top5)}`,
       );
-      console.log(`model: ${join(flags.out, 'model')}; curves: ${curves.join(', ')}`);
+      console.log(`model: ${join(flags.out, MODEL_DIR)}; curves: ${curves.written.join(', ')}`);
     });
 }

@@ -8,6 +8,17 @@ export function siblingName(path: string, tag: string): string {
   return join(dirname(path), `.${basename(path)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
+/**
+ * The process id in `entry` when it is a name siblingName gave next to a file or folder called `name`
+ * with `tag` (`.<name>.<tag>-<pid>-<8 hex digits>`); otherwise null.
+ */
+export function siblingOwner(entry: string, name: string, tag: string): number | null {
+  const prefix = `.${name}.${tag}-`;
+  if (!entry.startsWith(prefix)) return null;
+  const m = /^(\d+)-[0-9a-f]{8}$/.exec(entry.slice(prefix.length));
+  return m ? Number(m[1]) : null;
+}
+
 /** Writes `chunks` to a new file at `path` (failing if it exists) and fsyncs it. */
 export async function writeSynced(path: string, chunks: readonly Uint8Array[]): Promise<void> {
   const fh = await open(path, 'wx');

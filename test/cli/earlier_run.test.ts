@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { earlierRun, firstDifference } from '../../src/cli/earlier_run.js';
+import { earlierRun } from '../../src/cli/earlier_run.js';
 import { modelConfig } from '../../src/models/registry.js';
 import type { TrainOptions } from '../../src/tasks/classification/trainer.js';
+import { firstDifference } from '../../src/tasks/training/json_difference.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sasa-earlier-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

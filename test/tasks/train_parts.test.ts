@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createModel } from '../../src/index.js';
 import { WeightAverage } from '../../src/tasks/classification/ema.js';
 import { smoothedCrossEntropy } from '../../src/tasks/classification/loss.js';
-import { checkSchedule, learningRate } from '../../src/tasks/classification/schedule.js';
 import { decays, makeTrainStep } from '../../src/tasks/classification/step.js';
+import { checkSchedule, learningRate } from '../../src/tasks/training/schedule.js';
 import { assertClose, randTensor, setup } from '../helpers.js';
 
 describe('learning-rate schedule', () => {

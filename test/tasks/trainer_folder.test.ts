@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { openData, parseDataSpec, readSafetensors } from '../../src/index.js';
 import { readCheckpoint } from '../../src/tasks/classification/checkpoint.js';
 import { loadTrainedModel, predictFile } from '../../src/tasks/classification/trained_model.js';
-import { type TrainHooks, type TrainOptions, train } from '../../src/tasks/classification/trainer.js';
+import { type ClassificationCallback, type TrainOptions, train } from '../../src/tasks/classification/trainer.js';
 import { FOLDER_CLASSES, writeImageFolder } from '../data/folder_fixture.js';
 import { setup } from '../helpers.js';
 import { tinyTrainOptions } from './tiny_options.js';
@@ -48,12 +48,12 @@ describe('training on an image folder', () => {
   it('trains, writes checkpoint, metrics and model with the class names, and counts the corrupt file', async () => {
     const out = join(dir, 'plain');
     const skips: string[] = [];
-    const hooks: TrainHooks = { onSkip: (f) => skips.push(f.path) };
+    const hooks: ClassificationCallback = { onSkip: (f) => skips.push(f.path) };
     const data = await folder();
     assert.deepEqual([data.size, data.channels, data.classes], [SIZE, 3, 3]);
     assert.deepEqual(data.classNames, FOLDER_CLASSES);
     assert.equal(data.counts.train, 19);
-    const r = await train(options(), data, out, { hooks });
+    const r = await train(options(), data, out, { callbacks: [hooks] });
     assert.ok(r.steps > 0 && r.validation && r.validation.count > 0);
     assert.equal(r.test, null);
     for (const f of ['checkpoint.safetensors', 'metrics.jsonl', 'summary.json', join('model', 'model.json')]) {
@@ -99,12 +99,12 @@ describe('training on an image folder', () => {
 
     const stopped = join(dir, 'stopped');
     const STOP = 6;
-    const stop: TrainHooks = {
-      onStep({ step }) {
+    const stop: ClassificationCallback = {
+      onBatchEnd(_batch, { step }) {
         if (step === STOP) throw new Error('stop');
       },
     };
-    await assert.rejects(train(o, await folder(), stopped, { hooks: stop }), /stop/);
+    await assert.rejects(train(o, await folder(), stopped, { callbacks: [stop] }), /stop/);
     const at = (await readCheckpoint(join(stopped, 'checkpoint.safetensors'))).state;
     assert.deepEqual([at.step, at.epoch], [STOP - 1, 1]);
     // The skipped file came before this point of the epoch, so the batches are shifted from batch × size.

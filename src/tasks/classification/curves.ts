@@ -1,10 +1,15 @@
-/** Training curves from metrics.jsonl as PNG: loss (per step and per epoch) and validation accuracy. */
+/**
+ * Training curves from metrics.jsonl as PNG: loss (per step and per epoch) and validation accuracy;
+ * and the curves writer, a callback that draws them at the end of a run.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { linePlot, writePng } from '../../viz/plots.js';
+import { METRICS } from '../training/run_folder.js';
+import type { ClassificationCallback, TrainBeginLogs } from './callbacks.js';
 
 interface Line {
-  type: 'step' | 'epoch';
+  type: 'step' | 'epoch' | 'resume';
   step: number;
   epoch: number;
   loss?: number;
@@ -52,4 +57,25 @@ export async function writeCurves(metricsPath: string, outDir: string, title: st
     written.push(path);
   }
   return written;
+}
+
+/**
+ * Writes a run's curves into its folder when training ends; `written` then holds their paths. The
+ * title defaults to the name of the model the run trains.
+ */
+export class CurvesWriter implements ClassificationCallback {
+  written: string[] = [];
+
+  constructor(
+    private readonly outDir: string,
+    private title?: string,
+  ) {}
+
+  onTrainBegin({ options }: TrainBeginLogs): void {
+    this.title ??= options.model.name ?? 'model';
+  }
+
+  async onTrainEnd(): Promise<void> {
+    this.written = await writeCurves(join(this.outDir, METRICS), this.outDir, this.title ?? 'model');
+  }
 }
