@@ -149,16 +149,18 @@ export {
   type TrainResult,
   train,
 } from './tasks/classification/trainer.js';
-export { type Rgb, textWidth } from './viz/canvas.js';
 export {
   type Bar,
   type BarPlotOptions,
   barPlot,
+  type Chart,
   type ConfusionMatrixOptions,
   confusionMatrixPlot,
   type LinePlotOptions,
   linePlot,
+  type Rgb,
+  renderPng,
+  renderSvg,
   type Series,
   writePng,
 } from './viz/plots.js';
-export { encodePng } from './viz/png.js';
