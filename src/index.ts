@@ -152,16 +152,18 @@ export {
 export { CallbackList, type TrainingCallback } from './tasks/training/callbacks.js';
 export { DivergedError } from './tasks/training/nan_stop.js';
 export { learningRate, type Schedule } from './tasks/training/schedule.js';
-export { type Rgb, textWidth } from './viz/canvas.js';
 export {
   type Bar,
   type BarPlotOptions,
   barPlot,
+  type Chart,
   type ConfusionMatrixOptions,
   confusionMatrixPlot,
   type LinePlotOptions,
   linePlot,
+  type Rgb,
+  renderPng,
+  renderSvg,
   type Series,
   writePng,
 } from './viz/plots.js';
-export { encodePng } from './viz/png.js';

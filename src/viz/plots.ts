@@ -1,28 +1,24 @@
-/** Line and bar plots as PNG files, and writing them atomically. */
+/** Line and bar plots as Vega-Lite charts, and writing a chart as PNG plus its spec, atomically. */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from '../io/files.js';
-import {
-  AXIS,
-  type Axis,
-  checkRange,
-  checkSize,
-  fraction,
-  GRID,
-  INK,
-  linearAxis,
-  logAxis,
-  MINOR_GRID,
-  PALETTE,
-} from './axes.js';
-import { Canvas, type Rgb, textHeight, textWidth, toRgb } from './canvas.js';
+import { bundledFontMetrics, type Chart, INK, PALETTE, renderPng, SCHEMA, THEME } from './chart.js';
+import { checkRange, checkSize, checkText, hexColor, type Rgb } from './check.js';
+import { m4, type Point } from './decimate.js';
+import { textWidth } from './font_metrics.js';
 
+export { type Chart, PIXEL_RATIO, renderPng, renderSvg, SCHEMA } from './chart.js';
+export type { Rgb } from './check.js';
 export { type ConfusionMatrixOptions, confusionMatrixPlot } from './confusion.js';
 
 export interface Series {
   name: string;
-  /** [x, y] pairs; a pair with a non-finite coordinate (or y ≤ 0 on a log axis) leaves a gap. */
-  points: readonly (readonly [number, number])[];
+  /**
+   * [x, y] pairs; a pair with a non-finite coordinate (or y ≤ 0 on a log axis) leaves a gap. More than
+   * 4 points per chart-pixel column (x sorted) are reduced to the ones a line through them shows (M4).
+   */
+  points: readonly Point[];
   /** '#rrggbb' or [r, g, b]; default: the next palette colour. */
   color?: string | Rgb;
   dashed?: boolean;
@@ -33,7 +29,7 @@ export interface LinePlotOptions {
   xLabel?: string;
   yLabel?: string;
   series: readonly Series[];
-  /** Image size in pixels (default 640×420). */
+  /** Chart size in chart pixels, title and legend included (default 800×500; the PNG is PIXEL_RATIO×). */
   width?: number;
   height?: number;
   /** Fixed y range [lo, hi]; default: the data's, widened to whole ticks. */
@@ -51,56 +47,28 @@ export interface BarPlotOptions {
   title?: string;
   yLabel?: string;
   bars: readonly Bar[];
-  /** Image size in pixels (default: 100 px per bar, at least 480, × 420). */
+  /** Chart size in chart pixels (default: 110 per bar + 160, within 560..1200, × 500). */
   width?: number;
   height?: number;
-  /** Fixed y range [lo, hi]; default: the data's and 0, widened to whole ticks. */
+  /** Fixed y range [lo, hi] (a zoom: bars start at lo); default: the data's and 0, widened to whole ticks. */
   yRange?: readonly [number, number];
 }
 
-const PAD = 14;
-const TICK = 4;
-const TITLE = 2;
-const LINE = 12;
-
-/** Draws the centred title; returns the y below it. */
-function title(c: Canvas, text: string | undefined): number {
-  if (!text) return PAD;
-  c.text(text, c.width / 2, PAD, { scale: TITLE, align: 'center', color: INK });
-  return PAD + textHeight(TITLE) + 12;
-}
-
-/** Width the y axis needs left of the plot area: its label, tick labels and tick marks. */
-function yAxisWidth(axis: Axis, label: string | undefined): number {
-  const ticks = Math.max(0, ...axis.ticks.map((t) => textWidth(t.label)));
-  return PAD + (label ? textHeight() + 10 : 0) + ticks + TICK + 4;
-}
-
-interface Area {
-  left: number;
-  top: number;
-  right: number;
-  bottom: number;
-}
-
-/** Grid, frame, ticks and label of the y axis over `area`; returns the y → pixel map. */
-function yAxis(c: Canvas, area: Area, axis: Axis, label: string | undefined): (v: number) => number {
-  const py = (v: number) => Math.round(area.bottom - fraction(axis, v) * (area.bottom - area.top));
-  for (const t of [...axis.ticks].sort((a, b) => Number(a.major) - Number(b.major))) {
-    const y = py(t.value);
-    c.fillRect(area.left, y, area.right - area.left + 1, 1, t.major ? GRID : MINOR_GRID);
-    if (!t.major) continue;
-    c.fillRect(area.left - TICK, y, TICK, 1, AXIS);
-    c.text(t.label, area.left - TICK - 4, y, { align: 'right', valign: 'middle', color: INK });
-  }
-  if (label) c.text(label, PAD, (area.top + area.bottom) / 2, { vertical: true, align: 'center', color: INK });
-  return py;
-}
+/** Series with at most this many points get a dot on each point. */
+const DOTS_UP_TO = 40;
+const DASH = [7, 4];
+/** Room in chart pixels above and below the bars of an automatic y range, for their values. */
+const VALUE_ROOM = 20;
+const LABEL_SIZE = Number(THEME.axis?.labelFontSize);
+/** Chart pixels beside the bars (y axis, its title, padding): a bar's slot ≈ (width − this) / bars. */
+const Y_AXIS_ROOM = 100;
 
 function checkSeries(where: string, series: unknown): Series[] {
   if (!Array.isArray(series) || series.length === 0) throw new Error(`${where}: series must be a non-empty array`);
   series.forEach((s, i) => {
     if (typeof s?.name !== 'string') throw new Error(`${where}: series[${i}].name must be a string`);
+    const first = series.findIndex((t) => t?.name === s.name);
+    if (first < i) throw new Error(`${where}: series[${i}].name '${s.name}' repeats series[${first}].name`);
     if (!Array.isArray(s.points)) throw new Error(`${where}: series[${i}].points must be an array of [x, y]`);
     s.points.forEach((p: unknown, j: number) => {
       if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => typeof v === 'number'))
@@ -110,165 +78,234 @@ function checkSeries(where: string, series: unknown): Series[] {
   return series;
 }
 
-/** Line plot of one or more series (training curves, ablation sweeps), with legend, grid and nice ticks. */
-export function linePlot(options: LinePlotOptions): Buffer {
+/** One data row per point; a point that cannot be drawn has y null (a gap); `dot` marks drawn dots. */
+interface LineRow {
+  series: string;
+  x: number | null;
+  y: number | null;
+  dot: boolean;
+}
+
+/**
+ * The rows of `series`: its points, each run of drawable points reduced by M4 to `columns` columns
+ * (see decimate.ts), a row with y null for each point that cannot be drawn.
+ */
+function lineRows(series: readonly Series[], logY: boolean, columns: number): LineRow[] {
+  const ok = ([x, y]: Point) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0);
+  return series.flatMap((s) => {
+    const rows: LineRow[] = [];
+    const dots = s.points.length <= DOTS_UP_TO;
+    let run: Point[] = [];
+    const flush = () => {
+      for (const [x, y] of m4(run, columns)) rows.push({ series: s.name, x, y, dot: dots || run.length === 1 });
+      run = [];
+    };
+    for (const p of s.points) {
+      if (ok(p)) run.push(p);
+      else {
+        flush();
+        rows.push({ series: s.name, x: Number.isFinite(p[0]) ? p[0] : null, y: null, dot: false });
+      }
+    }
+    flush();
+    return rows;
+  });
+}
+
+/** The x and y channels of a line plot: integer x gets integer ticks, a log y axis '~g' labels. */
+function lineAxes(options: LinePlotOptions, rows: readonly LineRow[], yRange: [number, number] | undefined) {
   const where = 'linePlot';
-  const width = checkSize(where, 'width', options.width, 640, 200);
-  const height = checkSize(where, 'height', options.height, 420, 160);
+  const logY = options.logY ?? false;
+  const integers = rows.every((r) => r.x === null || Number.isInteger(r.x));
+  return {
+    x: {
+      field: 'x',
+      type: 'quantitative',
+      title: checkText(where, 'xLabel', options.xLabel) ?? null,
+      scale: { zero: false },
+      ...(integers ? { axis: { tickMinStep: 1 } } : {}),
+    },
+    y: {
+      field: 'y',
+      type: 'quantitative',
+      title: checkText(where, 'yLabel', options.yLabel) ?? null,
+      scale: { ...(logY ? { type: 'log' } : { zero: false }), ...(yRange ? { domain: yRange, nice: false } : {}) },
+      ...(logY ? { axis: { format: '~g' } } : {}),
+    },
+  };
+}
+
+/** Line plot of one or more series (training curves, ablation sweeps), with legend, grid and nice ticks. */
+export function linePlot(options: LinePlotOptions): Chart {
+  const where = 'linePlot';
+  const width = checkSize(where, 'width', options.width, 800, 200);
+  const height = checkSize(where, 'height', options.height, 500, 160);
   const logY = options.logY ?? false;
   const yRange = checkRange(where, 'yRange', options.yRange, logY);
   const series = checkSeries(where, options.series);
-  const ok = ([x, y]: readonly [number, number]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0);
-  const points = series.flatMap((s) => s.points.filter(ok));
-  if (points.length === 0) throw new Error(`${where}: series has no finite points${logY ? ' with y > 0 (logY)' : ''}`);
-  const colors = series.map((s, i) => toRgb(s.color ?? PALETTE[i % PALETTE.length], `${where}: series[${i}].color`));
-  const xs = points.map((p) => p[0]);
-  const ys = points.map((p) => p[1]);
-  const [ylo, yhi] = yRange ?? [Math.min(...ys), Math.max(...ys)];
-
-  const c = new Canvas(width, height);
-  let top = title(c, options.title);
-  top = legend(c, series, colors, top) + 6;
-  const bottomSpace = TICK + 6 + textHeight() + (options.xLabel ? LINE + textHeight() : 0) + PAD;
-  const plotH = height - top - bottomSpace;
-  const yAx = logY ? logAxis(ylo, yhi, !!yRange) : linearAxis(ylo, yhi, Math.max(2, Math.round(plotH / 50)), !!yRange);
-  const left = yAxisWidth(yAx, options.yLabel);
-  const area = { left, top, right: width - PAD - 14, bottom: height - bottomSpace };
-  if (area.right - area.left < 40 || area.bottom - area.top < 40)
-    throw new Error(`${where}: width × height ${width}×${height} leaves no room for the plot`);
-  const xAx = linearAxis(Math.min(...xs), Math.max(...xs), Math.max(2, Math.round((area.right - left) / 90)));
-  const px = (v: number) => Math.round(area.left + fraction(xAx, v) * (area.right - area.left));
-
-  const py = yAxis(c, area, yAx, options.yLabel);
-  for (const t of xAx.ticks) {
-    const x = px(t.value);
-    c.fillRect(x, area.top, 1, area.bottom - area.top + 1, GRID);
-    c.fillRect(x, area.bottom + 1, 1, TICK, AXIS);
-    c.text(t.label, x, area.bottom + TICK + 4, { align: 'center', color: INK });
-  }
-  if (options.xLabel)
-    c.text(options.xLabel, (area.left + area.right) / 2, height - PAD - textHeight(), { align: 'center', color: INK });
-  c.strokeRect(area.left, area.top, area.right - area.left + 1, area.bottom - area.top + 1, AXIS);
-
-  c.clip = { x0: area.left + 1, y0: area.top + 1, x1: area.right - 1, y1: area.bottom - 1 };
-  series.forEach((s, i) => {
-    const runs: [number, number][][] = [[]];
-    for (const p of s.points) {
-      if (ok(p)) runs[runs.length - 1].push([area.left + fraction(xAx, p[0]) * (area.right - area.left), py(p[1])]);
-      else if (runs[runs.length - 1].length > 0) runs.push([]);
-    }
-    const dots = s.points.length <= 40;
-    for (const run of runs) {
-      c.polyline(run, colors[i], { width: 2, dash: s.dashed ? [7, 4] : undefined });
-      if (dots || run.length === 1) for (const [x, y] of run) c.dot(x, y, 2.5, colors[i]);
-    }
-  });
-  c.clip = null;
-  return c.toPng();
+  const rows = lineRows(series, logY, width);
+  if (!rows.some((r) => r.y !== null))
+    throw new Error(`${where}: series has no finite points${logY ? ' with y > 0 (logY)' : ''}`);
+  const names = series.map((s) => s.name);
+  const colors = series.map((s, i) => hexColor(s.color ?? PALETTE[i % PALETTE.length], `${where}: series[${i}].color`));
+  const dashes = series.map((s) => (s.dashed ? DASH : [1, 0]));
+  /** Only a fixed range can leave points outside the plot; else dots on its edge stay whole. */
+  const clip = yRange !== undefined;
+  const legend = { orient: 'top', title: null, symbolType: 'stroke', symbolStrokeWidth: 2.5 } as const;
+  const spec = {
+    $schema: SCHEMA,
+    ...texts(where, options.title),
+    width,
+    height,
+    autosize: { type: 'fit', contains: 'padding' },
+    data: { values: rows },
+    encoding: {
+      ...lineAxes(options, rows, yRange),
+      color: { field: 'series', type: 'nominal', sort: names, scale: { domain: names, range: colors }, legend },
+    },
+    layer: [
+      {
+        mark: { type: 'line', strokeWidth: 2, clip, invalid: 'break-paths-filter-domains' },
+        encoding: {
+          strokeDash: {
+            field: 'series',
+            type: 'nominal',
+            sort: names,
+            scale: { domain: names, range: dashes },
+            legend,
+          },
+        },
+      },
+      { transform: [{ filter: 'datum.dot' }], mark: { type: 'point', filled: true, size: 28, opacity: 1, clip } },
+    ],
+    config: THEME,
+  };
+  return { spec: spec as TopLevelSpec };
 }
 
-/** Legend entries centred in rows below `top`; returns the y below them. */
-function legend(c: Canvas, series: readonly Series[], colors: readonly Rgb[], top: number): number {
-  const items = series.map((s, i) => ({ name: s.name, dashed: s.dashed, color: colors[i], w: 22 + textWidth(s.name) }));
-  const rows: (typeof items)[] = [[]];
-  let used = 0;
-  for (const item of items) {
-    if (used > 0 && used + 18 + item.w > c.width - 2 * PAD) {
-      rows.push([]);
-      used = 0;
-    }
-    used += (used > 0 ? 18 : 0) + item.w;
-    rows[rows.length - 1].push(item);
-  }
-  rows.forEach((row, r) => {
-    const total = row.reduce((a, it) => a + it.w, 0) + 18 * (row.length - 1);
-    let x = Math.round((c.width - total) / 2);
-    const y = top + r * (LINE + 2);
-    for (const it of row) {
-      c.line(x, y + 3, x + 16, y + 3, it.color, { width: 2, dash: it.dashed ? [5, 3] : undefined });
-      c.text(it.name, x + 22, y, { color: INK });
-      x += it.w + 18;
-    }
-  });
-  return top + rows.length * (LINE + 2);
+/** The title entry of a spec, if any. */
+function texts(where: string, title: string | undefined): { title?: string } {
+  const t = checkText(where, 'title', title);
+  return t === undefined ? {} : { title: t };
 }
+
+/** Width in pixels of `text` at the axis label size. */
+const labelWidth = (text: string) => textWidth(bundledFontMetrics().regular, text, LABEL_SIZE);
 
 /** Greedy word wrap of `label` into lines at most `max` pixels wide (a long word keeps its own line). */
 function wrap(label: string, max: number): string[] {
   const lines: string[] = [];
   for (const word of label.split(/\s+/).filter((w) => w !== '')) {
     const last = lines.length - 1;
-    if (last >= 0 && textWidth(`${lines[last]} ${word}`) <= max) lines[last] += ` ${word}`;
+    if (last >= 0 && labelWidth(`${lines[last]} ${word}`) <= max) lines[last] += ` ${word}`;
     else lines.push(word);
   }
   return lines.length > 0 ? lines : [''];
 }
 
-/** Bar chart (e.g. accuracy per ablation configuration); long labels wrap, or turn vertical. */
-export function barPlot(options: BarPlotOptions): Buffer {
-  const where = 'barPlot';
-  const bars = options.bars;
+/** The x axis of a bar plot: labels wrapped to their bar's slot, or slanted when a word does not fit. */
+function barAxis(labels: readonly string[], slot: number): Record<string, unknown> {
+  const lines = labels.map((l) => wrap(l, slot - 8));
+  const fits = lines.every((ls) => ls.length <= 4 && ls.every((l) => labelWidth(l) <= slot - 8));
+  if (!fits) return { labelAngle: -35, labelAlign: 'right', labelLimit: 260 };
+  if (lines.every((ls) => ls.length === 1)) return { labelAngle: 0, labelLimit: 0 };
+  const byLabel = Object.fromEntries(labels.map((l, i) => [l, lines[i]]));
+  return { labelAngle: 0, labelLimit: 0, labelExpr: `${JSON.stringify(byLabel)}[datum.value]` };
+}
+
+function checkBars(where: string, bars: unknown): Bar[] {
   if (!Array.isArray(bars) || bars.length === 0) throw new Error(`${where}: bars must be a non-empty array`);
   bars.forEach((b, i) => {
     if (typeof b?.label !== 'string') throw new Error(`${where}: bars[${i}].label must be a string`);
+    const first = bars.findIndex((c) => c?.label === b.label);
+    if (first < i) throw new Error(`${where}: bars[${i}].label '${b.label}' repeats bars[${first}].label`);
     if (typeof b.value !== 'number' || !Number.isFinite(b.value))
       throw new Error(`${where}: bars[${i}].value must be a finite number, got ${b.value}`);
   });
-  const width = checkSize(where, 'width', options.width, Math.min(1600, Math.max(480, 110 + 100 * bars.length)), 200);
-  const height = checkSize(where, 'height', options.height, 420, 160);
-  const yRange = checkRange(where, 'yRange', options.yRange, false);
-  const colors = bars.map((b, i) => toRgb(b.color ?? PALETTE[0], `${where}: bars[${i}].color`));
-  const values = bars.map((b) => b.value);
-  const [lo, hi] = yRange ?? [Math.min(0, ...values), Math.max(0, ...values)];
-  const yAx = linearAxis(lo, hi, Math.max(2, Math.round((height - 160) / 50)), !!yRange);
-
-  const c = new Canvas(width, height);
-  const top = title(c, options.title) + 8;
-  const left = yAxisWidth(yAx, options.yLabel);
-  const right = width - PAD - 4;
-  const slot = (right - left) / bars.length;
-  let lines = bars.map((b) => wrap(b.label, slot - 8));
-  const vertical = lines.some((ls) => ls.some((l) => textWidth(l) > slot - 8)) || lines.some((ls) => ls.length > 4);
-  if (vertical) lines = bars.map((b) => [b.label]);
-  const labelSpace = vertical
-    ? Math.max(...bars.map((b) => textWidth(b.label)))
-    : Math.max(...lines.map((ls) => ls.length)) * LINE;
-  const area = { left, top, right, bottom: height - PAD - TICK - 6 - labelSpace };
-  if (area.bottom - area.top < 40) throw new Error(`${where}: height ${height} leaves no room for the bars`);
-
-  const py = yAxis(c, area, yAx, options.yLabel);
-  const base = py(Math.min(Math.max(0, yAx.lo), yAx.hi));
-  const barW = Math.max(2, Math.min(slot * 0.62, 90));
-  c.clip = { x0: area.left + 1, y0: area.top + 1, x1: area.right - 1, y1: area.bottom - 1 };
-  bars.forEach((b, i) => {
-    const cx = area.left + (i + 0.5) * slot;
-    const y = py(Math.min(Math.max(b.value, yAx.lo), yAx.hi));
-    c.fillRect(cx - barW / 2, Math.min(y, base), barW, Math.abs(base - y) + 1, colors[i]);
-  });
-  c.clip = null;
-  if (yAx.lo < 0 && yAx.hi > 0) c.fillRect(area.left, base, area.right - area.left + 1, 1, AXIS);
-  c.strokeRect(area.left, area.top, area.right - area.left + 1, area.bottom - area.top + 1, AXIS);
-  bars.forEach((b, i) => {
-    const cx = area.left + (i + 0.5) * slot;
-    const y = py(Math.min(Math.max(b.value, yAx.lo), yAx.hi));
-    const above = b.value >= 0 ? y - 5 - textHeight() : y + 5;
-    if (above > area.top && above + textHeight() < area.bottom)
-      c.text(formatValue(b.value), cx, above, { align: 'center', color: INK });
-    c.fillRect(Math.round(cx), area.bottom + 1, 1, TICK, AXIS);
-    if (vertical)
-      c.text(b.label, cx, area.bottom + TICK + 4, { vertical: true, align: 'right', valign: 'middle', color: INK });
-    else
-      for (const [k, l] of lines[i].entries())
-        c.text(l, cx, area.bottom + TICK + 4 + k * LINE, { align: 'center', color: INK });
-  });
-  return c.toPng();
+  return bars;
 }
 
-const formatValue = (v: number) => String(Number(v.toPrecision(4)));
+/** Bar chart (e.g. accuracy per ablation configuration), each bar's value written on it. */
+export function barPlot(options: BarPlotOptions): Chart {
+  const where = 'barPlot';
+  const bars = checkBars(where, options.bars);
+  const width = checkSize(where, 'width', options.width, Math.min(1200, Math.max(560, 160 + 110 * bars.length)), 200);
+  const height = checkSize(where, 'height', options.height, 500, 160);
+  const yRange = checkRange(where, 'yRange', options.yRange, false);
+  const rows = bars.map((b, i) => ({
+    label: b.label,
+    value: b.value,
+    text: String(Number(b.value.toPrecision(4))),
+    color: hexColor(b.color ?? PALETTE[0], `${where}: bars[${i}].color`),
+  }));
+  const valueText = (sign: string, baseline: string, dy: number) => ({
+    transform: [{ filter: `datum.value ${sign} 0` }],
+    mark: { type: 'text', baseline, dy, fontSize: LABEL_SIZE, color: INK, clip: true },
+    encoding: { text: { field: 'text', type: 'nominal' } },
+  });
+  const spec = {
+    $schema: SCHEMA,
+    ...texts(where, options.title),
+    width,
+    height,
+    autosize: { type: 'fit', contains: 'padding' },
+    data: { values: rows },
+    encoding: {
+      x: {
+        field: 'label',
+        type: 'nominal',
+        sort: null,
+        title: null,
+        axis: barAxis(
+          rows.map((r) => r.label),
+          (width - Y_AXIS_ROOM) / bars.length,
+        ),
+      },
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: checkText(where, 'yLabel', options.yLabel) ?? null,
+        scale: yRange ? { domain: yRange, nice: false, zero: false } : { zero: true, padding: VALUE_ROOM },
+      },
+    },
+    layer: [
+      {
+        mark: { type: 'bar', clip: true, width: { band: 0.62 } },
+        encoding: { color: { field: 'color', type: 'nominal', scale: null, legend: null } },
+      },
+      valueText('>=', 'bottom', -4),
+      valueText('<', 'top', 4),
+    ],
+    config: THEME,
+  };
+  return { spec: spec as TopLevelSpec };
+}
 
-/** Writes `png` to `path` atomically (temporary sibling + rename), creating the folder if needed. */
-export async function writePng(path: string, png: Uint8Array): Promise<void> {
-  if (typeof path !== 'string' || path === '') throw new Error('writePng: path must be a non-empty string');
+/** `path` with '.png' replaced by '.vl.json': where the spec of the PNG goes. */
+export function specPath(path: string): string {
+  if (typeof path !== 'string' || !path.endsWith('.png'))
+    throw new Error(`writePng: path must be a file name ending in .png, got ${JSON.stringify(path)}`);
+  return `${path.slice(0, -'.png'.length)}.vl.json`;
+}
+
+/** The spec as JSON text, indented, with one data row per line (a 3000-row curve stays readable). */
+export function specText(spec: TopLevelSpec): string {
+  const data = (spec as { data?: { values?: unknown } }).data;
+  if (!Array.isArray(data?.values)) return `${JSON.stringify(spec, null, 2)}\n`;
+  const mark = '\u0000rows';
+  const text = JSON.stringify({ ...spec, data: { ...data, values: mark } }, null, 2);
+  const lines = data.values.map((r) => `      ${JSON.stringify(r)}`).join(',\n');
+  return `${text.replace(JSON.stringify(mark), () => `[\n${lines}\n    ]`)}\n`;
+}
+
+/**
+ * Writes the chart as a PNG to `path` and its Vega-Lite spec next to it (`x.png` → `x.vl.json`), each
+ * atomically (temporary sibling + rename), creating the folder if needed.
+ */
+export async function writePng(path: string, chart: Chart): Promise<void> {
+  const specFile = specPath(path);
+  const png = await renderPng(chart);
   await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(specFile, [Buffer.from(specText(chart.spec))]);
   await writeFileAtomic(path, [png]);
 }

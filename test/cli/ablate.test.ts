@@ -66,7 +66,7 @@ describe('sasa ablate', () => {
     );
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     assert.match(md, /\| logits=qr \| [\d.]+ M \| [\d.]+ M \| [\d.]+ % \|/);
-    assert.ok(existsSync(join(out, 'results.png')));
+    assert.ok(existsSync(join(out, 'results.png')) && existsSync(join(out, 'results.vl.json')));
   });
 
   it('--resume keeps finished configurations and continues an interrupted one from its checkpoint', () => {

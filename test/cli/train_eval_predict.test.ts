@@ -81,7 +81,8 @@ describe('sasa demo, eval and predict', () => {
       m.confusion.flat().reduce((a, b) => a + b, 0),
       24,
     );
-    assert.ok(existsSync(join(out, 'attention', 'model', 'confusion.png')));
+    for (const f of ['confusion.png', 'confusion.vl.json'])
+      assert.ok(existsSync(join(out, 'attention', 'model', f)), f);
   });
 
   it('predict prints the top classes of image files', async () => {

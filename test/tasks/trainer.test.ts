@@ -122,7 +122,14 @@ describe('sasa train', () => {
         .split('\n')
         .map((l) => ({ ...JSON.parse(l), images_per_s: 0 }));
     assert.deepEqual(metrics(killed), metrics(straight));
-    for (const f of ['loss.png', 'accuracy.png', 'summary.json', join('model', 'model.json')]) {
+    for (const f of [
+      'loss.png',
+      'loss.vl.json',
+      'accuracy.png',
+      'accuracy.vl.json',
+      'summary.json',
+      join('model', 'model.json'),
+    ]) {
       assert.ok(existsSync(join(killed, f)), f);
     }
   });
