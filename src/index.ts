@@ -149,6 +149,39 @@ export {
   type TrainResult,
   train,
 } from './tasks/classification/trainer.js';
+export {
+  type AnchorSet,
+  anchorsPerLocation,
+  cellAnchors,
+  featureSizes,
+  generateAnchors,
+  gridAnchors,
+  type Size2,
+} from './tasks/detection/anchors.js';
+export { decodeBoxes, decodeBoxesTensor, encodeBoxes } from './tasks/detection/box_coder.js';
+export {
+  boxAreas,
+  boxCount,
+  boxIou,
+  clipBoxesToImage,
+  cocoBoxesToXyxy,
+  removeSmallBoxes,
+  xywhToXyxy,
+  xyxyToXywh,
+} from './tasks/detection/boxes.js';
+export {
+  type AnchorConfig,
+  type BoxCoderConfig,
+  type MatcherConfig,
+  type NmsConfig,
+  octaveSizes,
+  RETINANET_ANCHORS,
+  RETINANET_BOX_CODER,
+  RETINANET_MATCHER,
+  RETINANET_NMS,
+} from './tasks/detection/config.js';
+export { BELOW_LOW_THRESHOLD, BETWEEN_THRESHOLDS, matchAnchors, matchQuality } from './tasks/detection/matcher.js';
+export { batchedNms, nms } from './tasks/detection/nms.js';
 export { type Rgb, textWidth } from './viz/canvas.js';
 export {
   type Bar,

@@ -1,0 +1,111 @@
+/**
+ * Anchor matching on IoU (torchvision 0.14 `Matcher`, as RetinaNet uses it). For each anchor n, its best
+ * ground-truth box g(n) = argmax_m q[m, n] (first on ties; a NaN wins, as torch's max) with quality
+ * v(n) = q[g(n), n]:
+ *   v ≥ high → g(n);  low ≤ v < high → BETWEEN_THRESHOLDS (-2, ignored);  v < low → BELOW_LOW_THRESHOLD (-1).
+ * With low-quality matches allowed, every ground-truth box m then gives each anchor n with q[m, n] equal to
+ * max_n' q[m, n'] (ties included) back its g(n) — note g(n), not m, as torchvision does; a ground-truth
+ * box that overlaps no anchor (row maximum 0) so hands every anchor back its g(n).
+ * Thresholds compare in float32 like torch's comparisons of a float32 tensor with a Python float.
+ */
+import { boxCount, boxIou } from './boxes.js';
+import { type MatcherConfig, RETINANET_MATCHER } from './config.js';
+
+/** Match value of an anchor whose best IoU is below the low threshold (background). */
+export const BELOW_LOW_THRESHOLD = -1;
+/** Match value of an anchor whose best IoU is between the thresholds (ignored by the losses). */
+export const BETWEEN_THRESHOLDS = -2;
+
+function checkMatcher(config: MatcherConfig): void {
+  const { lowThreshold: low, highThreshold: high } = config;
+  if (!(low <= high)) throw new Error(`matcher lowThreshold (${low}) must be ≤ highThreshold (${high})`);
+}
+
+/** The best ground truth of each anchor and its quality: argmax and max over the rows of q [M, N]. */
+function bestPerColumn(quality: Float32Array, m: number, n: number): { index: Int32Array; value: Float32Array } {
+  const index = new Int32Array(n);
+  const value = quality.slice(0, n);
+  for (let g = 1; g < m; g++) {
+    const row = g * n;
+    for (let j = 0; j < n; j++) {
+      const v = quality[row + j];
+      const best = value[j];
+      if (v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
+        value[j] = v;
+        index[j] = g;
+      }
+    }
+  }
+  return { index, value };
+}
+
+/** max over row g of q [M, N], NaN if the row holds one. */
+function rowMax(quality: Float32Array, row: number, n: number): number {
+  let best = quality[row];
+  for (let j = 1; j < n && !Number.isNaN(best); j++) {
+    const v = quality[row + j];
+    if (v > best || Number.isNaN(v)) best = v;
+  }
+  return best;
+}
+
+/**
+ * Matches [N] (Int32Array: ground-truth index, BETWEEN_THRESHOLDS or BELOW_LOW_THRESHOLD) from a quality
+ * matrix q [M, N] (row-major; M ground-truth boxes, N anchors), M, N ≥ 1.
+ */
+export function matchQuality(
+  quality: Float32Array,
+  numBoxes: number,
+  numAnchors: number,
+  config: MatcherConfig = RETINANET_MATCHER,
+): Int32Array {
+  checkMatcher(config);
+  if (!(Number.isInteger(numBoxes) && numBoxes >= 1 && Number.isInteger(numAnchors) && numAnchors >= 1)) {
+    throw new Error(`match quality needs at least one box and one anchor: got [${numBoxes}, ${numAnchors}]`);
+  }
+  if (quality.length !== numBoxes * numAnchors) {
+    throw new Error(`match quality must be [${numBoxes}, ${numAnchors}]: got length ${quality.length}`);
+  }
+  const { index, value } = bestPerColumn(quality, numBoxes, numAnchors);
+  const matches = index.slice();
+  const low = Math.fround(config.lowThreshold);
+  const high = Math.fround(config.highThreshold);
+  for (let j = 0; j < numAnchors; j++) {
+    if (value[j] < low) matches[j] = BELOW_LOW_THRESHOLD;
+    else if (value[j] < high) matches[j] = BETWEEN_THRESHOLDS;
+  }
+  if (config.allowLowQualityMatches) {
+    for (let g = 0; g < numBoxes; g++) {
+      const row = g * numAnchors;
+      const highest = rowMax(quality, row, numAnchors);
+      for (let j = 0; j < numAnchors; j++) {
+        if (quality[row + j] === highest) matches[j] = index[j];
+      }
+    }
+  }
+  return matches;
+}
+
+/**
+ * RetinaNet's training match of `anchors` [N, 4] to ground-truth `boxes` [M, 4] (xyxy): matchQuality on
+ * IoU [M, N]; with no ground-truth box, every anchor is background (-1). Like RetinaNet, refuses a
+ * ground-truth box without positive width and height.
+ */
+export function matchAnchors(
+  boxes: Float32Array,
+  anchors: Float32Array,
+  config: MatcherConfig = RETINANET_MATCHER,
+): Int32Array {
+  const m = boxCount(boxes, 'ground-truth boxes');
+  const n = boxCount(anchors, 'anchors');
+  if (n === 0) throw new Error('anchors must hold at least one box');
+  for (let g = 0; g < m; g++) {
+    const b = g * 4;
+    if (!(boxes[b + 2] > boxes[b] && boxes[b + 3] > boxes[b + 1])) {
+      const box = Array.from(boxes.subarray(b, b + 4));
+      throw new Error(`ground-truth box ${g} [${box}] must have positive width and height (x1 < x2, y1 < y2)`);
+    }
+  }
+  if (m === 0) return new Int32Array(n).fill(BELOW_LOW_THRESHOLD);
+  return matchQuality(boxIou(boxes, anchors), m, n, config);
+}
