@@ -7,8 +7,9 @@
  * max_n' q[m, n'] (ties included) back its g(n) — note g(n), not m, as torchvision does; a ground-truth
  * box that overlaps no anchor (row maximum 0) so hands every anchor back its g(n).
  * Thresholds compare in float32 like torch's comparisons of a float32 tensor with a Python float.
+ * The quality matrix is read one ground-truth row at a time, so IoU never needs the whole [M, N].
  */
-import { boxCount, boxIou } from './boxes.js';
+import { boxAreas, boxCount, iouRow } from './boxes.js';
 import { type MatcherConfig, RETINANET_MATCHER } from './config.js';
 
 /** Match value of an anchor whose best IoU is below the low threshold (background). */
@@ -21,32 +22,43 @@ function checkMatcher(config: MatcherConfig): void {
   if (!(low <= high)) throw new Error(`matcher lowThreshold (${low}) must be ≤ highThreshold (${high})`);
 }
 
-/** The best ground truth of each anchor and its quality: argmax and max over the rows of q [M, N]. */
-function bestPerColumn(quality: Float32Array, m: number, n: number): { index: Int32Array; value: Float32Array } {
+/** max of a row, NaN if it holds one (torch's max). */
+function rowMax(row: Float32Array): number {
+  let best = row[0];
+  for (let j = 1; j < row.length && !Number.isNaN(best); j++) {
+    if (row[j] > best || Number.isNaN(row[j])) best = row[j];
+  }
+  return best;
+}
+
+/** The matcher over M rows of N qualities; `rowOf(m)` gives row m (it may reuse one buffer). */
+function matchRows(m: number, n: number, rowOf: (g: number) => Float32Array, config: MatcherConfig): Int32Array {
   const index = new Int32Array(n);
-  const value = quality.slice(0, n);
-  for (let g = 1; g < m; g++) {
-    const row = g * n;
-    for (let j = 0; j < n; j++) {
-      const v = quality[row + j];
-      const best = value[j];
-      if (v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
-        value[j] = v;
+  const best = new Float32Array(n);
+  const lowQuality: number[] = [];
+  for (let g = 0; g < m; g++) {
+    const row = rowOf(g);
+    if (g === 0) best.set(row);
+    for (let j = 0; j < n && g > 0; j++) {
+      const v = row[j];
+      if (v > best[j] || (Number.isNaN(v) && !Number.isNaN(best[j]))) {
+        best[j] = v;
         index[j] = g;
       }
     }
+    if (!config.allowLowQualityMatches) continue;
+    const highest = rowMax(row);
+    for (let j = 0; j < n; j++) if (row[j] === highest) lowQuality.push(j);
   }
-  return { index, value };
-}
-
-/** max over row g of q [M, N], NaN if the row holds one. */
-function rowMax(quality: Float32Array, row: number, n: number): number {
-  let best = quality[row];
-  for (let j = 1; j < n && !Number.isNaN(best); j++) {
-    const v = quality[row + j];
-    if (v > best || Number.isNaN(v)) best = v;
+  const matches = index.slice();
+  const low = Math.fround(config.lowThreshold);
+  const high = Math.fround(config.highThreshold);
+  for (let j = 0; j < n; j++) {
+    if (best[j] < low) matches[j] = BELOW_LOW_THRESHOLD;
+    else if (best[j] < high) matches[j] = BETWEEN_THRESHOLDS;
   }
-  return best;
+  for (const j of lowQuality) matches[j] = index[j];
+  return matches;
 }
 
 /**
@@ -66,36 +78,21 @@ export function matchQuality(
   if (quality.length !== numBoxes * numAnchors) {
     throw new Error(`match quality must be [${numBoxes}, ${numAnchors}]: got length ${quality.length}`);
   }
-  const { index, value } = bestPerColumn(quality, numBoxes, numAnchors);
-  const matches = index.slice();
-  const low = Math.fround(config.lowThreshold);
-  const high = Math.fround(config.highThreshold);
-  for (let j = 0; j < numAnchors; j++) {
-    if (value[j] < low) matches[j] = BELOW_LOW_THRESHOLD;
-    else if (value[j] < high) matches[j] = BETWEEN_THRESHOLDS;
-  }
-  if (config.allowLowQualityMatches) {
-    for (let g = 0; g < numBoxes; g++) {
-      const row = g * numAnchors;
-      const highest = rowMax(quality, row, numAnchors);
-      for (let j = 0; j < numAnchors; j++) {
-        if (quality[row + j] === highest) matches[j] = index[j];
-      }
-    }
-  }
-  return matches;
+  const rowOf = (g: number) => quality.subarray(g * numAnchors, (g + 1) * numAnchors);
+  return matchRows(numBoxes, numAnchors, rowOf, config);
 }
 
 /**
- * RetinaNet's training match of `anchors` [N, 4] to ground-truth `boxes` [M, 4] (xyxy): matchQuality on
- * IoU [M, N]; with no ground-truth box, every anchor is background (-1). Like RetinaNet, refuses a
- * ground-truth box without positive width and height.
+ * RetinaNet's training match of `anchors` [N, 4] to ground-truth `boxes` [M, 4] (xyxy): the matcher on
+ * IoU [M, N] (computed a row at a time); with no ground-truth box, every anchor is background (-1). Like
+ * RetinaNet, refuses a ground-truth box without positive width and height.
  */
 export function matchAnchors(
   boxes: Float32Array,
   anchors: Float32Array,
   config: MatcherConfig = RETINANET_MATCHER,
 ): Int32Array {
+  checkMatcher(config);
   const m = boxCount(boxes, 'ground-truth boxes');
   const n = boxCount(anchors, 'anchors');
   if (n === 0) throw new Error('anchors must hold at least one box');
@@ -107,5 +104,16 @@ export function matchAnchors(
     }
   }
   if (m === 0) return new Int32Array(n).fill(BELOW_LOW_THRESHOLD);
-  return matchQuality(boxIou(boxes, anchors), m, n, config);
+  const areas = boxAreas(boxes);
+  const anchorAreas = boxAreas(anchors, 'anchors');
+  const row = new Float32Array(n);
+  return matchRows(
+    m,
+    n,
+    (g) => {
+      iouRow(boxes, g, areas[g], anchors, anchorAreas, row);
+      return row;
+    },
+    config,
+  );
 }

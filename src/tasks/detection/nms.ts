@@ -4,7 +4,7 @@
  * IoU > iouThreshold with it. IoU is float32 as in torchvision's CPU kernel, compared with the threshold in
  * double. Boxes xyxy [N, 4], scores [N]; the result holds kept indices, by descending score.
  */
-import { boxCount } from './boxes.js';
+import { boxCount, overlap } from './boxes.js';
 
 const f32 = Math.fround;
 
@@ -16,7 +16,7 @@ function checkScores(scores: ArrayLike<number>, n: number): void {
 }
 
 function checkThreshold(iouThreshold: number): void {
-  if (Number.isNaN(iouThreshold)) throw new Error('NMS iouThreshold must be a number: got NaN');
+  if (!(iouThreshold >= 0)) throw new Error(`NMS iouThreshold must be ≥ 0: got ${iouThreshold}`);
 }
 
 /** Indices 0..N-1 by descending score, ties by index. */
@@ -49,10 +49,13 @@ function suppress(boxes: Float32Array, members: ArrayLike<number>, iouThreshold:
     for (let j = i + 1; j < k; j++) {
       if (suppressed[j]) continue;
       const o = j * 4;
-      const dx = f32(Math.min(x2, local[o + 2]) - Math.max(x1, local[o]));
-      const dy = f32(Math.min(y2, local[o + 3]) - Math.max(y1, local[o + 1]));
-      const inter = f32(Math.max(dx, 0) * Math.max(dy, 0));
-      if (f32(inter / f32(f32(area + areas[j]) - inter)) > iouThreshold) suppressed[j] = 1;
+      const w = overlap(x1, x2, local[o], local[o + 2]);
+      const h = overlap(y1, y2, local[o + 1], local[o + 3]);
+      // Without overlap the IoU is 0 (or NaN), never above the threshold (≥ 0): no division needed.
+      if (w > 0 && h > 0) {
+        const inter = f32(w * h);
+        if (f32(inter / f32(f32(area + areas[j]) - inter)) > iouThreshold) suppressed[j] = 1;
+      }
     }
   }
 }

@@ -52,6 +52,7 @@ describe('non-maximum suppression', () => {
     assert.throws(() => nms(new Float32Array(7), [], 0.5), /boxes must be \[N, 4\] xyxy: got length 7/);
     assert.throws(() => batchedNms(boxes, [0.5, 0.4], [1], 0.5), /classes must be \[N\] for boxes \[2, 4\]/);
     assert.throws(() => batchedNms(boxes, [0.5, 0.4], [1, 0.5], 0.5), /class 1 must be an integer: got 0.5/);
+    assert.throws(() => nms(boxes, [0.5, 0.4], -0.1), /NMS iouThreshold must be ≥ 0: got -0.1/);
     assert.deepEqual(Array.from(nms(new Float32Array(0), [], 0.5)), []);
   });
 });

@@ -1,0 +1,91 @@
+/**
+ * Detection box operations per image against torchvision 0.14 on the same inputs, in one sitting:
+ * IoU of the RetinaNet anchors of a 512×512 (49k) and an 800×800 (120k) image with 20 ground-truth boxes,
+ * the training match (IoU + matcher), and NMS / class-wise batched NMS (80 classes) of 1 000 – 10 000
+ * candidates clustered around 60 objects. Writes the inputs to a temporary folder, runs
+ * bench/detection_boxes_torch.py on them (torch single-threaded, as this is) and checks the two agree.
+ *   npx tsx bench/detection_boxes.ts
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { timeRuns } from '../src/bench/timing.js';
+import { rng } from '../src/data/random.js';
+import { batchedNms, boxIou, generateAnchors, matchAnchors, nms } from '../src/index.js';
+
+const random = rng(2019);
+const dir = mkdtempSync(join(tmpdir(), 'sasa-boxes-'));
+
+function randomBoxes(n: number, size: number, minSide: number, maxSide: number): Float32Array {
+  const boxes = new Float32Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    const [w, h] = [minSide + random() * (maxSide - minSide), minSide + random() * (maxSide - minSide)];
+    const [x, y] = [random() * (size - w), random() * (size - h)];
+    boxes.set([x, y, x + w, y + h], i * 4);
+  }
+  return boxes;
+}
+
+/** n candidates jittered around 60 objects (as a detector's decoded boxes), scores distinct in (0, 1). */
+function candidates(n: number): { boxes: Float32Array; scores: Float32Array; classes: Int32Array } {
+  const objects = randomBoxes(60, 800, 30, 300);
+  const boxes = new Float32Array(n * 4);
+  const classes = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = Math.floor(random() * 60) * 4;
+    const side = objects[o + 2] - objects[o];
+    for (let c = 0; c < 4; c++) boxes[i * 4 + c] = objects[o + c] + (random() - 0.5) * 0.3 * side;
+    classes[i] = Math.floor(random() * 80);
+  }
+  const scores = Float32Array.from({ length: n }, (_, i) => (i + 1) / (n + 1));
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [scores[i], scores[j]] = [scores[j], scores[i]];
+  }
+  return { boxes, scores, classes };
+}
+
+function save(name: string, values: Float32Array | Int32Array): void {
+  writeFileSync(join(dir, name), values);
+}
+
+const ms = (fn: () => void, runs: number) => timeRuns(fn, { runs, warmup: 3, warmupMs: 200 }).median_ms;
+const ours: Record<string, number> = {};
+const results: Record<string, number[]> = {};
+const gt = randomBoxes(20, 512, 16, 400);
+save('gt.f32', gt);
+for (const size of [512, 800]) {
+  const { boxes: anchors } = generateAnchors([size, size]);
+  save(`anchors${size}.f32`, anchors);
+  ours[`iou ${size} (${anchors.length / 4} anchors x 20)`] = ms(() => boxIou(gt, anchors), 15);
+  ours[`match ${size}`] = ms(() => matchAnchors(gt, anchors), 15);
+  results[`match ${size}`] = Array.from(matchAnchors(gt, anchors));
+}
+for (const n of [1000, 5000, 10000]) {
+  const { boxes, scores, classes } = candidates(n);
+  save(`boxes${n}.f32`, boxes);
+  save(`scores${n}.f32`, scores);
+  save(`classes${n}.i32`, classes);
+  ours[`nms ${n}`] = ms(() => nms(boxes, scores, 0.5), 11);
+  ours[`batched nms ${n}`] = ms(() => batchedNms(boxes, scores, classes, 0.5), 11);
+  results[`nms ${n}`] = Array.from(nms(boxes, scores, 0.5));
+  results[`batched nms ${n}`] = Array.from(batchedNms(boxes, scores, classes, 0.5));
+}
+
+const peer = spawnSync('/usr/bin/python3', [new URL('detection_boxes_torch.py', import.meta.url).pathname, dir], {
+  encoding: 'utf8',
+  maxBuffer: 1 << 26,
+});
+rmSync(dir, { recursive: true });
+if (peer.status !== 0) throw new Error(`torch peer failed: ${peer.stderr}`);
+const torch = JSON.parse(peer.stdout) as { ms: Record<string, number>; results: Record<string, number[]> };
+console.log('op'.padEnd(36), 'sasa ms'.padStart(9), 'torch ms'.padStart(9));
+for (const [op, t] of Object.entries(ours)) {
+  console.log(op.padEnd(36), t.toFixed(2).padStart(9), (torch.ms[op] ?? Number.NaN).toFixed(2).padStart(9));
+}
+for (const [op, keep] of Object.entries(results)) {
+  const same = JSON.stringify(keep) === JSON.stringify(torch.results[op]);
+  console.log(`${op}: ${same ? 'same result as torchvision' : 'DIFFERS from torchvision'} (${keep.length} entries)`);
+}
+console.log(`(medians; node ${process.version}; torch single-threaded)`);
