@@ -34,7 +34,7 @@ function suppress(boxes: Float32Array, members: ArrayLike<number>, iouThreshold:
   const local = new Float32Array(k * 4);
   const areas = new Float32Array(k);
   for (let i = 0; i < k; i++) {
-    local.set(boxes.subarray(members[i] * 4, members[i] * 4 + 4), i * 4);
+    for (let c = 0; c < 4; c++) local[i * 4 + c] = boxes[members[i] * 4 + c];
     areas[i] = f32(local[i * 4 + 2] - local[i * 4]) * f32(local[i * 4 + 3] - local[i * 4 + 1]);
   }
   const suppressed = new Uint8Array(k);
@@ -49,13 +49,13 @@ function suppress(boxes: Float32Array, members: ArrayLike<number>, iouThreshold:
     for (let j = i + 1; j < k; j++) {
       if (suppressed[j]) continue;
       const o = j * 4;
-      const w = overlap(x1, x2, local[o], local[o + 2]);
-      const h = overlap(y1, y2, local[o + 1], local[o + 3]);
       // Without overlap the IoU is 0 (or NaN), never above the threshold (≥ 0): no division needed.
-      if (w > 0 && h > 0) {
-        const inter = f32(w * h);
-        if (f32(inter / f32(f32(area + areas[j]) - inter)) > iouThreshold) suppressed[j] = 1;
-      }
+      const w = overlap(x1, x2, local[o], local[o + 2]);
+      if (!(w > 0)) continue;
+      const h = overlap(y1, y2, local[o + 1], local[o + 3]);
+      if (!(h > 0)) continue;
+      const inter = f32(w * h);
+      if (f32(inter / f32(f32(area + areas[j]) - inter)) > iouThreshold) suppressed[j] = 1;
     }
   }
 }
