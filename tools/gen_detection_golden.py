@@ -2,6 +2,7 @@
 """Golden values for sasa's detection box operations (src/tasks/detection/) from torchvision 0.14 (float32).
 
 Run: /usr/bin/python3 tools/gen_detection_golden.py   (writes test/golden/detection/*.json, anchors.json.gz)
+     npx biome format --write test/golden/detection/   (the repository's JSON formatting)
 Files (all arrays flat, row-major; boxes xyxy [N, 4]; floats are float32 values written in their shortest
 float32 form, non-finite ones as the strings "NaN", "Infinity", "-Infinity"):
   boxes.json    box_iou, box_area, box_convert xywh<->xyxy, clip_boxes_to_image, remove_small_boxes
