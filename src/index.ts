@@ -156,7 +156,6 @@ export {
   featureSizes,
   generateAnchors,
   gridAnchors,
-  type Size2,
 } from './tasks/detection/anchors.js';
 export { decodeBoxes, decodeBoxesTensor, encodeBoxes } from './tasks/detection/box_coder.js';
 export {
@@ -166,6 +165,7 @@ export {
   clipBoxesToImage,
   cocoBoxesToXyxy,
   removeSmallBoxes,
+  type Size2,
   xywhToXyxy,
   xyxyToXywh,
 } from './tasks/detection/boxes.js';

@@ -6,12 +6,10 @@
  * (x·stride_x, y·stride_y), stride = image size // feature size, location-major (rows, then columns,
  * then the cell anchors). Levels are concatenated in order.
  */
+import type { Size2 } from './boxes.js';
 import { type AnchorConfig, RETINANET_ANCHORS } from './config.js';
 
 const f32 = Math.fround;
-
-/** `[height, width]` in pixels (images) or cells (feature maps). */
-export type Size2 = readonly [number, number];
 
 /** All anchors of an image, xyxy [N, 4], and how many of them each level holds (in order). */
 export interface AnchorSet {

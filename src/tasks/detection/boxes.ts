@@ -7,6 +7,9 @@ import type { CocoBox } from '../../data/coco/instances.js';
 
 const f32 = Math.fround;
 
+/** `[height, width]` in pixels (images) or cells (feature maps). */
+export type Size2 = readonly [number, number];
+
 /** The number of boxes N in `boxes` ([N, 4]); throws naming `name` unless the length is a multiple of 4. */
 export function boxCount(boxes: Float32Array, name = 'boxes'): number {
   if (!(boxes instanceof Float32Array)) throw new Error(`${name} must be a Float32Array [N, 4] xyxy`);
@@ -111,7 +114,7 @@ export function boxIou(a: Float32Array, b: Float32Array): Float32Array {
 }
 
 /** Boxes clamped to an image of `[height, width]`: x to [0, width], y to [0, height] (a new array). */
-export function clipBoxesToImage(boxes: Float32Array, imageSize: readonly [number, number]): Float32Array {
+export function clipBoxesToImage(boxes: Float32Array, imageSize: Size2): Float32Array {
   const n = boxCount(boxes);
   const [height, width] = imageSize;
   if (!(height >= 0 && width >= 0)) throw new Error(`image size must be [height, width] ≥ 0: got [${imageSize}]`);

@@ -1,22 +1,22 @@
 /**
  * RetinaNet's box-level defaults as data (torchvision 0.14, `models/detection/retinanet.py`): the anchors,
  * the box coder, the anchor matcher and the non-maximum suppression. A detector config overrides any of
- * them by passing its own object of the same type.
+ * them by passing its own object of the same type (these are frozen: spread one to change a field).
  */
 
 /** Anchors per pyramid level: one entry of `strides` and `sizes` per level, the ratios shared by all. */
 export interface AnchorConfig {
   /** Nominal stride of each level (P3…P7: 8…128); the feature size is ceil(image size / stride). */
-  strides: number[];
+  strides: readonly number[];
   /** Anchor side lengths (square-equivalent, pixels) per level. */
-  sizes: number[][];
+  sizes: readonly (readonly number[])[];
   /** Aspect ratios height / width, the same at every level. */
-  aspectRatios: number[];
+  aspectRatios: readonly number[];
 }
 
 /** The box coder: deltas (dx, dy, dw, dh) scaled by `weights`; dw, dh clamped at `clip` before exp. */
 export interface BoxCoderConfig {
-  weights: [number, number, number, number];
+  weights: readonly [number, number, number, number];
   clip: number;
 }
 
@@ -41,17 +41,24 @@ export function octaveSizes(base: number): number[] {
 }
 
 /** P3–P7: sizes 32…512 with three scales each, ratios 0.5, 1, 2 (9 anchors per location). */
-export const RETINANET_ANCHORS: AnchorConfig = {
-  strides: [8, 16, 32, 64, 128],
-  sizes: [32, 64, 128, 256, 512].map(octaveSizes),
-  aspectRatios: [0.5, 1, 2],
-};
+export const RETINANET_ANCHORS: AnchorConfig = Object.freeze({
+  strides: Object.freeze([8, 16, 32, 64, 128]),
+  sizes: Object.freeze([32, 64, 128, 256, 512].map((base) => Object.freeze(octaveSizes(base)))),
+  aspectRatios: Object.freeze([0.5, 1, 2]),
+});
 
 /** Weights (1, 1, 1, 1) and torchvision's clip log(1000 / 16). */
-export const RETINANET_BOX_CODER: BoxCoderConfig = { weights: [1, 1, 1, 1], clip: Math.log(1000 / 16) };
+export const RETINANET_BOX_CODER: BoxCoderConfig = Object.freeze({
+  weights: Object.freeze([1, 1, 1, 1] as const),
+  clip: Math.log(1000 / 16),
+});
 
 /** `Matcher(0.5, 0.4, allow_low_quality_matches=True)`. */
-export const RETINANET_MATCHER: MatcherConfig = { highThreshold: 0.5, lowThreshold: 0.4, allowLowQualityMatches: true };
+export const RETINANET_MATCHER: MatcherConfig = Object.freeze({
+  highThreshold: 0.5,
+  lowThreshold: 0.4,
+  allowLowQualityMatches: true,
+});
 
 /** RetinaNet's post-processing NMS threshold. */
-export const RETINANET_NMS: NmsConfig = { iouThreshold: 0.5 };
+export const RETINANET_NMS: NmsConfig = Object.freeze({ iouThreshold: 0.5 });

@@ -6,8 +6,8 @@ import {
   cellAnchors,
   featureSizes,
   generateAnchors,
-  type Size2,
 } from '../../../src/tasks/detection/anchors.js';
+import type { Size2 } from '../../../src/tasks/detection/boxes.js';
 import { octaveSizes, RETINANET_ANCHORS } from '../../../src/tasks/detection/config.js';
 import { assertFloatsEqual, floats, type GoldenFloat, readGolden } from './golden.js';
 

@@ -51,6 +51,18 @@ describe('anchor matcher', () => {
     assert.deepEqual(Array.from(matches), [BELOW_LOW_THRESHOLD, BELOW_LOW_THRESHOLD]);
   });
 
+  it('keeps its defaults as frozen data (a detector spreads them to override a field)', () => {
+    assert.throws(() => {
+      (RETINANET_MATCHER as { highThreshold: number }).highThreshold = 0.6;
+    }, TypeError);
+    const stricter = { ...RETINANET_MATCHER, highThreshold: 0.6, allowLowQualityMatches: false };
+    assert.deepEqual(Array.from(matchQuality(new Float32Array([0.55]), 1, 1, stricter)), [BETWEEN_THRESHOLDS]);
+    assert.deepEqual(
+      Array.from(matchQuality(new Float32Array([0.55]), 1, 1, { ...stricter, allowLowQualityMatches: true })),
+      [0],
+    );
+  });
+
   it('refuses degenerate ground truth, empty anchors, bad shapes and thresholds, naming them', () => {
     const anchors = new Float32Array([0, 0, 8, 8]);
     assert.throws(
