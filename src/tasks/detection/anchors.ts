@@ -85,8 +85,9 @@ export function anchorsPerLocation(config: AnchorConfig = RETINANET_ANCHORS): nu
 }
 
 /**
- * All anchors of an image of `imageSize` [H, W] (as batched, i.e. padded) whose feature maps per level are
- * `levelSizes` (default: `featureSizes(imageSize, config)`): levels concatenated, each location-major.
+ * All anchors of an image of `imageSize` [H, W] whose feature maps per level are `levelSizes` (default:
+ * `featureSizes(imageSize, config)`): levels concatenated, each location-major. torchvision passes the
+ * batched size (its transform pads a batch to multiples of 32), not each image's own.
  */
 export function generateAnchors(
   imageSize: Size2,

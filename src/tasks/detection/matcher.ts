@@ -31,6 +31,17 @@ function rowMax(row: Float32Array): number {
   return best;
 }
 
+/** Where row g's quality beats the best so far (or is the first NaN), it becomes the best and g the index. */
+function keepBest(row: Float32Array, g: number, best: Float32Array, index: Int32Array): void {
+  for (let j = 0; j < row.length; j++) {
+    const v = row[j];
+    if (v > best[j] || (Number.isNaN(v) && !Number.isNaN(best[j]))) {
+      best[j] = v;
+      index[j] = g;
+    }
+  }
+}
+
 /** The matcher over M rows of N qualities; `rowOf(m)` gives row m (it may reuse one buffer). */
 function matchRows(m: number, n: number, rowOf: (g: number) => Float32Array, config: MatcherConfig): Int32Array {
   const index = new Int32Array(n);
@@ -39,13 +50,7 @@ function matchRows(m: number, n: number, rowOf: (g: number) => Float32Array, con
   for (let g = 0; g < m; g++) {
     const row = rowOf(g);
     if (g === 0) best.set(row);
-    for (let j = 0; j < n && g > 0; j++) {
-      const v = row[j];
-      if (v > best[j] || (Number.isNaN(v) && !Number.isNaN(best[j]))) {
-        best[j] = v;
-        index[j] = g;
-      }
-    }
+    else keepBest(row, g, best, index);
     if (!config.allowLowQualityMatches) continue;
     const highest = rowMax(row);
     for (let j = 0; j < n; j++) if (row[j] === highest) lowQuality.push(j);
