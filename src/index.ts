@@ -149,9 +149,43 @@ export {
   type TrainRun,
   train,
 } from './tasks/classification/trainer.js';
+export {
+  type AnchorSet,
+  anchorsPerLocation,
+  cellAnchors,
+  featureSizes,
+  generateAnchors,
+  gridAnchors,
+} from './tasks/detection/anchors.js';
+export { decodeBoxes, decodeBoxesTensor, encodeBoxes } from './tasks/detection/box_coder.js';
+export {
+  boxAreas,
+  boxCount,
+  boxIou,
+  clipBoxesToImage,
+  cocoBoxesToXyxy,
+  removeSmallBoxes,
+  type Size2,
+  xywhToXyxy,
+  xyxyToXywh,
+} from './tasks/detection/boxes.js';
+export {
+  type AnchorConfig,
+  type BoxCoderConfig,
+  type MatcherConfig,
+  type NmsConfig,
+  octaveSizes,
+  RETINANET_ANCHORS,
+  RETINANET_BOX_CODER,
+  RETINANET_MATCHER,
+  RETINANET_NMS,
+} from './tasks/detection/config.js';
+export { BELOW_LOW_THRESHOLD, BETWEEN_THRESHOLDS, matchAnchors, matchQuality } from './tasks/detection/matcher.js';
+export { batchedNms, nms } from './tasks/detection/nms.js';
 export { CallbackList, type TrainingCallback } from './tasks/training/callbacks.js';
 export { DivergedError } from './tasks/training/nan_stop.js';
 export { learningRate, type Schedule } from './tasks/training/schedule.js';
+export { type Rgb, textWidth } from './viz/canvas.js';
 export {
   type Bar,
   type BarPlotOptions,

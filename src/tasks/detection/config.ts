@@ -1,0 +1,64 @@
+/**
+ * RetinaNet's box-level defaults as data (torchvision 0.14, `models/detection/retinanet.py`): the anchors,
+ * the box coder, the anchor matcher and the non-maximum suppression. A detector config overrides any of
+ * them by passing its own object of the same type (these are frozen: spread one to change a field).
+ */
+
+/** Anchors per pyramid level: one entry of `strides` and `sizes` per level, the ratios shared by all. */
+export interface AnchorConfig {
+  /** Nominal stride of each level (P3…P7: 8…128); the feature size is ceil(image size / stride). */
+  strides: readonly number[];
+  /** Anchor side lengths (square-equivalent, pixels) per level. */
+  sizes: readonly (readonly number[])[];
+  /** Aspect ratios height / width, the same at every level. */
+  aspectRatios: readonly number[];
+}
+
+/** The box coder: deltas (dx, dy, dw, dh) scaled by `weights`; dw, dh clamped at `clip` before exp. */
+export interface BoxCoderConfig {
+  weights: readonly [number, number, number, number];
+  clip: number;
+}
+
+/** Anchor-to-ground-truth matching on IoU (torchvision's `Matcher`). */
+export interface MatcherConfig {
+  /** IoU ≥ this: matched to its best ground-truth box. */
+  highThreshold: number;
+  /** IoU < this: background (-1); in between: ignored (-2). */
+  lowThreshold: number;
+  /** Give every ground-truth box its best anchors (ties included) even below `highThreshold`. */
+  allowLowQualityMatches: boolean;
+}
+
+/** Non-maximum suppression: a box is dropped when its IoU with a kept, higher-scoring box is greater than this. */
+export interface NmsConfig {
+  iouThreshold: number;
+}
+
+/** A base size and its two intermediate octave scales, truncated as torchvision does: x, int(x·2^(1/3)), int(x·2^(2/3)). */
+export function octaveSizes(base: number): number[] {
+  return [base, Math.trunc(base * 2 ** (1 / 3)), Math.trunc(base * 2 ** (2 / 3))];
+}
+
+/** P3–P7: sizes 32…512 with three scales each, ratios 0.5, 1, 2 (9 anchors per location). */
+export const RETINANET_ANCHORS: AnchorConfig = Object.freeze({
+  strides: Object.freeze([8, 16, 32, 64, 128]),
+  sizes: Object.freeze([32, 64, 128, 256, 512].map((base) => Object.freeze(octaveSizes(base)))),
+  aspectRatios: Object.freeze([0.5, 1, 2]),
+});
+
+/** Weights (1, 1, 1, 1) and torchvision's clip log(1000 / 16). */
+export const RETINANET_BOX_CODER: BoxCoderConfig = Object.freeze({
+  weights: Object.freeze([1, 1, 1, 1] as const),
+  clip: Math.log(1000 / 16),
+});
+
+/** `Matcher(0.5, 0.4, allow_low_quality_matches=True)`. */
+export const RETINANET_MATCHER: MatcherConfig = Object.freeze({
+  highThreshold: 0.5,
+  lowThreshold: 0.4,
+  allowLowQualityMatches: true,
+});
+
+/** RetinaNet's post-processing NMS threshold. */
+export const RETINANET_NMS: NmsConfig = Object.freeze({ iouThreshold: 0.5 });
