@@ -38,11 +38,13 @@ export const OBJECTS_PER_IMAGE: [number, number] = [3, 9];
 /** Per-pixel grain over the finished image: ± this many levels. */
 export const GRAIN = 8;
 
-/** One drawn object: its category id, full box (x, y, w, h), box area and the fraction of it left visible. */
+/** One drawn object: its category id, full box (x, y, w, h), box area, colour and the fraction left visible. */
 export interface SceneObject {
   categoryId: number;
   bbox: CocoBox;
   area: number;
+  /** RGB in [0, 255] before the grain. */
+  colour: [number, number, number];
   visible: number;
 }
 
@@ -159,7 +161,7 @@ export function renderScene(size: number, random: () => number): Scene {
       composite(canvas, size, mask, colour);
       const [x1, y1, x2, y2] = extent(shape).map((v, i) => round2(v, i >= 2));
       const bbox: CocoBox = [x1, y1, round2(x2 - x1, true), round2(y2 - y1, true)];
-      objects.push({ categoryId, bbox, area: round2(bbox[2] * bbox[3], true), visible: 1 });
+      objects.push({ categoryId, bbox, area: round2(bbox[2] * bbox[3], true), colour, visible: 1 });
       break;
     }
   }
