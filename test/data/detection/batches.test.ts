@@ -110,7 +110,10 @@ describe('detectionBatches', () => {
     assert.ok(allFlips.some(Boolean) && allFlips.some((f) => !f), 'both flipped and unflipped images');
     const flipped = manyEpochs.flat().find((x) => x.flipped[0]) as DetectionBatch;
     const unflippedBoxes = flipped.boxes[0].map((v, k) => (k % 2 ? v : flipped.imageSizes[1] - v));
-    assert.throws(() => assertOnRectangles({ ...flipped, boxes: [unflippedBoxes, ...flipped.boxes.slice(1)] }), /pixel/);
+    assert.throws(
+      () => assertOnRectangles({ ...flipped, boxes: [unflippedBoxes, ...flipped.boxes.slice(1)] }),
+      /pixel/,
+    );
   });
 
   it('resumes exactly at a batch’s next', async () => {
