@@ -105,6 +105,11 @@ export function detectionSet(instances: CocoInstances, imagesDir: string, option
   const categories = options.categories ?? categoryMap(instances.categories, options.name);
   const labelOf = new Map(categories.ids.map((id, i) => [id, i]));
   const byId = new Map(instances.images.map((im) => [im.id, im]));
+  if (byId.size !== instances.images.length) {
+    const seen = new Set<number>();
+    const twice = instances.images.find((im) => seen.size === seen.add(im.id).size);
+    throw new Error(`${options.name}: image id ${twice?.id} appears twice in the images list`);
+  }
   const perImage = new Map<number, Targets>();
   for (const im of instances.images) perImage.set(im.id, { boxes: [], labels: [], skipped: [], crowd: 0 });
   const skipped: SkippedAnnotation[] = [];

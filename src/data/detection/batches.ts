@@ -84,7 +84,7 @@ export interface DetectionBatch {
   skipped: DetectionSkip[];
 }
 
-type Prepared = Boxed & { image: { width: number; height: number }; scaleX: number; scaleY: number; flipped: boolean };
+type Prepared = Boxed & { scaleX: number; scaleY: number; flipped: boolean };
 
 function describe(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
@@ -93,15 +93,15 @@ function describe(e: unknown): string {
 }
 
 function checkOptions(o: DetectionBatchOptions, images: number) {
-  const positive = (v: number | undefined, name: string) => {
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
+  const positive = (v: number | undefined, name: string, optional = false) => {
+    if (!(optional && v === undefined) && !(Number.isInteger(v) && (v as number) > 0)) {
       throw new Error(`detectionBatches: ${name} must be a positive integer, got ${v}`);
     }
   };
   positive(o.batchSize, 'batchSize');
   positive(o.maxSize, 'maxSize');
-  positive(o.divisor, 'divisor');
-  positive(o.concurrency, 'concurrency');
+  positive(o.divisor, 'divisor', true);
+  positive(o.concurrency, 'concurrency', true);
   checkScaleChoice(o.shorterSide, 'detectionBatches: shorterSide');
   const { prefetch: ahead = 2, from = 0 } = o;
   if (!(Number.isInteger(ahead) && ahead >= 0))
@@ -143,7 +143,7 @@ function assemble(got: { image: DetectionImage; p: Prepared }[], divisor: number
   const scales = new Float32Array(2 * got.length);
   const imageSizes = new Int32Array(2 * got.length);
   got.forEach(({ p }, i) => {
-    const { data, width: w, height: h } = p.image as { data: Float32Array; width: number; height: number };
+    const { data, width: w, height: h } = p.image;
     for (let r = 0; r < h; r++) x.set(data.subarray(3 * r * w, 3 * (r + 1) * w), i * per + 3 * r * width);
     scales.set([p.scaleX, p.scaleY], 2 * i);
     imageSizes.set([h, w], 2 * i);
@@ -154,7 +154,7 @@ function assemble(got: { image: DetectionImage; p: Prepared }[], divisor: number
     height,
     width,
     boxes: got.map((g) => g.p.boxes),
-    labels: got.map((g) => g.image.labels),
+    labels: got.map((g) => g.image.labels.slice()),
     imageIds: got.map((g) => g.image.id),
     scales,
     imageSizes,

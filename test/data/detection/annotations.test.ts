@@ -70,6 +70,11 @@ describe('detection annotations', () => {
     assert.deepEqual([...set.images[0].boxes], [5, 4, 25, 16]);
   });
 
+  it('refuses an images list with an id twice', () => {
+    const twice = { ...instances, images: [...instances.images, { ...instances.images[1], file_name: 'again.png' }] };
+    assert.throws(() => detectionSet(twice, dir, { name: 'fixture' }), /fixture: image id 11 appears twice/);
+  });
+
   it('fails on the first bad annotation with strict, naming it', () => {
     assert.throws(
       () => detectionSet(instances, join(dir, 'images'), { name: 'fixture', strict: true }),

@@ -184,6 +184,11 @@ describe('detectionBatches', () => {
       /batchSize must be a positive integer, got 0/,
     );
     assert.throws(() => detectionBatches(clean, { ...base, shorterSide: [] }), /shorterSide must be/);
+    const { maxSize: _, ...noMax } = base;
+    assert.throws(
+      () => detectionBatches(clean, noMax as DetectionBatchOptions),
+      /maxSize must be a positive integer, got undefined/,
+    );
     assert.equal(FIXTURE_IMAGES.length, clean.images.length);
   });
 });
