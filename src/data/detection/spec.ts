@@ -9,7 +9,7 @@
  * A source with one annotations file gets a seeded held-out fifth (validationFraction) as its validation
  * split; shapes and two-file coco sources bring their own.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CocoInstances } from '../coco/instances.js';
@@ -125,7 +125,17 @@ async function cachedShapes(options: OpenDetectionOptions): Promise<string> {
   if (m?.complete && m.version === SHAPES_VERSION) return dir;
   const o = { ...SHAPES_DEFAULTS, ...options.shapes };
   let done = 0;
-  await writeShapesDataset(dir, o, () => options.onGenerate?.(++done, o.train + o.val));
+  // written next to the cache entry, then renamed into place: a concurrent run never sees a partial one
+  const partial = `${dir}.partial-${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  await writeShapesDataset(partial, o, () => options.onGenerate?.(++done, o.train + o.val));
+  await rm(dir, { recursive: true, force: true });
+  try {
+    await rename(partial, dir);
+  } catch (e) {
+    if (!(await readShapesManifest(dir))?.complete) throw e; // else another run finished first: use its copy
+    await rm(partial, { recursive: true, force: true });
+  }
   return dir;
 }
 

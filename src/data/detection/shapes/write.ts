@@ -82,7 +82,9 @@ async function prepareDir(dir: string) {
   let entries: string[] = [];
   try {
     entries = await readdir(dir);
-  } catch {
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new Error(`${dir}: cannot be used as the output folder (${code})`);
     await mkdir(dir, { recursive: true });
     return;
   }
