@@ -162,7 +162,10 @@ describe('writeShapesDataset', () => {
     await assert.rejects(writeShapesDataset(other, small), /other is not empty and holds no shapes output/);
     assert.deepEqual(readdirSync(other), ['notes.txt']);
     const file = join(other, 'notes.txt');
-    await assert.rejects(writeShapesDataset(file, small), /notes\.txt: cannot be used as the output folder \(ENOTDIR\)/);
+    await assert.rejects(
+      writeShapesDataset(file, small),
+      /notes\.txt: cannot be used as the output folder \(ENOTDIR\)/,
+    );
     const again = join(dir, 'again');
     await writeShapesDataset(again, small);
     await writeShapesDataset(again, { ...small, train: 1 });
