@@ -47,12 +47,6 @@ export {
 } from './data/detection/batches.js';
 export { decodeImage, decodeRgb, type NormalizeOptions, normalizeRgb, type RgbImage } from './data/detection/decode.js';
 export {
-  type Geometry,
-  type Mask,
-  rasterize,
-  SUBSAMPLES,
-} from './data/detection/shapes/raster.js';
-export {
   renderScene,
   type Scene,
   type SceneObject,

@@ -43,8 +43,10 @@ describe('prefetch', () => {
     const { state, source } = counting(8);
     const it = prefetch(source, 3);
     await it.next();
-    await new Promise((r) => setTimeout(r, 60));
-    assert.equal(state.produced, 4, 'the item in hand and 3 ahead');
+    const deadline = Date.now() + 5000;
+    while (state.produced < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(state.produced, 4, 'the item in hand and 3 ahead, no more');
     await it.return(undefined);
   });
 
