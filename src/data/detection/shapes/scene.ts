@@ -14,7 +14,7 @@
  */
 import type { CocoBox, CocoCategory } from '../../coco/instances.js';
 import { BACKGROUND_KINDS, type BackgroundKind, drawBackground, hsv } from './background.js';
-import { extent, type Geometry, rasterize } from './raster.js';
+import { extent, type Geometry, type Mask, rasterize } from './raster.js';
 
 /** The generator's categories (COCO ids 1..4). */
 export const SHAPE_CATEGORIES: readonly CocoCategory[] = [
@@ -118,21 +118,64 @@ function place(g: Geometry, k: number, dx: number, dy: number): Geometry {
   return { kind: 'polygon', points: g.points.map((v, i) => k * v + (i % 2 === 0 ? dx : dy)) };
 }
 
-const round2 = (v: number, up: boolean) => (up ? Math.ceil(v * 100) : Math.floor(v * 100)) / 100;
+/** The shape's box on a 0.01-pixel grid, rounded outwards: [x, y, w, h] with x + w, y + h the rounded ends. */
+function cocoBox(shape: Geometry): CocoBox {
+  const [x1, y1, x2, y2] = extent(shape);
+  const [l, t, r, b] = [Math.floor(x1 * 100), Math.floor(y1 * 100), Math.ceil(x2 * 100), Math.ceil(y2 * 100)];
+  return [l / 100, t / 100, (r - l) / 100, (b - t) / 100];
+}
+
+/** Which object owns each pixel (covers it by at least half, drawn last), and how many each owns. */
+class Occupancy {
+  private readonly owner: Int32Array;
+  private readonly pixels: number[] = [];
+  private readonly visible: number[] = [];
+
+  constructor(private readonly size: number) {
+    this.owner = new Int32Array(size * size).fill(-1);
+  }
+
+  /**
+   * Gives the mask's pixels to a new object if it owns any and every earlier object keeps at least
+   * MIN_VISIBLE of its pixels; returns false (and changes nothing) otherwise.
+   */
+  claim(mask: Mask): boolean {
+    const lost = new Map<number, number>();
+    let own = 0;
+    forOwned(mask, this.size, (i) => {
+      own++;
+      if (this.owner[i] >= 0) lost.set(this.owner[i], (lost.get(this.owner[i]) ?? 0) + 1);
+    });
+    if (own === 0 || [...lost].some(([o, n]) => this.visible[o] - n < MIN_VISIBLE * this.pixels[o])) return false;
+    for (const [o, n] of lost) this.visible[o] -= n;
+    const id = this.pixels.length;
+    forOwned(mask, this.size, (i) => {
+      this.owner[i] = id;
+    });
+    this.pixels.push(own);
+    this.visible.push(own);
+    return true;
+  }
+
+  /** The fraction of object `i`'s pixels nobody covers. */
+  visibleFraction(i: number): number {
+    return this.visible[i] / this.pixels[i];
+  }
+}
 
 /** Draws the scene of `size` × `size` pixels that `random` determines. */
 export function renderScene(size: number, random: () => number): Scene {
-  if (!(Number.isInteger(size) && size >= 16))
+  if (!(Number.isInteger(size) && size >= 16)) {
     throw new Error(`shapes: image size must be an integer ≥ 16, got ${size}`);
+  }
   const ranges = sideRanges(size);
   const canvas = new Float32Array(size * size * 3);
   const background = BACKGROUND_KINDS[Math.floor(random() * BACKGROUND_KINDS.length)];
   drawBackground(canvas, size, size, background, random);
-  const owner = new Int32Array(size * size).fill(-1);
-  const pixels: number[] = [];
-  const visible: number[] = [];
+  const occupancy = new Occupancy(size);
   const objects: SceneObject[] = [];
-  const tries = OBJECTS_PER_IMAGE[0] + Math.floor(random() * (OBJECTS_PER_IMAGE[1] - OBJECTS_PER_IMAGE[0] + 1));
+  const [fewest, most] = OBJECTS_PER_IMAGE;
+  const tries = fewest + Math.floor(random() * (most - fewest + 1));
   for (let t = 0; t < tries; t++) {
     const categoryId = SHAPE_CATEGORIES[Math.floor(random() * SHAPE_CATEGORIES.length)].id;
     const unit = unitShape(categoryId, random);
@@ -144,35 +187,21 @@ export function renderScene(size: number, random: () => number): Scene {
       const dy = -k * uy1 + random() * (size - k * (uy2 - uy1));
       const shape = place(unit, k, dx, dy);
       const mask = rasterize(shape, size, size);
-      const lost = new Map<number, number>();
-      let own = 0;
-      forOwned(mask, size, (i) => {
-        own++;
-        if (owner[i] >= 0) lost.set(owner[i], (lost.get(owner[i]) ?? 0) + 1);
-      });
-      const hides = [...lost].some(([o, n]) => visible[o] - n < MIN_VISIBLE * pixels[o]);
-      if (own === 0 || hides) continue;
-      for (const [o, n] of lost) visible[o] -= n;
-      forOwned(mask, size, (i) => {
-        owner[i] = objects.length;
-      });
-      pixels.push(own);
-      visible.push(own);
+      if (!occupancy.claim(mask)) continue;
       composite(canvas, size, mask, colour);
-      const [x1, y1, x2, y2] = extent(shape).map((v, i) => round2(v, i >= 2));
-      const bbox: CocoBox = [x1, y1, round2(x2 - x1, true), round2(y2 - y1, true)];
-      objects.push({ categoryId, bbox, area: round2(bbox[2] * bbox[3], true), colour, visible: 1 });
+      const bbox = cocoBox(shape);
+      objects.push({ categoryId, bbox, area: Math.round(bbox[2] * bbox[3] * 1e4) / 1e4, colour, visible: 1 });
       break;
     }
   }
   objects.forEach((o, i) => {
-    o.visible = visible[i] / pixels[i];
+    o.visible = occupancy.visibleFraction(i);
   });
   return { width: size, height: size, rgb: quantise(canvas, random), background, objects };
 }
 
 /** Calls `fn(pixel index)` for each pixel the mask covers by at least half. */
-function forOwned(mask: ReturnType<typeof rasterize>, size: number, fn: (i: number) => void) {
+function forOwned(mask: Mask, size: number, fn: (i: number) => void) {
   for (let r = 0; r < mask.height; r++) {
     for (let c = 0; c < mask.width; c++)
       if (mask.cover[r * mask.width + c] >= 0.5) fn((mask.top + r) * size + mask.left + c);
@@ -180,7 +209,7 @@ function forOwned(mask: ReturnType<typeof rasterize>, size: number, fn: (i: numb
 }
 
 /** canvas ← (1 − coverage) · canvas + coverage · colour, over the mask's window. */
-function composite(canvas: Float32Array, size: number, mask: ReturnType<typeof rasterize>, colour: number[]) {
+function composite(canvas: Float32Array, size: number, mask: Mask, colour: number[]) {
   for (let r = 0; r < mask.height; r++) {
     for (let c = 0; c < mask.width; c++) {
       const a = mask.cover[r * mask.width + c];
