@@ -28,6 +28,67 @@ export {
   subset,
   withClasses,
 } from './data/dataset.js';
+export {
+  BOX_TOLERANCE,
+  type CategoryMap,
+  categoryMap,
+  type DetectionImage,
+  type DetectionSet,
+  type DetectionSetOptions,
+  detectionSet,
+  type SkippedAnnotation,
+  splitDetectionSet,
+} from './data/detection/annotations.js';
+export {
+  type DetectionBatch,
+  type DetectionBatchOptions,
+  type DetectionSkip,
+  detectionBatches,
+} from './data/detection/batches.js';
+export { decodeImage, decodeRgb, type NormalizeOptions, normalizeRgb, type RgbImage } from './data/detection/decode.js';
+export {
+  renderScene,
+  type Scene,
+  type SceneObject,
+  SHAPE_CATEGORIES,
+  type SizeClass,
+  sizeClassOf,
+} from './data/detection/shapes/scene.js';
+export {
+  readShapesManifest,
+  SHAPES_DEFAULTS,
+  SHAPES_VERSION,
+  type ShapesManifest,
+  type ShapesOptions,
+  type ShapesSplit,
+  type ShapesSummary,
+  shapesImage,
+  writeShapesDataset,
+} from './data/detection/shapes/write.js';
+export {
+  type CocoFiles,
+  type DetectionData,
+  type DetectionSpec,
+  loadInstances,
+  type OpenDetectionOptions,
+  openDetectionData,
+  parseDetectionSpec,
+  shapesCacheDir,
+} from './data/detection/spec.js';
+export {
+  type Boxed,
+  type FloatImage,
+  flipHorizontal,
+  largestScale,
+  padImage,
+  pickFlip,
+  pickScale,
+  resizedSize,
+  resizeImage,
+  resizeShorterSide,
+  type ScaleChoice,
+  scaleBoxes,
+} from './data/detection/transforms.js';
 export { type FolderSourceOptions, imageFolderSource } from './data/folder_source.js';
 export { type IdxArray, loadIdxImages, loadIdxLabels, loadIdxPair, parseIdx, readIdx } from './data/idx.js';
 export {
@@ -52,6 +113,7 @@ export {
   splitFileList,
 } from './data/image_folder.js';
 export { memorySource } from './data/memory_source.js';
+export { mapLimited, prefetch } from './data/prefetch.js';
 export { readMaybeGzip } from './data/read.js';
 export type {
   DataBatch,
@@ -185,7 +247,6 @@ export { batchedNms, nms } from './tasks/detection/nms.js';
 export { CallbackList, type TrainingCallback } from './tasks/training/callbacks.js';
 export { DivergedError } from './tasks/training/nan_stop.js';
 export { learningRate, type Schedule } from './tasks/training/schedule.js';
-export { type Rgb, textWidth } from './viz/canvas.js';
 export {
   type Bar,
   type BarPlotOptions,

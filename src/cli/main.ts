@@ -8,6 +8,7 @@ import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerModels } from './models.js';
+import { registerShapes } from './shapes.js';
 import { registerTable } from './table.js';
 import { registerTrain } from './train.js';
 
@@ -25,6 +26,7 @@ registerTable(program);
 registerModels(program);
 registerTrain(program);
 registerEvaluate(program);
+registerShapes(program);
 
 try {
   await program.parseAsync(process.argv);
