@@ -105,7 +105,7 @@ def random_case(seed, n_images, n_cats, first_image_id, crowd_rate, dets_per_gt,
         for f in range(n_fp):
             cat = crowded_cat if f >= fp_per_image else rng.choice(dt_cats)
             dets.append({'image_id': img['id'], 'category_id': cat, 'bbox': rbox(rng, W, H, 2, 250),
-                         'score': round(rng.uniform(0.01, 1.0), score_digits)})
+                         'score': max(round(rng.uniform(0.01, 1.0), score_digits), 10**-score_digits)})
     rng.shuffle(anns)
     rng.shuffle(dets)
     return {'images': images, 'annotations': anns, 'categories': cats}, dets
@@ -144,11 +144,12 @@ def crowd_only_case():
         for j in range(rng.randint(1, 5)):
             box = rbox(rng, 640, 480, 10, 300)
             crowd = 1 if only_crowds or rng.random() < 0.3 else 0
-            anns.append({'id': len(anns), 'image_id': img['id'], 'category_id': rng.choice([3, 9]), 'bbox': box,
+            anns.append({'id': len(anns) + 1, 'image_id': img['id'], 'category_id': rng.choice([3, 9]), 'bbox': box,
                          'area': box[2] * box[3] * 0.7, 'iscrowd': crowd})
             for _ in range(rng.randint(1, 4)):
                 dets.append({'image_id': img['id'], 'category_id': anns[-1]['category_id'],
                              'bbox': jitter(rng, box, 640, 480, 0.2), 'score': round(rng.uniform(0.1, 1), 1)})
+    next(a for a in anns if not a['iscrowd'])['id'] = 0
     return {'images': images, 'annotations': anns, 'categories': cats}, dets
 
 
