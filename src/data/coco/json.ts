@@ -12,7 +12,7 @@ export function parseJsonText(text: string, file: string): unknown {
     const { line, column } = lineAndColumn(text, at);
     const reason = (e as Error).message
       .split('\n')[0]
-      .replace(/, ".*$/s, '')
+      .replace(/, (\.\.\.)?".*$/s, '')
       .replace(/ (in JSON )?at position \d+.*$/, '');
     throw new Error(`${file}: invalid JSON at line ${line}, column ${column}: ${reason}`);
   }

@@ -135,7 +135,7 @@ export function averagePrCurves(
   acc: Accumulated,
   params: CocoEvalParams,
 ): { iou: number; points: [number, number][] }[] {
-  const [T, R, K, A, M] = acc.shape;
+  const [, R, K, A, M] = acc.shape;
   return params.iouThresholds.map((iou, t) => ({
     iou,
     points: params.recallThresholds.map((recall, r): [number, number] => {
