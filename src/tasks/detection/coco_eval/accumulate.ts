@@ -1,8 +1,12 @@
 /**
  * Precision and recall per (IoU threshold, category, area range, maxDets), as pycocotools' `accumulate`:
  * a category's detections from all images, ordered by score (descending; ties in image order, then the
- * image's own order), are walked once per (a, m, t); precision is made monotone from the right and read
+ * image's own order), are walked once per (a, t, m); precision is made monotone from the right and read
  * at the recall thresholds (101-point interpolation); −1 marks a category with no counted ground truth.
+ *
+ * Only true positives move recall, and between two of them precision only falls, so the interpolated
+ * precision at a recall threshold is the running maximum over the true positives from the first one
+ * whose recall reaches it: pycocotools' value, from one division per true positive.
  */
 import type { Grouped } from './group.js';
 import { FALSE_POSITIVE, type Matches, TRUE_POSITIVE } from './match.js';
@@ -32,21 +36,17 @@ export function accumulate(g: Grouped, matches: Matches, params: CocoEvalParams)
   const numCells = K * numImages;
   for (let k = 0; k < K; k++) {
     const ranked = rankCategory(g, k);
-    const rc = new Float64Array(ranked.positions.length);
-    const pr = new Float64Array(ranked.positions.length);
+    const curves = new Curves(T, ranked.positions.length);
     for (let a = 0; a < A; a++) {
       let counted = 0;
       for (let i = 0; i < numImages; i++) counted += matches.gtCounts[a * numCells + k * numImages + i];
       if (counted === 0) continue;
       for (let m = 0; m < M; m++) {
+        curves.walk(ranked, matches.outcomes, a, A, params.maxDetections[m]);
         for (let t = 0; t < T; t++) {
-          const outcomes = matches.outcomes.subarray((a * T + t) * g.dtOrder.length);
-          const nd = curve(ranked, outcomes, params.maxDetections[m], counted, rc, pr);
-          recall[((t * K + k) * A + a) * M + m] = nd ? rc[nd - 1] : 0;
-          const at = (r: number) => (((t * R + r) * K + k) * A + a) * M + m;
-          samplePrecision(rc, pr, nd, params.recallThresholds, (r, value) => {
-            precision[at(r)] = value;
-          });
+          recall[((t * K + k) * A + a) * M + m] = curves.nd ? curves.tp[t] / counted : 0;
+          const at = ((t * R * K + k) * A + a) * M + m;
+          curves.samplePrecision(t, counted, params.recallThresholds, precision, at, K * A * M);
         }
       }
     }
@@ -64,61 +64,85 @@ function rankCategory(g: Grouped, k: number): Ranked {
   const numImages = g.imageIds.length;
   let total = 0;
   for (let i = 0; i < numImages; i++) total += g.dtCount[k * numImages + i];
-  const positions = new Int32Array(total);
+  const gathered = new Int32Array(total);
   let n = 0;
   for (let i = 0; i < numImages; i++) {
     const cell = k * numImages + i;
-    for (let r = 0; r < g.dtCount[cell]; r++) positions[n++] = g.dtStart[cell] + r;
+    for (let r = 0; r < g.dtCount[cell]; r++) gathered[n++] = g.dtStart[cell] + r;
   }
-  const score = (p: number) => g.dtScores[g.dtOrder[p]];
-  positions.sort((p, q) => score(q) - score(p) || p - q);
+  const scores = new Float64Array(total);
+  for (let j = 0; j < total; j++) scores[j] = g.dtScores[g.dtOrder[gathered[j]]];
+  const order = Int32Array.from(gathered.keys());
+  order.sort((i, j) => scores[j] - scores[i] || i - j);
+  const positions = new Int32Array(total);
   const ranks = new Int32Array(total);
-  for (let j = 0; j < total; j++) ranks[j] = positions[j] - g.dtStart[g.dtCell[g.dtOrder[positions[j]]]];
+  for (let j = 0; j < total; j++) {
+    const p = gathered[order[j]];
+    positions[j] = p;
+    ranks[j] = p - g.dtStart[g.dtCell[g.dtOrder[p]]];
+  }
   return { positions, ranks };
 }
 
-/**
- * Cumulative recall tp/N and precision tp/(tp + fp + ε) down the ranked detections whose image rank is
- * below maxDet; ignored detections keep their place with unchanged counts. Returns their number nd.
- */
-function curve(
-  ranked: Ranked,
-  outcomes: Uint8Array,
-  maxDet: number,
-  counted: number,
-  rc: Float64Array,
-  pr: Float64Array,
-): number {
-  let tp = 0;
-  let fp = 0;
-  let nd = 0;
-  for (let j = 0; j < ranked.positions.length; j++) {
-    if (ranked.ranks[j] >= maxDet) continue;
-    const o = outcomes[ranked.positions[j]];
-    if (o === TRUE_POSITIVE) tp++;
-    else if (o === FALSE_POSITIVE) fp++;
-    rc[nd] = tp / counted;
-    pr[nd] = tp / (fp + tp + SPACING_1);
-    nd++;
-  }
-  return nd;
-}
+/** Per IoU threshold: true and false positives down the ranked detections, precision at each true positive. */
+class Curves {
+  /** Detections walked (rank in image below maxDet), the same for every threshold. */
+  nd = 0;
+  readonly tp: Int32Array;
+  readonly fp: Int32Array;
+  /** [T, n + 1]: row t, entry k = precision k / (k + fp + ε) at threshold t's k-th true positive (1-based). */
+  readonly tpPrecision: Float64Array;
 
-/**
- * Interpolated precision at each recall threshold: the highest precision at any recall ≥ it, read at
- * the first detection whose recall reaches it; 0 past the last reached recall. Overwrites `pr`.
- */
-function samplePrecision(
-  rc: Float64Array,
-  pr: Float64Array,
-  nd: number,
-  recallThresholds: readonly number[],
-  write: (r: number, value: number) => void,
-): void {
-  for (let i = nd - 1; i > 0; i--) if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
-  let at = 0;
-  for (let r = 0; r < recallThresholds.length; r++) {
-    while (at < nd && rc[at] < recallThresholds[r]) at++;
-    write(r, at < nd ? pr[at] : 0);
+  constructor(
+    private readonly T: number,
+    private readonly n: number,
+  ) {
+    this.tp = new Int32Array(T);
+    this.fp = new Int32Array(T);
+    this.tpPrecision = new Float64Array(T * (n + 1));
+  }
+
+  /** One pass over the ranked detections for area range a, all thresholds at once (outcomes [N_dt, A, T]). */
+  walk(ranked: Ranked, outcomes: Uint8Array, a: number, A: number, maxDet: number): void {
+    const { T, n, tp, fp, tpPrecision } = this;
+    tp.fill(0);
+    fp.fill(0);
+    let nd = 0;
+    for (let j = 0; j < n; j++) {
+      if (ranked.ranks[j] >= maxDet) continue;
+      nd++;
+      const base = (ranked.positions[j] * A + a) * T;
+      for (let t = 0; t < T; t++) {
+        const o = outcomes[base + t];
+        if (o === TRUE_POSITIVE) {
+          const k = ++tp[t];
+          tpPrecision[t * (n + 1) + k] = k / (fp[t] + k + SPACING_1);
+        } else if (o === FALSE_POSITIVE) fp[t]++;
+      }
+    }
+    this.nd = nd;
+  }
+
+  /**
+   * Interpolated precision at each recall threshold r (written to precision[at + r·stride]): the maximum
+   * precision at or after the first true positive k with recall k / counted ≥ r; 0 if none reaches it.
+   */
+  samplePrecision(
+    t: number,
+    counted: number,
+    recallThresholds: readonly number[],
+    precision: Float64Array,
+    at: number,
+    stride: number,
+  ): void {
+    const row = t * (this.n + 1);
+    const tp = this.tp[t];
+    const p = this.tpPrecision;
+    for (let k = tp - 1; k > 0; k--) if (p[row + k + 1] > p[row + k]) p[row + k] = p[row + k + 1];
+    let k = 1;
+    for (let r = 0; r < recallThresholds.length; r++) {
+      while (k <= tp && k / counted < recallThresholds[r]) k++;
+      precision[at + r * stride] = k <= tp ? p[row + k] : 0;
+    }
   }
 }

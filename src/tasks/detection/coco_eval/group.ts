@@ -104,6 +104,9 @@ function countingSort(cellOfItem: Int32Array, numCells: number): [Int32Array, In
   return [start, order];
 }
 
+/** Cells up to this size are sorted by insertion (most cells hold a few detections). */
+const INSERTION_SORT_MAX = 16;
+
 /** Sorts each cell's detections by score, descending, ties in file order; returns min(count, maxDetections) per cell. */
 function sortCellsByScore(
   start: Int32Array,
@@ -117,8 +120,23 @@ function sortCellsByScore(
   for (let c = 0; c < numCells; c++) {
     const from = start[c];
     const to = start[c + 1];
-    if (to - from > 1) order.subarray(from, to).sort(byScore);
+    if (to - from > INSERTION_SORT_MAX) order.subarray(from, to).sort(byScore);
+    else insertionSortByScore(order, from, to, scores);
     count[c] = Math.min(to - from, maxDetections);
   }
   return count;
+}
+
+/** Stable: an item moves before another only for a strictly higher score (items start in file order). */
+function insertionSortByScore(order: Int32Array, from: number, to: number, scores: Float64Array): void {
+  for (let i = from + 1; i < to; i++) {
+    const item = order[i];
+    const score = scores[item];
+    let j = i - 1;
+    while (j >= from && scores[order[j]] < score) {
+      order[j + 1] = order[j];
+      j--;
+    }
+    order[j + 1] = item;
+  }
 }

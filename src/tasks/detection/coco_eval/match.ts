@@ -13,7 +13,7 @@ export const TRUE_POSITIVE = 1;
 export const IGNORED = 2;
 
 export interface Matches {
-  /** [A, T, N_dt]: the outcome of the detection at dtOrder position p, at area range a and threshold t. */
+  /** [N_dt, A, T]: the outcome of the detection at dtOrder position p, at area range a and threshold t. */
   outcomes: Uint8Array;
   /** [A, cells]: ground truths that count (not crowd, area in range) per cell. */
   gtCounts: Int32Array;
@@ -68,15 +68,18 @@ function matchCell(
   const numDt = g.dtCount[cell];
   const numCells = g.gtStart.length - 1;
   const T = params.iouThresholds.length;
-  const totalDt = g.dtOrder.length;
+  const A = params.areaRanges.length;
+  if (numGt === 0 || numDt === 0) {
+    unmatchedCell(g, params, cell, outcomes, gtCounts);
+    return;
+  }
   s.fit(numDt, numGt);
   boxIous(g.dtBoxes, g.dtOrder, dtFrom, numDt, g.gtBoxes, g.gtOrder, gtFrom, numGt, g.gtCrowd, s.ious);
-  for (let a = 0; a < params.areaRanges.length; a++) {
+  for (let a = 0; a < A; a++) {
     const { min, max } = params.areaRanges[a];
     gtCounts[a * numCells + cell] = rankGroundTruths(g, gtFrom, numGt, min, max, s);
     for (let t = 0; t < T; t++) {
       const threshold = Math.min(params.iouThresholds[t], MAX_IOU_THRESHOLD);
-      const out = (a * T + t) * totalDt + dtFrom;
       s.gtTaken.fill(0, 0, numGt);
       for (let d = 0; d < numDt; d++) {
         const m = bestMatch(s, g, gtFrom, numGt, d, threshold);
@@ -89,8 +92,40 @@ function matchCell(
           if (s.gtIgnored[m]) outcome = IGNORED;
           else if (g.gtIds[g.gtOrder[gtFrom + m]] !== 0) outcome = TRUE_POSITIVE;
         }
-        outcomes[out + d] = outcome;
+        outcomes[((dtFrom + d) * A + a) * T + t] = outcome;
       }
+    }
+  }
+}
+
+/**
+ * A cell without ground truths or without detections: nothing to match. Its detections are false
+ * positives, or ignored when their area is outside the range; its ground truths only count.
+ */
+function unmatchedCell(
+  g: Grouped,
+  params: CocoEvalParams,
+  cell: number,
+  outcomes: Uint8Array,
+  gtCounts: Int32Array,
+): void {
+  const numCells = g.gtStart.length - 1;
+  const T = params.iouThresholds.length;
+  const A = params.areaRanges.length;
+  const dtFrom = g.dtStart[cell];
+  const numDt = g.dtCount[cell];
+  for (let a = 0; a < A; a++) {
+    const { min, max } = params.areaRanges[a];
+    let counted = 0;
+    for (let j = g.gtStart[cell]; j < g.gtStart[cell + 1]; j++) {
+      const n = g.gtOrder[j];
+      if (g.gtCrowd[n] === 0 && g.gtAreas[n] >= min && g.gtAreas[n] <= max) counted++;
+    }
+    gtCounts[a * numCells + cell] = counted;
+    for (let d = 0; d < numDt; d++) {
+      const dtArea = g.dtAreas[g.dtOrder[dtFrom + d]];
+      const outcome = dtArea < min || dtArea > max ? IGNORED : FALSE_POSITIVE;
+      for (let t = 0; t < T; t++) outcomes[((dtFrom + d) * A + a) * T + t] = outcome;
     }
   }
 }
