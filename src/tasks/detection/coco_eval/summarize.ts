@@ -51,22 +51,33 @@ function* range(n: number): Generator<number> {
   for (let i = 0; i < n; i++) yield i;
 }
 
-/** One summary number (pycocotools' `_summarize`); an IoU or area label the params lack gives −1. */
+/**
+ * One summary number (pycocotools' `_summarize`): the mean over entries > −1 of precision[t, :, :, a, m]
+ * (AP) or recall[t, :, a, m] (AR), t over the chosen thresholds; an IoU or area label the params lack gives −1.
+ */
 export function summaryValue(acc: Accumulated, params: CocoEvalParams, item: SummaryItem): number {
   const [T, R, K, A, M] = acc.shape;
   const a = params.areaRanges.findIndex((r) => r.label === item.area);
   const m = item.maxDetIndex < M ? item.maxDetIndex : -1;
   const ts = item.iou === null ? [...range(T)] : params.iouThresholds.flatMap((x, t) => (x === item.iou ? [t] : []));
   if (a < 0 || m < 0) return -1;
-  function* entries(): Generator<number> {
-    for (const t of ts) {
+  const ap = item.kind === 'AP';
+  const values = ap ? acc.precision : acc.recall;
+  const points = ap ? R : 1;
+  let sum = 0;
+  let n = 0;
+  for (const t of ts) {
+    for (let r = 0; r < points; r++) {
       for (let k = 0; k < K; k++) {
-        if (item.kind === 'AR') yield ((t * K + k) * A + a) * M + m;
-        else for (let r = 0; r < R; r++) yield (((t * R + r) * K + k) * A + a) * M + m;
+        const v = values[(((ap ? t * R + r : t) * K + k) * A + a) * M + m];
+        if (v > -1) {
+          sum += v;
+          n++;
+        }
       }
     }
   }
-  return meanDefined(item.kind === 'AP' ? acc.precision : acc.recall, entries());
+  return n === 0 ? -1 : sum / n;
 }
 
 /** The 12 numbers in pycocotools' order. */
