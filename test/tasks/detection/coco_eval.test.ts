@@ -121,4 +121,26 @@ describe('COCO evaluation parameters and summary text', () => {
     );
     assert.equal(result.stats[0], 0);
   });
+
+  it('no detections: AP and AR 0 where ground truth counts; no ground truth: every number −1', () => {
+    const gt = {
+      images: [{ id: 1, width: 100, height: 100, file_name: 'a.jpg' }],
+      categories: [{ id: 1, name: 'a' }],
+      annotations: [
+        {
+          id: 1,
+          image_id: 1,
+          category_id: 1,
+          bbox: [0, 0, 10, 10] as [number, number, number, number],
+          area: 100,
+          iscrowd: 0 as const,
+        },
+      ],
+    };
+    assert.deepEqual(cocoEvaluate(gt, []).stats, [0, 0, 0, 0, -1, -1, 0, 0, 0, 0, -1, -1]);
+    const empty = cocoEvaluate({ ...gt, annotations: [] }, [
+      { image_id: 1, category_id: 1, bbox: [0, 0, 5, 5], score: 1 },
+    ]);
+    assert.deepEqual(empty.stats, new Array(12).fill(-1));
+  });
 });
