@@ -8,7 +8,7 @@
  * "Without loading" compares cocoEvaluate with loadRes + evaluate + accumulate + summarize (both start
  * from parsed JSON in memory); "with loading" adds reading the two files on both sides.
  *
- *   npm run build && npx tsx bench/coco_eval/compare.ts [--dir DIR] [--runs 3]
+ *   npm run build && npx tsx bench/coco_eval/compare.ts [--dir DIR] [--runs 5]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -39,7 +39,7 @@ function measure(command: string, args: string[]): Measured {
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { dir: { type: 'string' }, runs: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({ options: { dir: { type: 'string' }, runs: { type: 'string', default: '5' } } });
   const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'coco-bench-'));
   if (!existsSync(join(dir, 'dt.json')))
     measure(process.execPath, ['--import', 'tsx', 'bench/coco_eval/make_set.ts', dir]);
@@ -64,7 +64,12 @@ function main(): void {
     values.runs as string,
   ]);
   const peer = measure('python3', ['bench/coco_eval/pycocotools_peer.py', dir]);
-  const o = JSON.parse(ours.stdout) as { loadSeconds: number; evaluateSeconds: number; stats: number[] };
+  const o = JSON.parse(ours.stdout) as {
+    loadSeconds: number;
+    evaluateSeconds: number;
+    evaluateBestSeconds: number;
+    stats: number[];
+  };
   const p = JSON.parse(peer.stdout) as { seconds: Record<string, number>; stats: number[] };
   const cliStats = (JSON.parse(cli.stdout) as { stats: number[] }).stats;
   const s = p.seconds;
