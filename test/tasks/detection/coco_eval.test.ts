@@ -122,6 +122,20 @@ describe('COCO evaluation parameters and summary text', () => {
     assert.equal(result.stats[0], 0);
   });
 
+  it('refuses detections naming an image or category the ground truth lacks (unvalidated input)', () => {
+    const gt = {
+      images: [{ id: 1, width: 100, height: 100, file_name: 'a.jpg' }],
+      categories: [{ id: 1, name: 'a' }],
+      annotations: [],
+    };
+    const det = { image_id: 1, category_id: 1, bbox: [0, 0, 5, 5] as [number, number, number, number], score: 1 };
+    assert.throws(() => cocoEvaluate(gt, [det, { ...det, image_id: 2 }]), /detections\[1\]: image_id 2 names no image/);
+    assert.throws(
+      () => cocoEvaluate(gt, [{ ...det, category_id: 5 }]),
+      /detections\[0\]: category_id 5 names no category/,
+    );
+  });
+
   it('no detections: AP and AR 0 where ground truth counts; no ground truth: every number −1', () => {
     const gt = {
       images: [{ id: 1, width: 100, height: 100, file_name: 'a.jpg' }],

@@ -29,15 +29,20 @@ export interface Grouped {
   dtOrder: Int32Array;
 }
 
-/** Groups `gt` and `detections` (validated: every id they name exists) into cells. */
+/** Groups `gt` and `detections` into cells; an image or category id the ground truth lacks is an error. */
 export function groupByCell(gt: CocoInstances, detections: readonly CocoDetection[], maxDetections: number): Grouped {
   const imageIds = gt.images.map((image) => image.id).sort((a, b) => a - b);
   const categoryIds = gt.categories.map((c) => c.id).sort((a, b) => a - b);
   const imageIndex = indexOf(imageIds);
   const categoryIndex = indexOf(categoryIds);
   const numImages = imageIds.length;
-  const cellOf = (imageId: number, categoryId: number) =>
-    (categoryIndex.get(categoryId) as number) * numImages + (imageIndex.get(imageId) as number);
+  const cellOf = (imageId: number, categoryId: number, what: string) => {
+    const i = imageIndex.get(imageId);
+    const k = categoryIndex.get(categoryId);
+    if (i === undefined) throw new Error(`${what}: image_id ${imageId} names no image of the ground truth`);
+    if (k === undefined) throw new Error(`${what}: category_id ${categoryId} names no category of the ground truth`);
+    return k * numImages + i;
+  };
   const numCells = categoryIds.length * numImages;
 
   const anns = gt.annotations;
@@ -52,7 +57,7 @@ export function groupByCell(gt: CocoInstances, detections: readonly CocoDetectio
     gtAreas[n] = a.area;
     gtCrowd[n] = a.iscrowd;
     gtIds[n] = a.id;
-    gtCell[n] = cellOf(a.image_id, a.category_id);
+    gtCell[n] = cellOf(a.image_id, a.category_id, `annotations[${n}]`);
   }
   const [gtStart, gtOrder] = countingSort(gtCell, numCells);
 
@@ -66,7 +71,7 @@ export function groupByCell(gt: CocoInstances, detections: readonly CocoDetectio
     dtBoxes.set(b, 4 * n);
     dtAreas[n] = b[2] * b[3];
     dtScores[n] = d.score;
-    dtCell[n] = cellOf(d.image_id, d.category_id);
+    dtCell[n] = cellOf(d.image_id, d.category_id, `detections[${n}]`);
   }
   const [dtStart, dtOrder] = countingSort(dtCell, numCells);
   const dtCount = sortCellsByScore(dtStart, dtOrder, dtScores, maxDetections);
