@@ -17,6 +17,21 @@ export {
   batches,
 } from './data/batches.js';
 export { type CifarOptions, loadCifar, parseCifar } from './data/cifar.js';
+export type {
+  CocoAnnotation,
+  CocoBox,
+  CocoCategory,
+  CocoDetection,
+  CocoImage,
+  CocoInstances,
+} from './data/coco/instances.js';
+export {
+  GT_BOX_TOLERANCE_PX,
+  parseCocoDetections,
+  parseCocoInstances,
+  readCocoDetections,
+  readCocoInstances,
+} from './data/coco/read.js';
 export {
   type ChannelStats,
   channelStats,
@@ -231,6 +246,17 @@ export {
   xywhToXyxy,
   xyxyToXywh,
 } from './tasks/detection/boxes.js';
+export type { Accumulated as CocoAccumulated } from './tasks/detection/coco_eval/accumulate.js';
+export { type CocoEvaluation, cocoEvaluate } from './tasks/detection/coco_eval/evaluate.js';
+export { type AreaRange, COCO_EVAL_DEFAULTS, type CocoEvalParams } from './tasks/detection/coco_eval/params.js';
+export {
+  averagePrCurves,
+  type CategoryAp,
+  SUMMARY_ITEMS,
+  type SummaryItem,
+  summaryLines,
+  summaryStats,
+} from './tasks/detection/coco_eval/summarize.js';
 export {
   type AnchorConfig,
   type BoxCoderConfig,

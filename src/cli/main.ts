@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAblate } from './ablate.js';
 import { registerBench } from './bench.js';
+import { registerCocoEval } from './coco_eval.js';
 import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
 import { registerEvaluate } from './evaluate.js';
@@ -27,6 +28,7 @@ registerModels(program);
 registerTrain(program);
 registerEvaluate(program);
 registerShapes(program);
+registerCocoEval(program);
 
 try {
   await program.parseAsync(process.argv);
