@@ -110,7 +110,6 @@ export {
   LocalSelfAttention2D,
   type LocalSelfAttention2DArgs,
   localSelfAttention2d,
-  type PositionalEncoding,
 } from './layers/local_self_attention.js';
 export { sinusoidalEncoding2d } from './layers/positional_encoding.js';
 export { type BuildOptions, buildModel, modelConfigOf } from './models/builder.js';
@@ -129,7 +128,18 @@ export { createModel, listModels, modelConfig } from './models/registry.js';
 export { STUDIES, type Study, type StudyEntry, studyConfigs } from './models/studies.js';
 export { type BatchNormTrainResult, batchNormBlockMax, batchNormTrain } from './ops/batch_norm_train.js';
 export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_attention/op.js';
-export type { LocalAttentionOptions, LogitsMode, PaddingMode } from './ops/local_attention/options.js';
+export {
+  ATTENTION_DEFAULTS,
+  type AttentionLayerOptions,
+  LOGITS_MODES,
+  type LocalAttentionOptions,
+  type LogitsMode,
+  MAX_KERNEL_SIZE,
+  PADDING_MODES,
+  type PaddingMode,
+  POSITIONAL_ENCODINGS,
+  type PositionalEncoding,
+} from './ops/local_attention/options.js';
 export { localAttention2dPacked } from './ops/local_attention/packed.js';
 export { type SgdUpdateOptions, sgdUpdate } from './ops/sgd_update.js';
 export { type StemAttentionOptions, stemAttention, stemAttentionReference } from './ops/stem_attention.js';

@@ -25,10 +25,27 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { localAttention2d } from '../ops/local_attention/op.js';
+import { MAX_KERNEL_SIZE } from '../ops/local_attention/options.js';
 import { stemAttention } from '../ops/stem_attention.js';
 import { type BatchNormOptions, BatchNormWeights, resolveBatchNormOptions } from './batch_norm.js';
 
-export type StemValues = 'mixture' | 'plain' | 'conv';
+export const STEM_VALUES = ['mixture', 'plain', 'conv'] as const;
+export type StemValues = (typeof STEM_VALUES)[number];
+
+/** Defaults of the attention stem (the paper's: width 64, 4 heads, 4×4 blocks, 4 value mixtures). */
+export const STEM_DEFAULTS = {
+  filters: 64,
+  heads: 4,
+  block: 4,
+  values: 'mixture',
+  mixtures: 4,
+  valueKernel: 3,
+  relative: true,
+  relu: true,
+} as const satisfies Partial<AttentionStemOptions>;
+
+/** The largest block side: the block attends as a local attention of kernel size 2s - 1. */
+const MAX_BLOCK = (MAX_KERNEL_SIZE + 1) / 2;
 
 export interface AttentionStemOptions {
   /** Output channels. Default 64. */
@@ -67,19 +84,20 @@ type Resolved = Required<Omit<AttentionStemOptions, 'batchNorm' | 'embeddingDim'
 
 /** Fills in the defaults and checks the options; errors name the layer and the field. */
 export function resolveStemOptions(owner: string, o: AttentionStemOptions): Resolved {
-  const filters = o.filters ?? 64;
-  const heads = o.heads ?? 4;
-  const block = o.block ?? 4;
+  const d = STEM_DEFAULTS;
+  const filters = o.filters ?? d.filters;
+  const heads = o.heads ?? d.heads;
+  const block = o.block ?? d.block;
   const r: Resolved = {
     filters,
     heads,
     block,
-    values: o.values ?? 'mixture',
-    mixtures: o.mixtures ?? 4,
+    values: o.values ?? d.values,
+    mixtures: o.mixtures ?? d.mixtures,
     embeddingDim: o.embeddingDim ?? Math.max(1, Math.floor(filters / heads)),
-    valueKernel: o.valueKernel ?? 3,
-    relative: o.relative ?? true,
-    relu: o.relu ?? true,
+    valueKernel: o.valueKernel ?? d.valueKernel,
+    relative: o.relative ?? d.relative,
+    relu: o.relu ?? d.relu,
     pool: o.pool ?? block,
   };
   const positive = (field: keyof Resolved) => {
@@ -92,10 +110,10 @@ export function resolveStemOptions(owner: string, o: AttentionStemOptions): Reso
   if (r.relative && filters % 2 !== 0) {
     throw new Error(`${owner}: filters ${filters} must be even: relative embeddings split them into rows and columns`);
   }
-  if (!['mixture', 'plain', 'conv'].includes(r.values)) {
-    throw new Error(`${owner}: values must be 'mixture', 'plain' or 'conv', got '${r.values}'`);
+  if (!STEM_VALUES.includes(r.values)) {
+    throw new Error(`${owner}: values must be one of ${STEM_VALUES.join(', ')}, got '${r.values}'`);
   }
-  if (2 * block - 1 > 31) throw new Error(`${owner}: block must be at most 16, got ${block}`);
+  if (block > MAX_BLOCK) throw new Error(`${owner}: block must be at most ${MAX_BLOCK}, got ${block}`);
   return r;
 }
 

@@ -16,6 +16,16 @@ import {
   BATCH_NORM_TRAIN_GRAD,
 } from '../backend/kernel_names.js';
 
+/** The default ε (PyTorch's and the paper's). */
+export const BATCH_NORM_EPSILON = 1e-5;
+
+/** What is wrong with an ε (undefined: nothing): a finite number > 0. */
+export function epsilonProblem(epsilon: unknown): string | undefined {
+  return typeof epsilon === 'number' && epsilon > 0 && Number.isFinite(epsilon)
+    ? undefined
+    : `must be a finite number > 0, got ${String(epsilon)}`;
+}
+
 export interface BatchNormTrainResult {
   y: tf.Tensor;
   mean: tf.Tensor1D;
@@ -42,7 +52,8 @@ function checkArgs(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: num
       throw new Error(`${where}: ${name} must have shape [${c}], got ${JSON.stringify(t.shape)}`);
     }
   }
-  if (!(epsilon > 0)) throw new Error(`batchNormTrain: epsilon must be > 0, got ${epsilon}`);
+  const problem = epsilonProblem(epsilon);
+  if (problem) throw new Error(`batchNormTrain: epsilon ${problem}`);
 }
 
 /** tfjs ops on x viewed as [rows, C] (tfjs's batchNorm gradient handles rank <= 4 only). */
@@ -68,7 +79,7 @@ export function batchNormTrain(
   x: tf.Tensor,
   gamma: tf.Tensor,
   beta: tf.Tensor,
-  epsilon = 1e-5,
+  epsilon = BATCH_NORM_EPSILON,
   relu = false,
 ): BatchNormTrainResult {
   checkArgs(x, gamma, beta, epsilon);
@@ -146,7 +157,7 @@ export function batchNormBlockMax(
   x: tf.Tensor4D,
   gamma: tf.Tensor,
   beta: tf.Tensor,
-  epsilon = 1e-5,
+  epsilon = BATCH_NORM_EPSILON,
 ): BatchNormTrainResult {
   checkArgs(x, gamma, beta, epsilon);
   if (x.rank !== 4) throw new Error(`batchNormBlockMax: x ${JSON.stringify(x.shape)} must be [N, H, W, C]`);

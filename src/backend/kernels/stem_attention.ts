@@ -5,6 +5,7 @@
  * here before the addon sees them.
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { StemGeometryArg } from '../addon.js';
 import {
   MAX_STEM_BLOCK_PIXELS,
   STEM_ATTENTION,
@@ -26,7 +27,7 @@ import {
 const OP = 'stemAttention';
 
 interface Plan {
-  geometry: Int32Array;
+  geometry: StemGeometryArg;
   yShape: number[];
   lseShape: number[];
 }
@@ -58,7 +59,16 @@ function plan(inputs: Record<string, tf.TensorInfo>, attrs: StemAttentionAttrs):
     }
   }
   return {
-    geometry: Int32Array.from([n, s, dIn, F, N, P, relative ? 1 : 0]),
+    geometry: {
+      blocks: n,
+      side: s,
+      inputChannels: dIn,
+      filters: F,
+      heads: N,
+      positions: P,
+      relative,
+      scale: attrs.scale,
+    },
     yShape: [n, s, s, F],
     lseShape: [n, s, s, N],
   };
@@ -75,7 +85,7 @@ export function stemAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
     );
     const y = outputBuffer(sizeOf(p.yShape));
     const lse = outputBuffer(sizeOf(p.lseShape));
-    ctx.addon.stemAttentionForward(x, wq, wk, wv, relRow, relCol, y, lse, p.geometry, attrs.scale);
+    ctx.addon.stemAttentionForward(x, wq, wk, wv, relRow, relCol, y, lse, p.geometry);
     const backend = cpuBackend(args);
     return [output(backend, p.yShape, y), output(backend, p.lseShape, lse)];
   };
@@ -107,7 +117,6 @@ export function stemAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
       dRelRow,
       dRelCol,
       p.geometry,
-      attrs.scale,
     );
     const backend = cpuBackend(args);
     return [

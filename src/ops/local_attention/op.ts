@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LOCAL_ATTENTION, LOCAL_ATTENTION_GRAD, type LocalAttentionAttrs } from '../../backend/kernel_names.js';
 import { type AttentionInputs, type Floats, localAttentionBackward, localAttentionForward } from './kernel_ts.js';
-import { type AttentionGeometry, type LocalAttentionOptions, resolveGeometry } from './options.js';
+import { kernelGeometry, kernelShapes, type LocalAttentionOptions, resolveGeometry } from './options.js';
 
 const INPUTS = ['q', 'k', 'v', 'relRow', 'relCol'] as const;
 
@@ -17,15 +17,6 @@ const INPUTS = ['q', 'k', 'v', 'relRow', 'relCol'] as const;
 type Backend = tf.KernelBackend & {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: tf.TypedArray): tf.TensorInfo;
 };
-
-/** The geometry of kernel inputs (empty [0] tensors stand for unused ones). */
-export function kernelGeometry(inputs: Record<string, tf.TensorInfo>, attrs: LocalAttentionAttrs): AttentionGeometry {
-  const shape = (name: string) => (inputs[name] && inputs[name].shape.length > 1 ? inputs[name].shape : null);
-  return resolveGeometry(
-    { q: inputs.q.shape, k: shape('k'), v: inputs.v.shape, relRow: shape('relRow'), relCol: shape('relCol') },
-    attrs,
-  );
-}
 
 function readInputs(backend: tf.KernelBackend, inputs: Record<string, tf.TensorInfo>): AttentionInputs {
   const read = (name: string) => {
@@ -46,7 +37,7 @@ function readInputs(backend: tf.KernelBackend, inputs: Record<string, tf.TensorI
 const tsForward: tf.KernelFunc = ({ inputs, backend: b, attrs }) => {
   const backend = b as Backend;
   const named = inputs as Record<string, tf.TensorInfo>;
-  const g = kernelGeometry(named, attrs as unknown as LocalAttentionAttrs);
+  const g = kernelGeometry(kernelShapes(named), attrs as unknown as LocalAttentionAttrs);
   const { y, lse } = localAttentionForward(g, readInputs(backend, named));
   const { batch: B, height: H, width: W, heads: N } = g;
   return [
@@ -58,7 +49,7 @@ const tsForward: tf.KernelFunc = ({ inputs, backend: b, attrs }) => {
 const tsBackward: tf.KernelFunc = ({ inputs, backend: b, attrs }) => {
   const backend = b as Backend;
   const named = inputs as Record<string, tf.TensorInfo>;
-  const g = kernelGeometry(named, attrs as unknown as LocalAttentionAttrs);
+  const g = kernelGeometry(kernelShapes(named), attrs as unknown as LocalAttentionAttrs);
   const read = (name: string) => backend.readSync(named[name].dataId) as Float32Array;
   const grads = localAttentionBackward(g, readInputs(backend, named), read('dy'), read('lse'));
   const out = (name: string, values: Floats | null) =>
