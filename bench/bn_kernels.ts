@@ -6,8 +6,8 @@
  * A/B two builds with SASA_NATIVE_ADDON=<a copy of sasa_native.node>.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAIN_GRAD } from '../src/backend/kernel_names.js';
 import { batchNormTrain, initBackend } from '../src/index.js';
+import { BATCH_NORM_TRAIN_GRAD } from '../src/ops/kernel_names.js';
 
 await initBackend({ require: true });
 const median = (f: () => void) => {

@@ -3,7 +3,7 @@
  * Each falls back to tfjs's own formula on backends without the fused kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RELU_GRAD } from './kernel_names.js';
+import { RELU_GRAD } from '../ops/kernel_names.js';
 
 /** True when `kernelName` has a kernel on the active backend. */
 export function hasKernel(kernelName: string): boolean {

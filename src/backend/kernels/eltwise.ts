@@ -4,8 +4,8 @@
  * Relu, Step, SasaReluGrad (dx = dy · [x > 0]) and SasaSgdUpdate (ops/sgd_update.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { RELU_GRAD, SGD_UPDATE } from '../../ops/kernel_names.js';
 import type { NativeAddon } from '../addon.js';
-import { RELU_GRAD, SGD_UPDATE } from '../kernel_names.js';
 import {
   check,
   cpuBackend,

@@ -8,19 +8,19 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import {
+  LOCAL_ATTENTION,
+  LOCAL_ATTENTION_GRAD,
+  LOCAL_ATTENTION_PACKED,
+  LOCAL_ATTENTION_PACKED_GRAD,
+  type LocalAttentionAttrs,
+} from '../../ops/kernel_names.js';
+import {
   type AttentionGeometry,
   type KernelShapes,
   kernelGeometry,
   kernelShapes,
 } from '../../ops/local_attention/options.js';
 import type { AttentionGeometryArg } from '../addon.js';
-import {
-  LOCAL_ATTENTION,
-  LOCAL_ATTENTION_GRAD,
-  LOCAL_ATTENTION_PACKED,
-  LOCAL_ATTENTION_PACKED_GRAD,
-  type LocalAttentionAttrs,
-} from '../kernel_names.js';
 import {
   check,
   cpuBackend,
