@@ -126,6 +126,7 @@ export { type ModelConv, modelConvs } from './models/convs.js';
 export { countModel, type LayerCount, type ModelCount } from './models/count.js';
 export { createModel, listModels, modelConfig } from './models/registry.js';
 export { STUDIES, type Study, type StudyEntry, studyConfigs } from './models/studies.js';
+export { avgPool } from './ops/avg_pool.js';
 export { type BatchNormTrainResult, batchNormBlockMax, batchNormTrain } from './ops/batch_norm_train.js';
 export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_attention/op.js';
 export {

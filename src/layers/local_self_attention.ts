@@ -15,8 +15,7 @@
  * (filters/heads)^-0.5, like timm's relative position embeddings.
  */
 import * as tf from '@tensorflow/tfjs';
-// the exact AvgPool gradient at partial 'same' windows, on every backend
-import '../backend/gradients.js';
+import { avgPool } from '../ops/avg_pool.js';
 import {
   type AttentionLayerOptions,
   type LogitsMode,
@@ -26,6 +25,7 @@ import {
 } from '../ops/local_attention/options.js';
 import { localAttention2dPacked } from '../ops/local_attention/packed.js';
 import { sinusoidalEncoding2d } from './positional_encoding.js';
+import { seedOf } from './seeds.js';
 
 /** The attention options (defaults and limits: ops/local_attention/options.ts) and the layer's own. */
 export interface LocalSelfAttention2DArgs extends AttentionLayerOptions {
@@ -33,6 +33,8 @@ export interface LocalSelfAttention2DArgs extends AttentionLayerOptions {
   filters: number;
   /** 1, or 2 for attention followed by 2×2 average pooling. Default 1. */
   strides?: number;
+  /** Seeds the initial weights (layers/seeds.ts); unseeded by default. */
+  seed?: number;
   name?: string;
   trainable?: boolean;
   inputShape?: number[];
@@ -55,6 +57,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
   readonly logits: LogitsMode;
   readonly scale: number | 'none' | undefined;
   readonly attentionPadding: PaddingMode;
+  private readonly seed?: number;
   private wq?: tf.LayerVariable;
   private wk?: tf.LayerVariable;
   private wv?: tf.LayerVariable;
@@ -74,6 +77,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
     this.scale = options.scale;
     this.attentionPadding = options.padding;
     this.strides = args.strides ?? 1;
+    this.seed = args.seed;
     if (!Number.isInteger(this.filters) || this.filters < 1)
       fail(name, `filters must be a positive integer, got ${this.filters}`);
     if (this.filters % this.heads !== 0) fail(name, `filters ${this.filters} must be divisible by heads ${this.heads}`);
@@ -91,14 +95,17 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
     if (this.positional === 'absolute' && dIn % 4 !== 0) {
       fail(this.name, `absolute positions need input channels divisible by 4, got ${dIn}`);
     }
-    const projection = tf.initializers.truncatedNormal({ stddev: dIn ** -0.5 });
-    const table = tf.initializers.truncatedNormal({ stddev: (this.filters / this.heads) ** -0.5 });
-    this.wq = this.addWeight('query_kernel', [dIn, this.filters], 'float32', projection);
-    if (this.logits !== 'qr') this.wk = this.addWeight('key_kernel', [dIn, this.filters], 'float32', projection);
-    this.wv = this.addWeight('value_kernel', [dIn, this.filters], 'float32', projection);
+    // every weight truncated normal with its std, seeded by its name
+    const weight = (name: string, shape: number[], stddev: number) =>
+      this.addWeight(name, shape, 'float32', tf.initializers.truncatedNormal({ stddev, ...seedOf(this.seed, name) }));
+    const projection = dIn ** -0.5;
+    const table = (this.filters / this.heads) ** -0.5;
+    this.wq = weight('query_kernel', [dIn, this.filters], projection);
+    if (this.logits !== 'qr') this.wk = weight('key_kernel', [dIn, this.filters], projection);
+    this.wv = weight('value_kernel', [dIn, this.filters], projection);
     if (this.positional === 'relative') {
-      this.relRow = this.addWeight('rel_row', [this.kernelSize, this.filters / 2], 'float32', table);
-      this.relCol = this.addWeight('rel_col', [this.kernelSize, this.filters / 2], 'float32', table);
+      this.relRow = weight('rel_row', [this.kernelSize, this.filters / 2], table);
+      this.relCol = weight('rel_col', [this.kernelSize, this.filters / 2], table);
     }
     this.built = true;
   }
@@ -139,7 +146,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
           ...(this.scale === undefined ? {} : { scale: this.scale }),
         },
       );
-      return this.strides === 2 ? tf.avgPool(y, 2, 2, 'same') : y;
+      return this.strides === 2 ? avgPool(y, 2, 2, 'same') : y;
     });
   }
 

@@ -4,6 +4,10 @@
  */
 import type { LogitsMode, PaddingMode } from './local_attention/options.js';
 
+/** Input x; tfjs's AvgPool attributes → y (ops/avg_pool.ts: AvgPool with the exact gradient at cut windows). */
+export const AVG_POOL = 'SasaAvgPool';
+/** Inputs dy, input; tfjs's AvgPool attributes → dx. */
+export const AVG_POOL_GRAD = 'SasaAvgPoolGrad';
 export const BATCH_NORM_TRAIN = 'SasaBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'SasaBatchNormTrainGrad';
 /** Inputs x [N,H,W,C], gamma, beta; attr epsilon → [y [N,1,1,C] (max over H·W of the batch norm), mean, variance, argmax (int32 [N,C])]. */
