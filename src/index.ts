@@ -1,6 +1,5 @@
 /** sasa: stand-alone self-attention vision models for TensorFlow.js. */
 export { loadAddon, type NativeAddon, type NativeInfo } from './backend/addon.js';
-export { valueAndGrads } from './backend/backprop.js';
 export {
   type BackendStatus,
   type InitOptions,
@@ -126,6 +125,7 @@ export { type ModelConv, modelConvs } from './models/convs.js';
 export { countModel, type LayerCount, type ModelCount } from './models/count.js';
 export { createModel, listModels, modelConfig } from './models/registry.js';
 export { STUDIES, type Study, type StudyEntry, studyConfigs } from './models/studies.js';
+export { type StemAttentionOptions, stemAttention, stemAttentionReference } from './ops/attention_stem.js';
 export { avgPool } from './ops/avg_pool.js';
 export { type BatchNormTrainResult, batchNormBlockMax, batchNormTrain } from './ops/batch_norm_train.js';
 export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_attention/op.js';
@@ -143,7 +143,7 @@ export {
 } from './ops/local_attention/options.js';
 export { localAttention2dPacked } from './ops/local_attention/packed.js';
 export { type SgdUpdateOptions, sgdUpdate } from './ops/sgd_update.js';
-export { type StemAttentionOptions, stemAttention, stemAttentionReference } from './ops/stem_attention.js';
+export { valueAndGrads } from './ops/value_and_grads.js';
 export { type Checkpoint, readCheckpoint, type TrainState } from './tasks/classification/checkpoint.js';
 export { WeightAverage } from './tasks/classification/ema.js';
 export { evaluate, evaluateBatches, type Metrics, MetricsAccumulator } from './tasks/classification/evaluate.js';

@@ -189,6 +189,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerBatchNorm(env, exports);
   registerPool(env, exports);
   registerEltwise(env, exports);
+  registerSgdUpdate(env, exports);
   registerReduce(env, exports);
   registerLayout(env, exports);
   registerLocalAttention(env, exports);

@@ -1,5 +1,5 @@
 // Shared by the local attention kernels (local_attention.cc) and the fused attention stem
-// (stem_attention.cc): the geometry of a call, the vector exp, denormal flushing.
+// (attention_stem.cc): the geometry of a call, the vector exp, denormal flushing.
 #pragma once
 
 #include <immintrin.h>

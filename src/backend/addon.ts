@@ -41,7 +41,7 @@ export interface AttentionGeometryArg {
 }
 
 /**
- * The geometry of an attention-stem call, read by name in C++ (native/src/stem_attention.cc
+ * The geometry of an attention-stem call, read by name in C++ (native/src/attention_stem.cc
  * Stem::from): x [blocks, side, side, inputChannels], wq, wk [inputChannels, filters],
  * wv [positions, inputChannels, filters].
  */

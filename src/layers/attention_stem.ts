@@ -24,9 +24,9 @@
  * and ν truncated normal std embeddingDim^-0.5, relative tables std (filters/heads)^-0.5.
  */
 import * as tf from '@tensorflow/tfjs';
+import { stemAttention } from '../ops/attention_stem.js';
 import { localAttention2d } from '../ops/local_attention/op.js';
 import { MAX_KERNEL_SIZE } from '../ops/local_attention/options.js';
-import { stemAttention } from '../ops/stem_attention.js';
 import { type BatchNormOptions, BatchNormWeights, resolveBatchNormOptions } from './batch_norm.js';
 import { seedOf } from './seeds.js';
 

@@ -36,7 +36,7 @@ export interface LocalAttentionAttrs {
   logits: LogitsMode;
   [key: string]: number | string;
 }
-/** Inputs x, wq, wk, wv, relRow, relCol (empty [0] without relative logits) → [y, lse] (ops/stem_attention.ts). */
+/** Inputs x, wq, wk, wv, relRow, relCol (empty [0] without relative logits) → [y, lse] (ops/attention_stem.ts). */
 export const STEM_ATTENTION = 'SasaStemAttention';
 /** Inputs dy, x, wq, wk, wv, relRow, relCol, lse → [dx ([0] unless inputGradient), dwq, dwk, dwv, dRelRow, dRelCol]. */
 export const STEM_ATTENTION_GRAD = 'SasaStemAttentionGrad';

@@ -30,7 +30,7 @@ struct Stem {
 
   /**
    * From the JS object { blocks, side, inputChannels, filters, heads, positions, relative, scale }
-   * (src/backend/kernels/stem_attention.ts geometryArg).
+   * (src/backend/kernels/attention_stem.ts geometryArg).
    */
   static Stem from(const Napi::Object& o) {
     const char* what = "geometry";

@@ -1,13 +1,13 @@
 /**
- * The fused attention-stem kernels (native/src/stem_attention.cc): SasaStemAttention
+ * The fused attention-stem kernels (native/src/attention_stem.cc): SasaStemAttention
  * (x [n,s,s,d_in], wq, wk [d_in,F], wv [P,d_in,F], relRow, relCol → y [n,s,s,F], lse [n,s,s,N])
  * and its gradient, for blocks of at most MAX_STEM_BLOCK_PIXELS; larger ones run the op's composed
- * kernels. The op (ops/stem_attention.ts) has validated the shapes; they are checked again here
+ * kernels. The op (ops/attention_stem.ts) has validated the shapes; they are checked again here
  * before the addon sees them.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { STEM_ATTENTION_COMPOSED } from '../../ops/attention_stem.js';
 import { STEM_ATTENTION, STEM_ATTENTION_GRAD, type StemAttentionAttrs } from '../../ops/kernel_names.js';
-import { STEM_ATTENTION_COMPOSED } from '../../ops/stem_attention.js';
 import type { StemGeometryArg } from '../addon.js';
 import {
   check,
