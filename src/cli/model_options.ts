@@ -3,10 +3,11 @@
  * data (input size, channels and classes come from the data). `--stem auto` (the default) uses the
  * small-image stems (small_conv / small_attention, SASA.md §2 note) for inputs of 64 pixels or less.
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { ConfigError, type ModelConfig, resolveConfig, type StemType } from '../models/config.js';
 import { modelConfig } from '../models/registry.js';
 import {
+  kernelSizeProblem,
   LOGITS_MODES,
   type LogitsMode,
   MAX_KERNEL_SIZE,
@@ -39,6 +40,16 @@ const FLAG_OF_FIELD: Record<string, keyof ModelFlags> = {
   bnDecay: 'bnDecay',
 };
 
+/** Parses a kernel-size flag, checked as the op checks it (ops/local_attention/options.ts). */
+export function kernelSizeArg(flag: string): (value: string) => number {
+  return (value: string) => {
+    const k = /^\d+$/.test(value.trim()) ? Number(value) : value;
+    const problem = kernelSizeProblem(k);
+    if (problem) throw new InvalidArgumentError(`${flag} ${problem}`);
+    return k as number;
+  };
+}
+
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 const STEMS = ['auto', 'conv', 'attention', 'small_conv', 'small_attention'] as const;
@@ -60,7 +71,7 @@ export function withModelOptions(cmd: Command, defaultModel = 'sasa_resnet26'): 
       oneOf('--stem', STEMS),
       'auto',
     )
-    .option('--k <k>', `attention memory block size (odd, at most ${MAX_KERNEL_SIZE})`, positiveInt('--k'))
+    .option('--k <k>', `attention memory block size (odd, at most ${MAX_KERNEL_SIZE})`, kernelSizeArg('--k'))
     .option('--heads <n>', 'attention heads', positiveInt('--heads'))
     .option('--positional <kind>', POSITIONAL_ENCODINGS.join(', '), oneOf('--positional', POSITIONAL_ENCODINGS))
     .option('--logits <kind>', LOGITS_MODES.join(', '), oneOf('--logits', LOGITS_MODES))

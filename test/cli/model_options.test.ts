@@ -1,7 +1,7 @@
 /** Model flags (src/cli/model_options.ts): a fault in what a flag set is reported against the flag. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { configFromFlags, type ModelFlags } from '../../src/cli/model_options.js';
+import { configFromFlags, kernelSizeArg, type ModelFlags } from '../../src/cli/model_options.js';
 import { ConfigError } from '../../src/models/config.js';
 
 const data = { size: 32, channels: 3, classes: 10 };
@@ -34,5 +34,15 @@ describe('configFromFlags', () => {
     assert.equal(config.attention?.kernelSize, 5);
     assert.equal(config.attention?.heads, 4);
     assert.equal(config.inputSize, 32);
+  });
+});
+
+describe('kernelSizeArg', () => {
+  it('parses an odd size up to the limit and names the flag otherwise', () => {
+    assert.equal(kernelSizeArg('--k')('7'), 7);
+    assert.equal(kernelSizeArg('--k')('31'), 31);
+    assert.throws(() => kernelSizeArg('--k')('4'), /--k must be an odd integer from 1 to 31, got 4/);
+    assert.throws(() => kernelSizeArg('--k')('33'), /--k must be an odd integer from 1 to 31, got 33/);
+    assert.throws(() => kernelSizeArg('--k')('x'), /--k must be an odd integer from 1 to 31, got x/);
   });
 });
