@@ -215,7 +215,10 @@ describe('seeded initialisation', () => {
   const weightsOf = (seed: number) => {
     const model = createModel('sasa_resnet26', cfg, { seed });
     // variable names carry a per-process counter suffix (_3): compare without it
-    const values = model.getWeights().map((w) => ({ name: w.name.replace(/_\d+$/, ''), values: w.dataSync().slice() }));
+    const values = model.weights.map((w) => ({
+      name: w.name.replace(/_\d+$/, ''),
+      values: w.read().dataSync().slice(),
+    }));
     model.dispose();
     return values;
   };

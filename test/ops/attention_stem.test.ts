@@ -61,7 +61,7 @@ function valueAndGrads(c: Case, op: typeof stemAttention): tf.Tensor[] {
       ),
     );
   const out = [op(i.x, i.wq, i.wk, i.wv, i.relRow, i.relCol, options(c)), ...tf.grads(f)(tensors)];
-  tf.dispose(Object.values(i).filter((t): t is tf.Tensor => t !== null));
+  tf.dispose(Object.values(i).filter((t) => t !== null) as tf.Tensor[]);
   return out;
 }
 
