@@ -4,7 +4,8 @@
       "target_name": "sasa_native",
       "sources": [
         "native/src/addon.cc",
-        "native/src/batchnorm.cc",
+        "native/src/attention_stem.cc",
+        "native/src/batch_norm.cc",
         "native/src/conv.cc",
         "native/src/eltwise.cc",
         "native/src/layout.cc",
@@ -12,7 +13,7 @@
         "native/src/matmul.cc",
         "native/src/pool.cc",
         "native/src/reduce.cc",
-        "native/src/stem_attention.cc"
+        "native/src/sgd_update.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -1,6 +1,5 @@
 /** sasa: stand-alone self-attention vision models for TensorFlow.js. */
 export { loadAddon, type NativeAddon, type NativeInfo } from './backend/addon.js';
-export { valueAndGrads } from './backend/backprop.js';
 export {
   type BackendStatus,
   type InitOptions,
@@ -187,7 +186,6 @@ export {
   LocalSelfAttention2D,
   type LocalSelfAttention2DArgs,
   localSelfAttention2d,
-  type PositionalEncoding,
 } from './layers/local_self_attention.js';
 export { sinusoidalEncoding2d } from './layers/positional_encoding.js';
 export { type BuildOptions, buildModel, modelConfigOf } from './models/builder.js';
@@ -204,12 +202,25 @@ export { type ModelConv, modelConvs } from './models/convs.js';
 export { countModel, type LayerCount, type ModelCount } from './models/count.js';
 export { createModel, listModels, modelConfig } from './models/registry.js';
 export { STUDIES, type Study, type StudyEntry, studyConfigs } from './models/studies.js';
+export { type StemAttentionOptions, stemAttention, stemAttentionReference } from './ops/attention_stem.js';
+export { avgPool } from './ops/avg_pool.js';
 export { type BatchNormTrainResult, batchNormBlockMax, batchNormTrain } from './ops/batch_norm_train.js';
 export { ensureLocalAttentionKernels, localAttention2d } from './ops/local_attention/op.js';
-export type { LocalAttentionOptions, LogitsMode, PaddingMode } from './ops/local_attention/options.js';
+export {
+  ATTENTION_DEFAULTS,
+  type AttentionLayerOptions,
+  LOGITS_MODES,
+  type LocalAttentionOptions,
+  type LogitsMode,
+  MAX_KERNEL_SIZE,
+  PADDING_MODES,
+  type PaddingMode,
+  POSITIONAL_ENCODINGS,
+  type PositionalEncoding,
+} from './ops/local_attention/options.js';
 export { localAttention2dPacked } from './ops/local_attention/packed.js';
 export { type SgdUpdateOptions, sgdUpdate } from './ops/sgd_update.js';
-export { type StemAttentionOptions, stemAttention, stemAttentionReference } from './ops/stem_attention.js';
+export { valueAndGrads } from './ops/value_and_grads.js';
 export { type Checkpoint, readCheckpoint, type TrainState } from './tasks/classification/checkpoint.js';
 export { WeightAverage } from './tasks/classification/ema.js';
 export { evaluate, evaluateBatches, type Metrics, MetricsAccumulator } from './tasks/classification/evaluate.js';

@@ -6,6 +6,7 @@
 #include <string>
 #include <stdexcept>
 
+#include "attention_common.h"
 #include "common.h"
 
 namespace sasa {
@@ -78,6 +79,38 @@ double optNumArg(const Napi::CallbackInfo& info, size_t i, const char* what, dou
   return numArg(info, i, what);
 }
 
+Napi::Object objectArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (i >= info.Length() || !info[i].IsObject() || info[i].IsTypedArray() || info[i].IsArray()) {
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be an object with named fields");
+  }
+  return info[i].As<Napi::Object>();
+}
+
+static Napi::Value field(const Napi::Object& o, const char* what, const char* name, bool (Napi::Value::*is)() const,
+                         const char* type) {
+  Napi::Value v = o.Get(name);
+  if (!(v.*is)()) {
+    throw Napi::TypeError::New(o.Env(), std::string(what) + "." + name + " must be a " + type);
+  }
+  return v;
+}
+
+int64_t intField(const Napi::Object& o, const char* what, const char* name) {
+  const double v = field(o, what, name, &Napi::Value::IsNumber, "number").As<Napi::Number>().DoubleValue();
+  if (v != static_cast<double>(static_cast<int64_t>(v))) {
+    throw Napi::TypeError::New(o.Env(), std::string(what) + "." + name + " must be an integer");
+  }
+  return static_cast<int64_t>(v);
+}
+
+double numField(const Napi::Object& o, const char* what, const char* name) {
+  return field(o, what, name, &Napi::Value::IsNumber, "number").As<Napi::Number>().DoubleValue();
+}
+
+bool boolField(const Napi::Object& o, const char* what, const char* name) {
+  return field(o, what, name, &Napi::Value::IsBoolean, "boolean").As<Napi::Boolean>().Value();
+}
+
 bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (i >= info.Length() || !info[i].IsBoolean()) {
     throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a boolean");
@@ -110,6 +143,7 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("threads", numThreads());
   out.Set("mallocTuned", gMallocTuned);
   out.Set("openmp", _OPENMP);
+  out.Set("maxKernelSize", static_cast<double>(attention::kMaxWindow));
 #if defined(__AVX512F__)
   out.Set("compiledFor", "avx512");
 #elif defined(__AVX2__) && defined(__FMA__)
@@ -155,6 +189,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerBatchNorm(env, exports);
   registerPool(env, exports);
   registerEltwise(env, exports);
+  registerSgdUpdate(env, exports);
   registerReduce(env, exports);
   registerLayout(env, exports);
   registerLocalAttention(env, exports);

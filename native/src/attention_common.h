@@ -1,5 +1,5 @@
 // Shared by the local attention kernels (local_attention.cc) and the fused attention stem
-// (stem_attention.cc): the geometry of a call, the vector exp, denormal flushing.
+// (attention_stem.cc): the geometry of a call, the vector exp, denormal flushing.
 #pragma once
 
 #include <immintrin.h>
@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include "common.h"
 #include "simd.h"
@@ -30,16 +31,19 @@ struct Geometry {
   bool masked, useQK, useQR;
   float scale;
 
-  /** p: B, H, W, C, k, N, masked, useQK, useQR; ld 0 for C. */
-  static Geometry from(const int32_t* p, double scale, int64_t ld = 0) {
+  /** Checks the sizes and derives the rest; ld 0 for C (q, k, v not packed). */
+  static Geometry make(int64_t B, int64_t H, int64_t W, int64_t C, int64_t K, int64_t N, bool masked, bool useQK,
+                       bool useQR, double scale, int64_t ld = 0) {
     Geometry g{};
-    g.B = p[0], g.H = p[1], g.W = p[2], g.C = p[3], g.K = p[4], g.N = p[5];
-    g.masked = p[6] != 0, g.useQK = p[7] != 0, g.useQR = p[8] != 0;
+    g.B = B, g.H = H, g.W = W, g.C = C, g.K = K, g.N = N;
+    g.masked = masked, g.useQK = useQK, g.useQR = useQR;
     if (g.B < 1 || g.H < 1 || g.W < 1 || g.C < 1 || g.K < 1 || g.K % 2 == 0 || g.N < 1 ||
         g.C % g.N != 0 || (g.useQR && g.C % 2 != 0)) {
       fail("localAttention2d", "invalid geometry");
     }
-    if (g.K > kMaxWindow) fail("localAttention2d", "the native kernels take kernelSize <= 31");
+    if (g.K > kMaxWindow) {
+      fail("localAttention2d", "the native kernels take kernelSize <= " + std::to_string(kMaxWindow));
+    }
     g.ld = ld > 0 ? ld : g.C;
     if (g.ld < g.C) fail("localAttention2d", "the pixel stride must be at least C");
     g.h = g.K / 2, g.D = g.C / g.N, g.half = g.C / 2;
@@ -48,6 +52,23 @@ struct Geometry {
     g.Wk = g.Wq + 2 * g.h;
     g.scale = static_cast<float>(scale);
     return g;
+  }
+
+  /**
+   * From the JS object { batch, height, width, channels, kernelSize, heads, masked, useQK, useQR,
+   * scale, pixelStride? } (src/backend/kernels/local_attention.ts geometryArg).
+   */
+  static Geometry from(const Napi::Object& o) {
+    const char* what = "geometry";
+    // read in order, so that the first missing field is the one named
+    const int64_t B = intField(o, what, "batch"), H = intField(o, what, "height"), W = intField(o, what, "width");
+    const int64_t C = intField(o, what, "channels"), K = intField(o, what, "kernelSize");
+    const int64_t N = intField(o, what, "heads");
+    const bool masked = boolField(o, what, "masked"), useQK = boolField(o, what, "useQK");
+    const bool useQR = boolField(o, what, "useQR");
+    const double scale = numField(o, what, "scale");
+    const int64_t ld = o.Has("pixelStride") ? intField(o, what, "pixelStride") : 0;
+    return make(B, H, W, C, K, N, masked, useQK, useQR, scale, ld);
   }
   int64_t size() const { return B * H * W * C; }
   /** Elements a q, k or v (or gradient) with pixel stride ld spans. */

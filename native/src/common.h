@@ -30,6 +30,18 @@ int64_t intArg(const Napi::CallbackInfo& info, size_t i, const char* what);
 /** Double argument `i`; throws a JS TypeError naming `what` otherwise. */
 double numArg(const Napi::CallbackInfo& info, size_t i, const char* what);
 
+/** Object argument `i` (a plain JS object whose fields are read by name). */
+Napi::Object objectArg(const Napi::CallbackInfo& info, size_t i, const char* what);
+
+/** Integer field `name` of `o`; throws a JS TypeError naming `what` and the field otherwise. */
+int64_t intField(const Napi::Object& o, const char* what, const char* name);
+
+/** Number field `name` of `o`. */
+double numField(const Napi::Object& o, const char* what, const char* name);
+
+/** Boolean field `name` of `o`. */
+bool boolField(const Napi::Object& o, const char* what, const char* name);
+
 /** Number argument `i`, or `fallback` when it is absent or undefined. */
 double optNumArg(const Napi::CallbackInfo& info, size_t i, const char* what, double fallback);
 
@@ -60,6 +72,7 @@ void registerMatmul(Napi::Env env, Napi::Object exports);
 void registerBatchNorm(Napi::Env env, Napi::Object exports);
 void registerPool(Napi::Env env, Napi::Object exports);
 void registerEltwise(Napi::Env env, Napi::Object exports);
+void registerSgdUpdate(Napi::Env env, Napi::Object exports);
 void registerReduce(Napi::Env env, Napi::Object exports);
 void registerLayout(Napi::Env env, Napi::Object exports);
 void registerLocalAttention(Napi::Env env, Napi::Object exports);

@@ -484,21 +484,14 @@ struct BackwardRun {
   static void run(Args&&... args) { backwardImpl<KT>(args...); }
 };
 
-/** The geometry argument: B, H, W, C, k, N, masked, useQK, useQR, and optionally the pixel stride of q, k, v. */
-Geometry geometryArg(const Napi::CallbackInfo& info, size_t i, size_t scaleAt) {
-  const int32_t* p = intsArg(info, i, "geometry", 9);
-  const size_t n = info[i].As<Napi::Int32Array>().ElementLength();
-  return Geometry::from(p, numArg(info, scaleAt, "scale"), n > 9 ? p[9] : 0);
-}
-
 /**
- * localAttentionForward(q, k, v, relRow, relCol, y, lse, geometry, scale)
- * geometry: B, H, W, C, k, N, masked, useQK, useQR[, ld]. Unused inputs may be empty. With ld (> C),
- * q, k, v (and dq, dk, dv) are views into one packed tensor: pixel p's channels start at p·ld.
+ * localAttentionForward(q, k, v, relRow, relCol, y, lse, geometry)
+ * geometry: the object Geometry::from reads. Unused inputs may be empty. With pixelStride (> C),
+ * q, k, v (and dq, dk, dv) are views into one packed tensor: pixel p's channels start at p·pixelStride.
  */
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   return guarded(info, "localAttention2d", [&] {
-    const Geometry g = geometryArg(info, 7, 8);
+    const Geometry g = Geometry::from(objectArg(info, 7, "geometry"));
     const float* q = floatArg(info, 0, "q", g.strided());
     const float* k = floatArg(info, 1, "k", g.useQK ? g.strided() : 0);
     const float* v = floatArg(info, 2, "v", g.strided());
@@ -516,11 +509,11 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
 
 /**
  * localAttentionBackward(dy, q, k, v, relRow, relCol, lse, dq, dk, dv, dRelRow, dRelCol,
- *                        geometry, scale): gradients of Σ dy·y.
+ *                        geometry): gradients of Σ dy·y.
  */
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   return guarded(info, "localAttention2d (gradient)", [&] {
-    const Geometry g = geometryArg(info, 12, 13);
+    const Geometry g = Geometry::from(objectArg(info, 12, "geometry"));
     const int64_t tableSize = g.useQR ? g.K * g.half : 0;
     const float* dy = floatArg(info, 0, "dy", g.size());
     const float* q = floatArg(info, 1, "q", g.strided());

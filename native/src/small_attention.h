@@ -1,5 +1,5 @@
 // The small-image path of the local attention kernels, shared with the fused attention stem
-// (stem_attention.cc): per (image, head), dense attention among the S = H·W pixels.
+// (attention_stem.cc): per (image, head), dense attention among the S = H·W pixels.
 #pragma once
 
 #include <algorithm>

@@ -17,6 +17,43 @@ export interface NativeInfo {
   compiledFor: string;
   /** Whether freed buffers up to 32 MB stay in the heap for reuse (SASA_MALLOC_TUNING). */
   mallocTuned: boolean;
+  /** The largest local-attention kernel size the native kernels take (ops' MAX_KERNEL_SIZE, checked by a test). */
+  maxKernelSize: number;
+}
+
+/**
+ * The geometry of a local-attention call, read by name in C++ (native/src/attention_common.h
+ * Geometry::from): q, k, v [batch, height, width, channels], a kernelSize² memory block, `heads`
+ * heads; pixelStride (> channels) when q, k, v are views of one packed tensor.
+ */
+export interface AttentionGeometryArg {
+  batch: number;
+  height: number;
+  width: number;
+  channels: number;
+  kernelSize: number;
+  heads: number;
+  masked: boolean;
+  useQK: boolean;
+  useQR: boolean;
+  scale: number;
+  pixelStride?: number;
+}
+
+/**
+ * The geometry of an attention-stem call, read by name in C++ (native/src/attention_stem.cc
+ * Stem::from): x [blocks, side, side, inputChannels], wq, wk [inputChannels, filters],
+ * wv [positions, inputChannels, filters].
+ */
+export interface StemGeometryArg {
+  blocks: number;
+  side: number;
+  inputChannels: number;
+  filters: number;
+  heads: number;
+  positions: number;
+  relative: boolean;
+  scale: number;
 }
 
 export interface NativeAddon {
@@ -130,7 +167,7 @@ export interface NativeAddon {
     weightDecay: number,
     nesterov: number,
   ): void;
-  /** geometry: B, H, W, C, kernelSize, heads, masked, useQK, useQR; unused inputs may be empty */
+  /** Unused inputs may be empty. */
   localAttentionForward(
     q: Float32Array,
     k: Float32Array,
@@ -139,8 +176,7 @@ export interface NativeAddon {
     relCol: Float32Array,
     y: Float32Array,
     lse: Float32Array,
-    geometry: Int32Array,
-    scale: number,
+    geometry: AttentionGeometryArg,
   ): void;
   localAttentionBackward(
     dy: Float32Array,
@@ -155,10 +191,9 @@ export interface NativeAddon {
     dv: Float32Array,
     dRelRow: Float32Array,
     dRelCol: Float32Array,
-    geometry: Int32Array,
-    scale: number,
+    geometry: AttentionGeometryArg,
   ): void;
-  /** geometry: n, s, dIn, F, heads, P, useQR; the tables may be empty without relative logits */
+  /** The tables may be empty without relative logits. */
   stemAttentionForward(
     x: Float32Array,
     wq: Float32Array,
@@ -168,8 +203,7 @@ export interface NativeAddon {
     relCol: Float32Array,
     y: Float32Array,
     lse: Float32Array,
-    geometry: Int32Array,
-    scale: number,
+    geometry: StemGeometryArg,
   ): void;
   /** dx empty: not computed */
   stemAttentionBackward(
@@ -187,8 +221,7 @@ export interface NativeAddon {
     dwv: Float32Array,
     dRelRow: Float32Array,
     dRelCol: Float32Array,
-    geometry: Int32Array,
-    scale: number,
+    geometry: StemGeometryArg,
   ): void;
   /** geometry: outer, reduce, inner */
   reduceSum(x: Float32Array, y: Float32Array, geometry: Int32Array, mean: boolean): void;

@@ -8,7 +8,8 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { type AddonLoad, loadAddon, type NativeInfo } from './addon.js';
 import { bufferPool } from './buffer_pool.js';
 import { registerFusedGradients } from './gradients.js';
-import { batchNormKernels } from './kernels/batchnorm.js';
+import { stemAttentionKernels } from './kernels/attention_stem.js';
+import { batchNormKernels } from './kernels/batch_norm.js';
 import { convKernels } from './kernels/conv.js';
 import { eltwiseKernels } from './kernels/eltwise.js';
 import { layoutKernels } from './kernels/layout.js';
@@ -16,7 +17,7 @@ import { localAttentionKernels } from './kernels/local_attention.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { poolKernels } from './kernels/pool.js';
 import { reduceKernels } from './kernels/reduce.js';
-import { stemAttentionKernels } from './kernels/stem_attention.js';
+import { sgdUpdateKernels } from './kernels/sgd_update.js';
 import type { KernelContext } from './kernels/util.js';
 
 export const NATIVE_BACKEND = 'native';
@@ -106,6 +107,7 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
     ...poolKernels(ctx),
     ...eltwiseKernels(ctx),
     ...reduceKernels(ctx),
+    ...sgdUpdateKernels(ctx),
     ...layoutKernels(ctx),
     ...localAttentionKernels(ctx),
     ...stemAttentionKernels(ctx),

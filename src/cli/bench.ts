@@ -9,9 +9,16 @@ import {
   MODEL_BENCH_OPTIMIZER,
 } from '../bench/cases.js';
 import type { Timing, TimingOptions } from '../bench/timing.js';
-import { LOGITS_MODES, type LogitsMode, PADDING_MODES, type PaddingMode } from '../ops/local_attention/options.js';
+import {
+  ATTENTION_DEFAULTS,
+  LOGITS_MODES,
+  type LogitsMode,
+  PADDING_MODES,
+  type PaddingMode,
+} from '../ops/local_attention/options.js';
 import { nonNegativeInt, oneOf, positiveInt, shapeOf } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
+import { kernelSizeArg } from './model_options.js';
 import { progressBar } from './progress.js';
 
 interface CommonFlags extends BackendFlags {
@@ -108,12 +115,22 @@ export function registerBench(program: Command): void {
   common(bench.command('attention'))
     .description('the LocalSelfAttention2D layer (projections included, d_out = C), NHWC; --op: the op alone')
     .requiredOption('--shape <B,H,W,C>', 'input shape', shapeOf('--shape', 4))
-    .option('--k <k>', 'memory block size k (odd)', positiveInt('--k'), 7)
-    .option('--heads <n>', 'attention heads', positiveInt('--heads'), 8)
+    .option('--k <k>', 'memory block size k (odd)', kernelSizeArg('--k'), ATTENTION_DEFAULTS.kernelSize)
+    .option('--heads <n>', 'attention heads', positiveInt('--heads'), ATTENTION_DEFAULTS.heads)
     .option('--backward', 'forward + gradients w.r.t. input and weights')
     .option('--op', 'time the localAttention2d op alone on q, k, v of --shape (gradients w.r.t. all its inputs)')
-    .option('--padding <mode>', `with --op: ${PADDING_MODES.join(' | ')}`, oneOf('--padding', PADDING_MODES), 'zeros')
-    .option('--logits <mode>', `with --op: ${LOGITS_MODES.join(' | ')}`, oneOf('--logits', LOGITS_MODES), 'qk+qr')
+    .option(
+      '--padding <mode>',
+      `with --op: ${PADDING_MODES.join(' | ')}`,
+      oneOf('--padding', PADDING_MODES),
+      ATTENTION_DEFAULTS.padding,
+    )
+    .option(
+      '--logits <mode>',
+      `with --op: ${LOGITS_MODES.join(' | ')}`,
+      oneOf('--logits', LOGITS_MODES),
+      ATTENTION_DEFAULTS.logits,
+    )
     .action(
       (
         flags: CommonFlags & {

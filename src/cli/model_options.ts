@@ -3,9 +3,17 @@
  * data (input size, channels and classes come from the data). `--stem auto` (the default) uses the
  * small-image stems (small_conv / small_attention, SASA.md §2 note) for inputs of 64 pixels or less.
  */
-import type { Command } from 'commander';
-import type { ModelConfig, StemType } from '../models/config.js';
+import { type Command, InvalidArgumentError } from 'commander';
+import { ConfigError, type ModelConfig, resolveConfig, type StemType } from '../models/config.js';
 import { modelConfig } from '../models/registry.js';
+import {
+  kernelSizeProblem,
+  LOGITS_MODES,
+  type LogitsMode,
+  MAX_KERNEL_SIZE,
+  POSITIONAL_ENCODINGS,
+  type PositionalEncoding,
+} from '../ops/local_attention/options.js';
 import { oneOf, positiveInt, positiveNumber } from './args.js';
 
 export interface ModelFlags {
@@ -15,10 +23,34 @@ export interface ModelFlags {
   stem: string;
   k?: number;
   heads?: number;
-  positional?: 'relative' | 'absolute' | 'none';
-  logits?: 'qk+qr' | 'qr' | 'qk';
+  positional?: PositionalEncoding;
+  logits?: LogitsMode;
   bnDecay?: number;
 }
+
+/** The flag that sets each configuration field (a field that is not here, or a flag not given, keeps its name). */
+const FLAG_OF_FIELD: Record<string, keyof ModelFlags> = {
+  'attention.kernelSize': 'k',
+  'attention.heads': 'heads',
+  'attention.positional': 'positional',
+  'attention.logits': 'logits',
+  widthMultiplier: 'widthMultiplier',
+  blocks: 'blocks',
+  'stem.type': 'stem',
+  bnDecay: 'bnDecay',
+};
+
+/** Parses a kernel-size flag, checked as the op checks it (ops/local_attention/options.ts). */
+export function kernelSizeArg(flag: string): (value: string) => number {
+  return (value: string) => {
+    const k = /^\d+$/.test(value.trim()) ? Number(value) : value;
+    const problem = kernelSizeProblem(k);
+    if (problem) throw new InvalidArgumentError(`${flag} ${problem}`);
+    return k as number;
+  };
+}
+
+const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 const STEMS = ['auto', 'conv', 'attention', 'small_conv', 'small_attention'] as const;
 
@@ -39,14 +71,10 @@ export function withModelOptions(cmd: Command, defaultModel = 'sasa_resnet26'): 
       oneOf('--stem', STEMS),
       'auto',
     )
-    .option('--k <k>', 'attention memory block size (odd)', positiveInt('--k'))
+    .option('--k <k>', `attention memory block size (odd, at most ${MAX_KERNEL_SIZE})`, kernelSizeArg('--k'))
     .option('--heads <n>', 'attention heads', positiveInt('--heads'))
-    .option(
-      '--positional <kind>',
-      'relative, absolute or none',
-      oneOf('--positional', ['relative', 'absolute', 'none'] as const),
-    )
-    .option('--logits <kind>', "'qk+qr' or 'qr'", oneOf('--logits', ['qk+qr', 'qr', 'qk'] as const))
+    .option('--positional <kind>', POSITIONAL_ENCODINGS.join(', '), oneOf('--positional', POSITIONAL_ENCODINGS))
+    .option('--logits <kind>', LOGITS_MODES.join(', '), oneOf('--logits', LOGITS_MODES))
     .option('--bn-decay <d>', 'batch-norm moving-average decay', positiveNumber('--bn-decay'));
 }
 
@@ -74,7 +102,7 @@ export function configFromFlags(
     ...(flags.positional ? { positional: flags.positional } : {}),
     ...(flags.logits ? { logits: flags.logits } : {}),
   };
-  return {
+  return checked(flags, {
     ...registered,
     inputSize: data.size,
     inputChannels: data.channels,
@@ -84,5 +112,21 @@ export function configFromFlags(
     ...(flags.widthMultiplier ? { widthMultiplier: flags.widthMultiplier } : {}),
     ...(flags.blocks ? { blocks: flags.blocks } : {}),
     ...(flags.bnDecay ? { bnDecay: flags.bnDecay } : {}),
-  };
+  });
+}
+
+/**
+ * The configuration, checked; a fault in a field that a given flag set is reported against the flag
+ * (`--k must be an odd integer from 1 to 31, got 4`), any other as the configuration's.
+ */
+function checked(flags: ModelFlags, config: ModelConfig): ModelConfig {
+  try {
+    resolveConfig(config);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const key = FLAG_OF_FIELD[e.field.replace(/\[\d+\]$/, '')];
+    if (key === undefined || flags[key] === undefined) throw e;
+    throw new Error(`${flagName(key)} ${e.problem} (model '${e.model}', ${e.field})`);
+  }
+  return config;
 }

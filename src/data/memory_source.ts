@@ -5,7 +5,6 @@
 import { batchCount, batches } from './batches.js';
 import { channelStats, type ImageDataset, splitTrainValidation } from './dataset.js';
 import type { DataBatch, DataSource, Split, TrainData } from './source.js';
-import type { LoadedData } from './spec.js';
 
 /** The batches of `gen` as DataBatches; `first` is the position in the order of its first image. */
 async function* eager(gen: Iterable<{ x: Float32Array; y: Int32Array; size: number }>, first: number) {
@@ -19,6 +18,14 @@ async function* eager(gen: Iterable<{ x: Float32Array; y: Int32Array; size: numb
 
 /** Images per evaluation batch. */
 const EVAL_BATCH = 256;
+
+/** A data set loaded in memory (data/spec.ts loadData): its train and optional test images. */
+export interface LoadedData {
+  name: string;
+  train: ImageDataset;
+  test?: ImageDataset;
+  classNames: string[];
+}
 
 /** `data` as a DataSource; its images must be square. */
 export function memorySource(data: LoadedData): DataSource {

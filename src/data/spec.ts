@@ -14,11 +14,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCifar } from './cifar.js';
-import { type ImageDataset, withClasses } from './dataset.js';
+import { withClasses } from './dataset.js';
 import { imageFolderSource } from './folder_source.js';
 import { loadIdxPair } from './idx.js';
-import { memorySource } from './memory_source.js';
+import { type LoadedData, memorySource } from './memory_source.js';
 import type { DataSource } from './source.js';
+
+export type { LoadedData } from './memory_source.js';
 
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top',
@@ -44,13 +46,6 @@ export type DataSpec =
   | { kind: 'folder'; name: string; dir: string };
 
 /** An in-memory dataset with its test split (when the source has one). */
-export interface LoadedData {
-  name: string;
-  train: ImageDataset;
-  test?: ImageDataset;
-  classNames: string[];
-}
-
 function idxFile(dir: string, stem: string): string {
   const gz = join(dir, `${stem}.gz`);
   return existsSync(gz) || !existsSync(join(dir, stem)) ? gz : join(dir, stem);

@@ -24,11 +24,29 @@
  * and ν truncated normal std embeddingDim^-0.5, relative tables std (filters/heads)^-0.5.
  */
 import * as tf from '@tensorflow/tfjs';
+import { stemAttention } from '../ops/attention_stem.js';
 import { localAttention2d } from '../ops/local_attention/op.js';
-import { stemAttention } from '../ops/stem_attention.js';
+import { MAX_KERNEL_SIZE } from '../ops/local_attention/options.js';
 import { type BatchNormOptions, BatchNormWeights, resolveBatchNormOptions } from './batch_norm.js';
+import { seedOf } from './seeds.js';
 
-export type StemValues = 'mixture' | 'plain' | 'conv';
+export const STEM_VALUES = ['mixture', 'plain', 'conv'] as const;
+export type StemValues = (typeof STEM_VALUES)[number];
+
+/** Defaults of the attention stem (the paper's: width 64, 4 heads, 4×4 blocks, 4 value mixtures). */
+export const STEM_DEFAULTS = {
+  filters: 64,
+  heads: 4,
+  block: 4,
+  values: 'mixture',
+  mixtures: 4,
+  valueKernel: 3,
+  relative: true,
+  relu: true,
+} as const satisfies Partial<AttentionStemOptions>;
+
+/** The largest block side: the block attends as a local attention of kernel size 2s - 1. */
+const MAX_BLOCK = (MAX_KERNEL_SIZE + 1) / 2;
 
 export interface AttentionStemOptions {
   /** Output channels. Default 64. */
@@ -55,6 +73,8 @@ export interface AttentionStemOptions {
 }
 
 export interface AttentionStemArgs extends AttentionStemOptions {
+  /** Seeds the initial weights (layers/seeds.ts); unseeded by default. */
+  seed?: number;
   name?: string;
   trainable?: boolean;
   inputShape?: number[];
@@ -67,19 +87,20 @@ type Resolved = Required<Omit<AttentionStemOptions, 'batchNorm' | 'embeddingDim'
 
 /** Fills in the defaults and checks the options; errors name the layer and the field. */
 export function resolveStemOptions(owner: string, o: AttentionStemOptions): Resolved {
-  const filters = o.filters ?? 64;
-  const heads = o.heads ?? 4;
-  const block = o.block ?? 4;
+  const d = STEM_DEFAULTS;
+  const filters = o.filters ?? d.filters;
+  const heads = o.heads ?? d.heads;
+  const block = o.block ?? d.block;
   const r: Resolved = {
     filters,
     heads,
     block,
-    values: o.values ?? 'mixture',
-    mixtures: o.mixtures ?? 4,
+    values: o.values ?? d.values,
+    mixtures: o.mixtures ?? d.mixtures,
     embeddingDim: o.embeddingDim ?? Math.max(1, Math.floor(filters / heads)),
-    valueKernel: o.valueKernel ?? 3,
-    relative: o.relative ?? true,
-    relu: o.relu ?? true,
+    valueKernel: o.valueKernel ?? d.valueKernel,
+    relative: o.relative ?? d.relative,
+    relu: o.relu ?? d.relu,
     pool: o.pool ?? block,
   };
   const positive = (field: keyof Resolved) => {
@@ -92,10 +113,10 @@ export function resolveStemOptions(owner: string, o: AttentionStemOptions): Reso
   if (r.relative && filters % 2 !== 0) {
     throw new Error(`${owner}: filters ${filters} must be even: relative embeddings split them into rows and columns`);
   }
-  if (!['mixture', 'plain', 'conv'].includes(r.values)) {
-    throw new Error(`${owner}: values must be 'mixture', 'plain' or 'conv', got '${r.values}'`);
+  if (!STEM_VALUES.includes(r.values)) {
+    throw new Error(`${owner}: values must be one of ${STEM_VALUES.join(', ')}, got '${r.values}'`);
   }
-  if (2 * block - 1 > 31) throw new Error(`${owner}: block must be at most 16, got ${block}`);
+  if (block > MAX_BLOCK) throw new Error(`${owner}: block must be at most ${MAX_BLOCK}, got ${block}`);
   return r;
 }
 
@@ -112,9 +133,11 @@ export class AttentionStem extends tf.layers.Layer {
   private relRow?: tf.LayerVariable;
   private relCol?: tf.LayerVariable;
   private norm?: BatchNormWeights;
+  private readonly seed?: number;
 
   constructor(args: AttentionStemArgs = {}) {
     super(args);
+    this.seed = args.seed;
     this.options = resolveStemOptions(`${CLASS} '${this.name}'`, args);
     this.batchNormOptions = resolveBatchNormOptions(`${CLASS} '${this.name}'`, args.batchNorm ?? {});
   }
@@ -129,26 +152,28 @@ export class AttentionStem extends tf.layers.Layer {
     const dIn = shape[3];
     if (dIn === null) this.fail('the channel dimension of the input must be known');
     const { filters, heads, block, values, mixtures, embeddingDim, valueKernel, relative } = this.options;
-    const projection = tf.initializers.truncatedNormal({ stddev: dIn ** -0.5 });
-    this.wq = this.addWeight('query_kernel', [dIn, filters], 'float32', projection);
-    this.wk = this.addWeight('key_kernel', [dIn, filters], 'float32', projection);
+    // every weight truncated normal with its std, seeded by its name
+    const weight = (name: string, shape: number[], stddev: number) =>
+      this.addWeight(name, shape, 'float32', tf.initializers.truncatedNormal({ stddev, ...seedOf(this.seed, name) }));
+    const projection = dIn ** -0.5;
+    this.wq = weight('query_kernel', [dIn, filters], projection);
+    this.wk = weight('key_kernel', [dIn, filters], projection);
     if (values === 'mixture') {
-      this.wv = this.addWeight('value_kernel', [mixtures, dIn, filters], 'float32', projection);
-      const emb = tf.initializers.truncatedNormal({ stddev: embeddingDim ** -0.5 });
-      this.embRow = this.addWeight('emb_row', [block, embeddingDim], 'float32', emb);
-      this.embCol = this.addWeight('emb_col', [block, embeddingDim], 'float32', emb);
-      this.embMix = this.addWeight('emb_mix', [mixtures, embeddingDim], 'float32', emb);
+      this.wv = weight('value_kernel', [mixtures, dIn, filters], projection);
+      const emb = embeddingDim ** -0.5;
+      this.embRow = weight('emb_row', [block, embeddingDim], emb);
+      this.embCol = weight('emb_col', [block, embeddingDim], emb);
+      this.embMix = weight('emb_mix', [mixtures, embeddingDim], emb);
     } else if (values === 'conv') {
       const fanIn = valueKernel * valueKernel * dIn;
-      const init = tf.initializers.truncatedNormal({ stddev: fanIn ** -0.5 });
-      this.wv = this.addWeight('value_kernel', [valueKernel, valueKernel, dIn, filters], 'float32', init);
+      this.wv = weight('value_kernel', [valueKernel, valueKernel, dIn, filters], fanIn ** -0.5);
     } else {
-      this.wv = this.addWeight('value_kernel', [dIn, filters], 'float32', projection);
+      this.wv = weight('value_kernel', [dIn, filters], projection);
     }
     if (relative) {
-      const table = tf.initializers.truncatedNormal({ stddev: (filters / heads) ** -0.5 });
-      this.relRow = this.addWeight('rel_row', [2 * block - 1, filters / 2], 'float32', table);
-      this.relCol = this.addWeight('rel_col', [2 * block - 1, filters / 2], 'float32', table);
+      const table = (filters / heads) ** -0.5;
+      this.relRow = weight('rel_row', [2 * block - 1, filters / 2], table);
+      this.relCol = weight('rel_col', [2 * block - 1, filters / 2], table);
     }
     this.norm = new BatchNormWeights(
       (name, init, trainable) => this.addWeight(`bn_${name}`, [filters], 'float32', init, undefined, trainable),

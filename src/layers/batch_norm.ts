@@ -13,7 +13,15 @@
  * attention stem) share it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormBlockMax, batchNormTrain } from '../ops/batch_norm_train.js';
+import { BATCH_NORM_EPSILON, batchNormBlockMax, batchNormTrain, epsilonProblem } from '../ops/batch_norm_train.js';
+
+/** Defaults of the batch norm layers (and of a model config's bnDecay, bnEpsilon). */
+export const BATCH_NORM_DEFAULTS = { decay: 0.9, epsilon: BATCH_NORM_EPSILON } as const;
+
+/** What is wrong with a moving-average decay (undefined: nothing): a number in [0, 1). */
+export function decayProblem(decay: unknown): string | undefined {
+  return typeof decay === 'number' && decay >= 0 && decay < 1 ? undefined : `must be in [0, 1), got ${String(decay)}`;
+}
 
 export interface BatchNormOptions {
   /** Moving-average decay of the statistics. Default 0.9. */
@@ -35,11 +43,15 @@ export interface BatchNormArgs extends BatchNormOptions {
 
 /** Resolved options with their checks; `owner` names the layer in errors. */
 export function resolveBatchNormOptions(owner: string, o: BatchNormOptions): Required<BatchNormOptions> {
-  const decay = o.decay ?? 0.9;
-  const epsilon = o.epsilon ?? 1e-5;
+  const decay = o.decay ?? BATCH_NORM_DEFAULTS.decay;
+  const epsilon = o.epsilon ?? BATCH_NORM_DEFAULTS.epsilon;
   const gammaInitializer = o.gammaInitializer ?? 'ones';
-  if (!(decay >= 0 && decay < 1)) throw new Error(`${owner}: decay must be in [0, 1), got ${decay}`);
-  if (!(epsilon > 0)) throw new Error(`${owner}: epsilon must be > 0, got ${epsilon}`);
+  for (const [field, problem] of [
+    ['decay', decayProblem(decay)],
+    ['epsilon', epsilonProblem(epsilon)],
+  ] as const) {
+    if (problem) throw new Error(`${owner}: ${field} ${problem}`);
+  }
   if (gammaInitializer !== 'ones' && gammaInitializer !== 'zeros') {
     throw new Error(`${owner}: gammaInitializer must be 'ones' or 'zeros', got '${gammaInitializer}'`);
   }

@@ -11,6 +11,7 @@
  * gradient per input and the tape skips the one no weight depends on, as PyTorch does.
  */
 import * as tf from '@tensorflow/tfjs';
+import { seedOf } from './seeds.js';
 
 export interface Conv2DArgs {
   filters: number;
@@ -18,6 +19,8 @@ export interface Conv2DArgs {
   kernelSize: number;
   /** 1 or 2. Default 1. */
   strides?: number;
+  /** Seeds the initial kernel (layers/seeds.ts); unseeded by default. */
+  seed?: number;
   name?: string;
   trainable?: boolean;
   inputShape?: number[];
@@ -31,6 +34,7 @@ export class Conv2D extends tf.layers.Layer {
   readonly filters: number;
   readonly kernelSize: number;
   readonly strides: number;
+  private readonly seed?: number;
   private kernel?: tf.LayerVariable;
 
   constructor(args: Conv2DArgs) {
@@ -45,6 +49,7 @@ export class Conv2D extends tf.layers.Layer {
     this.filters = args.filters;
     this.kernelSize = args.kernelSize;
     this.strides = args.strides ?? 1;
+    this.seed = args.seed;
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -52,7 +57,8 @@ export class Conv2D extends tf.layers.Layer {
     const c = shape[shape.length - 1];
     if (shape.length !== 4 || c === null || c === undefined)
       throw new Error(`${CLASS} '${this.name}': expected input [B, H, W, C] with C known, got [${shape}]`);
-    const init = tf.initializers.randomNormal({ stddev: Math.sqrt(2 / (this.kernelSize ** 2 * this.filters)) });
+    const stddev = Math.sqrt(2 / (this.kernelSize ** 2 * this.filters));
+    const init = tf.initializers.randomNormal({ stddev, ...seedOf(this.seed, 'kernel') });
     this.kernel = this.addWeight('kernel', [this.kernelSize, this.kernelSize, c, this.filters], 'float32', init);
     this.built = true;
   }

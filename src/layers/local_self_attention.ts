@@ -15,28 +15,26 @@
  * (filters/heads)^-0.5, like timm's relative position embeddings.
  */
 import * as tf from '@tensorflow/tfjs';
-// the exact AvgPool gradient at partial 'same' windows, on every backend
-import '../backend/gradients.js';
-import type { LogitsMode, PaddingMode } from '../ops/local_attention/options.js';
+import { avgPool } from '../ops/avg_pool.js';
+import {
+  type AttentionLayerOptions,
+  type LogitsMode,
+  type PaddingMode,
+  type PositionalEncoding,
+  resolveAttentionOptions,
+} from '../ops/local_attention/options.js';
 import { localAttention2dPacked } from '../ops/local_attention/packed.js';
 import { sinusoidalEncoding2d } from './positional_encoding.js';
+import { seedOf } from './seeds.js';
 
-export type PositionalEncoding = 'relative' | 'absolute' | 'none';
-
-export interface LocalSelfAttention2DArgs {
-  /** Output channels d_out. */
+/** The attention options (defaults and limits: ops/local_attention/options.ts) and the layer's own. */
+export interface LocalSelfAttention2DArgs extends AttentionLayerOptions {
+  /** Output channels d_out; divisible by heads. */
   filters: number;
-  /** Side k of the memory block (odd). Default 7. */
-  kernelSize?: number;
-  /** Heads; filters must be divisible by it. Default 8. */
-  heads?: number;
   /** 1, or 2 for attention followed by 2×2 average pooling. Default 1. */
   strides?: number;
-  positional?: PositionalEncoding;
-  /** 'qk+qr' (default with relative encoding) or 'qr'; 'qk' is implied by absolute/none. */
-  logits?: LogitsMode;
-  scale?: number | 'none';
-  padding?: PaddingMode;
+  /** Seeds the initial weights (layers/seeds.ts); unseeded by default. */
+  seed?: number;
   name?: string;
   trainable?: boolean;
   inputShape?: number[];
@@ -59,6 +57,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
   readonly logits: LogitsMode;
   readonly scale: number | 'none' | undefined;
   readonly attentionPadding: PaddingMode;
+  private readonly seed?: number;
   private wq?: tf.LayerVariable;
   private wk?: tf.LayerVariable;
   private wv?: tf.LayerVariable;
@@ -70,31 +69,19 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
     super(args);
     const name = this.name;
     this.filters = args.filters;
-    this.kernelSize = args.kernelSize ?? 7;
-    this.heads = args.heads ?? 8;
+    const options = resolveAttentionOptions(args, (field, problem) => fail(name, `${field} ${problem}`));
+    this.kernelSize = options.kernelSize;
+    this.heads = options.heads;
+    this.positional = options.positional;
+    this.logits = options.logits;
+    this.scale = options.scale;
+    this.attentionPadding = options.padding;
     this.strides = args.strides ?? 1;
-    this.positional = args.positional ?? 'relative';
-    this.logits = args.logits ?? (this.positional === 'relative' ? 'qk+qr' : 'qk');
-    this.scale = args.scale;
-    this.attentionPadding = args.padding ?? 'zeros';
+    this.seed = args.seed;
     if (!Number.isInteger(this.filters) || this.filters < 1)
       fail(name, `filters must be a positive integer, got ${this.filters}`);
-    if (!Number.isInteger(this.heads) || this.heads < 1 || this.filters % this.heads !== 0) {
-      fail(name, `filters ${this.filters} must be divisible by heads ${this.heads}`);
-    }
-    if (!Number.isInteger(this.kernelSize) || this.kernelSize < 1 || this.kernelSize % 2 === 0) {
-      fail(name, `kernelSize must be an odd positive integer, got ${this.kernelSize}`);
-    }
+    if (this.filters % this.heads !== 0) fail(name, `filters ${this.filters} must be divisible by heads ${this.heads}`);
     if (this.strides !== 1 && this.strides !== 2) fail(name, `strides must be 1 or 2, got ${this.strides}`);
-    if (!['relative', 'absolute', 'none'].includes(this.positional)) {
-      fail(name, `positional must be 'relative', 'absolute' or 'none', got '${this.positional}'`);
-    }
-    if (this.positional !== 'relative' && this.logits !== 'qk') {
-      fail(
-        name,
-        `logits '${this.logits}' needs relative positions; with positional '${this.positional}' logits are 'qk'`,
-      );
-    }
     if (this.positional === 'relative' && this.filters % 2 !== 0) {
       fail(name, `filters ${this.filters} must be even: relative embeddings split them into rows and columns`);
     }
@@ -108,14 +95,17 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
     if (this.positional === 'absolute' && dIn % 4 !== 0) {
       fail(this.name, `absolute positions need input channels divisible by 4, got ${dIn}`);
     }
-    const projection = tf.initializers.truncatedNormal({ stddev: dIn ** -0.5 });
-    const table = tf.initializers.truncatedNormal({ stddev: (this.filters / this.heads) ** -0.5 });
-    this.wq = this.addWeight('query_kernel', [dIn, this.filters], 'float32', projection);
-    if (this.logits !== 'qr') this.wk = this.addWeight('key_kernel', [dIn, this.filters], 'float32', projection);
-    this.wv = this.addWeight('value_kernel', [dIn, this.filters], 'float32', projection);
+    // every weight truncated normal with its std, seeded by its name
+    const weight = (name: string, shape: number[], stddev: number) =>
+      this.addWeight(name, shape, 'float32', tf.initializers.truncatedNormal({ stddev, ...seedOf(this.seed, name) }));
+    const projection = dIn ** -0.5;
+    const table = (this.filters / this.heads) ** -0.5;
+    this.wq = weight('query_kernel', [dIn, this.filters], projection);
+    if (this.logits !== 'qr') this.wk = weight('key_kernel', [dIn, this.filters], projection);
+    this.wv = weight('value_kernel', [dIn, this.filters], projection);
     if (this.positional === 'relative') {
-      this.relRow = this.addWeight('rel_row', [this.kernelSize, this.filters / 2], 'float32', table);
-      this.relCol = this.addWeight('rel_col', [this.kernelSize, this.filters / 2], 'float32', table);
+      this.relRow = weight('rel_row', [this.kernelSize, this.filters / 2], table);
+      this.relCol = weight('rel_col', [this.kernelSize, this.filters / 2], table);
     }
     this.built = true;
   }
@@ -156,7 +146,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
           ...(this.scale === undefined ? {} : { scale: this.scale }),
         },
       );
-      return this.strides === 2 ? tf.avgPool(y, 2, 2, 'same') : y;
+      return this.strides === 2 ? avgPool(y, 2, 2, 'same') : y;
     });
   }
 

@@ -8,7 +8,7 @@
  * weights map one-to-one onto a torchvision-style state dict (io/torch_names.ts).
  *
  * Initialisation (SASA.md §5 and torchvision): convolutions He normal (fan-out), the last BN of each
- * block gamma 0, other BN gamma 1 beta 0, the classifier Glorot uniform with zero bias; attention
+ * block gamma 0, other BN gamma 1 beta 0, the classifier Glorot normal (tfjs's default) with zero bias; attention
  * layers as documented in layers/.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -16,6 +16,7 @@ import { AttentionStem } from '../layers/attention_stem.js';
 import { BatchNorm } from '../layers/batch_norm.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { LocalSelfAttention2D } from '../layers/local_self_attention.js';
+import { seedOf } from '../layers/seeds.js';
 import { type ModelConfig, type ResolvedBlock, type ResolvedConfig, resolveConfig } from './config.js';
 
 type Sym = tf.SymbolicTensor;
@@ -28,7 +29,15 @@ export function modelConfigOf(model: tf.LayersModel): ResolvedConfig | undefined
 }
 
 class Builder {
-  constructor(private readonly cfg: ResolvedConfig) {}
+  constructor(
+    private readonly cfg: ResolvedConfig,
+    private readonly modelSeed?: number,
+  ) {}
+
+  /** The seed of the layer named `name`, derived from the model's (none when the model is unseeded). */
+  private seed(name: string): { seed?: number } {
+    return seedOf(this.modelSeed, name);
+  }
 
   private bn(name: string, x: Sym, zeroGamma = false): Sym {
     return new BatchNorm({
@@ -45,7 +54,7 @@ class Builder {
   }
 
   private conv(name: string, x: Sym, filters: number, kernelSize: number, strides = 1): Sym {
-    return new Conv2D({ name, filters, kernelSize, strides }).apply(x) as Sym;
+    return new Conv2D({ name, filters, kernelSize, strides, ...this.seed(name) }).apply(x) as Sym;
   }
 
   private relu(name: string, x: Sym): Sym {
@@ -71,6 +80,7 @@ class Builder {
           relative: s.relative,
           pool: s.type === 'attention' ? 4 : 1,
           batchNorm: { decay: this.cfg.bnDecay, epsilon: this.cfg.bnEpsilon },
+          ...this.seed('stem'),
         }).apply(x) as Sym;
     }
   }
@@ -89,6 +99,7 @@ class Builder {
       logits: a.logits,
       padding: a.padding,
       ...(a.scale === undefined ? {} : { scale: a.scale }),
+      ...this.seed(name),
     }).apply(x) as Sym;
   }
 
@@ -109,42 +120,25 @@ class Builder {
     let x = this.stem(input);
     for (const b of c.blocks) x = this.block(b, x);
     x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as Sym;
-    const logits = tf.layers.dense({ name: 'fc', units: c.classes }).apply(x) as Sym;
+    // tfjs's default kernel initialiser (Glorot normal), seeded
+    const kernelInitializer = tf.initializers.glorotNormal(this.seed('fc'));
+    const logits = tf.layers.dense({ name: 'fc', units: c.classes, kernelInitializer }).apply(x) as Sym;
     return tf.model({ inputs: input, outputs: logits, name: c.name });
   }
 }
 
-/**
- * Runs `fn` with Math.random replaced by a generator seeded with `seed` (mulberry32). tfjs's
- * initialisers draw their own seeds from Math.random when given none, so this makes every initial
- * weight a function of `seed`.
- */
-function withSeededRandom<T>(seed: number, fn: () => T): T {
-  const original = Math.random;
-  let a = seed >>> 0;
-  Math.random = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  try {
-    return fn();
-  } finally {
-    Math.random = original;
-  }
-}
-
 export interface BuildOptions {
-  /** Seeds the initial weights (same seed, same weights); unseeded by default. */
+  /**
+   * Seeds the initial weights (same seed, same weights): every layer's initialisers get seeds derived
+   * from it and the layer's name (layers/seeds.ts); unseeded (Math.random) by default.
+   */
   seed?: number;
 }
 
 /** Builds the network a configuration describes; errors name the model and the field at fault. */
 export function buildModel(config: ModelConfig | ResolvedConfig, options: BuildOptions = {}): tf.LayersModel {
   const resolved = 'source' in config ? config : resolveConfig(config);
-  const build = () => new Builder(resolved).model();
-  const model = options.seed === undefined ? build() : withSeededRandom(options.seed, build);
+  const model = new Builder(resolved, options.seed).model();
   resolvedOf.set(model, resolved);
   return model;
 }

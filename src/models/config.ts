@@ -5,9 +5,14 @@
  * `countModel` (count.ts) both read the resolved form, so the count is of the built network.
  */
 
-import type { StemValues } from '../layers/attention_stem.js';
-import type { PositionalEncoding } from '../layers/local_self_attention.js';
-import type { LogitsMode, PaddingMode } from '../ops/local_attention/options.js';
+import { STEM_DEFAULTS, STEM_VALUES, type StemValues } from '../layers/attention_stem.js';
+import { BATCH_NORM_DEFAULTS, decayProblem } from '../layers/batch_norm.js';
+import { epsilonProblem } from '../ops/batch_norm_train.js';
+import {
+  type AttentionLayerOptions,
+  type ResolvedAttentionOptions,
+  resolveAttentionOptions,
+} from '../ops/local_attention/options.js';
 
 /**
  * Stems (SASA.md §2):
@@ -32,15 +37,8 @@ export interface StemConfig {
 
 export type SpatialOp = 'conv' | 'attention';
 
-/** Options of every attention layer of the blocks (SASA.md §1). */
-export interface AttentionConfig {
-  kernelSize?: number;
-  heads?: number;
-  positional?: PositionalEncoding;
-  logits?: LogitsMode;
-  padding?: PaddingMode;
-  scale?: number | 'none';
-}
+/** Options of every attention layer of the blocks (SASA.md §1; defaults and limits in ops/local_attention/options.ts). */
+export type AttentionConfig = AttentionLayerOptions;
 
 export interface ModelConfig {
   /** Registry name or a free label (shown in tables). */
@@ -70,14 +68,7 @@ export interface ModelConfig {
   zeroInitLastBn?: boolean;
 }
 
-export interface ResolvedAttention {
-  kernelSize: number;
-  heads: number;
-  positional: PositionalEncoding;
-  logits: LogitsMode;
-  padding: PaddingMode;
-  scale?: number | 'none';
-}
+export type ResolvedAttention = ResolvedAttentionOptions;
 
 export interface ResolvedBlock {
   /** e.g. 'layer2.0' */
@@ -130,8 +121,19 @@ export function scaleWidth(width: number, multiplier: number): number {
 /** Output size of a 'same'-padded op with this stride (TensorFlow's convention). */
 export const sameOut = (size: number, stride: number) => Math.ceil(size / stride);
 
+/** A fault in a model configuration: the message names the model and the field (e.g. 'attention.kernelSize'). */
+export class ConfigError extends Error {
+  constructor(
+    readonly model: string,
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`model '${model}': ${field} ${problem}`);
+  }
+}
+
 function fail(name: string, field: string, message: string): never {
-  throw new Error(`model '${name}': ${field} ${message}`);
+  throw new ConfigError(name, field, message);
 }
 
 function positiveInt(name: string, field: string, v: unknown): number {
@@ -170,31 +172,14 @@ export function resolveConfig(config: ModelConfig): ResolvedConfig {
     if (s !== 'conv' && s !== 'attention') fail(name, `spatial[${g}]`, `must be 'conv' or 'attention', got '${s}'`);
   });
 
-  const a = config.attention ?? {};
-  const positional = a.positional ?? 'relative';
-  const attention: ResolvedAttention = {
-    kernelSize: a.kernelSize ?? 7,
-    heads: a.heads ?? 8,
-    positional,
-    logits: a.logits ?? (positional === 'relative' ? 'qk+qr' : 'qk'),
-    padding: a.padding ?? 'zeros',
-    ...(a.scale === undefined ? {} : { scale: a.scale }),
-  };
-  const k = attention.kernelSize;
-  if (!Number.isInteger(k) || k < 1 || k % 2 === 0 || k > 31) {
-    fail(name, 'attention.kernelSize', `must be an odd integer from 1 to 31, got ${k}`);
-  }
-  positiveInt(name, 'attention.heads', attention.heads);
-  if (!['relative', 'absolute', 'none'].includes(positional)) {
-    fail(name, 'attention.positional', `must be 'relative', 'absolute' or 'none', got '${positional}'`);
-  }
-  if (positional !== 'relative' && attention.logits !== 'qk') {
-    fail(name, 'attention.logits', `'${attention.logits}' needs positional 'relative'`);
-  }
+  const attention = resolveAttentionOptions(config.attention ?? {}, (field, problem) =>
+    fail(name, `attention.${field}`, problem),
+  );
+  const positional = attention.positional;
 
   const s = config.stem;
   if (!s || !STEMS.includes(s.type)) fail(name, 'stem.type', `must be one of ${STEMS.join(', ')}, got '${s?.type}'`);
-  const stemWidth = scaleWidth(positiveInt(name, 'stem.width', s.width ?? 64), multiplier);
+  const stemWidth = scaleWidth(positiveInt(name, 'stem.width', s.width ?? STEM_DEFAULTS.filters), multiplier);
   const attentionStem = s.type === 'attention' || s.type === 'small_attention';
   let stemOut: number;
   if (s.type === 'conv') stemOut = sameOut(sameOut(inputSize, 2), 2);
@@ -210,10 +195,10 @@ export function resolveConfig(config: ModelConfig): ResolvedConfig {
   const stem: ResolvedStem = {
     type: s.type,
     width: stemWidth,
-    values: s.values ?? 'mixture',
-    heads: s.heads ?? 4,
-    mixtures: s.mixtures ?? 4,
-    relative: s.relative ?? true,
+    values: s.values ?? STEM_DEFAULTS.values,
+    heads: s.heads ?? STEM_DEFAULTS.heads,
+    mixtures: s.mixtures ?? STEM_DEFAULTS.mixtures,
+    relative: s.relative ?? STEM_DEFAULTS.relative,
     outputSize: [stemOut, stemOut],
   };
   if (attentionStem) {
@@ -221,8 +206,8 @@ export function resolveConfig(config: ModelConfig): ResolvedConfig {
     positiveInt(name, 'stem.mixtures', stem.mixtures);
     if (stemWidth % stem.heads !== 0)
       fail(name, 'stem.width', `${stemWidth} must be divisible by stem.heads ${stem.heads}`);
-    if (!['mixture', 'plain', 'conv'].includes(stem.values)) {
-      fail(name, 'stem.values', `must be 'mixture', 'plain' or 'conv', got '${stem.values}'`);
+    if (!STEM_VALUES.includes(stem.values)) {
+      fail(name, 'stem.values', `must be one of ${STEM_VALUES.join(', ')}, got '${stem.values}'`);
     }
   }
 
@@ -237,8 +222,8 @@ export function resolveConfig(config: ModelConfig): ResolvedConfig {
       if (width % attention.heads !== 0) {
         fail(
           name,
-          `widths[${g}]`,
-          `${width} (after the multiplier) must be divisible by attention.heads ${attention.heads}`,
+          'attention.heads',
+          `${attention.heads} must divide widths[${g}] ${width} (after the multiplier) of the attention blocks`,
         );
       }
       if (positional === 'relative' && width % 2 !== 0) fail(name, `widths[${g}]`, `${width} must be even`);
@@ -266,8 +251,14 @@ export function resolveConfig(config: ModelConfig): ResolvedConfig {
       channels = outChannels;
     }
   });
-  const bnDecay = config.bnDecay ?? 0.9;
-  const bnEpsilon = config.bnEpsilon ?? 1e-5;
+  const bnDecay = config.bnDecay ?? BATCH_NORM_DEFAULTS.decay;
+  const bnEpsilon = config.bnEpsilon ?? BATCH_NORM_DEFAULTS.epsilon;
+  for (const [field, problem] of [
+    ['bnDecay', decayProblem(bnDecay)],
+    ['bnEpsilon', epsilonProblem(bnEpsilon)],
+  ] as const) {
+    if (problem) fail(name, field, problem);
+  }
   return {
     name,
     inputSize,

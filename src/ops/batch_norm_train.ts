@@ -4,17 +4,29 @@
  *   mean = E[x], variance = E[(x - mean)²] (biased), y = (x - mean) / sqrt(variance + ε) · gamma + beta,
  *   and y = max(0, y) with `relu` (the ReLU fused into the same pass, and its gradient into the
  *   batch norm's).
- * On backends with the SasaBatchNormTrain kernel (native) forward and backward are single fused
- * kernels; elsewhere it is composed from tfjs ops and differentiated by tfjs.
+ * Kernels SasaBatchNormTrain and its gradient: on the native backend single fused kernels; elsewhere
+ * kernels composed of tfjs ops (composed_kernels.ts), the gradient written out:
+ *   g = dy · [y > 0] (relu) or dy,  x̂ = (x − mean)/sqrt(variance + ε),  dbeta = Σ g,  dgamma = Σ g·x̂,
+ *   dx = gamma/sqrt(variance + ε) · (g − dbeta/M − x̂·dgamma/M)   (M rows; sums over all axes but C).
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasKernel } from '../backend/gradients.js';
+import { type ComposedKernel, ensureKernels, tensorInput } from './composed_kernels.js';
 import {
   BATCH_NORM_BLOCK_MAX,
   BATCH_NORM_BLOCK_MAX_GRAD,
   BATCH_NORM_TRAIN,
   BATCH_NORM_TRAIN_GRAD,
-} from '../backend/kernel_names.js';
+} from './kernel_names.js';
+
+/** The default ε (PyTorch's and the paper's). */
+export const BATCH_NORM_EPSILON = 1e-5;
+
+/** What is wrong with an ε (undefined: nothing): a finite number > 0. */
+export function epsilonProblem(epsilon: unknown): string | undefined {
+  return typeof epsilon === 'number' && epsilon > 0 && Number.isFinite(epsilon)
+    ? undefined
+    : `must be a finite number > 0, got ${String(epsilon)}`;
+}
 
 export interface BatchNormTrainResult {
   y: tf.Tensor;
@@ -42,37 +54,112 @@ function checkArgs(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: num
       throw new Error(`${where}: ${name} must have shape [${c}], got ${JSON.stringify(t.shape)}`);
     }
   }
-  if (!(epsilon > 0)) throw new Error(`batchNormTrain: epsilon must be > 0, got ${epsilon}`);
+  const problem = epsilonProblem(epsilon);
+  if (problem) throw new Error(`batchNormTrain: epsilon ${problem}`);
 }
 
-/** tfjs ops on x viewed as [rows, C] (tfjs's batchNorm gradient handles rank <= 4 only). */
-function composite(
-  x: tf.Tensor,
-  gamma: tf.Tensor,
-  beta: tf.Tensor,
-  epsilon: number,
-  relu: boolean,
-): BatchNormTrainResult {
-  return tf.tidy(() => {
-    const c = x.shape[x.shape.length - 1];
-    const x2 = tf.reshape(x, [-1, c]);
-    const { mean, variance } = tf.moments(x2, [0]);
-    const normed = tf.batchNorm(x2, mean, variance, beta, gamma, epsilon);
-    const y = tf.reshape(relu ? tf.relu(normed) : normed, x.shape);
-    return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
-  });
+/** The forward in tfjs ops on x viewed as [M, C]: normalised x (and its ReLU), mean, variance. */
+function normalise(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, relu: boolean): tf.Tensor[] {
+  const c = x.shape[x.shape.length - 1];
+  const x2 = tf.reshape(x, [-1, c]);
+  const { mean, variance } = tf.moments(x2, [0]);
+  const normed = tf.batchNorm(x2, mean, variance, beta, gamma, epsilon);
+  return [tf.reshape(relu ? tf.relu(normed) : normed, x.shape), mean, variance];
 }
+
+/**
+ * The gradient formula of the file comment in tfjs ops: dy, x [..., C] (dy already through the
+ * ReLU, if any), mean, variance, gamma → [dx, dgamma, dbeta].
+ */
+function normaliseGrad(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  gamma: tf.Tensor,
+  epsilon: number,
+): tf.Tensor[] {
+  const c = x.shape[x.shape.length - 1];
+  const rows = x.size / c;
+  const g = tf.reshape(dy, [-1, c]);
+  const rstd = tf.rsqrt(tf.add(variance, epsilon));
+  const xHat = tf.mul(tf.sub(tf.reshape(x, [-1, c]), mean), rstd);
+  const dbeta = tf.sum(g, 0);
+  const dgamma = tf.sum(tf.mul(g, xHat), 0);
+  const centred = tf.sub(tf.sub(g, tf.div(dbeta, rows)), tf.mul(xHat, tf.div(dgamma, rows)));
+  const dx = tf.reshape(tf.mul(centred, tf.mul(gamma, rstd)), x.shape);
+  return [dx, dgamma, dbeta];
+}
+
+/** Attributes of the batch-norm kernels (relu 1: the ReLU after it). */
+interface BatchNormAttrs {
+  epsilon: number;
+  relu?: number;
+  [key: string]: number | undefined;
+}
+
+/** Inputs x, gamma, beta → [y, mean, variance]. */
+const trainForward: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [x, gamma, beta] = ['x', 'gamma', 'beta'].map((n) => tensorInput(inputs, n));
+  const { epsilon, relu } = attrs as unknown as BatchNormAttrs;
+  return tf.tidy(() => normalise(x, gamma, beta, epsilon, relu === 1));
+};
+
+/** Inputs dy, x, mean, variance, gamma, beta → [dx, dgamma, dbeta]. */
+const trainBackward: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [dy, x, mean, variance, gamma, beta] = ['dy', 'x', 'mean', 'variance', 'gamma', 'beta'].map((n) =>
+    tensorInput(inputs, n),
+  );
+  const { epsilon, relu } = attrs as unknown as BatchNormAttrs;
+  return tf.tidy(() => {
+    const g = relu === 1 ? tf.mul(dy, tf.step(normalise(x, gamma, beta, epsilon, false)[0])) : dy;
+    return normaliseGrad(g, x, mean, variance, gamma, epsilon);
+  });
+};
+
+/** Inputs x [N, H, W, C], gamma, beta → [y [N, 1, 1, C], mean, variance, argmax (int32 [N, C], the pixel h·W + w)]. */
+const blockMaxForward: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [x, gamma, beta] = ['x', 'gamma', 'beta'].map((n) => tensorInput(inputs, n));
+  const { epsilon } = attrs as unknown as BatchNormAttrs;
+  return tf.tidy(() => {
+    const [n, h, w, c] = x.shape;
+    const [y, mean, variance] = normalise(x, gamma, beta, epsilon, false);
+    const pixels = tf.reshape(y, [n, h * w, c]);
+    return [tf.reshape(tf.max(pixels, 1), [n, 1, 1, c]), mean, variance, tf.argMax(pixels, 1)];
+  });
+};
+
+/** Inputs dy [N, 1, 1, C], x, argmax, mean, variance, gamma → [dx, dgamma, dbeta]: dy goes to the argmax pixel. */
+const blockMaxBackward: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [dy, x, argmax, mean, variance, gamma] = ['dy', 'x', 'argmax', 'mean', 'variance', 'gamma'].map((n) =>
+    tensorInput(inputs, n),
+  );
+  const { epsilon } = attrs as unknown as BatchNormAttrs;
+  return tf.tidy(() => {
+    const [n, h, w, c] = x.shape;
+    const atMax = tf.transpose(tf.oneHot(argmax as tf.Tensor2D, h * w), [0, 2, 1]);
+    const g = tf.reshape(tf.mul(atMax, tf.reshape(dy, [n, 1, c])), x.shape);
+    return normaliseGrad(g, x, mean, variance, gamma, epsilon);
+  });
+};
+
+const KERNELS: readonly ComposedKernel[] = [
+  { kernelName: BATCH_NORM_TRAIN, kernelFunc: trainForward },
+  { kernelName: BATCH_NORM_TRAIN_GRAD, kernelFunc: trainBackward },
+  { kernelName: BATCH_NORM_BLOCK_MAX, kernelFunc: blockMaxForward },
+  { kernelName: BATCH_NORM_BLOCK_MAX_GRAD, kernelFunc: blockMaxBackward },
+];
 
 /** Batch statistics and the normalised output; differentiable w.r.t. x, gamma and beta. */
 export function batchNormTrain(
   x: tf.Tensor,
   gamma: tf.Tensor,
   beta: tf.Tensor,
-  epsilon = 1e-5,
+  epsilon = BATCH_NORM_EPSILON,
   relu = false,
 ): BatchNormTrainResult {
   checkArgs(x, gamma, beta, epsilon);
-  if (!hasKernel(BATCH_NORM_TRAIN)) return composite(x, gamma, beta, epsilon, relu);
+  ensureKernels(KERNELS);
   const attrs = { epsilon, relu: relu ? 1 : 0 };
   const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, attrs) as tf.Tensor[];
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
@@ -139,24 +226,18 @@ tf.registerGradient({
  * Training batch norm of blocks x [N, H, W, C] followed by the max over each block's H·W pixels
  * (a max pool whose window is the block): y [N, 1, 1, C], with the batch statistics. On the native
  * backend one kernel each way, which never writes the normalised [N, H, W, C] tensor (nor, backward,
- * its gradient); elsewhere batchNormTrain then tf.maxPool. Ties go to the first pixel, as tfjs's
- * max pool.
+ * its gradient); elsewhere the composed kernels (the batch norm, then the max and argmax over the
+ * pixels). Ties go to the first pixel, as tfjs's max pool.
  */
 export function batchNormBlockMax(
   x: tf.Tensor4D,
   gamma: tf.Tensor,
   beta: tf.Tensor,
-  epsilon = 1e-5,
+  epsilon = BATCH_NORM_EPSILON,
 ): BatchNormTrainResult {
   checkArgs(x, gamma, beta, epsilon);
   if (x.rank !== 4) throw new Error(`batchNormBlockMax: x ${JSON.stringify(x.shape)} must be [N, H, W, C]`);
-  const [, h, w] = x.shape;
-  if (!hasKernel(BATCH_NORM_BLOCK_MAX)) {
-    return tf.tidy(() => {
-      const r = batchNormTrain(x, gamma, beta, epsilon);
-      return { y: tf.maxPool(r.y as tf.Tensor4D, [h, w], [h, w], 'valid'), mean: r.mean, variance: r.variance };
-    });
-  }
+  ensureKernels(KERNELS);
   const [y, mean, variance, argmax] = tf
     .engine()
     .runKernel(BATCH_NORM_BLOCK_MAX, { x, gamma, beta }, { epsilon }) as tf.Tensor[];

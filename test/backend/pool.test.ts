@@ -4,8 +4,10 @@
  * area even where its own forward excludes padding, so with 'same' padding the native gradient
  * (the exact gradient of the forward) is checked against float64 finite differences instead.
  */
+import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { avgPool } from '../../src/ops/avg_pool.js';
 import {
   assertClose,
   compareOnBackends,
@@ -131,16 +133,28 @@ describeNative('AvgPoolGrad via tf.grads', () => {
   }
 });
 
-// tfjs's own cpu AvgPoolGrad divides windows cut by the padding by the full area; sasa registers an
-// AvgPool gradient that rescales dy there (backend/gradients.ts), so tf.grads is exact on it too.
-describe("AvgPool gradient on tfjs's JS backend", () => {
+// tfjs's own cpu AvgPoolGrad divides windows cut by the padding by the full area; sasa's avgPool op
+// (ops/avg_pool.ts) rescales dy there, so its gradient is exact on tfjs's JS backend too, while
+// tfjs's avgPool keeps tfjs's own gradient (importing sasa changes no tfjs gradient).
+describe("sasa's avgPool gradient on tfjs's JS backend", () => {
   before(setup);
   for (const [i, c] of list.filter((p) => p.pad === 'same').entries()) {
     it(`${name(c)} (against float64 finite differences of the forward)`, () => sameGradAgainstReference(c, i, 'cpu'));
   }
+  it("leaves tf.avgPool's gradient as tfjs has it (full-area division at cut windows)", async () => {
+    const [own] = await runOn('cpu', () =>
+      gradsOf((x) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'same'), [tf.ones([1, 3, 3, 1])], tf.ones([1, 2, 2, 1])),
+    );
+    const [exact] = await runOn('cpu', () =>
+      gradsOf((x) => avgPool(x as tf.Tensor4D, 2, 2, 'same'), [tf.ones([1, 3, 3, 1])], tf.ones([1, 2, 2, 1])),
+    );
+    // the corner pixel (2, 2) is the only one in its window: exact 1, tfjs 1/4
+    assert.equal(exact.values[8], 1);
+    assert.equal(own.values[8], 0.25);
+  });
 });
 
-/** tf.grads of avgPool with 'same' padding on `backend` against float64 central differences. */
+/** tf.grads of sasa's avgPool with 'same' padding on `backend` against float64 central differences. */
 async function sameGradAgainstReference(c: (typeof list)[number], i: number, backend: string): Promise<void> {
   const xv = randArray(sizeOf(c.x), 80 + i);
   const dyv = randArray(sizeOf(outShape(c)), 90 + i);
@@ -155,7 +169,7 @@ async function sameGradAgainstReference(c: (typeof list)[number], i: number, bac
   const expected = numericGradient(loss, xv, 0.5);
   const [got] = await runOn(backend, () =>
     gradsOf(
-      (x) => tf.avgPool(x as tf.Tensor4D, c.window, c.strides, c.pad),
+      (x) => avgPool(x as tf.Tensor4D, c.window, c.strides, c.pad),
       [tf.tensor(xv, c.x)],
       tf.tensor(dyv, outShape(c)),
     ),

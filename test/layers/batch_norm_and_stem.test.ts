@@ -33,7 +33,7 @@ describe('BatchNorm', () => {
 
   it('refuses bad options, naming the layer', () => {
     assert.throws(() => new BatchNorm({ name: 'b', decay: 1 }), /BatchNorm 'b': decay must be in \[0, 1\)/);
-    assert.throws(() => new BatchNorm({ epsilon: 0 }), /epsilon must be > 0/);
+    assert.throws(() => new BatchNorm({ epsilon: 0 }), /epsilon must be a finite number > 0, got 0/);
   });
 });
 
@@ -79,7 +79,8 @@ describe('AttentionStem', () => {
       () => new AttentionStem({ name: 's', filters: 10, heads: 4 }),
       /AttentionStem 's': filters 10 must be divisible by heads 4/,
     );
-    assert.throws(() => new AttentionStem({ values: 'x' as never }), /values must be 'mixture', 'plain' or 'conv'/);
+    assert.throws(() => new AttentionStem({ values: 'x' as never }), /values must be one of mixture, plain, conv/);
+    assert.throws(() => new AttentionStem({ block: 17 }), /block must be at most 16, got 17/);
     assert.throws(() => new AttentionStem({ block: 0 }), /block must be a positive integer/);
     assert.throws(
       () => new AttentionStem({ filters: 8 }).apply(randTensor([1, 6, 8, 3], 6)),

@@ -121,10 +121,11 @@ describe('LocalSelfAttention2D', () => {
   it('rejects impossible configurations with errors naming the layer and the field', () => {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ filters: 10, heads: 3 }, /filters 10 must be divisible by heads 3/],
-      [{ filters: 8, kernelSize: 4 }, /kernelSize must be an odd positive integer, got 4/],
+      [{ filters: 8, kernelSize: 4 }, /kernelSize must be an odd integer from 1 to 31, got 4/],
+      [{ filters: 8, kernelSize: 33 }, /kernelSize must be an odd integer from 1 to 31, got 33/],
       [{ filters: 8, strides: 3 }, /strides must be 1 or 2, got 3/],
       [{ filters: 8, positional: 'learned' }, /positional must be/],
-      [{ filters: 8, positional: 'none', logits: 'qr' }, /logits 'qr' needs relative positions/],
+      [{ filters: 8, positional: 'none', logits: 'qr' }, /logits 'qr' needs positional 'relative'/],
       [{ filters: 9, heads: 3 }, /filters 9 must be even/],
       [{ filters: 0 }, /filters must be a positive integer/],
     ];

@@ -180,8 +180,12 @@ describe('builder', () => {
     const bad: [Partial<ModelConfig>, RegExp][] = [
       [{ inputSize: 4 }, /inputSize 4 is too small: group \d would downsample/],
       [{ inputSize: 30, stem: { type: 'attention' } }, /inputSize 30 must be a multiple of 4/],
-      [{ attention: { heads: 3 } }, /widths\[0\] 64 .*divisible by attention.heads 3/],
-      [{ attention: { kernelSize: 4 } }, /attention.kernelSize must be an odd integer/],
+      [{ attention: { heads: 3 } }, /attention.heads 3 must divide widths\[0\] 64/],
+      [{ attention: { kernelSize: 4 } }, /attention.kernelSize must be an odd integer from 1 to 31, got 4/],
+      [{ attention: { kernelSize: 33 } }, /attention.kernelSize must be an odd integer from 1 to 31, got 33/],
+      [{ attention: { padding: 'same' as never } }, /attention.padding must be one of zeros, masked/],
+      [{ bnDecay: 1 }, /bnDecay must be in \[0, 1\), got 1/],
+      [{ bnEpsilon: 0 }, /bnEpsilon must be a finite number > 0/],
       [{ blocks: [1, 0, 1, 1] }, /blocks\[1\] must be a positive integer/],
       [{ widths: [64, 128] }, /widths must have one width per group \(4\)/],
       [{ spatial: ['conv', 'attention'] }, /spatial must have one entry per group/],
@@ -193,6 +197,64 @@ describe('builder', () => {
     for (const [overrides, re] of bad) {
       assert.throws(() => createModel('sasa_resnet26', overrides), re, JSON.stringify(overrides));
     }
+  });
+});
+
+describe('seeded initialisation', () => {
+  before(setup);
+  const cfg = {
+    inputSize: 32,
+    classes: 10,
+    widthMultiplier: 0.125,
+    blocks: [1, 1],
+    widths: [64, 128],
+    stem: { type: 'small_attention' as const },
+    spatial: 'attention' as const,
+    attention: { heads: 2, kernelSize: 3 },
+  };
+  const weightsOf = (seed: number) => {
+    const model = createModel('sasa_resnet26', cfg, { seed });
+    // variable names carry a per-process counter suffix (_3): compare without it
+    const values = model.weights.map((w) => ({
+      name: w.name.replace(/_\d+$/, ''),
+      values: w.read().dataSync().slice(),
+    }));
+    model.dispose();
+    return values;
+  };
+
+  it('same seed, same weights; another seed, other weights; Math.random untouched', () => {
+    const random = Math.random;
+    Math.random = () => {
+      throw new Error('Math.random called while building a seeded model');
+    };
+    let a: ReturnType<typeof weightsOf>;
+    let b: ReturnType<typeof weightsOf>;
+    let c: ReturnType<typeof weightsOf>;
+    try {
+      a = weightsOf(7);
+      b = weightsOf(7);
+      c = weightsOf(8);
+    } finally {
+      Math.random = random;
+    }
+    assert.equal(Math.random, random);
+    assert.deepEqual(a, b);
+    const drawn = a.filter((w) => w.values.some((v) => v !== 0 && v !== 1));
+    assert.ok(drawn.length > 5, 'the model has randomly initialised weights');
+    for (const w of drawn) {
+      const other = c.find((x) => x.name === w.name);
+      assert.notDeepEqual(w.values, other?.values, `${w.name} differs between seeds 7 and 8`);
+    }
+  });
+
+  it('weights of one shape in one layer differ (each weight its own seed)', () => {
+    const w = weightsOf(7);
+    const of = (suffix: string) => w.find((x) => x.name.endsWith(suffix))?.values;
+    const q = of('layer1.0.conv2/query_kernel');
+    const k = of('layer1.0.conv2/key_kernel');
+    assert.ok(q && k, w.map((x) => x.name).join(', '));
+    assert.notDeepEqual(q, k);
   });
 });
 

@@ -10,7 +10,12 @@ import { before, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadAddon } from '../../src/index.js';
 import { localAttentionBackward, localAttentionForward } from '../../src/ops/local_attention/kernel_ts.js';
-import { type LogitsMode, type PaddingMode, resolveGeometry } from '../../src/ops/local_attention/options.js';
+import {
+  type LogitsMode,
+  MAX_KERNEL_SIZE,
+  type PaddingMode,
+  resolveGeometry,
+} from '../../src/ops/local_attention/options.js';
 import { assertClose, describeNative, FAST, randArray, setup } from '../helpers.js';
 
 interface Case {
@@ -82,21 +87,22 @@ function runNative(c: Case, logits: LogitsMode, padding: PaddingMode) {
   );
   const dy = randArray(n, 6);
   const empty = new Float32Array(0);
-  const geometry = Int32Array.from([
-    B,
-    H,
-    W,
-    C,
-    c.k,
-    c.heads,
-    padding === 'masked' ? 1 : 0,
-    useQK ? 1 : 0,
-    useQR ? 1 : 0,
-  ]);
+  const geometry = {
+    batch: B,
+    height: H,
+    width: W,
+    channels: C,
+    kernelSize: c.k,
+    heads: c.heads,
+    masked: padding === 'masked',
+    useQK,
+    useQR,
+    scale: g.scale,
+  };
   const y = new Float32Array(n);
   const lse = new Float32Array(B * H * W * c.heads);
   const f = (a: Float32Array | null) => a ?? empty;
-  addon.localAttentionForward(x.q, f(x.k), x.v, f(x.relRow), f(x.relCol), y, lse, geometry, g.scale);
+  addon.localAttentionForward(x.q, f(x.k), x.v, f(x.relRow), f(x.relCol), y, lse, geometry);
   const dq = new Float32Array(n);
   const dk = new Float32Array(useQK ? n : 0);
   const dv = new Float32Array(n);
@@ -116,7 +122,6 @@ function runNative(c: Case, logits: LogitsMode, padding: PaddingMode) {
     dRelRow,
     dRelCol,
     geometry,
-    g.scale,
   );
   return { x, g, dy, outputs: { y, lse, dq, dk, dv, dRelRow, dRelCol } };
 }
@@ -213,5 +218,59 @@ describeNative('native local attention kernels on small images agree with the Ty
       t.diagnostic(compare({ shape: [301, 4, 4, 16], k: 7, heads: 4 }, 'qk+qr', 'masked'));
       t.diagnostic(compare({ shape: [101, 2, 3, 12], k: 3, heads: 3 }, 'qk+qr', 'zeros'));
     });
+  });
+});
+
+describeNative('the native kernels and the op agree on the kernel size limit', () => {
+  before(setup);
+  it('info().maxKernelSize is MAX_KERNEL_SIZE, and the addon rejects one more', () => {
+    const addon = loadAddon().addon;
+    if (!addon) throw new Error('addon missing');
+    assert.equal(addon.info().maxKernelSize, MAX_KERNEL_SIZE);
+    const k = MAX_KERNEL_SIZE + 2;
+    const q = new Float32Array(4);
+    const tables = new Float32Array(k);
+    const geometry = {
+      batch: 1,
+      height: 1,
+      width: 2,
+      channels: 2,
+      kernelSize: k,
+      heads: 1,
+      masked: false,
+      useQK: true,
+      useQR: true,
+      scale: 1,
+    };
+    const run = () =>
+      addon.localAttentionForward(q, q, q, tables, tables, new Float32Array(4), new Float32Array(2), geometry);
+    assert.throws(run, new RegExp(`kernelSize <= ${MAX_KERNEL_SIZE}`));
+  });
+  it('the addon names a missing geometry field', () => {
+    const addon = loadAddon().addon;
+    if (!addon) throw new Error('addon missing');
+    const q = new Float32Array(4);
+    const geometry = {
+      batch: 1,
+      height: 1,
+      width: 2,
+      channels: 2,
+      kernelSize: 1,
+      heads: 1,
+      masked: false,
+      useQK: true,
+    };
+    const run = () =>
+      addon.localAttentionForward(
+        q,
+        q,
+        q,
+        q,
+        q,
+        new Float32Array(4),
+        new Float32Array(2),
+        geometry as unknown as Parameters<typeof addon.localAttentionForward>[7],
+      );
+    assert.throws(run, /geometry\.useQR must be a boolean/);
   });
 });

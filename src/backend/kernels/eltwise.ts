@@ -1,11 +1,11 @@
 /**
  * Elementwise kernels: Add, Sub, Multiply, RealDiv, Maximum, Minimum (float32, with tfjs's
  * broadcasting),
- * Relu, Step, SasaReluGrad (dx = dy · [x > 0]) and SasaSgdUpdate (ops/sgd_update.ts).
+ * Relu, Step and SasaReluGrad (dx = dy · [x > 0]).
  */
 import * as tf from '@tensorflow/tfjs';
+import { RELU_GRAD } from '../../ops/kernel_names.js';
 import type { NativeAddon } from '../addon.js';
-import { RELU_GRAD, SGD_UPDATE } from '../kernel_names.js';
 import {
   check,
   cpuBackend,
@@ -121,18 +121,6 @@ export function eltwiseKernels(ctx: KernelContext): tf.KernelConfig[] {
     ctx.addon.reluGrad(dyv, xv, dx, xv.length);
     return output(backend, x.shape, dx);
   };
-  const sgdUpdate: tf.KernelFunc = (args: KernelArgs) => {
-    const backend = cpuBackend(args);
-    const { w, v, g } = args.inputs as { w: tf.TensorInfo; v: tf.TensorInfo; g: tf.TensorInfo };
-    const a = args.attrs as { lr: number; momentum: number; weightDecay: number; nesterov: number };
-    const [wv, vv, gv] = [f32(backend, w), f32(backend, v), f32(backend, g)];
-    check(SGD_UPDATE, wv !== null && vv !== null && gv !== null, () => 'w, v and g must be float32');
-    check(SGD_UPDATE, wv.length === vv.length && wv.length === gv.length, () => 'w, v and g must have one size');
-    const wOut = outputBuffer(wv.length);
-    const vOut = outputBuffer(wv.length);
-    ctx.addon.sgdUpdate(wv, vv, gv, wOut, vOut, wv.length, a.lr, a.momentum, a.weightDecay, a.nesterov);
-    return [output(backend, w.shape, wOut), output(backend, w.shape, vOut)];
-  };
   return [
     binaryKernel(ctx, 'Add', 'add'),
     binaryKernel(ctx, 'Sub', 'sub'),
@@ -143,6 +131,5 @@ export function eltwiseKernels(ctx: KernelContext): tf.KernelConfig[] {
     { kernelName: 'Relu', backendName: 'native', kernelFunc: relu },
     { kernelName: 'Step', backendName: 'native', kernelFunc: step },
     { kernelName: RELU_GRAD, backendName: 'native', kernelFunc: reluGrad },
-    { kernelName: SGD_UPDATE, backendName: 'native', kernelFunc: sgdUpdate },
   ];
 }

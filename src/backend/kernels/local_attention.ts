@@ -3,8 +3,8 @@
  * SasaLocalAttention (q, k, v, relRow, relCol → y [B,H,W,C], lse [B,H,W,N]) and its gradient,
  * and SasaLocalAttentionPacked, the same on q|k|v packed in one [B,H,W,P·C] tensor (the kernels
  * read and write views of it with pixel stride P·C).
- * The op (ops/local_attention) has validated the options; here the shapes are checked again
- * before the addon sees them.
+ * Shapes and attributes are checked by the op's own function (ops/local_attention/options.ts)
+ * before the addon sees them; the addon checks the geometry once more (native/src/attention_common.h).
  */
 import type * as tf from '@tensorflow/tfjs';
 import {
@@ -13,7 +13,14 @@ import {
   LOCAL_ATTENTION_PACKED,
   LOCAL_ATTENTION_PACKED_GRAD,
   type LocalAttentionAttrs,
-} from '../kernel_names.js';
+} from '../../ops/kernel_names.js';
+import {
+  type AttentionGeometry,
+  type KernelShapes,
+  kernelGeometry,
+  kernelShapes,
+} from '../../ops/local_attention/options.js';
+import type { AttentionGeometryArg } from '../addon.js';
 import {
   check,
   cpuBackend,
@@ -29,51 +36,23 @@ import {
 const OP = 'localAttention2d';
 
 interface Plan {
-  geometry: Int32Array;
-  scale: number;
+  geometry: AttentionGeometryArg;
   shape: number[];
   lseShape: number[];
 }
 
-type Shapes = Record<'q' | 'k' | 'v' | 'relRow' | 'relCol', readonly number[]>;
-
-/** The shapes of the kernel inputs named like q, k, v, relRow, relCol. */
-function shapesOf(inputs: Record<string, tf.TensorInfo>): Shapes {
-  const { q, k, v, relRow, relCol } = inputs;
-  return { q: q.shape, k: k.shape, v: v.shape, relRow: relRow.shape, relCol: relCol.shape };
+/** The addon's geometry argument: the resolved geometry's fields by name (and the packed pixel stride). */
+function geometryArg(g: AttentionGeometry, pixelStride?: number): AttentionGeometryArg {
+  const { batch, height, width, channels, kernelSize, heads, masked, useQK, useQR, scale } = g;
+  const arg = { batch, height, width, channels, kernelSize, heads, masked, useQK, useQR, scale };
+  return pixelStride === undefined ? arg : { ...arg, pixelStride };
 }
 
-function plan(shapes: Shapes, attrs: LocalAttentionAttrs): Plan {
-  const { q, k, v, relRow, relCol } = shapes;
-  check(OP, q.length === 4, () => `q must be [B,H,W,C], got ${fmt(q)}`);
-  const [B, H, W, C] = q;
-  const useQK = attrs.logits !== 'qr';
-  const useQR = attrs.logits !== 'qk';
-  const K = attrs.kernelSize;
-  const N = attrs.heads;
-  check(OP, Number.isInteger(K) && K % 2 === 1, () => `kernelSize must be odd, got ${K}`);
-  check(OP, Number.isInteger(N) && N >= 1 && C % N === 0, () => `heads ${N} must divide channels ${C}`);
-  const same = (t: readonly number[]) => t.length === 4 && t.every((d, i) => d === q[i]);
-  check(OP, same(v), () => `v ${fmt(v)} must match q ${fmt(q)}`);
-  if (useQK) check(OP, same(k), () => `k ${fmt(k)} must match q ${fmt(q)}`);
-  if (useQR) {
-    check(OP, C % 2 === 0, () => `channels ${C} must be even for relative logits`);
-    for (const t of [relRow, relCol]) {
-      check(OP, t.length === 2 && t[0] === K && t[1] === C / 2, () => `tables must be [${K},${C / 2}], got ${fmt(t)}`);
-    }
-  }
-  const geometry = Int32Array.from([
-    B,
-    H,
-    W,
-    C,
-    K,
-    N,
-    attrs.padding === 'masked' ? 1 : 0,
-    useQK ? 1 : 0,
-    useQR ? 1 : 0,
-  ]);
-  return { geometry, scale: attrs.scale, shape: [...q], lseShape: [B, H, W, N] };
+/** Checks the shapes and attributes (ops/local_attention/options.ts, as the op does) and plans the call. */
+function plan(shapes: KernelShapes, attrs: LocalAttentionAttrs, pixelStride?: number): Plan {
+  const g = kernelGeometry(shapes, attrs);
+  const { batch: B, height: H, width: W, channels: C, heads: N } = g;
+  return { geometry: geometryArg(g, pixelStride), shape: [B, H, W, C], lseShape: [B, H, W, N] };
 }
 
 /** The plan of a packed call: q|k|v (or q|v) in qkv [B,H,W,P·C]; the views' offsets. */
@@ -86,8 +65,12 @@ function packedPlan(inputs: Record<string, tf.TensorInfo>, attrs: LocalAttention
   const C = packed / parts;
   const [B, H, W] = qkv.shape;
   const shape = [B, H, W, C];
-  const p = plan({ q: shape, k: shape, v: shape, relRow: inputs.relRow.shape, relCol: inputs.relCol.shape }, attrs);
-  return { ...p, geometry: Int32Array.from([...p.geometry, packed]), C, parts };
+  const p = plan(
+    { q: shape, k: parts === 3 ? shape : [0], v: shape, relRow: inputs.relRow.shape, relCol: inputs.relCol.shape },
+    attrs,
+    packed,
+  );
+  return { ...p, C, parts };
 }
 
 /** Views q, k (null for 'qr') and v of packed values (pixel stride P·C). */
@@ -103,39 +86,24 @@ export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
   const values = (args: KernelArgs, t: tf.TensorInfo, name: string) => floatsOf(OP, args, t, name);
   const forward: tf.KernelFunc = (args: KernelArgs) => {
     const inputs = args.inputs as Record<string, tf.TensorInfo>;
-    const p = plan(shapesOf(inputs), args.attrs as unknown as LocalAttentionAttrs);
+    const p = plan(kernelShapes(inputs), args.attrs as unknown as LocalAttentionAttrs);
     const y = outputBuffer(sizeOf(p.shape));
     const lse = outputBuffer(sizeOf(p.lseShape));
     const [q, k, v, relRow, relCol] = ['q', 'k', 'v', 'relRow', 'relCol'].map((n) => values(args, inputs[n], n));
-    ctx.addon.localAttentionForward(q, k, v, relRow, relCol, y, lse, p.geometry, p.scale);
+    ctx.addon.localAttentionForward(q, k, v, relRow, relCol, y, lse, p.geometry);
     const backend = cpuBackend(args);
     return [output(backend, p.shape, y), output(backend, p.lseShape, lse)];
   };
   const backward: tf.KernelFunc = (args: KernelArgs) => {
     const inputs = args.inputs as Record<string, tf.TensorInfo>;
-    const p = plan(shapesOf(inputs), args.attrs as unknown as LocalAttentionAttrs);
+    const p = plan(kernelShapes(inputs), args.attrs as unknown as LocalAttentionAttrs);
     const names = ['dy', 'q', 'k', 'v', 'relRow', 'relCol', 'lse'];
     const [dy, q, k, v, relRow, relCol, lse] = names.map((n) => values(args, inputs[n], n));
     check(OP, dy.length === sizeOf(p.shape), () => `dy ${fmt(inputs.dy.shape)} must match q ${fmt(p.shape)}`);
     check(OP, lse.length === sizeOf(p.lseShape), () => `lse ${fmt(inputs.lse.shape)} must be ${fmt(p.lseShape)}`);
     const grads = [q, k, v, relRow, relCol].map((t) => outputBuffer(t.length));
     const [dq, dk, dv, dRelRow, dRelCol] = grads;
-    ctx.addon.localAttentionBackward(
-      dy,
-      q,
-      k,
-      v,
-      relRow,
-      relCol,
-      lse,
-      dq,
-      dk,
-      dv,
-      dRelRow,
-      dRelCol,
-      p.geometry,
-      p.scale,
-    );
+    ctx.addon.localAttentionBackward(dy, q, k, v, relRow, relCol, lse, dq, dk, dv, dRelRow, dRelCol, p.geometry);
     const backend = cpuBackend(args);
     return ['q', 'k', 'v', 'relRow', 'relCol'].map((n, i) => output(backend, inputs[n].shape, grads[i]));
   };
@@ -146,7 +114,7 @@ export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
     const [relRow, relCol] = ['relRow', 'relCol'].map((n) => values(args, inputs[n], n));
     const y = outputBuffer(sizeOf(p.shape));
     const lse = outputBuffer(sizeOf(p.lseShape));
-    ctx.addon.localAttentionForward(q, k, v, relRow, relCol, y, lse, p.geometry, p.scale);
+    ctx.addon.localAttentionForward(q, k, v, relRow, relCol, y, lse, p.geometry);
     const backend = cpuBackend(args);
     return [output(backend, p.shape, y), output(backend, p.lseShape, lse)];
   };
@@ -163,22 +131,7 @@ export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
     const d = views(dqkv, p.C, p.parts);
     const dRelRow = outputBuffer(relRow.length);
     const dRelCol = outputBuffer(relCol.length);
-    ctx.addon.localAttentionBackward(
-      dy,
-      q,
-      k,
-      v,
-      relRow,
-      relCol,
-      lse,
-      d.q,
-      d.k,
-      d.v,
-      dRelRow,
-      dRelCol,
-      p.geometry,
-      p.scale,
-    );
+    ctx.addon.localAttentionBackward(dy, q, k, v, relRow, relCol, lse, d.q, d.k, d.v, dRelRow, dRelCol, p.geometry);
     const backend = cpuBackend(args);
     return [
       output(backend, inputs.qkv.shape, dqkv),

@@ -5,7 +5,7 @@
  * which differs from its forward at padded borders).
  */
 import * as tf from '@tensorflow/tfjs';
-import { EXACT_AVG_POOL_GRADS } from '../gradients.js';
+import { AVG_POOL_GRAD } from '../../ops/kernel_names.js';
 import {
   check,
   cpuBackend,
@@ -90,11 +90,12 @@ export function poolKernels(ctx: KernelContext): tf.KernelConfig[] {
     };
   };
   const avgPoolGrad = backward('AvgPoolGrad');
-  EXACT_AVG_POOL_GRADS.add(avgPoolGrad);
   return [
     { kernelName: 'MaxPool', backendName: 'native', kernelFunc: forward('MaxPool', 'maxPoolForward') },
     { kernelName: 'AvgPool', backendName: 'native', kernelFunc: forward('AvgPool', 'avgPoolForward') },
     { kernelName: 'MaxPoolGrad', backendName: 'native', kernelFunc: backward('MaxPoolGrad') },
     { kernelName: 'AvgPoolGrad', backendName: 'native', kernelFunc: avgPoolGrad },
+    // already exact: the gradient of sasa's avgPool op (ops/avg_pool.ts) as it is
+    { kernelName: AVG_POOL_GRAD, backendName: 'native', kernelFunc: avgPoolGrad },
   ];
 }

@@ -3,13 +3,20 @@
  *   q, k, v: [B, H, W, C]; relRow, relCol: [k, C/2] → y: [B, H, W, C]
  * Kernels: SasaLocalAttention → [y, lse] and SasaLocalAttentionGrad → [dq, dk, dv, dRelRow,
  * dRelCol]. The native backend registers fused ones; on any other backend the pure-TypeScript
- * kernels (kernel_ts.ts) are registered on first use. Unused inputs (k for logits 'qr', the
+ * kernels (kernel_ts.ts) are registered on first use (composed_kernels.ts). Unused inputs (k for logits 'qr', the
  * tables for 'qk') travel as empty [0] tensors so that every kernel has the same five inputs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LOCAL_ATTENTION, LOCAL_ATTENTION_GRAD, type LocalAttentionAttrs } from '../../backend/kernel_names.js';
+import { type ComposedKernel, ensureKernels } from '../composed_kernels.js';
+import { LOCAL_ATTENTION, LOCAL_ATTENTION_GRAD, type LocalAttentionAttrs } from '../kernel_names.js';
 import { type AttentionInputs, type Floats, localAttentionBackward, localAttentionForward } from './kernel_ts.js';
-import { type AttentionGeometry, type LocalAttentionOptions, resolveGeometry } from './options.js';
+import {
+  type AttentionGeometry,
+  kernelGeometry,
+  kernelShapes,
+  type LocalAttentionOptions,
+  resolveGeometry,
+} from './options.js';
 
 const INPUTS = ['q', 'k', 'v', 'relRow', 'relCol'] as const;
 
@@ -17,15 +24,6 @@ const INPUTS = ['q', 'k', 'v', 'relRow', 'relCol'] as const;
 type Backend = tf.KernelBackend & {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: tf.TypedArray): tf.TensorInfo;
 };
-
-/** The geometry of kernel inputs (empty [0] tensors stand for unused ones). */
-export function kernelGeometry(inputs: Record<string, tf.TensorInfo>, attrs: LocalAttentionAttrs): AttentionGeometry {
-  const shape = (name: string) => (inputs[name] && inputs[name].shape.length > 1 ? inputs[name].shape : null);
-  return resolveGeometry(
-    { q: inputs.q.shape, k: shape('k'), v: inputs.v.shape, relRow: shape('relRow'), relCol: shape('relCol') },
-    attrs,
-  );
-}
 
 function readInputs(backend: tf.KernelBackend, inputs: Record<string, tf.TensorInfo>): AttentionInputs {
   const read = (name: string) => {
@@ -46,7 +44,7 @@ function readInputs(backend: tf.KernelBackend, inputs: Record<string, tf.TensorI
 const tsForward: tf.KernelFunc = ({ inputs, backend: b, attrs }) => {
   const backend = b as Backend;
   const named = inputs as Record<string, tf.TensorInfo>;
-  const g = kernelGeometry(named, attrs as unknown as LocalAttentionAttrs);
+  const g = kernelGeometry(kernelShapes(named), attrs as unknown as LocalAttentionAttrs);
   const { y, lse } = localAttentionForward(g, readInputs(backend, named));
   const { batch: B, height: H, width: W, heads: N } = g;
   return [
@@ -58,7 +56,7 @@ const tsForward: tf.KernelFunc = ({ inputs, backend: b, attrs }) => {
 const tsBackward: tf.KernelFunc = ({ inputs, backend: b, attrs }) => {
   const backend = b as Backend;
   const named = inputs as Record<string, tf.TensorInfo>;
-  const g = kernelGeometry(named, attrs as unknown as LocalAttentionAttrs);
+  const g = kernelGeometry(kernelShapes(named), attrs as unknown as LocalAttentionAttrs);
   const read = (name: string) => backend.readSync(named[name].dataId) as Float32Array;
   const grads = localAttentionBackward(g, readInputs(backend, named), read('dy'), read('lse'));
   const out = (name: string, values: Floats | null) =>
@@ -72,14 +70,21 @@ const tsBackward: tf.KernelFunc = ({ inputs, backend: b, attrs }) => {
   ];
 };
 
+const KERNELS: readonly ComposedKernel[] = [
+  { kernelName: LOCAL_ATTENTION, kernelFunc: tsForward },
+  { kernelName: LOCAL_ATTENTION_GRAD, kernelFunc: tsBackward },
+];
+
 /** Registers the TypeScript kernels for `backendName` unless it already has kernels for the op. */
-export function ensureLocalAttentionKernels(backendName: string): void {
-  if (!tf.getKernel(LOCAL_ATTENTION, backendName)) {
-    tf.registerKernel({ kernelName: LOCAL_ATTENTION, backendName, kernelFunc: tsForward });
-  }
-  if (!tf.getKernel(LOCAL_ATTENTION_GRAD, backendName)) {
-    tf.registerKernel({ kernelName: LOCAL_ATTENTION_GRAD, backendName, kernelFunc: tsBackward });
-  }
+export function ensureLocalAttentionKernels(backendName = tf.getBackend()): void {
+  ensureKernels(KERNELS, backendName);
+}
+
+/** The kernel attributes of resolved options. */
+export function attentionAttrs(g: AttentionGeometry): LocalAttentionAttrs {
+  const { kernelSize, heads, scale, masked, useQK, useQR } = g;
+  const logits = useQK && useQR ? 'qk+qr' : useQR ? 'qr' : 'qk';
+  return { kernelSize, heads, scale, padding: masked ? 'masked' : 'zeros', logits };
 }
 
 tf.registerGradient({
@@ -139,14 +144,8 @@ export function localAttention2d(
     { q: $q.shape, k: $k?.shape ?? null, v: $v.shape, relRow: $relRow?.shape ?? null, relCol: $relCol?.shape ?? null },
     options,
   );
-  const attrs: LocalAttentionAttrs = {
-    kernelSize: g.kernelSize,
-    heads: g.heads,
-    scale: g.scale,
-    padding: g.masked ? 'masked' : 'zeros',
-    logits: options.logits ?? 'qk+qr',
-  };
-  ensureLocalAttentionKernels(tf.getBackend());
+  const attrs = attentionAttrs(g);
+  ensureLocalAttentionKernels();
   return tf.tidy(() => {
     const empty = () => tf.zeros([0]);
     const inputs = {

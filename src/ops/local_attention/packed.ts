@@ -5,19 +5,57 @@
  *   [k, C/2] or null → y [B, H, W, C], the same as localAttention2d(q, k, v, relRow, relCol).
  * The native backend's kernels read q, k, v as strided views of qkv and write the gradient as one
  * packed dqkv, so a layer needs one projection product each way instead of three (and no sum of
- * three input gradients). Elsewhere it is tf.split followed by localAttention2d.
+ * three input gradients). Elsewhere the kernels are composed (composed_kernels.ts): tf.split, the
+ * SasaLocalAttention kernels, and tf.concat of dq, dk, dv.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasKernel } from '../../backend/gradients.js';
+import { type ComposedKernel, ensureKernels, tensorInput } from '../composed_kernels.js';
 import {
+  LOCAL_ATTENTION,
+  LOCAL_ATTENTION_GRAD,
   LOCAL_ATTENTION_PACKED,
   LOCAL_ATTENTION_PACKED_GRAD,
   type LocalAttentionAttrs,
-} from '../../backend/kernel_names.js';
-import { localAttention2d } from './op.js';
-import { type LocalAttentionOptions, resolveGeometry } from './options.js';
+} from '../kernel_names.js';
+import { attentionAttrs, ensureLocalAttentionKernels } from './op.js';
+import { ATTENTION_DEFAULTS, type LocalAttentionOptions, resolveGeometry } from './options.js';
 
 const OP = 'localAttention2dPacked';
+
+/** qkv [B, H, W, P·C] split into q, k, v (k an empty [0] tensor for logits 'qr'). */
+function unpack(qkv: tf.Tensor, attrs: LocalAttentionAttrs): Record<'q' | 'k' | 'v', tf.Tensor> {
+  const parts = attrs.logits === 'qr' ? 2 : 3;
+  const split = tf.split(qkv, parts, 3);
+  return parts === 3 ? { q: split[0], k: split[1], v: split[2] } : { q: split[0], k: tf.zeros([0]), v: split[1] };
+}
+
+/** Inputs qkv, relRow, relCol → [y, lse]: the SasaLocalAttention kernel on the split q, k, v. */
+const composedForward: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [qkv, relRow, relCol] = ['qkv', 'relRow', 'relCol'].map((n) => tensorInput(inputs, n));
+  const a = attrs as unknown as LocalAttentionAttrs;
+  ensureLocalAttentionKernels();
+  return tf.tidy(() => tf.engine().runKernel(LOCAL_ATTENTION, { ...unpack(qkv, a), relRow, relCol }, a) as tf.Tensor[]);
+};
+
+/** Inputs dy, qkv, relRow, relCol, lse → [dqkv, dRelRow, dRelCol]: SasaLocalAttentionGrad, dq|dk|dv concatenated. */
+const composedBackward: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [dy, qkv, relRow, relCol, lse] = ['dy', 'qkv', 'relRow', 'relCol', 'lse'].map((n) => tensorInput(inputs, n));
+  const a = attrs as unknown as LocalAttentionAttrs;
+  ensureLocalAttentionKernels();
+  return tf.tidy(() => {
+    const grads = tf
+      .engine()
+      .runKernel(LOCAL_ATTENTION_GRAD, { dy, ...unpack(qkv, a), relRow, relCol, lse }, a) as tf.Tensor[];
+    const [dq, dk, dv, dRelRow, dRelCol] = grads;
+    const dqkv = tf.concat(a.logits === 'qr' ? [dq, dv] : [dq, dk, dv], 3);
+    return [dqkv, dRelRow, dRelCol];
+  });
+};
+
+const KERNELS: readonly ComposedKernel[] = [
+  { kernelName: LOCAL_ATTENTION_PACKED, kernelFunc: composedForward },
+  { kernelName: LOCAL_ATTENTION_PACKED_GRAD, kernelFunc: composedBackward },
+];
 
 tf.registerGradient({
   kernelName: LOCAL_ATTENTION_PACKED,
@@ -46,7 +84,7 @@ export function localAttention2dPacked(
 ): tf.Tensor4D {
   if (!(qkv instanceof tf.Tensor)) throw new Error(`${OP}: qkv must be a tf.Tensor, got ${typeof qkv}`);
   if (qkv.dtype !== 'float32') throw new Error(`${OP}: qkv must be float32, got ${qkv.dtype}`);
-  const logits = options.logits ?? 'qk+qr';
+  const logits = options.logits ?? ATTENTION_DEFAULTS.logits;
   const parts = logits === 'qr' ? 2 : 3;
   if (qkv.rank !== 4 || qkv.shape[3] % parts !== 0) {
     throw new Error(
@@ -59,20 +97,8 @@ export function localAttention2dPacked(
     { q: shape, k: parts === 3 ? shape : null, v: shape, relRow: relRow?.shape ?? null, relCol: relCol?.shape ?? null },
     options,
   );
-  if (!hasKernel(LOCAL_ATTENTION_PACKED)) {
-    return tf.tidy(() => {
-      const split = tf.split(qkv, parts, 3) as tf.Tensor4D[];
-      const [q, k, v] = parts === 3 ? split : [split[0], null, split[1]];
-      return localAttention2d(q, k, v as tf.Tensor4D, relRow, relCol, options);
-    });
-  }
-  const attrs: LocalAttentionAttrs = {
-    kernelSize: g.kernelSize,
-    heads: g.heads,
-    scale: g.scale,
-    padding: g.masked ? 'masked' : 'zeros',
-    logits,
-  };
+  const attrs = attentionAttrs(g);
+  ensureKernels(KERNELS);
   return tf.tidy(() => {
     const empty = () => tf.zeros([0]);
     const inputs = { qkv, relRow: g.useQR && relRow ? relRow : empty(), relCol: g.useQR && relCol ? relCol : empty() };

@@ -5,7 +5,7 @@
  * batch norm or biases).
  */
 import * as tf from '@tensorflow/tfjs';
-import { valueAndGrads } from '../../backend/backprop.js';
+import { valueAndGrads } from '../../ops/value_and_grads.js';
 import { smoothedCrossEntropy } from './loss.js';
 import { Sgd } from './sgd.js';
 

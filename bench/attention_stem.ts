@@ -3,7 +3,7 @@
  * pixels, 3 → 64 channels, 4 heads, relative logits, a value matrix per position), fused native
  * kernels against the composition they replace (three projections + localAttention2d), forward
  * and backward w.r.t. the weights, alternating, in one process:
- *   npx tsx bench/stem_attention.ts [--batch 8] [--rounds 5]
+ *   npx tsx bench/attention_stem.ts [--batch 8] [--rounds 5]
  * Prints the min and median kernel-side time of each (tf.profile per step) and of the whole step.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -1,4 +1,13 @@
-/** Names of the kernels sasa adds to TensorFlow.js (ops/ defines the public functions). */
+/**
+ * Names and attributes of the kernels sasa adds to TensorFlow.js (as tfjs-core's kernel_names.ts):
+ * the ops here call them, backend/ registers native kernels under them.
+ */
+import type { LogitsMode, PaddingMode } from './local_attention/options.js';
+
+/** Input x; tfjs's AvgPool attributes → y (ops/avg_pool.ts: AvgPool with the exact gradient at cut windows). */
+export const AVG_POOL = 'SasaAvgPool';
+/** Inputs dy, input; tfjs's AvgPool attributes → dx. */
+export const AVG_POOL_GRAD = 'SasaAvgPoolGrad';
 export const BATCH_NORM_TRAIN = 'SasaBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'SasaBatchNormTrainGrad';
 /** Inputs x [N,H,W,C], gamma, beta; attr epsilon → [y [N,1,1,C] (max over H·W of the batch norm), mean, variance, argmax (int32 [N,C])]. */
@@ -23,16 +32,14 @@ export interface LocalAttentionAttrs {
   kernelSize: number;
   heads: number;
   scale: number;
-  padding: 'zeros' | 'masked';
-  logits: 'qk+qr' | 'qr' | 'qk';
+  padding: PaddingMode;
+  logits: LogitsMode;
   [key: string]: number | string;
 }
-/** Inputs x, wq, wk, wv, relRow, relCol (empty [0] without relative logits) → [y, lse] (ops/stem_attention.ts). */
+/** Inputs x, wq, wk, wv, relRow, relCol (empty [0] without relative logits) → [y, lse] (ops/attention_stem.ts). */
 export const STEM_ATTENTION = 'SasaStemAttention';
 /** Inputs dy, x, wq, wk, wv, relRow, relCol, lse → [dx ([0] unless inputGradient), dwq, dwk, dwv, dRelRow, dRelCol]. */
 export const STEM_ATTENTION_GRAD = 'SasaStemAttentionGrad';
-/** The native stem kernels take blocks of at most this many pixels (the small-image attention path). */
-export const MAX_STEM_BLOCK_PIXELS = 100;
 
 /** Attributes of the stem attention kernels (inputGradient: 1 to compute dx, for the gradient kernel). */
 export interface StemAttentionAttrs {

@@ -28,17 +28,25 @@ struct Stem {
   int64_t n, s, S, dIn, F, P;
   Geometry g;  // the attention within a block: B = n, H = W = s, C = F, k = 2s - 1, masked
 
-  /** geometry: n, s, d_in, F, heads, P, useQR. */
-  static Stem from(const int32_t* p, double scale) {
+  /**
+   * From the JS object { blocks, side, inputChannels, filters, heads, positions, relative, scale }
+   * (src/backend/kernels/attention_stem.ts geometryArg).
+   */
+  static Stem from(const Napi::Object& o) {
+    const char* what = "geometry";
     Stem st{};
-    st.n = p[0], st.s = p[1], st.dIn = p[2], st.F = p[3], st.P = p[5];
+    st.n = intField(o, what, "blocks"), st.s = intField(o, what, "side");
+    st.dIn = intField(o, what, "inputChannels"), st.F = intField(o, what, "filters");
+    st.P = intField(o, what, "positions");
     st.S = st.s * st.s;
     if (st.n < 1 || st.s < 1 || st.dIn < 1 || st.F < 1 || (st.P != 1 && st.P != st.S) ||
         st.S > kSmallPixels) {
       fail("stemAttention", "invalid geometry");
     }
-    const int32_t attention[9] = {p[0], p[1], p[1], p[3], 2 * p[1] - 1, p[4], 1, 1, p[6]};
-    st.g = Geometry::from(attention, scale);
+    const int64_t heads = intField(o, what, "heads");
+    const bool relative = boolField(o, what, "relative");
+    st.g = Geometry::make(st.n, st.s, st.s, st.F, 2 * st.s - 1, heads, true, true, relative,
+                          numField(o, what, "scale"));
     return st;
   }
   int64_t block() const { return S * F; }
@@ -266,12 +274,12 @@ void stemBackward(const Stem& st, const float* dy, const float* x, const Weights
 }
 
 /**
- * stemAttentionForward(x, wq, wk, wv, relRow, relCol, y, lse, geometry, scale)
- * geometry: n, s, d_in, F, heads, P, useQR. The tables may be empty without relative logits.
+ * stemAttentionForward(x, wq, wk, wv, relRow, relCol, y, lse, geometry)
+ * geometry: the object Stem::from reads. The tables may be empty without relative logits.
  */
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   return guarded(info, "stemAttention", [&] {
-    const Stem st = Stem::from(intsArg(info, 8, "geometry", 7), numArg(info, 9, "scale"));
+    const Stem st = Stem::from(objectArg(info, 8, "geometry"));
     const int64_t tableSize = st.g.useQR ? st.g.K * st.g.half : 0;
     const float* x = floatArg(info, 0, "x", st.n * st.S * st.dIn);
     const float* wq = floatArg(info, 1, "wq", st.dIn * st.F);
@@ -287,11 +295,11 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
 
 /**
  * stemAttentionBackward(dy, x, wq, wk, wv, relRow, relCol, lse, dx, dwq, dwk, dwv, dRelRow,
- *                       dRelCol, geometry, scale): gradients of Σ dy·y; dx is skipped when empty.
+ *                       dRelCol, geometry): gradients of Σ dy·y; dx is skipped when empty.
  */
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   return guarded(info, "stemAttention (gradient)", [&] {
-    const Stem st = Stem::from(intsArg(info, 14, "geometry", 7), numArg(info, 15, "scale"));
+    const Stem st = Stem::from(objectArg(info, 14, "geometry"));
     const int64_t tableSize = st.g.useQR ? st.g.K * st.g.half : 0;
     const int64_t xSize = st.n * st.S * st.dIn;
     const float* dy = floatArg(info, 0, "dy", st.n * st.block());

@@ -165,7 +165,7 @@ void backwardCoefficients(const std::vector<double>& sumDy, const std::vector<do
  * N·S rows (variance biased) and y = (x − mean)·gamma/√(variance + eps) + beta, then max(0, y) with
  * relu (one pass instead of two, and no second tensor). Two passes over x: one for
  * Σ(x − K) and Σ(x − K)², K = the first row (so a large mean does not cancel the variance away),
- * one for y. (oneDNN 2.6's nhwc batch norm took 1.5–2× longer for C ≥ 256: bench/bn_kernels.ts,
+ * one for y. (oneDNN 2.6's nhwc batch norm took 1.5–2× longer for C ≥ 256: bench/batch_norm_kernels.ts,
  * BENCHMARKS.md.)
  */
 Napi::Value BnTrainForward(const Napi::CallbackInfo& info) {

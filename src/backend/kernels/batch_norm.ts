@@ -12,7 +12,7 @@ import {
   BATCH_NORM_BLOCK_MAX_GRAD,
   BATCH_NORM_TRAIN,
   BATCH_NORM_TRAIN_GRAD,
-} from '../kernel_names.js';
+} from '../../ops/kernel_names.js';
 import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, outputBuffer } from './util.js';
 
 /** x [N, ..., C] as [N, S, C]: the geometry the native kernels take. */

@@ -6,20 +6,24 @@
  *   relRow, relCol [2s-1, F/2], or null for no relative logits →
  *   y [n, s, s, F] = localAttention2d(x·wq, x·wk, v, relRow, relCol) with v_p = x_p·wv[p],
  *   kernelSize 2s-1 and 'masked' padding: every pixel attends to the s² pixels of its block.
- * The native backend runs one fused kernel each way that never materialises q, k and v (3 input
- * channels become 3 × F); elsewhere, and for blocks over 100 pixels, the op is the composition
- * `stemAttentionReference`, which the tests hold the fused kernels to. Differentiable w.r.t. all
- * inputs; the native gradient computes dx only when it is asked for (a second kernel call).
+ * Kernels SasaStemAttention and its gradient: the native backend runs one fused kernel each way
+ * that never materialises q, k and v (3 input channels become 3 × F); elsewhere, and for blocks
+ * over 100 pixels, the composed kernels below (projections, then the SasaLocalAttention kernels).
+ * `stemAttentionReference` is the same composition in differentiable tfjs ops, which the tests hold
+ * the kernels to. Differentiable w.r.t. all inputs; the gradient computes dx only when it is asked
+ * for (a second kernel call).
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasKernel } from '../backend/gradients.js';
+import { type ComposedKernel, ensureKernels, tensorInput } from './composed_kernels.js';
 import {
-  MAX_STEM_BLOCK_PIXELS,
+  LOCAL_ATTENTION,
+  LOCAL_ATTENTION_GRAD,
+  type LocalAttentionAttrs,
   STEM_ATTENTION,
   STEM_ATTENTION_GRAD,
   type StemAttentionAttrs,
-} from '../backend/kernel_names.js';
-import { localAttention2d } from './local_attention/op.js';
+} from './kernel_names.js';
+import { ensureLocalAttentionKernels, localAttention2d } from './local_attention/op.js';
 import { resolveGeometry } from './local_attention/options.js';
 
 export interface StemAttentionOptions {
@@ -119,6 +123,84 @@ export function stemAttentionReference(
   });
 }
 
+/** The local attention within s×s blocks, as SasaLocalAttention kernel attributes. */
+function blockAttrs(s: number, attrs: StemAttentionAttrs): LocalAttentionAttrs {
+  const { heads, scale, relative } = attrs;
+  return { kernelSize: 2 * s - 1, heads, scale, padding: 'masked', logits: relative === 1 ? 'qk+qr' : 'qk' };
+}
+
+/** The projections of blocks x [n, s, s, d_in]: q, k [n, s, s, F] and v_p = x_p·wv[p]. */
+function project(x: tf.Tensor, wq: tf.Tensor, wk: tf.Tensor, wv: tf.Tensor) {
+  const [n, s, , dIn] = x.shape;
+  const [positions, , filters] = wv.shape;
+  const flat = tf.reshape(x, [n * s * s, dIn]);
+  const by = (w: tf.Tensor) => tf.reshape(tf.matMul(flat, w as tf.Tensor2D), [n, s, s, filters]);
+  const byPosition = tf.transpose(tf.reshape(x, [n, s * s, dIn]), [1, 0, 2]); // [P, n, d_in]
+  const v =
+    positions === 1
+      ? by(tf.reshape(wv, [dIn, filters]))
+      : tf.reshape(tf.transpose(tf.matMul(byPosition, wv as tf.Tensor3D), [1, 0, 2]), [n, s, s, filters]);
+  return { flat, byPosition, q: by(wq), k: by(wk), v };
+}
+
+/** Inputs x, wq, wk, wv, relRow, relCol → [y, lse]. */
+const composedForward: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [x, wq, wk, wv, relRow, relCol] = ['x', 'wq', 'wk', 'wv', 'relRow', 'relCol'].map((n) =>
+    tensorInput(inputs, n),
+  );
+  ensureLocalAttentionKernels();
+  return tf.tidy(() => {
+    const { q, k, v } = project(x, wq, wk, wv);
+    const a = blockAttrs(x.shape[1] as number, attrs as unknown as StemAttentionAttrs);
+    return tf.engine().runKernel(LOCAL_ATTENTION, { q, k, v, relRow, relCol }, a) as tf.Tensor[];
+  });
+};
+
+/**
+ * Inputs dy, x, wq, wk, wv, relRow, relCol, lse → [dx ([0] unless inputGradient), dwq, dwk, dwv,
+ * dRelRow, dRelCol]: the SasaLocalAttentionGrad kernel, then the projections' products
+ *   dwq = xᵀ·dq, dwk = xᵀ·dk, dwv[p] = x_pᵀ·dv_p,  dx = dq·wqᵀ + dk·wkᵀ + dv_p·wv[p]ᵀ.
+ */
+const composedBackward: tf.KernelFunc = ({ inputs, attrs }) => {
+  const names = ['dy', 'x', 'wq', 'wk', 'wv', 'relRow', 'relCol', 'lse'];
+  const [dy, x, wq, wk, wv, relRow, relCol, lse] = names.map((n) => tensorInput(inputs, n));
+  const stemAttrs = attrs as unknown as StemAttentionAttrs;
+  ensureLocalAttentionKernels();
+  return tf.tidy(() => {
+    const [n, s, , dIn] = x.shape;
+    const [positions, , filters] = wv.shape;
+    const { flat, byPosition, q, k, v } = project(x, wq, wk, wv);
+    const a = blockAttrs(s, stemAttrs);
+    const grads = tf.engine().runKernel(LOCAL_ATTENTION_GRAD, { dy, q, k, v, relRow, relCol, lse }, a) as tf.Tensor[];
+    const [dq, dk, dv, dRelRow, dRelCol] = grads.map((g, i) => (i < 3 ? tf.reshape(g, [n * s * s, filters]) : g));
+    const weightGrad = (d: tf.Tensor) => tf.matMul(flat, d as tf.Tensor2D, true, false);
+    const dvByPosition = tf.transpose(tf.reshape(dv, [n, s * s, filters]), [1, 0, 2]); // [P, n, F]
+    const dwv =
+      positions === 1
+        ? tf.reshape(weightGrad(dv), wv.shape)
+        : tf.matMul(byPosition as tf.Tensor3D, dvByPosition as tf.Tensor3D, true, false);
+    let dx = tf.zeros([0]);
+    if (stemAttrs.inputGradient === 1) {
+      const back = (d: tf.Tensor, w: tf.Tensor) => tf.matMul(d as tf.Tensor2D, w as tf.Tensor2D, false, true);
+      const fromV =
+        positions === 1
+          ? back(dv, tf.reshape(wv, [dIn, filters]))
+          : tf.reshape(
+              tf.transpose(tf.matMul(dvByPosition as tf.Tensor3D, wv as tf.Tensor3D, false, true), [1, 0, 2]),
+              [n * s * s, dIn],
+            );
+      dx = tf.reshape(tf.add(tf.add(back(dq, wq), back(dk, wk)), fromV), x.shape);
+    }
+    return [dx, weightGrad(dq), weightGrad(dk), dwv, dRelRow, dRelCol];
+  });
+};
+
+/** The composed kernels, for backends without their own and for the native one's blocks over its limit. */
+export const STEM_ATTENTION_COMPOSED: readonly ComposedKernel[] = [
+  { kernelName: STEM_ATTENTION, kernelFunc: composedForward },
+  { kernelName: STEM_ATTENTION_GRAD, kernelFunc: composedBackward },
+];
+
 tf.registerGradient({
   kernelName: STEM_ATTENTION,
   inputsToSave: ['x', 'wq', 'wk', 'wv', 'relRow', 'relCol'],
@@ -158,9 +240,7 @@ export function stemAttention(
   options: StemAttentionOptions,
 ): tf.Tensor4D {
   const c = checkArgs(x, wq, wk, wv, relRow, relCol, options);
-  if (!hasKernel(STEM_ATTENTION) || c.s * c.s > MAX_STEM_BLOCK_PIXELS) {
-    return stemAttentionReference(x, wq, wk, wv, relRow, relCol, options);
-  }
+  ensureKernels(STEM_ATTENTION_COMPOSED);
   const attrs: StemAttentionAttrs = {
     heads: options.heads,
     scale: c.scale,

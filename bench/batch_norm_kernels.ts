@@ -2,12 +2,12 @@
  * The batch-norm training kernels alone (SasaBatchNormTrain forward, SasaBatchNormTrainGrad) at
  * resnet26's activation shapes, beside an elementwise Add of the same size (a memory-bandwidth
  * yardstick): median of 20 runs after 5, in ms.
- *   SASA_NUM_THREADS=2 npx tsx bench/bn_kernels.ts
+ *   SASA_NUM_THREADS=2 npx tsx bench/batch_norm_kernels.ts
  * A/B two builds with SASA_NATIVE_ADDON=<a copy of sasa_native.node>.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAIN_GRAD } from '../src/backend/kernel_names.js';
 import { batchNormTrain, initBackend } from '../src/index.js';
+import { BATCH_NORM_TRAIN_GRAD } from '../src/ops/kernel_names.js';
 
 await initBackend({ require: true });
 const median = (f: () => void) => {

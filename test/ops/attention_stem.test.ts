@@ -1,6 +1,8 @@
 /**
- * stemAttention: the native fused kernels (projections inside the attention) against the op's
- * composition of tfjs ops and localAttention2d on tfjs's cpu backend, values and gradients.
+ * stemAttention: on the active backend, its kernels (composed ones on tfjs's cpu, fused ones on the
+ * native backend, composed ones there too for blocks over 100 pixels) against stemAttentionReference
+ * (tfjs ops and localAttention2d, differentiated by tfjs); and the native fused kernels against the
+ * cpu backend's, values and gradients.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -42,7 +44,48 @@ function inputs(c: Case) {
 
 const options = (c: Case) => ({ heads: c.heads, ...(c.scale === undefined ? {} : { scale: c.scale }) });
 
-describeNative('stemAttention: native fused kernels vs the composition on cpu', () => {
+/** y and the gradients of every input of a weighted sum of `op`'s output. */
+function valueAndGrads(c: Case, op: typeof stemAttention): tf.Tensor[] {
+  const i = inputs(c);
+  const tensors = [i.x, i.wq, i.wk, i.wv, ...(c.relative ? [i.relRow, i.relCol] : [])] as tf.Tensor[];
+  const f = (x: tf.Tensor, wq: tf.Tensor, wk: tf.Tensor, wv: tf.Tensor, ...tables: tf.Tensor[]) =>
+    weightedSum(
+      op(
+        x as tf.Tensor4D,
+        wq as tf.Tensor2D,
+        wk as tf.Tensor2D,
+        wv as tf.Tensor3D,
+        (tables[0] as tf.Tensor2D) ?? null,
+        (tables[1] as tf.Tensor2D) ?? null,
+        options(c),
+      ),
+    );
+  const out = [op(i.x, i.wq, i.wk, i.wv, i.relRow, i.relCol, options(c)), ...tf.grads(f)(tensors)];
+  tf.dispose(Object.values(i).filter((t) => t !== null) as tf.Tensor[]);
+  return out;
+}
+
+describe('stemAttention: its kernels on the active backend vs stemAttentionReference', () => {
+  before(setup);
+  const blocksOverTheLimit: Case = { n: 2, s: 11, dIn: 3, filters: 8, heads: 2, positions: 'each', relative: true };
+  for (const c of [...CASES, blocksOverTheLimit]) {
+    it(`${c.s}x${c.s} blocks, values ${c.positions}, relative ${c.relative}: y and every gradient, no leak`, () => {
+      const before = tf.memory().numTensors;
+      const kernels = valueAndGrads(c, stemAttention);
+      const reference = valueAndGrads(c, stemAttentionReference);
+      assert.equal(kernels.length, reference.length);
+      kernels.forEach((t, at) => {
+        assert.deepEqual(t.shape, reference[at].shape);
+        const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(t, reference[at]))).dataSync()[0]);
+        assert.ok(diff < 2e-5, `output ${at}: max |kernels - reference| = ${diff}`);
+      });
+      tf.dispose([...kernels, ...reference]);
+      assert.equal(tf.memory().numTensors, before);
+    });
+  }
+});
+
+describeNative('stemAttention: native fused kernels vs the composed kernels on cpu', () => {
   before(setup);
   for (const c of CASES) {
     const label = `n ${c.n}, ${c.s}x${c.s} blocks, d_in ${c.dIn}, F ${c.filters}, ${c.heads} heads, values ${c.positions}, relative ${c.relative}${c.scale === undefined ? '' : `, scale ${c.scale}`}`;

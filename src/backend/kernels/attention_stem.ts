@@ -1,16 +1,14 @@
 /**
- * The fused attention-stem kernels (native/src/stem_attention.cc): SasaStemAttention
+ * The fused attention-stem kernels (native/src/attention_stem.cc): SasaStemAttention
  * (x [n,s,s,d_in], wq, wk [d_in,F], wv [P,d_in,F], relRow, relCol → y [n,s,s,F], lse [n,s,s,N])
- * and its gradient. The op (ops/stem_attention.ts) has validated the shapes; they are checked again
- * here before the addon sees them.
+ * and its gradient, for blocks of at most MAX_STEM_BLOCK_PIXELS; larger ones run the op's composed
+ * kernels. The op (ops/attention_stem.ts) has validated the shapes; they are checked again here
+ * before the addon sees them.
  */
 import type * as tf from '@tensorflow/tfjs';
-import {
-  MAX_STEM_BLOCK_PIXELS,
-  STEM_ATTENTION,
-  STEM_ATTENTION_GRAD,
-  type StemAttentionAttrs,
-} from '../kernel_names.js';
+import { STEM_ATTENTION_COMPOSED } from '../../ops/attention_stem.js';
+import { STEM_ATTENTION, STEM_ATTENTION_GRAD, type StemAttentionAttrs } from '../../ops/kernel_names.js';
+import type { StemGeometryArg } from '../addon.js';
 import {
   check,
   cpuBackend,
@@ -25,8 +23,24 @@ import {
 
 const OP = 'stemAttention';
 
+/** The fused kernels take blocks of at most this many pixels (native/src/small_attention.h kSmallPixels). */
+export const MAX_STEM_BLOCK_PIXELS = 100;
+
+/** The op's composed kernel by name: what runs for blocks over MAX_STEM_BLOCK_PIXELS. */
+function composed(kernelName: string): tf.KernelFunc {
+  const kernel = STEM_ATTENTION_COMPOSED.find((k) => k.kernelName === kernelName);
+  if (!kernel) throw new Error(`${OP}: no composed kernel ${kernelName}`);
+  return kernel.kernelFunc;
+}
+
+/** Whether blocks x [n, s, s, d_in] exceed what the fused kernels take. */
+const overTheLimit = (args: KernelArgs) => {
+  const s = (args.inputs as Record<string, tf.TensorInfo>).x.shape[1];
+  return s * s > MAX_STEM_BLOCK_PIXELS;
+};
+
 interface Plan {
-  geometry: Int32Array;
+  geometry: StemGeometryArg;
   yShape: number[];
   lseShape: number[];
 }
@@ -58,7 +72,16 @@ function plan(inputs: Record<string, tf.TensorInfo>, attrs: StemAttentionAttrs):
     }
   }
   return {
-    geometry: Int32Array.from([n, s, dIn, F, N, P, relative ? 1 : 0]),
+    geometry: {
+      blocks: n,
+      side: s,
+      inputChannels: dIn,
+      filters: F,
+      heads: N,
+      positions: P,
+      relative,
+      scale: attrs.scale,
+    },
     yShape: [n, s, s, F],
     lseShape: [n, s, s, N],
   };
@@ -66,7 +89,10 @@ function plan(inputs: Record<string, tf.TensorInfo>, attrs: StemAttentionAttrs):
 
 export function stemAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
   const values = (args: KernelArgs, t: tf.TensorInfo, name: string) => floatsOf(OP, args, t, name);
+  const composedForward = composed(STEM_ATTENTION);
+  const composedBackward = composed(STEM_ATTENTION_GRAD);
   const forward: tf.KernelFunc = (args: KernelArgs) => {
+    if (overTheLimit(args)) return composedForward(args);
     const inputs = args.inputs as Record<string, tf.TensorInfo>;
     const attrs = args.attrs as unknown as StemAttentionAttrs;
     const p = plan(inputs, attrs);
@@ -75,11 +101,12 @@ export function stemAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
     );
     const y = outputBuffer(sizeOf(p.yShape));
     const lse = outputBuffer(sizeOf(p.lseShape));
-    ctx.addon.stemAttentionForward(x, wq, wk, wv, relRow, relCol, y, lse, p.geometry, attrs.scale);
+    ctx.addon.stemAttentionForward(x, wq, wk, wv, relRow, relCol, y, lse, p.geometry);
     const backend = cpuBackend(args);
     return [output(backend, p.yShape, y), output(backend, p.lseShape, lse)];
   };
   const backward: tf.KernelFunc = (args: KernelArgs) => {
+    if (overTheLimit(args)) return composedBackward(args);
     const inputs = args.inputs as Record<string, tf.TensorInfo>;
     const attrs = args.attrs as unknown as StemAttentionAttrs;
     const p = plan(inputs, attrs);
@@ -107,7 +134,6 @@ export function stemAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
       dRelRow,
       dRelCol,
       p.geometry,
-      attrs.scale,
     );
     const backend = cpuBackend(args);
     return [
