@@ -151,7 +151,9 @@ export function linePlot(options: LinePlotOptions): Chart {
   const dashes = series.map((s) => (s.dashed ? DASH : [1, 0]));
   /** Only a fixed range can leave points outside the plot; else dots on its edge stay whole. */
   const clip = yRange !== undefined;
-  const legend = { orient: 'top', title: null, symbolType: 'stroke', symbolStrokeWidth: 2.5 } as const;
+  /** One row above the plot; more than 6 series wrap into rows of at most 6 so no entry is cut off. */
+  const columns = names.length > 6 ? Math.ceil(names.length / Math.ceil(names.length / 6)) : 0;
+  const legend = { orient: 'top', title: null, symbolType: 'stroke', symbolStrokeWidth: 2.5, columns } as const;
   const spec = {
     $schema: SCHEMA,
     ...texts(where, options.title),
