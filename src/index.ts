@@ -25,10 +25,15 @@ export type {
   CocoImage,
   CocoInstances,
 } from './data/coco/instances.js';
+export { type AnnotationProblem, GT_BOX_TOLERANCE_PX } from './data/coco/annotation_problems.js';
 export {
-  GT_BOX_TOLERANCE_PX,
+  type BadAnnotation,
+  type BadAnnotationPolicy,
+  type InstancesWithBadAnnotations,
   parseCocoDetections,
   parseCocoInstances,
+  type ReadInstances,
+  type ReadInstancesOptions,
   readCocoDetections,
   readCocoInstances,
 } from './data/coco/read.js';
@@ -44,7 +49,6 @@ export {
   withClasses,
 } from './data/dataset.js';
 export {
-  BOX_TOLERANCE,
   type CategoryMap,
   categoryMap,
   type DetectionImage,
@@ -84,7 +88,6 @@ export {
   type CocoFiles,
   type DetectionData,
   type DetectionSpec,
-  loadInstances,
   type OpenDetectionOptions,
   openDetectionData,
   parseDetectionSpec,
