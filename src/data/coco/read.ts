@@ -81,56 +81,58 @@ export function parseCocoInstances<P extends BadAnnotationPolicy = 'throw'>(
   const annotations = arrayField(root, 'annotations', file);
   const imageById = new Map(images.map((image) => [image.id, image]));
   const categoryIds = new Set(categories.map((c) => c.id));
-  const seen = new Map<number, number>();
   const kept: CocoAnnotation[] = [];
   const badAnnotations: BadAnnotation[] = [];
-  for (let i = 0; i < annotations.length; i++) {
-    const where = `${file}: annotations[${i}]`;
-    const ann = asObject(annotations[i], where);
-    const id = idField(ann, 'id', where);
-    const first = seen.get(id);
-    if (first !== undefined) fail(where, `duplicate annotation id ${id} (also annotations[${first}])`);
-    seen.set(id, i);
-    const imageId = idField(ann, 'image_id', `${where} (id ${id})`);
-    idField(ann, 'category_id', `${where} (id ${id})`);
+  eachEntryWithId(annotations, file, 'annotations', 'annotation', (ann, where, id, index) => {
+    const imageId = idField(ann, 'image_id', where);
+    idField(ann, 'category_id', where);
     const problem = annotationProblem(ann, imageById.get(imageId), categoryIds);
     if (!problem) kept.push(ann as unknown as CocoAnnotation);
-    else if (!collect) fail(`${where} (id ${id})`, problem.reason);
-    else badAnnotations.push({ annotationId: id, imageId, index: i, ...problem });
-  }
+    else if (!collect) fail(where, problem.reason);
+    else badAnnotations.push({ annotationId: id, imageId, index, ...problem });
+  });
   const instances = root as unknown as CocoInstances;
   const read = collect ? { instances: { ...instances, annotations: kept }, badAnnotations } : instances;
   return read as ReadInstances<P>;
 }
 
-function checkImages(entries: unknown[], file: string): CocoImage[] {
+/**
+ * Visits each entry of `file`'s array `name` (of `kind`s): an object with an integer `id` no earlier entry
+ * has; `where` names it for messages (`file: name[i] (id N)`).
+ */
+function eachEntryWithId(
+  entries: unknown[],
+  file: string,
+  name: string,
+  kind: string,
+  visit: (entry: JsonObject, where: string, id: number, index: number) => void,
+): void {
   const seen = new Map<number, number>();
   for (let i = 0; i < entries.length; i++) {
-    const where = `${file}: images[${i}]`;
-    const image = asObject(entries[i], where);
-    const id = idField(image, 'id', where);
+    const at = `${file}: ${name}[${i}]`;
+    const entry = asObject(entries[i], at);
+    const id = idField(entry, 'id', at);
     const first = seen.get(id);
-    if (first !== undefined) fail(where, `duplicate image id ${id} (also images[${first}])`);
+    if (first !== undefined) fail(at, `duplicate ${kind} id ${id} (also ${name}[${first}])`);
     seen.set(id, i);
-    numberField(image, 'width', `${where} (id ${id})`, 'positive');
-    numberField(image, 'height', `${where} (id ${id})`, 'positive');
-    stringField(image, 'file_name', `${where} (id ${id})`);
+    visit(entry, `${at} (id ${id})`, id, i);
   }
+}
+
+function checkImages(entries: unknown[], file: string): CocoImage[] {
+  eachEntryWithId(entries, file, 'images', 'image', (image, where) => {
+    numberField(image, 'width', where, 'positive');
+    numberField(image, 'height', where, 'positive');
+    stringField(image, 'file_name', where);
+  });
   return entries as CocoImage[];
 }
 
 function checkCategories(entries: unknown[], file: string): CocoCategory[] {
-  const seen = new Map<number, number>();
-  for (let i = 0; i < entries.length; i++) {
-    const where = `${file}: categories[${i}]`;
-    const category = asObject(entries[i], where);
-    const id = idField(category, 'id', where);
-    const first = seen.get(id);
-    if (first !== undefined) fail(where, `duplicate category id ${id} (also categories[${first}])`);
-    seen.set(id, i);
-    stringField(category, 'name', `${where} (id ${id})`);
-    if (category.supercategory !== undefined) stringField(category, 'supercategory', `${where} (id ${id})`);
-  }
+  eachEntryWithId(entries, file, 'categories', 'category', (category, where) => {
+    stringField(category, 'name', where);
+    if (category.supercategory !== undefined) stringField(category, 'supercategory', where);
+  });
   return entries as CocoCategory[];
 }
 
