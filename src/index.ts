@@ -17,6 +17,7 @@ export {
   batches,
 } from './data/batches.js';
 export { type CifarOptions, loadCifar, parseCifar } from './data/cifar.js';
+export { type AnnotationProblem, GT_BOX_TOLERANCE_PX } from './data/coco/annotation_problems.js';
 export type {
   CocoAnnotation,
   CocoBox,
@@ -25,7 +26,6 @@ export type {
   CocoImage,
   CocoInstances,
 } from './data/coco/instances.js';
-export { type AnnotationProblem, GT_BOX_TOLERANCE_PX } from './data/coco/annotation_problems.js';
 export {
   type BadAnnotation,
   type BadAnnotationPolicy,
