@@ -16,6 +16,7 @@ export {
   batches,
 } from './data/batches.js';
 export { type CifarOptions, loadCifar, parseCifar } from './data/cifar.js';
+export { type AnnotationProblem, GT_BOX_TOLERANCE_PX } from './data/coco/annotation_problems.js';
 export type {
   CocoAnnotation,
   CocoBox,
@@ -25,9 +26,13 @@ export type {
   CocoInstances,
 } from './data/coco/instances.js';
 export {
-  GT_BOX_TOLERANCE_PX,
+  type BadAnnotation,
+  type BadAnnotationPolicy,
+  type InstancesWithBadAnnotations,
   parseCocoDetections,
   parseCocoInstances,
+  type ReadInstances,
+  type ReadInstancesOptions,
   readCocoDetections,
   readCocoInstances,
 } from './data/coco/read.js';
@@ -43,7 +48,6 @@ export {
   withClasses,
 } from './data/dataset.js';
 export {
-  BOX_TOLERANCE,
   type CategoryMap,
   categoryMap,
   type DetectionImage,
@@ -83,7 +87,6 @@ export {
   type CocoFiles,
   type DetectionData,
   type DetectionSpec,
-  loadInstances,
   type OpenDetectionOptions,
   openDetectionData,
   parseDetectionSpec,

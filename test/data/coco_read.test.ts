@@ -137,6 +137,139 @@ describe('readCocoInstances', () => {
   });
 });
 
+describe("readCocoInstances with badAnnotations: 'collect'", () => {
+  /** `instances()` plus one annotation per kind of bad annotation (ids 10.., on image 7: 50×50). */
+  function withBadAnnotations(): Record<string, unknown[]> {
+    const gt = instances() as unknown as Record<string, unknown[]>;
+    const good = { image_id: 7, category_id: 3, bbox: [5, 5, 10, 10], area: 100, iscrowd: 0 };
+    const bad: Record<string, unknown>[] = [
+      { image_id: 8 },
+      { category_id: 2 },
+      { bbox: [1, 2, 3] },
+      { bbox: [1, 2, Number.POSITIVE_INFINITY, 3] },
+      { bbox: [1, 2, 0, 3] },
+      { bbox: [45, 0, 7, 10] },
+      { bbox: [-0.5, 0, 0.4, 10] },
+      { area: undefined },
+      { area: -1 },
+      { iscrowd: true },
+    ];
+    gt.annotations.push(...bad.map((edit, k) => ({ ...good, id: 10 + k, ...edit })));
+    gt.annotations.push({ ...good, id: 30 });
+    return gt;
+  }
+
+  it('collects each bad annotation with its id, image, index, field and reason; keeps the rest', () => {
+    const { instances: read, badAnnotations } = parseCocoInstances(JSON.stringify(withBadAnnotations()), 'gt.json', {
+      badAnnotations: 'collect',
+    });
+    assert.deepEqual(badAnnotations, [
+      { annotationId: 10, imageId: 8, index: 2, field: 'image_id', reason: "'image_id' 8 names no image of this file" },
+      {
+        annotationId: 11,
+        imageId: 7,
+        index: 3,
+        field: 'category_id',
+        reason: "'category_id' 2 names no category of this file",
+      },
+      {
+        annotationId: 12,
+        imageId: 7,
+        index: 4,
+        field: 'bbox',
+        reason: "'bbox' must be [x, y, width, height], got [1,2,3]",
+      },
+      {
+        annotationId: 13,
+        imageId: 7,
+        index: 5,
+        field: 'bbox',
+        reason: "'bbox' width must be a finite number, got null",
+      },
+      { annotationId: 14, imageId: 7, index: 6, field: 'bbox', reason: "'bbox' width must be > 0, got 0" },
+      {
+        annotationId: 15,
+        imageId: 7,
+        index: 7,
+        field: 'bbox',
+        reason: "'bbox' [45,0,7,10] reaches beyond image 7 (50×50) by more than 1 px",
+      },
+      {
+        annotationId: 16,
+        imageId: 7,
+        index: 8,
+        field: 'bbox',
+        reason: "'bbox' [-0.5,0,0.4,10] lies entirely outside image 7 (50×50)",
+      },
+      {
+        annotationId: 17,
+        imageId: 7,
+        index: 9,
+        field: 'area',
+        reason: "'area' is missing (the evaluation's small/medium/large ranges read it)",
+      },
+      { annotationId: 18, imageId: 7, index: 10, field: 'area', reason: "'area' must be a finite number ≥ 0, got -1" },
+      { annotationId: 19, imageId: 7, index: 11, field: 'iscrowd', reason: "'iscrowd' must be 0 or 1, got true" },
+    ]);
+    assert.deepEqual(
+      read.annotations.map((a) => a.id),
+      [1, 2, 30],
+    );
+    assert.equal(read.images.length, 2);
+    assert.deepEqual((read as unknown as { info: unknown }).info, { year: 2026 });
+  });
+
+  it('throws with the same words without the option', () => {
+    assert.throws(
+      () => parseCocoInstances(JSON.stringify(withBadAnnotations()), 'gt.json'),
+      /^Error: gt\.json: annotations\[2\] \(id 10\): 'image_id' 8 names no image of this file$/,
+    );
+  });
+
+  it('still throws on structural problems', () => {
+    const collectError = (edit: (gt: Record<string, unknown[]>) => void): string => {
+      const gt = withBadAnnotations();
+      edit(gt);
+      try {
+        parseCocoInstances(JSON.stringify(gt), 'gt.json', { badAnnotations: 'collect' });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('expected the ground truth to be rejected');
+    };
+    const cases: [(gt: Record<string, unknown[]>) => void, RegExp][] = [
+      [
+        (gt) => ((gt.annotations[3] as Record<string, unknown>).id = 10),
+        /annotations\[3\]: duplicate annotation id 10 \(also annotations\[2\]\)/,
+      ],
+      [
+        (gt) => ((gt.annotations[0] as Record<string, unknown>).image_id = '7'),
+        /annotations\[0\] \(id 1\): 'image_id' must be an integer id, got "7"/,
+      ],
+      [
+        (gt) => ((gt.annotations[0] as Record<string, unknown>).category_id = undefined),
+        /annotations\[0\] \(id 1\): 'category_id' must be an integer id, got nothing/,
+      ],
+      [(gt) => (gt.annotations[0] = [1]), /annotations\[0\]: must be an object, got \[1\]/],
+      [
+        (gt) => ((gt.categories[1] as Record<string, unknown>).id = 1),
+        /categories\[1\]: duplicate category id 1 \(also categories\[0\]\)/,
+      ],
+      [(gt) => ((gt.images[1] as Record<string, unknown>).id = BIG_ID), /images\[1\]: duplicate image id 20180000001/],
+      [
+        (gt) => ((gt.images[0] as Record<string, unknown>).file_name = 3),
+        /images\[0\] \(id 20180000001\): 'file_name' must be a string/,
+      ],
+      [(gt) => delete (gt as Record<string, unknown>).images, /gt\.json: 'images' must be an array/],
+    ];
+    for (const [edit, message] of cases) assert.match(collectError(edit), message);
+    assert.throws(
+      () => parseCocoInstances('{"images": [', 'gt.json', { badAnnotations: 'collect' }),
+      /gt\.json: invalid JSON at line 1, column 13/,
+    );
+  });
+});
+
 describe('readCocoDetections', () => {
   it('reads a results list and a COCO-style object with annotations', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'coco-'));

@@ -1,6 +1,7 @@
 /**
- * Field checks for COCO entries. Each takes the entry's name for messages (`file: annotations[3] (id 7)`)
- * and throws an Error naming it and the field.
+ * Field checks for COCO entries. The `...Field` ones take the entry's name for messages
+ * (`file: annotations[3] (id 7)`) and throw an Error naming it and the field; the `...Problem` ones
+ * return that message's reason (or undefined), for callers that collect rather than throw.
  */
 
 /** A JSON object (not an array, not null). */
@@ -41,24 +42,35 @@ export function stringField(obj: JsonObject, name: string, where: string): strin
   return value;
 }
 
-/** A finite number > 0 (`min` 'positive') or ≥ 0 ('non-negative'). */
-export function numberField(obj: JsonObject, name: string, where: string, min: 'positive' | 'non-negative'): number {
-  const value = obj[name];
+/** Why `value` is not a finite number > 0 (`min` 'positive') or ≥ 0 ('non-negative'); undefined when it is. */
+export function numberProblem(value: unknown, name: string, min: 'positive' | 'non-negative'): string | undefined {
   const ok = typeof value === 'number' && Number.isFinite(value) && (min === 'positive' ? value > 0 : value >= 0);
-  if (!ok) fail(where, `'${name}' must be a finite number ${min === 'positive' ? '> 0' : '≥ 0'}, got ${show(value)}`);
-  return value as number;
+  return ok ? undefined : `'${name}' must be a finite number ${min === 'positive' ? '> 0' : '≥ 0'}, got ${show(value)}`;
 }
 
-/** `[x, y, width, height]`: four finite numbers, width and height > 0. */
-export function boxField(obj: JsonObject, where: string): [number, number, number, number] {
-  const box = obj.bbox;
-  if (!Array.isArray(box) || box.length !== 4) fail(where, `'bbox' must be [x, y, width, height], got ${show(box)}`);
+/** A finite number > 0 (`min` 'positive') or ≥ 0 ('non-negative'). */
+export function numberField(obj: JsonObject, name: string, where: string, min: 'positive' | 'non-negative'): number {
+  const problem = numberProblem(obj[name], name, min);
+  if (problem) fail(where, problem);
+  return obj[name] as number;
+}
+
+/** Why `box` is not `[x, y, width, height]` of four finite numbers with width and height > 0; undefined when it is. */
+export function boxProblem(box: unknown): string | undefined {
+  if (!Array.isArray(box) || box.length !== 4) return `'bbox' must be [x, y, width, height], got ${show(box)}`;
   const names = ['x', 'y', 'width', 'height'];
   for (let i = 0; i < 4; i++) {
     const v = box[i];
     if (typeof v !== 'number' || !Number.isFinite(v))
-      fail(where, `'bbox' ${names[i]} must be a finite number, got ${show(v)}`);
-    if (i >= 2 && v <= 0) fail(where, `'bbox' ${names[i]} must be > 0, got ${v}`);
+      return `'bbox' ${names[i]} must be a finite number, got ${show(v)}`;
+    if (i >= 2 && v <= 0) return `'bbox' ${names[i]} must be > 0, got ${v}`;
   }
-  return box as [number, number, number, number];
+  return undefined;
+}
+
+/** `[x, y, width, height]`: four finite numbers, width and height > 0. */
+export function boxField(obj: JsonObject, where: string): [number, number, number, number] {
+  const problem = boxProblem(obj.bbox);
+  if (problem) fail(where, problem);
+  return obj.bbox as [number, number, number, number];
 }

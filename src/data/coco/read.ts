@@ -1,33 +1,57 @@
 /**
- * Reading COCO files with validation: a ground-truth instances file and a detections file. Every entry
- * is checked; a bad one is an Error naming the file, the entry (index, and id where it has one) and the
- * field. Validated entries are returned as parsed, extra fields (`segmentation`, `ignore`, `license`,
- * ...) included.
+ * Reading COCO files with validation: a ground-truth instances file and a detections file. A structural
+ * problem — malformed JSON, a missing or mistyped top-level array, image or category field, an annotation
+ * that is not an object or whose id, image_id or category_id is not an integer id, a duplicate image,
+ * category or annotation id — is always an Error naming the file, the entry (index, and id where it has
+ * one) and the field. A bad annotation (annotation_problems.ts) is such an Error too, or, with
+ * `badAnnotations: 'collect'`, a BadAnnotation record, the annotation left out of the instances returned.
+ * Validated entries are returned as parsed, extra fields (`segmentation`, `ignore`, `license`, ...) included.
  */
 import { readMaybeGzip } from '../read.js';
 import {
-  arrayField,
-  asObject,
-  boxField,
-  fail,
-  idField,
-  type JsonObject,
-  numberField,
-  show,
-  stringField,
-} from './fields.js';
-import type { CocoCategory, CocoDetection, CocoImage, CocoInstances } from './instances.js';
+  type AnnotationProblem,
+  annotationProblem,
+  outsideImage,
+  unknownCategory,
+  unknownImage,
+} from './annotation_problems.js';
+import { arrayField, asObject, boxField, fail, idField, type JsonObject, numberField, stringField } from './fields.js';
+import type { CocoAnnotation, CocoCategory, CocoDetection, CocoImage, CocoInstances } from './instances.js';
 import { parseJsonText } from './json.js';
 
-/**
- * How far (pixels) a ground-truth box may reach beyond its image on any side: real COCO boxes exceed
- * their image by a fraction of a pixel. Detections are only required to overlap their image.
- */
-export const GT_BOX_TOLERANCE_PX = 1;
+/** What the instances reader does with a bad annotation: throw (the default) or collect it. */
+export type BadAnnotationPolicy = 'throw' | 'collect';
+
+export interface ReadInstancesOptions<P extends BadAnnotationPolicy = BadAnnotationPolicy> {
+  badAnnotations?: P;
+}
+
+/** What the instances reader returns under policy P. */
+export type ReadInstances<P extends BadAnnotationPolicy> = P extends 'collect'
+  ? InstancesWithBadAnnotations
+  : CocoInstances;
+
+/** A bad annotation, collected: its id, its image_id, its index in `annotations`, the field and why. */
+export interface BadAnnotation {
+  annotationId: number;
+  imageId: number;
+  index: number;
+  field: AnnotationProblem['field'];
+  reason: string;
+}
+
+/** Instances read with `badAnnotations: 'collect'`: the good annotations, and the bad ones in file order. */
+export interface InstancesWithBadAnnotations {
+  instances: CocoInstances;
+  badAnnotations: BadAnnotation[];
+}
 
 /** Reads and validates a ground-truth instances file (JSON, optionally gzipped). */
-export async function readCocoInstances(path: string): Promise<CocoInstances> {
-  return parseCocoInstances(await readText(path), path);
+export async function readCocoInstances<P extends BadAnnotationPolicy = 'throw'>(
+  path: string,
+  options: ReadInstancesOptions<P> = {},
+): Promise<ReadInstances<P>> {
+  return parseCocoInstances(await readText(path), path, options);
 }
 
 /**
@@ -44,78 +68,72 @@ async function readText(path: string): Promise<string> {
   return new TextDecoder().decode(await readMaybeGzip(path));
 }
 
-/** Validates a ground-truth instances JSON text; `file` names it in errors. */
-export function parseCocoInstances(text: string, file: string): CocoInstances {
+/** Validates a ground-truth instances JSON text; `file` names it in errors. Options as readCocoInstances. */
+export function parseCocoInstances<P extends BadAnnotationPolicy = 'throw'>(
+  text: string,
+  file: string,
+  options: ReadInstancesOptions<P> = {},
+): ReadInstances<P> {
+  const collect = options.badAnnotations === 'collect';
   const root = asObject(parseJsonText(text, file), file);
   const images = checkImages(arrayField(root, 'images', file), file);
   const categories = checkCategories(arrayField(root, 'categories', file), file);
   const annotations = arrayField(root, 'annotations', file);
   const imageById = new Map(images.map((image) => [image.id, image]));
   const categoryIds = new Set(categories.map((c) => c.id));
+  const kept: CocoAnnotation[] = [];
+  const badAnnotations: BadAnnotation[] = [];
+  eachEntryWithId(annotations, file, 'annotations', 'annotation', (ann, where, id, index) => {
+    const imageId = idField(ann, 'image_id', where);
+    idField(ann, 'category_id', where);
+    const problem = annotationProblem(ann, imageById.get(imageId), categoryIds);
+    if (!problem) kept.push(ann as unknown as CocoAnnotation);
+    else if (!collect) fail(where, problem.reason);
+    else badAnnotations.push({ annotationId: id, imageId, index, ...problem });
+  });
+  const instances = root as unknown as CocoInstances;
+  const read = collect ? { instances: { ...instances, annotations: kept }, badAnnotations } : instances;
+  return read as ReadInstances<P>;
+}
+
+/**
+ * Visits each entry of `file`'s array `name` (of `kind`s): an object with an integer `id` no earlier entry
+ * has; `where` names it for messages (`file: name[i] (id N)`).
+ */
+function eachEntryWithId(
+  entries: unknown[],
+  file: string,
+  name: string,
+  kind: string,
+  visit: (entry: JsonObject, where: string, id: number, index: number) => void,
+): void {
   const seen = new Map<number, number>();
-  for (let i = 0; i < annotations.length; i++) {
-    const where = `${file}: annotations[${i}]`;
-    const ann = asObject(annotations[i], where);
-    const id = idField(ann, 'id', where);
+  for (let i = 0; i < entries.length; i++) {
+    const at = `${file}: ${name}[${i}]`;
+    const entry = asObject(entries[i], at);
+    const id = idField(entry, 'id', at);
     const first = seen.get(id);
-    if (first !== undefined) fail(where, `duplicate annotation id ${id} (also annotations[${first}])`);
+    if (first !== undefined) fail(at, `duplicate ${kind} id ${id} (also ${name}[${first}])`);
     seen.set(id, i);
-    checkAnnotation(ann, `${where} (id ${id})`, imageById, categoryIds);
+    visit(entry, `${at} (id ${id})`, id, i);
   }
-  return root as unknown as CocoInstances;
 }
 
 function checkImages(entries: unknown[], file: string): CocoImage[] {
-  const seen = new Map<number, number>();
-  for (let i = 0; i < entries.length; i++) {
-    const where = `${file}: images[${i}]`;
-    const image = asObject(entries[i], where);
-    const id = idField(image, 'id', where);
-    const first = seen.get(id);
-    if (first !== undefined) fail(where, `duplicate image id ${id} (also images[${first}])`);
-    seen.set(id, i);
-    numberField(image, 'width', `${where} (id ${id})`, 'positive');
-    numberField(image, 'height', `${where} (id ${id})`, 'positive');
-    stringField(image, 'file_name', `${where} (id ${id})`);
-  }
+  eachEntryWithId(entries, file, 'images', 'image', (image, where) => {
+    numberField(image, 'width', where, 'positive');
+    numberField(image, 'height', where, 'positive');
+    stringField(image, 'file_name', where);
+  });
   return entries as CocoImage[];
 }
 
 function checkCategories(entries: unknown[], file: string): CocoCategory[] {
-  const seen = new Map<number, number>();
-  for (let i = 0; i < entries.length; i++) {
-    const where = `${file}: categories[${i}]`;
-    const category = asObject(entries[i], where);
-    const id = idField(category, 'id', where);
-    const first = seen.get(id);
-    if (first !== undefined) fail(where, `duplicate category id ${id} (also categories[${first}])`);
-    seen.set(id, i);
-    stringField(category, 'name', `${where} (id ${id})`);
-    if (category.supercategory !== undefined) stringField(category, 'supercategory', `${where} (id ${id})`);
-  }
+  eachEntryWithId(entries, file, 'categories', 'category', (category, where) => {
+    stringField(category, 'name', where);
+    if (category.supercategory !== undefined) stringField(category, 'supercategory', where);
+  });
   return entries as CocoCategory[];
-}
-
-function checkAnnotation(
-  ann: JsonObject,
-  where: string,
-  imageById: Map<number, CocoImage>,
-  categoryIds: Set<number>,
-): void {
-  const image = knownImage(ann, where, imageById, 'this file');
-  knownCategory(ann, where, categoryIds, 'this file');
-  const box = boxField(ann, where);
-  if (ann.area === undefined) fail(where, `'area' is missing (the evaluation's small/medium/large ranges read it)`);
-  numberField(ann, 'area', where, 'non-negative');
-  if (ann.iscrowd !== 0 && ann.iscrowd !== 1) fail(where, `'iscrowd' must be 0 or 1, got ${show(ann.iscrowd)}`);
-  const t = GT_BOX_TOLERANCE_PX;
-  const [x, y, w, h] = box;
-  if (x < -t || y < -t || x + w > image.width + t || y + h > image.height + t) {
-    fail(
-      where,
-      `'bbox' ${show(box)} reaches beyond image ${image.id} (${image.width}×${image.height}) by more than ${t} px`,
-    );
-  }
 }
 
 /** Validates a detections JSON text (either layout of readCocoDetections) against `gt`. */
@@ -127,14 +145,12 @@ export function parseCocoDetections(text: string, file: string, gt: CocoInstance
   for (let i = 0; i < entries.length; i++) {
     const where = `${file}: ${prefix}[${i}]`;
     const det = asObject(entries[i], where);
-    const image = knownImage(det, where, imageById, 'the ground truth');
-    knownCategory(det, where, categoryIds, 'the ground truth');
+    const image = knownImage(det, where, imageById);
+    knownCategory(det, where, categoryIds);
     const box = boxField(det, where);
     numberField(det, 'score', where, 'positive');
-    const [x, y, w, h] = box;
-    if (x >= image.width || y >= image.height || x + w <= 0 || y + h <= 0) {
-      fail(where, `'bbox' ${show(box)} lies entirely outside image ${image.id} (${image.width}×${image.height})`);
-    }
+    const outside = outsideImage(box, image);
+    if (outside) fail(where, outside);
   }
   return entries as CocoDetection[];
 }
@@ -150,14 +166,14 @@ function detectionEntries(root: unknown, file: string): { entries: unknown[]; pr
   );
 }
 
-function knownImage(entry: JsonObject, where: string, imageById: Map<number, CocoImage>, source: string): CocoImage {
+function knownImage(entry: JsonObject, where: string, imageById: Map<number, CocoImage>): CocoImage {
   const id = idField(entry, 'image_id', where);
   const image = imageById.get(id);
-  if (!image) fail(where, `'image_id' ${id} names no image of ${source}`);
+  if (!image) fail(where, unknownImage(id, 'the ground truth'));
   return image;
 }
 
-function knownCategory(entry: JsonObject, where: string, categoryIds: Set<number>, source: string): void {
+function knownCategory(entry: JsonObject, where: string, categoryIds: Set<number>): void {
   const id = idField(entry, 'category_id', where);
-  if (!categoryIds.has(id)) fail(where, `'category_id' ${id} names no category of ${source}`);
+  if (!categoryIds.has(id)) fail(where, unknownCategory(id, 'the ground truth'));
 }

@@ -1,20 +1,18 @@
 /**
  * COCO instances → training targets: per image, its boxes as xyxy Float32Array [N * 4] (pixels of the
  * original image) and labels Int32Array [N] (contiguous class indices 0..K−1 in the order of the sorted
- * category ids, as Detectron2 maps them). Bad annotations are never silently kept nor silently dropped:
- * each is skipped with its id, image file and reason (or, `strict`, fails with that message).
+ * category ids, as Detectron2 maps them). The input is readCocoInstances' with `badAnnotations:
+ * 'collect'`: its rules (coco/annotation_problems.ts) decided which annotations are bad, and each of those
+ * is listed here with its id, image file and reason — never silently kept nor silently dropped.
  *
- * Rules: an annotation whose image_id or category_id is unknown, whose bbox is not four finite numbers,
- * whose width or height is ≤ 0, or which reaches more than BOX_TOLERANCE pixels outside its image is
- * skipped; one within the tolerance is clipped to the image (and skipped if that leaves no area). Crowd
- * regions (iscrowd 1) are not training targets: they are left out and counted.
+ * A box reaching beyond its image (by at most GT_BOX_TOLERANCE_PX, which the reader enforced) is clipped
+ * to it: x1 = max(0, x), y1 = max(0, y), x2 = min(W, x + w), y2 = min(H, y + h). Crowd regions
+ * (iscrowd 1) are not training targets: they are left out and counted.
  */
 import { join } from 'node:path';
-import type { CocoAnnotation, CocoCategory, CocoInstances } from '../coco/instances.js';
+import type { CocoBox, CocoCategory, CocoImage } from '../coco/instances.js';
+import type { BadAnnotation, InstancesWithBadAnnotations } from '../coco/read.js';
 import { splitFileList } from '../image_folder.js';
-
-/** How far (pixels) a box may reach outside its image and still be kept (clipped). */
-export const BOX_TOLERANCE = 1;
 
 /** Class index i ↔ COCO category ids[i] (sorted ascending), named names[i]. */
 export interface CategoryMap {
@@ -22,13 +20,9 @@ export interface CategoryMap {
   names: string[];
 }
 
-/** An annotation left out of the targets: which, of which image file, and why. */
-export interface SkippedAnnotation {
-  annotationId: number;
-  imageId: number;
-  /** The image file (empty when the image_id is unknown). */
+/** A bad annotation left out of the targets, with its image file (empty when the image_id is unknown). */
+export interface SkippedAnnotation extends BadAnnotation {
   path: string;
-  reason: string;
 }
 
 /** One image and its targets. */
@@ -58,101 +52,87 @@ export interface DetectionSet {
   crowd: number;
 }
 
-/** The contiguous class map of `categories` (sorted by id); duplicate ids are an error naming `where`. */
-export function categoryMap(categories: readonly CocoCategory[], where = 'categories'): CategoryMap {
+/** The contiguous class map of `categories` (ids unique, as the reader checked), sorted by id. */
+export function categoryMap(categories: readonly CocoCategory[]): CategoryMap {
   const sorted = [...categories].sort((a, b) => a.id - b.id);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i].id === sorted[i - 1].id) throw new Error(`${where}: category id ${sorted[i].id} appears twice`);
-  }
   return { ids: sorted.map((c) => c.id), names: sorted.map((c) => c.name) };
 }
 
-/** Why `a` cannot be a target on a width × height image, or its clipped xyxy box. */
-function checkBox(a: CocoAnnotation, width: number, height: number): string | [number, number, number, number] {
-  const b = a.bbox;
-  if (!Array.isArray(b) || b.length !== 4 || !b.every((v) => Number.isFinite(v))) {
-    return `bbox is not 4 finite numbers (${JSON.stringify(b)})`;
-  }
-  const [x, y, w, h] = b;
-  if (!(w > 0 && h > 0)) return `bbox [${b.join(', ')}] has zero area`;
-  const t = BOX_TOLERANCE;
-  if (x < -t || y < -t || x + w > width + t || y + h > height + t) {
-    return `bbox [${b.join(', ')}] reaches outside the ${width}×${height} image`;
-  }
-  const box: [number, number, number, number] = [
-    Math.max(0, x),
-    Math.max(0, y),
-    Math.min(width, x + w),
-    Math.min(height, y + h),
-  ];
-  if (!(box[2] > box[0] && box[3] > box[1])) return `bbox [${b.join(', ')}] has zero area inside the image`;
-  return box;
+/** `[x, y, w, h]` → xyxy clipped to the width × height image. */
+function clipToImage([x, y, w, h]: CocoBox, width: number, height: number): number[] {
+  return [Math.max(0, x), Math.max(0, y), Math.min(width, x + w), Math.min(height, y + h)];
 }
 
 export interface DetectionSetOptions {
   /** Names the set in messages. */
   name: string;
-  /** The class map to use (e.g. the training split's, for its validation split). Default: from `instances`. */
+  /** The class map to use (e.g. the training split's, for its validation split). Default: from the instances. */
   categories?: CategoryMap;
-  /** Throw on the first bad annotation (the message names it) instead of skipping it. Default false. */
-  strict?: boolean;
 }
 
-type Targets = { boxes: number[]; labels: number[]; skipped: SkippedAnnotation[]; crowd: number };
+/** One image's targets as they are gathered. */
+type Targets = {
+  image: CocoImage;
+  path: string;
+  boxes: number[];
+  labels: number[];
+  skipped: SkippedAnnotation[];
+  crowd: number;
+};
 
-/** Targets of every image of `instances`, whose file_name is relative to `imagesDir`. */
-export function detectionSet(instances: CocoInstances, imagesDir: string, options: DetectionSetOptions): DetectionSet {
-  const categories = options.categories ?? categoryMap(instances.categories, options.name);
-  const labelOf = new Map(categories.ids.map((id, i) => [id, i]));
-  const byId = new Map(instances.images.map((im) => [im.id, im]));
-  if (byId.size !== instances.images.length) {
-    const seen = new Set<number>();
-    const twice = instances.images.find((im) => seen.size === seen.add(im.id).size);
-    throw new Error(`${options.name}: image id ${twice?.id} appears twice in the images list`);
-  }
+/** Label of each category id of `categories`; an id the class map lacks is an error naming the set. */
+function labels(categories: readonly CocoCategory[], map: CategoryMap, name: string): Map<number, number> {
+  const labelOf = new Map(map.ids.map((id, i) => [id, i]));
+  const missing = categories.find((c) => !labelOf.has(c.id));
+  if (missing) throw new Error(`${name}: category id ${missing.id} ('${missing.name}') is not in the class map`);
+  return labelOf;
+}
+
+/**
+ * Targets of every image of `instances` (file_name relative to `imagesDir`), with `badAnnotations` (the
+ * reader's, collected) listed as skipped.
+ */
+export function detectionSet(
+  { instances, badAnnotations }: InstancesWithBadAnnotations,
+  imagesDir: string,
+  options: DetectionSetOptions,
+): DetectionSet {
+  const categories = options.categories ?? categoryMap(instances.categories);
+  const labelOf = labels(instances.categories, categories, options.name);
   const perImage = new Map<number, Targets>();
-  for (const im of instances.images) perImage.set(im.id, { boxes: [], labels: [], skipped: [], crowd: 0 });
-  const skipped: SkippedAnnotation[] = [];
+  for (const image of instances.images) {
+    const path = join(imagesDir, image.file_name);
+    perImage.set(image.id, { image, path, boxes: [], labels: [], skipped: [], crowd: 0 });
+  }
+  const skipped = badAnnotations.map((bad): SkippedAnnotation => {
+    const target = perImage.get(bad.imageId);
+    const s = { ...bad, path: target?.path ?? '' };
+    target?.skipped.push(s);
+    return s;
+  });
   let crowd = 0;
   for (const a of instances.annotations) {
-    const image = byId.get(a.image_id);
-    const path = image ? join(imagesDir, image.file_name) : '';
-    const label = labelOf.get(a.category_id);
-    const box = image ? checkBox(a, image.width, image.height) : 'unknown';
-    let reason = '';
-    if (!image) reason = `image_id ${a.image_id} is not in the images list`;
-    else if (label === undefined) reason = `category_id ${a.category_id} is not a known category`;
-    else if (typeof box === 'string') reason = box;
-    if (reason) {
-      const s: SkippedAnnotation = { annotationId: a.id, imageId: a.image_id, path, reason };
-      if (options.strict) throw new Error(`${options.name}: annotation ${a.id}${path ? ` (${path})` : ''}: ${reason}`);
-      skipped.push(s);
-      perImage.get(a.image_id)?.skipped.push(s);
-      continue;
-    }
     const target = perImage.get(a.image_id) as Targets;
     if (a.iscrowd === 1) {
       target.crowd++;
       crowd++;
       continue;
     }
-    target.boxes.push(...(box as number[]));
-    target.labels.push(label as number);
+    target.boxes.push(...clipToImage(a.bbox, target.image.width, target.image.height));
+    target.labels.push(labelOf.get(a.category_id) as number);
   }
-  const images = instances.images.map((im): DetectionImage => {
-    const t = perImage.get(im.id) as Targets;
-    const { id, width, height } = im;
-    return {
+  const images = [...perImage.values()].map(
+    ({ image: { id, width, height }, path, ...t }): DetectionImage => ({
       id,
-      path: join(imagesDir, im.file_name),
+      path,
       width,
       height,
       boxes: Float32Array.from(t.boxes),
       labels: Int32Array.from(t.labels),
       skipped: t.skipped,
       crowd: t.crowd,
-    };
-  });
+    }),
+  );
   return { name: options.name, categories, images, skipped, crowd };
 }
 

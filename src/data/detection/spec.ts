@@ -9,10 +9,10 @@
  * A source with one annotations file gets a seeded held-out fifth (validationFraction) as its validation
  * split; shapes and two-file coco sources bring their own.
  */
-import { readFile, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { CocoInstances } from '../coco/instances.js';
+import { type InstancesWithBadAnnotations, readCocoInstances } from '../coco/read.js';
 import { type CategoryMap, categoryMap, type DetectionSet, detectionSet, splitDetectionSet } from './annotations.js';
 import {
   readShapesManifest,
@@ -70,22 +70,12 @@ export function parseDetectionSpec(spec: string): DetectionSpec {
 }
 
 /**
- * Reads a COCO instances file with the checks the pipeline needs (top-level arrays present). A stand-in
- * for the coco/ parser with full validation: this one function is where it will be swapped in.
+ * An annotations file read and validated for training: its bad annotations collected (then skipped and
+ * named by detectionSet), or with `strict` an error naming the first.
  */
-export async function loadInstances(path: string): Promise<CocoInstances> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new Error(`${path}: cannot read COCO instances (${err.code ?? err.message.split('\n')[0]})`);
-  }
-  const o = json as Record<string, unknown>;
-  for (const field of ['images', 'annotations', 'categories']) {
-    if (!Array.isArray(o?.[field])) throw new Error(`${path}: COCO instances need an array '${field}'`);
-  }
-  return json as CocoInstances;
+async function readAnnotations(path: string, strict: boolean): Promise<InstancesWithBadAnnotations> {
+  if (strict) return { instances: await readCocoInstances(path), badAnnotations: [] };
+  return readCocoInstances(path, { badAnnotations: 'collect' });
 }
 
 export interface OpenDetectionOptions {
@@ -93,7 +83,7 @@ export interface OpenDetectionOptions {
   validationFraction?: number;
   /** Seeds the held-out split. Default 0. */
   seed?: number;
-  /** Fail on the first bad annotation instead of skipping it. Default false. */
+  /** Fail on the first bad annotation (naming file, entry and field) instead of skipping it. Default false. */
   strict?: boolean;
   /** Where `shapes` is generated. Default $SASA_CACHE, else ~/.cache/sasa. */
   cacheDir?: string;
@@ -145,14 +135,14 @@ async function twoFiles(
   validation: CocoFiles,
   strict: boolean,
 ): Promise<DetectionData> {
-  const t = await loadInstances(train.annotations);
-  const categories = categoryMap(t.categories, train.annotations);
-  const v = await loadInstances(validation.annotations);
+  const t = await readAnnotations(train.annotations, strict);
+  const categories = categoryMap(t.instances.categories);
+  const v = await readAnnotations(validation.annotations, strict);
   return {
     name,
     categories,
-    train: detectionSet(t, train.images, { name: `${name} train`, categories, strict }),
-    validation: detectionSet(v, validation.images, { name: `${name} validation`, categories, strict }),
+    train: detectionSet(t, train.images, { name: `${name} train`, categories }),
+    validation: detectionSet(v, validation.images, { name: `${name} validation`, categories }),
   };
 }
 
@@ -180,6 +170,6 @@ export async function openDetectionData(
     spec.kind === 'coco'
       ? spec.train
       : { annotations: join(spec.dir, 'instances.json'), images: join(spec.dir, 'images') };
-  const all = detectionSet(await loadInstances(files.annotations), files.images, { name: spec.name, strict });
+  const all = detectionSet(await readAnnotations(files.annotations, strict), files.images, { name: spec.name });
   return { name: spec.name, categories: all.categories, ...splitDetectionSet(all, validationFraction, seed) };
 }

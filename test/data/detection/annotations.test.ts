@@ -1,17 +1,22 @@
-/** COCO instances → targets: contiguous labels, bad annotations skipped and named (or fatal), the held-out split. */
+/**
+ * COCO instances (read with bad annotations collected) → targets: contiguous labels, the reader's bad
+ * annotations skipped and named with their files, boxes within the tolerance clipped, crowds counted, the
+ * held-out split.
+ */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CocoInstances } from '../../../src/data/coco/instances.js';
+import type { InstancesWithBadAnnotations } from '../../../src/data/coco/read.js';
 import { categoryMap, detectionSet, splitDetectionSet } from '../../../src/data/detection/annotations.js';
-import { writeDetectionFixture } from './fixture.js';
+import { readDetectionFixture, writeDetectionFixture } from './fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sasa-annotations-'));
-let instances: CocoInstances;
+let read: InstancesWithBadAnnotations;
 before(async () => {
-  instances = await writeDetectionFixture(dir, { bad: true });
+  await writeDetectionFixture(dir, { bad: true });
+  read = await readDetectionFixture(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -28,21 +33,10 @@ describe('detection annotations', () => {
         names: ['box', 'bar', 'x'],
       },
     );
-    assert.throws(
-      () =>
-        categoryMap(
-          [
-            { id: 2, name: 'a' },
-            { id: 2, name: 'b' },
-          ],
-          'f.json',
-        ),
-      /f.json: category id 2 appears twice/,
-    );
   });
 
   it('turns COCO boxes into xyxy targets with labels', () => {
-    const set = detectionSet(instances, join(dir, 'images'), { name: 'fixture' });
+    const set = detectionSet(read, join(dir, 'images'), { name: 'fixture' });
     const second = set.images[1];
     assert.equal(second.path, join(dir, 'images', 'img1.png'));
     assert.deepEqual([...second.boxes], [3, 6, 15, 26, 18, 30, 28, 44]);
@@ -51,13 +45,13 @@ describe('detection annotations', () => {
   });
 
   it('skips each bad annotation with its id, file and reason; clips one within the tolerance; counts crowds', () => {
-    const set = detectionSet(instances, join(dir, 'images'), { name: 'fixture' });
+    const set = detectionSet(read, join(dir, 'images'), { name: 'fixture' });
     const reasons = set.skipped.map((s) => [s.annotationId, s.path.split('/').pop(), s.reason]);
     assert.deepEqual(reasons, [
-      [106, 'img0.png', 'category_id 99 is not a known category'],
-      [107, 'img0.png', 'bbox [1, 1, 0, 5] has zero area'],
-      [108, 'img1.png', 'bbox [20, 40, 20, 20] reaches outside the 32×48 image'],
-      [109, '', 'image_id 77 is not in the images list'],
+      [106, 'img0.png', "'category_id' 99 names no category of this file"],
+      [107, 'img0.png', "'bbox' width must be > 0, got 0"],
+      [108, 'img1.png', "'bbox' [20,40,20,20] reaches beyond image 11 (32×48) by more than 1 px"],
+      [109, '', "'image_id' 77 names no image of this file"],
     ]);
     assert.equal(set.skipped[3].path, '');
     assert.deepEqual(
@@ -70,20 +64,16 @@ describe('detection annotations', () => {
     assert.deepEqual([...set.images[0].boxes], [5, 4, 25, 16]);
   });
 
-  it('refuses an images list with an id twice', () => {
-    const twice = { ...instances, images: [...instances.images, { ...instances.images[1], file_name: 'again.png' }] };
-    assert.throws(() => detectionSet(twice, dir, { name: 'fixture' }), /fixture: image id 11 appears twice/);
-  });
-
-  it('fails on the first bad annotation with strict, naming it', () => {
+  it('refuses a category the class map it is given lacks', () => {
+    const categories = { ids: [3], names: ['box'] };
     assert.throws(
-      () => detectionSet(instances, join(dir, 'images'), { name: 'fixture', strict: true }),
-      /fixture: annotation 106 \(.*img0\.png\): category_id 99 is not a known category/,
+      () => detectionSet(read, join(dir, 'images'), { name: 'fixture validation', categories }),
+      /fixture validation: category id 7 \('bar'\) is not in the class map/,
     );
   });
 
   it('holds out a seeded fifth, each part with its own skipped annotations', () => {
-    const set = detectionSet(instances, join(dir, 'images'), { name: 'fixture' });
+    const set = detectionSet(read, join(dir, 'images'), { name: 'fixture' });
     const { train, validation } = splitDetectionSet(set, 0.2, 4);
     assert.equal(validation.images.length, 2);
     assert.equal(train.images.length + validation.images.length, set.images.length);

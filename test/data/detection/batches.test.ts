@@ -8,24 +8,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CocoInstances } from '../../../src/data/coco/instances.js';
 import { type DetectionSet, detectionSet } from '../../../src/data/detection/annotations.js';
 import {
   type DetectionBatch,
   type DetectionBatchOptions,
   detectionBatches,
 } from '../../../src/data/detection/batches.js';
-import { assertBoxesOnRectangles, FIXTURE_IMAGES, writeDetectionFixture } from './fixture.js';
+import { assertBoxesOnRectangles, FIXTURE_IMAGES, readDetectionFixture, writeDetectionFixture } from './fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sasa-det-batches-'));
 const badDir = join(dir, 'bad');
 let clean: DetectionSet;
 let bad: DetectionSet;
-let badInstances: CocoInstances;
 before(async () => {
-  clean = detectionSet(await writeDetectionFixture(dir), join(dir, 'images'), { name: 'clean' });
-  badInstances = await writeDetectionFixture(badDir, { bad: true });
-  bad = detectionSet(badInstances, join(badDir, 'images'), { name: 'bad' });
+  await writeDetectionFixture(dir);
+  clean = detectionSet(await readDetectionFixture(dir), join(dir, 'images'), { name: 'clean' });
+  await writeDetectionFixture(badDir, { bad: true });
+  bad = detectionSet(await readDetectionFixture(badDir), join(badDir, 'images'), { name: 'bad' });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

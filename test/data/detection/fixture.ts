@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { CocoAnnotation, CocoImage, CocoInstances } from '../../../src/data/coco/instances.js';
+import { type InstancesWithBadAnnotations, readCocoInstances } from '../../../src/data/coco/read.js';
 
 /** Per image: width, height and its rectangles [x, y, w, h] (integers: pixel-exact). */
 export const FIXTURE_IMAGES: { width: number; height: number; rects: number[][] }[] = [
@@ -85,6 +86,11 @@ export async function writeDetectionFixture(dir: string, { bad = false }: Fixtur
   const instances = { images, annotations, categories: CATEGORIES };
   await writeFile(join(dir, 'instances.json'), JSON.stringify(instances));
   return instances;
+}
+
+/** DIR/instances.json as openDetectionData reads it: bad annotations collected. */
+export function readDetectionFixture(dir: string): Promise<InstancesWithBadAnnotations> {
+  return readCocoInstances(join(dir, 'instances.json'), { badAnnotations: 'collect' });
 }
 
 /**

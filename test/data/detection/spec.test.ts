@@ -9,17 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type DetectionBatch, detectionBatches } from '../../../src/data/detection/batches.js';
-import {
-  loadInstances,
-  openDetectionData,
-  parseDetectionSpec,
-  shapesCacheDir,
-} from '../../../src/data/detection/spec.js';
+import { openDetectionData, parseDetectionSpec, shapesCacheDir } from '../../../src/data/detection/spec.js';
 import { writeDetectionFixture } from './fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sasa-det-spec-'));
+const badDir = join(dir, 'bad');
 before(async () => {
   await writeDetectionFixture(dir);
+  await writeDetectionFixture(badDir, { bad: true });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -64,10 +61,26 @@ describe('detection data specs', () => {
   });
 
   it('names a missing or malformed annotations file', async () => {
-    await assert.rejects(loadInstances(join(dir, 'nope.json')), /nope\.json: cannot read COCO instances \(ENOENT\)/);
+    const open = (annotations: string) => openDetectionData(parseDetectionSpec(`coco:${annotations},${dir}`));
+    await assert.rejects(open(join(dir, 'nope.json')), /nope\.json: cannot read \(ENOENT\)/);
     const partial = join(dir, 'partial.json');
     writeFileSync(partial, JSON.stringify({ images: [], annotations: [] }));
-    await assert.rejects(loadInstances(partial), /partial\.json: COCO instances need an array 'categories'/);
+    await assert.rejects(open(partial), /partial\.json: 'categories' must be an array, got nothing/);
+    const twice = join(dir, 'twice.json');
+    const images = [1, 1].map((id) => ({ id, width: 4, height: 4, file_name: 'a.png' }));
+    writeFileSync(twice, JSON.stringify({ images, annotations: [], categories: [] }));
+    await assert.rejects(open(twice), /twice\.json: images\[1\]: duplicate image id 1 \(also images\[0\]\)/);
+  });
+
+  it('skips bad annotations by id and file, or with strict fails on the first, naming it', async () => {
+    const spec = parseDetectionSpec(`voc100:${badDir}`);
+    const data = await openDetectionData(spec);
+    const skipped = [...data.train.skipped, ...data.validation.skipped].map((s) => s.annotationId);
+    assert.deepEqual(skipped.sort(), [106, 107, 108, 109]);
+    await assert.rejects(
+      openDetectionData(spec, { strict: true }),
+      /bad\/instances\.json: annotations\[6\] \(id 106\): 'category_id' 99 names no category of this file/,
+    );
   });
 
   it('generates shapes once into the cache folder and reuses it', async () => {

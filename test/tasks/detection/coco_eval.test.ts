@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readCocoDetections, readCocoInstances } from '../../../src/data/coco/read.js';
+import type { CocoInstances } from '../../../src/data/coco/instances.js';
+import { parseCocoInstances, readCocoDetections, readCocoInstances } from '../../../src/data/coco/read.js';
 import { cocoEvaluate } from '../../../src/tasks/detection/coco_eval/evaluate.js';
 import { COCO_EVAL_DEFAULTS, linspace } from '../../../src/tasks/detection/coco_eval/params.js';
 import { fixed3, summaryLines } from '../../../src/tasks/detection/coco_eval/summarize.js';
@@ -74,6 +75,41 @@ describe('cocoEvaluate equals pycocotools', () => {
       assertClose(result.recall, expected.recall, 'recall');
     });
   }
+});
+
+describe('a ground truth read with bad annotations collected', () => {
+  it('evaluates as pycocotools on the file without them', async () => {
+    const dir = join(ROOT, 'fixture');
+    const gt = JSON.parse(readFileSync(join(dir, 'gt.json'), 'utf8')) as CocoInstances;
+    const clean = gt.annotations.length;
+    const copy = (k: number, edit: Record<string, unknown>) => ({ ...gt.annotations[k], id: 9e9 + k, ...edit });
+    gt.annotations.push(
+      copy(0, { image_id: 1 }),
+      copy(1, { category_id: 9999 }),
+      copy(2, { bbox: [1, 1, 0, 1] }),
+      copy(3, { area: undefined }),
+      copy(4, { iscrowd: 2 }),
+      copy(5, { bbox: [-5, 0, 10, 10] }),
+    );
+    const { instances, badAnnotations } = parseCocoInstances(JSON.stringify(gt), 'gt.json', {
+      badAnnotations: 'collect',
+    });
+    assert.deepEqual(
+      badAnnotations.map((b) => [b.index, b.field]),
+      [
+        [clean, 'image_id'],
+        [clean + 1, 'category_id'],
+        [clean + 2, 'bbox'],
+        [clean + 3, 'area'],
+        [clean + 4, 'iscrowd'],
+        [clean + 5, 'bbox'],
+      ],
+    );
+    assert.equal(instances.annotations.length, clean);
+    const detections = await readCocoDetections(join(dir, 'dt.json'), instances);
+    const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
+    assertClose(cocoEvaluate(instances, detections).stats, expected.stats, 'stats');
+  });
 });
 
 describe('COCO evaluation parameters and summary text', () => {
