@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { boxCount } from './boxes.js';
 import { type FocalLossConfig, RETINANET_FOCAL_LOSS } from './config.js';
-import { sigmoidFocalLossOfClasses } from './focal_loss.js';
+import { weightedFocalLoss } from './focal_loss.js';
 import { type DetectionTarget, outputsShape, type RetinaNetOutputs } from './head_outputs.js';
 import { type LossTargets, retinaNetTargets, type TargetOptions } from './loss_targets.js';
 
@@ -21,20 +21,24 @@ export interface RetinaNetLossOptions extends TargetOptions, Partial<FocalLossCo
 
 /** The focal loss of clsLogits [B, A, K], summed over classes, weighted per anchor and summed. */
 function classificationLoss(clsLogits: tf.Tensor3D, targets: LossTargets, focal: FocalLossConfig): tf.Scalar {
-  const [b, a] = clsLogits.shape;
-  const classes = tf.tensor2d(targets.anchorClasses, [b, a], 'int32');
-  const weights = tf.tensor2d(targets.classificationWeights, [b, a]);
-  const perAnchor = tf.sum(sigmoidFocalLossOfClasses(clsLogits, classes, focal), 2);
-  return tf.sum(tf.mul(perAnchor, weights));
+  return weightedFocalLoss(clsLogits, targets.anchorClasses, targets.classificationWeights, focal);
 }
 
-/** The L1 loss of the foreground rows of boxRegression [B, A, 4] against their encoded targets, weighted. */
+/**
+ * The L1 loss of boxRegression [B, A, 4] against the encoded targets, weighted per anchor (0 off the
+ * foreground). Dense [B, A, 4] targets rather than a gather of the foreground rows: tfjs's gather gradient
+ * (an unsorted segment sum) costs O(rows · foreground).
+ */
 function boxRegressionLoss(boxRegression: tf.Tensor3D, targets: LossTargets): tf.Scalar {
   const [b, a] = boxRegression.shape;
-  const f = targets.foreground.length;
-  const rows = tf.gather(tf.reshape(boxRegression, [b * a, 4]), tf.tensor1d(targets.foreground, 'int32'));
-  const error = tf.sum(tf.abs(tf.sub(rows, tf.tensor2d(targets.regressionTargets, [f, 4]))), 1);
-  return tf.sum(tf.mul(error, tf.tensor1d(targets.regressionWeights)));
+  const dense = new Float32Array(b * a * 4);
+  const weights = new Float32Array(b * a);
+  targets.foreground.forEach((row, f) => {
+    dense.set(targets.regressionTargets.subarray(f * 4, f * 4 + 4), row * 4);
+    weights[row] = targets.regressionWeights[f];
+  });
+  const error = tf.sum(tf.abs(tf.sub(boxRegression, tf.tensor3d(dense, [b, a, 4]))), 2);
+  return tf.sum(tf.mul(error, tf.tensor2d(weights, [b, a])));
 }
 
 /**

@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { FocalLossConfig } from '../../../src/tasks/detection/config.js';
-import { sigmoidFocalLoss, sigmoidFocalLossOfClasses } from '../../../src/tasks/detection/focal_loss.js';
+import {
+  sigmoidFocalLoss,
+  sigmoidFocalLossOfClasses,
+  weightedFocalLoss,
+} from '../../../src/tasks/detection/focal_loss.js';
 import { assertClose, numericGradient, randArray, rng, setup } from '../../helpers.js';
 import { focalRef } from './retinanet_reference.js';
 
@@ -81,6 +85,31 @@ describe('sigmoid focal loss', () => {
     });
   }
 
+  for (const config of CONFIGS) {
+    it(`the fused weighted sum equals the tensor form, values and gradient (α ${config.alpha}, γ ${config.gamma})`, async () => {
+      const [n, k] = [16, 4];
+      const x = randArray(n * k, 11, -9, 9);
+      x[5] = 200;
+      x[6] = -200;
+      const { classes } = randomClasses(n, k, 12);
+      const weights = randArray(n, 13, 0, 1);
+      weights[3] = 0;
+      const c = tf.tensor1d(classes, 'int32');
+      const w = tf.tensor2d(weights, [n, 1]);
+      const viaTensors = (v: tf.Tensor) => tf.sum(tf.mul(sigmoidFocalLossOfClasses(v, c, config), w));
+      const fused = (v: tf.Tensor) => weightedFocalLoss(v, classes, weights, config);
+      const logits = tf.tensor2d(x, [n, k]);
+      assertClose([await fused(logits).array()], [await viaTensors(logits).array()], { tol: 1e-6 });
+      const [gFused] = tf.grads(fused)([logits], tf.scalar(3));
+      const [gTensors] = tf.grads(viaTensors)([logits], tf.scalar(3));
+      assertClose(await gFused.data(), await gTensors.data(), { tol: 1e-6, label: 'gradient' });
+      assert.ok(
+        (await gFused.data()).subarray(3 * k, 4 * k).every((g) => g === 0),
+        'weight 0: no gradient',
+      );
+    });
+  }
+
   it('refuses mismatched shapes and bad α, γ', () => {
     const x = tf.zeros([2, 3]);
     assert.throws(
@@ -90,5 +119,9 @@ describe('sigmoid focal loss', () => {
     assert.throws(() => sigmoidFocalLossOfClasses(x, tf.zeros([2], 'float32')), /classes must be int32 \[2\]/);
     assert.throws(() => sigmoidFocalLoss(x, x, { alpha: 1.5, gamma: 2 }), /alpha must be in \[0, 1\]/);
     assert.throws(() => sigmoidFocalLoss(x, x, { alpha: 0.25, gamma: -1 }), /gamma must be a finite number ≥ 0/);
+    assert.throws(
+      () => weightedFocalLoss(x, new Int32Array(3), new Float32Array(2)),
+      /classes \(3\) and weights \(2\) need one entry per row of logits \[2,3\]/,
+    );
   });
 });
