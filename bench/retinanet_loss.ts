@@ -88,7 +88,7 @@ function postprocess(logits: tf.Tensor3D): Detections {
 const cases = spreads.flatMap((spread, i) => {
   const logits = clsTensor(logitsOf[i]);
   return [
-    { op: `loss + gradient, spread ${spread}`, runs: 7, run: () => lossAndGradient(logits) },
+    { op: `loss + gradient, spread ${spread}`, runs: 5, run: () => lossAndGradient(logits) },
     { op: `postprocess, spread ${spread}`, runs: 11, run: () => postprocess(logits) },
   ];
 });
