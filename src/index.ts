@@ -247,7 +247,7 @@ export {
   RETINANET_MATCHER,
   RETINANET_NMS,
 } from './tasks/detection/config.js';
-export { sigmoidFocalLoss, sigmoidFocalLossOfClasses } from './tasks/detection/focal_loss.js';
+export { sigmoidFocalLoss, sigmoidFocalLossOfClasses, weightedFocalLoss } from './tasks/detection/focal_loss.js';
 export { type DetectionTarget, outputsShape, type RetinaNetOutputs } from './tasks/detection/head_outputs.js';
 export { type LossTargets, retinaNetTargets, type TargetOptions } from './tasks/detection/loss_targets.js';
 export { BELOW_LOW_THRESHOLD, BETWEEN_THRESHOLDS, matchAnchors, matchQuality } from './tasks/detection/matcher.js';

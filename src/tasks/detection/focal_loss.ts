@@ -116,6 +116,8 @@ export function weightedFocalLoss(
 ): tf.Scalar {
   checkFocal(config);
   const k = logits.shape[logits.rank - 1];
+  if (!(logits.rank >= 1 && k >= 1))
+    throw new Error(`focal loss logits must be [..., K] with K ≥ 1: got [${logits.shape}]`);
   const rows = logits.size / k;
   if (classes.length !== rows || weights.length !== rows) {
     throw new Error(
