@@ -271,19 +271,35 @@ export {
   summaryLines,
   summaryStats,
 } from './tasks/detection/coco_eval/summarize.js';
+export { type BatchImages, toCocoDetections } from './tasks/detection/coco_results.js';
 export {
   type AnchorConfig,
   type BoxCoderConfig,
+  type DetectionConfig,
+  type FocalLossConfig,
   type MatcherConfig,
   type NmsConfig,
   octaveSizes,
   RETINANET_ANCHORS,
   RETINANET_BOX_CODER,
+  RETINANET_DETECTIONS,
+  RETINANET_FOCAL_LOSS,
   RETINANET_MATCHER,
   RETINANET_NMS,
 } from './tasks/detection/config.js';
+export { sigmoidFocalLoss, sigmoidFocalLossOfClasses, weightedFocalLoss } from './tasks/detection/focal_loss.js';
+export { type DetectionTarget, outputsShape, type RetinaNetOutputs } from './tasks/detection/head_outputs.js';
+export { type LossTargets, retinaNetTargets, type TargetOptions } from './tasks/detection/loss_targets.js';
 export { BELOW_LOW_THRESHOLD, BETWEEN_THRESHOLDS, matchAnchors, matchQuality } from './tasks/detection/matcher.js';
 export { batchedNms, nms } from './tasks/detection/nms.js';
+export {
+  type Detections,
+  detectImage,
+  type ImageOutputs,
+  type PostprocessOptions,
+  postprocessDetections,
+} from './tasks/detection/postprocess.js';
+export { type RetinaNetLosses, type RetinaNetLossOptions, retinaNetLoss } from './tasks/detection/retinanet_loss.js';
 export { CallbackList, type TrainingCallback } from './tasks/training/callbacks.js';
 export { DivergedError } from './tasks/training/nan_stop.js';
 export { learningRate, type Schedule } from './tasks/training/schedule.js';

@@ -62,3 +62,29 @@ export const RETINANET_MATCHER: MatcherConfig = Object.freeze({
 
 /** RetinaNet's post-processing NMS threshold. */
 export const RETINANET_NMS: NmsConfig = Object.freeze({ iouThreshold: 0.5 });
+
+/** The sigmoid focal loss (Lin et al. 2017): FL = -α_t (1 - p_t)^γ log p_t; α < 0 leaves α_t out. */
+export interface FocalLossConfig {
+  alpha: number;
+  gamma: number;
+}
+
+/** torchvision's `sigmoid_focal_loss` defaults, as RetinaNet trains with: α 0.25, γ 2. */
+export const RETINANET_FOCAL_LOSS: FocalLossConfig = Object.freeze({ alpha: 0.25, gamma: 2 });
+
+/** Turning head outputs into detections (torchvision `RetinaNet.postprocess_detections`); NMS is `NmsConfig`. */
+export interface DetectionConfig {
+  /** A (class, anchor) score sigmoid(logit) must exceed this. */
+  scoreThreshold: number;
+  /** At most this many candidates per pyramid level, the highest scores, before NMS. */
+  topkCandidates: number;
+  /** At most this many detections per image, the highest scores, after NMS. */
+  detectionsPerImage: number;
+}
+
+/** RetinaNet's defaults: score > 0.05, 1000 candidates per level, 300 detections per image. */
+export const RETINANET_DETECTIONS: DetectionConfig = Object.freeze({
+  scoreThreshold: 0.05,
+  topkCandidates: 1000,
+  detectionsPerImage: 300,
+});
