@@ -12,7 +12,8 @@
  *
  * Initialisation (the paper gives none): projections LeCun normal (truncated normal, std
  * d_in^-0.5), so q, k, v keep the input's scale; relRow and relCol truncated normal with std
- * (filters/heads)^-0.5, like timm's relative position embeddings.
+ * (filters/heads)^-0.5, like timm's relative position embeddings. `valueStddev` draws W_V from
+ * N(0, valueStddev²) instead (RetinaNet's attention heads, SASA.md §5: N(0, 0.01)).
  */
 import * as tf from '@tensorflow/tfjs';
 // the exact AvgPool gradient at partial 'same' windows, on every backend
@@ -37,6 +38,8 @@ export interface LocalSelfAttention2DArgs {
   logits?: LogitsMode;
   scale?: number | 'none';
   padding?: PaddingMode;
+  /** W_V ~ N(0, valueStddev²) instead of the projections' initialiser. Default: unset. */
+  valueStddev?: number;
   name?: string;
   trainable?: boolean;
   inputShape?: number[];
@@ -59,6 +62,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
   readonly logits: LogitsMode;
   readonly scale: number | 'none' | undefined;
   readonly attentionPadding: PaddingMode;
+  readonly valueStddev: number | undefined;
   private wq?: tf.LayerVariable;
   private wk?: tf.LayerVariable;
   private wv?: tf.LayerVariable;
@@ -77,6 +81,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
     this.logits = args.logits ?? (this.positional === 'relative' ? 'qk+qr' : 'qk');
     this.scale = args.scale;
     this.attentionPadding = args.padding ?? 'zeros';
+    this.valueStddev = args.valueStddev;
     if (!Number.isInteger(this.filters) || this.filters < 1)
       fail(name, `filters must be a positive integer, got ${this.filters}`);
     if (!Number.isInteger(this.heads) || this.heads < 1 || this.filters % this.heads !== 0) {
@@ -95,6 +100,9 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
         `logits '${this.logits}' needs relative positions; with positional '${this.positional}' logits are 'qk'`,
       );
     }
+    if (this.valueStddev !== undefined && !(this.valueStddev > 0 && Number.isFinite(this.valueStddev))) {
+      fail(name, `valueStddev must be a positive number, got ${this.valueStddev}`);
+    }
     if (this.positional === 'relative' && this.filters % 2 !== 0) {
       fail(name, `filters ${this.filters} must be even: relative embeddings split them into rows and columns`);
     }
@@ -112,7 +120,9 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
     const table = tf.initializers.truncatedNormal({ stddev: (this.filters / this.heads) ** -0.5 });
     this.wq = this.addWeight('query_kernel', [dIn, this.filters], 'float32', projection);
     if (this.logits !== 'qr') this.wk = this.addWeight('key_kernel', [dIn, this.filters], 'float32', projection);
-    this.wv = this.addWeight('value_kernel', [dIn, this.filters], 'float32', projection);
+    const value =
+      this.valueStddev === undefined ? projection : tf.initializers.randomNormal({ stddev: this.valueStddev });
+    this.wv = this.addWeight('value_kernel', [dIn, this.filters], 'float32', value);
     if (this.positional === 'relative') {
       this.relRow = this.addWeight('rel_row', [this.kernelSize, this.filters / 2], 'float32', table);
       this.relCol = this.addWeight('rel_col', [this.kernelSize, this.filters / 2], 'float32', table);
@@ -177,6 +187,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
       logits: this.logits,
       scale: this.scale ?? null,
       padding: this.attentionPadding,
+      ...(this.valueStddev === undefined ? {} : { valueStddev: this.valueStddev }),
     };
   }
 

@@ -119,7 +119,7 @@ class Builder {
  * initialisers draw their own seeds from Math.random when given none, so this makes every initial
  * weight a function of `seed`.
  */
-function withSeededRandom<T>(seed: number, fn: () => T): T {
+export function withSeededRandom<T>(seed: number, fn: () => T): T {
   const original = Math.random;
   let a = seed >>> 0;
   Math.random = () => {
@@ -147,4 +147,27 @@ export function buildModel(config: ModelConfig | ResolvedConfig, options: BuildO
   const model = options.seed === undefined ? build() : withSeededRandom(options.seed, build);
   resolvedOf.set(model, resolved);
   return model;
+}
+
+/**
+ * A detector's backbone: the network of `config` without the pooling and the classifier, applied to
+ * `input` [B, H, W, C_in], giving the output of every group in order, [B, H/s_g, W/s_g, C_g] (for a
+ * ResNet C2…C5 at strides s_g = 4, 8, 16, 32). Layers carry the same names as in buildModel.
+ */
+export function buildGroupOutputs(config: ModelConfig | ResolvedConfig, input: Sym): Sym[] {
+  const resolved = 'source' in config ? config : resolveConfig(config);
+  const builder = new Builder(resolved);
+  const groupEnds = new Set<number>();
+  let end = -1;
+  for (const count of resolved.source.blocks) {
+    end += count;
+    groupEnds.add(end);
+  }
+  const outputs: Sym[] = [];
+  let x = builder.stem(input);
+  resolved.blocks.forEach((b, i) => {
+    x = builder.block(b, x);
+    if (groupEnds.has(i)) outputs.push(x);
+  });
+  return outputs;
 }
