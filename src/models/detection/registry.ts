@@ -7,7 +7,7 @@
  * so the paper's detection table (SASA.md §6.2) is the six retinanet_{resnet50,sasa_resnet50_convstem,
  * sasa_resnet50}[_attnfpn]. Defaults: 80 classes, 640×640.
  * The demo pair for the generated shapes dataset (4 classes, 256×256): retinanet_demo (resnet26 at
- * width ×0.25 with one block per group, 64-channel pyramid, subnets of depth 2) and
+ * width ×0.25 with one block per group, 32-channel pyramid, subnets of depth 2) and
  * retinanet_demo_attnfpn (the same with attention, 4 heads).
  */
 import type * as tf from '@tensorflow/tfjs';
@@ -18,7 +18,7 @@ import type { BackboneConfig, DetectorConfig } from './config.js';
 
 const DEMO: Omit<DetectorConfig, 'name' | 'fpn'> = {
   backbone: { name: 'resnet26', overrides: { widthMultiplier: 0.25, blocks: [1, 1, 1, 1] } },
-  channels: 64,
+  channels: 32,
   subnetDepth: 2,
   classes: 4,
   inputSize: 256,
