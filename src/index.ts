@@ -204,6 +204,7 @@ export {
 } from './models/detection/config.js';
 export { countDetector, type DetectorCount } from './models/detection/count.js';
 export { createDetector, type DetectorOverrides, detectorConfig, listDetectors } from './models/detection/registry.js';
+export { DETECTOR_OUTPUTS, priorBias } from './models/detection/subnets.js';
 export { createModel, listModels, modelConfig } from './models/registry.js';
 export { STUDIES, type Study, type StudyEntry, studyConfigs } from './models/studies.js';
 export { type BatchNormTrainResult, batchNormBlockMax, batchNormTrain } from './ops/batch_norm_train.js';

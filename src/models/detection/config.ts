@@ -131,6 +131,15 @@ function checkAttentionChannels(name: string, channels: number, a: ResolvedAtten
   }
 }
 
+/** The last block of every group of a resolved network. */
+function lastBlocks(c: ResolvedConfig): ResolvedConfig['blocks'] {
+  let end = -1;
+  return c.source.blocks.map((count) => {
+    end += count;
+    return c.blocks[end];
+  });
+}
+
 /** The backbone at the detector's input size; it must have four groups with C3–C5 at strides 8, 16, 32. */
 function resolveBackbone(name: string, b: BackboneConfig, inputSize: number): ResolvedConfig {
   if (!b || typeof b !== 'object' || typeof b.name !== 'string') {
@@ -144,13 +153,7 @@ function resolveBackbone(name: string, b: BackboneConfig, inputSize: number): Re
   }
   const groups = resolved.source.blocks.length;
   if (groups !== 4) fail(name, 'backbone.overrides.blocks', `must have 4 groups (C2–C5), got ${groups}`);
-  const strides: number[] = [];
-  let end = -1;
-  for (const count of resolved.source.blocks) {
-    end += count;
-    const last = resolved.blocks[end];
-    strides.push(inputSize / sameOut(last.inputSize[0], last.stride));
-  }
+  const strides = lastBlocks(resolved).map((last) => inputSize / sameOut(last.inputSize[0], last.stride));
   const c345 = strides.slice(1);
   if (c345.some((s, i) => s !== BACKBONE_STRIDES[i])) {
     fail(
@@ -188,15 +191,11 @@ export function resolveDetectorConfig(config: DetectorConfig): ResolvedDetector 
   const attention = resolveAttention(name, config.attention ?? {});
   if (fpn === 'attention') checkAttentionChannels(name, channels, attention);
   const backbone = resolveBackbone(name, config.backbone, inputSize);
-  const outChannels = (g: number) => {
-    const blocks = backbone.source.blocks;
-    const last = blocks.slice(0, g + 1).reduce((s, n) => s + n, 0) - 1;
-    return backbone.blocks[last].outChannels;
-  };
+  const [, c3, c4, c5] = lastBlocks(backbone).map((b) => b.outChannels);
   return {
     name,
     backbone,
-    backboneChannels: [outChannels(1), outChannels(2), outChannels(3)],
+    backboneChannels: [c3, c4, c5],
     fpn,
     channels,
     subnetDepth,
