@@ -226,7 +226,7 @@ describe('detector network', () => {
     assert.deepEqual(a, b);
   });
 
-  it('frozen batch norm: backbone BN not trained, moving statistics used and kept in training', () => {
+  it('frozen batch norm: backbone BN not trained, moving statistics used and kept in training, also after a reload', async () => {
     const frozen = createDetector('retinanet_demo', { ...small, frozenBatchNorm: true });
     const unfrozen = createDetector('retinanet_demo', small);
     const count = (m: tf.LayersModel) => m.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
@@ -246,6 +246,11 @@ describe('detector network', () => {
       bn.getWeights().map((w) => Array.from(w.dataSync())),
       before,
     );
+    await saveModelFiles(frozen, join(dir, 'frozen'));
+    const { model: loaded } = await loadModelFiles(join(dir, 'frozen'));
+    assert.equal(count(loaded), count(frozen));
+    assert.equal(loaded.getLayer('layer2.0.bn1').trainable, false);
+    loaded.dispose();
     frozen.dispose();
     unfrozen.dispose();
   });
