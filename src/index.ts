@@ -191,7 +191,7 @@ export {
   localSelfAttention2d,
 } from './layers/local_self_attention.js';
 export { sinusoidalEncoding2d } from './layers/positional_encoding.js';
-export { type BuildOptions, buildModel, modelConfigOf } from './models/builder.js';
+export { type BuildOptions, buildGroupOutputs, buildModel, modelConfigOf } from './models/builder.js';
 export type {
   AttentionConfig,
   ModelConfig,
@@ -203,6 +203,24 @@ export type {
 export { resolveConfig } from './models/config.js';
 export { type ModelConv, modelConvs } from './models/convs.js';
 export { countModel, type LayerCount, type ModelCount } from './models/count.js';
+export {
+  buildDetector,
+  type DetectorBuildOptions,
+  type DetectorOutputs,
+  detectorConfigOf,
+  detectorOutputs,
+} from './models/detection/builder.js';
+export {
+  type BackboneConfig,
+  type DetectorConfig,
+  type FpnType,
+  type PyramidLevel,
+  type ResolvedDetector,
+  resolveDetectorConfig,
+} from './models/detection/config.js';
+export { countDetector, type DetectorCount } from './models/detection/count.js';
+export { createDetector, type DetectorOverrides, detectorConfig, listDetectors } from './models/detection/registry.js';
+export { DETECTOR_OUTPUTS, priorBias } from './models/detection/subnets.js';
 export { createModel, listModels, modelConfig } from './models/registry.js';
 export { STUDIES, type Study, type StudyEntry, studyConfigs } from './models/studies.js';
 export { type StemAttentionOptions, stemAttention, stemAttentionReference } from './ops/attention_stem.js';

@@ -1,7 +1,12 @@
-/** `sasa table [--study NAME] [--json]`: parameters and FLOPs of the paper's models and ablation studies. */
+/**
+ * `sasa table [--study NAME] [--json]`: parameters and FLOPs of the paper's models, ablation studies
+ * and detectors (`--study detection`: RetinaNet at 640×640, models/detection/studies.ts).
+ */
 import { type Command, InvalidArgumentError } from 'commander';
 import { countModel } from '../models/count.js';
-import { STUDIES, type Study, studyConfigs } from '../models/studies.js';
+import { countDetector } from '../models/detection/count.js';
+import { DETECTION_STUDY, DETECTION_TABLE_SIZE, detectionStudyConfigs } from '../models/detection/studies.js';
+import { STUDIES, studyConfigs, TABLE_STUDIES, type TableStudy } from '../models/studies.js';
 
 /** The paper's Table 1 (params in millions, FLOPs in billions), shown beside our counts. */
 const PAPER: Record<string, [number, number]> = {
@@ -25,7 +30,15 @@ export interface TableRow {
   config: unknown;
 }
 
-export function tableRows(study: Study): TableRow[] {
+function detectionRows(): TableRow[] {
+  return detectionStudyConfigs().map(({ label, config }) => {
+    const c = countDetector(config);
+    return { name: c.name, label, params: c.params, flops: c.flops, paper: null, config };
+  });
+}
+
+export function tableRows(study: TableStudy): TableRow[] {
+  if (study === DETECTION_STUDY) return detectionRows();
   return studyConfigs(study).map(({ label, config }) => {
     const c = countModel(config);
     const paper = study === 'paper' ? PAPER[label] : undefined;
@@ -57,26 +70,30 @@ export function formatTable(rows: TableRow[]): string {
 export function registerTable(program: Command): void {
   program
     .command('table')
-    .description('parameters and FLOPs (224×224, multiply-add = 2 FLOPs) of the paper table or an ablation study')
+    .description(
+      `parameters and FLOPs (224×224, detection ${DETECTION_TABLE_SIZE}×${DETECTION_TABLE_SIZE}; multiply-add = 2 FLOPs) of the paper table, an ablation study or the detectors`,
+    )
     .option(
       '--study <name>',
-      `paper (the nine models of the main table) or an ablation: ${STUDIES.slice(1).join(', ')}`,
+      `paper (the nine models of the main table), an ablation: ${STUDIES.slice(1).join(', ')}, or ${DETECTION_STUDY} (RetinaNet)`,
       (v: string) => {
-        if (!(STUDIES as readonly string[]).includes(v)) {
-          throw new InvalidArgumentError(`--study must be one of ${STUDIES.join(', ')}, got '${v}'`);
+        if (!(TABLE_STUDIES as readonly string[]).includes(v)) {
+          throw new InvalidArgumentError(`--study must be one of ${TABLE_STUDIES.join(', ')}, got '${v}'`);
         }
         return v;
       },
       'paper',
     )
     .option('--json', 'print one JSON array of {name, label, params, flops, paper, config}')
-    .action((flags: { study: Study; json?: boolean }) => {
+    .action((flags: { study: TableStudy; json?: boolean }) => {
       const rows = tableRows(flags.study);
       if (flags.json) console.log(JSON.stringify(rows));
       else {
         console.log(formatTable(rows));
         console.log(
-          '\nFLOPs: convolutions, the classifier and attention (SASA.md §4); BN, activations, softmax and pooling not counted.',
+          flags.study === DETECTION_STUDY
+            ? `\nAt ${DETECTION_TABLE_SIZE}×${DETECTION_TABLE_SIZE}, 80 classes. FLOPs: convolutions and attention of backbone, FPN and subnets (SASA.md §4); biases, BN, activations, softmax, pooling, upsampling and additions not counted.`
+            : '\nFLOPs: convolutions, the classifier and attention (SASA.md §4); BN, activations, softmax and pooling not counted.',
         );
       }
     });

@@ -22,6 +22,8 @@
  * filters/heads), relative logits on (as the paper's FLOP totals suggest), ReLU after the batch
  * norm. Initialisers: projections truncated normal std d_in^-0.5 (per value matrix), embeddings
  * and ν truncated normal std embeddingDim^-0.5, relative tables std (filters/heads)^-0.5.
+ * A stem set `trainable = false` is frozen, its batch norm included (moving statistics in training,
+ * as BatchNorm does).
  */
 import * as tf from '@tensorflow/tfjs';
 import { stemAttention } from '../ops/attention_stem.js';
@@ -269,7 +271,7 @@ export class AttentionStem extends tf.layers.Layer {
               { heads },
             );
       const norm = this.norm as BatchNormWeights;
-      const training = kwargs?.training === true;
+      const training = kwargs?.training === true && this.trainable;
       // ReLU after the pooling: max and ReLU commute (ReLU is monotone; the gradient too, ties
       // included), and the pooled tensor is pool² times smaller. Pooling over whole blocks
       // (pool = s) is one op with the batch norm.

@@ -11,6 +11,10 @@
  *
  * The statistics code lives in `BatchNormWeights` so that layers with a batch norm inside (the
  * attention stem) share it.
+ *
+ * Frozen batch norm (Keras's rule, torchvision's FrozenBatchNorm2d): a layer set `trainable = false`
+ * normalises with its moving statistics even in training, does not update them, and its gamma and
+ * beta are not trained.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_EPSILON, batchNormBlockMax, batchNormTrain, epsilonProblem } from '../ops/batch_norm_train.js';
@@ -165,7 +169,7 @@ export class BatchNorm extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    return (this.norm as BatchNormWeights).apply(x, kwargs?.training === true, this.relu);
+    return (this.norm as BatchNormWeights).apply(x, kwargs?.training === true && this.trainable, this.relu);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {

@@ -12,7 +12,8 @@
  *
  * Initialisation (the paper gives none): projections LeCun normal (truncated normal, std
  * d_in^-0.5), so q, k, v keep the input's scale; relRow and relCol truncated normal with std
- * (filters/heads)^-0.5, like timm's relative position embeddings.
+ * (filters/heads)^-0.5, like timm's relative position embeddings. `valueStddev` draws W_V from
+ * N(0, valueStddev²) instead (RetinaNet's attention heads, SASA.md §5: N(0, 0.01)).
  */
 import * as tf from '@tensorflow/tfjs';
 import { avgPool } from '../ops/avg_pool.js';
@@ -35,6 +36,8 @@ export interface LocalSelfAttention2DArgs extends AttentionLayerOptions {
   strides?: number;
   /** Seeds the initial weights (layers/seeds.ts); unseeded by default. */
   seed?: number;
+  /** W_V ~ N(0, valueStddev²) instead of the projections' initialiser. Default: unset. */
+  valueStddev?: number;
   name?: string;
   trainable?: boolean;
   inputShape?: number[];
@@ -58,6 +61,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
   readonly scale: number | 'none' | undefined;
   readonly attentionPadding: PaddingMode;
   private readonly seed?: number;
+  readonly valueStddev: number | undefined;
   private wq?: tf.LayerVariable;
   private wk?: tf.LayerVariable;
   private wv?: tf.LayerVariable;
@@ -78,10 +82,14 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
     this.attentionPadding = options.padding;
     this.strides = args.strides ?? 1;
     this.seed = args.seed;
+    this.valueStddev = args.valueStddev;
     if (!Number.isInteger(this.filters) || this.filters < 1)
       fail(name, `filters must be a positive integer, got ${this.filters}`);
     if (this.filters % this.heads !== 0) fail(name, `filters ${this.filters} must be divisible by heads ${this.heads}`);
     if (this.strides !== 1 && this.strides !== 2) fail(name, `strides must be 1 or 2, got ${this.strides}`);
+    if (this.valueStddev !== undefined && !(this.valueStddev > 0 && Number.isFinite(this.valueStddev))) {
+      fail(name, `valueStddev must be a positive number, got ${this.valueStddev}`);
+    }
     if (this.positional === 'relative' && this.filters % 2 !== 0) {
       fail(name, `filters ${this.filters} must be even: relative embeddings split them into rows and columns`);
     }
@@ -95,14 +103,22 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
     if (this.positional === 'absolute' && dIn % 4 !== 0) {
       fail(this.name, `absolute positions need input channels divisible by 4, got ${dIn}`);
     }
-    // every weight truncated normal with its std, seeded by its name
+    // every weight truncated normal with its std, seeded by its name (W_V normal with valueStddev if given)
     const weight = (name: string, shape: number[], stddev: number) =>
       this.addWeight(name, shape, 'float32', tf.initializers.truncatedNormal({ stddev, ...seedOf(this.seed, name) }));
     const projection = dIn ** -0.5;
     const table = (this.filters / this.heads) ** -0.5;
     this.wq = weight('query_kernel', [dIn, this.filters], projection);
     if (this.logits !== 'qr') this.wk = weight('key_kernel', [dIn, this.filters], projection);
-    this.wv = weight('value_kernel', [dIn, this.filters], projection);
+    this.wv =
+      this.valueStddev === undefined
+        ? weight('value_kernel', [dIn, this.filters], projection)
+        : this.addWeight(
+            'value_kernel',
+            [dIn, this.filters],
+            'float32',
+            tf.initializers.randomNormal({ stddev: this.valueStddev, ...seedOf(this.seed, 'value_kernel') }),
+          );
     if (this.positional === 'relative') {
       this.relRow = weight('rel_row', [this.kernelSize, this.filters / 2], table);
       this.relCol = weight('rel_col', [this.kernelSize, this.filters / 2], table);
@@ -167,6 +183,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
       logits: this.logits,
       scale: this.scale ?? null,
       padding: this.attentionPadding,
+      ...(this.valueStddev === undefined ? {} : { valueStddev: this.valueStddev }),
     };
   }
 

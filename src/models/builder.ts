@@ -142,3 +142,27 @@ export function buildModel(config: ModelConfig | ResolvedConfig, options: BuildO
   resolvedOf.set(model, resolved);
   return model;
 }
+
+/**
+ * A detector's backbone: the network of `config` without the pooling and the classifier, applied to
+ * `input` [B, H, W, C_in], giving the output of every group in order, [B, H/s_g, W/s_g, C_g] (for a
+ * ResNet C2…C5 at strides s_g = 4, 8, 16, 32). Layers carry the same names as in buildModel, and a
+ * `seed` seeds them as buildModel's does.
+ */
+export function buildGroupOutputs(config: ModelConfig | ResolvedConfig, input: Sym, seed?: number): Sym[] {
+  const resolved = 'source' in config ? config : resolveConfig(config);
+  const builder = new Builder(resolved, seed);
+  const groupEnds = new Set<number>();
+  let end = -1;
+  for (const count of resolved.source.blocks) {
+    end += count;
+    groupEnds.add(end);
+  }
+  const outputs: Sym[] = [];
+  let x = builder.stem(input);
+  resolved.blocks.forEach((b, i) => {
+    x = builder.block(b, x);
+    if (groupEnds.has(i)) outputs.push(x);
+  });
+  return outputs;
+}

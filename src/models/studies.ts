@@ -10,10 +10,15 @@
  * every configuration of a study.
  */
 import type { ModelConfig, SpatialOp } from './config.js';
+import { DETECTION_STUDY } from './detection/studies.js';
 import { mergeConfig, modelConfig, PAPER_MODELS } from './registry.js';
 
 export const STUDIES = ['paper', 'groups', 'k', 'encoding', 'logits', 'stem'] as const;
 export type Study = (typeof STUDIES)[number];
+
+/** What `sasa table` shows: these studies and the detection table (models/detection/studies.ts). */
+export const TABLE_STUDIES = [...STUDIES, DETECTION_STUDY] as const;
+export type TableStudy = (typeof TABLE_STUDIES)[number];
 
 export interface StudyEntry {
   /** Short label of the configuration inside its study, e.g. 'k=7' or 'conv 1,2 / attention 3,4'. */

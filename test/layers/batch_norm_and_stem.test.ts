@@ -31,6 +31,23 @@ describe('BatchNorm', () => {
     assert.equal(new BatchNorm({ gammaInitializer: 'zeros' }).getConfig().gammaInitializer, 'zeros');
   });
 
+  it('frozen (trainable = false): moving statistics in training too, kept, and no trainable weights', () => {
+    for (const layer of [new BatchNorm({ relu: true }), new AttentionStem({ filters: 8, heads: 2 })]) {
+      const x = randTensor([2, 8, 8, 3], 3);
+      layer.apply(x);
+      layer.trainable = false;
+      const before = layer.getWeights().map((w) => Array.from(w.dataSync()));
+      const train = (layer.apply(x, { training: true }) as tf.Tensor).dataSync();
+      const infer = (layer.apply(x, { training: false }) as tf.Tensor).dataSync();
+      assert.deepEqual(Array.from(train), Array.from(infer), layer.getClassName());
+      assert.deepEqual(
+        layer.getWeights().map((w) => Array.from(w.dataSync())),
+        before,
+      );
+      assert.equal(layer.trainableWeights.length, 0);
+    }
+  });
+
   it('refuses bad options, naming the layer', () => {
     assert.throws(() => new BatchNorm({ name: 'b', decay: 1 }), /BatchNorm 'b': decay must be in \[0, 1\)/);
     assert.throws(() => new BatchNorm({ epsilon: 0 }), /epsilon must be a finite number > 0, got 0/);

@@ -118,6 +118,21 @@ describe('LocalSelfAttention2D', () => {
     assert.ok(loss().dataSync()[0] < first, 'loss did not decrease');
   });
 
+  it('valueStddev draws W_V from N(0, σ²), the other projections keep theirs, and survives getConfig', () => {
+    const layer = new LocalSelfAttention2D({ filters: 64, heads: 8, valueStddev: 0.01 });
+    layer.apply(tf.zeros([1, 4, 4, 256]));
+    const [wq, , wv] = layer.getWeights();
+    const std = (w: tf.Tensor) => Math.sqrt(tf.moments(w).variance.dataSync()[0]);
+    assert.ok(Math.abs(std(wv) - 0.01) < 0.001, `W_V std ${std(wv)}`);
+    assert.ok(Math.abs(std(wq) - 0.0625 * 0.88) < 0.01, `W_Q std ${std(wq)} (truncated normal, std 256^-0.5)`);
+    assert.equal(layer.getConfig().valueStddev, 0.01);
+    assert.equal('valueStddev' in new LocalSelfAttention2D({ filters: 8 }).getConfig(), false);
+    assert.throws(
+      () => new LocalSelfAttention2D({ name: 'a', filters: 8, valueStddev: 0 }),
+      /'a': valueStddev must be a positive number/,
+    );
+  });
+
   it('rejects impossible configurations with errors naming the layer and the field', () => {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ filters: 10, heads: 3 }, /filters 10 must be divisible by heads 3/],

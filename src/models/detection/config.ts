@@ -1,0 +1,215 @@
+/**
+ * RetinaNet as data (SASA.md §5, torchvision 0.14's `retinanet_resnet50_fpn`): a registered
+ * classification network as the backbone (its groups 2–4 give C3–C5 at strides 8, 16, 32), a
+ * feature pyramid P3–P7 and the classification and box subnets shared across levels, with
+ * convolutions (`fpn: 'conv'`) or local self-attention (`fpn: 'attention'`, the paper's variant).
+ * `resolveDetectorConfig` holds every default and check; the builder and the count read its result.
+ */
+import {
+  type AttentionConfig,
+  type ModelConfig,
+  type ResolvedAttention,
+  type ResolvedConfig,
+  resolveConfig,
+  sameOut,
+} from '../config.js';
+import { modelConfig } from '../registry.js';
+
+/** The spatial op of the FPN's output layers, P6, P7 and the subnets. */
+export type FpnType = 'conv' | 'attention';
+
+export const FPN_TYPES: readonly FpnType[] = ['conv', 'attention'];
+
+/** A registered classification model (`listModels()`) with overrides (merged as `modelConfig` does). */
+export interface BackboneConfig {
+  name: string;
+  overrides?: Partial<ModelConfig>;
+}
+
+export interface DetectorConfig {
+  /** Registry name or a free label. */
+  name?: string;
+  backbone: BackboneConfig;
+  /** Default 'conv' (torchvision's RetinaNet). */
+  fpn?: FpnType;
+  /** Channels of P3–P7 and of the subnets. Default 256. */
+  channels?: number;
+  /** Hidden layers (3×3 conv or attention, then ReLU) of each subnet. Default 4. */
+  subnetDepth?: number;
+  /** Anchors per location A (sizes × aspect ratios of the anchor generator). Default 9. */
+  anchorsPerLocation?: number;
+  /** Object classes K (no background class: sigmoid outputs). Default 80 (COCO). */
+  classes?: number;
+  /** Nominal square input side for counting; a multiple of 128 (P7's stride). Default 640. */
+  inputSize?: number;
+  /** The classification output's initial probability π: bias −log((1 − π)/π). Default 0.01. */
+  priorProbability?: number;
+  /** The attention layers of `fpn: 'attention'`. Default k 7, 8 heads (SASA.md §5). */
+  attention?: AttentionConfig;
+  /** Backbone batch norms use their moving statistics in training and are not trained. Default false. */
+  frozenBatchNorm?: boolean;
+}
+
+/** One pyramid level at the nominal input size. */
+export interface PyramidLevel {
+  /** 'p3' … 'p7'. */
+  name: string;
+  stride: number;
+  size: [number, number];
+}
+
+export interface ResolvedDetector {
+  name: string;
+  /** The backbone's configuration at the detector's input size. */
+  backbone: ResolvedConfig;
+  /** Channels of C3, C4, C5. */
+  backboneChannels: [number, number, number];
+  fpn: FpnType;
+  channels: number;
+  subnetDepth: number;
+  anchorsPerLocation: number;
+  classes: number;
+  inputSize: number;
+  priorProbability: number;
+  attention: ResolvedAttention;
+  frozenBatchNorm: boolean;
+  /** P3 … P7 at the nominal input size. */
+  levels: PyramidLevel[];
+  /** The configuration as given. */
+  source: DetectorConfig;
+}
+
+/** Strides of C3, C4, C5 (backbone groups 2–4) and of P3 … P7. */
+export const BACKBONE_STRIDES = [8, 16, 32] as const;
+export const PYRAMID_STRIDES = [8, 16, 32, 64, 128] as const;
+/** Input sides must be multiples of P7's stride so that every level halves exactly. */
+export const INPUT_MULTIPLE = 128;
+
+function fail(name: string, field: string, message: string): never {
+  throw new Error(`detector '${name}': ${field} ${message}`);
+}
+
+function positiveInt(name: string, field: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    fail(name, field, `must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+function resolveAttention(name: string, a: AttentionConfig): ResolvedAttention {
+  const positional = a.positional ?? 'relative';
+  const r: ResolvedAttention = {
+    kernelSize: a.kernelSize ?? 7,
+    heads: a.heads ?? 8,
+    positional,
+    logits: a.logits ?? (positional === 'relative' ? 'qk+qr' : 'qk'),
+    padding: a.padding ?? 'zeros',
+    ...(a.scale === undefined ? {} : { scale: a.scale }),
+  };
+  const k = r.kernelSize;
+  if (!Number.isInteger(k) || k < 1 || k % 2 === 0 || k > 31) {
+    fail(name, 'attention.kernelSize', `must be an odd integer from 1 to 31, got ${k}`);
+  }
+  positiveInt(name, 'attention.heads', r.heads);
+  if (!['relative', 'absolute', 'none'].includes(positional)) {
+    fail(name, 'attention.positional', `must be 'relative', 'absolute' or 'none', got '${positional}'`);
+  }
+  if (!['qk+qr', 'qr', 'qk'].includes(r.logits)) {
+    fail(name, 'attention.logits', `must be 'qk+qr', 'qr' or 'qk', got '${r.logits}'`);
+  }
+  if (positional !== 'relative' && r.logits !== 'qk') {
+    fail(name, 'attention.logits', `'${r.logits}' needs positional 'relative'`);
+  }
+  return r;
+}
+
+/** Checks that `channels` suits the attention layers of `fpn: 'attention'` (they output `channels`). */
+function checkAttentionChannels(name: string, channels: number, a: ResolvedAttention): void {
+  if (channels % a.heads !== 0) fail(name, 'channels', `${channels} must be divisible by attention.heads ${a.heads}`);
+  if (a.positional === 'relative' && channels % 2 !== 0) fail(name, 'channels', `${channels} must be even`);
+  if (a.positional === 'absolute' && channels % 4 !== 0) {
+    fail(name, 'channels', `${channels} must be divisible by 4 for absolute positions`);
+  }
+}
+
+/** The last block of every group of a resolved network. */
+function lastBlocks(c: ResolvedConfig): ResolvedConfig['blocks'] {
+  let end = -1;
+  return c.source.blocks.map((count) => {
+    end += count;
+    return c.blocks[end];
+  });
+}
+
+/** The backbone at the detector's input size; it must have four groups with C3–C5 at strides 8, 16, 32. */
+function resolveBackbone(name: string, b: BackboneConfig, inputSize: number): ResolvedConfig {
+  if (!b || typeof b !== 'object' || typeof b.name !== 'string') {
+    fail(name, 'backbone', `must be { name, overrides? } naming a registered model, got ${JSON.stringify(b)}`);
+  }
+  let resolved: ResolvedConfig;
+  try {
+    resolved = resolveConfig({ ...modelConfig(b.name, b.overrides), inputSize });
+  } catch (e) {
+    fail(name, `backbone '${b.name}':`, (e as Error).message);
+  }
+  const groups = resolved.source.blocks.length;
+  if (groups !== 4) fail(name, 'backbone.overrides.blocks', `must have 4 groups (C2–C5), got ${groups}`);
+  const strides = lastBlocks(resolved).map((last) => inputSize / sameOut(last.inputSize[0], last.stride));
+  const c345 = strides.slice(1);
+  if (c345.some((s, i) => s !== BACKBONE_STRIDES[i])) {
+    fail(
+      name,
+      'backbone.overrides.stem.type',
+      `'${resolved.stem.type}' puts groups 2–4 at strides ${c345.join(', ')}; RetinaNet needs C3–C5 at strides ${BACKBONE_STRIDES.join(', ')} (use a 'conv' or 'attention' stem)`,
+    );
+  }
+  return resolved;
+}
+
+/** Checks a detector configuration and derives its backbone and pyramid; errors name the detector and the option. */
+export function resolveDetectorConfig(config: DetectorConfig): ResolvedDetector {
+  if (!config || typeof config !== 'object') throw new Error('detector config must be an object');
+  const name = config.name ?? 'custom';
+  const inputSize = positiveInt(name, 'inputSize', config.inputSize ?? 640);
+  if (inputSize % INPUT_MULTIPLE !== 0) {
+    fail(name, 'inputSize', `must be a multiple of ${INPUT_MULTIPLE} (the stride of P7), got ${inputSize}`);
+  }
+  const fpn = config.fpn ?? 'conv';
+  if (!FPN_TYPES.includes(fpn)) fail(name, 'fpn', `must be one of ${FPN_TYPES.join(', ')}, got '${fpn}'`);
+  const channels = positiveInt(name, 'channels', config.channels ?? 256);
+  const subnetDepth = config.subnetDepth ?? 4;
+  if (!Number.isInteger(subnetDepth) || subnetDepth < 0) {
+    fail(name, 'subnetDepth', `must be a non-negative integer, got ${String(subnetDepth)}`);
+  }
+  const priorProbability = config.priorProbability ?? 0.01;
+  if (!(typeof priorProbability === 'number' && priorProbability > 0 && priorProbability < 1)) {
+    fail(name, 'priorProbability', `must be a number in (0, 1), got ${String(priorProbability)}`);
+  }
+  const frozenBatchNorm = config.frozenBatchNorm ?? false;
+  if (typeof frozenBatchNorm !== 'boolean') {
+    fail(name, 'frozenBatchNorm', `must be true or false, got ${String(frozenBatchNorm)}`);
+  }
+  const attention = resolveAttention(name, config.attention ?? {});
+  if (fpn === 'attention') checkAttentionChannels(name, channels, attention);
+  const backbone = resolveBackbone(name, config.backbone, inputSize);
+  const [, c3, c4, c5] = lastBlocks(backbone).map((b) => b.outChannels);
+  return {
+    name,
+    backbone,
+    backboneChannels: [c3, c4, c5],
+    fpn,
+    channels,
+    subnetDepth,
+    anchorsPerLocation: positiveInt(name, 'anchorsPerLocation', config.anchorsPerLocation ?? 9),
+    classes: positiveInt(name, 'classes', config.classes ?? 80),
+    inputSize,
+    priorProbability,
+    attention,
+    frozenBatchNorm,
+    levels: PYRAMID_STRIDES.map((stride, i) => ({
+      name: `p${i + 3}`,
+      stride,
+      size: [inputSize / stride, inputSize / stride],
+    })),
+    source: config,
+  };
+}

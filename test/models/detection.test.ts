@@ -1,0 +1,273 @@
+/** The RetinaNet detector: registry, config errors, output shapes and order, initial prior, frozen BN, save and load. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import {
+  buildGroupOutputs,
+  createDetector,
+  type DetectorConfig,
+  detectorConfig,
+  detectorOutputs,
+  listDetectors,
+  loadModelFiles,
+  modelConfig,
+  resolveDetectorConfig,
+  saveModelFiles,
+} from '../../src/index.js';
+import { generateAnchors } from '../../src/tasks/detection/anchors.js';
+import { randTensor, setup } from '../helpers.js';
+
+const anchorCount = (h: number, w: number) => generateAnchors([h, w]).perLevel.reduce((s, n) => s + n, 0);
+
+describe('detector registry and config', () => {
+  it('lists conv and attention-FPN RetinaNets over the nine paper backbones, and the demo pair', () => {
+    const names = listDetectors();
+    assert.equal(names.length, 20);
+    assert.deepEqual(listDetectors('retinanet_*resnet50*'), [
+      'retinanet_resnet50',
+      'retinanet_resnet50_attnfpn',
+      'retinanet_sasa_resnet50_convstem',
+      'retinanet_sasa_resnet50_convstem_attnfpn',
+      'retinanet_sasa_resnet50',
+      'retinanet_sasa_resnet50_attnfpn',
+    ]);
+    const r = resolveDetectorConfig(detectorConfig('retinanet_sasa_resnet50_attnfpn'));
+    assert.equal(r.fpn, 'attention');
+    assert.equal(r.backbone.stem.type, 'attention');
+    assert.deepEqual([r.channels, r.subnetDepth, r.anchorsPerLocation, r.classes], [256, 4, 9, 80]);
+    assert.deepEqual([r.attention.kernelSize, r.attention.heads, r.priorProbability], [7, 8, 0.01]);
+    assert.deepEqual(r.backboneChannels, [512, 1024, 2048]);
+    assert.deepEqual(
+      r.levels.map((l) => [l.name, l.stride, l.size[0]]),
+      [
+        ['p3', 8, 80],
+        ['p4', 16, 40],
+        ['p5', 32, 20],
+        ['p6', 64, 10],
+        ['p7', 128, 5],
+      ],
+    );
+  });
+
+  it('merges backbone overrides with the registered ones and can swap the backbone', () => {
+    const c = detectorConfig('retinanet_demo', {
+      classes: 3,
+      backbone: { name: 'sasa_resnet26_convstem', overrides: { attention: { heads: 2 } } },
+    });
+    const r = resolveDetectorConfig(c);
+    assert.equal(r.classes, 3);
+    assert.equal(r.backbone.blocks.length, 4, 'the demo keeps one block per group');
+    assert.equal(r.backbone.blocks[0].spatial, 'attention');
+    assert.equal(r.backbone.attention.heads, 2);
+    assert.equal(r.backbone.stem.width, 16, 'the demo width multiplier 0.25 stays');
+  });
+
+  const bad: [string, DetectorConfig, RegExp][] = [
+    ['inputSize', { backbone: { name: 'resnet26' }, inputSize: 300 }, /inputSize must be a multiple of 128/],
+    ['fpn', { backbone: { name: 'resnet26' }, fpn: 'dense' as 'conv' }, /fpn must be one of conv, attention/],
+    ['channels', { backbone: { name: 'resnet26' }, channels: 0 }, /channels must be a positive integer/],
+    [
+      'channels/heads',
+      { backbone: { name: 'resnet26' }, fpn: 'attention', channels: 60 },
+      /channels 60 must be divisible by attention.heads 8/,
+    ],
+    ['subnetDepth', { backbone: { name: 'resnet26' }, subnetDepth: -1 }, /subnetDepth must be a non-negative/],
+    ['classes', { backbone: { name: 'resnet26' }, classes: 0 }, /classes must be a positive integer/],
+    ['prior', { backbone: { name: 'resnet26' }, priorProbability: 1 }, /priorProbability must be a number in \(0, 1\)/],
+    ['kernel', { backbone: { name: 'resnet26' }, attention: { kernelSize: 4 } }, /attention.kernelSize must be an odd/],
+    ['frozen', { backbone: { name: 'resnet26' }, frozenBatchNorm: 'yes' as unknown as boolean }, /frozenBatchNorm/],
+    ['unknown backbone', { backbone: { name: 'vgg16' } }, /backbone 'vgg16': unknown model 'vgg16'/],
+    [
+      'backbone groups',
+      { backbone: { name: 'resnet26', overrides: { blocks: [1, 1, 1] } } },
+      /backbone.overrides.blocks must have 4 groups/,
+    ],
+    [
+      'backbone stride',
+      { backbone: { name: 'resnet26_demo', overrides: { inputChannels: 3 } }, inputSize: 256 },
+      /backbone.overrides.stem.type 'small_conv' puts groups 2–4 at strides 2, 4, 8; RetinaNet needs C3–C5 at strides 8, 16, 32/,
+    ],
+    [
+      'backbone field',
+      { backbone: { name: 'resnet26', overrides: { widths: [1, 2] } } },
+      /backbone 'resnet26': model 'resnet26': widths must have one width per group/,
+    ],
+  ];
+  for (const [label, config, message] of bad) {
+    it(`rejects a bad ${label} with an error naming the option`, () => {
+      assert.throws(() => resolveDetectorConfig({ name: 'bad', ...config }), message);
+    });
+  }
+
+  it('names the known detectors for an unknown name', () => {
+    assert.throws(
+      () => detectorConfig('retinanet_vgg'),
+      /unknown detector 'retinanet_vgg'; known detectors: retinanet_/,
+    );
+  });
+});
+
+describe('detector network', () => {
+  before(setup);
+  const small = { channels: 16, attention: { heads: 4 } };
+  let conv: tf.LayersModel;
+  let attention: tf.LayersModel;
+  let dir: string;
+  before(() => {
+    conv = createDetector('retinanet_demo', small, { seed: 1 });
+    attention = createDetector('retinanet_demo_attnfpn', small, { seed: 2 });
+    dir = mkdtempSync(join(tmpdir(), 'sasa-detector-'));
+  });
+  after(() => {
+    conv.dispose();
+    attention.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives C2–C5 of a classification network at strides 4, 8, 16, 32', () => {
+    const input = tf.input({ shape: [256, 256, 3] });
+    const groups = buildGroupOutputs(modelConfig('resnet26', { widthMultiplier: 0.25, inputSize: 256 }), input);
+    assert.deepEqual(
+      groups.map((g) => g.shape),
+      [
+        [null, 64, 64, 64],
+        [null, 32, 32, 128],
+        [null, 16, 16, 256],
+        [null, 8, 8, 512],
+      ],
+    );
+  });
+
+  for (const [h, w] of [
+    [256, 256],
+    [384, 512],
+  ]) {
+    it(`conv and attention detectors map [B, ${h}, ${w}, 3] to one prediction per anchor of generateAnchors`, () => {
+      const n = anchorCount(h, w);
+      for (const model of [conv, attention]) {
+        const out = tf.tidy(() => {
+          const { clsLogits, boxRegression } = detectorOutputs(model, randTensor([2, h, w, 3], 3) as tf.Tensor4D);
+          return {
+            cls: clsLogits.shape,
+            box: boxRegression.shape,
+            finite: clsLogits.dataSync().every(Number.isFinite),
+          };
+        });
+        assert.deepEqual(out.cls, [2, n, 4], model.name);
+        assert.deepEqual(out.box, [2, n, 4], model.name);
+        assert.ok(out.finite, `${model.name}: finite logits`);
+      }
+    });
+  }
+
+  it('rejects images whose sides are not multiples of 128, naming the sizes', () => {
+    const x = tf.zeros([1, 200, 256, 3]) as tf.Tensor4D;
+    assert.throws(() => detectorOutputs(conv, x), /height and width must be multiples of 128, got 200×256/);
+    x.dispose();
+  });
+
+  it('orders the outputs as torchvision: levels P3→P7, location-major, then anchor (view(N,A,K,H,W).permute(0,3,4,1,2))', () => {
+    const predictor = conv.getLayer('head.classification_head.cls_logits');
+    const perLevel = tf.model({
+      inputs: conv.inputs,
+      outputs: [0, 1, 2, 3, 4].map((i) => predictor.getOutputAt(i) as tf.SymbolicTensor),
+    });
+    tf.tidy(() => {
+      const x = randTensor([2, 384, 256, 3], 4);
+      const levels = perLevel.predict(x) as tf.Tensor4D[];
+      const torchOrder = levels.map((y) => {
+        const [b, hh, ww] = y.shape;
+        const nchw = tf.transpose(y, [0, 3, 1, 2]);
+        return tf.reshape(tf.transpose(tf.reshape(nchw, [b, 9, 4, hh, ww]), [0, 3, 4, 1, 2]), [b, -1, 4]);
+      });
+      const { clsLogits } = detectorOutputs(conv, x as tf.Tensor4D);
+      assert.deepEqual(Array.from(clsLogits.dataSync()), Array.from(tf.concat(torchOrder, 1).dataSync()));
+    });
+  });
+
+  it('starts every class probability near the prior 0.01 (bias −log(99)) and box deltas near 0', () => {
+    for (const model of [conv, attention]) {
+      const bias = model.getLayer('head.classification_head.cls_logits').getWeights()[1].dataSync();
+      assert.ok(
+        bias.every((b) => Math.abs(b + Math.log(99)) < 1e-6),
+        `${model.name}: prior bias`,
+      );
+      const [p, maxDelta] = tf.tidy(() => {
+        const { clsLogits, boxRegression } = detectorOutputs(model, randTensor([1, 256, 256, 3], 5) as tf.Tensor4D);
+        return [tf.sigmoid(clsLogits).dataSync(), tf.max(tf.abs(boxRegression)).dataSync()[0]];
+      });
+      assert.ok(
+        p.every((v) => Math.abs(v - 0.01) < 0.003),
+        `${model.name}: sigmoid within 0.01 ± 0.003`,
+      );
+      assert.ok(maxDelta < 0.5, `${model.name}: box deltas near 0, max ${maxDelta}`);
+    }
+  });
+
+  it("draws the attention subnets' W_V from N(0, 0.01) and leaves the FPN's at the layer default", () => {
+    const std = (name: string) => {
+      const wv = attention.getLayer(name).getWeights()[2];
+      return tf.tidy(() => Math.sqrt(tf.moments(wv).variance.dataSync()[0]));
+    };
+    for (const name of ['head.classification_head.conv.0', 'head.regression_head.attention']) {
+      assert.ok(Math.abs(std(name) - 0.01) < 0.003, `${name}: std ${std(name)}`);
+    }
+    assert.ok(std('fpn.layer_blocks.0') > 0.1, 'FPN attention: std d_in^-0.5');
+  });
+
+  it('same seed, same weights', () => {
+    const again = createDetector('retinanet_demo', small, { seed: 1 });
+    const a = conv.getWeights().map((w) => Array.from(w.dataSync()));
+    const b = again.getWeights().map((w) => Array.from(w.dataSync()));
+    again.dispose();
+    assert.deepEqual(a, b);
+  });
+
+  it('frozen batch norm: backbone BN not trained, moving statistics used and kept in training, also after a reload', async () => {
+    const frozen = createDetector('retinanet_demo', { ...small, frozenBatchNorm: true });
+    const unfrozen = createDetector('retinanet_demo', small);
+    const count = (m: tf.LayersModel) => m.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+    const bnAffine = frozen.layers
+      .filter((l) => l.getClassName() === 'BatchNorm')
+      .reduce((s, l) => s + 2 * l.getWeights()[0].size, 0);
+    assert.equal(count(frozen), count(unfrozen) - bnAffine);
+    const bn = frozen.getLayer('layer2.0.bn1');
+    const before = bn.getWeights().map((w) => Array.from(w.dataSync()));
+    tf.tidy(() => {
+      const x = randTensor([2, 256, 256, 3], 6) as tf.Tensor4D;
+      const train = detectorOutputs(frozen, x, true).clsLogits.dataSync();
+      const infer = detectorOutputs(frozen, x, false).clsLogits.dataSync();
+      assert.deepEqual(Array.from(train), Array.from(infer));
+    });
+    assert.deepEqual(
+      bn.getWeights().map((w) => Array.from(w.dataSync())),
+      before,
+    );
+    await saveModelFiles(frozen, join(dir, 'frozen'));
+    const { model: loaded } = await loadModelFiles(join(dir, 'frozen'));
+    assert.equal(count(loaded), count(frozen));
+    assert.equal(loaded.getLayer('layer2.0.bn1').trainable, false);
+    loaded.dispose();
+    frozen.dispose();
+    unfrozen.dispose();
+  });
+
+  for (const which of ['conv', 'attention'] as const) {
+    it(`${which} detector: save and load give the same predictions`, async () => {
+      const model = which === 'conv' ? conv : attention;
+      await saveModelFiles(model, join(dir, which));
+      const { model: loaded } = await loadModelFiles(join(dir, which));
+      tf.tidy(() => {
+        const x = randTensor([1, 256, 384, 3], 7) as tf.Tensor4D;
+        const a = detectorOutputs(model, x);
+        const b = detectorOutputs(loaded, x);
+        assert.deepEqual(Array.from(b.clsLogits.dataSync()), Array.from(a.clsLogits.dataSync()));
+        assert.deepEqual(Array.from(b.boxRegression.dataSync()), Array.from(a.boxRegression.dataSync()));
+      });
+      loaded.dispose();
+    });
+  }
+});
