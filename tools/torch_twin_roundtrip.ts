@@ -8,12 +8,14 @@
  *      loads them into the twin, runs the same x and writes its logits and its own save;
  *   3. import the twin's save into a differently seeded model here: every weight must come back
  *      bit-identical, and the three logits (sasa, PyTorch, sasa again) agree within 1e-5.
+ * With --trained DIR (a `sasa_torch.train_ddp` output: config.json, model.safetensors) the one case
+ * is that model with the weights PyTorch trained, imported here instead of randomised.
  * Needs torch (Debian's python3-torch), so it is a tool rather than a test of the suite; the suite's
  * Python-free side is test/io/torch_twin_golden.test.ts.
- *   npx tsx tools/torch_twin_roundtrip.ts [--backend native|cpu]
+ *   npx tsx tools/torch_twin_roundtrip.ts [--backend native|cpu] [--trained DIR]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -111,15 +113,27 @@ function sameBits(a: tf.LayersModel, b: tf.LayersModel): string[] {
   });
 }
 
+const option = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+
+/** The model a train_ddp run wrote (config.json: {model, overrides}). */
+function trainedConfig(dir: string): ModelConfig {
+  const { model, overrides } = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  return modelConfig(model, overrides);
+}
+
 async function main(): Promise<void> {
-  const i = process.argv.indexOf('--backend');
-  await initBackend({ backend: i >= 0 ? process.argv[i + 1] : 'native' });
+  await initBackend({ backend: option('backend') ?? 'native' });
+  const trained = option('trained');
   const dir = mkdtempSync(join(tmpdir(), 'sasa-torch-twin-'));
-  const configs = cases();
+  const configs = trained ? [trainedConfig(trained)] : cases();
   const runs = [];
   for (const [c, config] of configs.entries()) {
     const model = buildModel(config, { seed: 100 + c });
-    randomise(model, 200 + c);
+    if (trained) await importTorchSafetensors(model, join(trained, 'model.safetensors'));
+    else randomise(model, 200 + c);
     const [, s, , ch] = model.inputs[0].shape as number[];
     const rand = uniform(300 + c);
     const x = tf.tensor(
