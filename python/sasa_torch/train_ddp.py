@@ -5,8 +5,10 @@ exponential moving average of the weights (--ema, 0 for none). Writes sasa-loada
 
   torchrun --nproc_per_node 8 -m sasa_torch.train_ddp --model sasa_resnet26 --data /imagenet --epochs 130 \\
       --batch 64 --warmup-epochs 10 --ema 0.9999 --out runs/sasa26        (PYTHONPATH=python, NCCL on GPUs)
-  torchrun --nproc_per_node 2 -m sasa_torch.train_ddp --model resnet26_demo --idx data/fashion-mnist-subset \\
-      --backend gloo --steps 20 --batch 32 --out /tmp/demo                (CPU)
+  torchrun --redirects 1 --tee 1 --nproc_per_node 2 -m sasa_torch.train_ddp --model resnet26_demo \\
+      --idx data/fashion-mnist-subset --backend gloo --steps 20 --batch 32 --out /tmp/demo    (CPU)
+(Debian's torch 1.13 on Python 3.11: torchrun's default --redirects/--tee 0 fail on Python 3.11's
+IntFlag iteration, hence 1.)
 
 --data ROOT reads ROOT/train and ROOT/val (ImageFolder); --idx DIR reads MNIST-style IDX files.
 OUT/model.safetensors (and OUT/model_ema.safetensors with --ema) hold every weight under sasa's
