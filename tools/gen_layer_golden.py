@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """Golden values for sasa's LocalSelfAttention2D layer with fixed weights, from PyTorch (float64).
 
-The layer (src/layers/local_self_attention.ts, docs/SASA.md §1) on x [B, H, W, d_in]:
+The layer (src/layers/local_self_attention.ts, docs/SASA.md §1; ops from the PyTorch twin, python/sasa_torch) on x [B, H, W, d_in]:
   x' = x + sinusoidal(i, j)                         (positional 'absolute' only)
   q, k, v = x' Wq, x' Wk, x' Wv                     (dense, no bias; no Wk for logits 'qr')
-  y = localAttention2d(q, k, v, relRow, relCol)     (the op reference of gen_local_attention_golden.py)
+  y = localAttention2d(q, k, v, relRow, relCol)     (sasa_torch.ops.local_attention)
   y = avgpool2x2(y)                                 (strides 2)
 sinusoidal: m = C/4 frequencies w_t = 10000^(-t/m); channels [sin(i w), cos(i w), sin(j w), cos(j w)].
 Backward: vector-Jacobian products of loss = sum(y * G) w.r.t. x and every weight.
@@ -14,31 +14,19 @@ JSON: {"generator", "torch", "cases": [{"name", "config" (the layer's arguments)
 "x", "weights" (in the layer's weight order), "G", "y", "dx", "dWeights"}]} (flat row-major).
 """
 import json
-import math
 import os
 import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_local_attention_golden import local_attention_ref, r9  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "python"))
+from gen_local_attention_golden import r9  # noqa: E402
+from sasa_torch.ops import avg_pool_same_2x2, local_attention, sinusoidal_2d  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)
-
-
-def sinusoidal(H, W, C):
-    m = C // 4
-    pe = torch.zeros(H, W, C)
-    for i in range(H):
-        for j in range(W):
-            for t in range(m):
-                w = 10000 ** (-t / m)
-                pe[i, j, t] = math.sin(i * w)
-                pe[i, j, m + t] = math.cos(i * w)
-                pe[i, j, 2 * m + t] = math.sin(j * w)
-                pe[i, j, 3 * m + t] = math.cos(j * w)
-    return pe
 
 
 def layer(x, weights, cfg):
@@ -51,14 +39,13 @@ def layer(x, weights, cfg):
     rel_row, rel_col = (next(it), next(it)) if positional == "relative" else (None, None)
     B, H, W, d_in = x.shape
     if positional == "absolute":
-        x = x + sinusoidal(H, W, d_in)
+        x = x + sinusoidal_2d(H, W, d_in)
     q, v = x @ wq, x @ wv
     k = x @ wk if wk is not None else None
-    y = local_attention_ref(q, k, v, rel_row, rel_col, cfg["kernelSize"], cfg["heads"],
+    y = local_attention(q, k, v, rel_row, rel_col, cfg["kernelSize"], cfg["heads"],
                             cfg.get("scale"), cfg.get("padding", "zeros"), logits)
     if cfg.get("strides", 1) == 2:
-        # ceil_mode: an odd side's last window averages the pixels it covers (tfjs 'same')
-        y = torch.nn.functional.avg_pool2d(y.permute(0, 3, 1, 2), 2, 2, ceil_mode=True).permute(0, 2, 3, 1)
+        y = avg_pool_same_2x2(y.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
     return y
 
 

@@ -22,6 +22,8 @@ loss = sum(y * G) and dq, dk, dv, dRelRow, dRelCol = d loss / d input (torch.aut
 Everything is computed in float64; inputs and G are rounded to 9 significant digits before use (so
 the stored outputs belong exactly to the stored inputs); outputs are written rounded the same way.
 
+The vectorised reference is the op of the PyTorch twin (python/sasa_torch/ops.py).
+
 Self-checks (run every time, before anything is written): a second, differently written
 implementation (per-pixel, per-head scalar loops with explicit bounds tests, manual softmax,
 no padding/gather) must agree with the vectorised one to 1e-10 in y and in all gradients on a
@@ -39,10 +41,13 @@ used), "padding", "logits", "q", "k", "v", "relRow", "relCol", "G", "y", "dq", "
 """
 
 import json
-import math
+import os
 import sys
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from sasa_torch.ops import local_attention, scale_value  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)
@@ -50,54 +55,11 @@ torch.set_num_threads(1)
 GENERATOR = "tools/gen_local_attention_golden.py"
 
 
-def scale_value(scale, C, N):
-    D = C // N
-    if scale is None:
-        return D ** -0.5
-    if scale == "none":
-        return 1.0
-    return float(scale)
-
-
 # ---------------------------------------------------------------------------
-# Reference 1: vectorised (zero-pad, gather K*K shifted windows, per-head einsum)
+# Reference 1: the PyTorch twin's op (python/sasa_torch/ops.py: zero-pad, K*K shifted windows,
+# per-head einsum), the one reference implementation of the op
 # ---------------------------------------------------------------------------
-def local_attention_ref(q, k, v, rel_row, rel_col, K, N, scale, padding, logits):
-    B, H, W, C = q.shape
-    h = K // 2
-    D = C // N
-    s = scale_value(scale, C, N)
-    use_k = logits in ("qk+qr", "qk")
-    use_r = logits in ("qk+qr", "qr")
-
-    def pad(t):  # [B, H, W, c] -> [B, H+2h, W+2h, c], zeros outside
-        return torch.nn.functional.pad(t, (0, 0, h, h, h, h))
-
-    def gather(tp):  # padded [B, H+2h, W+2h, c] -> [B, H, W, K*K, c], offset index = (da+h)*K + (db+h)
-        return torch.stack(
-            [tp[:, da:da + H, db:db + W, :] for da in range(K) for db in range(K)], dim=3)
-
-    vw = gather(pad(v)).reshape(B, H, W, K * K, N, D)
-    valid = gather(pad(torch.ones(B, H, W, 1))).reshape(B, H, W, K * K)  # 1 inside, 0 outside
-    qs = (q * s).reshape(B, H, W, N, D)
-
-    logit = torch.zeros(B, H, W, N, K * K)
-    if use_k:
-        kw = gather(pad(k)).reshape(B, H, W, K * K, N, D)
-        logit = logit + torch.einsum("bhwnd,bhwpnd->bhwnp", qs, kw)
-    if use_r:
-        half = C // 2
-        r = torch.cat([rel_row[:, None, :].expand(K, K, half),
-                       rel_col[None, :, :].expand(K, K, half)], dim=-1)  # r[da+h, db+h, :]
-        r = r.reshape(K * K, N, D)
-        logit = logit + torch.einsum("bhwnd,pnd->bhwnp", qs, r)
-    if padding == "masked":
-        logit = logit.masked_fill(valid[:, :, :, None, :] == 0, float("-inf"))
-    elif padding != "zeros":
-        raise ValueError(padding)
-    attn = torch.softmax(logit, dim=-1)
-    y = torch.einsum("bhwnp,bhwpnd->bhwnd", attn, vw)
-    return y.reshape(B, H, W, C)
+local_attention_ref = local_attention
 
 
 # ---------------------------------------------------------------------------

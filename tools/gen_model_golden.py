@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden values for a whole sasa network (full attention), from an independent PyTorch model (float64).
+"""Golden values for a whole sasa network (full attention), from the PyTorch twin (python/sasa_torch, float64).
 
 The network is what `buildModel` (src/models/builder.ts) builds for
   createModel('sasa_resnet26', CONFIG_OVERRIDES)      (CONFIG_OVERRIDES below, stored in model.json)
@@ -51,10 +51,11 @@ Outputs:
       {name: flat}: every BN running_mean / running_var after one training-mode forward}.
   Floats are written with 9 significant digits.
 
-Self-checks before anything is written: the stem attention equals the generic local attention
-reference (gen_local_attention_golden.py) run on the blocks with k = 7 'masked'; the hand-written
-batch norm (forward and running-stat update) equals torch.nn.functional.batch_norm; the strided
-attention's pooling equals an explicit loop.
+The network is the PyTorch twin (python/sasa_torch, create_model(MODEL, CONFIG_OVERRIDES)) in
+float64: the one PyTorch implementation of sasa's networks, whose ops are checked against loop
+references in gen_local_attention_golden.py. Self-checks before anything is written: the twin's
+batch norm equals the formulas above (forward and running-stat update); the strided attention's
+ceil-mode pooling equals an explicit mean.
 
 Run (Debian's PyTorch; deterministic, writes both files), then format the JSON like the other
 fixtures so that `npm run lint` passes:
@@ -66,10 +67,14 @@ import struct
 import sys
 
 import torch
-import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_local_attention_golden import local_attention_ref, r9  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "python"))
+from gen_local_attention_golden import r9  # noqa: E402
+from sasa_torch import create_model  # noqa: E402
+from sasa_torch.layers import batch_norm  # noqa: E402
+from sasa_torch.ops import avg_pool_same_2x2  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)
@@ -191,125 +196,58 @@ def make_params(g):
 
 
 # ---------------------------------------------------------------------------
-# The network
+# The network: the PyTorch twin (python/sasa_torch), float64
 # ---------------------------------------------------------------------------
-class Net:
-    """Functional float64 model over a dict of PyTorch-named tensors; BN state in self.stats."""
+def twin(params, stats, training):
+    """sasa_torch's SasaNet for MODEL + CONFIG_OVERRIDES holding these weights (float64, NCHW)."""
+    net = create_model(MODEL, CONFIG_OVERRIDES).to(torch.float64).train(training)
+    state = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+    shapes = {k: list(v.shape) for k, v in {**params, **stats}.items()}
+    assert shapes == {k: list(v.shape) for k, v in state.items()}, "param_shapes() differs from the twin's weights"
+    with torch.no_grad():
+        for k, v in state.items():
+            v.copy_(params[k] if k in params else stats[k])
+    return net
 
-    def __init__(self, params, stats, training):
-        self.P = params
-        self.stats = {k: v.clone() for k, v in stats.items()}
-        self.training = training
 
-    def bn(self, prefix, x):
-        """Channels-last batch norm over every axis but the last."""
-        w, b = self.P[f"{prefix}.weight"], self.P[f"{prefix}.bias"]
-        rm, rv = f"{prefix}.running_mean", f"{prefix}.running_var"
-        if not self.training:
-            return (x - self.stats[rm]) / torch.sqrt(self.stats[rv] + EPS) * w + b
-        rows = x.reshape(-1, x.shape[-1])
-        n = rows.shape[0]
-        mean = rows.mean(0)
-        var = ((rows - mean) ** 2).mean(0)
-        unbiased = var * n / (n - 1) if n > 1 else var
-        self.stats[rm] = DECAY * self.stats[rm] + (1 - DECAY) * mean.detach()
-        self.stats[rv] = DECAY * self.stats[rv] + (1 - DECAY) * unbiased.detach()
-        return (x - mean) / torch.sqrt(var + EPS) * w + b
+def run(net, x):
+    """x [B, S, S, C] (NHWC, as sasa takes it) -> logits [B, classes]."""
+    return net(x.permute(0, 3, 1, 2))
 
-    def conv1x1(self, name, x, stride=1):
-        """1x1 convolution, NHWC in and out; TF 'same' with a 1x1 kernel pads nothing."""
-        y = F.conv2d(x.permute(0, 3, 1, 2), self.P[f"{name}.weight"], stride=stride)
-        return y.permute(0, 2, 3, 1)
 
-    def stem(self, x):
-        P, s, C, N = self.P, BLOCK, STEM_WIDTH, STEM_HEADS
-        D = C // N
-        B, H, W, cin = x.shape
-        n = B * (H // s) * (W // s)
-        # blocks: [n, s*s, cin], position p = a*s + b inside the block
-        xb = x.reshape(B, H // s, s, W // s, s, cin).permute(0, 1, 3, 2, 4, 5).reshape(n, s * s, cin)
-        q = xb @ P["stem.query.weight"].T
-        k = xb @ P["stem.key.weight"].T
-        pos = (P["stem.emb_row"][:, None, :] + P["stem.emb_col"][None, :, :]).reshape(s * s, -1)
-        mix = torch.softmax(pos @ P["stem.emb_mix"].T, dim=-1)  # [s*s, m]
-        vm = torch.einsum("npi,moi->npmo", xb, P["stem.value.weight"])  # x W_V^m for every m
-        v = torch.einsum("pm,npmo->npo", mix, vm)
-        a = torch.arange(s).repeat_interleave(s)  # row of position p
-        b = torch.arange(s).repeat(s)  # column
-        drow = a[None, :] - a[:, None] + s - 1  # [p, p'] index of a' - a
-        dcol = b[None, :] - b[:, None] + s - 1
-        r = torch.cat([P["stem.rel_row"][drow], P["stem.rel_col"][dcol]], dim=-1)  # [p, p', C]
-        qh = q.reshape(n, s * s, N, D) * D ** -0.5
-        kh = k.reshape(n, s * s, N, D)
-        rh = r.reshape(s * s, s * s, N, D)
-        logits = torch.einsum("nphd,nqhd->nhpq", qh, kh)
-        logits = logits + torch.einsum("nphd,pqhd->nhpq", qh, rh)
-        attn = torch.softmax(logits, dim=-1)
-        y = torch.einsum("nhpq,nqhd->nphd", attn, v.reshape(n, s * s, N, D)).reshape(n, s * s, C)
-        self._stem_attention = (xb, q, k, v, y)  # for the self-check
-        y = torch.relu(self.bn("stem.bn", y))
-        return y.max(dim=1).values.reshape(B, H // s, W // s, C)  # 4x4 max pool = max over the block
-
-    def attention(self, name, x, stride):
-        P = self.P
-        q = x @ P[f"{name}.query.weight"].T
-        k = x @ P[f"{name}.key.weight"].T
-        v = x @ P[f"{name}.value.weight"].T
-        y = local_attention_ref(q, k, v, P[f"{name}.rel_row"], P[f"{name}.rel_col"], K, HEADS, None, "zeros",
-                                "qk+qr")
-        if stride == 2:
-            y = F.avg_pool2d(y.permute(0, 3, 1, 2), 2, 2, ceil_mode=True).permute(0, 2, 3, 1)
-        return y
-
-    def block(self, name, x, stride, projection):
-        y = torch.relu(self.bn(f"{name}.bn1", self.conv1x1(f"{name}.conv1", x)))
-        y = torch.relu(self.bn(f"{name}.bn2", self.attention(f"{name}.conv2", y, stride)))
-        y = self.bn(f"{name}.bn3", self.conv1x1(f"{name}.conv3", y))
-        sc = self.bn(f"{name}.downsample.1", self.conv1x1(f"{name}.downsample.0", x, stride)) if projection else x
-        return torch.relu(y + sc)
-
-    def __call__(self, x):
-        y = self.stem(x)
-        for name, cin, _, cout, stride, side in BLOCKS:
-            assert y.shape[1] == side and y.shape[3] == cin, (name, y.shape)
-            y = self.block(name, y, stride, stride != 1 or cin != cout)
-        y = y.mean(dim=(1, 2))
-        return y @ self.P["fc.weight"].T + self.P["fc.bias"]
+def running_stats(net):
+    return {k: v for k, v in net.state_dict().items() if k.endswith(("running_mean", "running_var"))}
 
 
 # ---------------------------------------------------------------------------
 # Self-checks
 # ---------------------------------------------------------------------------
-def self_check(params, stats, x):
-    net = Net(params, stats, training=True)
-    net(x)
-    xb, q, k, v, y = net._stem_attention
-    s = BLOCK
-    shp = lambda t: t.reshape(t.shape[0], s, s, t.shape[-1])  # noqa: E731
-    y2 = local_attention_ref(shp(q), shp(k), shp(v), params["stem.rel_row"], params["stem.rel_col"], 2 * s - 1,
-                             STEM_HEADS, None, "masked", "qk+qr")
-    err = (shp(y) - y2).abs().max().item()
-    assert err < 1e-12, ("stem attention vs local_attention_ref", err)
-    # batch norm against torch's, training and eval, including the running-stat update
+def self_check():
+    """The twin's batch norm against the formulas above (decay, unbiased running variance), and
+    ceil-mode pooling of an odd side against an explicit mean."""
     g = torch.Generator().manual_seed(7)
-    t = torch.randn(3, 5, 4, 6, generator=g) * 2 + 1
-    w, b = torch.rand(6, generator=g) + 0.5, torch.randn(6, generator=g)
-    rm, rv = torch.randn(6, generator=g), torch.rand(6, generator=g) + 0.5
-    for training in (True, False):
-        mine = Net({"t.weight": w, "t.bias": b}, {"t.running_mean": rm, "t.running_var": rv}, training)
-        got = mine.bn("t", t)
-        rm2, rv2 = rm.clone(), rv.clone()
-        ref = F.batch_norm(t.permute(0, 3, 1, 2), rm2, rv2, w, b, training, 1 - DECAY, EPS).permute(0, 2, 3, 1)
-        assert (got - ref).abs().max().item() < 1e-12, ("bn", training)
-        assert (mine.stats["t.running_mean"] - rm2).abs().max().item() < 1e-12
-        assert (mine.stats["t.running_var"] - rv2).abs().max().item() < 1e-12
-    # ceil-mode 2x2 average pooling of an odd side = mean of the covered pixels
-    t = torch.randn(1, 3, 5, 2, generator=g)
-    pooled = F.avg_pool2d(t.permute(0, 3, 1, 2), 2, 2, ceil_mode=True).permute(0, 2, 3, 1)
+    t = torch.randn(3, 6, 5, 4, generator=g) * 2 + 1
+    bn = batch_norm(6, DECAY, EPS).to(torch.float64)
+    with torch.no_grad():
+        bn.weight.copy_(torch.rand(6, generator=g) + 0.5)
+        bn.bias.copy_(torch.randn(6, generator=g))
+        bn.running_mean.copy_(torch.randn(6, generator=g))
+        bn.running_var.copy_(torch.rand(6, generator=g) + 0.5)
+    rm, rv = bn.running_mean.clone(), bn.running_var.clone()
+    rows = t.permute(0, 2, 3, 1).reshape(-1, 6)
+    n, mean, var = rows.shape[0], rows.mean(0), rows.var(0, unbiased=False)
+    view = lambda u: u[None, :, None, None]  # noqa: E731
+    eval_ref = (t - view(rm)) / torch.sqrt(view(rv) + EPS) * view(bn.weight) + view(bn.bias)
+    assert (bn.eval()(t) - eval_ref).abs().max().item() < 1e-12, "bn eval"
+    train_ref = (t - view(mean)) / torch.sqrt(view(var) + EPS) * view(bn.weight) + view(bn.bias)
+    assert (bn.train()(t) - train_ref).abs().max().item() < 1e-12, "bn train"
+    assert (bn.running_mean - (DECAY * rm + (1 - DECAY) * mean)).abs().max().item() < 1e-12
+    assert (bn.running_var - (DECAY * rv + (1 - DECAY) * var * n / (n - 1))).abs().max().item() < 1e-12
+    t = torch.randn(1, 2, 3, 5, generator=g)
+    pooled = avg_pool_same_2x2(t)
     for i in range(2):
         for j in range(3):
-            ref = t[0, 2 * i:2 * i + 2, 2 * j:2 * j + 2].reshape(-1, 2).mean(0)
-            assert (pooled[0, i, j] - ref).abs().max().item() < 1e-14
+            assert (pooled[0, :, i, j] - t[0, :, 2 * i:2 * i + 2, 2 * j:2 * j + 2].mean((1, 2))).abs().max() < 1e-14
 
 
 # ---------------------------------------------------------------------------
@@ -339,15 +277,16 @@ def main():
     params, stats = make_params(g)
     x = f32(torch.randn(BATCH, SIZE, SIZE, IN_CH, generator=g))
     G = f32(torch.randn(BATCH, CLASSES, generator=g))
-    self_check(params, stats, x)
+    self_check()
 
     with torch.no_grad():
-        logits_eval = Net(params, stats, training=False)(x)
+        logits_eval = run(twin(params, stats, training=False), x)
 
-    leaves = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+    net = twin(params, stats, training=True)
+    named = dict(net.named_parameters())
+    leaves = {k: named[k] for k in params}  # in param_shapes() order, as the file lists them
     xl = x.clone().requires_grad_(True)
-    net = Net(leaves, stats, training=True)
-    logits_train = net(xl)
+    logits_train = run(net, xl)
     grads = torch.autograd.grad((logits_train * G).sum(), [xl, *leaves.values()])
     for name, gr in zip(leaves, grads[1:]):
         assert gr.abs().max().item() > 0, f"no gradient reaches {name}"
@@ -369,7 +308,7 @@ def main():
         "logitsTrain": r9(logits_train.detach()),
         "dx": r9(grads[0]),
         "grads": {name: r9(gr) for name, gr in zip(leaves, grads[1:])},
-        "runningStats": {name: r9(t) for name, t in net.stats.items()},
+        "runningStats": {name: r9(running_stats(net)[name]) for name in stats},
     }
     text = json.dumps(doc, separators=(",", ":")) + "\n"
     with open(OUT_JSON, "w") as f:
