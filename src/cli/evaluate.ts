@@ -117,7 +117,10 @@ export function registerEvaluate(program: Command): void {
     });
 
   withBackendOptions(program.command('predict'))
-    .description('print the top classes of image files (JPEG, PNG) with a trained model')
+    .description(
+      'print the top classes of image files (JPEG, PNG) with a trained model; a file that cannot be read is named ' +
+        'on stderr, the others are still predicted, and the exit code is then 1',
+    )
     .requiredOption('--model-dir <dir>', 'a model written by sasa train (<out>/model)')
     .option('--top <k>', 'classes to print', positiveInt('--top'), 5)
     .option('--json', 'print one JSON object per image')
@@ -125,13 +128,21 @@ export function registerEvaluate(program: Command): void {
     .action(async (images: string[], flags: BackendFlags & { modelDir: string; top: number; json?: boolean }) => {
       await startBackend(flags);
       const trained = await loadTrainedModel(flags.modelDir);
+      // A bad file does not stop the others: each is named on stderr as it comes, and the exit code says so.
+      let failed = 0;
       for (const path of images) {
-        const p = await predictFile(trained, path, flags.top);
+        const p = await predictFile(trained, path, flags.top).catch((err: Error) => {
+          process.stderr.write(`sasa: error: ${err.message}\n`);
+          failed++;
+          return null;
+        });
+        if (!p) continue;
         if (flags.json) console.log(JSON.stringify(p));
         else {
           console.log(path);
           for (const t of p.top) console.log(`  ${(100 * t.probability).toFixed(1).padStart(5)} %  ${t.label}`);
         }
       }
+      if (failed) process.exitCode = 1;
     });
 }

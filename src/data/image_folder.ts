@@ -287,10 +287,31 @@ type Decoded =
   | { ok: true; index: number; rgb: Uint8Array; flip: boolean }
   | { ok: false; index: number; error: string };
 
+/** The formats sharp may decode from a file with an accepted extension (the README: JPEG and PNG). */
+const IMAGE_FORMATS = ['jpeg', 'png'];
+
+/** A file whose bytes are an image of a format we do not read (a GIF named `.png`). */
+class ImageFormatError extends Error {}
+
+/** libvips' wording for a damaged file: its warnings (failOn) and the JPEG decoder's errors. */
+const CORRUPT =
+  /^(Warning treated as error due to failOn setting|Input buffer has corrupt header: |VipsJpeg: |VipsPng: |pngload: )/;
+
+/**
+ * Why a file could not be decoded, in words a user understands: "cannot decode image (…)" (no image,
+ * empty, unreadable), "corrupt or truncated image (…)" (sharp's failOn warnings, a bad CRC, a cut JPEG)
+ * or the real format of a file that is no JPEG or PNG.
+ */
 function describe(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  if (err?.code && err.syscall) return `${err.code}: cannot read the file`;
-  return (err?.message ?? String(e)).split('\n')[0];
+  if (err?.code && err.syscall) return `cannot decode image (${err.code}: cannot read the file)`;
+  if (err instanceof ImageFormatError) return err.message;
+  const lines = (err?.message ?? String(e)).split('\n').filter((l) => l.trim() !== '');
+  if (lines.length && CORRUPT.test(lines[0])) {
+    const details = lines.map((l) => l.replace(CORRUPT, '').replace(CORRUPT, '').trim()).filter((l) => l !== '');
+    return `corrupt or truncated image (${[...new Set(details)].slice(0, 2).join('; ') || lines[0]})`;
+  }
+  return `cannot decode image (${lines[0] ?? 'unknown error'})`;
 }
 
 /**
@@ -307,6 +328,11 @@ async function decodeRgb(
   if (bytes.length === 0) throw new Error('empty file (0 bytes)');
   const image = sharp(bytes);
   const meta = await image.metadata();
+  if (!IMAGE_FORMATS.includes(meta.format)) {
+    throw new ImageFormatError(
+      `a ${String(meta.format).toUpperCase()} image, not JPEG or PNG (whatever its name says)`,
+    );
+  }
   const width = meta.autoOrient?.width ?? meta.width;
   const height = meta.autoOrient?.height ?? meta.height;
   if (!(width > 0 && height > 0)) throw new Error(`no image size in the header (${width}×${height})`);
@@ -472,7 +498,7 @@ export async function* imageFolderBatches(
       for (const r of results) {
         if (!r.ok) {
           const { path } = files[r.index];
-          if (strict) throw new Error(`${path}: cannot decode image (${r.error})`);
+          if (strict) throw new Error(`${path}: ${r.error}`);
           skipped.push({ path, reason: r.error });
           options.onSkip?.(path, r.error);
         } else got.push(r);
@@ -536,7 +562,7 @@ export async function decodeImageForEval(
       ...evalResizeCrop(w, h, size, cropFraction),
     })));
   } catch (e) {
-    throw new Error(`${path}: cannot decode image (${describe(e)})`);
+    throw new Error(`${path}: ${describe(e)}`);
   }
   const x = new Float32Array(size * size * 3);
   writeNormalised(rgb, x, 0, size, false, lut);
