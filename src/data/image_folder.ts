@@ -3,7 +3,7 @@
  * scanning, a seeded split of the file list, and batches decoded with sharp — random-resized crop + flip for
  * training, resize + center crop for evaluation — that never hold more than a few batches in memory.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { epochOrder } from './dataset.js';
@@ -45,8 +45,29 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-/** The image files under `dir` (subfolders included, hidden entries left out), sorted by path. */
-async function listImages(dir: string, extensions: Set<string>): Promise<string[]> {
+/**
+ * Records `dir` as scanned under its real path; throws, naming both, when that folder was scanned
+ * already under another name (a symbolic link that loops back to a folder above it, or that shows
+ * another folder's images a second time, under another class).
+ */
+async function visit(dir: string, visited: Map<string, string>): Promise<void> {
+  const real = await realpath(dir);
+  const seen = visited.get(real);
+  if (seen !== undefined) {
+    throw new Error(
+      `${dir}: is the folder ${seen} again (through a symbolic link); its images would be read twice or, ` +
+        'for a link loop, without end — remove the link, or copy the images',
+    );
+  }
+  visited.set(real, dir);
+}
+
+/**
+ * The image files under `dir` (subfolders included, hidden entries left out), sorted by path;
+ * `visited` maps the real paths of the folders scanned so far to their names (see visit).
+ */
+async function listImages(dir: string, extensions: Set<string>, visited: Map<string, string>): Promise<string[]> {
+  await visit(dir, visited);
   const out: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => byCodeUnit(a.name, b.name));
@@ -55,7 +76,7 @@ async function listImages(dir: string, extensions: Set<string>): Promise<string[
     const path = join(dir, e.name);
     const isDir = e.isDirectory() || (e.isSymbolicLink() && (await isDirectory(path)));
     if (isDir) {
-      out.push(...(await listImages(path, extensions)));
+      out.push(...(await listImages(path, extensions, visited)));
       continue;
     }
     const dot = e.name.lastIndexOf('.');
@@ -68,7 +89,8 @@ async function listImages(dir: string, extensions: Set<string>): Promise<string[
  * Scans root/<class>/…/<image>: one folder per class, classes sorted by name (code units, as Python's
  * sorted) give the label indices; files are listed by class, then by path. Throws, naming the folder, when
  * the root is missing or not a directory, has no class folders, has no images at all, or when a class
- * folder has no images.
+ * folder has no images, or when a symbolic link leads to a folder already scanned (a loop, or another
+ * class's images again: see visit).
  */
 export async function scanImageFolder(root: string, options: ScanOptions = {}): Promise<ImageFolder> {
   const extList = (options.extensions ?? IMAGE_EXTENSIONS).map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase());
@@ -93,7 +115,11 @@ export async function scanImageFolder(root: string, options: ScanOptions = {}): 
   if (classes.length === 0) {
     throw new Error(`${root}: no class folders (expected ${root}/<class name>/<image> with images ${wanted})`);
   }
-  const perClass = await Promise.all(classes.map((c) => listImages(join(root, c), extensions)));
+  // One class after the other, so that the folder a link repeats is named the same way every time.
+  const visited = new Map<string, string>();
+  await visit(root, visited);
+  const perClass: string[][] = [];
+  for (const c of classes) perClass.push(await listImages(join(root, c), extensions, visited));
   const total = perClass.reduce((n, l) => n + l.length, 0);
   if (total === 0) throw new Error(`${root}: no images (${wanted}) in any of its ${classes.length} class folders`);
   const empty = classes.filter((_, i) => perClass[i].length === 0);
