@@ -3,7 +3,7 @@
  * data (input size, channels and classes come from the data). `--stem auto` (the default) uses the
  * small-image stems (small_conv / small_attention, SASA.md §2 note) for inputs of 64 pixels or less.
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { ModelConfig, StemType } from '../models/config.js';
 import { modelConfig } from '../models/registry.js';
 import { oneOf, positiveInt, positiveNumber } from './args.js';
@@ -22,6 +22,20 @@ export interface ModelFlags {
 
 const STEMS = ['auto', 'conv', 'attention', 'small_conv', 'small_attention'] as const;
 
+/** The registered models have 4 groups of blocks (widths 64, 128, 256, 512 before the multiplier). */
+const GROUPS = 4;
+
+/** --blocks: one positive block count per group. */
+function blockCounts(value: string): number[] {
+  const counts = value.split(',').map((s) => positiveInt('--blocks')(s.trim()));
+  if (counts.length !== GROUPS) {
+    throw new InvalidArgumentError(
+      `--blocks must be ${GROUPS} comma-separated block counts, one per group (e.g. 1,1,1,1; the paper's ResNet-26: 1,2,4,1), got ${counts.length}`,
+    );
+  }
+  return counts;
+}
+
 export function withModelOptions(cmd: Command, defaultModel = 'sasa_resnet26'): Command {
   return cmd
     .option('--model <name>', 'registered model (sasa models lists them)', defaultModel)
@@ -30,9 +44,7 @@ export function withModelOptions(cmd: Command, defaultModel = 'sasa_resnet26'): 
       'multiply every width (rounded to multiples of 8)',
       positiveNumber('--width-multiplier'),
     )
-    .option('--blocks <list>', 'blocks per group, e.g. 1,1,1,1', (v: string) =>
-      v.split(',').map((s) => positiveInt('--blocks')(s.trim())),
-    )
+    .option('--blocks <list>', 'blocks in each of the 4 groups, e.g. 1,1,1,1', blockCounts)
     .option(
       '--stem <type>',
       `stem: ${STEMS.join(', ')} (auto: small stems for inputs <= 64 px)`,
