@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Split } from '../data/source.js';
 import { openData, parseDataSpec } from '../data/spec.js';
+import { writing } from '../io/files.js';
 import { evaluateBatches } from '../tasks/classification/evaluate.js';
 import { loadTrainedModel, predictFile } from '../tasks/classification/trained_model.js';
 import { confusionMatrixPlot, writePng } from '../viz/plots.js';
@@ -89,14 +90,12 @@ export function registerEvaluate(program: Command): void {
       for (const f of skipped) console.error(`skipped ${f.path}: ${f.reason}`);
       const splitName = whole ? 'all images' : flags.split;
       const png = join(flags.out ?? flags.modelDir, 'confusion.png');
-      await writePng(
-        png,
-        confusionMatrixPlot({
-          title: `${trained.config.name ?? 'model'} on ${data.name} (${splitName})`,
-          labels: trained.classNames,
-          matrix: m.confusion,
-        }),
-      );
+      const plot = confusionMatrixPlot({
+        title: `${trained.config.name ?? 'model'} on ${data.name} (${splitName})`,
+        labels: trained.classNames,
+        matrix: m.confusion,
+      });
+      await writing(png, 'the confusion matrix', () => writePng(png, plot));
       if (flags.json) {
         const files = data.streamed ? { skipped } : {};
         console.log(

@@ -63,6 +63,7 @@ const WRITE_FAILURES: Record<string, string> = {
   ENOTDIR: 'a part of the path is a file, not a folder',
   EISDIR: 'a folder is in the way',
   EIO: 'input/output error',
+  ENOENT: 'a folder on its path is missing and could not be made',
 };
 
 /**
