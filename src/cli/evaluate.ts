@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Split } from '../data/source.js';
 import { openData, parseDataSpec } from '../data/spec.js';
+import { writing } from '../io/files.js';
 import { evaluateBatches } from '../tasks/classification/evaluate.js';
 import { loadTrainedModel, predictFile } from '../tasks/classification/trained_model.js';
 import { confusionMatrixPlot, writePng } from '../viz/plots.js';
@@ -89,14 +90,12 @@ export function registerEvaluate(program: Command): void {
       for (const f of skipped) console.error(`skipped ${f.path}: ${f.reason}`);
       const splitName = whole ? 'all images' : flags.split;
       const png = join(flags.out ?? flags.modelDir, 'confusion.png');
-      await writePng(
-        png,
-        confusionMatrixPlot({
-          title: `${trained.config.name ?? 'model'} on ${data.name} (${splitName})`,
-          labels: trained.classNames,
-          matrix: m.confusion,
-        }),
-      );
+      const plot = confusionMatrixPlot({
+        title: `${trained.config.name ?? 'model'} on ${data.name} (${splitName})`,
+        labels: trained.classNames,
+        matrix: m.confusion,
+      });
+      await writing(png, 'the confusion matrix', () => writePng(png, plot));
       if (flags.json) {
         const files = data.streamed ? { skipped } : {};
         console.log(
@@ -117,7 +116,10 @@ export function registerEvaluate(program: Command): void {
     });
 
   withBackendOptions(program.command('predict'))
-    .description('print the top classes of image files (JPEG, PNG) with a trained model')
+    .description(
+      'print the top classes of image files (JPEG, PNG) with a trained model; a file that cannot be read is named ' +
+        'on stderr, the others are still predicted, and the exit code is then 1',
+    )
     .requiredOption('--model-dir <dir>', 'a model written by sasa train (<out>/model)')
     .option('--top <k>', 'classes to print', positiveInt('--top'), 5)
     .option('--json', 'print one JSON object per image')
@@ -125,13 +127,21 @@ export function registerEvaluate(program: Command): void {
     .action(async (images: string[], flags: BackendFlags & { modelDir: string; top: number; json?: boolean }) => {
       await startBackend(flags);
       const trained = await loadTrainedModel(flags.modelDir);
+      // A bad file does not stop the others: each is named on stderr as it comes, and the exit code says so.
+      let failed = 0;
       for (const path of images) {
-        const p = await predictFile(trained, path, flags.top);
+        const p = await predictFile(trained, path, flags.top).catch((err: Error) => {
+          process.stderr.write(`sasa: error: ${err.message}\n`);
+          failed++;
+          return null;
+        });
+        if (!p) continue;
         if (flags.json) console.log(JSON.stringify(p));
         else {
           console.log(path);
           for (const t of p.top) console.log(`  ${(100 * t.probability).toFixed(1).padStart(5)} %  ${t.label}`);
         }
       }
+      if (failed) process.exitCode = 1;
     });
 }

@@ -18,7 +18,9 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const program = new Command()
   .name('sasa')
   .description('Stand-alone self-attention vision models (Ramachandran et al., NeurIPS 2019) on TensorFlow.js')
-  .version(pkg.version);
+  .version(pkg.version)
+  // Commander's own errors (an unknown option, a value an option refuses) read as ours: `sasa: error: …`.
+  .configureOutput({ outputError: (message, write) => write(`sasa: ${message}`) });
 registerDemo(program);
 registerAblate(program);
 registerDoctor(program);

@@ -54,6 +54,20 @@ const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowe
 
 const STEMS = ['auto', 'conv', 'attention', 'small_conv', 'small_attention'] as const;
 
+/** The registered models have 4 groups of blocks (widths 64, 128, 256, 512 before the multiplier). */
+const GROUPS = 4;
+
+/** --blocks: one positive block count per group. */
+function blockCounts(value: string): number[] {
+  const counts = value.split(',').map((s) => positiveInt('--blocks')(s.trim()));
+  if (counts.length !== GROUPS) {
+    throw new InvalidArgumentError(
+      `--blocks must be ${GROUPS} comma-separated block counts, one per group (e.g. 1,1,1,1; the paper's ResNet-26: 1,2,4,1), got ${counts.length}`,
+    );
+  }
+  return counts;
+}
+
 export function withModelOptions(cmd: Command, defaultModel = 'sasa_resnet26'): Command {
   return cmd
     .option('--model <name>', 'registered model (sasa models lists them)', defaultModel)
@@ -62,9 +76,7 @@ export function withModelOptions(cmd: Command, defaultModel = 'sasa_resnet26'): 
       'multiply every width (rounded to multiples of 8)',
       positiveNumber('--width-multiplier'),
     )
-    .option('--blocks <list>', 'blocks per group, e.g. 1,1,1,1', (v: string) =>
-      v.split(',').map((s) => positiveInt('--blocks')(s.trim())),
-    )
+    .option('--blocks <list>', 'blocks in each of the 4 groups, e.g. 1,1,1,1', blockCounts)
     .option(
       '--stem <type>',
       `stem: ${STEMS.join(', ')} (auto: small stems for inputs <= 64 px)`,

@@ -3,7 +3,7 @@
  * scanning, a seeded split of the file list, and batches decoded with sharp — random-resized crop + flip for
  * training, resize + center crop for evaluation — that never hold more than a few batches in memory.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { epochOrder } from './dataset.js';
@@ -45,8 +45,29 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-/** The image files under `dir` (subfolders included, hidden entries left out), sorted by path. */
-async function listImages(dir: string, extensions: Set<string>): Promise<string[]> {
+/**
+ * Records `dir` as scanned under its real path; throws, naming both, when that folder was scanned
+ * already under another name (a symbolic link that loops back to a folder above it, or that shows
+ * another folder's images a second time, under another class).
+ */
+async function visit(dir: string, visited: Map<string, string>): Promise<void> {
+  const real = await realpath(dir);
+  const seen = visited.get(real);
+  if (seen !== undefined) {
+    throw new Error(
+      `${dir}: is the folder ${seen} again (through a symbolic link); its images would be read twice or, ` +
+        'for a link loop, without end — remove the link, or copy the images',
+    );
+  }
+  visited.set(real, dir);
+}
+
+/**
+ * The image files under `dir` (subfolders included, hidden entries left out), sorted by path;
+ * `visited` maps the real paths of the folders scanned so far to their names (see visit).
+ */
+async function listImages(dir: string, extensions: Set<string>, visited: Map<string, string>): Promise<string[]> {
+  await visit(dir, visited);
   const out: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => byCodeUnit(a.name, b.name));
@@ -55,7 +76,7 @@ async function listImages(dir: string, extensions: Set<string>): Promise<string[
     const path = join(dir, e.name);
     const isDir = e.isDirectory() || (e.isSymbolicLink() && (await isDirectory(path)));
     if (isDir) {
-      out.push(...(await listImages(path, extensions)));
+      out.push(...(await listImages(path, extensions, visited)));
       continue;
     }
     const dot = e.name.lastIndexOf('.');
@@ -68,7 +89,8 @@ async function listImages(dir: string, extensions: Set<string>): Promise<string[
  * Scans root/<class>/…/<image>: one folder per class, classes sorted by name (code units, as Python's
  * sorted) give the label indices; files are listed by class, then by path. Throws, naming the folder, when
  * the root is missing or not a directory, has no class folders, has no images at all, or when a class
- * folder has no images.
+ * folder has no images, or when a symbolic link leads to a folder already scanned (a loop, or another
+ * class's images again: see visit).
  */
 export async function scanImageFolder(root: string, options: ScanOptions = {}): Promise<ImageFolder> {
   const extList = (options.extensions ?? IMAGE_EXTENSIONS).map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase());
@@ -93,7 +115,11 @@ export async function scanImageFolder(root: string, options: ScanOptions = {}): 
   if (classes.length === 0) {
     throw new Error(`${root}: no class folders (expected ${root}/<class name>/<image> with images ${wanted})`);
   }
-  const perClass = await Promise.all(classes.map((c) => listImages(join(root, c), extensions)));
+  // One class after the other, so that the folder a link repeats is named the same way every time.
+  const visited = new Map<string, string>();
+  await visit(root, visited);
+  const perClass: string[][] = [];
+  for (const c of classes) perClass.push(await listImages(join(root, c), extensions, visited));
   const total = perClass.reduce((n, l) => n + l.length, 0);
   if (total === 0) throw new Error(`${root}: no images (${wanted}) in any of its ${classes.length} class folders`);
   const empty = classes.filter((_, i) => perClass[i].length === 0);
@@ -287,10 +313,31 @@ type Decoded =
   | { ok: true; index: number; rgb: Uint8Array; flip: boolean }
   | { ok: false; index: number; error: string };
 
+/** The formats sharp may decode from a file with an accepted extension (the README: JPEG and PNG). */
+const IMAGE_FORMATS = ['jpeg', 'png'];
+
+/** A file whose bytes are an image of a format we do not read (a GIF named `.png`). */
+class ImageFormatError extends Error {}
+
+/** libvips' wording for a damaged file: its warnings (failOn) and the JPEG decoder's errors. */
+const CORRUPT =
+  /^(Warning treated as error due to failOn setting|Input buffer has corrupt header: |VipsJpeg: |VipsPng: |pngload: )/;
+
+/**
+ * Why a file could not be decoded, in words a user understands: "cannot decode image (…)" (no image,
+ * empty, unreadable), "corrupt or truncated image (…)" (sharp's failOn warnings, a bad CRC, a cut JPEG)
+ * or the real format of a file that is no JPEG or PNG.
+ */
 function describe(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  if (err?.code && err.syscall) return `${err.code}: cannot read the file`;
-  return (err?.message ?? String(e)).split('\n')[0];
+  if (err?.code && err.syscall) return `cannot decode image (${err.code}: cannot read the file)`;
+  if (err instanceof ImageFormatError) return err.message;
+  const lines = (err?.message ?? String(e)).split('\n').filter((l) => l.trim() !== '');
+  if (lines.length && CORRUPT.test(lines[0])) {
+    const details = lines.map((l) => l.replace(CORRUPT, '').replace(CORRUPT, '').trim()).filter((l) => l !== '');
+    return `corrupt or truncated image (${[...new Set(details)].slice(0, 2).join('; ') || lines[0]})`;
+  }
+  return `cannot decode image (${lines[0] ?? 'unknown error'})`;
 }
 
 /**
@@ -307,6 +354,11 @@ async function decodeRgb(
   if (bytes.length === 0) throw new Error('empty file (0 bytes)');
   const image = sharp(bytes);
   const meta = await image.metadata();
+  if (!IMAGE_FORMATS.includes(meta.format)) {
+    throw new ImageFormatError(
+      `a ${String(meta.format).toUpperCase()} image, not JPEG or PNG (whatever its name says)`,
+    );
+  }
   const width = meta.autoOrient?.width ?? meta.width;
   const height = meta.autoOrient?.height ?? meta.height;
   if (!(width > 0 && height > 0)) throw new Error(`no image size in the header (${width}×${height})`);
@@ -472,7 +524,7 @@ export async function* imageFolderBatches(
       for (const r of results) {
         if (!r.ok) {
           const { path } = files[r.index];
-          if (strict) throw new Error(`${path}: cannot decode image (${r.error})`);
+          if (strict) throw new Error(`${path}: ${r.error}`);
           skipped.push({ path, reason: r.error });
           options.onSkip?.(path, r.error);
         } else got.push(r);
@@ -536,7 +588,7 @@ export async function decodeImageForEval(
       ...evalResizeCrop(w, h, size, cropFraction),
     })));
   } catch (e) {
-    throw new Error(`${path}: cannot decode image (${describe(e)})`);
+    throw new Error(`${path}: ${describe(e)}`);
   }
   const x = new Float32Array(size * size * 3);
   writeNormalised(rgb, x, 0, size, false, lut);

@@ -31,6 +31,13 @@ export interface LoadedData {
 export function memorySource(data: LoadedData): DataSource {
   const { height, width, channels, classes } = data.train;
   if (height !== width) throw new Error(`${data.name}: images are ${height}×${width}; square images are needed`);
+  const test = data.test;
+  if (test && (test.height !== height || test.width !== width || test.channels !== channels)) {
+    throw new Error(
+      `${data.name}: test images are ${test.height}×${test.width}×${test.channels}, ` +
+        `the training images ${height}×${width}×${channels}; they must be the same`,
+    );
+  }
   return {
     name: data.name,
     size: height,

@@ -140,6 +140,12 @@ export async function loadData(spec: DataSpec): Promise<LoadedData> {
   if (spec.kind === 'idx') {
     const train0 = await loadIdxPair(...spec.train);
     const test0 = spec.test ? await loadIdxPair(...spec.test) : undefined;
+    if (test0 && spec.test && (test0.height !== train0.height || test0.width !== train0.width)) {
+      throw new Error(
+        `${spec.test[0]}: test images are ${test0.height}×${test0.width}, the training images (${spec.train[0]}) ` +
+          `${train0.height}×${train0.width}; give test files of the training size`,
+      );
+    }
     let max = 0;
     for (const set of [train0, test0]) if (set) for (const l of set.labels) max = Math.max(max, l);
     const classes = spec.classNames?.length ?? max + 1;

@@ -52,3 +52,44 @@ export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[
 export function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
+
+/** What the file-system errors a write may meet mean, in words. */
+const WRITE_FAILURES: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EISDIR: 'a folder is in the way',
+  EIO: 'input/output error',
+  ENOENT: 'a folder on its path is missing and could not be made',
+};
+
+/**
+ * A system error met while writing `what` (e.g. 'the checkpoint') at `path` as an Error naming both:
+ * `PATH: cannot write WHAT (no space left on the device, ENOSPC)`; any other error passes unchanged.
+ */
+export function writeError(path: string, what: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return err;
+  return new Error(`${path}: cannot write ${what} (${WRITE_FAILURES[code] ?? (err as Error).message}, ${code})`);
+}
+
+/** Runs `write`, turning a system error into writeError's message. */
+export async function writing<T>(path: string, what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    throw writeError(path, what, err);
+  }
+}
+
+/** writing() for synchronous writes. */
+export function writingSync<T>(path: string, what: string, write: () => T): T {
+  try {
+    return write();
+  } catch (err) {
+    throw writeError(path, what, err);
+  }
+}

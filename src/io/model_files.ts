@@ -188,9 +188,27 @@ export async function saveModelFiles(
   return model.save({ save: (artifacts) => saveArtifacts(dir, { ...artifacts, userDefinedMetadata }) });
 }
 
+/**
+ * A failure tfjs reports while building the network from model.json or setting its weights (a weight
+ * shape changed by hand, an unknown layer) as an Error naming model.json; our own errors pass unchanged.
+ */
+function buildError(dir: string, err: Error): Error {
+  if (err.message.startsWith(dir) || err.message.includes(resolve(dir))) return err;
+  const path = join(dir, MODEL_JSON);
+  const shapes = /^Shape mismatch: (\[[\d,]*\]) vs\. (\[[\d,]*\])/.exec(err.message);
+  if (shapes) {
+    return new Error(
+      `${path}: a weight's shape in weightsManifest is ${shapes[2]}, the network its modelTopology builds needs ${shapes[1]}`,
+    );
+  }
+  return new Error(`${path}: cannot build the model from it (${err.message.split('\n')[0]})`);
+}
+
 /** Loads the model in `dir` (custom layers must be registered) and its user-defined metadata. */
 export async function loadModelFiles(dir: string): Promise<{ model: tf.LayersModel; metadata?: ModelMetadata }> {
-  const model = await tf.loadLayersModel(fileLoadHandler(dir));
+  const model = await tf.loadLayersModel(fileLoadHandler(dir)).catch((err: Error) => {
+    throw buildError(dir, err);
+  });
   const metadata = model.getUserDefinedMetadata() as ModelMetadata | undefined;
   return metadata === undefined ? { model } : { model, metadata };
 }

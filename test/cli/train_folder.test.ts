@@ -27,7 +27,7 @@ function sasa(...args: string[]) {
   });
 }
 
-const MODEL = ['--model', 'resnet26', '--width-multiplier', '0.125', '--blocks', '1,1'];
+const MODEL = ['--model', 'resnet26', '--width-multiplier', '0.125', '--blocks', '1,1,1,1'];
 const TRAIN = [...MODEL, '--image-size', '32', '--epochs', '1', '--batch-size', '4', '--seed', '0'];
 const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

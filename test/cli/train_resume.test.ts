@@ -24,7 +24,7 @@ import { writeIdxPair } from '../data/idx_fixture.js';
 const dir = mkdtempSync(join(tmpdir(), 'sasa-cli-resume-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const [images, labels] = writeIdxPair(dir, 'train', { count: 64, side: 8, classes: 3, seed: 9 });
-const MODEL = ['--model', 'resnet26', '--width-multiplier', '0.125', '--blocks', '1,1'];
+const MODEL = ['--model', 'resnet26', '--width-multiplier', '0.125', '--blocks', '1,1,1,1'];
 const RUN = [
   ...MODEL,
   '--data',

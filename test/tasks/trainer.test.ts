@@ -36,7 +36,7 @@ const TRAIN_ARGS = [
   '--width-multiplier',
   '0.125',
   '--blocks',
-  '1,1',
+  '1,1,1,1',
   '--epochs',
   '3',
   '--batch-size',

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writing } from '../../io/files.js';
 import { linePlot, writePng } from '../../viz/plots.js';
 import { METRICS } from '../training/run_folder.js';
 import type { ClassificationCallback, TrainBeginLogs } from './callbacks.js';
@@ -76,6 +77,7 @@ export class CurvesWriter implements ClassificationCallback {
   }
 
   async onTrainEnd(): Promise<void> {
-    this.written = await writeCurves(join(this.outDir, METRICS), this.outDir, this.title ?? 'model');
+    const write = () => writeCurves(join(this.outDir, METRICS), this.outDir, this.title ?? 'model');
+    this.written = await writing(this.outDir, 'the loss and accuracy curves', write);
   }
 }

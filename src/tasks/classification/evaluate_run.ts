@@ -10,7 +10,11 @@ export async function evaluateRun(run: Run, split: Split, onSkip: OnSkip, averag
   const restore = averaged ? run.ema?.swapIn() : undefined;
   try {
     const shape = { size: data.size, channels: data.channels, classes: data.classes };
-    const r = await evaluateBatches(model, run.prepared.evalBatches(split), shape);
+    // Batches of the training size: a larger evaluation batch (in-memory sources default to 256) raised
+    // the run's peak memory by its activations, all held until the batch's tidy ends, and left
+    // buffers of sizes training never asks for in the buffer pool (issue 19; bench/eval_memory.ts).
+    const batches = run.prepared.evalBatches(split, { batchSize: run.options.batchSize });
+    const r = await evaluateBatches(model, batches, shape);
     for (const f of r.skipped) onSkip(f, split);
     return r;
   } finally {

@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writing, writingSync } from '../../io/files.js';
 import { saveModelFiles } from '../../io/model_files.js';
 import { MODEL_DIR, SUMMARY } from '../training/run_folder.js';
 import type { OnSkip, TrainResult } from './callbacks.js';
@@ -38,7 +39,8 @@ export async function finaliseRun(
   const test = tested?.metrics ?? null;
   const stats = run.prepared.normalization;
   const metadata = { config: options.model, classNames: data.classNames, normalization: stats, data: data.name };
-  await saveModelFiles(model, join(run.outDir, MODEL_DIR), metadata);
+  const modelDir = join(run.outDir, MODEL_DIR);
+  await writing(modelDir, 'the model', () => saveModelFiles(model, modelDir, metadata));
   const summary = {
     data: data.name,
     steps: state.step,
@@ -49,6 +51,7 @@ export async function finaliseRun(
     ...(state.run.changes ? { changes: state.run.changes } : {}),
     ...(data.streamed && tested ? { test_skipped: tested.skipped.length } : {}),
   };
-  writeFileSync(join(run.outDir, SUMMARY), `${JSON.stringify(summary, null, 2)}\n`);
+  const summaryPath = join(run.outDir, SUMMARY);
+  writingSync(summaryPath, 'the summary', () => writeFileSync(summaryPath, `${JSON.stringify(summary, null, 2)}\n`));
   return { model, test, validation: validated, steps: state.step, seconds, stats };
 }

@@ -4,18 +4,20 @@
  * position), prepare the data, build the model, the step and the schedule. Every refusal comes
  * before anything is written to the folder.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { memorySource } from '../../data/memory_source.js';
 import type { DataSource, TrainData } from '../../data/source.js';
 import type { LoadedData } from '../../data/spec.js';
+import { writing } from '../../io/files.js';
 import { buildModel } from '../../models/builder.js';
 import { type ModelConfig, resolveConfig } from '../../models/config.js';
 import { type OptionChange, resumeOptions } from '../training/resume_options.js';
 import {
   CHECKPOINT,
   checkOutFolder,
+  createRunFolder,
+  type FolderBefore,
   refuseEarlierRun,
   removeStaleTemporaries,
   requireCheckpoint,
@@ -43,6 +45,8 @@ export type RunRecord = {
 export interface Run {
   outDir: string;
   checkpointPath: string;
+  /** The folder as the run found it (what a failed new run removes: removeRunLeftovers). */
+  folder: FolderBefore;
   /** The options trained with (on a resume: the stored ones with the applied changes). */
   options: TrainOptions;
   data: DataSource;
@@ -170,11 +174,12 @@ export async function prepareRun(
     const { step: s, epoch, batch, lossSum, lossCount, cursor = batch * o.batchSize, skipped = 0 } = checkpoint.state;
     Object.assign(state, { step: s, epoch, batch, lossSum, lossCount, cursor, skipped });
   }
-  mkdirSync(outDir, { recursive: true });
+  const folder = createRunFolder(outDir);
   removeStaleTemporaries(outDir);
   return {
     outDir,
     checkpointPath,
+    folder,
     options: o,
     data,
     prepared,
@@ -190,5 +195,7 @@ export async function prepareRun(
 
 /** Writes the run's checkpoint (weights, optimizer state, weight averages, position, options). */
 export function saveRun(run: Run): Promise<void> {
-  return saveCheckpoint(run.checkpointPath, run.model, run.step.optimizer, run.ema, run.state);
+  return writing(run.checkpointPath, 'the checkpoint', () =>
+    saveCheckpoint(run.checkpointPath, run.model, run.step.optimizer, run.ema, run.state),
+  );
 }

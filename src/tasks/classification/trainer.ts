@@ -14,8 +14,11 @@
  * metrics log, the caller's callbacks (progress, curves…), the checkpointer.
  *
  * Files in `outDir`: checkpoint.safetensors, metrics.jsonl (one line per step and per epoch),
- * model/ (the final evaluation weights as tfjs model files) and summary.json.
+ * model/ (the final evaluation weights as tfjs model files) and summary.json. A new run that fails
+ * before its first checkpoint removes what it created (run_folder.ts removeRunLeftovers): a failed
+ * run leaves a checkpoint to resume from, or nothing.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataSource, SkippedFile, Split } from '../../data/source.js';
 import type { LoadedData } from '../../data/spec.js';
@@ -23,13 +26,13 @@ import { CallbackList } from '../training/callbacks.js';
 import { Checkpointer } from '../training/checkpointer.js';
 import { MetricsLog } from '../training/metrics_log.js';
 import { NanStop } from '../training/nan_stop.js';
-import { METRICS } from '../training/run_folder.js';
+import { METRICS, removeRunLeftovers } from '../training/run_folder.js';
 import { type ClassificationCallback, METRICS_RECORDS, resumeRecord, type TrainResult } from './callbacks.js';
 import { closeEpoch, trainEpoch } from './epoch.js';
 import type { Metrics } from './evaluate.js';
 import { finaliseRun } from './finalise.js';
 import type { TrainOptions } from './options.js';
-import { prepareRun, type RunStart, saveRun } from './prepare.js';
+import { prepareRun, type Run, type RunStart, saveRun } from './prepare.js';
 
 export type {
   ClassificationCallback,
@@ -56,7 +59,17 @@ export async function train(
   { callbacks = [], ...start }: TrainRun = {},
 ): Promise<TrainResult> {
   const run = await prepareRun(requested, input, outDir, start);
-  const metrics = new MetricsLog(join(outDir, METRICS), METRICS_RECORDS);
+  try {
+    return await trainRun(run, callbacks);
+  } catch (err) {
+    if (run.resumedAt === null && !existsSync(run.checkpointPath)) removeRunLeftovers(outDir, run.folder);
+    throw err;
+  }
+}
+
+/** The epochs and the end of a prepared run. */
+async function trainRun(run: Run, callbacks: ClassificationCallback[]): Promise<TrainResult> {
+  const metrics = new MetricsLog(join(run.outDir, METRICS), METRICS_RECORDS);
   metrics.start(run.resumedAt);
   if (run.changes.length) metrics.append(resumeRecord(run.state.step, run.changes));
   const list = new CallbackList([

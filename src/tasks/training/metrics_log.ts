@@ -4,6 +4,7 @@
  * was written at, so a resumed run drops the lines logged after its checkpoint and logs them again.
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writingSync } from '../../io/files.js';
 import type { TrainingCallback } from './callbacks.js';
 
 export type MetricsRecord = { type: string; step: number } & Record<string, unknown>;
@@ -24,12 +25,13 @@ export class MetricsLog<Batch, Epoch> implements TrainingCallback<unknown, Batch
    * without a 'resume' line at it (that resume is being done again).
    */
   start(resumedAt: number | null): void {
-    if (resumedAt === null) writeFileSync(this.path, '');
-    else truncateMetrics(this.path, resumedAt);
+    writingSync(this.path, 'the metrics log', () =>
+      resumedAt === null ? writeFileSync(this.path, '') : truncateMetrics(this.path, resumedAt),
+    );
   }
 
   append(record: MetricsRecord): void {
-    appendFileSync(this.path, `${JSON.stringify(record)}\n`);
+    writingSync(this.path, 'the metrics log', () => appendFileSync(this.path, `${JSON.stringify(record)}\n`));
   }
 
   onBatchEnd(_batch: number, logs: Batch): void {

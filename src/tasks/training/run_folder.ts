@@ -2,9 +2,9 @@
  * A training run's folder (`--out`): the files every task writes there, and the checks and
  * clean-up done before a run starts or resumes in it — before anything is written.
  */
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { siblingOwner } from '../../io/files.js';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { siblingOwner, writingSync } from '../../io/files.js';
 
 export const CHECKPOINT = 'checkpoint.safetensors';
 export const METRICS = 'metrics.jsonl';
@@ -74,4 +74,49 @@ export function removeStaleTemporaries(dir: string): string[] {
   );
   for (const entry of stale) rmSync(join(dir, entry), { recursive: true, force: true });
   return stale;
+}
+
+/** The run folder as a run found it: the topmost folder the run created (null: it existed) and its entries then. */
+export interface FolderBefore {
+  created: string | null;
+  entries: ReadonlySet<string>;
+}
+
+/** Creates `dir` (and its parents) for a run; returns what was there before, for removeRunLeftovers. */
+export function createRunFolder(dir: string): FolderBefore {
+  const entries = new Set(existsSync(dir) ? readdirSync(dir) : []);
+  const created = writingSync(dir, 'into the --out folder', () => makeFolders(dir));
+  return { created: created ?? null, entries };
+}
+
+/**
+ * mkdir -p `dir`; returns the topmost folder it made. Node's recursive mkdir reports ENOENT where a
+ * read-only file system refuses the folder: the topmost missing one is then made alone for the real error.
+ */
+function makeFolders(dir: string): string | undefined {
+  try {
+    return mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    let top = resolve(dir);
+    while (!existsSync(dirname(top)) && dirname(top) !== top) top = dirname(top);
+    mkdirSync(top);
+    throw err;
+  }
+}
+
+/**
+ * Removes what a new run that failed before its first checkpoint created — the folders it made, or
+ * else the entries that were not in `dir` before (metrics.jsonl, temporary siblings) — so that a
+ * failed run leaves either a checkpoint to resume from or nothing.
+ */
+export function removeRunLeftovers(dir: string, before: FolderBefore): void {
+  if (before.created) {
+    rmSync(before.created, { recursive: true, force: true });
+    return;
+  }
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir)) {
+    if (!before.entries.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
+  }
 }
