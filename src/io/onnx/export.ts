@@ -9,7 +9,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Emitted, Fold } from './emitters/emitter.js';
 import { EMITTERS } from './emitters/registry.js';
 import { MAX_OPSET, MIN_OPSET, OnnxGraphBuilder } from './graph.js';
-import { encodeModel, type OnnxValueInfo } from './model_proto.js';
+import { encodeModel, type OnnxModel, type OnnxValueInfo } from './model_proto.js';
 
 export const ONNX_INPUT = 'image';
 export const ONNX_OUTPUT = 'logits';
@@ -102,8 +102,8 @@ function emitGraph(model: tf.LayersModel, g: OnnxGraphBuilder): string {
   return (produced.get(model.outputs[0].id) as Produced).name;
 }
 
-/** The ONNX model (serialised ModelProto) of `model`. */
-export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): Uint8Array {
+/** The ONNX model of `model` as plain objects (nodes, initializers), before serialisation. */
+export function onnxModelOf(model: tf.LayersModel, options: OnnxExportOptions = {}): OnnxModel {
   const bad = checkExportOptions(options);
   if (bad) throw new Error(`ONNX export: ${bad.field} ${bad.problem}`);
   const opset = options.opset ?? ONNX_EXPORT_DEFAULTS.opset;
@@ -120,7 +120,7 @@ export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions = {
     docString: 'NHWC float image, normalised as in training',
   };
   const output: OnnxValueInfo = { name: ONNX_OUTPUT, shape: [b, classes], docString: 'class logits (before softmax)' };
-  return encodeModel({
+  return {
     irVersion: irVersionOf(opset),
     opset,
     producerName: 'sasa',
@@ -128,5 +128,10 @@ export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions = {
     docString: `${model.name}: ${ONNX_INPUT} [B, H, W, C] (NHWC) → ${ONNX_OUTPUT} [B, classes]`,
     metadata: options.metadata ?? {},
     graph: { name: model.name, nodes: g.nodes, initializers: g.initializers, inputs: [input], outputs: [output] },
-  });
+  };
+}
+
+/** The ONNX model (serialised ModelProto: what a .onnx file holds) of `model`. */
+export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): Uint8Array {
+  return encodeModel(onnxModelOf(model, options));
 }

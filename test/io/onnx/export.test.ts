@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { saveModelFiles } from '../../../src/io/model_files.js';
-import { exportOnnx } from '../../../src/io/onnx/export.js';
+import { exportOnnx, onnxModelOf } from '../../../src/io/onnx/export.js';
+import { OnnxGraphBuilder } from '../../../src/io/onnx/graph.js';
 import { exportOnnxFile } from '../../../src/io/onnx/model_dir.js';
 import type { ModelConfig } from '../../../src/models/config.js';
 import { createModel } from '../../../src/models/registry.js';
@@ -94,9 +95,91 @@ describe('exportOnnx in ONNX Runtime', () => {
         const expected = sasaLogits(model, x);
         const got = await onnxLogits(bytes, x);
         const error = maxAbsDifference(expected, got);
+        assert.ok(maxAbsDifference(expected, new Float32Array(expected.length)) > 1e-2, 'logits are not all near 0');
         assert.ok(error <= TOLERANCE, `batch ${batch}: max abs logit error ${error}`);
       }
       model.dispose();
     });
+  });
+});
+
+describe('onnxModelOf', () => {
+  before(setup);
+
+  it('folds every batch norm: no Mul in a convolutional network, every Conv with a bias', () => {
+    const model = createModel('resnet26_demo', {}, { seed: 1 });
+    const nodes = onnxModelOf(model).graph.nodes;
+    const ops = nodes.map((n) => n.opType);
+    assert.equal(ops.filter((o) => o === 'Mul').length, 0);
+    const convs = nodes.filter((n) => n.opType === 'Conv');
+    assert.equal(convs.length, model.layers.filter((l) => l.getClassName() === 'SasaConv2D').length);
+    for (const c of convs) assert.equal(c.inputs.length, 3, `${c.name} has a folded bias`);
+    model.dispose();
+  });
+
+  it('emits standard operators only, with a fixed or symbolic batch', () => {
+    const model = createModel('sasa_resnet26_demo', {}, { seed: 2 });
+    const fixed = onnxModelOf(model, { batch: 4, opset: 13 });
+    assert.deepEqual(fixed.graph.inputs[0].shape, [4, 28, 28, 1]);
+    assert.deepEqual(fixed.graph.outputs[0].shape, [4, 10]);
+    assert.equal(fixed.opset, 13);
+    assert.deepEqual(onnxModelOf(model).graph.inputs[0].shape, ['batch', 28, 28, 1]);
+    const standard = new Set(['Transpose', 'Reshape', 'MatMul', 'Add', 'Softmax', 'MaxPool', 'Relu', 'Conv', 'Pad']);
+    for (const o of ['Slice', 'Concat', 'Mul', 'ReduceSum', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Gemm'])
+      standard.add(o);
+    standard.add('Identity');
+    for (const n of fixed.graph.nodes) assert.ok(standard.has(n.opType), n.opType);
+    model.dispose();
+  });
+
+  it('names the layer and class it cannot export, the opset it refuses and the operator an old opset lacks', () => {
+    const input = tf.input({ shape: [4, 4, 2] });
+    const y = tf.layers
+      .dense({ units: 3 })
+      .apply(tf.layers.flatten({ name: 'flat' }).apply(input)) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: y });
+    assert.throws(() => onnxModelOf(model), /layer 'flat' of class Flatten has no ONNX emitter/);
+    const demo = createModel('resnet26_demo', {}, { seed: 3 });
+    assert.throws(() => onnxModelOf(demo, { opset: 12 }), /opset must be an integer from 13 to 21, got 12/);
+    assert.throws(() => onnxModelOf(demo, { batch: 0 }), /batch must be 'dynamic' or a positive integer, got 0/);
+    assert.throws(
+      () => new OnnxGraphBuilder(12).op('Softmax', ['x'], 'p', { axis: 1 }),
+      /operator Softmax needs opset 13 or newer, the export asked for 12/,
+    );
+    demo.dispose();
+  });
+});
+
+describe('exportOnnxFile', () => {
+  let dir: string;
+  before(async () => {
+    await setup();
+    dir = await mkdtemp(join(tmpdir(), 'sasa-onnx-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('exports a run folder (model/ inside) at a fixed batch; ONNX Runtime agrees with sasa', async () => {
+    const model = createModel('sasa_resnet26_convstem_demo', {}, { seed: 5 });
+    randomiseBatchNorms(model, 50);
+    const metadata = { config: { name: 'sasa_resnet26_convstem_demo' }, classNames: [], normalization: {} };
+    await saveModelFiles(model, join(dir, 'run', 'model'), metadata);
+    const out = join(dir, 'model.onnx');
+    const summary = await exportOnnxFile(join(dir, 'run'), out, { batch: 2 });
+    const bytes = new Uint8Array(await readFile(out));
+    assert.equal(summary.bytes, bytes.length);
+    const x = fixedImages(model, 2, 3);
+    assert.ok(maxAbsDifference(sasaLogits(model, x), await onnxLogits(bytes, x)) <= TOLERANCE);
+    model.dispose();
+  });
+
+  it('names the file of a folder that is not a sasa model', async () => {
+    await assert.rejects(exportOnnxFile(join(dir, 'nothing'), join(dir, 'x.onnx')), /nothing\/model\.json: missing/);
+    const model = createModel('resnet26_demo', {}, { seed: 6 });
+    await saveModelFiles(model, join(dir, 'plain'), { classNames: [] });
+    await assert.rejects(
+      exportOnnxFile(join(dir, 'plain'), join(dir, 'x.onnx')),
+      /plain\/model\.json: not a sasa model \(its metadata has no config\)/,
+    );
+    model.dispose();
   });
 });
