@@ -16,6 +16,7 @@ import { batchNormAffine } from './batch_norm.js';
 import {
   addChannelShift,
   convKernelToOnnx,
+  type EmitContext,
   type Emitter,
   samePads,
   scaleColumns,
@@ -69,7 +70,7 @@ function relativeByPosition(relRow: Float32Array, relCol: Float32Array, geo: Geo
 }
 
 /** The values [B, Hb, Wb, s², F] and the weights a batch norm's scale multiplies (per output channel). */
-function values(ctx: Parameters<Emitter>[0], xb: string, geo: Geometry, cIn: number) {
+function values(ctx: EmitContext, xb: string, geo: Geometry, cIn: number) {
   const layer = ctx.layer as AttentionStem;
   const g = ctx.graph;
   const name = layer.name;
@@ -78,12 +79,11 @@ function values(ctx: Parameters<Emitter>[0], xb: string, geo: Geometry, cIn: num
     const { data, shape } = weightOf(layer, 'value_kernel');
     const weights = convKernelToOnnx(data, shape);
     const kv = layer.options.valueKernel;
-    const [, h, w] = [0, hb * s, wb * s];
     const kernel = g.floats(`${name}.value_kernel`, [f, cIn, kv, kv], weights);
     const conv = g.op('Conv', [ctx.inputs[0], kernel], `${name}.v_conv`, {
       kernel_shape: [kv, kv],
       strides: [1, 1],
-      pads: samePads(h, w, kv, 1),
+      pads: samePads(hb * s, wb * s, kv, 1),
     });
     return { v: toBlocks(g, conv, f, geo, `${name}.v`), scale: (sc: Float32Array) => scaleRows(weights, sc) };
   }

@@ -3,13 +3,13 @@
  *   scale = gamma / sqrt(var + ε), shift = beta - mean · scale,
  * otherwise Mul and Add per channel; then Relu when the layer has it.
  */
+import type * as tf from '@tensorflow/tfjs';
 import type { BatchNorm } from '../../../layers/batch_norm.js';
-import type { Emitter } from './emitter.js';
-import { weightOf } from './emitter.js';
+import { type Emitter, weightOf } from './emitter.js';
 
-/** The per-channel affine map of an inference batch norm with weights prefix `prefix` ('' or 'bn_'). */
+/** The per-channel affine map of an inference batch norm whose weights are `layer`'s `${prefix}gamma` etc. */
 export function batchNormAffine(
-  layer: BatchNorm | Parameters<typeof weightOf>[0],
+  layer: tf.layers.Layer,
   epsilon: number,
   prefix = '',
 ): { scale: Float32Array; shift: Float32Array } {
