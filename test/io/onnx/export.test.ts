@@ -103,6 +103,21 @@ describe('exportOnnx in ONNX Runtime', () => {
   });
 });
 
+describe('exportOnnx at the oldest and newest opsets', () => {
+  before(setup);
+
+  for (const opset of [13, 21]) {
+    it(`sasa_resnet26_demo at opset ${opset} runs in ONNX Runtime within ${TOLERANCE}`, async () => {
+      const model = createModel('sasa_resnet26_demo', {}, { seed: 9 });
+      randomiseBatchNorms(model, 90);
+      const x = fixedImages(model, 2, 4);
+      const error = maxAbsDifference(sasaLogits(model, x), await onnxLogits(exportOnnx(model, { opset }), x));
+      assert.ok(error <= TOLERANCE, `max abs logit error ${error}`);
+      model.dispose();
+    });
+  }
+});
+
 describe('onnxModelOf', () => {
   before(setup);
 
