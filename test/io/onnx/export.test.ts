@@ -14,6 +14,8 @@ import { saveModelFiles } from '../../../src/io/model_files.js';
 import { exportOnnx, onnxModelOf } from '../../../src/io/onnx/export.js';
 import { OnnxGraphBuilder } from '../../../src/io/onnx/graph.js';
 import { exportOnnxFile } from '../../../src/io/onnx/model_dir.js';
+import { BatchNorm } from '../../../src/layers/batch_norm.js';
+import { Conv2D } from '../../../src/layers/conv2d.js';
 import type { ModelConfig } from '../../../src/models/config.js';
 import { createModel } from '../../../src/models/registry.js';
 import { randArray, rng, setup } from '../../helpers.js';
@@ -116,6 +118,31 @@ describe('exportOnnx at the oldest and newest opsets', () => {
       model.dispose();
     });
   }
+});
+
+describe('exportOnnx of a hand-built model', () => {
+  before(setup);
+
+  it('a batch norm that cannot fold (after a ReLU) becomes Mul and Add; a strided conv on an odd image keeps TF padding', async () => {
+    const input = tf.input({ shape: [9, 9, 3] });
+    const conv = new Conv2D({ name: 'conv', filters: 8, kernelSize: 3, strides: 2, seed: 3 });
+    const relu = tf.layers.reLU({ name: 'relu' });
+    const norm = new BatchNorm({ name: 'norm', relu: true });
+    const pool = tf.layers.globalAveragePooling2d({ name: 'pool' });
+    const dense = tf.layers.dense({ name: 'fc', units: 4, biasInitializer: 'randomNormal' });
+    const y = dense.apply(pool.apply(norm.apply(relu.apply(conv.apply(input))))) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: y });
+    randomiseBatchNorms(model, 8);
+    const onnx = onnxModelOf(model);
+    assert.deepEqual(
+      onnx.graph.nodes.map((n) => n.opType),
+      ['Transpose', 'Conv', 'Relu', 'Mul', 'Add', 'Relu', 'GlobalAveragePool', 'Flatten', 'Gemm', 'Identity'],
+    );
+    const x = fixedImages(model, 3, 2);
+    const error = maxAbsDifference(sasaLogits(model, x), await onnxLogits(exportOnnx(model), x));
+    assert.ok(error <= TOLERANCE, `max abs logit error ${error}`);
+    model.dispose();
+  });
 });
 
 describe('onnxModelOf', () => {
