@@ -21,7 +21,7 @@ export function onnxOptionsOf(flags: Pick<OnnxFlags, 'opset' | 'batch'>): { opse
   const bad = checkExportOptions({ opset, batch });
   if (bad) {
     const given = bad.field === 'opset' ? flags.opset : flags.batch;
-    throw new Error(`--${bad.field} ${bad.problem.replace(/got .*$/, `got '${given}'`)}`);
+    throw new Error(`--${bad.field} ${bad.problem.replace(/got [^ ]*/, `got '${given}'`)}`);
   }
   return { opset, batch };
 }

@@ -8,7 +8,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Emitted, Fold } from './emitters/emitter.js';
 import { EMITTERS } from './emitters/registry.js';
-import { MAX_OPSET, MIN_OPSET, OnnxGraphBuilder } from './graph.js';
+import { MAX_OPSET, MIN_OPSET, OnnxGraphBuilder, OPERATOR_MIN_OPSET } from './graph.js';
 import { encodeModel, type OnnxModel, type OnnxValueInfo } from './model_proto.js';
 
 export const ONNX_INPUT = 'image';
@@ -35,7 +35,9 @@ function irVersionOf(opset: number): number {
 export function checkExportOptions(o: OnnxExportOptions): { field: string; problem: string } | undefined {
   const opset = o.opset ?? ONNX_EXPORT_DEFAULTS.opset;
   if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
-    return { field: 'opset', problem: `must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got ${opset}` };
+    const newer = Object.entries(OPERATOR_MIN_OPSET).filter(([, needs]) => Number.isInteger(opset) && needs > opset);
+    const why = newer.length ? ` (${newer.map(([op, needs]) => `${op} needs opset ${needs}`).join(', ')})` : '';
+    return { field: 'opset', problem: `must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got ${opset}${why}` };
   }
   const batch = o.batch ?? ONNX_EXPORT_DEFAULTS.batch;
   if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch >= 1)) {
