@@ -3,8 +3,9 @@
  * K×K window, h = (K-1)/2):
  *   x (+ sinusoidal encoding [1, C_in, H, W] for 'absolute') → q, k, v: 1×1 Convs, q's weights × scale
  *   unfold(t) = Pad(t, h zeros each side) → K² shifted Slices [B, F, H, W] → Concat → [B, K², F, H, W]
- *   logits [B, K², N, H, W] = ReduceSum_D(q ⊙ (unfold(k) + R)), R [1, K², F, 1, 1] the relative
- *     embedding concat(relRow[da], relCol[db]) ('qr' drops unfold(k), 'qk' drops R)
+ *   logits [B, K², N, H, W] = ReduceSum_D(q ⊙ unfold(k)) + q·R, the relative logits q·R a 1×1 Conv
+ *     of q with weights [K²·N, F] (per head, R[da·K + db] = concat(relRow[da], relCol[db]) on the
+ *     head's channels, zero elsewhere) ('qr' drops the first term, 'qk' the second)
  *     (+ a mask [1, K², 1, H, W] of -1e30 outside the image for 'masked'; 'zeros' padding keeps them, k = v = 0)
  *   p = Softmax over K²;  y [B, F, H, W] = ReduceSum_K²(p ⊙ unfold(v))
  *   strides 2: AveragePool 2×2 / 2 with TensorFlow's 'same' pads, counting covered pixels only.
@@ -41,18 +42,20 @@ export function unfold(g: OnnxGraphBuilder, t: string, k: number, f: number, h: 
   return g.reshape(stacked, [0, k * k, f, h, w], `${hint}.unfolded`);
 }
 
-/** R [1, K², F, 1, 1]: R[da·K + db] = concat(relRow[da], relCol[db]). */
-function relativeEmbedding(relRow: Float32Array, relCol: Float32Array, k: number, f: number): Float32Array {
+/** The relative-logit conv weights [K²·N, F]: row (da·K + db)·N + n holds concat(relRow[da], relCol[db]) on head n's channels. */
+function relativeLogitWeights(relRow: Float32Array, relCol: Float32Array, k: number, f: number, n: number) {
   const half = f / 2;
-  const r = new Float32Array(k * k * f);
-  for (let da = 0; da < k; da++) {
-    for (let db = 0; db < k; db++) {
-      const base = (da * k + db) * f;
-      r.set(relRow.subarray(da * half, (da + 1) * half), base);
-      r.set(relCol.subarray(db * half, (db + 1) * half), base + half);
-    }
-  }
-  return r;
+  const d = f / n;
+  const out = new Float32Array(k * k * n * f);
+  for (let da = 0; da < k; da++)
+    for (let db = 0; db < k; db++)
+      for (let head = 0; head < n; head++) {
+        const row = ((da * k + db) * n + head) * f;
+        for (let c = head * d; c < (head + 1) * d; c++) {
+          out[row + c] = c < half ? relRow[da * half + c] : relCol[db * half + c - half];
+        }
+      }
+  return out;
 }
 
 /** [1, K², 1, H, W]: 0 where the window position lies inside the image, MASKED_LOGIT outside. */
@@ -102,22 +105,20 @@ export const emitLocalSelfAttention2D: Emitter = (ctx) => {
   };
   const q = project('query_kernel', effectiveScale(f, n, layer.scale)).output;
   const v = project('value_kernel');
-  const keys = useQK ? unfold(g, project('key_kernel').output, k, f, h, w, `${name}.k`) : null;
-  const rel = useQR
-    ? g.floats(
-        `${name}.relative`,
-        [1, k * k, f, 1, 1],
-        relativeEmbedding(weightOf(layer, 'rel_row').data, weightOf(layer, 'rel_col').data, k, f),
-      )
-    : null;
-  const keyTerms = keys && rel ? g.op('Add', [keys, rel], `${name}.k_plus_r`) : ((keys ?? rel) as string);
-  const q5 = g.reshape(q, [0, 1, f, h, w], `${name}.q5`);
-  const products = g.reshape(
-    g.op('Mul', [q5, keyTerms], `${name}.qk_products`),
-    [0, k * k, n, d, h, w],
-    `${name}.by_head`,
-  );
-  let logits = g.op('ReduceSum', [products, g.int64s([3])], `${name}.logits`, { keepdims: 0 });
+  const terms: string[] = [];
+  if (useQK) {
+    const keys = unfold(g, project('key_kernel').output, k, f, h, w, `${name}.k`);
+    const q5 = g.reshape(q, [0, 1, f, h, w], `${name}.q5`);
+    const products = g.op('Mul', [q5, keys], `${name}.qk_products`);
+    const byHead = g.reshape(products, [0, k * k, n, d, h, w], `${name}.by_head`);
+    terms.push(g.op('ReduceSum', [byHead, g.int64s([3])], `${name}.qk`, { keepdims: 0 }));
+  }
+  if (useQR) {
+    const table = relativeLogitWeights(weightOf(layer, 'rel_row').data, weightOf(layer, 'rel_col').data, k, f, n);
+    const weights = g.floats(`${name}.relative`, [k * k * n, f, 1, 1], table);
+    terms.push(g.reshape(g.op('Conv', [q, weights], `${name}.qr_flat`), [0, k * k, n, h, w], `${name}.qr`));
+  }
+  let logits = terms.length === 2 ? g.op('Add', terms, `${name}.logits`) : terms[0];
   if (layer.attentionPadding === 'masked') {
     const mask = g.floats(`${name}.mask`, [1, k * k, 1, h, w], outsideMask(k, h, w));
     logits = g.op('Add', [logits, mask], `${name}.masked_logits`);
