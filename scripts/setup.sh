@@ -17,4 +17,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${as_root[@]}" apt-get update -q
   "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-npm ci --no-audit --no-fund
+# onnxruntime-node (a devDependency, for the ONNX export tests) ships its CPU binary in the npm
+# package; skip its install script, which would download the CUDA one from outside the registry.
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund

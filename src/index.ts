@@ -162,6 +162,15 @@ export {
   WEIGHTS_BIN,
 } from './io/model_files.js';
 export {
+  exportOnnx,
+  ONNX_EXPORT_DEFAULTS,
+  ONNX_INPUT,
+  ONNX_OUTPUT,
+  type OnnxExportOptions,
+  onnxModelOf,
+} from './io/onnx/export.js';
+export { exportOnnxFile, type OnnxFileSummary } from './io/onnx/model_dir.js';
+export {
   readSafetensors,
   type SafetensorsData,
   type SafetensorsDtype,

@@ -8,6 +8,7 @@ import { registerCocoEval } from './coco_eval.js';
 import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
 import { registerEvaluate } from './evaluate.js';
+import { registerExport } from './export.js';
 import { registerModels } from './models.js';
 import { registerShapes } from './shapes.js';
 import { registerTable } from './table.js';
@@ -29,6 +30,7 @@ registerTable(program);
 registerModels(program);
 registerTrain(program);
 registerEvaluate(program);
+registerExport(program);
 registerShapes(program);
 registerCocoEval(program);
 

@@ -58,6 +58,11 @@ export const logitsProblem = (v: unknown) => oneOfProblem(LOGITS_MODES, v);
 export const paddingProblem = (v: unknown) => oneOfProblem(PADDING_MODES, v);
 export const positionalProblem = (v: unknown) => oneOfProblem(POSITIONAL_ENCODINGS, v);
 
+/** The factor q is scaled by: (C/N)^-0.5 when omitted, 1 for 'none', else the number. */
+export function effectiveScale(channels: number, heads: number, scale: number | 'none' | undefined): number {
+  return scale === undefined ? (channels / heads) ** -0.5 : scale === 'none' ? 1 : scale;
+}
+
 /** What is wrong with a scale (undefined: nothing): a finite number, 'none' or omitted. */
 export function scaleProblem(scale: unknown): string | undefined {
   const ok = scale === undefined || scale === 'none' || (typeof scale === 'number' && Number.isFinite(scale));
@@ -203,7 +208,7 @@ export function resolveGeometry(shapes: InputShapes, options: LocalAttentionOpti
       }
     }
   }
-  const scale = options.scale === undefined ? (channels / heads) ** -0.5 : options.scale === 'none' ? 1 : options.scale;
+  const scale = effectiveScale(channels, heads, options.scale);
   return { batch, height, width, channels, kernelSize: ks, heads, scale, masked: padding === 'masked', useQK, useQR };
 }
 
