@@ -63,7 +63,6 @@ fixtures so that `npm run lint` passes:
 """
 import json
 import os
-import struct
 import sys
 
 import torch
@@ -75,6 +74,7 @@ from gen_local_attention_golden import r9  # noqa: E402
 from sasa_torch import create_model  # noqa: E402
 from sasa_torch.layers import batch_norm  # noqa: E402
 from sasa_torch.ops import avg_pool_same_2x2  # noqa: E402
+from sasa_torch.safetensors_io import write_safetensors  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)
@@ -253,25 +253,6 @@ def self_check():
 # ---------------------------------------------------------------------------
 # Files
 # ---------------------------------------------------------------------------
-def write_safetensors(path, tensors, metadata):
-    header = {"__metadata__": metadata}
-    chunks = []
-    offset = 0
-    for name, t in tensors.items():
-        data = struct.pack(f"<{t.numel()}f", *t.reshape(-1).tolist())
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for c in chunks:
-            f.write(c)
-    return 8 + len(h) + offset
-
-
 def main():
     g = torch.Generator().manual_seed(20190611)
     params, stats = make_params(g)

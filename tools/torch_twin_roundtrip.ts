@@ -19,6 +19,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { rng } from '../src/data/random.js';
 import {
   buildModel,
   exportTorchSafetensors,
@@ -33,18 +34,6 @@ import {
 const TOLERANCE = 1e-5;
 const BATCH = 2;
 const ROOT = join(import.meta.dirname, '..');
-
-/** mulberry32: a seeded uniform [0, 1) generator. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SMALL = { widthMultiplier: 0.125, classes: 7, attention: { kernelSize: 3, heads: 2 } };
 
@@ -79,7 +68,7 @@ function cases(): ModelConfig[] {
 
 /** BN weights and statistics and biases random (gammas non-zero), other weights as initialised. */
 function randomise(model: tf.LayersModel, seed: number): void {
-  const rand = uniform(seed);
+  const rand = rng(seed);
   const values = model.weights.map((w) => {
     const n = w.shape.reduce((a, b) => (a as number) * (b as number), 1) as number;
     const kind = w.originalName.slice(w.originalName.lastIndexOf('/') + 1).replace(/^bn_/, '');
@@ -135,7 +124,7 @@ async function main(): Promise<void> {
     if (trained) await importTorchSafetensors(model, join(trained, 'model.safetensors'));
     else randomise(model, 200 + c);
     const [, s, , ch] = model.inputs[0].shape as number[];
-    const rand = uniform(300 + c);
+    const rand = rng(300 + c);
     const x = tf.tensor(
       Float32Array.from({ length: BATCH * s * s * ch }, () => 2 * rand() - 1),
       [BATCH, s, s, ch],

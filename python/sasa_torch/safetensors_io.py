@@ -19,7 +19,7 @@ assert sys.byteorder == "little", "safetensors needs a little-endian host"
 
 
 def write_safetensors(path, tensors, metadata=None):
-    """Writes {name: tensor} (in order) to `path`; float64 tensors are stored as F32."""
+    """Writes {name: tensor} (in order) to `path`; float64 tensors are stored as F32. Returns the file's size."""
     header = {} if metadata is None else {METADATA: {str(k): str(v) for k, v in metadata.items()}}
     chunks, offset = [], 0
     for name, t in tensors.items():
@@ -39,6 +39,7 @@ def write_safetensors(path, tensors, metadata=None):
         f.write(h)
         for c in chunks:
             f.write(c)
+    return 8 + len(h) + offset
 
 
 def read_safetensors(path):
