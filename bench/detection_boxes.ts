@@ -7,13 +7,12 @@
  * each side's best median over the rounds, and checks the two agree.
  *   npx tsx bench/detection_boxes.ts [--rounds 3]
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { timeRuns } from '../src/bench/timing.js';
 import { rng } from '../src/data/random.js';
 import { batchedNms, boxIou, generateAnchors, matchAnchors, nms } from '../src/index.js';
+import { alternateRounds, printRounds } from './peer_rounds.js';
 
 const random = rng(2019);
 const dir = mkdtempSync(join(tmpdir(), 'sasa-boxes-'));
@@ -51,8 +50,6 @@ function save(name: string, values: Float32Array | Int32Array): void {
   writeFileSync(join(dir, name), values);
 }
 
-const ms = (fn: () => void, runs: number) => timeRuns(fn, { runs, warmup: 3, warmupMs: 200 }).median_ms;
-const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 3);
 const gt = randomBoxes(20, 512, 16, 400);
 save('gt.f32', gt);
 const cases: { op: string; runs: number; run: () => Int32Array | Float32Array }[] = [];
@@ -71,30 +68,16 @@ for (const n of [1000, 5000, 10000]) {
   cases.push({ op: `batched nms ${n}`, runs: 11, run: () => batchedNms(boxes, scores, classes, 0.5) });
 }
 
-type PeerOutput = { ms: Record<string, number>; results: Record<string, number[]> };
-const runPeer = (): PeerOutput => {
-  const script = new URL('detection_boxes_torch.py', import.meta.url).pathname;
-  const peer = spawnSync('/usr/bin/python3', [script, dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (peer.status !== 0) throw new Error(`torch peer failed: ${peer.stderr}`);
-  return JSON.parse(peer.stdout) as PeerOutput;
-};
-/** Best (lowest) median over the rounds, ours and the peer's alternating. */
-const best = { sasa: {} as Record<string, number>, torch: {} as Record<string, number> };
-let torch: PeerOutput = { ms: {}, results: {} };
-for (let r = 0; r < rounds; r++) {
-  for (const { op, runs, run } of cases) best.sasa[op] = Math.min(best.sasa[op] ?? Infinity, ms(run, runs));
-  torch = runPeer();
-  for (const [op, t] of Object.entries(torch.ms)) best.torch[op] = Math.min(best.torch[op] ?? Infinity, t);
-}
+const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 3);
+const { peer: torch, ...best } = alternateRounds(cases, {
+  rounds,
+  peerScript: new URL('detection_boxes_torch.py', import.meta.url).pathname,
+  peerArgs: [dir],
+  warmup: 3,
+  warmupMs: 200,
+});
 rmSync(dir, { recursive: true });
-console.log('op'.padEnd(36), 'sasa ms'.padStart(9), 'torch ms'.padStart(9));
-for (const { op } of cases) {
-  console.log(
-    op.padEnd(36),
-    best.sasa[op].toFixed(2).padStart(9),
-    (best.torch[op] ?? Number.NaN).toFixed(2).padStart(9),
-  );
-}
+printRounds(cases, best, 36, 2);
 for (const { op, run } of cases) {
   if (op.startsWith('iou')) continue;
   const result = Array.from(run());

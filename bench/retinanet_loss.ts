@@ -9,14 +9,13 @@
  * that both give the same losses and detections.
  *   npx tsx bench/retinanet_loss.ts [--rounds 3]
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { timeRuns } from '../src/bench/timing.js';
 import { rng } from '../src/data/random.js';
 import { type Detections, detectImage, generateAnchors, initBackend, retinaNetLoss } from '../src/index.js';
+import { alternateRounds, printRounds } from './peer_rounds.js';
 
 const SIZE = 512;
 const CLASSES = 80;
@@ -93,32 +92,16 @@ const cases = spreads.flatMap((spread, i) => {
   ];
 });
 
-type PeerOutput = { ms: Record<string, number>; results: Record<string, number[]> };
-const runPeer = (): PeerOutput => {
-  const script = new URL('retinanet_loss_torch.py', import.meta.url).pathname;
-  const peer = spawnSync('/usr/bin/python3', [script, dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (peer.status !== 0) throw new Error(`torch peer failed: ${peer.stderr}`);
-  return JSON.parse(peer.stdout) as PeerOutput;
-};
-
-const ms = (fn: () => void, runs: number) => timeRuns(fn, { runs, warmup: 2, warmupMs: 500 }).median_ms;
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 3);
-const best = { sasa: {} as Record<string, number>, torch: {} as Record<string, number> };
-let torch: PeerOutput = { ms: {}, results: {} };
-for (let r = 0; r < rounds; r++) {
-  for (const { op, runs, run } of cases) best.sasa[op] = Math.min(best.sasa[op] ?? Infinity, ms(run, runs));
-  torch = runPeer();
-  for (const [op, t] of Object.entries(torch.ms)) best.torch[op] = Math.min(best.torch[op] ?? Infinity, t);
-}
+const { peer: torch, ...best } = alternateRounds(cases, {
+  rounds,
+  peerScript: new URL('retinanet_loss_torch.py', import.meta.url).pathname,
+  peerArgs: [dir],
+  warmup: 2,
+  warmupMs: 500,
+});
 rmSync(dir, { recursive: true });
-console.log('op'.padEnd(32), 'sasa ms'.padStart(9), 'torch ms'.padStart(9));
-for (const { op } of cases) {
-  console.log(
-    op.padEnd(32),
-    best.sasa[op].toFixed(1).padStart(9),
-    (best.torch[op] ?? Number.NaN).toFixed(1).padStart(9),
-  );
-}
+printRounds(cases, best, 32, 1);
 for (const { op, run } of cases) {
   const ours = run();
   const theirs = torch.results[op];
