@@ -274,7 +274,8 @@ describe('readCocoDetections', () => {
   it('reads a results list and a COCO-style object with annotations', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'coco-'));
     const gt = instances();
-    writeFileSync(join(dir, 'list.json'), JSON.stringify([det, { ...det, bbox: [-20, -20, 25, 25] }]));
+    // a box partly outside its image and a score of 0 are valid detections (pycocotools takes both)
+    writeFileSync(join(dir, 'list.json'), JSON.stringify([det, { ...det, bbox: [-20, -20, 25, 25], score: 0 }]));
     writeFileSync(join(dir, 'object.json'), JSON.stringify({ images: [], annotations: [det] }));
     assert.equal((await readCocoDetections(join(dir, 'list.json'), gt)).length, 2);
     assert.deepEqual(await readCocoDetections(join(dir, 'object.json'), gt), [det]);
@@ -284,9 +285,9 @@ describe('readCocoDetections', () => {
     const cases: [unknown, RegExp][] = [
       [[det, { ...det, image_id: 8 }], /dt\.json: detections\[1\]: 'image_id' 8 names no image of the ground truth/],
       [{ annotations: [{ ...det, category_id: 2 }] }, /dt\.json: annotations\[0\]: 'category_id' 2 names no category/],
-      [[{ ...det, score: 0 }], /detections\[0\]: 'score' must be a finite number > 0, got 0/],
-      [[{ ...det, score: -0.5 }], /'score' must be a finite number > 0, got -0.5/],
-      [[{ ...det, score: undefined }], /'score' must be a finite number > 0, got nothing/],
+      [[{ ...det, score: -0.5 }], /detections\[0\]: 'score' must be a finite number ≥ 0, got -0.5/],
+      [[{ ...det, score: Number.NaN }], /'score' must be a finite number ≥ 0/],
+      [[{ ...det, score: undefined }], /'score' must be a finite number ≥ 0, got nothing/],
       [[{ ...det, bbox: [1, 2, 0, 4] }], /detections\[0\]: 'bbox' width must be > 0, got 0/],
       [[{ ...det, bbox: [1, 2, 3] }], /'bbox' must be \[x, y, width, height\]/],
       [[{ ...det, bbox: [50, 0, 3, 4] }], /'bbox' \[50,0,3,4\] lies entirely outside image 7 \(50×50\)/],

@@ -148,7 +148,7 @@ export function parseCocoDetections(text: string, file: string, gt: CocoInstance
     const image = knownImage(det, where, imageById);
     knownCategory(det, where, categoryIds);
     const box = boxField(det, where);
-    numberField(det, 'score', where, 'positive');
+    numberField(det, 'score', where, 'non-negative');
     const outside = outsideImage(box, image);
     if (outside) fail(where, outside);
   }
