@@ -6,26 +6,39 @@ import * as tf from '@tensorflow/tfjs';
 import { broadcastBinary } from './eltwise.js';
 import {
   check,
+  checkPositiveInts,
   cpuBackend,
   f32,
   fmt,
   type KernelArgs,
   type KernelContext,
   output,
-  outputBuffer,
+  outputFor,
   sizeOf,
 } from './util.js';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 
+/** Whether oneDNN's rule out = ⌊(in - filter + padBefore + padAfter) / stride⌋ + 1 holds. */
+function consistent(size: number, filter: number, before: number, after: number, stride: number, out: number): boolean {
+  return Math.floor((size - filter + before + after) / stride) + 1 === out;
+}
+
 /**
- * The addon's geometry. Bottom/right padding is raised to what the output size implies: with
- * dimRoundingMode 'ceil' or 'round' tfjs's padInfo can be smaller than that, and oneDNN checks.
+ * The addon's geometry, or null when oneDNN cannot express tfjs's (the caller falls back).
+ * Bottom/right padding is raised to what the output size implies: with dimRoundingMode 'ceil'
+ * or 'round' tfjs's padInfo can be smaller than that. A numeric pad with unequal strides gives
+ * an output width computed with the height's stride (tfjs's computeOutputShape2D), which no
+ * padding reproduces.
  */
-function geometry(c: ConvInfo): Int32Array {
+function geometry(c: ConvInfo): Int32Array | null {
   const p = c.padInfo;
   const bottom = Math.max(p.bottom, (c.outHeight - 1) * c.strideHeight + c.effectiveFilterHeight - c.inHeight - p.top);
   const right = Math.max(p.right, (c.outWidth - 1) * c.strideWidth + c.effectiveFilterWidth - c.inWidth - p.left);
+  const fits =
+    consistent(c.inHeight, c.effectiveFilterHeight, p.top, bottom, c.strideHeight, c.outHeight) &&
+    consistent(c.inWidth, c.effectiveFilterWidth, p.left, right, c.strideWidth, c.outWidth);
+  if (!fits) return null;
   return Int32Array.from([
     c.batchSize,
     c.inHeight,
@@ -72,21 +85,34 @@ function checkShapes(op: string, xShape: number[], filterShape: number[]): void 
     () =>
       `input channels ${xShape[3]} of input ${fmt(xShape)} must equal filter's in-channels ${filterShape[2]} of ${fmt(filterShape)}`,
   );
+}
+
+/** Strides, dilations and an explicit padding must be positive (padding non-negative) integers. */
+function checkAttrs(op: string, attrs: tf.NamedAttrMap, dilations: unknown): void {
+  checkPositiveInts(op, 'strides', attrs.strides);
+  checkPositiveInts(op, 'dilations', dilations);
+  const pad = attrs.pad;
   check(
     op,
-    sizeOf(xShape) > 0 && sizeOf(filterShape) > 0,
-    () => `empty input ${fmt(xShape)} or filter ${fmt(filterShape)}`,
+    pad === 'same' || pad === 'valid' || (typeof pad === 'number' && Number.isInteger(pad) && pad >= 0),
+    () => `pad must be 'same', 'valid' or a non-negative integer, got ${JSON.stringify(pad)}`,
   );
 }
 
+/**
+ * The convolution's geometry, or null when the input, filter or output is empty (tfjs's kernel
+ * then returns the empty or zero result).
+ */
 function convInfo(
   op: string,
   xShape: number[],
   filterShape: number[],
   attrs: tf.NamedAttrMap,
   dilations: number | [number, number] = 1,
-): ConvInfo {
+): ConvInfo | null {
   checkShapes(op, xShape, filterShape);
+  checkAttrs(op, attrs, dilations);
+  if (sizeOf(xShape) === 0 || sizeOf(filterShape) === 0) return null;
   const info = tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
@@ -97,12 +123,7 @@ function convInfo(
     false,
     'channelsLast',
   );
-  check(
-    op,
-    info.outHeight > 0 && info.outWidth > 0,
-    () => `input ${fmt(xShape)} is too small for filter ${fmt(filterShape)} with these strides and padding`,
-  );
-  return info;
+  return info.outHeight > 0 && info.outWidth > 0 && geometry(info) ? info : null;
 }
 
 function isNHWC(attrs: tf.NamedAttrMap | undefined): boolean {
@@ -117,8 +138,8 @@ function conv2dForward(
   info: ConvInfo,
   xToken: number,
 ): Float32Array {
-  const y = outputBuffer(sizeOf(info.outShape));
-  ctx.addon.convForward(x, w, y, geometry(info), xToken);
+  const y = outputFor('Conv2D', info.outShape);
+  ctx.addon.convForward(x, w, y, geometry(info) as Int32Array, xToken);
   return y;
 }
 
@@ -130,6 +151,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     const wv = f32(backend, filter);
     if (!xv || !wv || !isNHWC(args.attrs)) return ctx.fallback('Conv2D')(args);
     const info = convInfo('Conv2D', x.shape, filter.shape, args.attrs ?? {}, args.attrs?.dilations as number);
+    if (!info) return ctx.fallback('Conv2D')(args);
     return output(backend, info.outShape, conv2dForward(ctx, xv, wv, info, tokenOf(x)));
   };
 
@@ -142,13 +164,14 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     if (!dyv || !wv || !isNHWC(attrs)) return ctx.fallback('Conv2DBackpropInput')(args);
     const inputShape = attrs.inputShape as number[];
     const info = convInfo('Conv2DBackpropInput', inputShape, filter.shape, attrs);
+    if (!info) return ctx.fallback('Conv2DBackpropInput')(args);
     check(
       'Conv2DBackpropInput',
       tf.util.arraysEqual(dy.shape, info.outShape),
       () => `dy ${fmt(dy.shape)} does not match the output shape ${fmt(info.outShape)} of input ${fmt(inputShape)}`,
     );
-    const dx = outputBuffer(sizeOf(inputShape));
-    ctx.addon.convBackwardData(dyv, wv, dx, geometry(info), tokenOf(dy));
+    const dx = outputFor('Conv2DBackpropInput', inputShape);
+    ctx.addon.convBackwardData(dyv, wv, dx, geometry(info) as Int32Array, tokenOf(dy));
     return output(backend, inputShape, dx);
   };
 
@@ -161,13 +184,14 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     if (!xv || !dyv || !isNHWC(attrs)) return ctx.fallback('Conv2DBackpropFilter')(args);
     const filterShape = attrs.filterShape as number[];
     const info = convInfo('Conv2DBackpropFilter', x.shape, filterShape, attrs);
+    if (!info) return ctx.fallback('Conv2DBackpropFilter')(args);
     check(
       'Conv2DBackpropFilter',
       tf.util.arraysEqual(dy.shape, info.outShape),
       () => `dy ${fmt(dy.shape)} does not match the output shape ${fmt(info.outShape)} of input ${fmt(x.shape)}`,
     );
-    const dw = outputBuffer(sizeOf(filterShape));
-    ctx.addon.convBackwardWeights(xv, dyv, dw, geometry(info), tokenOf(x), tokenOf(dy));
+    const dw = outputFor('Conv2DBackpropFilter', filterShape);
+    ctx.addon.convBackwardWeights(xv, dyv, dw, geometry(info) as Int32Array, tokenOf(x), tokenOf(dy));
     return output(backend, filterShape, dw);
   };
 
@@ -185,6 +209,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
       return ctx.fallback('FusedConv2D')(args);
     }
     const info = convInfo('FusedConv2D', x.shape, filter.shape, attrs, attrs.dilations as number);
+    if (!info) return ctx.fallback('FusedConv2D')(args);
     const y = conv2dForward(ctx, xv, wv, info, tokenOf(x));
     if (bias && bv) {
       const c = info.outChannels;

@@ -8,20 +8,34 @@ import * as tf from '@tensorflow/tfjs';
 import { AVG_POOL_GRAD } from '../../ops/kernel_names.js';
 import {
   check,
+  checkPositiveInts,
   cpuBackend,
   f32,
   fmt,
   type KernelArgs,
   type KernelContext,
   output,
-  outputBuffer,
+  outputFor,
   sizeOf,
 } from './util.js';
 
 type PoolInfo = tf.backend_util.Conv2DInfo;
 
-function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap): PoolInfo {
+/**
+ * The pooling geometry, or null when the input or the output is empty (tfjs's kernel then
+ * returns the empty result).
+ */
+function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap): PoolInfo | null {
   check(op, xShape.length === 4, () => `input must be rank 4 [B,H,W,C], got ${fmt(xShape)}`);
+  checkPositiveInts(op, 'filterSize', attrs.filterSize);
+  checkPositiveInts(op, 'strides', attrs.strides);
+  const pad = attrs.pad;
+  check(
+    op,
+    pad === 'same' || pad === 'valid' || (typeof pad === 'number' && Number.isInteger(pad) && pad >= 0),
+    () => `pad must be 'same', 'valid' or a non-negative integer, got ${JSON.stringify(pad)}`,
+  );
+  if (sizeOf(xShape) === 0) return null;
   const info = tf.backend_util.computePool2DInfo(
     xShape as [number, number, number, number],
     attrs.filterSize as [number, number],
@@ -30,12 +44,7 @@ function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap): PoolInf
     attrs.pad as 'same' | 'valid',
     attrs.dimRoundingMode as 'floor' | undefined,
   );
-  check(
-    op,
-    info.outHeight > 0 && info.outWidth > 0,
-    () => `input ${fmt(xShape)} is too small for window ${attrs.filterSize}`,
-  );
-  return info;
+  return info.outHeight > 0 && info.outWidth > 0 ? info : null;
 }
 
 function geometry(c: PoolInfo): Int32Array {
@@ -63,8 +72,9 @@ export function poolKernels(ctx: KernelContext): tf.KernelConfig[] {
       const xv = f32(backend, x);
       if (!xv) return ctx.fallback(name)(args);
       const info = poolInfo(name, x.shape, args.attrs ?? {});
-      const y = outputBuffer(sizeOf(info.outShape));
-      if (y.length > 0) ctx.addon[fn](xv, y, geometry(info));
+      if (!info) return ctx.fallback(name)(args);
+      const y = outputFor(name, info.outShape);
+      ctx.addon[fn](xv, y, geometry(info));
       return output(backend, info.outShape, y);
     };
   };
@@ -76,16 +86,15 @@ export function poolKernels(ctx: KernelContext): tf.KernelConfig[] {
       const dyv = f32(backend, dy);
       if (!xv || !dyv) return ctx.fallback(name)(args);
       const info = poolInfo(name, input.shape, args.attrs ?? {});
+      if (!info) return ctx.fallback(name)(args);
       check(
         name,
         tf.util.arraysEqual(dy.shape, info.outShape),
         () => `dy ${fmt(dy.shape)} must be ${fmt(info.outShape)}`,
       );
-      const dx = outputBuffer(xv.length);
-      if (dx.length > 0) {
-        if (name === 'MaxPoolGrad') ctx.addon.maxPoolBackward(xv, dyv, dx, geometry(info));
-        else ctx.addon.avgPoolBackward(dyv, dx, geometry(info));
-      }
+      const dx = outputFor(name, input.shape);
+      if (name === 'MaxPoolGrad') ctx.addon.maxPoolBackward(xv, dyv, dx, geometry(info));
+      else ctx.addon.avgPoolBackward(dyv, dx, geometry(info));
       return output(backend, input.shape, dx);
     };
   };

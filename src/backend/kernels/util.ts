@@ -46,6 +46,23 @@ export function fmt(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
 
+/** Sizes, strides and offsets travel to the addon as Int32: the most elements a native tensor has. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/** Throws `op: name must be a positive integer or a pair of them` unless `value` is one. */
+export function checkPositiveInts(op: string, name: string, value: unknown): void {
+  const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_ELEMENTS;
+  const pair = Array.isArray(value) && value.length === 2 && value.every(ok);
+  check(op, ok(value) || pair, () => `${name} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
+}
+
+/** A Float32Array for the output `shape` of `op` (outputBuffer), refused before allocating past MAX_ELEMENTS. */
+export function outputFor(op: string, shape: readonly number[]): Float32Array {
+  const n = sizeOf(shape);
+  check(op, n <= MAX_ELEMENTS, () => `output ${fmt(shape)} has ${n} elements, more than the ${MAX_ELEMENTS} allowed`);
+  return outputBuffer(n);
+}
+
 /**
  * A Float32Array for a kernel to fill completely: large ones uninitialised, from the buffers of
  * disposed outputs when one of that size is free (buffer_pool.ts).
