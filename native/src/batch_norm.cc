@@ -10,6 +10,9 @@
 namespace sasa {
 namespace {
 
+/** The ReLU's gradient gate: d where y > 0, NaN where y is NaN (as tfjs's dy · step(y)), else 0. */
+inline float reluGate(float y, float d) { return y > 0.0f ? d : y != y ? y : 0.0f; }
+
 /**
  * Rows per partial sum of the reductions. Fixed (not per thread), and the partial sums are added in
  * row order, so the statistics and gradients are the same bits at any thread count.
@@ -45,7 +48,7 @@ void channelSums(int64_t rows, int64_t c, Rows rowFn, const float* sa, const flo
         if (ma) {
 #pragma omp simd
           for (int64_t j = 0; j < c; ++j) {
-            const float u = b[j] * ma[j] + mb[j] > 0.0f ? a[j] - sa[j] : 0.0f;
+            const float u = reluGate(b[j] * ma[j] + mb[j], a[j] - sa[j]);
             p1[j] += u;
             p2[j] += u * (b[j] - sb[j]);
           }
@@ -290,7 +293,7 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
       if (relu) {
 #pragma omp simd
         for (int64_t j = 0; j < c; ++j) {
-          const float g = xr[j] * pa[j] + pb[j] > 0.0f ? dyr[j] : 0.0f;
+          const float g = reluGate(xr[j] * pa[j] + pb[j], dyr[j]);
           dxr[j] = g * p1[j] + xr[j] * p2[j] + p3[j];
         }
       } else {

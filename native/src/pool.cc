@@ -113,7 +113,8 @@ Napi::Value AvgPoolForward(const Napi::CallbackInfo& info) {
               for (int64_t ch = 0; ch < s.c; ++ch) out[ch] += in[ch];
             }
           }
-          const float inv = count > 0 ? 1.0f / static_cast<float>(count) : 0.0f;
+          // A window wholly in the padding averages nothing: NaN, as tfjs's 0 / 0.
+          const float inv = count > 0 ? 1.0f / static_cast<float>(count) : std::numeric_limits<float>::quiet_NaN();
 #pragma omp simd
           for (int64_t ch = 0; ch < s.c; ++ch) out[ch] *= inv;
         }

@@ -138,7 +138,8 @@ const blockMaxBackward: tf.KernelFunc = ({ inputs, attrs }) => {
   const { epsilon } = attrs as unknown as BatchNormAttrs;
   return tf.tidy(() => {
     const [n, h, w, c] = x.shape;
-    const atMax = tf.transpose(tf.oneHot(argmax as tf.Tensor2D, h * w), [0, 2, 1]);
+    // tfjs's oneHot refuses depth 1; a one-pixel block is its own max.
+    const atMax = h * w === 1 ? tf.ones([n, 1, c]) : tf.transpose(tf.oneHot(argmax as tf.Tensor2D, h * w), [0, 2, 1]);
     const g = tf.reshape(tf.mul(atMax, tf.reshape(dy, [n, 1, c])), x.shape);
     return normaliseGrad(g, x, mean, variance, gamma, epsilon);
   });

@@ -22,7 +22,9 @@ describeNative('fuzzing the native ops against the cpu backend', () => {
   for (const op of FUZZ_OPS) {
     it(`${op.name}: ${CASES} random cases (seed ${SEED})`, async () => {
       const tally = await sweep(op, SEED, 0, CASES);
-      const shown = tally.failures.slice(0, 3).map((f) => `${JSON.stringify(f.verdict)}\n  ${describeCase(f.fuzzCase)}`);
+      const shown = tally.failures
+        .slice(0, 3)
+        .map((f) => `${JSON.stringify(f.verdict)}\n  ${describeCase(f.fuzzCase)}`);
       assert.equal(tally.failures.length, 0, `${tally.failures.length} failing cases, e.g.\n${shown.join('\n')}`);
       assert.ok(tally.matched > CASES / 4, `only ${tally.matched} of ${CASES} cases were accepted and compared`);
     });

@@ -13,9 +13,9 @@ import {
   stemAttention,
 } from '../../src/index.js';
 import type { FuzzCase, OpRunner } from './harness.js';
-import { type InputSpec, Random } from './random.js';
+import type { InputSpec, Random } from './random.js';
 
-type Draft = Pick<FuzzCase, 'inputs' | 'attrs' | 'grad' | 'reduction' | 'looseNonFinite'>;
+type Draft = Pick<FuzzCase, 'inputs' | 'attrs' | 'grad' | 'reduction' | 'looseSpecial'>;
 
 export interface FuzzOp {
   name: string;
@@ -59,7 +59,8 @@ const conv: FuzzOp = {
     const attrs = { strides, pad: pad(r), dilations, dimRoundingMode };
     return { inputs: [r.input(x), r.input(filter)], attrs, grad: r.chance(0.4), reduction: size(x) };
   },
-  run: ([x, f], a: A) => tf.conv2d(x as Any, f as Any, a.strides as Any, a.pad as Any, 'NHWC', a.dilations as Any, a.dimRoundingMode as Any),
+  run: ([x, f], a: A) =>
+    tf.conv2d(x as Any, f as Any, a.strides as Any, a.pad as Any, 'NHWC', a.dilations as Any, a.dimRoundingMode as Any),
 };
 
 const fusedConv: FuzzOp = {
@@ -69,7 +70,12 @@ const fusedConv: FuzzOp = {
     const cout = (d.inputs[1] as InputSpec).shape[3];
     const bias = r.chance(0.8) ? r.input(r.pick([[cout], [1], [1, 1, 1, cout], [cout + 1], []])) : null;
     const activation = r.pick(['linear', 'relu', 'relu', 'elu', 'relu6']);
-    return { ...d, inputs: [...d.inputs, bias], attrs: { ...d.attrs, activation }, grad: d.grad && activation !== 'elu' };
+    return {
+      ...d,
+      inputs: [...d.inputs, bias],
+      attrs: { ...d.attrs, activation },
+      grad: d.grad && activation !== 'elu',
+    };
   },
   run: ([x, filter, bias], a: A) =>
     tf.fused.conv2d({
@@ -158,10 +164,22 @@ const fusedBatchNorm: FuzzOp = {
     const epsilon = r.attr(() => r.pick([1e-3, 1e-5, 0.1]));
     const inputs = [r.input(x), param(), r.chance(0.2) ? { ...param(), special: false } : param()];
     inputs[2].shape = inputs[2].shape.slice();
-    return { inputs: [...inputs, r.chance(0.7) ? param() : null, r.chance(0.7) ? param() : null], attrs: { epsilon }, grad: false, reduction: 1 };
+    return {
+      inputs: [...inputs, r.chance(0.7) ? param() : null, r.chance(0.7) ? param() : null],
+      attrs: { epsilon },
+      grad: false,
+      reduction: 1,
+    };
   },
   run: ([x, mean, variance, offset, scale], a: A) =>
-    tf.batchNorm(x as T, tf.abs(mean as T), tf.abs(variance as T), offset ?? undefined, scale ?? undefined, a.epsilon as number),
+    tf.batchNorm(
+      x as T,
+      tf.abs(mean as T),
+      tf.abs(variance as T),
+      offset ?? undefined,
+      scale ?? undefined,
+      a.epsilon as number,
+    ),
 };
 
 function bnDraft(r: Random, rank: number): Draft {
@@ -169,7 +187,12 @@ function bnDraft(r: Random, rank: number): Draft {
   const c = x[x.length - 1] ?? 1;
   const param = () => r.input(r.chance(0.05) ? [c + 1] : r.chance(0.05) ? [1, c] : [c]);
   const epsilon = r.attr(() => r.pick([1e-3, 1e-5]));
-  return { inputs: [r.input(x), param(), param()], attrs: { epsilon, relu: r.chance(0.3) }, grad: r.chance(0.4), reduction: size(x) };
+  return {
+    inputs: [r.input(x), param(), param()],
+    attrs: { epsilon, relu: r.chance(0.3) },
+    grad: r.chance(0.4),
+    reduction: size(x),
+  };
 }
 
 const bnTrain: FuzzOp = {
@@ -183,7 +206,7 @@ const bnTrain: FuzzOp = {
 
 const bnBlockMax: FuzzOp = {
   name: 'batchNormBlockMax',
-  generate: (r) => bnDraft(r, r.chance(0.05) ? 3 : 4),
+  generate: (r) => ({ ...bnDraft(r, r.chance(0.05) ? 3 : 4), looseSpecial: true }),
   run: ([x, g, b], a: A) => {
     const o = batchNormBlockMax(x as Any, g as T, b as T, a.epsilon as number);
     return [o.y, o.mean, o.variance];
@@ -205,7 +228,8 @@ function poolDraft(r: Random): Draft {
 const maxPool: FuzzOp = {
   name: 'maxPool',
   generate: poolDraft,
-  run: ([x], a: A) => tf.maxPool(x as Any, a.filterSize as Any, a.strides as Any, a.pad as Any, a.dimRoundingMode as Any),
+  run: ([x], a: A) =>
+    tf.maxPool(x as Any, a.filterSize as Any, a.strides as Any, a.pad as Any, a.dimRoundingMode as Any),
 };
 
 const tfAvgPool: FuzzOp = {
@@ -215,7 +239,8 @@ const tfAvgPool: FuzzOp = {
     // tfjs's own AvgPoolGrad divides by the full window at padded borders; ours by the in-image pixels.
     return { ...d, grad: d.grad && d.attrs.pad === 'valid' };
   },
-  run: ([x], a: A) => tf.avgPool(x as Any, a.filterSize as Any, a.strides as Any, a.pad as Any, a.dimRoundingMode as Any),
+  run: ([x], a: A) =>
+    tf.avgPool(x as Any, a.filterSize as Any, a.strides as Any, a.pad as Any, a.dimRoundingMode as Any),
 };
 
 const sasaAvgPool: FuzzOp = {
@@ -236,11 +261,17 @@ const relu: FuzzOp = {
 
 const step: FuzzOp = {
   name: 'step',
-  generate: (r) => ({ inputs: [anyInput(r)], attrs: { alpha: r.attr(() => r.next() - 0.5, 0.1) }, grad: false, reduction: 1 }),
+  generate: (r) => ({
+    inputs: [anyInput(r)],
+    attrs: { alpha: r.attr(() => r.next() - 0.5, 0.1) },
+    grad: false,
+    reduction: 1,
+  }),
   run: ([x], a: A) => tf.step(x as T, a.alpha as number),
 };
 
-const BINARY = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
+const BINARY = { add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div, maximum: tf.maximum, minimum: tf.minimum };
+type BinaryName = keyof typeof BINARY;
 
 /** Two shapes that broadcast (or, rarely, do not): dims of one set to 1 or dropped from the front. */
 function broadcastPair(r: Random): [number[], number[]] {
@@ -255,14 +286,22 @@ const binary: FuzzOp = {
   name: 'binary',
   generate(r) {
     const [a, b] = broadcastPair(r);
-    return { inputs: [r.input(a), r.input(b)], attrs: { op: r.pick(BINARY) }, grad: r.chance(0.3), reduction: 64 };
+    return {
+      inputs: [r.input(a), r.input(b)],
+      attrs: { op: r.pick(Object.keys(BINARY) as BinaryName[]) },
+      grad: r.chance(0.3),
+      reduction: 64,
+    };
   },
-  run: ([a, b], at: A) => tf[at.op as (typeof BINARY)[number]](a as T, b as T),
+  run: ([a, b], at: A) => BINARY[at.op as BinaryName](a as T, b as T),
 };
 
 function axesOf(r: Random, rank: number): unknown {
   if (r.chance(0.15)) return undefined;
-  if (r.chance(0.05)) return r.pick([rank, -rank - 1, 0.5, [0, 0]]);
+  if (r.chance(0.05)) {
+    r.unusual = true;
+    return r.pick([rank, -rank - 1, 0.5, [0, 0]]);
+  }
   const axes = Array.from({ length: rank }, (_, i) => i).filter(() => r.chance(0.5));
   return r.chance(0.3) && axes.length === 1 ? axes[0] - (r.chance(0.5) ? rank : 0) : axes;
 }
@@ -274,7 +313,7 @@ const reduce: FuzzOp = {
     const attrs = { op: r.pick(['sum', 'mean']), axis: axesOf(r, x.shape.length), keepDims: r.chance(0.3) };
     return { inputs: [x], attrs, grad: r.chance(0.3), reduction: size(x.shape) };
   },
-  run: ([x], a: A) => tf[a.op as 'sum' | 'mean'](x as T, a.axis as Any, a.keepDims as boolean),
+  run: ([x], a: A) => (a.op === 'sum' ? tf.sum : tf.mean)(x as T, a.axis as Any, a.keepDims as boolean),
 };
 
 const transpose: FuzzOp = {
@@ -283,7 +322,10 @@ const transpose: FuzzOp = {
     const x = anyInput(r);
     const rank = x.shape.length;
     const perm = Array.from({ length: rank }, (_, i) => i).sort(() => r.next() - 0.5);
-    if (r.chance(0.05) && rank > 0) perm[0] = r.pick([rank, -1, perm[rank - 1], 0.5]);
+    if (r.chance(0.05) && rank > 0) {
+      r.unusual = true;
+      perm[0] = r.pick([rank, -1, perm[rank - 1], 0.5]);
+    }
     return { inputs: [x], attrs: { perm: r.chance(0.05) ? undefined : perm }, grad: r.chance(0.2), reduction: 1 };
   },
   run: ([x], a: A) => tf.transpose(x as T, a.perm as number[]),
@@ -333,7 +375,8 @@ function attentionDraft(r: Random): { q: number[]; rel: number[]; options: A; lo
   const logits = r.pick(['qk', 'qr', 'qk+qr']);
   const padding = r.chance(0.03) ? 'reflect' : r.pick(['zeros', 'masked']);
   const scale = r.chance(0.05) ? r.pick([Number.NaN, 'none', 0]) : undefined;
-  const rel = [r.chance(0.03) ? kernelSize + 2 : kernelSize, Math.floor((q[3] ?? 2) / 2)];
+  const side = Number.isInteger(kernelSize) && kernelSize >= 1 && kernelSize < 64 ? kernelSize : 3;
+  const rel = [r.chance(0.03) ? side + 2 : side, Math.floor((q[3] ?? 2) / 2)];
   return { q, rel, options: { kernelSize, heads, logits, padding, scale }, logits };
 }
 
@@ -342,9 +385,20 @@ const localAttention: FuzzOp = {
   generate(r) {
     const { q, rel, options, logits } = attentionDraft(r);
     const useQR = logits !== 'qk';
-    const inputs = [r.input(q), logits === 'qr' ? null : r.input(q), r.input(q), useQR ? r.input(rel) : null, useQR ? r.input(rel) : null];
-    const k = Number(options.kernelSize) || 1;
-    return { inputs, attrs: options, grad: r.chance(0.4), reduction: k * k * (q[3] ?? 1) * 4, looseNonFinite: true };
+    const inputs = [
+      r.input(q),
+      logits === 'qr' ? null : r.input(q),
+      r.input(q),
+      useQR ? r.input(rel) : null,
+      useQR ? r.input(rel) : null,
+    ];
+    return {
+      inputs,
+      attrs: options,
+      grad: r.chance(0.4),
+      reduction: rel[0] ** 2 * (q[3] ?? 1) * 4,
+      looseSpecial: true,
+    };
   },
   run: ([q, k, v, rr, rc], a: A) => localAttention2d(q as Any, k as Any, v as Any, rr as Any, rc as Any, a as Any),
 };
@@ -357,8 +411,13 @@ const localAttentionPacked: FuzzOp = {
     const qkv = q.slice();
     qkv[3] = (q[3] ?? 1) * (logits === 'qr' ? 2 : 3) + (r.chance(0.03) ? 1 : 0);
     const inputs = [r.input(qkv), useQR ? r.input(rel) : null, useQR ? r.input(rel) : null];
-    const k = Number(options.kernelSize) || 1;
-    return { inputs, attrs: options, grad: r.chance(0.4), reduction: k * k * (q[3] ?? 1) * 4, looseNonFinite: true };
+    return {
+      inputs,
+      attrs: options,
+      grad: r.chance(0.4),
+      reduction: rel[0] ** 2 * (q[3] ?? 1) * 4,
+      looseSpecial: true,
+    };
   },
   run: ([qkv, rr, rc], a: A) => localAttention2dPacked(qkv as Any, rr as Any, rc as Any, a as Any),
 };
@@ -377,9 +436,10 @@ const stem: FuzzOp = {
     const inputs = [r.input(x), r.input([dIn, filters]), r.input([dIn, filters]), r.input([positions, dIn, filters])];
     inputs.push(...(relative ? [r.input(rel), r.input(rel)] : [null, null]));
     const attrs = { heads, scale: r.chance(0.05) ? r.pick([Number.NaN, 'none']) : undefined };
-    return { inputs, attrs, grad: r.chance(0.4), reduction: s * s * dIn * filters * 4, looseNonFinite: true };
+    return { inputs, attrs, grad: r.chance(0.4), reduction: s * s * dIn * filters * 4, looseSpecial: true };
   },
-  run: ([x, wq, wk, wv, rr, rc], a: A) => stemAttention(x as Any, wq as Any, wk as Any, wv as Any, rr as Any, rc as Any, a as Any),
+  run: ([x, wq, wk, wv, rr, rc], a: A) =>
+    stemAttention(x as Any, wq as Any, wk as Any, wv as Any, rr as Any, rc as Any, a as Any),
 };
 
 const sgd: FuzzOp = {

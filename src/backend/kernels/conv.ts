@@ -210,15 +210,13 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     }
     const info = convInfo('FusedConv2D', x.shape, filter.shape, attrs, attrs.dilations as number);
     if (!info) return ctx.fallback('FusedConv2D')(args);
+    // A bias that is not per channel (or one value) broadcasts the output to its own shape: tfjs's kernel.
+    const c = info.outChannels;
+    const perChannel = (shape: number[]) =>
+      shape.length <= 4 && shape.every((d, i) => d === 1 || (i === shape.length - 1 && d === c));
+    if (bias && !perChannel(bias.shape)) return ctx.fallback('FusedConv2D')(args);
     const y = conv2dForward(ctx, xv, wv, info, tokenOf(x));
     if (bias && bv) {
-      const c = info.outChannels;
-      check(
-        'FusedConv2D',
-        bias.shape.length <= 4 && bias.shape.every((d, i) => d === 1 || (i === bias.shape.length - 1 && d === c)),
-        () =>
-          `bias ${fmt(bias.shape)} must broadcast over the channels of the output ${fmt(info.outShape)} ([${c}] or [1])`,
-      );
       broadcastBinary(ctx.addon, 'add', y, info.outShape, bv, bias.shape, y, info.outShape);
     }
     if (activation === 'relu') ctx.addon.relu(y, y, y.length);

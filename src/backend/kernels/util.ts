@@ -53,7 +53,11 @@ export const MAX_ELEMENTS = 2 ** 31 - 1;
 export function checkPositiveInts(op: string, name: string, value: unknown): void {
   const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_ELEMENTS;
   const pair = Array.isArray(value) && value.length === 2 && value.every(ok);
-  check(op, ok(value) || pair, () => `${name} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
+  check(
+    op,
+    ok(value) || pair,
+    () => `${name} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`,
+  );
 }
 
 /** A Float32Array for the output `shape` of `op` (outputBuffer), refused before allocating past MAX_ELEMENTS. */
