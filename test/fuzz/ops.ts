@@ -57,7 +57,11 @@ const conv: FuzzOp = {
     const dilations = r.chance(0.2) && strides === 1 ? r.attr(() => r.int(1, 3)) : 1;
     const dimRoundingMode = r.chance(0.1) ? r.pick(['floor', 'round', 'ceil']) : undefined;
     const attrs = { strides, pad: pad(r), dilations, dimRoundingMode };
-    return { inputs: [r.input(x), r.input(filter)], attrs, grad: r.chance(0.4), reduction: size(x) };
+    const grad = r.chance(0.4);
+    // tfjs's Conv2D gradient drops dimRoundingMode: dy then has another shape than the gradient
+    // kernels compute (cpu reads it wrongly, native refuses).
+    if (grad && dimRoundingMode) r.unusual = true;
+    return { inputs: [r.input(x), r.input(filter)], attrs, grad, reduction: size(x) };
   },
   run: ([x, f], a: A) =>
     tf.conv2d(x as Any, f as Any, a.strides as Any, a.pad as Any, 'NHWC', a.dilations as Any, a.dimRoundingMode as Any),
