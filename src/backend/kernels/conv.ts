@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { broadcastBinary } from './eltwise.js';
 import {
   check,
+  checkPad,
   checkPositiveInts,
   cpuBackend,
   f32,
@@ -25,20 +26,32 @@ function consistent(size: number, filter: number, before: number, after: number,
 }
 
 /**
- * The addon's geometry, or null when oneDNN cannot express tfjs's (the caller falls back).
- * Bottom/right padding is raised to what the output size implies: with dimRoundingMode 'ceil'
- * or 'round' tfjs's padInfo can be smaller than that. A numeric pad with unequal strides gives
- * an output width computed with the height's stride (tfjs's computeOutputShape2D), which no
- * padding reproduces.
+ * Bottom/right padding raised to what the output size implies: with dimRoundingMode 'ceil' or
+ * 'round' tfjs's padInfo can be smaller than that, and oneDNN checks.
  */
-function geometry(c: ConvInfo): Int32Array | null {
+function paddingAfter(c: ConvInfo): [number, number] {
   const p = c.padInfo;
   const bottom = Math.max(p.bottom, (c.outHeight - 1) * c.strideHeight + c.effectiveFilterHeight - c.inHeight - p.top);
   const right = Math.max(p.right, (c.outWidth - 1) * c.strideWidth + c.effectiveFilterWidth - c.inWidth - p.left);
-  const fits =
-    consistent(c.inHeight, c.effectiveFilterHeight, p.top, bottom, c.strideHeight, c.outHeight) &&
-    consistent(c.inWidth, c.effectiveFilterWidth, p.left, right, c.strideWidth, c.outWidth);
-  if (!fits) return null;
+  return [bottom, right];
+}
+
+/**
+ * Whether oneDNN can express tfjs's geometry (else the caller falls back): a numeric pad with
+ * unequal strides gives an output width computed with the height's stride (tfjs's
+ * computeOutputShape2D), which no padding reproduces.
+ */
+function expressible(c: ConvInfo): boolean {
+  const [bottom, right] = paddingAfter(c);
+  return (
+    consistent(c.inHeight, c.effectiveFilterHeight, c.padInfo.top, bottom, c.strideHeight, c.outHeight) &&
+    consistent(c.inWidth, c.effectiveFilterWidth, c.padInfo.left, right, c.strideWidth, c.outWidth)
+  );
+}
+
+/** The addon's geometry (see NativeAddon.convForward). */
+function geometry(c: ConvInfo): Int32Array {
+  const [bottom, right] = paddingAfter(c);
   return Int32Array.from([
     c.batchSize,
     c.inHeight,
@@ -53,11 +66,20 @@ function geometry(c: ConvInfo): Int32Array | null {
     c.strideWidth,
     c.dilationHeight,
     c.dilationWidth,
-    p.top,
-    p.left,
+    c.padInfo.top,
+    c.padInfo.left,
     bottom,
     right,
   ]);
+}
+
+function broadcasts(a: number[], b: number[]): boolean {
+  try {
+    tf.backend_util.assertAndGetBroadcastShape(a, b);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const tokens = new WeakMap<object, number>();
@@ -87,21 +109,16 @@ function checkShapes(op: string, xShape: number[], filterShape: number[]): void 
   );
 }
 
-/** Strides, dilations and an explicit padding must be positive (padding non-negative) integers. */
+/** Strides and dilations must be positive integers, a numeric or explicit pad non-negative ones. */
 function checkAttrs(op: string, attrs: tf.NamedAttrMap, dilations: unknown): void {
   checkPositiveInts(op, 'strides', attrs.strides);
   checkPositiveInts(op, 'dilations', dilations);
-  const pad = attrs.pad;
-  check(
-    op,
-    pad === 'same' || pad === 'valid' || (typeof pad === 'number' && Number.isInteger(pad) && pad >= 0),
-    () => `pad must be 'same', 'valid' or a non-negative integer, got ${JSON.stringify(pad)}`,
-  );
+  checkPad(op, attrs.pad);
 }
 
 /**
  * The convolution's geometry, or null when the input, filter or output is empty (tfjs's kernel
- * then returns the empty or zero result).
+ * then returns the empty or zero result) or oneDNN cannot express it (see expressible).
  */
 function convInfo(
   op: string,
@@ -123,7 +140,7 @@ function convInfo(
     false,
     'channelsLast',
   );
-  return info.outHeight > 0 && info.outWidth > 0 && geometry(info) ? info : null;
+  return info.outHeight > 0 && info.outWidth > 0 && expressible(info) ? info : null;
 }
 
 function isNHWC(attrs: tf.NamedAttrMap | undefined): boolean {
@@ -139,7 +156,7 @@ function conv2dForward(
   xToken: number,
 ): Float32Array {
   const y = outputFor('Conv2D', info.outShape);
-  ctx.addon.convForward(x, w, y, geometry(info) as Int32Array, xToken);
+  ctx.addon.convForward(x, w, y, geometry(info), xToken);
   return y;
 }
 
@@ -171,7 +188,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
       () => `dy ${fmt(dy.shape)} does not match the output shape ${fmt(info.outShape)} of input ${fmt(inputShape)}`,
     );
     const dx = outputFor('Conv2DBackpropInput', inputShape);
-    ctx.addon.convBackwardData(dyv, wv, dx, geometry(info) as Int32Array, tokenOf(dy));
+    ctx.addon.convBackwardData(dyv, wv, dx, geometry(info), tokenOf(dy));
     return output(backend, inputShape, dx);
   };
 
@@ -191,7 +208,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
       () => `dy ${fmt(dy.shape)} does not match the output shape ${fmt(info.outShape)} of input ${fmt(x.shape)}`,
     );
     const dw = outputFor('Conv2DBackpropFilter', filterShape);
-    ctx.addon.convBackwardWeights(xv, dyv, dw, geometry(info) as Int32Array, tokenOf(x), tokenOf(dy));
+    ctx.addon.convBackwardWeights(xv, dyv, dw, geometry(info), tokenOf(x), tokenOf(dy));
     return output(backend, filterShape, dw);
   };
 
@@ -210,11 +227,18 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     }
     const info = convInfo('FusedConv2D', x.shape, filter.shape, attrs, attrs.dilations as number);
     if (!info) return ctx.fallback('FusedConv2D')(args);
-    // A bias that is not per channel (or one value) broadcasts the output to its own shape: tfjs's kernel.
+    // A bias that is not per channel (or one value) but broadcasts with the output widens it: tfjs's kernel.
     const c = info.outChannels;
     const perChannel = (shape: number[]) =>
       shape.length <= 4 && shape.every((d, i) => d === 1 || (i === shape.length - 1 && d === c));
-    if (bias && !perChannel(bias.shape)) return ctx.fallback('FusedConv2D')(args);
+    if (bias && !perChannel(bias.shape)) {
+      check(
+        'FusedConv2D',
+        broadcasts(info.outShape, bias.shape),
+        () => `bias ${fmt(bias.shape)} does not broadcast with the output ${fmt(info.outShape)} ([${c}] or [1])`,
+      );
+      return ctx.fallback('FusedConv2D')(args);
+    }
     const y = conv2dForward(ctx, xv, wv, info, tokenOf(x));
     if (bias && bv) {
       broadcastBinary(ctx.addon, 'add', y, info.outShape, bv, bias.shape, y, info.outShape);

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AVG_POOL_GRAD } from '../../ops/kernel_names.js';
 import {
   check,
+  checkPad,
   checkPositiveInts,
   cpuBackend,
   f32,
@@ -29,12 +30,7 @@ function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap): PoolInf
   check(op, xShape.length === 4, () => `input must be rank 4 [B,H,W,C], got ${fmt(xShape)}`);
   checkPositiveInts(op, 'filterSize', attrs.filterSize);
   checkPositiveInts(op, 'strides', attrs.strides);
-  const pad = attrs.pad;
-  check(
-    op,
-    pad === 'same' || pad === 'valid' || (typeof pad === 'number' && Number.isInteger(pad) && pad >= 0),
-    () => `pad must be 'same', 'valid' or a non-negative integer, got ${JSON.stringify(pad)}`,
-  );
+  checkPad(op, attrs.pad);
   if (sizeOf(xShape) === 0) return null;
   const info = tf.backend_util.computePool2DInfo(
     xShape as [number, number, number, number],

@@ -60,6 +60,21 @@ export function checkPositiveInts(op: string, name: string, value: unknown): voi
   );
 }
 
+/**
+ * Throws unless `pad` is 'same', 'valid', a non-negative integer or explicit NHWC padding
+ * [[0,0],[top,bottom],[left,right],[0,0]] of non-negative integers.
+ */
+export function checkPad(op: string, pad: unknown): void {
+  const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_ELEMENTS;
+  const explicit =
+    Array.isArray(pad) && pad.length === 4 && pad.every((p) => Array.isArray(p) && p.length === 2 && p.every(count));
+  check(
+    op,
+    pad === 'same' || pad === 'valid' || count(pad) || explicit,
+    () => `pad must be 'same', 'valid', a non-negative integer or explicit padding, got ${JSON.stringify(pad)}`,
+  );
+}
+
 /** A Float32Array for the output `shape` of `op` (outputBuffer), refused before allocating past MAX_ELEMENTS. */
 export function outputFor(op: string, shape: readonly number[]): Float32Array {
   const n = sizeOf(shape);
