@@ -24,7 +24,7 @@ type PoolInfo = tf.backend_util.Conv2DInfo;
 
 /**
  * The pooling geometry, or null when the input or the output is empty (tfjs's kernel then
- * returns the empty result).
+ * returns the empty result) or tfjs's geometry is its own (below).
  */
 function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap): PoolInfo | null {
   check(op, xShape.length === 4, () => `input must be rank 4 [B,H,W,C], got ${fmt(xShape)}`);
@@ -40,6 +40,10 @@ function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap): PoolInf
     attrs.pad as 'same' | 'valid',
     attrs.dimRoundingMode as 'floor' | undefined,
   );
+  // A numeric pad with unequal window sides or strides: tfjs computes the output width with the
+  // height's (computeOutputShape2D), a geometry only its own kernel follows.
+  const square = info.filterHeight === info.filterWidth && info.strideHeight === info.strideWidth;
+  if (typeof attrs.pad === 'number' && !square) return null;
   return info.outHeight > 0 && info.outWidth > 0 ? info : null;
 }
 
