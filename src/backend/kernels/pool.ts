@@ -26,7 +26,7 @@ type PoolInfo = tf.backend_util.Conv2DInfo;
  * The pooling geometry, or null when the input or the output is empty (tfjs's kernel then
  * returns the empty result) or tfjs's geometry is its own (below).
  */
-function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap): PoolInfo | null {
+function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap, tfjsGeometry = true): PoolInfo | null {
   check(op, xShape.length === 4, () => `input must be rank 4 [B,H,W,C], got ${fmt(xShape)}`);
   checkPositiveInts(op, 'filterSize', attrs.filterSize);
   checkPositiveInts(op, 'strides', attrs.strides);
@@ -41,9 +41,10 @@ function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap): PoolInf
     attrs.dimRoundingMode as 'floor' | undefined,
   );
   // A numeric pad with unequal window sides or strides: tfjs computes the output width with the
-  // height's (computeOutputShape2D), a geometry only its own kernel follows.
+  // height's (computeOutputShape2D), a geometry only its own kernel follows (sasa's exact
+  // gradient, `tfjsGeometry` false, takes it as given, like its cpu kernel).
   const square = info.filterHeight === info.filterWidth && info.strideHeight === info.strideWidth;
-  if (typeof attrs.pad === 'number' && !square) return null;
+  if (tfjsGeometry && typeof attrs.pad === 'number' && !square) return null;
   return info.outHeight > 0 && info.outWidth > 0 ? info : null;
 }
 
@@ -78,14 +79,14 @@ export function poolKernels(ctx: KernelContext): tf.KernelConfig[] {
       return output(backend, info.outShape, y);
     };
   };
-  const backward = (name: string): tf.KernelFunc => {
+  const backward = (name: string, tfjsGeometry = true): tf.KernelFunc => {
     return (args: KernelArgs) => {
       const backend = cpuBackend(args);
       const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
       const xv = f32(backend, input);
       const dyv = f32(backend, dy);
       if (!xv || !dyv) return ctx.fallback(name)(args);
-      const info = poolInfo(name, input.shape, args.attrs ?? {});
+      const info = poolInfo(name, input.shape, args.attrs ?? {}, tfjsGeometry);
       if (!info) return ctx.fallback(name)(args);
       check(
         name,
@@ -105,6 +106,6 @@ export function poolKernels(ctx: KernelContext): tf.KernelConfig[] {
     { kernelName: 'MaxPoolGrad', backendName: 'native', kernelFunc: backward('MaxPoolGrad') },
     { kernelName: 'AvgPoolGrad', backendName: 'native', kernelFunc: avgPoolGrad },
     // already exact: the gradient of sasa's avgPool op (ops/avg_pool.ts) as it is
-    { kernelName: AVG_POOL_GRAD, backendName: 'native', kernelFunc: avgPoolGrad },
+    { kernelName: AVG_POOL_GRAD, backendName: 'native', kernelFunc: backward('AvgPoolGrad', false) },
   ];
 }
