@@ -1,13 +1,14 @@
 // Builds the oneDNN addon with node-gyp. Run by `npm ci` (the package's install script): when
 // oneDNN or a compiler is missing it explains how to get the fast backend and exits 0, so the
 // package still installs and runs on TensorFlow.js's JS backend. `--required` makes it fail.
+// `--asan` builds a debug addon with AddressSanitizer into build-asan/ instead (see buildAsan).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const required = process.argv.includes('--required');
+const required = process.argv.includes('--required') || process.argv.includes('--asan');
 const fix = 'apt-get install -y libdnnl-dev g++ make python3 && npm rebuild sasa';
 
 function giveUp(reason) {
@@ -45,6 +46,71 @@ function nodedirArgs() {
   if (process.env.npm_config_nodedir) return [`--nodedir=${process.env.npm_config_nodedir}`];
   const prefix = join(dirname(process.execPath), '..');
   return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
+}
+
+/** The addon's sources, read from binding.gyp so both builds compile the same files. */
+function gypSources() {
+  const gyp = JSON.parse(readFileSync(join(root, 'binding.gyp'), 'utf8'));
+  return gyp.targets[0].sources;
+}
+
+/** The directory holding node_api.h: the running Node's headers, else node-gyp's downloaded ones. */
+function nodeIncludeDir() {
+  const candidates = [
+    process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, 'include', 'node'),
+    join(dirname(process.execPath), '..', 'include', 'node'),
+  ].filter(Boolean);
+  const found = candidates.find((dir) => existsSync(join(dir, 'node_api.h')));
+  if (!found) giveUp(`Node's headers (node_api.h) were not found in ${candidates.join(', ')}`);
+  return found;
+}
+
+function run(cmd, args) {
+  const result = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.error || result.status !== 0) giveUp(`${cmd} ${args.at(-1)} failed`);
+}
+
+/**
+ * A debug build with AddressSanitizer, compiled by g++ directly (node-gyp always builds into
+ * build/) into build-asan/Release/sasa_native.node; load it with SASA_NATIVE_ADDON and
+ * LD_PRELOAD=$(gcc -print-file-name=libasan.so) (scripts/fuzz-asan.sh does).
+ */
+function buildAsan() {
+  const out = join(root, 'build-asan', 'Release');
+  mkdirSync(join(out, 'obj'), { recursive: true });
+  const addonApi = join(root, 'node_modules', 'node-addon-api');
+  const flags = [
+    '-std=c++17',
+    '-O1',
+    '-g',
+    '-fsanitize=address',
+    '-fno-omit-frame-pointer',
+    '-march=native',
+    '-fopenmp',
+    '-fexceptions',
+    '-fPIC',
+    '-Wall',
+    '-Wextra',
+    '-Wno-unused-parameter',
+    '-DNAPI_VERSION=8',
+    '-DNAPI_CPP_EXCEPTIONS',
+    '-DBUILDING_NODE_EXTENSION',
+    `-I${nodeIncludeDir()}`,
+    `-I${addonApi}`,
+  ];
+  const objects = gypSources().map((source) => {
+    const object = join(out, 'obj', source.replaceAll('/', '_').replace(/\.cc$/, '.o'));
+    run('g++', [...flags, '-c', '-o', object, source]);
+    return object;
+  });
+  const addon = join(out, 'sasa_native.node');
+  run('g++', ['-shared', '-fsanitize=address', '-fopenmp', '-o', addon, ...objects, '-ldnnl']);
+  console.log(`sasa: AddressSanitizer addon built (${addon})`);
+}
+
+if (process.argv.includes('--asan')) {
+  buildAsan();
+  process.exit(0);
 }
 
 const [cmd, args] = nodeGypCommand();

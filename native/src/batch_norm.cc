@@ -10,6 +10,9 @@
 namespace sasa {
 namespace {
 
+/** The ReLU's gradient gate: d where y > 0, NaN where y is NaN (as tfjs's dy · step(y)), else 0. */
+inline float reluGate(float y, float d) { return y > 0.0f ? d : y != y ? y : 0.0f; }
+
 /**
  * Rows per partial sum of the reductions. Fixed (not per thread), and the partial sums are added in
  * row order, so the statistics and gradients are the same bits at any thread count.
@@ -45,7 +48,7 @@ void channelSums(int64_t rows, int64_t c, Rows rowFn, const float* sa, const flo
         if (ma) {
 #pragma omp simd
           for (int64_t j = 0; j < c; ++j) {
-            const float u = b[j] * ma[j] + mb[j] > 0.0f ? a[j] - sa[j] : 0.0f;
+            const float u = reluGate(b[j] * ma[j] + mb[j], a[j] - sa[j]);
             p1[j] += u;
             p2[j] += u * (b[j] - sb[j]);
           }
@@ -76,6 +79,9 @@ void channelSums(int64_t rows, int64_t c, Rows rowFn, const float* sa, const flo
   }
 }
 
+/** max(0, v), but NaN for NaN (like tfjs's relu; std::max(0, NaN) is 0). */
+inline float reluKeepNaN(float v) { return v < 0.0f ? 0.0f : v; }
+
 /** y = x · a + b per channel over [rows, C], then max(0, y) when `relu`. */
 void affine(const float* x, const float* a, const float* b, float* y, int64_t rows, int64_t c, bool relu = false) {
 #pragma omp parallel for schedule(static)
@@ -84,7 +90,7 @@ void affine(const float* x, const float* a, const float* b, float* y, int64_t ro
     float* yr = y + r * c;
     if (relu) {
 #pragma omp simd
-      for (int64_t j = 0; j < c; ++j) yr[j] = std::max(0.0f, xr[j] * a[j] + b[j]);
+      for (int64_t j = 0; j < c; ++j) yr[j] = reluKeepNaN(xr[j] * a[j] + b[j]);
     } else {
 #pragma omp simd
       for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * a[j] + b[j];
@@ -127,7 +133,8 @@ void batchStats(const float* x, int64_t rows, int64_t c, const float* gamma, con
   for (int64_t j = 0; j < c; ++j) {
     const double dm = s1[j] / static_cast<double>(rows);  // mean − K
     const double m = x[j] + dm;
-    const double v = std::max(0.0, s2[j] / static_cast<double>(rows) - dm * dm);
+    const double raw = s2[j] / static_cast<double>(rows) - dm * dm;
+    const double v = raw < 0.0 ? 0.0 : raw;  // rounding can make it negative; NaN stays NaN
     mean[j] = static_cast<float>(m);
     var[j] = static_cast<float>(v);
     const double scale = gamma[j] / std::sqrt(v + eps);
@@ -286,7 +293,7 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
       if (relu) {
 #pragma omp simd
         for (int64_t j = 0; j < c; ++j) {
-          const float g = xr[j] * pa[j] + pb[j] > 0.0f ? dyr[j] : 0.0f;
+          const float g = reluGate(xr[j] * pa[j] + pb[j], dyr[j]);
           dxr[j] = g * p1[j] + xr[j] * p2[j] + p3[j];
         }
       } else {

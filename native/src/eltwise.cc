@@ -126,7 +126,7 @@ Napi::Value Relu(const Napi::CallbackInfo& info) {
   });
 }
 
-/** reluGrad(dy, x, dx, n): dx = dy where x > 0, else 0. */
+/** reluGrad(dy, x, dx, n): dx = dy where x > 0, NaN where x is NaN (as tfjs's dy · step(x)), else 0. */
 Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return guarded(info, "ReluGrad", [&] {
     const int64_t n = intArg(info, 3, "n");
@@ -134,7 +134,7 @@ Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
     const float* x = floatArg(info, 1, "x", n);
     float* dx = floatArg(info, 2, "dx", n);
 #pragma omp parallel for simd schedule(static)
-    for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+    for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : x[i] != x[i] ? x[i] : 0.0f;
   });
 }
 

@@ -23,6 +23,10 @@ struct PoolShape {
   int64_t r1(int64_t orow) const { return std::min<int64_t>(h, orow * sh - pt + kh); }
   int64_t c0(int64_t ocol) const { return std::max<int64_t>(0, ocol * sw - pl); }
   int64_t c1(int64_t ocol) const { return std::min<int64_t>(w, ocol * sw - pl + kw); }
+  /** In-image pixels of window (orow, ocol): 0 when it lies wholly in the padding. */
+  int64_t count(int64_t orow, int64_t ocol) const {
+    return std::max<int64_t>(0, r1(orow) - r0(orow)) * std::max<int64_t>(0, c1(ocol) - c0(ocol));
+  }
 };
 
 constexpr int64_t kChunk = 64;  // channels per task in the backward passes
@@ -105,7 +109,7 @@ Napi::Value AvgPoolForward(const Napi::CallbackInfo& info) {
         for (int64_t j = 0; j < s.ow; ++j) {
           float* out = y + ((b * s.oh + i) * s.ow + j) * s.c;
           std::fill(out, out + s.c, 0.0f);
-          const int64_t count = (s.r1(i) - s.r0(i)) * (s.c1(j) - s.c0(j));
+          const int64_t count = s.count(i, j);
           for (int64_t r = s.r0(i); r < s.r1(i); ++r) {
             for (int64_t q = s.c0(j); q < s.c1(j); ++q) {
               const float* in = x + ((b * s.h + r) * s.w + q) * s.c;
@@ -113,7 +117,8 @@ Napi::Value AvgPoolForward(const Napi::CallbackInfo& info) {
               for (int64_t ch = 0; ch < s.c; ++ch) out[ch] += in[ch];
             }
           }
-          const float inv = count > 0 ? 1.0f / static_cast<float>(count) : 0.0f;
+          // A window wholly in the padding averages nothing: NaN, as tfjs's 0 / 0.
+          const float inv = count > 0 ? 1.0f / static_cast<float>(count) : std::numeric_limits<float>::quiet_NaN();
 #pragma omp simd
           for (int64_t ch = 0; ch < s.c; ++ch) out[ch] *= inv;
         }
@@ -135,7 +140,7 @@ Napi::Value AvgPoolBackward(const Napi::CallbackInfo& info) {
         const int64_t ch0 = k * kChunk, ch1 = std::min(s.c, ch0 + kChunk);
         for (int64_t i = 0; i < s.oh; ++i) {
           for (int64_t j = 0; j < s.ow; ++j) {
-            const int64_t count = (s.r1(i) - s.r0(i)) * (s.c1(j) - s.c0(j));
+            const int64_t count = s.count(i, j);
             if (count == 0) continue;
             const float inv = 1.0f / static_cast<float>(count);
             const float* g = dy + ((b * s.oh + i) * s.ow + j) * s.c;

@@ -46,12 +46,13 @@ function checkArgs(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: num
   const where = `batchNormTrain: x ${JSON.stringify(x.shape)}`;
   if (x.rank < 2) throw new Error(`${where} must have rank >= 2 ([..., C])`);
   if (x.dtype !== 'float32') throw new Error(`${where} must be float32, got ${x.dtype}`);
+  if (x.size === 0) throw new Error(`${where} is empty: batch statistics need at least one value per channel`);
   for (const [name, t] of [
     ['gamma', gamma],
     ['beta', beta],
   ] as const) {
-    if (t.rank !== 1 || t.shape[0] !== c) {
-      throw new Error(`${where}: ${name} must have shape [${c}], got ${JSON.stringify(t.shape)}`);
+    if (t.rank !== 1 || t.shape[0] !== c || t.dtype !== 'float32') {
+      throw new Error(`${where}: ${name} must be float32 of shape [${c}], got ${t.dtype} ${JSON.stringify(t.shape)}`);
     }
   }
   const problem = epsilonProblem(epsilon);
@@ -137,7 +138,8 @@ const blockMaxBackward: tf.KernelFunc = ({ inputs, attrs }) => {
   const { epsilon } = attrs as unknown as BatchNormAttrs;
   return tf.tidy(() => {
     const [n, h, w, c] = x.shape;
-    const atMax = tf.transpose(tf.oneHot(argmax as tf.Tensor2D, h * w), [0, 2, 1]);
+    // tfjs's oneHot refuses depth 1; a one-pixel block is its own max.
+    const atMax = h * w === 1 ? tf.ones([n, 1, c]) : tf.transpose(tf.oneHot(argmax as tf.Tensor2D, h * w), [0, 2, 1]);
     const g = tf.reshape(tf.mul(atMax, tf.reshape(dy, [n, 1, c])), x.shape);
     return normaliseGrad(g, x, mean, variance, gamma, epsilon);
   });

@@ -6,26 +6,52 @@ import * as tf from '@tensorflow/tfjs';
 import { broadcastBinary } from './eltwise.js';
 import {
   check,
+  checkPad,
+  checkPositiveInts,
   cpuBackend,
   f32,
   fmt,
   type KernelArgs,
   type KernelContext,
   output,
-  outputBuffer,
+  outputFor,
   sizeOf,
 } from './util.js';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 
+/** Whether oneDNN's rule out = ⌊(in - filter + padBefore + padAfter) / stride⌋ + 1 holds. */
+function consistent(size: number, filter: number, before: number, after: number, stride: number, out: number): boolean {
+  return Math.floor((size - filter + before + after) / stride) + 1 === out;
+}
+
 /**
- * The addon's geometry. Bottom/right padding is raised to what the output size implies: with
- * dimRoundingMode 'ceil' or 'round' tfjs's padInfo can be smaller than that, and oneDNN checks.
+ * Bottom/right padding raised to what the output size implies: with dimRoundingMode 'ceil' or
+ * 'round' tfjs's padInfo can be smaller than that, and oneDNN checks.
  */
-function geometry(c: ConvInfo): Int32Array {
+function paddingAfter(c: ConvInfo): [number, number] {
   const p = c.padInfo;
   const bottom = Math.max(p.bottom, (c.outHeight - 1) * c.strideHeight + c.effectiveFilterHeight - c.inHeight - p.top);
   const right = Math.max(p.right, (c.outWidth - 1) * c.strideWidth + c.effectiveFilterWidth - c.inWidth - p.left);
+  return [bottom, right];
+}
+
+/**
+ * Whether oneDNN can express tfjs's geometry (else the caller falls back): a numeric pad with
+ * unequal strides gives an output width computed with the height's stride (tfjs's
+ * computeOutputShape2D), which no padding reproduces.
+ */
+function expressible(c: ConvInfo): boolean {
+  const [bottom, right] = paddingAfter(c);
+  return (
+    consistent(c.inHeight, c.effectiveFilterHeight, c.padInfo.top, bottom, c.strideHeight, c.outHeight) &&
+    consistent(c.inWidth, c.effectiveFilterWidth, c.padInfo.left, right, c.strideWidth, c.outWidth)
+  );
+}
+
+/** The addon's geometry (see NativeAddon.convForward). */
+function geometry(c: ConvInfo): Int32Array {
+  const [bottom, right] = paddingAfter(c);
   return Int32Array.from([
     c.batchSize,
     c.inHeight,
@@ -40,11 +66,20 @@ function geometry(c: ConvInfo): Int32Array {
     c.strideWidth,
     c.dilationHeight,
     c.dilationWidth,
-    p.top,
-    p.left,
+    c.padInfo.top,
+    c.padInfo.left,
     bottom,
     right,
   ]);
+}
+
+function broadcasts(a: number[], b: number[]): boolean {
+  try {
+    tf.backend_util.assertAndGetBroadcastShape(a, b);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const tokens = new WeakMap<object, number>();
@@ -72,21 +107,29 @@ function checkShapes(op: string, xShape: number[], filterShape: number[]): void 
     () =>
       `input channels ${xShape[3]} of input ${fmt(xShape)} must equal filter's in-channels ${filterShape[2]} of ${fmt(filterShape)}`,
   );
-  check(
-    op,
-    sizeOf(xShape) > 0 && sizeOf(filterShape) > 0,
-    () => `empty input ${fmt(xShape)} or filter ${fmt(filterShape)}`,
-  );
 }
 
+/** Strides and dilations must be positive integers, a numeric or explicit pad non-negative ones. */
+function checkAttrs(op: string, attrs: tf.NamedAttrMap, dilations: unknown): void {
+  checkPositiveInts(op, 'strides', attrs.strides);
+  checkPositiveInts(op, 'dilations', dilations);
+  checkPad(op, attrs.pad);
+}
+
+/**
+ * The convolution's geometry, or null when the input, filter or output is empty (tfjs's kernel
+ * then returns the empty or zero result) or oneDNN cannot express it (see expressible).
+ */
 function convInfo(
   op: string,
   xShape: number[],
   filterShape: number[],
   attrs: tf.NamedAttrMap,
   dilations: number | [number, number] = 1,
-): ConvInfo {
+): ConvInfo | null {
   checkShapes(op, xShape, filterShape);
+  checkAttrs(op, attrs, dilations);
+  if (sizeOf(xShape) === 0 || sizeOf(filterShape) === 0) return null;
   const info = tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
@@ -97,12 +140,7 @@ function convInfo(
     false,
     'channelsLast',
   );
-  check(
-    op,
-    info.outHeight > 0 && info.outWidth > 0,
-    () => `input ${fmt(xShape)} is too small for filter ${fmt(filterShape)} with these strides and padding`,
-  );
-  return info;
+  return info.outHeight > 0 && info.outWidth > 0 && expressible(info) ? info : null;
 }
 
 function isNHWC(attrs: tf.NamedAttrMap | undefined): boolean {
@@ -117,7 +155,7 @@ function conv2dForward(
   info: ConvInfo,
   xToken: number,
 ): Float32Array {
-  const y = outputBuffer(sizeOf(info.outShape));
+  const y = outputFor('Conv2D', info.outShape);
   ctx.addon.convForward(x, w, y, geometry(info), xToken);
   return y;
 }
@@ -130,6 +168,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     const wv = f32(backend, filter);
     if (!xv || !wv || !isNHWC(args.attrs)) return ctx.fallback('Conv2D')(args);
     const info = convInfo('Conv2D', x.shape, filter.shape, args.attrs ?? {}, args.attrs?.dilations as number);
+    if (!info) return ctx.fallback('Conv2D')(args);
     return output(backend, info.outShape, conv2dForward(ctx, xv, wv, info, tokenOf(x)));
   };
 
@@ -142,12 +181,13 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     if (!dyv || !wv || !isNHWC(attrs)) return ctx.fallback('Conv2DBackpropInput')(args);
     const inputShape = attrs.inputShape as number[];
     const info = convInfo('Conv2DBackpropInput', inputShape, filter.shape, attrs);
+    if (!info) return ctx.fallback('Conv2DBackpropInput')(args);
     check(
       'Conv2DBackpropInput',
       tf.util.arraysEqual(dy.shape, info.outShape),
       () => `dy ${fmt(dy.shape)} does not match the output shape ${fmt(info.outShape)} of input ${fmt(inputShape)}`,
     );
-    const dx = outputBuffer(sizeOf(inputShape));
+    const dx = outputFor('Conv2DBackpropInput', inputShape);
     ctx.addon.convBackwardData(dyv, wv, dx, geometry(info), tokenOf(dy));
     return output(backend, inputShape, dx);
   };
@@ -161,12 +201,13 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     if (!xv || !dyv || !isNHWC(attrs)) return ctx.fallback('Conv2DBackpropFilter')(args);
     const filterShape = attrs.filterShape as number[];
     const info = convInfo('Conv2DBackpropFilter', x.shape, filterShape, attrs);
+    if (!info) return ctx.fallback('Conv2DBackpropFilter')(args);
     check(
       'Conv2DBackpropFilter',
       tf.util.arraysEqual(dy.shape, info.outShape),
       () => `dy ${fmt(dy.shape)} does not match the output shape ${fmt(info.outShape)} of input ${fmt(x.shape)}`,
     );
-    const dw = outputBuffer(sizeOf(filterShape));
+    const dw = outputFor('Conv2DBackpropFilter', filterShape);
     ctx.addon.convBackwardWeights(xv, dyv, dw, geometry(info), tokenOf(x), tokenOf(dy));
     return output(backend, filterShape, dw);
   };
@@ -185,15 +226,21 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
       return ctx.fallback('FusedConv2D')(args);
     }
     const info = convInfo('FusedConv2D', x.shape, filter.shape, attrs, attrs.dilations as number);
-    const y = conv2dForward(ctx, xv, wv, info, tokenOf(x));
-    if (bias && bv) {
-      const c = info.outChannels;
+    if (!info) return ctx.fallback('FusedConv2D')(args);
+    // A bias that is not per channel (or one value) but broadcasts with the output widens it: tfjs's kernel.
+    const c = info.outChannels;
+    const perChannel = (shape: number[]) =>
+      shape.length <= 4 && shape.every((d, i) => d === 1 || (i === shape.length - 1 && d === c));
+    if (bias && !perChannel(bias.shape)) {
       check(
         'FusedConv2D',
-        bias.shape.length <= 4 && bias.shape.every((d, i) => d === 1 || (i === bias.shape.length - 1 && d === c)),
-        () =>
-          `bias ${fmt(bias.shape)} must broadcast over the channels of the output ${fmt(info.outShape)} ([${c}] or [1])`,
+        broadcasts(info.outShape, bias.shape),
+        () => `bias ${fmt(bias.shape)} does not broadcast with the output ${fmt(info.outShape)} ([${c}] or [1])`,
       );
+      return ctx.fallback('FusedConv2D')(args);
+    }
+    const y = conv2dForward(ctx, xv, wv, info, tokenOf(x));
+    if (bias && bv) {
       broadcastBinary(ctx.addon, 'add', y, info.outShape, bv, bias.shape, y, info.outShape);
     }
     if (activation === 'relu') ctx.addon.relu(y, y, y.length);

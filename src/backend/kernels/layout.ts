@@ -13,14 +13,15 @@ import {
   fmt,
   type KernelArgs,
   type KernelContext,
+  MAX_ELEMENTS,
   output,
   outputBuffer,
+  outputFor,
   sizeOf,
 } from './util.js';
 
 export const MAX_RANK = 8;
-/** Sizes, strides and offsets travel as Int32. */
-export const MAX_ELEMENTS = 2 ** 31 - 1;
+export { MAX_ELEMENTS };
 
 export function rowMajorStrides(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
@@ -203,9 +204,8 @@ function padKernel(ctx: KernelContext): tf.KernelConfig {
         `paddings ${JSON.stringify(paddings)} do not fit input ${fmt(x.shape)} (need ${rank} pairs of non-negative integers)`,
     );
     const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
-    const n = sizeOf(outShape);
-    if (n > MAX_ELEMENTS) return ctx.fallback(kernelName)(args);
-    const y = outputBuffer(n);
+    const y = outputFor(kernelName, outShape);
+    const n = y.length;
     if (n === 0) return output(backend, outShape, y);
     if (sizeOf(x.shape) === 0) {
       y.fill(constantValue);

@@ -8,20 +8,30 @@ import * as tf from '@tensorflow/tfjs';
 import { AVG_POOL_GRAD } from '../../ops/kernel_names.js';
 import {
   check,
+  checkPad,
+  checkPositiveInts,
   cpuBackend,
   f32,
   fmt,
   type KernelArgs,
   type KernelContext,
   output,
-  outputBuffer,
+  outputFor,
   sizeOf,
 } from './util.js';
 
 type PoolInfo = tf.backend_util.Conv2DInfo;
 
-function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap): PoolInfo {
+/**
+ * The pooling geometry, or null when the input or the output is empty (tfjs's kernel then
+ * returns the empty result) or tfjs's geometry is its own (below).
+ */
+function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap, tfjsGeometry = true): PoolInfo | null {
   check(op, xShape.length === 4, () => `input must be rank 4 [B,H,W,C], got ${fmt(xShape)}`);
+  checkPositiveInts(op, 'filterSize', attrs.filterSize);
+  checkPositiveInts(op, 'strides', attrs.strides);
+  checkPad(op, attrs.pad);
+  if (sizeOf(xShape) === 0) return null;
   const info = tf.backend_util.computePool2DInfo(
     xShape as [number, number, number, number],
     attrs.filterSize as [number, number],
@@ -30,12 +40,12 @@ function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap): PoolInf
     attrs.pad as 'same' | 'valid',
     attrs.dimRoundingMode as 'floor' | undefined,
   );
-  check(
-    op,
-    info.outHeight > 0 && info.outWidth > 0,
-    () => `input ${fmt(xShape)} is too small for window ${attrs.filterSize}`,
-  );
-  return info;
+  // A numeric pad with unequal window sides or strides: tfjs computes the output width with the
+  // height's (computeOutputShape2D), a geometry only its own kernel follows (sasa's exact
+  // gradient, `tfjsGeometry` false, takes it as given, like its cpu kernel).
+  const square = info.filterHeight === info.filterWidth && info.strideHeight === info.strideWidth;
+  if (tfjsGeometry && typeof attrs.pad === 'number' && !square) return null;
+  return info.outHeight > 0 && info.outWidth > 0 ? info : null;
 }
 
 function geometry(c: PoolInfo): Int32Array {
@@ -63,29 +73,29 @@ export function poolKernels(ctx: KernelContext): tf.KernelConfig[] {
       const xv = f32(backend, x);
       if (!xv) return ctx.fallback(name)(args);
       const info = poolInfo(name, x.shape, args.attrs ?? {});
-      const y = outputBuffer(sizeOf(info.outShape));
-      if (y.length > 0) ctx.addon[fn](xv, y, geometry(info));
+      if (!info) return ctx.fallback(name)(args);
+      const y = outputFor(name, info.outShape);
+      ctx.addon[fn](xv, y, geometry(info));
       return output(backend, info.outShape, y);
     };
   };
-  const backward = (name: string): tf.KernelFunc => {
+  const backward = (name: string, tfjsGeometry = true): tf.KernelFunc => {
     return (args: KernelArgs) => {
       const backend = cpuBackend(args);
       const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
       const xv = f32(backend, input);
       const dyv = f32(backend, dy);
       if (!xv || !dyv) return ctx.fallback(name)(args);
-      const info = poolInfo(name, input.shape, args.attrs ?? {});
+      const info = poolInfo(name, input.shape, args.attrs ?? {}, tfjsGeometry);
+      if (!info) return ctx.fallback(name)(args);
       check(
         name,
         tf.util.arraysEqual(dy.shape, info.outShape),
         () => `dy ${fmt(dy.shape)} must be ${fmt(info.outShape)}`,
       );
-      const dx = outputBuffer(xv.length);
-      if (dx.length > 0) {
-        if (name === 'MaxPoolGrad') ctx.addon.maxPoolBackward(xv, dyv, dx, geometry(info));
-        else ctx.addon.avgPoolBackward(dyv, dx, geometry(info));
-      }
+      const dx = outputFor(name, input.shape);
+      if (name === 'MaxPoolGrad') ctx.addon.maxPoolBackward(xv, dyv, dx, geometry(info));
+      else ctx.addon.avgPoolBackward(dyv, dx, geometry(info));
       return output(backend, input.shape, dx);
     };
   };
@@ -96,6 +106,6 @@ export function poolKernels(ctx: KernelContext): tf.KernelConfig[] {
     { kernelName: 'MaxPoolGrad', backendName: 'native', kernelFunc: backward('MaxPoolGrad') },
     { kernelName: 'AvgPoolGrad', backendName: 'native', kernelFunc: avgPoolGrad },
     // already exact: the gradient of sasa's avgPool op (ops/avg_pool.ts) as it is
-    { kernelName: AVG_POOL_GRAD, backendName: 'native', kernelFunc: avgPoolGrad },
+    { kernelName: AVG_POOL_GRAD, backendName: 'native', kernelFunc: backward('AvgPoolGrad', false) },
   ];
 }

@@ -5,7 +5,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { bufferPool } from '../buffer_pool.js';
 import { MAX_ELEMENTS, MAX_RANK, rowMajorStrides, stridedCopy } from './layout.js';
-import { cpuBackend, f32, type KernelArgs, type KernelContext, output, outputBuffer, sizeOf } from './util.js';
+import {
+  check,
+  cpuBackend,
+  f32,
+  fmt,
+  type KernelArgs,
+  type KernelContext,
+  output,
+  outputBuffer,
+  sizeOf,
+} from './util.js';
 
 /** [outer, reduce, inner] when `axes` (sorted, normalised) are contiguous, else null. */
 export function contiguousSplit(shape: number[], axes: number[]): [number, number, number] | null {
@@ -23,6 +33,11 @@ function reduceKernel(ctx: KernelContext, kernelName: 'Sum' | 'Mean'): tf.Kernel
     const xv = f32(backend, x);
     if (!xv || x.shape.length === 0) return ctx.fallback(kernelName)(args);
     const axes = tf.util.parseAxisParam(args.attrs?.axis as number | number[], x.shape).sort((p, q) => p - q);
+    check(
+      kernelName,
+      new Set(axes).size === axes.length,
+      () => `axis ${JSON.stringify(args.attrs?.axis)} names an axis of input ${fmt(x.shape)} twice`,
+    );
     const keepDims = Boolean(args.attrs?.keepDims);
     const outShape = keepDims
       ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))

@@ -46,6 +46,42 @@ export function fmt(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
 
+/** Sizes, strides and offsets travel to the addon as Int32: the most elements a native tensor has. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/** Throws `op: name must be a positive integer or a pair of them` unless `value` is one. */
+export function checkPositiveInts(op: string, name: string, value: unknown): void {
+  const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_ELEMENTS;
+  const pair = Array.isArray(value) && value.length === 2 && value.every(ok);
+  check(
+    op,
+    ok(value) || pair,
+    () => `${name} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`,
+  );
+}
+
+/**
+ * Throws unless `pad` is 'same', 'valid', a non-negative integer or explicit NHWC padding
+ * [[0,0],[top,bottom],[left,right],[0,0]] of non-negative integers.
+ */
+export function checkPad(op: string, pad: unknown): void {
+  const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_ELEMENTS;
+  const explicit =
+    Array.isArray(pad) && pad.length === 4 && pad.every((p) => Array.isArray(p) && p.length === 2 && p.every(count));
+  check(
+    op,
+    pad === 'same' || pad === 'valid' || count(pad) || explicit,
+    () => `pad must be 'same', 'valid', a non-negative integer or explicit padding, got ${JSON.stringify(pad)}`,
+  );
+}
+
+/** A Float32Array for the output `shape` of `op` (outputBuffer), refused before allocating past MAX_ELEMENTS. */
+export function outputFor(op: string, shape: readonly number[]): Float32Array {
+  const n = sizeOf(shape);
+  check(op, n <= MAX_ELEMENTS, () => `output ${fmt(shape)} has ${n} elements, more than the ${MAX_ELEMENTS} allowed`);
+  return outputBuffer(n);
+}
+
 /**
  * A Float32Array for a kernel to fill completely: large ones uninitialised, from the buffers of
  * disposed outputs when one of that size is free (buffer_pool.ts).

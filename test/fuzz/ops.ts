@@ -1,0 +1,492 @@
+/**
+ * What the fuzzer runs: for each native op, a generator of random cases (shapes, attributes,
+ * dtypes, views; sometimes bad) and the public op that runs one (tf.conv2d, tf.matMul, our ops…).
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  avgPool,
+  batchNormBlockMax,
+  batchNormTrain,
+  localAttention2d,
+  localAttention2dPacked,
+  sgdUpdate,
+  stemAttention,
+} from '../../src/index.js';
+import type { FuzzCase, OpRunner } from './harness.js';
+import type { InputSpec, Random } from './random.js';
+
+type Draft = Pick<FuzzCase, 'inputs' | 'attrs' | 'grad' | 'reduction' | 'looseSpecial'>;
+
+export interface FuzzOp {
+  name: string;
+  generate(r: Random): Draft;
+  run: OpRunner;
+}
+
+type T = tf.Tensor;
+type A = Record<string, unknown>;
+/** Attributes travel as unknown: the fuzzer feeds ops values their types forbid. */
+// biome-ignore lint/suspicious/noExplicitAny: deliberately untyped, see above
+type Any = any;
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** An NHWC image shape, sometimes of the wrong rank. */
+function imageShape(r: Random): number[] {
+  return r.chance(0.05) ? r.shape(r.pick([2, 3, 5])) : [r.int(1, 3), r.dim() + 1, r.dim() + 1, r.int(1, 6)];
+}
+
+function pad(r: Random): unknown {
+  if (r.chance(0.07)) return r.pick([0, 1, 2]);
+  if (!r.chance(0.03)) return r.pick(['same', 'valid']);
+  r.unusual = true;
+  return r.pick([-1, 1.5, 'full']);
+}
+
+function pair(r: Random, good: () => number): unknown {
+  return r.chance(0.3) ? [r.attr(good), r.attr(good)] : r.attr(good);
+}
+
+const conv: FuzzOp = {
+  name: 'conv2d',
+  generate(r) {
+    const x = imageShape(r);
+    const cin = r.chance(0.05) ? r.int(1, 4) : (x[x.length - 1] ?? 1);
+    const filter = [r.int(1, 4), r.int(1, 4), cin, r.chance(0.03) ? 0 : r.int(1, 5)];
+    const strides = pair(r, () => r.int(1, 3));
+    const dilations = r.chance(0.2) && strides === 1 ? r.attr(() => r.int(1, 3)) : 1;
+    const dimRoundingMode = r.chance(0.1) ? r.pick(['floor', 'round', 'ceil']) : undefined;
+    const attrs = { strides, pad: pad(r), dilations, dimRoundingMode };
+    const grad = r.chance(0.4);
+    // tfjs's Conv2D gradient drops dimRoundingMode: dy then has another shape than the gradient
+    // kernels compute (cpu reads it wrongly, native refuses).
+    if (grad && dimRoundingMode) r.unusual = true;
+    return { inputs: [r.input(x), r.input(filter)], attrs, grad, reduction: size(x) };
+  },
+  run: ([x, f], a: A) =>
+    tf.conv2d(x as Any, f as Any, a.strides as Any, a.pad as Any, 'NHWC', a.dilations as Any, a.dimRoundingMode as Any),
+};
+
+const fusedConv: FuzzOp = {
+  name: 'fused.conv2d',
+  generate(r) {
+    const d = conv.generate(r);
+    const cout = (d.inputs[1] as InputSpec).shape[3];
+    const bias = r.chance(0.8) ? r.input(r.pick([[cout], [1], [1, 1, 1, cout], [cout + 1], []])) : null;
+    const activation = r.pick(['linear', 'relu', 'relu', 'elu', 'relu6']);
+    return {
+      ...d,
+      inputs: [...d.inputs, bias],
+      attrs: { ...d.attrs, activation },
+      grad: d.grad && activation !== 'elu',
+    };
+  },
+  run: ([x, filter, bias], a: A) =>
+    tf.fused.conv2d({
+      x: x as Any,
+      filter: filter as Any,
+      strides: a.strides as Any,
+      pad: a.pad as Any,
+      dilations: a.dilations as Any,
+      dimRoundingMode: a.dimRoundingMode as Any,
+      bias: bias ?? undefined,
+      activation: a.activation as Any,
+    }),
+};
+
+/**
+ * `broadcast`: 'any' batch dimensions that broadcast; 'flat' ones tfjs's fused.matMul handles
+ * (it flattens them, so one side's batch must be 1 or equal); 'none' equal ones (tfjs's
+ * BatchMatMul gradient does not sum over broadcast dimensions).
+ */
+function matMulDraft(r: Random, broadcast: 'any' | 'flat' | 'none'): Draft {
+  const [m, k, n] = [r.dim(), r.chance(0.05) ? 0 : r.int(1, 9), r.dim()];
+  const batch = r.shape(r.int(0, 4), 16);
+  const rank = r.int(0, batch.length);
+  const batchOf = (): number[] => {
+    if (broadcast === 'none') return batch;
+    if (broadcast === 'flat') return r.chance(0.3) ? batch.slice(rank).map(() => 1) : batch;
+    return batch.slice(r.int(0, batch.length)).map((d) => (r.chance(0.3) ? 1 : d));
+  };
+  const [ta, tb] = [r.chance(0.5), r.chance(0.5)];
+  const a = [...batchOf(), ...(ta ? [k, m] : [m, k])];
+  const b = [...batchOf(), ...(tb ? [n, k] : [k, n])];
+  if (r.chance(0.05)) b[b.length - (tb ? 1 : 2)] += 1;
+  const grad = broadcast !== 'any';
+  return { inputs: [r.input(a), r.input(b)], attrs: { ta, tb }, grad, reduction: grad ? size(a) + size(b) : k };
+}
+
+/**
+ * a · b with the batch dimensions broadcast first on the cpu reference: tfjs's cpu BatchMatMul
+ * pairs a[i % batchA] with b[i % batchB], wrong when a and b broadcast in different dimensions
+ * (e.g. [2,3,7] · [3,1,7,6]); the native kernel pairs them by index tables.
+ */
+function referenceBroadcast(a: T, b: T): [T, T] {
+  if (tf.getBackend() !== 'cpu' || a.rank < 2 || b.rank < 2) return [a, b];
+  try {
+    const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    return [tf.broadcastTo(a, [...outer, ...a.shape.slice(-2)]), tf.broadcastTo(b, [...outer, ...b.shape.slice(-2)])];
+  } catch {
+    return [a, b];
+  }
+}
+
+const matMul: FuzzOp = {
+  name: 'matMul',
+  generate: (r) => matMulDraft(r, r.chance(0.3) ? 'none' : 'any'),
+  run: ([a, b], at: A) => tf.matMul(...referenceBroadcast(a as T, b as T), at.ta as boolean, at.tb as boolean),
+};
+
+const fusedMatMul: FuzzOp = {
+  name: 'fused.matMul',
+  generate(r) {
+    const d = matMulDraft(r, r.chance(0.3) ? 'none' : 'flat');
+    const [a, b] = d.inputs as InputSpec[];
+    const n = b.shape[b.shape.length - (d.attrs.tb ? 2 : 1)];
+    const m = a.shape[a.shape.length - (d.attrs.ta ? 1 : 2)];
+    const bias = r.chance(0.8) ? r.input(r.pick([[n], [1], [m, n], [m, 1], [n + 1], [2, m, n]])) : null;
+    const activation = r.pick(['linear', 'relu', 'relu', 'elu']);
+    return { ...d, inputs: [a, b, bias], attrs: { ...d.attrs, activation }, grad: d.grad && activation !== 'elu' };
+  },
+  run: ([a, b, bias], at: A) =>
+    tf.fused.matMul({
+      a: a as T,
+      b: b as T,
+      transposeA: at.ta as boolean,
+      transposeB: at.tb as boolean,
+      bias: bias ?? undefined,
+      activation: at.activation as Any,
+    }),
+};
+
+const fusedBatchNorm: FuzzOp = {
+  name: 'batchNorm',
+  generate(r) {
+    const x = r.shape(r.int(1, 5));
+    const c = x[x.length - 1];
+    const param = () => r.input(r.chance(0.05) ? [c + 1] : r.chance(0.1) ? x : [c]);
+    const epsilon = r.attr(() => r.pick([1e-3, 1e-5, 0.1]));
+    const inputs = [r.input(x), param(), r.chance(0.2) ? { ...param(), special: false } : param()];
+    inputs[2].shape = inputs[2].shape.slice();
+    return {
+      inputs: [...inputs, r.chance(0.7) ? param() : null, r.chance(0.7) ? param() : null],
+      attrs: { epsilon },
+      grad: false,
+      reduction: 1,
+    };
+  },
+  run: ([x, mean, variance, offset, scale], a: A) =>
+    tf.batchNorm(
+      x as T,
+      tf.abs(mean as T),
+      tf.abs(variance as T),
+      offset ?? undefined,
+      scale ?? undefined,
+      a.epsilon as number,
+    ),
+};
+
+function bnDraft(r: Random, rank: number): Draft {
+  const x = r.shape(rank);
+  const c = x[x.length - 1] ?? 1;
+  const param = () => r.input(r.chance(0.05) ? [c + 1] : r.chance(0.05) ? [1, c] : [c]);
+  const epsilon = r.attr(() => r.pick([1e-3, 1e-5]));
+  return {
+    inputs: [r.input(x), param(), param()],
+    attrs: { epsilon, relu: r.chance(0.3) },
+    grad: r.chance(0.4),
+    reduction: size(x),
+  };
+}
+
+const bnTrain: FuzzOp = {
+  name: 'batchNormTrain',
+  generate: (r) => bnDraft(r, r.chance(0.05) ? r.int(0, 1) : r.int(2, 4)),
+  run: ([x, g, b], a: A) => {
+    const o = batchNormTrain(x as T, g as T, b as T, a.epsilon as number, a.relu as boolean);
+    return [o.y, o.mean, o.variance];
+  },
+};
+
+const bnBlockMax: FuzzOp = {
+  name: 'batchNormBlockMax',
+  generate: (r) => ({ ...bnDraft(r, r.chance(0.05) ? 3 : 4), looseSpecial: true }),
+  run: ([x, g, b], a: A) => {
+    const o = batchNormBlockMax(x as Any, g as T, b as T, a.epsilon as number);
+    return [o.y, o.mean, o.variance];
+  },
+};
+
+function poolDraft(r: Random): Draft {
+  const x = imageShape(r);
+  const filterSize = pair(r, () => r.int(1, 4));
+  const dimRoundingMode = r.chance(0.1) ? 'ceil' : undefined;
+  const attrs = { filterSize, strides: pair(r, () => r.int(1, 3)), pad: pad(r), dimRoundingMode };
+  const grad = r.chance(0.4);
+  // tfjs's pool gradients drop dimRoundingMode: dy then has another shape than the gradient
+  // kernel computes (cpu reads it wrongly, native refuses).
+  if (grad && dimRoundingMode) r.unusual = true;
+  return { inputs: [r.input(x)], attrs, grad, reduction: 16 };
+}
+
+const maxPool: FuzzOp = {
+  name: 'maxPool',
+  generate: poolDraft,
+  run: ([x], a: A) =>
+    tf.maxPool(x as Any, a.filterSize as Any, a.strides as Any, a.pad as Any, a.dimRoundingMode as Any),
+};
+
+const tfAvgPool: FuzzOp = {
+  name: 'avgPool',
+  generate(r) {
+    const d = poolDraft(r);
+    // tfjs's own AvgPoolGrad divides by the full window at padded borders; ours by the in-image pixels.
+    return { ...d, grad: d.grad && d.attrs.pad === 'valid' };
+  },
+  run: ([x], a: A) =>
+    tf.avgPool(x as Any, a.filterSize as Any, a.strides as Any, a.pad as Any, a.dimRoundingMode as Any),
+};
+
+const sasaAvgPool: FuzzOp = {
+  name: 'sasa.avgPool',
+  generate: poolDraft,
+  run: ([x], a: A) => avgPool(x as Any, a.filterSize as Any, a.strides as Any, a.pad as Any),
+};
+
+function anyInput(r: Random, maxSize = 2048): InputSpec {
+  return r.input(r.shape(r.int(0, 6), maxSize), 0.05);
+}
+
+const relu: FuzzOp = {
+  name: 'relu',
+  generate: (r) => ({ inputs: [anyInput(r)], attrs: {}, grad: r.chance(0.3), reduction: 1 }),
+  run: ([x]) => tf.relu(x as T),
+};
+
+const step: FuzzOp = {
+  name: 'step',
+  generate: (r) => ({
+    inputs: [anyInput(r)],
+    attrs: { alpha: r.attr(() => r.next() - 0.5, 0.1) },
+    grad: false,
+    reduction: 1,
+  }),
+  run: ([x], a: A) => tf.step(x as T, a.alpha as number),
+};
+
+const BINARY = { add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div, maximum: tf.maximum, minimum: tf.minimum };
+type BinaryName = keyof typeof BINARY;
+
+/** Two shapes that broadcast (or, rarely, do not): dims of one set to 1 or dropped from the front. */
+function broadcastPair(r: Random): [number[], number[]] {
+  const out = r.shape(r.int(0, 6), 1024);
+  const derive = () => out.slice(r.int(0, out.length)).map((d) => (r.chance(0.3) ? 1 : d));
+  const [a, b] = [derive(), derive()];
+  if (r.chance(0.03) && b.length > 0) b[0] += 1;
+  return r.chance(0.5) ? [a, b] : [b, a];
+}
+
+const binary: FuzzOp = {
+  name: 'binary',
+  generate(r) {
+    const [a, b] = broadcastPair(r);
+    return {
+      inputs: [r.input(a), r.input(b)],
+      attrs: { op: r.pick(Object.keys(BINARY) as BinaryName[]) },
+      grad: r.chance(0.3),
+      reduction: 64,
+    };
+  },
+  run: ([a, b], at: A) => BINARY[at.op as BinaryName](a as T, b as T),
+};
+
+function axesOf(r: Random, rank: number): unknown {
+  if (r.chance(0.15)) return undefined;
+  if (r.chance(0.05)) {
+    r.unusual = true;
+    return r.pick([rank, -rank - 1, 0.5, [0, 0]]);
+  }
+  const axes = Array.from({ length: rank }, (_, i) => i).filter(() => r.chance(0.5));
+  return r.chance(0.3) && axes.length === 1 ? axes[0] - (r.chance(0.5) ? rank : 0) : axes;
+}
+
+const reduce: FuzzOp = {
+  name: 'sum/mean',
+  generate(r) {
+    const x = anyInput(r);
+    const attrs = { op: r.pick(['sum', 'mean']), axis: axesOf(r, x.shape.length), keepDims: r.chance(0.3) };
+    return { inputs: [x], attrs, grad: r.chance(0.3), reduction: size(x.shape) };
+  },
+  run: ([x], a: A) => (a.op === 'sum' ? tf.sum : tf.mean)(x as T, a.axis as Any, a.keepDims as boolean),
+};
+
+const transpose: FuzzOp = {
+  name: 'transpose',
+  generate(r) {
+    const x = anyInput(r);
+    const rank = x.shape.length;
+    const perm = Array.from({ length: rank }, (_, i) => i).sort(() => r.next() - 0.5);
+    if (r.chance(0.05) && rank > 0) {
+      r.unusual = true;
+      perm[0] = r.pick([rank, -1, perm[rank - 1], 0.5]);
+    }
+    return { inputs: [x], attrs: { perm: r.chance(0.05) ? undefined : perm }, grad: r.chance(0.2), reduction: 1 };
+  },
+  run: ([x], a: A) => tf.transpose(x as T, a.perm as number[]),
+};
+
+const slice: FuzzOp = {
+  name: 'slice',
+  generate(r) {
+    const x = r.input(r.shape(r.int(1, 6)), 0.05);
+    const begin = x.shape.map((d) => r.attr(() => r.int(0, d), 0.03));
+    const sizes = x.shape.map((d, i) => (r.chance(0.1) ? -1 : r.attr(() => r.int(0, Math.max(0, d - begin[i])), 0.03)));
+    return { inputs: [x], attrs: { begin, size: sizes }, grad: r.chance(0.2), reduction: 1 };
+  },
+  run: ([x], a: A) => tf.slice(x as T, a.begin as number[], a.size as number[]),
+};
+
+const split: FuzzOp = {
+  name: 'split',
+  generate(r) {
+    const x = r.input(r.shape(r.int(1, 6)), 0.05);
+    const axis = r.int(-x.shape.length, x.shape.length - 1);
+    const d = x.shape[axis < 0 ? axis + x.shape.length : axis];
+    const first = r.int(0, d);
+    const sizes = r.chance(0.3) ? r.pick([1, 2, 3]) : r.chance(0.1) ? [first, -1] : [first, d - first];
+    return { inputs: [x], attrs: { sizes, axis }, grad: false, reduction: 1 };
+  },
+  run: ([x], a: A) => tf.split(x as T, a.sizes as Any, a.axis as number),
+};
+
+const padOp: FuzzOp = {
+  name: 'pad',
+  generate(r) {
+    const x = anyInput(r, 512);
+    const paddings = x.shape.map(() => [r.attr(() => r.int(0, 2), 0.03), r.attr(() => r.int(0, 2), 0.03)]);
+    const constant = r.chance(0.1) ? Number.NaN : r.next();
+    return { inputs: [x], attrs: { paddings, constant }, grad: r.chance(0.2), reduction: 1 };
+  },
+  run: ([x], a: A) => tf.pad(x as T, a.paddings as Any, a.constant as number),
+};
+
+/** Local-attention options and the shapes of q and the relative tables; sometimes inconsistent. */
+function attentionDraft(r: Random): { q: number[]; rel: number[]; options: A; logits: string } {
+  const heads = r.attr(() => r.pick([1, 1, 2]), 0.03);
+  const c = 2 * r.int(1, 3) * (Number.isInteger(heads) && heads > 0 ? heads : 1) + (r.chance(0.03) ? 1 : 0);
+  const q = r.chance(0.03) ? r.shape(3) : [r.int(1, 2), r.dim() + 1, r.dim() + 1, c];
+  const kernelSize = r.attr(() => r.pick([1, 3, 3, 5]), 0.05);
+  const logits = r.pick(['qk', 'qr', 'qk+qr']);
+  const padding = r.chance(0.03) ? 'reflect' : r.pick(['zeros', 'masked']);
+  const scale = r.chance(0.05) ? r.pick([Number.NaN, 'none', 0]) : undefined;
+  const side = Number.isInteger(kernelSize) && kernelSize >= 1 && kernelSize < 64 ? kernelSize : 3;
+  const rel = [r.chance(0.03) ? side + 2 : side, Math.floor((q[3] ?? 2) / 2)];
+  return { q, rel, options: { kernelSize, heads, logits, padding, scale }, logits };
+}
+
+const localAttention: FuzzOp = {
+  name: 'localAttention2d',
+  generate(r) {
+    const { q, rel, options, logits } = attentionDraft(r);
+    const useQR = logits !== 'qk';
+    const inputs = [
+      r.input(q),
+      logits === 'qr' ? null : r.input(q),
+      r.input(q),
+      useQR ? r.input(rel) : null,
+      useQR ? r.input(rel) : null,
+    ];
+    return {
+      inputs,
+      attrs: options,
+      grad: r.chance(0.4),
+      reduction: rel[0] ** 2 * (q[3] ?? 1) * 4,
+      looseSpecial: true,
+    };
+  },
+  run: ([q, k, v, rr, rc], a: A) => localAttention2d(q as Any, k as Any, v as Any, rr as Any, rc as Any, a as Any),
+};
+
+const localAttentionPacked: FuzzOp = {
+  name: 'localAttention2dPacked',
+  generate(r) {
+    const { q, rel, options, logits } = attentionDraft(r);
+    const useQR = logits !== 'qk';
+    const qkv = q.slice();
+    qkv[3] = (q[3] ?? 1) * (logits === 'qr' ? 2 : 3) + (r.chance(0.03) ? 1 : 0);
+    const inputs = [r.input(qkv), useQR ? r.input(rel) : null, useQR ? r.input(rel) : null];
+    return {
+      inputs,
+      attrs: options,
+      grad: r.chance(0.4),
+      reduction: rel[0] ** 2 * (q[3] ?? 1) * 4,
+      looseSpecial: true,
+    };
+  },
+  run: ([qkv, rr, rc], a: A) => localAttention2dPacked(qkv as Any, rr as Any, rc as Any, a as Any),
+};
+
+const stem: FuzzOp = {
+  name: 'stemAttention',
+  generate(r) {
+    const s = r.int(1, 4);
+    const [n, dIn] = [r.int(1, 3), r.int(1, 4)];
+    const heads = r.attr(() => r.pick([1, 2]), 0.03);
+    const filters = 2 * r.int(1, 3) * (heads === 2 ? 2 : 1) + (r.chance(0.03) ? 1 : 0);
+    const x = r.chance(0.03) ? [n, s, s + 1, dIn] : [n, s, s, dIn];
+    const positions = r.chance(0.5) ? 1 : r.chance(0.05) ? 2 : s * s;
+    const relative = r.chance(0.5);
+    const rel = [2 * s - 1, Math.floor(filters / 2)];
+    const inputs = [r.input(x), r.input([dIn, filters]), r.input([dIn, filters]), r.input([positions, dIn, filters])];
+    inputs.push(...(relative ? [r.input(rel), r.input(rel)] : [null, null]));
+    const attrs = { heads, scale: r.chance(0.05) ? r.pick([Number.NaN, 'none']) : undefined };
+    return { inputs, attrs, grad: r.chance(0.4), reduction: s * s * dIn * filters * 4, looseSpecial: true };
+  },
+  run: ([x, wq, wk, wv, rr, rc], a: A) =>
+    stemAttention(x as Any, wq as Any, wk as Any, wv as Any, rr as Any, rc as Any, a as Any),
+};
+
+const sgd: FuzzOp = {
+  name: 'sgdUpdate',
+  generate(r) {
+    const shape = r.shape(r.int(0, 4));
+    const other = () => (r.chance(0.03) ? r.shape(r.int(0, 4)) : shape);
+    const attrs = {
+      lr: r.attr(() => r.next(), 0.05),
+      momentum: r.attr(() => r.next(), 0.05),
+      weightDecay: r.attr(() => r.next() * 1e-3, 0.05),
+      nesterov: r.chance(0.5),
+    };
+    return { inputs: [r.input(shape), r.input(other()), r.input(other())], attrs, grad: false, reduction: 4 };
+  },
+  run: ([w, v, g], a: A) => {
+    const o = sgdUpdate(w as T, v as T, g as T, a as Any);
+    return [o.w, o.v];
+  },
+};
+
+/** Every fuzzed op, by name. */
+export const FUZZ_OPS: readonly FuzzOp[] = [
+  conv,
+  fusedConv,
+  matMul,
+  fusedMatMul,
+  fusedBatchNorm,
+  bnTrain,
+  bnBlockMax,
+  maxPool,
+  tfAvgPool,
+  sasaAvgPool,
+  relu,
+  step,
+  binary,
+  reduce,
+  transpose,
+  slice,
+  split,
+  padOp,
+  localAttention,
+  localAttentionPacked,
+  stem,
+  sgd,
+];

@@ -1,0 +1,126 @@
+/**
+ * The bugs the fuzzer found (scripts/fuzz.ts), one case each: native results must match the cpu
+ * backend, refusals must be clear Errors naming the argument, NaN must stay NaN.
+ */
+import assert from 'node:assert/strict';
+import { before, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { batchNormBlockMax, batchNormTrain } from '../../src/index.js';
+import { describeNative, setup, useBackend } from '../helpers.js';
+import { type FuzzCase, judge } from './harness.js';
+import { FUZZ_OPS } from './ops.js';
+import type { InputSpec } from './random.js';
+
+const plain = (shape: number[]): InputSpec => ({ shape, dtype: 'float32', view: 'plain', special: false });
+
+/** Runs op `name` on both backends and asserts the native result matches cpu's. */
+async function assertMatches(name: string, shapes: number[][], attrs: Record<string, unknown>, grad = false) {
+  const op = FUZZ_OPS.find((o) => o.name === name);
+  assert.ok(op, name);
+  const c: FuzzCase = {
+    op: name,
+    seed: 7,
+    index: 0,
+    inputs: shapes.map(plain),
+    attrs,
+    grad,
+    reduction: 64,
+    unusual: false,
+  };
+  assert.deepEqual(await judge(c, op.run), { kind: 'match' });
+}
+
+/** Asserts `fn` throws an Error (on native) whose message contains every one of `parts`. */
+function throwsNaming(fn: () => unknown, ...parts: string[]): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof Error, `expected an Error, got ${String(err)}`);
+    for (const p of parts)
+      assert.ok(err.message.includes(p), `${JSON.stringify(err.message)} lacks ${JSON.stringify(p)}`);
+    return true;
+  });
+}
+
+describeNative('fuzzer findings stay fixed', () => {
+  before(async () => {
+    await setup();
+  });
+
+  it('conv2d: an explicit pad with unequal strides (no oneDNN geometry) falls back', async () => {
+    await assertMatches(
+      'conv2d',
+      [
+        [1, 7, 6, 2],
+        [4, 4, 2, 3],
+      ],
+      { strides: [3, 1], pad: 2, dilations: 1 },
+      true,
+    );
+  });
+
+  it('conv2d: an input smaller than the filter gives cpu’s empty output, not an error', async () => {
+    await assertMatches(
+      'conv2d',
+      [
+        [1, 2, 2, 1],
+        [3, 3, 1, 1],
+      ],
+      { strides: 1, pad: 'valid', dilations: 1 },
+    );
+  });
+
+  it('fused.conv2d: a bias that broadcasts the channels falls back', async () => {
+    await assertMatches('fused.conv2d', [[1, 3, 5, 5], [2, 2, 5, 1], [2]], {
+      strides: 3,
+      pad: 2,
+      dilations: 1,
+      activation: 'relu',
+    });
+  });
+
+  it('avgPool: a window wholly in the padding is NaN, as on cpu', async () => {
+    await assertMatches('avgPool', [[1, 1, 5, 5]], { filterSize: 2, strides: [2, 3], pad: 2 });
+  });
+
+  it('batchNormBlockMax: the gradient of one-pixel blocks (cpu’s oneHot refused depth 1)', async () => {
+    await assertMatches('batchNormBlockMax', [[2, 1, 1, 3], [3], [3]], { epsilon: 1e-3 }, true);
+  });
+
+  it('matMul: batch dimensions broadcast in different places pair the right matrices', async () => {
+    await assertMatches(
+      'matMul',
+      [
+        [2, 3, 7],
+        [3, 1, 7, 6],
+      ],
+      { ta: false, tb: false },
+    );
+  });
+
+  it('bad attributes and huge outputs are refused by name before allocating', async () => {
+    await useBackend('native');
+    const x = tf.ones([1, 4, 4, 1]);
+    throwsNaming(() => tf.conv2d(x, tf.ones([2, 2, 1, 1]), 0.5 as unknown as 1, 'same'), 'Conv2D', 'strides', '0.5');
+    throwsNaming(() => tf.maxPool(x, 2, 1, -1 as unknown as 'same'), 'MaxPool', 'pad', '-1');
+    throwsNaming(() => tf.pad(tf.ones([2]), [[2 ** 31, 0]]), 'PadV2', 'output [2147483650]');
+    throwsNaming(() => tf.sum(tf.ones([4]), [0, 0]), 'Sum', 'axis [0,0]', 'twice');
+    throwsNaming(() => batchNormTrain(tf.ones([0, 2]), tf.ones([2]), tf.zeros([2])), 'x [0,2]', 'empty');
+    throwsNaming(() => batchNormTrain(tf.ones([3, 2]), tf.ones([2], 'int32'), tf.zeros([2])), 'gamma', 'int32');
+  });
+
+  it('NaN stays NaN: batch statistics, the ReLU gradient and the batch norm’s ReLU gate', async () => {
+    await useBackend('native');
+    const x = tf.tensor2d([
+      [1, Number.POSITIVE_INFINITY],
+      [2, 3],
+    ]);
+    const { variance } = batchNormTrain(x, tf.ones([2]), tf.zeros([2]));
+    assert.ok(Number.isNaN(variance.dataSync()[1]), `variance ${variance.dataSync()}`);
+    const reluGrad = tf.grad((t: tf.Tensor) => tf.relu(t))(tf.tensor1d([Number.NaN, 1, -1]));
+    assert.deepEqual(Array.from(reluGrad.dataSync()), [Number.NaN, 1, 0]);
+    const xs = tf.tensor2d([[Number.NaN], [1], [2]]);
+    const dBeta = tf.grad((b: tf.Tensor) => batchNormTrain(xs, tf.ones([1]), b, 1e-3, true).y)(tf.zeros([1]));
+    assert.ok(Number.isNaN(dBeta.dataSync()[0]), `dBeta ${dBeta.dataSync()}`);
+    const blockY = batchNormBlockMax(tf.ones([1, 2, 2, 1]), tf.ones([1]), tf.zeros([1])).y;
+    assert.deepEqual(Array.from(blockY.dataSync()), [0]);
+  });
+});
