@@ -49,7 +49,11 @@ export function flagsDetector(flags: DetectTrainFlags, classes: number): Detecto
     return { name, backbone: { name: flags.backbone }, fpn, classes, ...frozen };
   }
   const name = flags.model ?? DEMO_DETECTORS[flags.fpn ?? 'conv'];
-  return detectorConfig(name, { classes, ...(flags.fpn ? { fpn: flags.fpn } : {}), ...frozen });
+  try {
+    return detectorConfig(name, { classes, ...(flags.fpn ? { fpn: flags.fpn } : {}), ...frozen });
+  } catch (err) {
+    throw new Error(`--model: ${(err as Error).message}`);
+  }
 }
 
 const FLAG_OPTIONS: Record<string, keyof DetectorTrainOptions> = {
@@ -132,7 +136,10 @@ export function registerDetectTrain(detect: Command): void {
   const cmd = detect
     .command('train')
     .description('train a RetinaNet detector; validation = COCO AP of the validation split after every epoch')
-    .option('--model <name>', 'a registered detector (sasa models --detectors); default retinanet_demo')
+    .option(
+      '--model <name>',
+      'a registered detector (retinanet_{backbone}[_attnfpn], retinanet_demo[_attnfpn]); default retinanet_demo',
+    )
     .option('--backbone <name>', 'a registered classification backbone, with --fpn')
     .option('--fpn <kind>', `feature pyramid: ${FPN_TYPES.join(' or ')}`, oneOf('--fpn', FPN_TYPES))
     .requiredOption('--data <spec>', 'shapes, shapes:DIR, coco:ANN.json,IMAGES_DIR or voc100:DIR')

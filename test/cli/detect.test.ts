@@ -79,6 +79,7 @@ describe('sasa detect', () => {
       [['train', '--data', data, '--out', run], /--out .* already holds a training run/],
       [['train', '--data', data, '--out', run, '--resume', '--batch-size', '4'], /--resume cannot change --batch-size/],
       [['eval', '--model-dir', dir, '--data', data], /--model-dir .*: no model\.json/],
+      [['train', '--data', data, '--out', join(dir, 'x'), '--model', 'retinanet_vgg'], /--model: unknown detector/],
       [
         ['train', '--data', 'pascal:x', '--out', join(dir, 'x')],
         /data 'pascal:x' is not a known detection data source/,
