@@ -12,7 +12,7 @@ import { RetinaNet } from '../tasks/detection/retinanet.js';
 import { loadDetector } from '../tasks/detection/saved_detector.js';
 import { DETECTOR_TRAIN_DEFAULTS } from '../tasks/detection/train_options.js';
 import { trainDetector } from '../tasks/detection/trainer.js';
-import { oneOf, positiveInt } from './args.js';
+import { fraction, oneOf, positiveInt } from './args.js';
 import { startBackend, withBackendOptions } from './backend_option.js';
 import { openDetection } from './detect_data.js';
 import { predictImages } from './detect_predict.js';
@@ -30,6 +30,7 @@ export const DEMO_TRAIN_DEFAULTS = {
 
 interface DetectDemoFlags extends DetectTrainFlags {
   show: number;
+  score: number;
 }
 
 export function registerDetectDemo(detect: Command): void {
@@ -39,7 +40,8 @@ export function registerDetectDemo(detect: Command): void {
     .option('--fpn <kind>', `feature pyramid: ${FPN_TYPES.join(' or ')}`, oneOf('--fpn', FPN_TYPES), 'conv')
     .option('--data <spec>', 'the shapes data (shapes: generated into the cache on first use)', 'shapes')
     .option('--out <dir>', 'run folder', 'detect-demo')
-    .option('--show <n>', 'held-out images to draw predictions on', positiveInt('--show'), 4);
+    .option('--show <n>', 'held-out images to draw predictions on', positiveInt('--show'), 4)
+    .option('--score <s>', 'draw detections with at least this score', fraction('--score'), 0.5);
   withBackendOptions(withTrainingOptions(cmd, DEMO_TRAIN_DEFAULTS)).action(async (flags: DetectDemoFlags) => {
     const started = performance.now();
     await startBackend(flags);
@@ -54,7 +56,7 @@ export function registerDetectDemo(detect: Command): void {
     });
     if (evaluation) console.log(summaryLines(evaluation.stats, evaluation.params).join('\n'));
     const shown = data.validation.images.slice(0, flags.show).map((i) => i.path);
-    const { written } = await predictImages(net, metadata, shown, join(flags.out, 'predictions'), 0.5);
+    const { written } = await predictImages(net, metadata, shown, join(flags.out, 'predictions'), flags.score);
     model.dispose();
     const seconds = (performance.now() - started) / 1000;
     const ap50 = evaluation ? evaluation.stats[1].toFixed(3) : 'n/a';
