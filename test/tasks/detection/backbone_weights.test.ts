@@ -27,7 +27,9 @@ describe('loadBackboneWeights', () => {
     assert.deepEqual(copied, shared);
     for (const name of copied) {
       const [want, got] = [classifier.getLayer(name).getWeights(), detector.getLayer(name).getWeights()];
-      want.forEach((w, i) => assert.deepEqual(got[i].dataSync(), w.dataSync(), name));
+      want.forEach((w, i) => {
+        assert.deepEqual(got[i].dataSync(), w.dataSync(), name);
+      });
     }
     classifier.dispose();
     detector.dispose();
