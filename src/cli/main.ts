@@ -6,6 +6,7 @@ import { registerAblate } from './ablate.js';
 import { registerBench } from './bench.js';
 import { registerCocoEval } from './coco_eval.js';
 import { registerDemo } from './demo.js';
+import { registerDetect } from './detect.js';
 import { registerDoctor } from './doctor.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerExport } from './export.js';
@@ -33,6 +34,7 @@ registerEvaluate(program);
 registerExport(program);
 registerShapes(program);
 registerCocoEval(program);
+registerDetect(program);
 
 try {
   await program.parseAsync(process.argv);
