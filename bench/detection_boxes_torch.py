@@ -7,12 +7,13 @@ torch runs single-threaded, like the TypeScript it is compared with.
 """
 import json
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_timing import load as load_from, ms as time_ms  # noqa: E402
 from torchvision.models.detection import _utils as det_utils
 from torchvision.ops import batched_nms, box_iou, nms
 
@@ -21,19 +22,11 @@ folder = sys.argv[1]
 
 
 def load(name, dtype=np.float32):
-    return torch.from_numpy(np.fromfile(os.path.join(folder, name), dtype=dtype))
+    return load_from(folder, name, dtype)
 
 
 def ms(fn, runs):
-    start = time.perf_counter()
-    while time.perf_counter() - start < 0.2:
-        fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    return time_ms(fn, runs, 0.2)
 
 
 matcher = det_utils.Matcher(0.5, 0.4, allow_low_quality_matches=True)

@@ -8,13 +8,14 @@ postprocess: RetinaNet.postprocess_detections on the outputs split per level. Pr
 """
 import json
 import os
-import statistics
 import sys
-import time
 import types
 
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_timing import load as load_from, ms as time_ms  # noqa: E402
 from torchvision.models.detection import _utils as det_utils
 from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.retinanet import RetinaNet, RetinaNetHead, _default_anchorgen
@@ -26,19 +27,11 @@ SIZE, CLASSES = 512, 80
 
 
 def load(name, dtype=np.float32):
-    return torch.from_numpy(np.fromfile(os.path.join(folder, name), dtype=dtype))
+    return load_from(folder, name, dtype)
 
 
 def ms(fn, runs):
-    start = time.perf_counter()
-    while time.perf_counter() - start < 0.5:
-        fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    return time_ms(fn, runs, 0.5)
 
 
 sizes = [(-(-SIZE // s), -(-SIZE // s)) for s in (8, 16, 32, 64, 128)]
