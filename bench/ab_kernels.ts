@@ -6,9 +6,10 @@
  * Prints each round's step times with the kernels ("with") and without them ("without"). The A/B
  * numbers in BENCHMARKS.md "2026-11-26" come from this protocol.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { prepareModelBench } from '../src/bench/cases.js';
 import { initBackend, NATIVE_BACKEND } from '../src/index.js';
+import * as tf from '../src/tf.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -6,8 +6,9 @@
  *   npx tsx bench/attention_stem.ts [--batch 8] [--rounds 5]
  * Prints the min and median kernel-side time of each (tf.profile per step) and of the whole step.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { initBackend, stemAttention, stemAttentionReference } from '../src/index.js';
+import * as tf from '../src/tf.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);

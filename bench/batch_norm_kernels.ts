@@ -5,9 +5,10 @@
  *   SASA_NUM_THREADS=2 npx tsx bench/batch_norm_kernels.ts
  * A/B two builds with SASA_NATIVE_ADDON=<a copy of sasa_native.node>.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { batchNormTrain, initBackend } from '../src/index.js';
 import { BATCH_NORM_TRAIN_GRAD } from '../src/ops/kernel_names.js';
+import * as tf from '../src/tf.js';
 
 await initBackend({ require: true });
 const median = (f: () => void) => {

@@ -5,8 +5,9 @@
  *
  *   npx tsx bench/layout.ts [--runs 5]
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { initBackend } from '../src/index.js';
+import * as tf from '../src/tf.js';
 
 interface Case {
   name: string;

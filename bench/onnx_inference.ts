@@ -5,12 +5,13 @@
  *     [--batches 1,8] [--size 224] [--runs 3] [--warmup 1]
  * Random (seeded) weights; both sides run the same fixed images. Median of `runs` after `warmup`.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import * as ort from 'onnxruntime-node';
 import { median } from '../src/bench/timing.js';
 import { initBackend } from '../src/index.js';
 import { exportOnnx } from '../src/io/onnx/export.js';
 import { createModel } from '../src/models/registry.js';
+import * as tf from '../src/tf.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);

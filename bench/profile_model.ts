@@ -9,10 +9,11 @@
  *    split by the spatial size of their input (4x4 = the attention stem's blocks); with --shapes
  *    every kernel is split by its input shapes.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { prepareModelBench } from '../src/bench/cases.js';
 import { median } from '../src/bench/timing.js';
 import { initBackend, modelConfig } from '../src/index.js';
+import * as tf from '../src/tf.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);

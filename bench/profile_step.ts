@@ -4,8 +4,9 @@
  * kernel, to see which kernels are worth a native implementation.
  *   npx tsx bench/profile_step.ts [--backend native|cpu] [--batch 8] [--size 56]
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { batchNormTrain, initBackend } from '../src/index.js';
+import * as tf from '../src/tf.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -4,8 +4,9 @@
  * products and two adds against one) and weight gradient; mean of 10 after 3 warm-ups:
  *   npx tsx bench/qkv_products.ts
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { initBackend } from '../src/index.js';
+import * as tf from '../src/tf.js';
 
 await initBackend({ backend: 'native', require: true });
 const time = (f: () => void, n = 10) => {

@@ -12,9 +12,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { rng } from '../src/data/random.js';
 import { type Detections, detectImage, generateAnchors, initBackend, retinaNetLoss } from '../src/index.js';
+import * as tf from '../src/tf.js';
 import { alternateRounds, printRounds } from './peer_rounds.js';
 
 const SIZE = 512;

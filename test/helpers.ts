@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import {
   type BackendStatus,
   initBackend,
@@ -14,6 +13,7 @@ import {
   localAttention2d,
   NATIVE_BACKEND,
 } from '../src/index.js';
+import * as tf from '../src/tf.js';
 
 /** SASA_TEST_FAST=1: run a representative subset of the cases. */
 export const FAST = process.env.SASA_TEST_FAST === '1';

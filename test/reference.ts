@@ -2,7 +2,7 @@
  * Independent float64 reference implementations in plain JS (NHWC activations, HWIO filters),
  * used where tfjs's own kernels are not a valid reference and for finite-difference checks.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../src/tf.js';
 
 export type Shape4 = [number, number, number, number];
 

@@ -18,7 +18,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { rng } from '../src/data/random.js';
 import {
   buildModel,
@@ -30,6 +29,7 @@ import {
   readSafetensors,
   writeSafetensors,
 } from '../src/index.js';
+import * as tf from '../src/tf.js';
 
 const TOLERANCE = 1e-5;
 const BATCH = 2;

@@ -3,8 +3,9 @@
  * registered when the native backend is (registerFusedGradients, from native.ts), not at import.
  * Each falls back to tfjs's own formula on backends without the fused kernel.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { RELU_GRAD } from '../ops/kernel_names.js';
+import * as tf from '../tf.js';
 
 /** True when `kernelName` has a kernel on the active backend. */
 export function hasKernel(kernelName: string): boolean {

@@ -3,8 +3,9 @@
  * training replaced by oneDNN/OpenMP ones from our addon. `initBackend()` selects it, or
  * falls back to tfjs's pure-JS `cpu` backend and says so once.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import * as tf from '../tf.js';
 import { type AddonLoad, loadAddon, type NativeInfo } from './addon.js';
 import { bufferPool } from './buffer_pool.js';
 import { registerFusedGradients } from './gradients.js';

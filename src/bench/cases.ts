@@ -9,13 +9,14 @@
  *   torchvision-style ResNet-26 and its unfold-attention version).
  * - attention op: localAttention2d alone on random q, k, v and tables (no PyTorch peer).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { LocalSelfAttention2D } from '../layers/local_self_attention.js';
 import { createModel, modelConfig } from '../models/registry.js';
 import { localAttention2d } from '../ops/local_attention/op.js';
 import type { LogitsMode, PaddingMode } from '../ops/local_attention/options.js';
 import { valueAndGrads } from '../ops/value_and_grads.js';
 import { Sgd } from '../tasks/classification/sgd.js';
+import * as tf from '../tf.js';
 import { type Timing, type TimingOptions, timeRuns } from './timing.js';
 
 export interface ConvCase {

@@ -1,7 +1,8 @@
 /** `sasa doctor`: which backend runs, and what it runs on. */
-import * as tf from '@tensorflow/tfjs';
+
 import type { Command } from 'commander';
 import { NATIVE_FIX } from '../backend/native.js';
+import * as tf from '../tf.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
 
 export function registerDoctor(program: Command): void {
@@ -20,7 +21,7 @@ export function registerDoctor(program: Command): void {
         threads: status.info?.threads ?? 1,
         heapReuse: status.info?.mallocTuned ?? null,
         node: process.versions.node,
-        tfjs: tf.version.tfjs,
+        tfjs: tf.version_core,
         addon: status.addonPath ?? null,
         nativeKernels: status.native ? status.nativeKernels : [],
       };

@@ -8,7 +8,7 @@
  *   X.value.weight [out, in]; the stem's mixture values [m, in, out] ↔ [m, out, in], its conv values
  *   [k, k, in, out] ↔ [out, in, k, k]; tables and embeddings (rel_row, emb_mix, …) keep their shape.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 
 export interface NamedArray {

@@ -25,10 +25,11 @@
  * A stem set `trainable = false` is frozen, its batch norm included (moving statistics in training,
  * as BatchNorm does).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { stemAttention } from '../ops/attention_stem.js';
 import { localAttention2d } from '../ops/local_attention/op.js';
 import { MAX_KERNEL_SIZE } from '../ops/local_attention/options.js';
+import * as tf from '../tf.js';
 import { type BatchNormOptions, BatchNormWeights, resolveBatchNormOptions } from './batch_norm.js';
 import { seedOf } from './seeds.js';
 

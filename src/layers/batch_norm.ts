@@ -16,8 +16,9 @@
  * normalises with its moving statistics even in training, does not update them, and its gamma and
  * beta are not trained.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { BATCH_NORM_EPSILON, batchNormBlockMax, batchNormTrain, epsilonProblem } from '../ops/batch_norm_train.js';
+import * as tf from '../tf.js';
 
 /** Defaults of the batch norm layers (and of a model config's bnDecay, bnEpsilon). */
 export const BATCH_NORM_DEFAULTS = { decay: 0.9, epsilon: BATCH_NORM_EPSILON } as const;

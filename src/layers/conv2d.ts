@@ -10,7 +10,7 @@
  * nothing uses (at 224×224 a 7×7 backward-data pass over [B, 224, 224, 3]). `tf.conv2d` has one
  * gradient per input and the tape skips the one no weight depends on, as PyTorch does.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import { seedOf } from './seeds.js';
 
 export interface Conv2DArgs {

@@ -15,7 +15,7 @@
  * (filters/heads)^-0.5, like timm's relative position embeddings. `valueStddev` draws W_V from
  * N(0, valueStddev²) instead (RetinaNet's attention heads, SASA.md §5: N(0, 0.01)).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { avgPool } from '../ops/avg_pool.js';
 import {
   type AttentionLayerOptions,
@@ -25,6 +25,7 @@ import {
   resolveAttentionOptions,
 } from '../ops/local_attention/options.js';
 import { localAttention2dPacked } from '../ops/local_attention/packed.js';
+import * as tf from '../tf.js';
 import { sinusoidalEncoding2d } from './positional_encoding.js';
 import { seedOf } from './seeds.js';
 

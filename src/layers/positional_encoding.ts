@@ -4,7 +4,7 @@
  * channels encode the row i, the last C/2 the column j, each as
  *   [sin(p·ω_0), …, sin(p·ω_{m-1}), cos(p·ω_0), …, cos(p·ω_{m-1})], ω_t = 10000^(-t/m), m = C/4.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 
 export function sinusoidalEncoding2d(height: number, width: number, channels: number): tf.Tensor3D {
   if (channels % 4 !== 0) {

@@ -11,12 +11,13 @@
  * block gamma 0, other BN gamma 1 beta 0, the classifier Glorot normal (tfjs's default) with zero bias; attention
  * layers as documented in layers/.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { AttentionStem } from '../layers/attention_stem.js';
 import { BatchNorm } from '../layers/batch_norm.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { LocalSelfAttention2D } from '../layers/local_self_attention.js';
 import { seedOf } from '../layers/seeds.js';
+import * as tf from '../tf.js';
 import { type ModelConfig, type ResolvedBlock, type ResolvedConfig, resolveConfig } from './config.js';
 
 type Sym = tf.SymbolicTensor;

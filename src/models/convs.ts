@@ -8,7 +8,7 @@
  * called on), not re-derived from the configuration, so it lists what the builder really made.
  * Convolutions inside other layers (attention projections, the attention stem) are not listed.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tf.js';
 
 export interface ModelConv {
   /** Input [B, H, W, C] (NHWC). */

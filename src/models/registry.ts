@@ -9,7 +9,7 @@
  * sasa_resnet26_convstem_demo (attention blocks, the small conv stem: the paper's conv-stem form).
  * createModel(name, overrides) builds one; listModels(pattern) lists the names.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tf.js';
 import { type BuildOptions, buildModel } from './builder.js';
 import type { ModelConfig } from './config.js';
 

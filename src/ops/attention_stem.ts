@@ -13,7 +13,7 @@
  * the kernels to. Differentiable w.r.t. all inputs; the gradient computes dx only when it is asked
  * for (a second kernel call).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import { type ComposedKernel, ensureKernels, tensorInput } from './composed_kernels.js';
 import {
   LOCAL_ATTENTION,

@@ -7,7 +7,7 @@
  * native backend's is its exact AvgPoolGrad; elsewhere the composed one scales dy by
  * area / covered pixels per window and runs the backend's AvgPoolGrad.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import { type ComposedKernel, ensureKernels, tensorInput } from './composed_kernels.js';
 import { AVG_POOL, AVG_POOL_GRAD } from './kernel_names.js';
 

@@ -9,7 +9,7 @@
  *   g = dy · [y > 0] (relu) or dy,  x̂ = (x − mean)/sqrt(variance + ε),  dbeta = Σ g,  dgamma = Σ g·x̂,
  *   dx = gamma/sqrt(variance + ε) · (g − dbeta/M − x̂·dgamma/M)   (M rows; sums over all axes but C).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import { type ComposedKernel, ensureKernels, tensorInput } from './composed_kernels.js';
 import {
   BATCH_NORM_BLOCK_MAX,

@@ -9,7 +9,7 @@
  * only one. The kernel returns tf.Tensors (tfjs takes them as they are) and disposes its
  * intermediates in a tidy.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 
 export interface ComposedKernel {
   kernelName: string;

@@ -7,7 +7,7 @@
  * tfjs ops; elsewhere the kernel is those ops (composed_kernels.ts). Not differentiable (an
  * optimiser step).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import { type ComposedKernel, ensureKernels, tensorInput } from './composed_kernels.js';
 import { SGD_UPDATE } from './kernel_names.js';
 

@@ -11,7 +11,7 @@
  * `tf.engine().gradients`. Inside another gradient computation (higher-order gradients) it defers
  * to tfjs's own.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 
 interface TapeNode {
   id: number;

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain, loadAddon } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import { assertClose, describeNative, randTensor, runOn, setup, useBackend } from '../helpers.js';
 
 /** Asserts `fn` throws an Error whose message contains every one of `parts`. */

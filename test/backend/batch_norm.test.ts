@@ -3,7 +3,7 @@
  * tfjs's JS kernel, with and without scale and offset, and gradients through tf.grads.
  */
 import { before, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tf.js';
 import { compareOnBackends, describeNative, FAST, gradsOf, randTensor, setup } from '../helpers.js';
 
 interface BnCase {

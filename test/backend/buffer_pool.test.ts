@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { BufferPool, bufferPool, MIN_POOLED } from '../../src/backend/buffer_pool.js';
 import { createModel } from '../../src/index.js';
 import { makeTrainStep } from '../../src/tasks/classification/step.js';
+import * as tf from '../../src/tf.js';
 import { describeNative, randTensor, setup } from '../helpers.js';
 
 const N = MIN_POOLED * 2;

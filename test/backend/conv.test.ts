@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { loadAddon } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import {
   assertClose,
   compareOnBackends,

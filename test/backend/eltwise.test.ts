@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tf.js';
 import {
   compareOnBackends,
   describeNative,

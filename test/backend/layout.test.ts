@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { registerNativeBackend } from '../../src/backend/native.js';
+import * as tf from '../../src/tf.js';
 import {
   compareOnBackends,
   describeNative,

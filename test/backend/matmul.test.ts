@@ -3,7 +3,7 @@
  * tfjs's JS kernels: every transpose combination, ranks 2-4, batch broadcasting, gradients.
  */
 import { before, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tf.js';
 import {
   assertClose,
   compareOnBackends,

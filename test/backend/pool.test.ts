@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { avgPool } from '../../src/ops/avg_pool.js';
+import * as tf from '../../src/tf.js';
 import {
   assertClose,
   compareOnBackends,

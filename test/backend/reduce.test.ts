@@ -3,7 +3,7 @@
  * middle contiguous and non-contiguous axes (a strided copy first), keepDims, and gradients.
  */
 import { before, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tf.js';
 import { compareOnBackends, describeNative, FAST, gradsOf, randTensor, setup } from '../helpers.js';
 
 interface ReduceCase {

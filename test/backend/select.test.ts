@@ -1,8 +1,8 @@
 /** initBackend(): which backend it selects and what it reports. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { type BackendStatus, initBackend, loadAddon, NATIVE_BACKEND } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import { assertClose, describeNative, nativeAvailable, setup } from '../helpers.js';
 
 /** Kernels the native backend must replace (the list plus the fused training kernels). */

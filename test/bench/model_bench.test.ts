@@ -1,8 +1,8 @@
 /** `sasa bench model`'s step (prepareModelBench/benchModel): bounded memory, training updates, errors. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { benchModel, prepareModelBench } from '../../src/bench/cases.js';
+import * as tf from '../../src/tf.js';
 import { setup } from '../helpers.js';
 
 const small = { batch: 2, size: 32, classes: 10 };

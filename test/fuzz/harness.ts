@@ -4,8 +4,9 @@
  * Verdicts: both refuse (the native message must be clear), both accept (values must match:
  * tolerance scaled to the reduction length, NaN where cpu gives NaN), or they disagree.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { hashInts, rng } from '../../src/data/random.js';
+import * as tf from '../../src/tf.js';
 import { useBackend } from '../helpers.js';
 import type { InputSpec } from './random.js';
 

@@ -2,7 +2,7 @@
  * What the fuzzer runs: for each native op, a generator of random cases (shapes, attributes,
  * dtypes, views; sometimes bad) and the public op that runs one (tf.conv2d, tf.matMul, our ops…).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import {
   avgPool,
   batchNormBlockMax,
@@ -12,6 +12,7 @@ import {
   sgdUpdate,
   stemAttention,
 } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import type { FuzzCase, OpRunner } from './harness.js';
 import type { InputSpec, Random } from './random.js';
 

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { batchNormBlockMax, batchNormTrain } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import { describeNative, setup, useBackend } from '../helpers.js';
 import { type FuzzCase, judge } from './harness.js';
 import { FUZZ_OPS } from './ops.js';

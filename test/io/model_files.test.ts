@@ -4,7 +4,6 @@ import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import {
   fileLoadHandler,
   fileSaveHandler,
@@ -12,6 +11,7 @@ import {
   loadModelFiles,
   saveModelFiles,
 } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import { randTensor, setup } from '../helpers.js';
 
 /** Input [6, 6, 3] → conv2d → LocalSelfAttention2D → flatten → dense(5), freshly initialised. */

@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
 import {
   createModel,
   exportTorchSafetensors,
@@ -20,6 +19,7 @@ import {
   type ModelConfig,
   readSafetensors,
 } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import { assertClose, setup } from '../helpers.js';
 
 interface TwinCase {

@@ -1,8 +1,8 @@
 /** BatchNorm (training statistics, moving averages, inference) and AttentionStem (blocks, values, pooling). */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { AttentionStem, BatchNorm } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import { assertClose, randTensor, setup } from '../helpers.js';
 
 describe('BatchNorm', () => {

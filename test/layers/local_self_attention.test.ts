@@ -1,8 +1,8 @@
 /** LocalSelfAttention2D: shapes, parameter counts, variants, serialisation, gradients, bad configs. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { LocalSelfAttention2D, localAttention2d } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import { assertClose, randTensor, setup } from '../helpers.js';
 
 function saveToMemory(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { LocalSelfAttention2D, type LocalSelfAttention2DArgs } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import { assertClose, setup } from '../helpers.js';
 
 interface LayerCase {

@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import {
   buildGroupOutputs,
   createDetector,
@@ -18,6 +17,7 @@ import {
   saveModelFiles,
 } from '../../src/index.js';
 import { generateAnchors } from '../../src/tasks/detection/anchors.js';
+import * as tf from '../../src/tf.js';
 import { randTensor, setup } from '../helpers.js';
 
 const anchorCount = (h: number, w: number) => generateAnchors([h, w]).perLevel.reduce((s, n) => s + n, 0);

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import type * as tf from '@tensorflow/tfjs';
 import { buildDetector, countDetector, detectorConfig, listDetectors } from '../../src/index.js';
+import type * as tf from '../../src/tf.js';
 import { setup } from '../helpers.js';
 
 interface GoldenModel {

@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
 import {
   createModel,
   importTorchSafetensors,
@@ -21,6 +20,7 @@ import {
   torchName,
   toTorchStateDict,
 } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import { assertClose, setup } from '../helpers.js';
 
 interface ModelGolden {

@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import {
   buildModel,
   countModel,
@@ -19,6 +18,7 @@ import {
   saveModelFiles,
   studyConfigs,
 } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import { FAST, randTensor, setup } from '../helpers.js';
 
 const trainableCount = (m: tf.LayersModel) =>

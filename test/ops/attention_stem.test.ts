@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { stemAttention, stemAttentionReference } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import { compareOnBackends, describeNative, randTensor, setup, weightedSum } from '../helpers.js';
 
 interface Case {

@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { batchNormBlockMax, batchNormTrain, loadAddon } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import {
   assertClose,
   compareOnBackends,

@@ -11,7 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { localAttention2d } from '../../src/index.js';
 import {
   type AttentionInputs,
@@ -25,6 +24,7 @@ import {
   type PaddingMode,
   resolveGeometry,
 } from '../../src/ops/local_attention/options.js';
+import * as tf from '../../src/tf.js';
 import { assertClose, attentionOf, FAST, numericGradient, randArray, setup, sizeOf } from '../helpers.js';
 
 type Shape4 = [number, number, number, number];

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import type { LocalAttentionOptions } from '../../src/ops/local_attention/options.js';
+import * as tf from '../../src/tf.js';
 import { assertClose, attentionOf, setup } from '../helpers.js';
 
 interface GoldenCase {

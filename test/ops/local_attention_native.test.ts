@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { loadAddon } from '../../src/index.js';
 import { localAttentionBackward, localAttentionForward } from '../../src/ops/local_attention/kernel_ts.js';
 import {
@@ -16,6 +15,7 @@ import {
   type PaddingMode,
   resolveGeometry,
 } from '../../src/ops/local_attention/options.js';
+import * as tf from '../../src/tf.js';
 import { assertClose, describeNative, FAST, randArray, setup } from '../helpers.js';
 
 interface Case {

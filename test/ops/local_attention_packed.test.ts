@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { type LocalAttentionOptions, localAttention2d, localAttention2dPacked } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import { compareOnBackends, describeNative, randTensor, setup, weightedSum } from '../helpers.js';
 
 interface Case {

@@ -1,8 +1,8 @@
 /** sgdUpdate: the fused SGD-with-momentum step against a float64 reference, on both backends. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { NATIVE_BACKEND, type SgdUpdateOptions, sgdUpdate } from '../../src/index.js';
+import * as tf from '../../src/tf.js';
 import { assertClose, defaultBackend, nativeAvailable, randArray, runOn, setup, useBackend } from '../helpers.js';
 
 /** PyTorch's SGD step in float64: g' = g + wd w, v' = mu v + g', w' = w - lr (nesterov ? g' + mu v' : v'). */

@@ -1,9 +1,9 @@
 /** valueAndGrads (ops/value_and_grads.ts): tfjs's gradients, same bits, freeing memory as it goes. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { createModel } from '../../src/index.js';
 import { valueAndGrads } from '../../src/ops/value_and_grads.js';
+import * as tf from '../../src/tf.js';
 import { randTensor, setup } from '../helpers.js';
 
 describe('valueAndGrads', () => {

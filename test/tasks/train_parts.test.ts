@@ -1,12 +1,12 @@
 /** Training parts: the learning-rate schedule, smoothed cross-entropy, the weight EMA and one SGD step. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { createModel } from '../../src/index.js';
 import { WeightAverage } from '../../src/tasks/classification/ema.js';
 import { smoothedCrossEntropy } from '../../src/tasks/classification/loss.js';
 import { decays, makeTrainStep } from '../../src/tasks/classification/step.js';
 import { checkSchedule, learningRate } from '../../src/tasks/training/schedule.js';
+import * as tf from '../../src/tf.js';
 import { assertClose, randTensor, setup } from '../helpers.js';
 
 describe('learning-rate schedule', () => {

@@ -5,9 +5,10 @@
  * kernels. The op (ops/attention_stem.ts) has validated the shapes; they are checked again here
  * before the addon sees them.
  */
-import type * as tf from '@tensorflow/tfjs';
+
 import { STEM_ATTENTION_COMPOSED } from '../../ops/attention_stem.js';
 import { STEM_ATTENTION, STEM_ATTENTION_GRAD, type StemAttentionAttrs } from '../../ops/kernel_names.js';
+import type * as tf from '../../tf.js';
 import type { StemGeometryArg } from '../addon.js';
 import {
   check,

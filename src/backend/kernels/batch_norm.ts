@@ -6,13 +6,14 @@
  * - SasaBatchNormBlockMax (and Grad): the same statistics, then the max over each sample's H·W
  *   pixels, [N,1,1,C], without the normalised tensor.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import {
   BATCH_NORM_BLOCK_MAX,
   BATCH_NORM_BLOCK_MAX_GRAD,
   BATCH_NORM_TRAIN,
   BATCH_NORM_TRAIN_GRAD,
 } from '../../ops/kernel_names.js';
+import * as tf from '../../tf.js';
 import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, outputBuffer } from './util.js';
 
 /** x [N, ..., C] as [N, S, C]: the geometry the native kernels take. */

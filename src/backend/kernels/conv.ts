@@ -2,7 +2,7 @@
  * Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter and FusedConv2D (bias + relu/linear) on
  * oneDNN. x: [B, H, W, Cin] (NHWC), filter: [kh, kw, Cin, Cout] (HWIO), y: [B, OH, OW, Cout].
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { broadcastBinary } from './eltwise.js';
 import {
   check,

@@ -3,8 +3,9 @@
  * broadcasting),
  * Relu, Step and SasaReluGrad (dx = dy · [x > 0]).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { RELU_GRAD } from '../../ops/kernel_names.js';
+import * as tf from '../../tf.js';
 import type { NativeAddon } from '../addon.js';
 import {
   check,

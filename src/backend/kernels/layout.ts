@@ -5,7 +5,7 @@
  * innermost run as long as possible: e.g. Transpose of [b,h,s,w,s,c] by [0,1,3,2,4,5] becomes
  * a 4-D copy whose innermost run is s·c contiguous floats.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import {
   check,
   cpuBackend,

@@ -6,7 +6,7 @@
  * Shapes and attributes are checked by the op's own function (ops/local_attention/options.ts)
  * before the addon sees them; the addon checks the geometry once more (native/src/attention_common.h).
  */
-import type * as tf from '@tensorflow/tfjs';
+
 import {
   LOCAL_ATTENTION,
   LOCAL_ATTENTION_GRAD,
@@ -20,6 +20,7 @@ import {
   kernelGeometry,
   kernelShapes,
 } from '../../ops/local_attention/options.js';
+import type * as tf from '../../tf.js';
 import type { AttentionGeometryArg } from '../addon.js';
 import {
   check,

@@ -4,7 +4,7 @@
  * a: [...batchA, M, K] (or [..., K, M] transposed), b: [...batchB, K, N] (or [..., N, K]);
  * batch dimensions broadcast like TensorFlow.js: c[i] = a[i % batchA] · b[i % batchB].
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { broadcastBinary } from './eltwise.js';
 import {
   check,

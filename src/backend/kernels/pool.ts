@@ -4,8 +4,9 @@
  * AvgPoolGrad is the exact gradient of that (tfjs's own divides by the full window area,
  * which differs from its forward at padded borders).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { AVG_POOL_GRAD } from '../../ops/kernel_names.js';
+import * as tf from '../../tf.js';
 import {
   check,
   checkPad,

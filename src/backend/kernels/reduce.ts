@@ -2,7 +2,7 @@
  * Sum and Mean (float32) over any axes: a contiguous run of axes viewed as [outer, reduce, inner];
  * other sets first copied (one strided copy) so that the reduced axes come last.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { bufferPool } from '../buffer_pool.js';
 import { MAX_ELEMENTS, MAX_RANK, rowMajorStrides, stridedCopy } from './layout.js';
 import {

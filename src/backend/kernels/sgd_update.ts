@@ -2,8 +2,9 @@
  * SasaSgdUpdate (ops/sgd_update.ts): inputs w, v, g; attrs lr, momentum, weightDecay, nesterov →
  * [w', v'], one pass of native/src/sgd_update.cc.
  */
-import type * as tf from '@tensorflow/tfjs';
+
 import { SGD_UPDATE } from '../../ops/kernel_names.js';
+import type * as tf from '../../tf.js';
 import { check, cpuBackend, f32, type KernelArgs, type KernelContext, output, outputBuffer } from './util.js';
 
 export function sgdUpdateKernels(ctx: KernelContext): tf.KernelConfig[] {

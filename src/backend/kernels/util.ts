@@ -1,6 +1,7 @@
 /** Helpers shared by the native kernel wrappers. */
-import type * as tf from '@tensorflow/tfjs';
+
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type * as tf from '../../tf.js';
 import type { NativeAddon } from '../addon.js';
 import { bufferPool } from '../buffer_pool.js';
 

@@ -5,7 +5,7 @@
  * in NCHW. Batch norms are folded into the convolution or value projection before them. B is the
  * symbolic 'batch' ('dynamic') or fixed.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tf.js';
 import type { Emitted, Fold } from './emitters/emitter.js';
 import { EMITTERS } from './emitters/registry.js';
 import { MAX_OPSET, MIN_OPSET, OnnxGraphBuilder, OPERATOR_MIN_OPSET } from './graph.js';

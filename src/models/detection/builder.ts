@@ -8,9 +8,10 @@
  * Frozen batch norm sets every BatchNorm of the backbone, and the attention stem (its batch norm is
  * inside the layer), to `trainable = false`: moving statistics in training, no trained gamma/beta.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { AttentionStem } from '../../layers/attention_stem.js';
 import { BatchNorm } from '../../layers/batch_norm.js';
+import * as tf from '../../tf.js';
 import { buildGroupOutputs } from '../builder.js';
 import { type DetectorConfig, INPUT_MULTIPLE, type ResolvedDetector, resolveDetectorConfig } from './config.js';
 import type { Sym } from './layers.js';

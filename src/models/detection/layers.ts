@@ -8,9 +8,10 @@
  * Attention layers (`fpn: 'attention'`) are LocalSelfAttention2D with `channels` outputs and the
  * detector's attention options; stride 2 is attention then 2×2 average pooling.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { LocalSelfAttention2D } from '../../layers/local_self_attention.js';
 import { seedOf } from '../../layers/seeds.js';
+import * as tf from '../../tf.js';
 import type { ResolvedDetector } from './config.js';
 
 export type Sym = tf.SymbolicTensor;

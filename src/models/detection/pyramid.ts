@@ -8,7 +8,7 @@
  *   P7 = spatial_stride2(ReLU(P6))
  * Input sides must be multiples of 128 so that each level is exactly half the one below it.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import type { ResolvedDetector } from './config.js';
 import { apply, conv, fpnSpatial, type Sym } from './layers.js';
 

@@ -10,7 +10,7 @@
  * width ×0.25 with one block per group, 32-channel pyramid, subnets of depth 2) and
  * retinanet_demo_attnfpn (the same with attention, 4 heads).
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tf.js';
 import type { ModelConfig } from '../config.js';
 import { PAPER_MODELS } from '../registry.js';
 import { buildDetector, type DetectorBuildOptions } from './builder.js';

@@ -8,7 +8,7 @@
  * Each level's [B, H, W, A·n] is read as [B, H·W·A, n] (location-major: row, column, then anchor,
  * the anchor generator's order) and the levels are concatenated: [B, Σ H·W·A, n].
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import type { ResolvedDetector } from './config.js';
 import { apply, attention, conv, SUBNET_STDDEV, type Sym } from './layers.js';
 

@@ -6,7 +6,7 @@
  * kernels (kernel_ts.ts) are registered on first use (composed_kernels.ts). Unused inputs (k for logits 'qr', the
  * tables for 'qk') travel as empty [0] tensors so that every kernel has the same five inputs.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { type ComposedKernel, ensureKernels } from '../composed_kernels.js';
 import { LOCAL_ATTENTION, LOCAL_ATTENTION_GRAD, type LocalAttentionAttrs } from '../kernel_names.js';
 import { type AttentionInputs, type Floats, localAttentionBackward, localAttentionForward } from './kernel_ts.js';

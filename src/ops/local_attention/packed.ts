@@ -8,7 +8,7 @@
  * three input gradients). Elsewhere the kernels are composed (composed_kernels.ts): tf.split, the
  * SasaLocalAttention kernels, and tf.concat of dq, dk, dv.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { type ComposedKernel, ensureKernels, tensorInput } from '../composed_kernels.js';
 import {
   LOCAL_ATTENTION,

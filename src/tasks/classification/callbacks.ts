@@ -4,8 +4,9 @@
  * epoch, train_loss, val_top1?, val_top5?, val_loss?, skipped?, val_skipped?}` per epoch, and
  * `{type: 'resume', step, changed: {option: [from, to]}}` where a resume changed options.
  */
-import type * as tf from '@tensorflow/tfjs';
+
 import type { SkippedFile, Split } from '../../data/source.js';
+import type * as tf from '../../tf.js';
 import type { CallbackList, TrainingCallback } from '../training/callbacks.js';
 import type { MetricsRecords } from '../training/metrics_log.js';
 import type { OptionChange } from '../training/resume_options.js';

@@ -4,8 +4,9 @@
  * statistics included), `velocity/<weight>` (SGD momentum), `ema/<weight>` (the weight average);
  * metadata `sasa`: the JSON training state (step, epoch, batch within the epoch, configuration).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { readSafetensors, type SafetensorsInput, writeSafetensors } from '../../io/safetensors.js';
+import * as tf from '../../tf.js';
 import type { WeightAverage } from './ema.js';
 import type { Sgd } from './sgd.js';
 

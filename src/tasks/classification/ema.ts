@@ -5,7 +5,7 @@
  * ExponentialMovingAverage with num_updates), so short runs are not dominated by the initial weights. `swapIn` puts the averages into the model and returns a
  * function that restores the trained weights.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 
 export class WeightAverage {
   readonly shadow: tf.Tensor[];

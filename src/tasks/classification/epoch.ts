@@ -3,7 +3,7 @@
  * epoch's order (each followed by onBatchEnd), then the validation with the evaluation weights and
  * the move of the position to the next epoch.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { learningRate } from '../training/schedule.js';
 import type { EpochLogs, OnSkip, RunCallbacks } from './callbacks.js';
 import { evaluateRun } from './evaluate_run.js';

@@ -3,10 +3,11 @@
  * per-class accuracy and the confusion matrix (rows: true class, columns: predicted class); and the
  * evaluation of a model on an in-memory dataset or on any stream of batches.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { batches } from '../../data/batches.js';
 import type { ImageDataset } from '../../data/dataset.js';
 import type { DataBatch, Normalization, SkippedFile } from '../../data/source.js';
+import * as tf from '../../tf.js';
 
 export interface Metrics {
   count: number;

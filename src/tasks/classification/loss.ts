@@ -3,7 +3,7 @@
  *   loss = mean_b ( -Σ_c q_bc · log softmax(z_b)_c ),  q = (1 - ε) · onehot(y) + ε / K.
  * logits [B, K], labels [B] int32.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 
 export function smoothedCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, smoothing = 0): tf.Scalar {
   if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`label smoothing must be in [0, 1), got ${smoothing}`);

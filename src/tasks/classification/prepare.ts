@@ -5,13 +5,13 @@
  * before anything is written to the folder.
  */
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
 import { memorySource } from '../../data/memory_source.js';
 import type { DataSource, TrainData } from '../../data/source.js';
 import type { LoadedData } from '../../data/spec.js';
 import { writing } from '../../io/files.js';
 import { buildModel } from '../../models/builder.js';
 import { type ModelConfig, resolveConfig } from '../../models/config.js';
+import type * as tf from '../../tf.js';
 import { type OptionChange, resumeOptions } from '../training/resume_options.js';
 import {
   CHECKPOINT,

@@ -3,8 +3,9 @@
  * named by weight so that a checkpoint restores it exactly:
  *   g ← g + λ·w (weights of rank ≥ 2 only),  v ← μ·v + g,  w ← w − lr·(g + μ·v)  (plain: w ← w − lr·v).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { sgdUpdate } from '../../ops/sgd_update.js';
+import * as tf from '../../tf.js';
 
 export class Sgd {
   /** Velocity per weight name (LayerVariable.originalName). */

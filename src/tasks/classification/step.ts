@@ -4,8 +4,9 @@
  * weight, and a Nesterov SGD update (sgd.ts: weight decay on weights of rank ≥ 2 only, so not on
  * batch norm or biases).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { valueAndGrads } from '../../ops/value_and_grads.js';
+import * as tf from '../../tf.js';
 import { smoothedCrossEntropy } from './loss.js';
 import { Sgd } from './sgd.js';
 

@@ -3,10 +3,10 @@
  * holds the configuration, the class names, the input normalisation and the data source.
  */
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { decodeImageForEval, evalCropFraction } from '../../data/image_folder.js';
 import { loadModelFiles, MODEL_JSON, WEIGHTS_BIN } from '../../io/model_files.js';
 import type { ModelConfig } from '../../models/config.js';
+import * as tf from '../../tf.js';
 
 export interface TrainedModel {
   model: tf.LayersModel;

@@ -4,8 +4,9 @@
  * classifier's names; a layer is copied when the detector has a layer of that name whose weights have the
  * same shapes. The classifier's head (and anything the detector lacks) is left out.
  */
-import type * as tf from '@tensorflow/tfjs';
+
 import { loadModelFiles } from '../../io/model_files.js';
+import type * as tf from '../../tf.js';
 
 /** Copies the matching layers of the classifier in `dir` into `detector`; returns the names copied. */
 export async function loadBackboneWeights(detector: tf.LayersModel, dir: string): Promise<string[]> {

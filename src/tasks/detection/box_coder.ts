@@ -6,7 +6,7 @@
  *   decode: x = dx/w_x · w_a + x_a,  w = exp(min(dw/w_w, clip)) · w_a  (the same for y, h), then corners x ∓ w/2.
  * Boxes, anchors and deltas are [N, 4] (row i of each belongs together), float32 step by step.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { boxCount } from './boxes.js';
 import { type BoxCoderConfig, RETINANET_BOX_CODER } from './config.js';
 

@@ -4,10 +4,11 @@
  * against the split's ground truth (coco_eval/; each box's area is its width × height, crowd regions
  * already left out by the data layer).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import type { CocoDetection, CocoInstances } from '../../data/coco/instances.js';
 import type { DetectionSet } from '../../data/detection/annotations.js';
 import { type DetectionBatch, type DetectionSkip, detectionBatches } from '../../data/detection/batches.js';
+import * as tf from '../../tf.js';
 import type { Size2 } from './boxes.js';
 import { type CocoEvaluation, cocoEvaluate } from './coco_eval/evaluate.js';
 import { toCocoDetections } from './coco_results.js';

@@ -8,7 +8,7 @@
  * `sigmoidFocalLoss` / `sigmoidFocalLossOfClasses` are tfjs ops; `weightedFocalLoss` is the weighted sum
  * RetinaNet trains with, fused with its gradient (tested equal to the ops).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { type FocalLossConfig, RETINANET_FOCAL_LOSS } from './config.js';
 
 function checkFocal(config: FocalLossConfig): void {

@@ -2,7 +2,7 @@
  * What a RetinaNet head gives, for a batch of B images with A anchors each (levels concatenated, in the
  * order of `generateAnchors`) and K classes; and the training targets of an image.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tf.js';
 
 export interface RetinaNetOutputs {
   /** [B, A, K] class logits (sigmoid per class, no background class). */

@@ -3,9 +3,10 @@
  * applied), normalised as in training, resized so its longer side is the detector's size (aspect kept)
  * and padded to size × size; the detections moved back to the original pixels (÷ the resize factor).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { decodeRgb, normalizeRgb, type RgbImage } from '../../data/detection/decode.js';
 import { padImage, resizedSize, resizeImage } from '../../data/detection/transforms.js';
+import * as tf from '../../tf.js';
 import type { Detections } from './postprocess.js';
 import type { RetinaNet } from './retinanet.js';
 import type { DetectorMetadata } from './saved_detector.js';

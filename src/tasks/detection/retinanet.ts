@@ -6,8 +6,9 @@
  *   detect(images, imageSizes)              → per image boxes xyxy, scores, labels (postprocess.ts)
  * Anchors are generated for the padded batch size [H, W] (as torchvision does) and cached per size.
  */
-import type * as tf from '@tensorflow/tfjs';
+
 import { type DetectorOutputs, detectorOutputs } from '../../models/detection/builder.js';
+import type * as tf from '../../tf.js';
 import { type AnchorSet, generateAnchors } from './anchors.js';
 import type { Size2 } from './boxes.js';
 import {

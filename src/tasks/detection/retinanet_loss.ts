@@ -5,7 +5,7 @@
  *   boxRegression  = Σ_{f foreground} v_f Σ_c |r_fc - target_fc|
  * with w, v = 1 / (max(1, F_b) · B): per image normalised by its foreground anchors, then averaged.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { boxCount } from './boxes.js';
 import { type FocalLossConfig, RETINANET_FOCAL_LOSS } from './config.js';
 import { weightedFocalLoss } from './focal_loss.js';

@@ -5,11 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
 import type { CategoryMap } from '../../data/detection/annotations.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../data/image_folder.js';
 import { loadModelFiles, MODEL_JSON, saveModelFiles } from '../../io/model_files.js';
 import type { DetectorConfig } from '../../models/detection/config.js';
+import type * as tf from '../../tf.js';
 
 export const DETECTOR_TASK = 'detection';
 

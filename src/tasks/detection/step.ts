@@ -5,8 +5,9 @@
  * and an SGD update with momentum (torchvision's detection recipe: not Nesterov; weight decay on weights
  * of rank ≥ 2 only). A non-finite loss leaves every weight, statistic and velocity untouched.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { valueAndGrads } from '../../ops/value_and_grads.js';
+import * as tf from '../../tf.js';
 import { Sgd } from '../classification/sgd.js';
 import type { Size2 } from './boxes.js';
 import type { DetectionTarget } from './head_outputs.js';

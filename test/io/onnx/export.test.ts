@@ -8,7 +8,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { saveModelFiles } from '../../../src/io/model_files.js';
 import { exportOnnx, onnxModelOf } from '../../../src/io/onnx/export.js';
@@ -18,6 +17,7 @@ import { BatchNorm } from '../../../src/layers/batch_norm.js';
 import { Conv2D } from '../../../src/layers/conv2d.js';
 import type { ModelConfig } from '../../../src/models/config.js';
 import { createModel } from '../../../src/models/registry.js';
+import * as tf from '../../../src/tf.js';
 import { randArray, rng, setup } from '../../helpers.js';
 
 const TOLERANCE = 1e-4;

@@ -1,9 +1,9 @@
 /** The box coder (encode, decode, the tensor decode) against torchvision 0.14's BoxCoder. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { decodeBoxes, decodeBoxesTensor, encodeBoxes } from '../../../src/tasks/detection/box_coder.js';
 import { type BoxCoderConfig, RETINANET_BOX_CODER } from '../../../src/tasks/detection/config.js';
+import * as tf from '../../../src/tf.js';
 import { setup } from '../../helpers.js';
 import { assertFloatsClose, floats, type GoldenFloat, readGolden } from './golden.js';
 

@@ -1,13 +1,13 @@
 /** The sigmoid focal loss against a float64 reference written as torchvision writes it (p, BCE, p_t). */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import type { FocalLossConfig } from '../../../src/tasks/detection/config.js';
 import {
   sigmoidFocalLoss,
   sigmoidFocalLossOfClasses,
   weightedFocalLoss,
 } from '../../../src/tasks/detection/focal_loss.js';
+import * as tf from '../../../src/tf.js';
 import { assertClose, numericGradient, randArray, rng, setup } from '../../helpers.js';
 import { focalRef } from './retinanet_reference.js';
 

@@ -1,10 +1,10 @@
 /** RetinaNet's post-processing against torchvision 0.14's RetinaNet.postprocess_detections (golden). */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { generateAnchors } from '../../../src/tasks/detection/anchors.js';
 import { RETINANET_DETECTIONS, RETINANET_NMS } from '../../../src/tasks/detection/config.js';
 import { detectImage, postprocessDetections } from '../../../src/tasks/detection/postprocess.js';
+import * as tf from '../../../src/tf.js';
 import { setup } from '../../helpers.js';
 import { assertFloatsClose } from './golden.js';
 import { goldenOutputs, readRetinaNetGolden } from './retinanet_golden.js';

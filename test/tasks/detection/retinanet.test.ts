@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type * as tf from '@tensorflow/tfjs';
 import { createDetector } from '../../../src/models/detection/registry.js';
 import { generateAnchors } from '../../../src/tasks/detection/anchors.js';
 import { RETINANET_ANCHORS } from '../../../src/tasks/detection/config.js';
 import { RetinaNet } from '../../../src/tasks/detection/retinanet.js';
 import { makeDetectionStep } from '../../../src/tasks/detection/step.js';
+import type * as tf from '../../../src/tf.js';
 import { randTensor, setup } from '../../helpers.js';
 
 /** A tiny detector: the demo network at 8 pyramid channels, 2 classes. */

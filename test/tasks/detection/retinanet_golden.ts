@@ -1,7 +1,8 @@
 /** test/golden/detection/retinanet_loss.json.gz (tools/gen_retinanet_loss_golden.py) as typed arrays and tensors. */
-import * as tf from '@tensorflow/tfjs';
+
 import type { Size2 } from '../../../src/tasks/detection/boxes.js';
 import type { DetectionTarget, RetinaNetOutputs } from '../../../src/tasks/detection/head_outputs.js';
+import * as tf from '../../../src/tf.js';
 import { floats, type GoldenFloat, readGolden } from './golden.js';
 
 interface RawGolden {

@@ -1,13 +1,13 @@
 /** RetinaNet's losses against torchvision 0.14 (golden) and a float64 reference with finite differences. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
 import { generateAnchors } from '../../../src/tasks/detection/anchors.js';
 import { RETINANET_FOCAL_LOSS } from '../../../src/tasks/detection/config.js';
 import type { RetinaNetOutputs } from '../../../src/tasks/detection/head_outputs.js';
 import { retinaNetTargets } from '../../../src/tasks/detection/loss_targets.js';
 import { matchAnchors } from '../../../src/tasks/detection/matcher.js';
 import { retinaNetLoss } from '../../../src/tasks/detection/retinanet_loss.js';
+import * as tf from '../../../src/tf.js';
 import { assertClose, numericGradient, randArray, setup } from '../../helpers.js';
 import { assertFloatsEqual } from './golden.js';
 import { goldenOutputs, readRetinaNetGolden } from './retinanet_golden.js';

@@ -1,5 +1,5 @@
 /** The tfjs-layers classes the builder uses: ReLU, Add, MaxPooling2D, GlobalAveragePooling2D, Dense. */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../../tf.js';
 import type { Emitter } from './emitter.js';
 import { samePads, weightOf } from './emitter.js';
 

@@ -3,8 +3,9 @@
  *   scale = gamma / sqrt(var + ε), shift = beta - mean · scale,
  * otherwise Mul and Add per channel; then Relu when the layer has it.
  */
-import type * as tf from '@tensorflow/tfjs';
+
 import type { BatchNorm } from '../../../layers/batch_norm.js';
+import type * as tf from '../../../tf.js';
 import { type Emitter, weightOf } from './emitter.js';
 
 /** The per-channel affine map of an inference batch norm whose weights are `layer`'s `${prefix}gamma` etc. */

@@ -2,7 +2,7 @@
  * What an emitter (one per tfjs layer class) gets and gives. Inside the graph every image tensor
  * is NCHW [B, C, H, W] (ONNX's convolution layout); the batch stays dynamic through Reshape's 0.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../../tf.js';
 import type { OnnxGraphBuilder } from '../graph.js';
 
 /**
