@@ -108,27 +108,26 @@ export {
 } from './data/detection/transforms.js';
 export { type FolderSourceOptions, imageFolderSource } from './data/folder_source.js';
 export { type IdxArray, loadIdxImages, loadIdxLabels, loadIdxPair, parseIdx, readIdx } from './data/idx.js';
+export { decodeImageForEval, type ResizeKernel } from './data/image_folder/decode.js';
 export {
-  type CropOptions,
-  type CropRegion,
-  decodeImageForEval,
-  evalCropFraction,
-  evalResizeCrop,
   IMAGE_EXTENSIONS,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
   type ImageFile,
   type ImageFolder,
-  type ImageFolderBatch,
-  type ImageFolderBatchOptions,
-  imageAugmentParams,
-  imageFolderBatches,
-  type ResizeKernel,
-  randomResizedCropRegion,
   type ScanOptions,
   scanImageFolder,
   splitFileList,
-} from './data/image_folder.js';
+} from './data/image_folder/scan.js';
+export { type ImageFolderBatch, type ImageFolderBatchOptions, imageFolderBatches } from './data/image_folder/stream.js';
+export {
+  type CropOptions,
+  type CropRegion,
+  evalCropFraction,
+  evalResizeCrop,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  imageAugmentParams,
+  randomResizedCropRegion,
+} from './data/image_folder/transforms.js';
 export { memorySource } from './data/memory_source.js';
 export { mapLimited, prefetch } from './data/prefetch.js';
 export { readMaybeGzip } from './data/read.js';

@@ -20,12 +20,21 @@ using dt = memory::data_type;
 struct ConvShape {
   int64_t n, h, w, c, oc, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr;
 
-  static ConvShape from(const int32_t* p) {
-    for (int i = 0; i < 13; ++i) {
-      if (p[i] < 1) fail("conv", "sizes, strides and dilations must be >= 1");
+  /** Reads the geometry by name (src/backend/addon.ts ConvGeometryArg): tfjs's ConvInfo fields. */
+  static ConvShape from(const Napi::Object& o) {
+    const char* what = "conv geometry";
+    auto f = [&](const char* name) { return intField(o, what, name); };
+    ConvShape s{f("batch"),        f("inHeight"),      f("inWidth"),       f("inChannels"), f("outChannels"),
+                f("filterHeight"), f("filterWidth"),   f("outHeight"),     f("outWidth"),   f("strideHeight"),
+                f("strideWidth"),  f("dilationHeight"), f("dilationWidth"), f("padTop"),     f("padLeft"),
+                f("padBottom"),    f("padRight")};
+    for (int64_t v : {s.n, s.h, s.w, s.c, s.oc, s.kh, s.kw, s.oh, s.ow, s.sh, s.sw, s.dh, s.dw}) {
+      if (v < 1) fail("conv", "sizes, strides and dilations must be >= 1");
     }
-    return {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8],
-            p[9], p[10], p[11], p[12], p[13], p[14], p[15], p[16]};
+    for (int64_t v : {s.pt, s.pl, s.pb, s.pr}) {
+      if (v < 0) fail("conv", "paddings must be >= 0");
+    }
+    return s;
   }
   std::string key() const {
     std::string k;
@@ -200,7 +209,7 @@ ConvEntry& entryFor(const ConvShape& s) {
 
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   return guarded(info, "Conv2D", [&] {
-    ConvShape s = ConvShape::from(intsArg(info, 3, "geometry", 17));
+    ConvShape s = ConvShape::from(objectArg(info, 3, "geometry"));
     float* x = floatArg(info, 0, "x", s.n * s.h * s.w * s.c);
     float* w = floatArg(info, 1, "filter", s.kh * s.kw * s.c * s.oc);
     float* y = floatArg(info, 2, "y", s.n * s.oh * s.ow * s.oc);
@@ -222,7 +231,7 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
 
 Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   return guarded(info, "Conv2DBackpropInput", [&] {
-    ConvShape s = ConvShape::from(intsArg(info, 3, "geometry", 17));
+    ConvShape s = ConvShape::from(objectArg(info, 3, "geometry"));
     float* dy = floatArg(info, 0, "dy", s.n * s.oh * s.ow * s.oc);
     float* w = floatArg(info, 1, "filter", s.kh * s.kw * s.c * s.oc);
     float* dx = floatArg(info, 2, "dx", s.n * s.h * s.w * s.c);
@@ -251,7 +260,7 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
 
 Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
   return guarded(info, "Conv2DBackpropFilter", [&] {
-    ConvShape s = ConvShape::from(intsArg(info, 3, "geometry", 17));
+    ConvShape s = ConvShape::from(objectArg(info, 3, "geometry"));
     float* x = floatArg(info, 0, "x", s.n * s.h * s.w * s.c);
     float* dy = floatArg(info, 1, "dy", s.n * s.oh * s.ow * s.oc);
     float* dw = floatArg(info, 2, "dw", s.kh * s.kw * s.c * s.oc);

@@ -14,8 +14,18 @@ namespace {
 
 struct PoolShape {
   int64_t n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl;
-  static PoolShape from(const int32_t* p) {
-    return {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11]};
+  /** Reads the geometry by name (src/backend/addon.ts PoolGeometryArg): tfjs's PoolInfo fields. */
+  static PoolShape from(const Napi::Object& o) {
+    const char* what = "pool geometry";
+    auto f = [&](const char* name) { return intField(o, what, name); };
+    PoolShape s{f("batch"),       f("inHeight"),     f("inWidth"),     f("channels"),
+                f("outHeight"),   f("outWidth"),     f("filterHeight"), f("filterWidth"),
+                f("strideHeight"), f("strideWidth"), f("padTop"),      f("padLeft")};
+    for (int64_t v : {s.n, s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw}) {
+      if (v < 1) fail("pool", "sizes and strides must be >= 1");
+    }
+    if (s.pt < 0 || s.pl < 0) fail("pool", "paddings must be >= 0");
+    return s;
   }
   int64_t inSize() const { return n * h * w * c; }
   int64_t outSize() const { return n * oh * ow * c; }
@@ -33,7 +43,7 @@ constexpr int64_t kChunk = 64;  // channels per task in the backward passes
 
 Napi::Value MaxPoolForward(const Napi::CallbackInfo& info) {
   return guarded(info, "MaxPool", [&] {
-    PoolShape s = PoolShape::from(intsArg(info, 2, "geometry", 12));
+    PoolShape s = PoolShape::from(objectArg(info, 2, "geometry"));
     const float* x = floatArg(info, 0, "x", s.inSize());
     float* y = floatArg(info, 1, "y", s.outSize());
 #pragma omp parallel for collapse(2) schedule(static)
@@ -57,7 +67,7 @@ Napi::Value MaxPoolForward(const Napi::CallbackInfo& info) {
 
 Napi::Value MaxPoolBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "MaxPoolGrad", [&] {
-    PoolShape s = PoolShape::from(intsArg(info, 3, "geometry", 12));
+    PoolShape s = PoolShape::from(objectArg(info, 3, "geometry"));
     const float* x = floatArg(info, 0, "x", s.inSize());
     const float* dy = floatArg(info, 1, "dy", s.outSize());
     float* dx = floatArg(info, 2, "dx", s.inSize());
@@ -100,7 +110,7 @@ Napi::Value MaxPoolBackward(const Napi::CallbackInfo& info) {
 
 Napi::Value AvgPoolForward(const Napi::CallbackInfo& info) {
   return guarded(info, "AvgPool", [&] {
-    PoolShape s = PoolShape::from(intsArg(info, 2, "geometry", 12));
+    PoolShape s = PoolShape::from(objectArg(info, 2, "geometry"));
     const float* x = floatArg(info, 0, "x", s.inSize());
     float* y = floatArg(info, 1, "y", s.outSize());
 #pragma omp parallel for collapse(2) schedule(static)
@@ -129,7 +139,7 @@ Napi::Value AvgPoolForward(const Napi::CallbackInfo& info) {
 
 Napi::Value AvgPoolBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "AvgPoolGrad", [&] {
-    PoolShape s = PoolShape::from(intsArg(info, 2, "geometry", 12));
+    PoolShape s = PoolShape::from(objectArg(info, 2, "geometry"));
     const float* dy = floatArg(info, 0, "dy", s.outSize());
     float* dx = floatArg(info, 1, "dx", s.inSize());
     std::memset(dx, 0, sizeof(float) * s.inSize());

@@ -1,7 +1,8 @@
 /**
  * Loads the oneDNN addon (build/Release/sasa_native.node) and types its functions.
- * Every function writes into preallocated Float32Arrays in place; geometry travels as an
- * Int32Array. Callers validate shapes first: the addon only re-checks buffer lengths.
+ * Every function writes into preallocated Float32Arrays in place; the geometry of convolution,
+ * pooling and attention travels as an object read by name, that of the flat kernels (matmul, batch
+ * norm, elementwise) as a short Int32Array documented at each function. Callers validate shapes first: the addon only re-checks buffer lengths.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -56,18 +57,69 @@ export interface StemGeometryArg {
   scale: number;
 }
 
+/**
+ * The geometry of a convolution, read by name in C++ (native/src/conv.cc ConvShape::from): tfjs's
+ * ConvInfo fields, x [batch, inHeight, inWidth, inChannels], w [filterHeight, filterWidth, inChannels,
+ * outChannels], y [batch, outHeight, outWidth, outChannels]; dilations as tfjs counts them (1: none);
+ * the padding on each side.
+ */
+export interface ConvGeometryArg {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  outHeight: number;
+  outWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padTop: number;
+  padLeft: number;
+  padBottom: number;
+  padRight: number;
+}
+
+/**
+ * The geometry of a 2-D pooling, read by name in C++ (native/src/pool.cc PoolShape::from): x [batch,
+ * inHeight, inWidth, channels], y [batch, outHeight, outWidth, channels], windows filterHeight ×
+ * filterWidth moved by the strides, padTop / padLeft rows and columns of padding before the first.
+ */
+export interface PoolGeometryArg {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  channels: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  padTop: number;
+  padLeft: number;
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
   setThreads(n: number): number;
-  /** geometry: n,h,w,c,oc,kh,kw,oh,ow,sh,sw,dh,dw,padTop,padLeft,padBottom,padRight */
   /** Tokens (optional, 0 = none) name tensors' contents so backward can reuse forward's reorders. */
-  convForward(x: Float32Array, w: Float32Array, y: Float32Array, geometry: Int32Array, xToken?: number): void;
-  convBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array, dyToken?: number): void;
+  convForward(x: Float32Array, w: Float32Array, y: Float32Array, geometry: ConvGeometryArg, xToken?: number): void;
+  convBackwardData(
+    dy: Float32Array,
+    w: Float32Array,
+    dx: Float32Array,
+    geometry: ConvGeometryArg,
+    dyToken?: number,
+  ): void;
   convBackwardWeights(
     x: Float32Array,
     dy: Float32Array,
     dw: Float32Array,
-    geometry: Int32Array,
+    geometry: ConvGeometryArg,
     xToken?: number,
     dyToken?: number,
   ): void;
@@ -145,11 +197,10 @@ export interface NativeAddon {
     geometry: Int32Array,
     epsilon: number,
   ): void;
-  /** geometry: n,h,w,c,oh,ow,kh,kw,sh,sw,padTop,padLeft */
-  maxPoolForward(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
-  maxPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
-  avgPoolForward(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
-  avgPoolBackward(dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  maxPoolForward(x: Float32Array, y: Float32Array, geometry: PoolGeometryArg): void;
+  maxPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: PoolGeometryArg): void;
+  avgPoolForward(x: Float32Array, y: Float32Array, geometry: PoolGeometryArg): void;
+  avgPoolBackward(dy: Float32Array, dx: Float32Array, geometry: PoolGeometryArg): void;
   /** geometry: op, rank, shape[rank], stridesA[rank], stridesB[rank] (see broadcastPlan) */
   binary(a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array): void;
   relu(x: Float32Array, y: Float32Array, n: number): void;

@@ -6,16 +6,9 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  evalCropFraction,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
-  type ImageFile,
-  type ImageFolderBatch,
-  imageFolderBatches,
-  scanImageFolder,
-  splitFileList,
-} from './image_folder.js';
+import { type ImageFile, scanImageFolder, splitFileList } from './image_folder/scan.js';
+import { type ImageFolderBatch, imageFolderBatches } from './image_folder/stream.js';
+import { evalCropFraction, IMAGENET_MEAN, IMAGENET_STD } from './image_folder/transforms.js';
 import type { DataBatch, DataSource, Normalization, Split, TrainData } from './source.js';
 
 export interface FolderSourceOptions {

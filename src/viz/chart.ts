@@ -75,7 +75,6 @@ interface TextItem {
 type Measure = (item: TextItem, text?: unknown) => number;
 
 let fonts: { regular: FontMetrics; bold: FontMetrics } | undefined;
-let measure: Measure | undefined;
 
 /** The advance widths of the bundled font's faces, read once per process. */
 export function bundledFontMetrics(): { regular: FontMetrics; bold: FontMetrics } {
@@ -86,34 +85,51 @@ export function bundledFontMetrics(): { regular: FontMetrics; bold: FontMetrics 
   return fonts;
 }
 
-/**
- * Points vega's text measurer (`textMetrics.width`, the hook vl-convert uses too; not in vega's
- * typings) at the bundled font's advance widths: labels and legends are laid out for the glyphs resvg
- * draws. Bold and weights ≥ 600 measure with the bold face.
- */
-function measureWithBundledFont(): void {
-  const metrics = (vega as unknown as { textMetrics: { width: Measure } }).textMetrics;
-  if (measure !== undefined && metrics.width === measure) return;
+/** Text width in the bundled font's advance widths; bold and weights ≥ 600 measure with the bold face. */
+function bundledFontMeasure(): Measure {
   const { regular, bold } = bundledFontMetrics();
-  measure = (item, text) => {
+  return (item, text) => {
     const size = item.fontSize == null ? 11 : +item.fontSize || 0;
     const heavy = item.fontWeight === 'bold' || Number(item.fontWeight) >= 600;
     return textWidth(heavy ? bold : regular, text == null ? '' : String(text).trim(), size);
   };
-  metrics.width = measure;
+}
+
+/** Renders in progress, and the measurer vega had before the first of them began. */
+let rendering = 0;
+let measureBefore: Measure | undefined;
+
+/**
+ * Runs `render` with vega's text measurer (`textMetrics.width`, the hook vl-convert uses too; not in vega's
+ * typings) pointed at the bundled font, so labels and legends are laid out for the glyphs resvg draws; the
+ * measurer vega had is put back when the last render in progress ends, so other vega users in the process
+ * are not changed.
+ */
+async function withBundledFontMeasure<T>(render: () => Promise<T>): Promise<T> {
+  const metrics = (vega as unknown as { textMetrics: { width: Measure } }).textMetrics;
+  if (rendering++ === 0) {
+    measureBefore = metrics.width;
+    metrics.width = bundledFontMeasure();
+  }
+  try {
+    return await render();
+  } finally {
+    if (--rendering === 0 && measureBefore !== undefined) metrics.width = measureBefore;
+  }
 }
 
 /** The chart drawn by vega as an SVG document (width × height in chart pixels). */
-export async function renderSvg(chart: Chart): Promise<string> {
-  measureWithBundledFont();
-  // vega tags the data rows it ingests: give it a copy, so the caller's spec stays plain JSON
-  const spec = compile(structuredClone(chart.spec)).spec;
-  const view = new vega.View(vega.parse(spec), { renderer: 'none', logLevel: vega.Error });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+export function renderSvg(chart: Chart): Promise<string> {
+  return withBundledFontMeasure(async () => {
+    // vega tags the data rows it ingests: give it a copy, so the caller's spec stays plain JSON
+    const spec = compile(structuredClone(chart.spec)).spec;
+    const view = new vega.View(vega.parse(spec), { renderer: 'none', logLevel: vega.Error });
+    try {
+      return await view.toSVG();
+    } finally {
+      view.finalize();
+    }
+  });
 }
 
 /** The chart as PNG bytes at `pixelRatio` × its size, text drawn with the bundled font only. */

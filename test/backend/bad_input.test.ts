@@ -290,10 +290,17 @@ describeNative(
     const addon = load.addon as unknown as Loose;
     const f = (n: number) => new Float32Array(n);
     const ints = (...v: number[]) => Int32Array.from(v);
-    // n,h,w,c,oc,kh,kw,oh,ow,sh,sw,dh,dw,padTop,padLeft,padBottom,padRight: 1x5x5x1 → 3x3 'same' → 1x5x5x1
-    const convGeom = ints(1, 5, 5, 1, 1, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1, 1, 1);
-    // n,h,w,c,oh,ow,kh,kw,sh,sw,padTop,padLeft: 1x4x4x1, 2x2 window, stride 2
-    const poolGeom = ints(1, 4, 4, 1, 2, 2, 2, 2, 2, 2, 0, 0);
+    // 1x5x5x1 → 3x3 'same' → 1x5x5x1
+    const convGeom = {
+      ...{ batch: 1, inHeight: 5, inWidth: 5, inChannels: 1, outChannels: 1, filterHeight: 3, filterWidth: 3 },
+      ...{ outHeight: 5, outWidth: 5, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1 },
+      ...{ padTop: 1, padLeft: 1, padBottom: 1, padRight: 1 },
+    };
+    // 1x4x4x1, 2x2 window, stride 2
+    const poolGeom = {
+      ...{ batch: 1, inHeight: 4, inWidth: 4, channels: 1, outHeight: 2, outWidth: 2 },
+      ...{ filterHeight: 2, filterWidth: 2, strideHeight: 2, strideWidth: 2, padTop: 0, padLeft: 0 },
+    };
 
     function rejects(name: string, args: unknown[], kind: ErrorConstructor = Error, pattern?: RegExp): void {
       assert.throws(
@@ -313,16 +320,18 @@ describeNative(
       rejects('convForward', [f(25), f(9), f(24), convGeom], RangeError, /y/);
       rejects('convForward', [Array.from(f(25)), f(9), f(25), convGeom], TypeError, /Float32Array/);
       rejects('convForward', [new Float64Array(25), f(9), f(25), convGeom], TypeError, /Float32Array/);
-      rejects('convForward', [f(25), f(9), f(25), ints(1, 5, 5)], TypeError, /geometry/);
-      rejects('convForward', [f(25), f(9), f(25), Float32Array.from(convGeom)], TypeError, /geometry/);
-      rejects('convForward', [], TypeError);
-      // Inconsistent geometry (output 9x9 from a 5x5 input): oneDNN refuses, as a JS error naming the op.
       rejects(
         'convForward',
-        [f(100), f(100), f(100), ints(1, 5, 5, 1, 1, 3, 3, 9, 9, 1, 1, 1, 1, 1, 1, 1, 1)],
-        Error,
-        /Conv2D/,
+        [f(25), f(9), f(25), ints(1, 5, 5)],
+        TypeError,
+        /geometry must be an object with named fields/,
       );
+      rejects('convForward', [f(25), f(9), f(25), { ...convGeom, batch: undefined }], TypeError, /conv geometry.batch/);
+      rejects('convForward', [f(25), f(9), f(25), { ...convGeom, padRight: 1.5 }], TypeError, /padRight/);
+      rejects('convForward', [f(25), f(9), f(25), { ...convGeom, strideWidth: 0 }], Error, /strides/);
+      rejects('convForward', [], TypeError);
+      // Inconsistent geometry (output 9x9 from a 5x5 input): oneDNN refuses, as a JS error naming the op.
+      rejects('convForward', [f(100), f(100), f(100), { ...convGeom, outHeight: 9, outWidth: 9 }], Error, /Conv2D/);
       rejects('convBackwardData', [f(25), f(9), f(20), convGeom], RangeError, /dx/);
       rejects('convBackwardWeights', [f(25), f(25), f(8), convGeom], RangeError, /dw/);
       rejects('convBackwardWeights', [f(25), 'dy', f(9), convGeom], TypeError);
@@ -362,7 +371,13 @@ describeNative(
       rejects('maxPoolForward', [f(16), f(3), poolGeom], RangeError, /y/);
       rejects('maxPoolBackward', [f(16), f(3), f(16), poolGeom], RangeError, /dy/);
       rejects('maxPoolBackward', [f(16), f(4), f(15), poolGeom], RangeError, /dx/);
-      rejects('avgPoolForward', [f(16), f(4), ints(1, 4, 4)], TypeError, /geometry/);
+      rejects(
+        'avgPoolForward',
+        [f(16), f(4), ints(1, 4, 4)],
+        TypeError,
+        /geometry must be an object with named fields/,
+      );
+      rejects('avgPoolForward', [f(16), f(4), { ...poolGeom, padTop: -1 }], Error, /paddings/);
       rejects('avgPoolBackward', [f(4), f(15), poolGeom], RangeError, /dx/);
       rejects('avgPoolBackward', [f(4), 'dx', poolGeom], TypeError);
     });

@@ -178,7 +178,11 @@ describeNative('Conv2D forward', () => {
   it('raw addon: convForward re-reads x after the caller changes it in place', () => {
     const addon = loadAddon().addon;
     assert.ok(addon);
-    const geometry = Int32Array.from([1, 8, 8, 16, 16, 3, 3, 8, 8, 1, 1, 1, 1, 1, 1, 1, 1]);
+    const geometry = {
+      ...{ batch: 1, inHeight: 8, inWidth: 8, inChannels: 16, outChannels: 16, filterHeight: 3, filterWidth: 3 },
+      ...{ outHeight: 8, outWidth: 8, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1 },
+      ...{ padTop: 1, padLeft: 1, padBottom: 1, padRight: 1 },
+    };
     const x = new Float32Array(8 * 8 * 16).fill(1);
     const w = new Float32Array(3 * 3 * 16 * 16).fill(1);
     const y1 = new Float32Array(8 * 8 * 16);

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
 import { bundledFontMetrics, PIXEL_RATIO, renderPng, renderSvg, THEME } from '../../src/viz/chart.js';
 import { textWidth } from '../../src/viz/font_metrics.js';
 import { barPlot } from '../../src/viz/plots.js';
@@ -46,5 +47,17 @@ describe('renderPng', () => {
     const img = await decodePng(bare.render().asPng());
     const band = { x0: 0, y0: 0, x1: img.width, y1: PIXEL_RATIO * 40 };
     assert.equal(ink(img, band, TEXT_INK).count, 0);
+  });
+});
+
+describe('renderSvg', () => {
+  it("leaves vega's text measurer as it was for other vega users, also across concurrent renders", async () => {
+    const metrics = (vega as unknown as { textMetrics: { width: unknown } }).textMetrics;
+    const before = metrics.width;
+    const [a, b] = await Promise.all([renderSvg(chart), renderSvg(chart)]);
+    const unclip = (svg: string) => svg.replace(/clip\d+/g, 'clip');
+    assert.equal(unclip(a), unclip(b), 'two concurrent renders lay the chart out alike');
+    assert.equal(metrics.width, before);
+    assert.match(a, new RegExp(TITLE));
   });
 });

@@ -2,7 +2,9 @@
  * Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter and FusedConv2D (bias + relu/linear) on
  * oneDNN. x: [B, H, W, Cin] (NHWC), filter: [kh, kw, Cin, Cout] (HWIO), y: [B, OH, OW, Cout].
  */
+
 import * as tf from '../../tf.js';
+import type { ConvGeometryArg } from '../addon.js';
 import { broadcastBinary } from './eltwise.js';
 import {
   check,
@@ -49,28 +51,28 @@ function expressible(c: ConvInfo): boolean {
   );
 }
 
-/** The addon's geometry (see NativeAddon.convForward). */
-function geometry(c: ConvInfo): Int32Array {
-  const [bottom, right] = paddingAfter(c);
-  return Int32Array.from([
-    c.batchSize,
-    c.inHeight,
-    c.inWidth,
-    c.inChannels,
-    c.outChannels,
-    c.filterHeight,
-    c.filterWidth,
-    c.outHeight,
-    c.outWidth,
-    c.strideHeight,
-    c.strideWidth,
-    c.dilationHeight,
-    c.dilationWidth,
-    c.padInfo.top,
-    c.padInfo.left,
-    bottom,
-    right,
-  ]);
+/** The addon's geometry (see ConvGeometryArg). */
+function geometry(c: ConvInfo): ConvGeometryArg {
+  const [padBottom, padRight] = paddingAfter(c);
+  return {
+    batch: c.batchSize,
+    inHeight: c.inHeight,
+    inWidth: c.inWidth,
+    inChannels: c.inChannels,
+    outChannels: c.outChannels,
+    filterHeight: c.filterHeight,
+    filterWidth: c.filterWidth,
+    outHeight: c.outHeight,
+    outWidth: c.outWidth,
+    strideHeight: c.strideHeight,
+    strideWidth: c.strideWidth,
+    dilationHeight: c.dilationHeight,
+    dilationWidth: c.dilationWidth,
+    padTop: c.padInfo.top,
+    padLeft: c.padInfo.left,
+    padBottom,
+    padRight,
+  };
 }
 
 function broadcasts(a: number[], b: number[]): boolean {

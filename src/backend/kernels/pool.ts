@@ -7,6 +7,7 @@
 
 import { AVG_POOL_GRAD } from '../../ops/kernel_names.js';
 import * as tf from '../../tf.js';
+import type { PoolGeometryArg } from '../addon.js';
 import {
   check,
   checkPad,
@@ -49,21 +50,22 @@ function poolInfo(op: string, xShape: number[], attrs: tf.NamedAttrMap, tfjsGeom
   return info.outHeight > 0 && info.outWidth > 0 ? info : null;
 }
 
-function geometry(c: PoolInfo): Int32Array {
-  return Int32Array.from([
-    c.batchSize,
-    c.inHeight,
-    c.inWidth,
-    c.inChannels,
-    c.outHeight,
-    c.outWidth,
-    c.filterHeight,
-    c.filterWidth,
-    c.strideHeight,
-    c.strideWidth,
-    c.padInfo.top,
-    c.padInfo.left,
-  ]);
+/** The addon's geometry (see PoolGeometryArg). */
+function geometry(c: PoolInfo): PoolGeometryArg {
+  return {
+    batch: c.batchSize,
+    inHeight: c.inHeight,
+    inWidth: c.inWidth,
+    channels: c.inChannels,
+    outHeight: c.outHeight,
+    outWidth: c.outWidth,
+    filterHeight: c.filterHeight,
+    filterWidth: c.filterWidth,
+    strideHeight: c.strideHeight,
+    strideWidth: c.strideWidth,
+    padTop: c.padInfo.top,
+    padLeft: c.padInfo.left,
+  };
 }
 
 export function poolKernels(ctx: KernelContext): tf.KernelConfig[] {

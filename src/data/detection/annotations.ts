@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import type { CocoBox, CocoCategory, CocoImage } from '../coco/instances.js';
 import type { BadAnnotation, InstancesWithBadAnnotations } from '../coco/read.js';
-import { splitFileList } from '../image_folder.js';
+import { splitFileList } from '../image_folder/scan.js';
 
 /** Class index i ↔ COCO category ids[i] (sorted ascending), named names[i]. */
 export interface CategoryMap {

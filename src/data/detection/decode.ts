@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { IMAGENET_MEAN, IMAGENET_STD } from '../image_folder.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../image_folder/transforms.js';
 import type { FloatImage } from './transforms.js';
 
 /** [height, width, 3] RGB bytes. */

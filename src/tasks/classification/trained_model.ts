@@ -3,7 +3,8 @@
  * holds the configuration, the class names, the input normalisation and the data source.
  */
 import { join } from 'node:path';
-import { decodeImageForEval, evalCropFraction } from '../../data/image_folder.js';
+import { decodeImageForEval } from '../../data/image_folder/decode.js';
+import { evalCropFraction } from '../../data/image_folder/transforms.js';
 import { loadModelFiles, MODEL_JSON, WEIGHTS_BIN } from '../../io/model_files.js';
 import type { ModelConfig } from '../../models/config.js';
 import * as tf from '../../tf.js';

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CategoryMap } from '../../data/detection/annotations.js';
-import { IMAGENET_MEAN, IMAGENET_STD } from '../../data/image_folder.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../../data/image_folder/transforms.js';
 import { loadModelFiles, MODEL_JSON, saveModelFiles } from '../../io/model_files.js';
 import type { DetectorConfig } from '../../models/detection/config.js';
 import type * as tf from '../../tf.js';
