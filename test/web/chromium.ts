@@ -75,7 +75,8 @@ export async function openPage(pageRoot: string): Promise<OpenPage> {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
+      // tfjs prints a shader that fails to compile, and the compiler's message, with console.log
+      if (m.type() === 'error' || m.text().includes('ERROR:')) errors.push(m.text());
     });
     await page.goto(served.url);
     const opened = { browser, server };

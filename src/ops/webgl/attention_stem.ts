@@ -16,7 +16,7 @@
 import type { GPGPUProgram, MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
 import type * as tf from '../../tf.js';
 import type { StemAttentionAttrs } from '../kernel_names.js';
-import { type AttentionOutput, glslFloat, SOFTMAX_START, softmaxResult, softmaxStep } from './glsl.js';
+import { type AttentionOutput, glslFloat, softmaxResult, softmaxStart, softmaxStep } from './glsl.js';
 
 /** The shapes and attributes of a stem attention call. */
 export interface StemGeometry {
@@ -98,7 +98,7 @@ void main() {
     keyQuery[d] = dotted;
   }
   ${relative ? RELATIVE_LOGITS : ''}
-  ${SOFTMAX_START}
+  ${softmaxStart()}
   for (int a = 0; a < BLOCK; a++) {
     for (int b = 0; b < BLOCK; b++) {
       float pixel[IN_CHANNELS];

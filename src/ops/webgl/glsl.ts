@@ -13,11 +13,13 @@ export function glslFloat(x: number): string {
 /** What a program writes per output element: the attention output or the log-sum-exp of its logits. */
 export type AttentionOutput = 'y' | 'lse';
 
-/** Declares the softmax state: `maxLogit`, `expSum`, `weighted` (Σ exp(l - maxLogit)·v). */
-export const SOFTMAX_START = `
+/** Declares the softmax state: `maxLogit`, `expSum`, `weighted` (Σ exp(l - maxLogit)·v, of the values' type). */
+export function softmaxStart(valueType: 'float' | 'vec4' = 'float'): string {
+  return `
   float maxLogit = -3.0e38;
   float expSum = 0.0;
-  float weighted = 0.0;`;
+  ${valueType} weighted = ${valueType}(0.0);`;
+}
 
 /** Adds the logit `logit` whose value is `value` to the softmax state. */
 export function softmaxStep(logit: string, value: string): string {

@@ -15,10 +15,11 @@
  * (P = 2, logits 'qr'). Shapes are compiled in as constants (tfjs caches one program per shape).
  */
 import type { GPGPUProgram, MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
-import type * as tf from '../../tf.js';
+import * as tf from '../../tf.js';
 import type { LocalAttentionAttrs } from '../kernel_names.js';
 import { type AttentionGeometry, kernelGeometry, kernelShapes } from '../local_attention/options.js';
-import { type AttentionOutput, glslFloat, SOFTMAX_START, softmaxResult, softmaxStep } from './glsl.js';
+import { type AttentionOutput, glslFloat, softmaxResult, softmaxStart, softmaxStep } from './glsl.js';
+import { fitsVec4, LocalAttentionVec4Program } from './local_attention_vec4.js';
 
 /** Where q, k and v are read from: three tensors, or channel ranges of one packed qkv. */
 export type QkvLayout = 'separate' | 'packed';
@@ -99,7 +100,7 @@ void main() {
   float query[HEAD_DIM];
   for (int u = 0; u < HEAD_DIM; u++) query[u] = SCALE * readQ(batch, i, j, first + u);
   ${relativeLogits(g)}
-  ${SOFTMAX_START}
+  ${softmaxStart()}
   for (int da = 0; da < KSIZE; da++) {
     int a = i + da - HALF_K;
     bool rowInside = a >= 0 && a < HEIGHT;
@@ -121,10 +122,39 @@ void main() {
 
 type Inputs = Record<string, tf.TensorInfo>;
 
-/** y and lse of one geometry and layout, from the inputs the program reads. */
+/** The backend's Reshape kernel on x (free for unpacked textures, a copy for some packed ones). */
+function reshape(backend: MathBackendWebGL, x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+  const kernel = tf.getKernel(tf.Reshape, tf.getBackend());
+  if (!kernel) throw new Error(`no Reshape kernel for backend '${tf.getBackend()}'`);
+  return kernel.kernelFunc({ inputs: { x }, backend, attrs: { shape } }) as tf.TensorInfo;
+}
+
+/** y and lse by the vec4 program: inputs viewed as [n/2, 2], y reshaped back to [B, H, W, C]. */
+function runVec4(backend: MathBackendWebGL, g: AttentionGeometry, layout: QkvLayout, inputs: Inputs): tf.TensorInfo[] {
+  const views: Inputs = {};
+  for (const [name, t] of Object.entries(inputs)) {
+    if (t.shape.length > 1) views[name] = reshape(backend, t, [tf.util.sizeFromShape(t.shape) / 2, 2]);
+  }
+  const outputs = (['y', 'lse'] as const).map((output) => {
+    const program = new LocalAttentionVec4Program(g, layout, output);
+    const ran = backend.runWebGLProgram(
+      program,
+      program.variableNames.map((name) => views[name]),
+      'float32',
+    );
+    if (output === 'lse') return ran;
+    const y = reshape(backend, ran, [g.batch, g.height, g.width, g.channels]);
+    backend.disposeIntermediateTensorInfo(ran);
+    return y;
+  });
+  for (const view of Object.values(views)) backend.disposeIntermediateTensorInfo(view);
+  return outputs;
+}
+
+/** y and lse of one geometry and layout: the vec4 program where it fits, else the scalar one. */
 function run(backend: MathBackendWebGL, g: AttentionGeometry, layout: QkvLayout, inputs: Inputs): tf.TensorInfo[] {
-  const outputs: AttentionOutput[] = ['y', 'lse'];
-  return outputs.map((output) => {
+  if (fitsVec4(g)) return runVec4(backend, g, layout, inputs);
+  return (['y', 'lse'] as const).map((output) => {
     const program = new LocalAttentionProgram(g, layout, output);
     return backend.runWebGLProgram(
       program,

@@ -38,6 +38,14 @@ const CASES: [string, KernelCase][] = [
     { op: 'localAttention2d', shape: [1, 4, 3, 6], options: { kernelSize: 7, heads: 1, padding: 'masked' } },
   ],
   [
+    'k5, 2 heads of 8 channels, qk+qr, zeros, batch 2, 9×7',
+    { op: 'localAttention2d', shape: [2, 9, 7, 16], options: { kernelSize: 5, heads: 2 } },
+  ],
+  [
+    'k5, 3 heads of 8 straddling the halves, qk+qr, masked, batch 2, 6×9',
+    { op: 'localAttention2d', shape: [2, 6, 9, 24], options: { kernelSize: 5, heads: 3, padding: 'masked' } },
+  ],
+  [
     'k5, 5 heads, qk+qr, zeros, scale 0.3, 13×9',
     { op: 'localAttention2d', shape: [1, 13, 9, 20], options: { kernelSize: 5, heads: 5, scale: 0.3 } },
   ],
@@ -80,10 +88,14 @@ describe('WebGL kernels against the TypeScript kernels in headless Chromium', { 
   before(async () => {
     opened = await openPage(join(dirname(fileURLToPath(import.meta.url)), 'page'));
     const cases = CASES.map(([, c]) => c);
-    results = (await opened.page.evaluate(
-      (list) => (window as unknown as { sasaKernelCheck(c: unknown): Promise<unknown> }).sasaKernelCheck(list),
-      cases,
-    )) as CaseResult[];
+    try {
+      results = (await opened.page.evaluate(
+        (list) => (window as unknown as { sasaKernelCheck(c: unknown): Promise<unknown> }).sasaKernelCheck(list),
+        cases,
+      )) as CaseResult[];
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\npage errors: ${opened.errors.join('\n')}`);
+    }
   });
 
   after(async () => {
