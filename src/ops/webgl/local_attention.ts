@@ -151,9 +151,9 @@ function runVec4(backend: MathBackendWebGL, g: AttentionGeometry, layout: QkvLay
   return outputs;
 }
 
-/** y and lse of one geometry and layout: the vec4 program where it fits, else the scalar one. */
+/** y and lse of one geometry and layout: the vec4 program where it fits (WebGL 2: texelFetch), else the scalar one. */
 function run(backend: MathBackendWebGL, g: AttentionGeometry, layout: QkvLayout, inputs: Inputs): tf.TensorInfo[] {
-  if (fitsVec4(g)) return runVec4(backend, g, layout, inputs);
+  if (fitsVec4(g) && tf.env().getNumber('WEBGL_VERSION') === 2) return runVec4(backend, g, layout, inputs);
   return (['y', 'lse'] as const).map((output) => {
     const program = new LocalAttentionProgram(g, layout, output);
     return backend.runWebGLProgram(

@@ -9,6 +9,8 @@
  *      logits, in one half of the channels (C % 8 = 0);
  *   lse: [B, H, W, N], one fragment per pixel and head.
  * Inputs: q, k, v (or qkv = q|k|v, q|v) as [B·H·W·P·C/2, 2]; relRow, relCol as [k·C/4, 2].
+ * q, k and v are read with texelFetch (WebGL 2) at texel pixel·P·C/4 + group, the texture's width
+ * coming from the shape uniforms tfjs declares (enableShapeUniforms).
  */
 import type { GPGPUProgram } from '@tensorflow/tfjs-backend-webgl';
 import type { AttentionGeometry } from '../local_attention/options.js';
@@ -20,23 +22,53 @@ export function fitsVec4(g: AttentionGeometry): boolean {
   return (g.channels / g.heads) % 4 === 0 && (!g.useQR || g.channels % 8 === 0);
 }
 
+/**
+ * GLSL fetch of texel t of a packed input, by texelFetch: tfjs lays a packed texture's texels out
+ * row-major over ceil(texShape / 2) (its sampler functions do the same with three integer divisions
+ * per read, which SwiftShader runs lane by lane; here the row is a float product, corrected).
+ */
+function fetcher(input: string): string {
+  return `
+int ${input}Columns;
+float ${input}Inverse;
+vec4 fetch${input}(int t) {
+  int row = int((float(t) + 0.5) * ${input}Inverse);
+  int col = t - row * ${input}Columns;
+  if (col >= ${input}Columns) { row += 1; col -= ${input}Columns; }
+  if (col < 0) { row -= 1; col += ${input}Columns; }
+  return texelFetch(${input}, ivec2(col, row), 0);
+}`;
+}
+
+/** GLSL setting a fetcher's texture width (in main, from the TexShape uniform tfjs declares). */
+const fetcherStart = (input: string) => `
+  ${input}Columns = (${input}TexShape[1] + 1) / 2;
+  ${input}Inverse = 1.0 / float(${input}Columns);`;
+
 /** GLSL readers readQ/readK/readV(pixel, group) of four channels, and the program's input names. */
-function readers(g: AttentionGeometry, layout: QkvLayout): { inputs: string[]; code: string } {
+function readers(g: AttentionGeometry, layout: QkvLayout): { inputs: string[]; code: string; start: string } {
   const groups = g.channels / 4;
   const tables = g.useQR ? ['relRow', 'relCol'] : [];
   const reader = (name: string, input: string, stride: number, offset: number) =>
-    `vec4 read${name}(int pixel, int group) { return get${input}(2 * (pixel * ${stride} + ${offset} + group), 0); }`;
+    `vec4 read${name}(int pixel, int group) { return fetch${input}(pixel * ${stride} + ${offset} + group); }`;
   if (layout === 'packed') {
     const stride = (g.useQK ? 3 : 2) * groups;
     const code = [
-      reader('Q', 'Qkv', stride, 0),
-      g.useQK ? reader('K', 'Qkv', stride, groups) : '',
-      reader('V', 'Qkv', stride, stride - groups),
+      fetcher('qkv'),
+      reader('Q', 'qkv', stride, 0),
+      g.useQK ? reader('K', 'qkv', stride, groups) : '',
+      reader('V', 'qkv', stride, stride - groups),
     ];
-    return { inputs: ['qkv', ...tables], code: code.join('\n') };
+    return { inputs: ['qkv', ...tables], code: code.join('\n'), start: fetcherStart('qkv') };
   }
-  const code = [reader('Q', 'Q', groups, 0), g.useQK ? reader('K', 'K', groups, 0) : '', reader('V', 'V', groups, 0)];
-  return { inputs: ['q', ...(g.useQK ? ['k'] : []), 'v', ...tables], code: code.join('\n') };
+  const used = ['q', ...(g.useQK ? ['k'] : []), 'v'];
+  const code = [
+    ...used.map(fetcher),
+    reader('Q', 'q', groups, 0),
+    g.useQK ? reader('K', 'k', groups, 0) : '',
+    reader('V', 'v', groups, 0),
+  ];
+  return { inputs: [...used, ...tables], code: code.join('\n'), start: used.map(fetcherStart).join('') };
 }
 
 /** GLSL filling rowLogit[t] / colLogit[t] from the head's groups below / above C/2. */
@@ -86,6 +118,7 @@ export class LocalAttentionVec4Program implements GPGPUProgram {
   userCode: string;
   packedInputs = true;
   packedOutput: boolean;
+  enableShapeUniforms = true;
 
   constructor(g: AttentionGeometry, layout: QkvLayout, output: AttentionOutput) {
     const { batch, height, width, channels, heads, kernelSize } = g;
@@ -110,6 +143,7 @@ const float SCALE = ${glslFloat(g.scale)};
 ${read.code}
 
 void main() {
+  ${read.start}
   ${fragmentPosition(output)}
   vec4 query[HEAD_GROUPS];
   for (int u = 0; u < HEAD_GROUPS; u++) query[u] = SCALE * readQ(pixel, first + u);
