@@ -1,7 +1,8 @@
 /**
  * sasa's WebGL kernels (src/ops/webgl) against the TypeScript / composed kernels, in headless
  * Chromium (WebGL 2 on SwiftShader): each case runs in one page on the 'webgl' backend and on the
- * 'cpu' backend from the same seeded inputs (page/main.ts), and y and lse must agree to 1e-3.
+ * 'cpu' backend from the same seeded inputs (page/main.ts), and y, lse and a gradient (the backward
+ * kernels fed the forward kernel's lse: training on WebGL) must agree to 1e-3.
  * Cases: k 3/5/7 (and a window larger than the image), 1 to 5 heads (heads straddling the
  * relRow/relCol halves), every logits mode, both paddings, odd sizes, batch 2; the packed layout;
  * the stem with one or s² value matrices, with and without relative logits, d_in 1 to 3.
@@ -105,11 +106,14 @@ describe('WebGL kernels against the TypeScript kernels in headless Chromium', { 
   for (const [index, [name]] of CASES.entries()) {
     it(name, (t) => {
       const r = results[index];
-      t.diagnostic(`max |Δy| ${r.yError.toExponential(2)}, max |Δlse| ${r.lseError.toExponential(2)}`);
+      const errors = [r.yError, r.lseError, r.gradError].map((e) => e.toExponential(2));
+      t.diagnostic(`max |Δy| ${errors[0]}, max |Δlse| ${errors[1]}, max |Δgradient| ${errors[2]}`);
       assert.ok(r.webglKernel, 'the webgl backend ran a kernel other than sasa’s WebGL one');
       assert.ok(r.yLargest > 0.01, `y is nearly zero (${r.yLargest}): the comparison would say little`);
+      assert.ok(r.gradLargest > 0.01, `the gradient is nearly zero (${r.gradLargest})`);
       assert.ok(r.yError <= TOLERANCE, `y differs by ${r.yError} > ${TOLERANCE}`);
       assert.ok(r.lseError <= TOLERANCE, `lse differs by ${r.lseError} > ${TOLERANCE}`);
+      assert.ok(r.gradError <= TOLERANCE, `the gradient differs by ${r.gradError} > ${TOLERANCE}`);
       assert.equal(r.leaked, 0, 'tensors left behind');
     });
   }

@@ -2,7 +2,8 @@
  * The page of test/ops/webgl/kernels.test.ts: window.sasaKernelCheck(cases) runs each case on the
  * 'webgl' backend (sasa's WebGL kernels) and on the 'cpu' backend (the TypeScript / composed
  * kernels) from the same seeded inputs, and returns the largest differences of y (through the
- * public op) and lse (the kernel's second output).
+ * public op), lse (the kernel's second output) and a gradient (the TypeScript / composed backward
+ * kernels on both backends, fed each forward kernel's lse).
  */
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
@@ -40,7 +41,10 @@ export type KernelCase = AttentionCase | StemCase;
 export interface CaseResult {
   yError: number;
   lseError: number;
+  /** The gradient of Σ y·r with respect to q (qkv; the stem: wq), through the forward kernel's lse. */
+  gradError: number;
   yLargest: number;
+  gradLargest: number;
   /** The kernel registered for 'webgl' under the case's name is sasa's WebGL one. */
   webglKernel: boolean;
   /** Tensors left behind by the case on either backend. */
@@ -65,6 +69,12 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const tensor = (shape: number[], seed: number, spread: number) =>
   tf.tensor(uniform(size(shape), seed, -spread, spread), shape);
 
+/** d/dx Σ f(x)·r for fixed random r: the backward kernels, fed the forward kernel's lse. */
+function gradient(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, outputShape: number[]): tf.Tensor {
+  const r = tensor(outputShape, 9, 1);
+  return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), r)))(x);
+}
+
 /** [y, lse] of a local attention case, y through the public op, lse through the kernel. */
 function attentionOutputs(c: AttentionCase): tf.Tensor[] {
   const [b, h, w, channels] = c.shape;
@@ -86,14 +96,16 @@ function attentionOutputs(c: AttentionCase): tf.Tensor[] {
     const qkv = tensor([b, h, w, (useQK ? 3 : 2) * channels], 1, 2) as tf.Tensor4D;
     const y = localAttention2dPacked(qkv, relRow, relCol, c.options);
     const [, lse] = tf.engine().runKernel(LOCAL_ATTENTION_PACKED, { qkv, ...tables }, attrs) as tf.Tensor[];
-    return [y, lse];
+    const dqkv = gradient((t) => localAttention2dPacked(t as tf.Tensor4D, relRow, relCol, c.options), qkv, shape);
+    return [y, lse, dqkv];
   }
   const q = tensor(shape, 1, 2) as tf.Tensor4D;
   const k = useQK ? (tensor(shape, 2, 2) as tf.Tensor4D) : null;
   const v = tensor(shape, 3, 1) as tf.Tensor4D;
   const y = localAttention2d(q, k, v, relRow, relCol, c.options);
   const [, lse] = tf.engine().runKernel(LOCAL_ATTENTION, { q, k: k ?? empty, v, ...tables }, attrs) as tf.Tensor[];
-  return [y, lse];
+  const dq = gradient((t) => localAttention2d(t as tf.Tensor4D, k, v, relRow, relCol, c.options), q, shape);
+  return [y, lse, dq];
 }
 
 /** [y, lse] of a stem case, y through the public op, lse through the kernel. */
@@ -116,20 +128,21 @@ function stemOutputs(c: StemCase): tf.Tensor[] {
   };
   const inputs = { x, wq, wk, wv, relRow: relRow ?? empty, relCol: relCol ?? empty };
   const [, lse] = tf.engine().runKernel(STEM_ATTENTION, inputs, attrs) as tf.Tensor[];
-  return [y, lse];
+  const dwq = gradient((t) => stemAttention(x, t as tf.Tensor2D, wk, wv, relRow, relCol, { heads }), wq, y.shape);
+  return [y, lse, dwq];
 }
 
 async function outputsOn(
   backend: string,
   c: KernelCase,
-): Promise<{ y: Float32Array; lse: Float32Array; leaked: number }> {
+): Promise<{ y: Float32Array; lse: Float32Array; grad: Float32Array; leaked: number }> {
   if (!(await tf.setBackend(backend)) || tf.getBackend() !== backend)
     throw new Error(`backend ${backend} did not start`);
   const before = tf.memory().numTensors;
   const outputs = tf.tidy(() => (c.op === 'stemAttention' ? stemOutputs(c) : attentionOutputs(c)));
-  const [y, lse] = (await Promise.all(outputs.map((t) => t.data()))) as Float32Array[];
+  const [y, lse, grad] = (await Promise.all(outputs.map((t) => t.data()))) as Float32Array[];
   tf.dispose(outputs);
-  return { y, lse, leaked: tf.memory().numTensors - before };
+  return { y, lse, grad, leaked: tf.memory().numTensors - before };
 }
 
 const maxDifference = (a: Float32Array, b: Float32Array) =>
@@ -150,7 +163,9 @@ async function check(c: KernelCase): Promise<CaseResult> {
   return {
     yError: maxDifference(webgl.y, cpu.y),
     lseError: maxDifference(webgl.lse, cpu.lse),
+    gradError: maxDifference(webgl.grad, cpu.grad),
     yLargest: cpu.y.reduce((m, x) => Math.max(m, Math.abs(x)), 0),
+    gradLargest: cpu.grad.reduce((m, x) => Math.max(m, Math.abs(x)), 0),
     webglKernel,
     leaked: webgl.leaked + cpu.leaked,
   };
