@@ -1,6 +1,8 @@
 /**
- * The local attention kernels (SasaLocalAttention, SasaLocalAttentionPacked) as one WebGL program
- * for tfjs-backend-webgl, inference only (the gradients stay the TypeScript / composed kernels).
+ * The local attention kernels (SasaLocalAttention, SasaLocalAttentionPacked) for tfjs-backend-webgl,
+ * inference only (the gradients stay the TypeScript / composed kernels, fed this kernel's lse): the
+ * scalar program below, one float per fetch and per fragment, for any geometry; where heads are
+ * whole groups of four channels, the vec4 program of local_attention_vec4.ts (same formula).
  *
  * Per output element (b, i, j, c) of y [B, H, W, C], with head n = floor(c / D), D = C/N, its
  * channels [nD, (n+1)D), q̂ = scale · q_ij and h = (k-1)/2, over the window
