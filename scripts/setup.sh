@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what sasa needs on a Debian machine: a C++ toolchain and oneDNN (libdnnl-dev) for the
-# native backend, then the npm dependencies (`npm ci` also builds the addon). Uses sudo only when
-# not root. Idempotent: apt is skipped when the packages are already there.
+# native backend, Chromium for the browser tests (driven by playwright-core), then the npm dependencies
+# (`npm ci` also builds the addon). Uses sudo only when not root. Idempotent: apt is skipped when the
+# packages are already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libdnnl-dev g++ make python3)
+packages=(libdnnl-dev g++ make python3 chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

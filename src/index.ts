@@ -250,6 +250,7 @@ export {
 export { localAttention2dPacked } from './ops/local_attention/packed.js';
 export { type SgdUpdateOptions, sgdUpdate } from './ops/sgd_update.js';
 export { valueAndGrads } from './ops/value_and_grads.js';
+export { registerWebglKernels, unregisterWebglKernels, WEBGL_BACKEND } from './ops/webgl/register.js';
 export { type Checkpoint, readCheckpoint, type TrainState } from './tasks/classification/checkpoint.js';
 export { WeightAverage } from './tasks/classification/ema.js';
 export { evaluate, evaluateBatches, type Metrics, MetricsAccumulator } from './tasks/classification/evaluate.js';
