@@ -7,6 +7,7 @@ import { decodeImageForEval, evalCropFraction } from '../../data/image_folder.js
 import { loadModelFiles, MODEL_JSON, WEIGHTS_BIN } from '../../io/model_files.js';
 import type { ModelConfig } from '../../models/config.js';
 import * as tf from '../../tf.js';
+import { modelInput, type RankedClass, topClasses } from './model_input.js';
 
 export interface TrainedModel {
   model: tf.LayersModel;
@@ -78,31 +79,20 @@ export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
 
 export interface Prediction {
   path: string;
-  top: { label: string; index: number; probability: number }[];
+  top: RankedClass[];
 }
 
 /**
  * The top-k classes of an image file: decoded, resized (small inputs: the whole image; larger ones:
  * the ImageNet evaluation crop of 0.875 — evalCropFraction, as a folder's evaluation batches), grey when
- * the model takes one channel, normalised as in training.
+ * the model takes one channel, normalised as in training (model_input.ts).
  */
 export async function predictFile(t: TrainedModel, path: string, k = 5): Promise<Prediction> {
   const [size, , channels] = t.inputShape;
   const rgb = await decodeImageForEval(path, size, [0, 0, 0], [1, 1, 1], evalCropFraction(size));
-  const x = new Float32Array(size * size * channels);
-  const { mean, std } = t.normalization;
-  for (let p = 0; p < size * size; p++) {
-    if (channels === 1) {
-      const grey = (rgb[3 * p] + rgb[3 * p + 1] + rgb[3 * p + 2]) / 3;
-      x[p] = (grey - mean[0]) / std[0];
-    } else for (let c = 0; c < channels; c++) x[channels * p + c] = (rgb[3 * p + c] - mean[c]) / std[c];
-  }
+  const x = modelInput(rgb, size, channels, t.normalization);
   const probabilities = tf.tidy(() =>
     tf.softmax(t.model.apply(tf.tensor4d(x, [1, size, size, channels]), { training: false }) as tf.Tensor2D).dataSync(),
   );
-  const order = [...probabilities.keys()].sort((a, b) => probabilities[b] - probabilities[a]).slice(0, k);
-  return {
-    path,
-    top: order.map((i) => ({ label: t.classNames[i] ?? String(i), index: i, probability: probabilities[i] })),
-  };
+  return { path, top: topClasses(probabilities, t.classNames, k) };
 }
