@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAblate } from './ablate.js';
+import { registerAttentionMap } from './attention_map.js';
 import { registerBench } from './bench.js';
 import { registerCocoEval } from './coco_eval.js';
 import { registerDemo } from './demo.js';
@@ -35,6 +36,7 @@ registerExport(program);
 registerShapes(program);
 registerCocoEval(program);
 registerDetect(program);
+registerAttentionMap(program);
 
 try {
   await program.parseAsync(process.argv);

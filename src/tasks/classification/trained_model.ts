@@ -3,6 +3,7 @@
  * holds the configuration, the class names, the input normalisation and the data source.
  */
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { decodeImageForEval, evalCropFraction } from '../../data/image_folder.js';
 import { loadModelFiles, MODEL_JSON, WEIGHTS_BIN } from '../../io/model_files.js';
 import type { ModelConfig } from '../../models/config.js';
@@ -82,15 +83,40 @@ export interface Prediction {
   top: RankedClass[];
 }
 
+/** An image file as the model sees it: `rgb` size² RGB values in [0, 1], `x` the model's input (model_input.ts). */
+export interface ImageInput {
+  rgb: Float32Array;
+  x: Float32Array;
+  size: number;
+  channels: number;
+}
+
 /**
- * The top-k classes of an image file: decoded, resized (small inputs: the whole image; larger ones:
- * the ImageNet evaluation crop of 0.875 — evalCropFraction, as a folder's evaluation batches), grey when
- * the model takes one channel, normalised as in training (model_input.ts).
+ * An image file decoded, resized (small inputs: the whole image; larger ones: the ImageNet evaluation crop
+ * of 0.875 — evalCropFraction, as a folder's evaluation batches), grey when the model takes one channel,
+ * normalised as in training. With `atLeastInputSize`, an image smaller than the model's input is refused
+ * (an attention map over an upscaled image shows the resampling, not the image). Errors name the file.
  */
-export async function predictFile(t: TrainedModel, path: string, k = 5): Promise<Prediction> {
+export async function imageInput(t: TrainedModel, path: string, atLeastInputSize = false): Promise<ImageInput> {
   const [size, , channels] = t.inputShape;
+  if (atLeastInputSize) {
+    const meta = await sharp(path)
+      .metadata()
+      .catch((err: Error) => {
+        throw new Error(`${path}: cannot be decoded as an image (${err.message})`);
+      });
+    const [w, h] = [meta.autoOrient?.width ?? meta.width, meta.autoOrient?.height ?? meta.height];
+    if (!(w >= size && h >= size)) {
+      throw new Error(`${path}: the image is ${w}×${h}, too small for the model's ${size}×${size} input`);
+    }
+  }
   const rgb = await decodeImageForEval(path, size, [0, 0, 0], [1, 1, 1], evalCropFraction(size));
-  const x = modelInput(rgb, size, channels, t.normalization);
+  return { rgb, x: modelInput(rgb, size, channels, t.normalization), size, channels };
+}
+
+/** The top-k classes of an image file (imageInput). */
+export async function predictFile(t: TrainedModel, path: string, k = 5): Promise<Prediction> {
+  const { x, size, channels } = await imageInput(t, path);
   const probabilities = tf.tidy(() =>
     tf.softmax(t.model.apply(tf.tensor4d(x, [1, size, size, channels]), { training: false }) as tf.Tensor2D).dataSync(),
   );
