@@ -7,7 +7,10 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { epochOrder } from './dataset.js';
+import { type CropRegion, evalResizeCrop, pyRound } from './eval_crop.js';
 import { hashInts, permutation, rng } from './random.js';
+
+export { type CropRegion, evalCropFraction, evalResizeCrop } from './eval_crop.js';
 
 /** The extensions scanImageFolder accepts by default (compared case-insensitively). */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png'];
@@ -149,20 +152,6 @@ export function splitFileList<T>(items: readonly T[], fraction: number, seed: nu
   return { validation: pick(order.subarray(0, n)), train: pick(order.subarray(n)) };
 }
 
-/** Python's round(): halves to the even neighbour (torchvision's geometry rounds this way). */
-function pyRound(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** A region of an image: rows top..top+height-1, columns left..left+width-1. */
-export interface CropRegion {
-  top: number;
-  left: number;
-  width: number;
-  height: number;
-}
-
 /**
  * torchvision's RandomResizedCrop.get_params on a width × height image: up to 10 tries of an area fraction
  * uniform in `scale` and a log-uniform aspect ratio (w/h) in `ratio`; when none fits, the whole image
@@ -197,34 +186,6 @@ export function randomResizedCropRegion(
   w = Math.max(1, Math.min(width, w));
   h = Math.max(1, Math.min(height, h));
   return { top: Math.floor((height - h) / 2), left: Math.floor((width - w) / 2), width: w, height: h };
-}
-
-/**
- * Evaluation geometry (torchvision Resize(round(size / cropFraction)) + CenterCrop(size)): the shorter side
- * resized to `resize`, the longer one to floor(resize × long / short), then the centered size × size crop.
- */
-export function evalResizeCrop(
-  width: number,
-  height: number,
-  size: number,
-  cropFraction = 0.875,
-): { width: number; height: number; crop: CropRegion } {
-  const resize = pyRound(size / cropFraction);
-  const short = Math.min(width, height);
-  const long = Math.max(width, height);
-  const longResized = Math.max(resize, Math.floor((resize * long) / short));
-  const rw = width <= height ? resize : longResized;
-  const rh = width <= height ? longResized : resize;
-  const crop = { top: pyRound((rh - size) / 2), left: pyRound((rw - size) / 2), width: size, height: size };
-  return { width: rw, height: rh, crop };
-}
-
-/**
- * The evaluation crop fraction for `size`-pixel inputs: small images (up to 64 pixels) are seen whole,
- * resized; larger ones through ImageNet's center crop of 0.875.
- */
-export function evalCropFraction(size: number): number {
-  return size <= 64 ? 1 : 0.875;
 }
 
 /** Training augmentation options (torchvision's defaults). */

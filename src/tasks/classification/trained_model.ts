@@ -6,76 +6,15 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { decodeImageForEval, evalCropFraction } from '../../data/image_folder.js';
 import { loadModelFiles, MODEL_JSON, WEIGHTS_BIN } from '../../io/model_files.js';
-import type { ModelConfig } from '../../models/config.js';
 import * as tf from '../../tf.js';
 import { modelInput, type RankedClass, topClasses } from './model_input.js';
+import { type TrainedModel, trainedModelOf } from './model_metadata.js';
 
-export interface TrainedModel {
-  model: tf.LayersModel;
-  config: ModelConfig;
-  classNames: string[];
-  normalization: { mean: number[]; std: number[] };
-  data: string;
-  /** [size, size, channels] the model takes. */
-  inputShape: [number, number, number];
-}
-
-/**
- * Throws, naming the file, when model.json's metadata does not fit the network (as many class names as
- * outputs, a mean and a std per input channel) or when weights.bin holds a NaN or infinite weight: such a
- * model would print `NaN %` or the wrong labels without a word.
- */
-function checkConsistent(
-  dir: string,
-  model: tf.LayersModel,
-  classNames: unknown,
-  normalization: { mean: number[]; std: number[] },
-  channels: number,
-): void {
-  const json = join(dir, MODEL_JSON);
-  const outputs = (model.outputs[0].shape as number[]).at(-1);
-  if (!Array.isArray(classNames) || classNames.length !== outputs) {
-    const count = Array.isArray(classNames) ? `${classNames.length} classes` : 'no list of classes';
-    throw new Error(`${json}: its metadata's classNames names ${count}, the network has ${outputs} outputs`);
-  }
-  for (const key of ['mean', 'std'] as const) {
-    const v = normalization[key];
-    if (
-      !Array.isArray(v) ||
-      v.length !== channels ||
-      !v.every((x) => Number.isFinite(x) && (key === 'mean' || x > 0))
-    ) {
-      throw new Error(
-        `${json}: its metadata's normalization.${key} must be ${channels} finite${key === 'std' ? ' positive' : ''} numbers (one per input channel), found ${JSON.stringify(v)}`,
-      );
-    }
-  }
-  for (const weight of model.weights) {
-    const values = weight.read().dataSync();
-    if (!values.every(Number.isFinite)) {
-      throw new Error(`${join(dir, WEIGHTS_BIN)}: weight '${weight.originalName}' holds NaN or infinite values`);
-    }
-  }
-}
+export type { TrainedModel } from './model_metadata.js';
 
 export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
   const { model, metadata } = await loadModelFiles(dir);
-  const m = (metadata ?? {}) as Partial<Omit<TrainedModel, 'model' | 'inputShape'>>;
-  if (!m.config || !m.classNames || !m.normalization) {
-    throw new Error(
-      `${dir}: not a model written by sasa train (its metadata has no config, classNames or normalization)`,
-    );
-  }
-  const [, h, w, c] = model.inputs[0].shape as number[];
-  checkConsistent(dir, model, m.classNames, m.normalization, c);
-  return {
-    model,
-    config: m.config,
-    classNames: m.classNames,
-    normalization: m.normalization,
-    data: m.data ?? 'unknown',
-    inputShape: [h, w, c],
-  };
+  return trainedModelOf({ dir, json: join(dir, MODEL_JSON), weights: join(dir, WEIGHTS_BIN) }, model, metadata);
 }
 
 export interface Prediction {
