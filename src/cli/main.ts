@@ -12,6 +12,7 @@ import { registerDoctor } from './doctor.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerExport } from './export.js';
 import { registerModels } from './models.js';
+import { registerServe } from './serve.js';
 import { registerShapes } from './shapes.js';
 import { registerTable } from './table.js';
 import { registerTrain } from './train.js';
@@ -37,6 +38,7 @@ registerShapes(program);
 registerCocoEval(program);
 registerDetect(program);
 registerAttentionMap(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);
