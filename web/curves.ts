@@ -4,6 +4,8 @@
  * first classification, so they are no part of the page's first load.
  */
 
+const PAGE_FONT = 'system-ui, sans-serif';
+
 interface CurveSpec {
   name: string;
   spec: unknown;
@@ -22,7 +24,9 @@ export async function showCurves(section: HTMLElement, into: HTMLElement): Promi
   if (curves.length === 0) return 0;
   const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
   for (const { name, spec } of curves) {
-    const compiled = vegaLite.compile(spec as Parameters<typeof vegaLite.compile>[0]).spec;
+    // the specs name the bundled Inter font, which the page does not load: the page's own font instead
+    const withFont = { ...(spec as object), config: { ...(spec as { config?: object }).config, font: PAGE_FONT } };
+    const compiled = vegaLite.compile(withFont as Parameters<typeof vegaLite.compile>[0]).spec;
     const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
     const figure = document.createElement('figure');
     figure.innerHTML = await view.toSVG();

@@ -53,11 +53,30 @@ async function curveSpecs(modelDir: string): Promise<{ name: string; spec: unkno
   return specs;
 }
 
-async function fileResponse(path: string | null): Promise<{ status: number; type: string; body: Buffer | string }> {
+interface Reply {
+  status: number;
+  type: string;
+  body: Buffer | string;
+}
+
+async function fileResponse(path: string | null): Promise<Reply> {
   const info = path ? await stat(path).catch(() => null) : null;
   if (!path || !info?.isFile()) return { status: 404, type: 'text/plain', body: 'not found' };
   const type = CONTENT_TYPES[extname(path)] ?? 'application/octet-stream';
   return { status: 200, type, body: await readFile(path) };
+}
+
+/** The reply to a GET of `url`. */
+async function respond(url: string, modelDir: string, webRoot: string): Promise<Reply> {
+  const path = decodeURIComponent(new URL(url, 'http://localhost').pathname);
+  if (path === '/curves.json') {
+    return { status: 200, type: CONTENT_TYPES['.json'], body: JSON.stringify(await curveSpecs(modelDir)) };
+  }
+  if (path.startsWith('/model/')) {
+    const name = path.slice('/model/'.length);
+    return fileResponse(name.includes('/') ? null : inside(modelDir, name));
+  }
+  return fileResponse(inside(webRoot, path === '/' ? 'index.html' : path));
 }
 
 /** Starts the server; resolves once it listens, with its URL. */
@@ -69,14 +88,11 @@ export async function startWebServer(options: WebServerOptions): Promise<{ serve
   const info = await stat(options.modelDir).catch(() => null);
   if (!info?.isDirectory()) throw new Error(`--model-dir ${options.modelDir}: no such model directory`);
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-    let reply: { status: number; type: string; body: Buffer | string };
-    if (path === '/curves.json') {
-      reply = { status: 200, type: CONTENT_TYPES['.json'], body: JSON.stringify(await curveSpecs(options.modelDir)) };
-    } else if (path.startsWith('/model/')) {
-      const name = path.slice('/model/'.length);
-      reply = await fileResponse(name.includes('/') ? null : inside(options.modelDir, name));
-    } else reply = await fileResponse(inside(webRoot, path === '/' ? 'index.html' : path));
+    const reply = await respond(req.url ?? '/', options.modelDir, webRoot).catch((err: Error) => ({
+      status: 400,
+      type: 'text/plain',
+      body: err.message,
+    }));
     res.writeHead(reply.status, { 'content-type': reply.type, 'cache-control': 'no-store' });
     res.end(reply.body);
   });
