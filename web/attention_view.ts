@@ -8,6 +8,7 @@ import type { AttentionMap } from '../src/browser.js';
 
 const WEIGHT_RGB = '255, 106, 0';
 
+/** The image, each input pixel a square of the canvas. */
 export function drawImage(canvas: HTMLCanvasElement, pixels: ImageData): void {
   const small = document.createElement('canvas');
   small.width = pixels.width;
@@ -18,9 +19,10 @@ export function drawImage(canvas: HTMLCanvasElement, pixels: ImageData): void {
   context.drawImage(small, 0, 0, canvas.width, canvas.height);
 }
 
-export function drawAttention(canvas: HTMLCanvasElement, map: AttentionMap, head: number): void {
+/** Head `head` of the map over what `canvas` holds; `clear` first empties it (the overlay canvas). */
+export function drawAttention(canvas: HTMLCanvasElement, map: AttentionMap, head: number, clear = true): void {
   const context = canvas.getContext('2d') as CanvasRenderingContext2D;
-  context.clearRect(0, 0, canvas.width, canvas.height);
+  if (clear) context.clearRect(0, 0, canvas.width, canvas.height);
   const [h, w] = map.resolution;
   const [cw, ch] = [canvas.width / w, canvas.height / h];
   const [col, row] = map.layerPixel;
@@ -38,4 +40,25 @@ export function drawAttention(canvas: HTMLCanvasElement, map: AttentionMap, head
   context.strokeStyle = '#00e5ff';
   context.lineWidth = Math.max(1, cw / 8);
   context.strokeRect(col * cw, row * ch, cw, ch);
+}
+
+/** One small canvas per head, the image with that head's weights over it; `chosen` outlined. */
+export function drawHeads(
+  into: HTMLElement,
+  map: AttentionMap,
+  pixels: ImageData,
+  chosen: number,
+): HTMLCanvasElement[] {
+  const tiles = map.heads.map((_, n) => {
+    const tile = document.createElement('canvas');
+    tile.width = tile.height = 192;
+    tile.title = `head ${n}`;
+    tile.dataset.head = String(n);
+    tile.classList.toggle('chosen', n === chosen);
+    drawImage(tile, pixels);
+    drawAttention(tile, map, n, false);
+    return tile;
+  });
+  into.replaceChildren(...tiles);
+  return tiles;
 }

@@ -16,7 +16,7 @@ import {
   tf,
   topClasses,
 } from '../src/browser.js';
-import { drawAttention, drawImage } from './attention_view.js';
+import { drawAttention, drawHeads, drawImage } from './attention_view.js';
 import { startBackend } from './backend.js';
 import { showCurves } from './curves.js';
 import { loadPageImage } from './image.js';
@@ -35,6 +35,7 @@ const ui = {
   layer: byId<HTMLSelectElement>('layer'),
   head: byId<HTMLSelectElement>('head'),
   pixel: byId<HTMLSpanElement>('pixel'),
+  heads: byId<HTMLDivElement>('heads'),
   top5: byId<HTMLOListElement>('top5'),
   model: byId<HTMLParagraphElement>('model'),
   curves: byId<HTMLElement>('curves'),
@@ -44,8 +45,9 @@ const ui = {
 interface PageState {
   trained?: TrainedModel;
   backend?: string;
-  /** The classified image's model input [1, S, S, C]. */
+  /** The classified image's model input [1, S, S, C], and its pixels as drawn. */
   input?: tf.Tensor4D;
+  pixels?: ImageData;
   top?: RankedClass[];
   map?: AttentionMap;
   /** performance.now() when the first classification was shown (the page weight counts what came before). */
@@ -93,7 +95,9 @@ async function classify(url: string, name: string): Promise<void> {
   logits.dispose();
   state.top = topClasses(probabilities, trained.classNames, 5);
   showTop(state.top);
+  state.pixels = image.pixels;
   drawImage(ui.image, image.pixels);
+  ui.heads.replaceChildren();
   ui.overlay.getContext('2d')?.clearRect(0, 0, ui.overlay.width, ui.overlay.height);
   delete ui.overlay.dataset.map;
   ui.status.textContent = `${name}: classified on ${state.backend}. Move the mouse over the image.`;
@@ -107,6 +111,7 @@ function hover(x: number, y: number): AttentionMap | undefined {
   const map = attentionMap(state.trained.model, state.input, ui.layer.value, [x, y]);
   const head = Number(ui.head.value);
   drawAttention(ui.overlay, map, head);
+  if (state.pixels) drawHeads(ui.heads, map, state.pixels, head);
   state.map = map;
   ui.overlay.dataset.map = JSON.stringify({ ...map, head });
   ui.pixel.textContent = `pixel (${x}, ${y}) → (${map.layerPixel.join(', ')}) of ${map.resolution.join('×')}`;
@@ -161,6 +166,13 @@ function wireInputs(): void {
     }
   });
   ui.layer.addEventListener('change', fillHeads);
+  ui.heads.addEventListener('click', (e) => {
+    const head = (e.target as HTMLElement).dataset.head;
+    if (head === undefined || !state.map) return;
+    ui.head.value = head;
+    const [x, y] = state.map.pixel;
+    hover(x, y);
+  });
 }
 
 async function start(): Promise<void> {
