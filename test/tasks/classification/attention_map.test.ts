@@ -2,7 +2,8 @@
  * Attention maps of a saved model: the attention layers listed with their resolution, kernel size and heads;
  * each head's weights sum to 1, and Σ w·v over the window reproduces the attention op's output at the pixel
  * (the stem through stemAttentionReference, a block layer through localAttention2d), so the weights are the
- * ones the forward pass used; the stem's weights vanish outside the pixel's block; bad names and pixels are named.
+ * ones the forward pass used; the stem's weights vanish outside the pixel's block; no tensor is left behind;
+ * bad names and pixels are named.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -118,7 +119,10 @@ describe('attention maps', () => {
   });
 
   it('maps the pixel onto a coarser layer and defaults to the centre of the image and the first layer', () => {
+    attentionMap(trained.model, x, 'layer4.0.conv2'); // builds and caches the layer's input model
+    const tensors = tf.memory().numTensors;
     assert.deepEqual(attentionMap(trained.model, x, 'layer4.0.conv2', [15, 6]).layerPixel, [3, 1]);
+    assert.equal(tf.memory().numTensors, tensors, 'tensors left behind');
     const centre = attentionMap(trained.model, x);
     assert.deepEqual([centre.layer, centre.pixel], ['stem', [8, 8]]);
   });
