@@ -248,15 +248,29 @@ export {
   type PositionalEncoding,
 } from './ops/local_attention/options.js';
 export { localAttention2dPacked } from './ops/local_attention/packed.js';
+export { localAttentionWeights, type QueryPixel } from './ops/local_attention/weights.js';
 export { type SgdUpdateOptions, sgdUpdate } from './ops/sgd_update.js';
 export { valueAndGrads } from './ops/value_and_grads.js';
 export { registerWebglKernels, unregisterWebglKernels, WEBGL_BACKEND } from './ops/webgl/register.js';
+export {
+  type AttentionLayerInfo,
+  type AttentionMap,
+  attentionLayers,
+  attentionMap,
+} from './tasks/classification/attention_map.js';
 export { type Checkpoint, readCheckpoint, type TrainState } from './tasks/classification/checkpoint.js';
 export { WeightAverage } from './tasks/classification/ema.js';
 export { evaluate, evaluateBatches, type Metrics, MetricsAccumulator } from './tasks/classification/evaluate.js';
 export { smoothedCrossEntropy } from './tasks/classification/loss.js';
 export { Sgd } from './tasks/classification/sgd.js';
 export { makeTrainStep, type StepOptions } from './tasks/classification/step.js';
+export {
+  type ImageInput,
+  imageInput,
+  loadTrainedModel,
+  predictFile,
+  type TrainedModel,
+} from './tasks/classification/trained_model.js';
 export {
   type ClassificationCallback,
   type EpochLogs,
@@ -330,6 +344,7 @@ export { type RetinaNetLosses, type RetinaNetLossOptions, retinaNetLoss } from '
 export { CallbackList, type TrainingCallback } from './tasks/training/callbacks.js';
 export { DivergedError } from './tasks/training/nan_stop.js';
 export { learningRate, type Schedule } from './tasks/training/schedule.js';
+export { type DrawnAttention, drawAttentionMap } from './viz/attention_map.js';
 export {
   type Bar,
   type BarPlotOptions,

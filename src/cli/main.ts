@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAblate } from './ablate.js';
+import { registerAttentionMap } from './attention_map.js';
 import { registerBench } from './bench.js';
 import { registerCocoEval } from './coco_eval.js';
 import { registerDemo } from './demo.js';
@@ -11,6 +12,7 @@ import { registerDoctor } from './doctor.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerExport } from './export.js';
 import { registerModels } from './models.js';
+import { registerServe } from './serve.js';
 import { registerShapes } from './shapes.js';
 import { registerTable } from './table.js';
 import { registerTrain } from './train.js';
@@ -35,6 +37,8 @@ registerExport(program);
 registerShapes(program);
 registerCocoEval(program);
 registerDetect(program);
+registerAttentionMap(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -29,6 +29,7 @@
 import { stemAttention } from '../ops/attention_stem.js';
 import { localAttention2d } from '../ops/local_attention/op.js';
 import { MAX_KERNEL_SIZE } from '../ops/local_attention/options.js';
+import { localAttentionWeights, type QueryPixel } from '../ops/local_attention/weights.js';
 import * as tf from '../tf.js';
 import { type BatchNormOptions, BatchNormWeights, resolveBatchNormOptions } from './batch_norm.js';
 import { seedOf } from './seeds.js';
@@ -283,6 +284,31 @@ export class AttentionStem extends tf.layers.Layer {
         pooled = pool === 1 ? image : tf.maxPool(image, pool, pool, 'valid');
       }
       return relu ? tf.relu(pooled) : pooled;
+    });
+  }
+
+  /**
+   * The attention weights [P, heads, 2s-1, 2s-1] of the image pixels (b, i, j) of x [B, H, W, d_in]: the
+   * window centred on the pixel, whose positions outside its s×s block weigh 0. Inference only.
+   */
+  attentionWeights(x: tf.Tensor4D, pixels: readonly QueryPixel[]): tf.Tensor4D {
+    return tf.tidy(() => {
+      if (x.rank !== 4) this.fail(`input must be [B, H, W, C], got [${x.shape.join(',')}]`);
+      const [, h, w] = x.shape;
+      const { block: s, filters, heads, relative } = this.options;
+      if (h % s !== 0 || w % s !== 0) this.fail(`input height and width [${h},${w}] must be multiples of block ${s}`);
+      const xb = this.toBlocks(x);
+      const [n, , , dIn] = xb.shape;
+      const flat = tf.reshape(xb, [n * s * s, dIn]) as tf.Tensor2D;
+      const project = (v: tf.LayerVariable | undefined) =>
+        tf.reshape(tf.matMul(flat, (v as tf.LayerVariable).read() as tf.Tensor2D), [n, s, s, filters]) as tf.Tensor4D;
+      const blocksPerRow = w / s;
+      const inBlocks = pixels.map(([b, i, j]): QueryPixel => {
+        const block = (b * (h / s) + Math.floor(i / s)) * blocksPerRow + Math.floor(j / s);
+        return [block, i % s, j % s];
+      });
+      const options = { kernelSize: 2 * s - 1, heads, padding: 'masked', logits: relative ? 'qk+qr' : 'qk' } as const;
+      return localAttentionWeights(project(this.wq), project(this.wk), ...this.tables(), inBlocks, options);
     });
   }
 

@@ -25,6 +25,7 @@ import {
   resolveAttentionOptions,
 } from '../ops/local_attention/options.js';
 import { localAttention2dPacked } from '../ops/local_attention/packed.js';
+import { localAttentionWeights, type QueryPixel } from '../ops/local_attention/weights.js';
 import * as tf from '../tf.js';
 import { sinusoidalEncoding2d } from './positional_encoding.js';
 import { seedOf } from './seeds.js';
@@ -164,6 +165,36 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
         },
       );
       return this.strides === 2 ? avgPool(y, 2, 2, 'same') : y;
+    });
+  }
+
+  /**
+   * The attention weights [P, heads, k, k] of the pixels (b, i, j) of the layer's input x [B, H, W, d_in]
+   * (the attention runs at the input's resolution; a stride pools after it). Inference only.
+   */
+  attentionWeights(inputs: tf.Tensor4D, pixels: readonly QueryPixel[]): tf.Tensor4D {
+    return tf.tidy(() => {
+      let x = inputs;
+      if (x.rank !== 4) fail(this.name, `input must be [B, H, W, C], got [${x.shape.join(',')}]`);
+      const [b, h, w, c] = x.shape;
+      if (this.positional === 'absolute') x = tf.add(x, this.encoding(h, w, c));
+      const flat = tf.reshape(x, [b * h * w, c]) as tf.Tensor2D;
+      const project = (v: tf.LayerVariable) =>
+        tf.reshape(tf.matMul(flat, v.read() as tf.Tensor2D), [b, h, w, this.filters]) as tf.Tensor4D;
+      return localAttentionWeights(
+        project(this.wq as tf.LayerVariable),
+        this.wk ? project(this.wk) : null,
+        (this.relRow?.read() as tf.Tensor2D | undefined) ?? null,
+        (this.relCol?.read() as tf.Tensor2D | undefined) ?? null,
+        pixels,
+        {
+          kernelSize: this.kernelSize,
+          heads: this.heads,
+          logits: this.logits,
+          padding: this.attentionPadding,
+          ...(this.scale === undefined ? {} : { scale: this.scale }),
+        },
+      );
     });
   }
 

@@ -19,6 +19,11 @@ export const RELU_GRAD = 'SasaReluGrad';
 export const LOCAL_ATTENTION = 'SasaLocalAttention';
 /** Inputs dy, q, k, v, relRow, relCol, lse → [dq, dk, dv, dRelRow, dRelCol]. */
 export const LOCAL_ATTENTION_GRAD = 'SasaLocalAttentionGrad';
+/**
+ * Inputs q, k, relRow, relCol (unused ones as empty [0] tensors), pixels (int32 [P, 3]: batch, row, column);
+ * the local attention's attributes → weights [P, heads, k, k]: the softmax of the chosen pixels (inference only).
+ */
+export const LOCAL_ATTENTION_WEIGHTS = 'SasaLocalAttentionWeights';
 /** Input qkv [B,H,W,P·C] (q|k|v, or q|v for logits 'qr'), relRow, relCol → [y, lse] (ops/local_attention/packed.ts). */
 export const LOCAL_ATTENTION_PACKED = 'SasaLocalAttentionPacked';
 /** Inputs dy, qkv, relRow, relCol, lse → [dqkv, dRelRow, dRelCol]. */

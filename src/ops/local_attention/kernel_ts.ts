@@ -140,6 +140,37 @@ export function localAttentionForward(g: AttentionGeometry, x: AttentionInputs):
   return { y, lse };
 }
 
+/**
+ * The softmax weights of chosen pixels, [P, N, k, k] (0 at masked positions): pixels holds (batch,
+ * row, column) triples. x.v is not read.
+ */
+export function attentionWeightsAt(g: AttentionGeometry, x: AttentionInputs, pixels: ArrayLike<number>): Floats {
+  const { channels: C, kernelSize: K, heads: N } = g;
+  const count = pixels.length / 3;
+  const weights = like(x.q, count * N * K * K);
+  const qs = new Float64Array(C);
+  const rowL = new Float64Array(K);
+  const colL = new Float64Array(K);
+  const logits = new Float64Array(K * K);
+  for (let p = 0; p < count; p++) {
+    const [b, i, j] = [pixels[3 * p], pixels[3 * p + 1], pixels[3 * p + 2]];
+    scaledQuery(g, x.q, ((b * g.height + i) * g.width + j) * C, qs);
+    for (let n = 0; n < N; n++) {
+      pixelLogits(g, x, b, i, j, n, qs, rowL, colL, logits);
+      let m = Number.NEGATIVE_INFINITY;
+      for (const l of logits) m = Math.max(m, l);
+      let sum = 0;
+      for (let w = 0; w < K * K; w++) {
+        logits[w] = Math.exp(logits[w] - m);
+        sum += logits[w];
+      }
+      const base = (p * N + n) * K * K;
+      for (let w = 0; w < K * K; w++) weights[base + w] = logits[w] / sum;
+    }
+  }
+  return weights;
+}
+
 /** Backward: gradients of Σ dy·y with respect to every input, from the forward's lse. */
 export function localAttentionBackward(
   g: AttentionGeometry,

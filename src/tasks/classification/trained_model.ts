@@ -3,107 +3,62 @@
  * holds the configuration, the class names, the input normalisation and the data source.
  */
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { decodeImageForEval } from '../../data/image_folder/decode.js';
 import { evalCropFraction } from '../../data/image_folder/transforms.js';
 import { loadModelFiles, MODEL_JSON, WEIGHTS_BIN } from '../../io/model_files.js';
-import type { ModelConfig } from '../../models/config.js';
 import * as tf from '../../tf.js';
+import { modelInput, type RankedClass, topClasses } from './model_input.js';
+import { type TrainedModel, trainedModelOf } from './model_metadata.js';
 
-export interface TrainedModel {
-  model: tf.LayersModel;
-  config: ModelConfig;
-  classNames: string[];
-  normalization: { mean: number[]; std: number[] };
-  data: string;
-  /** [size, size, channels] the model takes. */
-  inputShape: [number, number, number];
-}
-
-/**
- * Throws, naming the file, when model.json's metadata does not fit the network (as many class names as
- * outputs, a mean and a std per input channel) or when weights.bin holds a NaN or infinite weight: such a
- * model would print `NaN %` or the wrong labels without a word.
- */
-function checkConsistent(
-  dir: string,
-  model: tf.LayersModel,
-  classNames: unknown,
-  normalization: { mean: number[]; std: number[] },
-  channels: number,
-): void {
-  const json = join(dir, MODEL_JSON);
-  const outputs = (model.outputs[0].shape as number[]).at(-1);
-  if (!Array.isArray(classNames) || classNames.length !== outputs) {
-    const count = Array.isArray(classNames) ? `${classNames.length} classes` : 'no list of classes';
-    throw new Error(`${json}: its metadata's classNames names ${count}, the network has ${outputs} outputs`);
-  }
-  for (const key of ['mean', 'std'] as const) {
-    const v = normalization[key];
-    if (
-      !Array.isArray(v) ||
-      v.length !== channels ||
-      !v.every((x) => Number.isFinite(x) && (key === 'mean' || x > 0))
-    ) {
-      throw new Error(
-        `${json}: its metadata's normalization.${key} must be ${channels} finite${key === 'std' ? ' positive' : ''} numbers (one per input channel), found ${JSON.stringify(v)}`,
-      );
-    }
-  }
-  for (const weight of model.weights) {
-    const values = weight.read().dataSync();
-    if (!values.every(Number.isFinite)) {
-      throw new Error(`${join(dir, WEIGHTS_BIN)}: weight '${weight.originalName}' holds NaN or infinite values`);
-    }
-  }
-}
+export type { TrainedModel } from './model_metadata.js';
 
 export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
   const { model, metadata } = await loadModelFiles(dir);
-  const m = (metadata ?? {}) as Partial<Omit<TrainedModel, 'model' | 'inputShape'>>;
-  if (!m.config || !m.classNames || !m.normalization) {
-    throw new Error(
-      `${dir}: not a model written by sasa train (its metadata has no config, classNames or normalization)`,
-    );
-  }
-  const [, h, w, c] = model.inputs[0].shape as number[];
-  checkConsistent(dir, model, m.classNames, m.normalization, c);
-  return {
-    model,
-    config: m.config,
-    classNames: m.classNames,
-    normalization: m.normalization,
-    data: m.data ?? 'unknown',
-    inputShape: [h, w, c],
-  };
+  return trainedModelOf({ dir, json: join(dir, MODEL_JSON), weights: join(dir, WEIGHTS_BIN) }, model, metadata);
 }
 
 export interface Prediction {
   path: string;
-  top: { label: string; index: number; probability: number }[];
+  top: RankedClass[];
+}
+
+/** An image file as the model sees it: `rgb` size² RGB values in [0, 1], `x` the model's input (model_input.ts). */
+export interface ImageInput {
+  rgb: Float32Array;
+  x: Float32Array;
+  size: number;
+  channels: number;
 }
 
 /**
- * The top-k classes of an image file: decoded, resized (small inputs: the whole image; larger ones:
- * the ImageNet evaluation crop of 0.875 — evalCropFraction, as a folder's evaluation batches), grey when
- * the model takes one channel, normalised as in training.
+ * An image file decoded, resized (small inputs: the whole image; larger ones: the ImageNet evaluation crop
+ * of 0.875 — evalCropFraction, as a folder's evaluation batches), grey when the model takes one channel,
+ * normalised as in training. With `atLeastInputSize`, an image smaller than the model's input is refused
+ * (an attention map over an upscaled image shows the resampling, not the image). Errors name the file.
  */
-export async function predictFile(t: TrainedModel, path: string, k = 5): Promise<Prediction> {
+export async function imageInput(t: TrainedModel, path: string, atLeastInputSize = false): Promise<ImageInput> {
   const [size, , channels] = t.inputShape;
-  const rgb = await decodeImageForEval(path, size, [0, 0, 0], [1, 1, 1], evalCropFraction(size));
-  const x = new Float32Array(size * size * channels);
-  const { mean, std } = t.normalization;
-  for (let p = 0; p < size * size; p++) {
-    if (channels === 1) {
-      const grey = (rgb[3 * p] + rgb[3 * p + 1] + rgb[3 * p + 2]) / 3;
-      x[p] = (grey - mean[0]) / std[0];
-    } else for (let c = 0; c < channels; c++) x[channels * p + c] = (rgb[3 * p + c] - mean[c]) / std[c];
+  if (atLeastInputSize) {
+    const meta = await sharp(path)
+      .metadata()
+      .catch((err: Error) => {
+        throw new Error(`${path}: cannot be decoded as an image (${err.message})`);
+      });
+    const [w, h] = [meta.autoOrient?.width ?? meta.width, meta.autoOrient?.height ?? meta.height];
+    if (!(w >= size && h >= size)) {
+      throw new Error(`${path}: the image is ${w}×${h}, too small for the model's ${size}×${size} input`);
+    }
   }
+  const rgb = await decodeImageForEval(path, size, [0, 0, 0], [1, 1, 1], evalCropFraction(size));
+  return { rgb, x: modelInput(rgb, size, channels, t.normalization), size, channels };
+}
+
+/** The top-k classes of an image file (imageInput). */
+export async function predictFile(t: TrainedModel, path: string, k = 5): Promise<Prediction> {
+  const { x, size, channels } = await imageInput(t, path);
   const probabilities = tf.tidy(() =>
     tf.softmax(t.model.apply(tf.tensor4d(x, [1, size, size, channels]), { training: false }) as tf.Tensor2D).dataSync(),
   );
-  const order = [...probabilities.keys()].sort((a, b) => probabilities[b] - probabilities[a]).slice(0, k);
-  return {
-    path,
-    top: order.map((i) => ({ label: t.classNames[i] ?? String(i), index: i, probability: probabilities[i] })),
-  };
+  return { path, top: topClasses(probabilities, t.classNames, k) };
 }
