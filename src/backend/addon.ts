@@ -3,7 +3,7 @@
  * Every function writes into preallocated Float32Arrays in place; geometry travels as an
  * Int32Array. Callers validate shapes first: the addon only re-checks buffer lengths.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -237,6 +237,16 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let cached: AddonLoad | undefined;
 
+/**
+ * Why the addon at `path` (build/Release/sasa_native.node) is missing: the reason the install script
+ * (scripts/build-native.mjs) recorded in build/NOT_BUILT when it skipped the build.
+ */
+function missingReason(path: string): string {
+  const note = join(dirname(path), '..', 'NOT_BUILT');
+  if (!existsSync(note)) return `the addon was not built (${path} is missing)`;
+  return `the addon was not built at install: ${readFileSync(note, 'utf8').trim()}`;
+}
+
 /** Loads the addon once; never throws: on failure, says why. */
 export function loadAddon(): AddonLoad {
   if (cached) return cached;
@@ -244,7 +254,7 @@ export function loadAddon(): AddonLoad {
   if (process.env.SASA_BACKEND === 'cpu') {
     cached = { addon: null, reason: 'disabled by SASA_BACKEND=cpu' };
   } else if (!existsSync(path)) {
-    cached = { addon: null, reason: `the addon was not built (${path} is missing)` };
+    cached = { addon: null, reason: missingReason(path) };
   } else {
     try {
       const require = createRequire(import.meta.url);
