@@ -65,7 +65,7 @@ function onPath(command) {
 
 /** Gives up, saying what is missing, unless a compiler, make and oneDNN's headers are all there. */
 function checkToolchain() {
-  const compiler = (process.env.CXX ?? 'g++').trim().split(/\s+/)[0];
+  const compiler = (process.env.CXX || 'g++').trim().split(/\s+/)[0];
   if (!onPath(compiler)) giveUp(`no C++ compiler: ${compiler} is not on PATH (set CXX to use another)`);
   if (!onPath('make')) giveUp('make is not on PATH');
   const includeDirs = process.env.SASA_DNNL_INCLUDE
