@@ -239,12 +239,17 @@ let cached: AddonLoad | undefined;
 
 /**
  * Why the addon at `path` (build/Release/sasa_native.node) is missing: the reason the install script
- * (scripts/build-native.mjs) recorded in build/NOT_BUILT when it skipped the build.
+ * (scripts/build-native.mjs) recorded in build/NOT_BUILT when it skipped the build, or no build/ at all
+ * when the script never ran (npm --ignore-scripts, or an npm that blocks install scripts not approved).
  */
 function missingReason(path: string): string {
-  const note = join(dirname(path), '..', 'NOT_BUILT');
-  if (!existsSync(note)) return `the addon was not built (${path} is missing)`;
-  return `the addon was not built at install: ${readFileSync(note, 'utf8').trim()}`;
+  const build = join(dirname(path), '..');
+  const note = join(build, 'NOT_BUILT');
+  if (existsSync(note)) return `the addon was not built at install: ${readFileSync(note, 'utf8').trim()}`;
+  if (!existsSync(build)) {
+    return `the install script did not run (no ${build}; npm 12 runs it once allowed: npm install-scripts approve sasa)`;
+  }
+  return `the addon was not built (${path} is missing)`;
 }
 
 /** Loads the addon once; never throws: on failure, says why. */

@@ -61,27 +61,40 @@ describe('scripts/build-native.mjs without a toolchain', () => {
 
   it('is quoted once by initBackend, which falls back to the cpu backend', () => {
     installScript({ PATH: onlyNode });
-    const program = [
-      "import { initBackend } from './src/backend/native.ts';",
-      'const first = await initBackend();',
-      'const second = await initBackend();',
-      'console.log(JSON.stringify([first.backend, second.backend, first.reason]));',
-    ].join('\n');
-    const { SASA_BACKEND: _, SASA_REQUIRE_NATIVE: __, ...env } = process.env;
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], {
-      cwd: repo,
-      env: { ...env, SASA_NATIVE_ADDON: join(root, 'build', 'Release', 'sasa_native.node') },
-      encoding: 'utf8',
-    });
-    assert.equal(run.status, 0, run.stderr);
+    const { stdout, stderr } = fallback(join(root, 'build', 'Release', 'sasa_native.node'));
     const reason = 'the addon was not built at install: no C++ compiler: g++ is not on PATH (set CXX to use another)';
-    assert.deepEqual(JSON.parse(run.stdout), ['cpu', 'cpu', reason]);
-    const lines = run.stderr.trimEnd().split('\n');
-    assert.equal(lines.length, 2, run.stderr);
+    assert.deepEqual(JSON.parse(stdout), ['cpu', 'cpu', reason]);
+    const lines = stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 2, stderr);
     assert.equal(
       lines[0],
       `sasa: native backend unavailable (${reason}); running on TensorFlow.js's pure-JS backend, about 100x slower.`,
     );
     assert.match(lines[1], /^sasa: fix: apt-get install -y libdnnl-dev g\+\+ make python3, then `npm rebuild sasa`/);
   });
+
+  it('says the install script did not run when there is no build folder at all', () => {
+    const build = join(root, 'never-installed', 'build');
+    const { stdout } = fallback(join(build, 'Release', 'sasa_native.node'));
+    const reason = `the install script did not run (no ${build}; npm 12 runs it once allowed: npm install-scripts approve sasa)`;
+    assert.equal(JSON.parse(stdout)[2], reason);
+  });
 });
+
+/** initBackend called twice in a fresh process whose addon path is `addon`: [backends, reason], stderr. */
+function fallback(addon: string): { stdout: string; stderr: string } {
+  const program = [
+    "import { initBackend } from './src/backend/native.ts';",
+    'const first = await initBackend();',
+    'const second = await initBackend();',
+    'console.log(JSON.stringify([first.backend, second.backend, first.reason]));',
+  ].join('\n');
+  const { SASA_BACKEND: _, SASA_REQUIRE_NATIVE: __, ...env } = process.env;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], {
+    cwd: repo,
+    env: { ...env, SASA_NATIVE_ADDON: addon },
+    encoding: 'utf8',
+  });
+  assert.equal(run.status, 0, run.stderr);
+  return run;
+}
