@@ -4,7 +4,8 @@
 # C++ compiler: the install must succeed, the README's example (examples/quickstart.mjs) must run on
 # tfjs's cpu backend with the two-line warning printed once, and `sasa doctor` must say why. Then
 # `npm rebuild sasa` with the toolchain (the fix the warning gives) builds the addon, and the example
-# runs on the native backend and with SASA_BACKEND=cpu; last, `npx sasa --help`.
+# runs on the native backend and with SASA_BACKEND=cpu; then `npx sasa --help`. Last, tfjs 4.21.0 forced in
+# (--legacy-peer-deps) must make sasa fail with the one message naming both versions.
 # Needs the npm registry. Usage: scripts/pack-check.sh (CI runs it from .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,4 +79,11 @@ grep -q "on 'native'" "$work/native.out" || fail 'the example did not run on the
 SASA_BACKEND=cpu node quickstart.mjs | tee "$work/cpu.out"
 grep -q "on 'cpu'" "$work/cpu.out" || fail 'SASA_BACKEND=cpu did not select the cpu backend'
 npx sasa --help | grep -q '^Usage: sasa' || fail '`npx sasa --help` printed no usage'
+
+"${npm[@]}" install --legacy-peer-deps --ignore-scripts \
+  @tensorflow/tfjs-core@4.21.0 @tensorflow/tfjs-layers@4.21.0 @tensorflow/tfjs-backend-cpu@4.21.0
+if npx sasa doctor 2>"$work/old-tfjs.err"; then fail 'sasa ran with tfjs 4.21.0'; fi
+grep -q '^sasa: error: sasa needs TensorFlow.js >=4.22.0 <5 .* but @tensorflow/tfjs-core@4.21.0' "$work/old-tfjs.err" ||
+  fail "unexpected error with tfjs 4.21.0: $(cat "$work/old-tfjs.err")"
+cat "$work/old-tfjs.err"
 echo "pack-check: passed in ${SECONDS}s ($repo)"

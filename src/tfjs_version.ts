@@ -11,6 +11,8 @@ const LOWEST: Version = [4, 22, 0];
 const BELOW_MAJOR = 5;
 /** The version sasa is built and tested with (the pinned devDependencies). */
 export const TFJS_TESTED = '4.22.0';
+/** The peer dependencies the range applies to. */
+export const TFJS_PACKAGES = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu'];
 
 type Version = [number, number, number];
 
@@ -39,9 +41,7 @@ export function tfjsVersionProblem(installed: Record<string, string>): string | 
   const wrong = Object.entries(installed).filter(([, version]) => !inPeerRange(version));
   if (wrong.length === 0) return undefined;
   const found = wrong.map(([name, version]) => `${name}@${version}`).join(' and ');
-  const fix = Object.keys(installed)
-    .map((name) => `${name}@${TFJS_TESTED}`)
-    .join(' ');
+  const fix = TFJS_PACKAGES.map((name) => `${name}@${TFJS_TESTED}`).join(' ');
   return (
     `sasa needs TensorFlow.js ${TFJS_PEER_RANGE} (built and tested with ${TFJS_TESTED}), but ${found} ${wrong.length > 1 ? 'are' : 'is'} installed; ` +
     `fix: npm install ${fix}`

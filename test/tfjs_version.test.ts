@@ -7,12 +7,12 @@ import * as tf from '../src/tf.js';
 import {
   checkTfjsVersions,
   inPeerRange,
+  TFJS_PACKAGES,
   TFJS_PEER_RANGE,
   TFJS_TESTED,
   tfjsVersionProblem,
 } from '../src/tfjs_version.js';
 
-const TFJS_PACKAGES = ['@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'];
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   peerDependencies: Record<string, string>;
   devDependencies: Record<string, string>;
@@ -34,7 +34,8 @@ describe('tfjs peer range', () => {
     assert.equal(
       message,
       'sasa needs TensorFlow.js >=4.22.0 <5 (built and tested with 4.22.0), but @tensorflow/tfjs-core@3.21.0 and ' +
-        '@tensorflow/tfjs-layers@5.0.0 are installed; fix: npm install @tensorflow/tfjs-core@4.22.0 @tensorflow/tfjs-layers@4.22.0',
+        '@tensorflow/tfjs-layers@5.0.0 are installed; fix: npm install @tensorflow/tfjs-core@4.22.0 @tensorflow/tfjs-layers@4.22.0 ' +
+        '@tensorflow/tfjs-backend-cpu@4.22.0',
     );
     assert.throws(() => checkTfjsVersions({ '@tensorflow/tfjs-core': '4.21.0' }), {
       message: /needs TensorFlow\.js >=4\.22\.0 <5 .* but @tensorflow\/tfjs-core@4\.21\.0 is installed/,
@@ -43,6 +44,7 @@ describe('tfjs peer range', () => {
   });
 
   it('is package.json peer range for the three tfjs packages, whose pinned dev versions are the tested one', () => {
+    assert.deepEqual(Object.keys(pkg.peerDependencies).sort(), [...TFJS_PACKAGES].sort());
     for (const name of TFJS_PACKAGES) {
       assert.equal(pkg.peerDependencies[name], TFJS_PEER_RANGE, name);
       assert.equal(pkg.devDependencies[name], TFJS_TESTED, name);
