@@ -1,17 +1,28 @@
-// Builds the oneDNN addon with node-gyp. Run by `npm ci` (the package's install script): when
-// oneDNN or a compiler is missing it explains how to get the fast backend and exits 0, so the
-// package still installs and runs on TensorFlow.js's JS backend. `--required` makes it fail.
+// Builds the oneDNN addon with node-gyp. Run by `npm install` / `npm ci` (the package's install
+// script): when a C++ compiler, make or oneDNN is missing it explains how to get the fast backend,
+// records why in build/NOT_BUILT (the library's one-line warning at run time quotes it) and exits 0,
+// so the package still installs and runs on TensorFlow.js's JS backend. `--required` makes it fail.
 // `--asan` builds a debug addon with AddressSanitizer into build-asan/ instead (see buildAsan).
+// CXX names the compiler (default g++, as make's); SASA_DNNL_INCLUDE the directory holding
+// oneapi/dnnl/dnnl.hpp (searched instead of /usr/include and /usr/local/include, and given to the
+// compiler as CPATH).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const required = process.argv.includes('--required') || process.argv.includes('--asan');
 const fix = 'apt-get install -y libdnnl-dev g++ make python3 && npm rebuild sasa';
 
+/** Where a skipped build leaves its reason (read by src/backend/addon.ts, next to build/Release). */
+const notBuiltNote = join(root, 'build', 'NOT_BUILT');
+
 function giveUp(reason) {
+  if (!required) {
+    mkdirSync(dirname(notBuiltNote), { recursive: true });
+    writeFileSync(notBuiltNote, `${reason}\n`);
+  }
   const message =
     `sasa: the native oneDNN backend was not built: ${reason}.\n` +
     `sasa: it will run on TensorFlow.js's pure-JS backend, which is about 100x slower.\n` +
@@ -37,10 +48,34 @@ function nodeGypCommand() {
   return ['node-gyp', []];
 }
 
-const headers = ['/usr/include/oneapi/dnnl/dnnl.hpp', '/usr/local/include/oneapi/dnnl/dnnl.hpp'];
-if (!process.env.SASA_DNNL_INCLUDE && !headers.some((h) => existsSync(h))) {
-  giveUp('oneDNN headers (Debian package libdnnl-dev) were not found');
+/** Whether `command` (a name or a path) is an executable file, looked up on PATH like a shell. */
+function onPath(command) {
+  const candidates = isAbsolute(command)
+    ? [command]
+    : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, command));
+  return candidates.some((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
+
+/** Gives up, saying what is missing, unless a compiler, make and oneDNN's headers are all there. */
+function checkToolchain() {
+  const compiler = (process.env.CXX || 'g++').trim().split(/\s+/)[0];
+  if (!onPath(compiler)) giveUp(`no C++ compiler: ${compiler} is not on PATH (set CXX to use another)`);
+  if (!onPath('make')) giveUp('make is not on PATH');
+  const includeDirs = process.env.SASA_DNNL_INCLUDE
+    ? [process.env.SASA_DNNL_INCLUDE]
+    : ['/usr/include', '/usr/local/include'];
+  if (!includeDirs.some((dir) => existsSync(join(dir, 'oneapi', 'dnnl', 'dnnl.hpp')))) {
+    giveUp(`oneDNN headers (oneapi/dnnl/dnnl.hpp, Debian package libdnnl-dev) are not in ${includeDirs.join(' or ')}`);
+  }
+}
+
 /** Build against the running Node's own headers when they are installed (no download needed). */
 function nodedirArgs() {
   if (process.env.npm_config_nodedir) return [`--nodedir=${process.env.npm_config_nodedir}`];
@@ -108,14 +143,18 @@ function buildAsan() {
   console.log(`sasa: AddressSanitizer addon built (${addon})`);
 }
 
+checkToolchain();
 if (process.argv.includes('--asan')) {
   buildAsan();
   process.exit(0);
 }
 
 const [cmd, args] = nodeGypCommand();
+const dnnlInclude = process.env.SASA_DNNL_INCLUDE;
+const cpath = [dnnlInclude, process.env.CPATH].filter(Boolean).join(delimiter);
 const result = spawnSync(cmd, [...args, 'rebuild', ...nodedirArgs()], {
   cwd: root,
+  env: cpath ? { ...process.env, CPATH: cpath } : process.env,
   stdio: ['ignore', 'pipe', 'pipe'],
   encoding: 'utf8',
 });

@@ -4,7 +4,7 @@
  * pooling and attention travels as an object read by name, that of the flat kernels (matmul, batch
  * norm, elementwise) as a short Int32Array documented at each function. Callers validate shapes first: the addon only re-checks buffer lengths.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -288,6 +288,21 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let cached: AddonLoad | undefined;
 
+/**
+ * Why the addon at `path` (build/Release/sasa_native.node) is missing: the reason the install script
+ * (scripts/build-native.mjs) recorded in build/NOT_BUILT when it skipped the build, or no build/ at all
+ * when the script never ran (npm --ignore-scripts, or an npm that blocks install scripts not approved).
+ */
+function missingReason(path: string): string {
+  const build = join(dirname(path), '..');
+  const note = join(build, 'NOT_BUILT');
+  if (existsSync(note)) return `the addon was not built at install: ${readFileSync(note, 'utf8').trim()}`;
+  if (!existsSync(build)) {
+    return `the install script did not run (no ${build}; npm 12 runs it once allowed: npm install-scripts approve sasa)`;
+  }
+  return `the addon was not built (${path} is missing)`;
+}
+
 /** Loads the addon once; never throws: on failure, says why. */
 export function loadAddon(): AddonLoad {
   if (cached) return cached;
@@ -295,7 +310,7 @@ export function loadAddon(): AddonLoad {
   if (process.env.SASA_BACKEND === 'cpu') {
     cached = { addon: null, reason: 'disabled by SASA_BACKEND=cpu' };
   } else if (!existsSync(path)) {
-    cached = { addon: null, reason: `the addon was not built (${path} is missing)` };
+    cached = { addon: null, reason: missingReason(path) };
   } else {
     try {
       const require = createRequire(import.meta.url);

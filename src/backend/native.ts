@@ -4,8 +4,9 @@
  * falls back to tfjs's pure-JS `cpu` backend and says so once.
  */
 
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { MathBackendCPU, version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '../tf.js';
+import { checkTfjsVersions } from '../tfjs_version.js';
 import { type AddonLoad, loadAddon, type NativeInfo } from './addon.js';
 import { bufferPool } from './buffer_pool.js';
 import { registerFusedGradients } from './gradients.js';
@@ -20,6 +21,8 @@ import { poolKernels } from './kernels/pool.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { sgdUpdateKernels } from './kernels/sgd_update.js';
 import type { KernelContext } from './kernels/util.js';
+
+checkTfjsVersions({ '@tensorflow/tfjs-backend-cpu': version_cpu });
 
 export const NATIVE_BACKEND = 'native';
 export const NATIVE_FIX =
