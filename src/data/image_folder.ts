@@ -6,6 +6,7 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { readFailure } from '../io/files.js';
 import { epochOrder } from './dataset.js';
 import { hashInts, permutation, rng } from './random.js';
 
@@ -100,11 +101,10 @@ export async function scanImageFolder(root: string, options: ScanOptions = {}): 
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(root);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new Error(`${root}: image folder does not exist or cannot be read (${err.code ?? err.message})`);
+  } catch (err) {
+    throw new Error(`${root}: cannot read the image folder (${readFailure(err) ?? (err as Error).message})`);
   }
-  if (!info.isDirectory()) throw new Error(`${root}: image folder is not a directory`);
+  if (!info.isDirectory()) throw new Error(`${root}: is a file, not a folder of images`);
   const entries = await readdir(root, { withFileTypes: true });
   const classes: string[] = [];
   for (const e of entries) {
@@ -330,7 +330,8 @@ const CORRUPT =
  */
 function describe(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  if (err?.code && err.syscall) return `cannot decode image (${err.code}: cannot read the file)`;
+  const failure = err?.syscall ? readFailure(err) : null;
+  if (failure) return `cannot read the image (${failure})`;
   if (err instanceof ImageFormatError) return err.message;
   const lines = (err?.message ?? String(e)).split('\n').filter((l) => l.trim() !== '');
   if (lines.length && CORRUPT.test(lines[0])) {

@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { bytesOf, writeFileAtomic } from './files.js';
+import { bytesOf, readError, writeFileAtomic } from './files.js';
 
 export type SafetensorsDtype = 'F32' | 'I32' | 'F64' | 'I64';
 export type SafetensorsData = Float32Array | Int32Array | Float64Array | BigInt64Array;
@@ -139,7 +139,7 @@ function parseEntry(path: string, name: string, value: unknown, dataBytes: numbe
 /** Reads and validates a safetensors file; errors name the file and the tensor at fault. */
 export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   checkHost(path);
-  const file = new Uint8Array(await readFile(path));
+  const file = new Uint8Array(await readFile(path).catch((err) => Promise.reject(readError(path, err))));
   const { header, start } = parseHeader(path, file);
   const dataBytes = file.length - start;
   const metadata = METADATA in header ? checkMetadata(header[METADATA], path) : {};
