@@ -6,6 +6,7 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { resolve as absolute } from 'node:path';
 import { CORPUS, resolve } from '../test/corpus/cases.js';
+import { startWorker } from '../test/corpus/cli_worker.js';
 import { writeFixtures } from '../test/corpus/fixtures.js';
 import { makeMounts } from '../test/corpus/mounts.js';
 
@@ -13,7 +14,9 @@ const dir = process.argv[2];
 if (!dir) throw new Error('usage: npx tsx scripts/make-corpus.ts DIR (a new or empty folder)');
 mkdirSync(dir, { recursive: true });
 if (readdirSync(dir).length) throw new Error(`${dir}: not empty; give a new or empty folder`);
-const paths = await writeFixtures(absolute(dir));
+const worker = startWorker();
+const paths = await writeFixtures(absolute(dir), worker.run).finally(worker.stop);
+mkdirSync(paths.scratch);
 const mounts = makeMounts(absolute(dir));
 const all: Record<string, string> = { ...paths, ...('full' in mounts ? mounts : {}) };
 for (const c of CORPUS) {

@@ -65,7 +65,7 @@ const WRITE_FAILURES: Record<string, string> = {
   EISDIR: 'a folder is in the way',
   EIO: 'input/output error',
   ENOENT: 'a folder on its path is missing and could not be made',
-  EEXIST: 'a file is in the way of a folder',
+  EEXIST: 'a file or a link is in the way of a folder',
   ELOOP: 'too many levels of symbolic links',
 };
 

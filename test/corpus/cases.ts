@@ -105,7 +105,7 @@ const resumeCases: CorpusCase[] = [
     ['--resume', '{missingOut}', 'does not exist'],
   ],
   ['resume-model', resume('--model', 'sasa_resnet26'), ['--model', 'resnet26', 'sasa_resnet26']],
-  ['resume-width', resume('--width-multiplier', '0.25'), ['--resume cannot change --model', 'resnet26']],
+  ['resume-width', resume('--width-multiplier', '0.25'), ['--resume cannot change --model', "asked 'resnet26'", '8 → 16']],
   ['resume-data', ['train', '--data', 'idx:{threeImages},{threeLabels}', '--out', '{runCopy}', '--resume'], ['--data']],
   ['resume-batch', resume('--batch-size', '4'), ['--batch-size', '8', '4']],
   ['resume-seed', resume('--seed', '5'), ['--seed', '5']],

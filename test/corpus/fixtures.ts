@@ -406,13 +406,12 @@ function editedModel(
   return path;
 }
 
-type Json = Record<string, never>;
-
 /** Model folders broken one way each, from the trained `model`. */
 function modelFixtures(dir: string, model: string): Fixtures {
   mkdirSync(dir);
   const at = (name: string) => join(dir, name);
-  const layers = (j: Record<string, unknown>) => (j.modelTopology as Json).config.layers as { class_name: string }[];
+  const layers = (j: Record<string, unknown>) =>
+    (j.modelTopology as { config: { layers: { class_name: string }[] } }).config.layers;
   const firstWeight = (j: Record<string, unknown>) =>
     (j.weightsManifest as { weights: { shape: number[]; name: string }[] }[])[0].weights[0];
   return {
