@@ -335,8 +335,11 @@ function describe(e: unknown): string {
   if (err instanceof ImageFormatError) return err.message;
   const lines = (err?.message ?? String(e)).split('\n').filter((l) => l.trim() !== '');
   if (lines.length && CORRUPT.test(lines[0])) {
+    // libvips' details sit in one buffer for all threads: with decodes in parallel they may be gone
     const details = lines.map((l) => l.replace(CORRUPT, '').replace(CORRUPT, '').trim()).filter((l) => l !== '');
-    return `corrupt or truncated image (${[...new Set(details)].slice(0, 2).join('; ') || lines[0]})`;
+    return details.length
+      ? `corrupt or truncated image (${[...new Set(details)].slice(0, 2).join('; ')})`
+      : 'corrupt or truncated image';
   }
   return `cannot decode image (${lines[0] ?? 'unknown error'})`;
 }

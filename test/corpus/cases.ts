@@ -105,7 +105,11 @@ const resumeCases: CorpusCase[] = [
     ['--resume', '{missingOut}', 'does not exist'],
   ],
   ['resume-model', resume('--model', 'sasa_resnet26'), ['--model', 'resnet26', 'sasa_resnet26']],
-  ['resume-width', resume('--width-multiplier', '0.25'), ['--resume cannot change --model', "asked 'resnet26'", '8 → 16']],
+  [
+    'resume-width',
+    resume('--width-multiplier', '0.25'),
+    ['--resume cannot change --model', "asked 'resnet26'", '8 → 16'],
+  ],
   ['resume-data', ['train', '--data', 'idx:{threeImages},{threeLabels}', '--out', '{runCopy}', '--resume'], ['--data']],
   ['resume-batch', resume('--batch-size', '4'), ['--batch-size', '8', '4']],
   ['resume-seed', resume('--seed', '5'), ['--seed', '5']],
@@ -202,11 +206,11 @@ const folderCases: CorpusCase[] = [
   ['folder-empty-classes', folder('{folderEmptyClasses}'), ['{folderEmptyClasses}', 'image']],
   ['folder-all-unreadable', folder('{folderAllBad}'), ['{folderAllBad}']],
   ['folder-split-classes', folder('{folderSplits}'), ['{folderSplits}', 'cyan']],
-  ['folder-crc-strict', folder('{folderCrc}', '--strict'), ['{folderCrc}/green/crc.png', 'CRC']],
+  ['folder-crc-strict', folder('{folderCrc}', '--strict'), ['{folderCrc}/green/crc.png', 'corrupt or truncated image']],
   [
     'folder-truncated-jpeg-strict',
     folder('{folderCut}', '--strict'),
-    ['{folderCut}/green/cut.jpg', 'premature end of JPEG'],
+    ['{folderCut}/green/cut.jpg', 'corrupt or truncated image'],
   ],
   [
     'folder-gif-strict',
@@ -413,7 +417,7 @@ const outputCases: CorpusCase[] = [
   [
     'eval-out-below-file',
     ['eval', '--model-dir', '{model}', '--data', IDX, '--out', '{aFile}'],
-    ['{aFile}/confusion.png', 'a file is in the way'],
+    ['{aFile}/confusion.png', 'a file or a link is in the way'],
   ],
 ].map(([id, a, names]) => ({ id, group: 'output folders and links', args: a, names }) as CorpusCase);
 
