@@ -9,7 +9,7 @@ export type Sasa = (args: string[], env?: Record<string, string>) => Promise<Rep
 export function startWorker(): { run: Sasa; stop: () => void } {
   const child: ChildProcess = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), {
     execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let next = 0;
   const waiting = new Map<number, (r: Reply) => void>();

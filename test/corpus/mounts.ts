@@ -25,7 +25,7 @@ function fill(dir: string): void {
   }
 }
 
-/** Mounts both under `root`; null (with the reason) where this process may not mount. */
+/** Mounts both under `root`; `{ unavailable: reason }` where this process may not mount. */
 export function makeMounts(root: string): Mounts | { unavailable: string } {
   const full = join(root, 'full');
   const source = join(root, 'read-only-source');
