@@ -76,6 +76,11 @@ describe('the bad-input corpus', () => {
     assert.ok(CORPUS.length >= 80, `${CORPUS.length} cases`);
     assert.equal(new Set(CORPUS.map((c) => c.id)).size, CORPUS.length);
     const readme = readFileSync('README.md', 'utf8');
-    assert.ok(readme.includes(corpusTable(outcomes)), 'README.md: run npx tsx scripts/corpus-table.ts --write');
+    const table = corpusTable(outcomes);
+    const differ = table.split('\n').filter((line) => !readme.includes(line));
+    assert.ok(
+      readme.includes(table),
+      `README.md: run npx tsx scripts/corpus-table.ts --write; it lacks\n${differ.join('\n')}`,
+    );
   });
 });
