@@ -476,19 +476,22 @@ function joinSafetensors(header: Record<string, unknown>, data: Buffer): Buffer 
 /** Copies of the finished run folder `run`, each with its checkpoint broken one way (and no summary, so resumable). */
 function checkpointFixtures(dir: string, run: string): Fixtures {
   mkdirSync(dir);
-  const checkpoint = readFileSync(join(run, 'checkpoint.safetensors'));
   const copy = (name: string, bytes?: Buffer) => {
     const d = join(dir, name);
     cpSync(run, d, { recursive: true });
     if (bytes) writeFileSync(join(d, 'checkpoint.safetensors'), bytes);
     return d;
   };
-  const { header, data } = splitSafetensors(checkpoint);
-  const otherModel = structuredClone(header) as { __metadata__: { sasa: string } };
+  const { header, data } = splitSafetensors(readFileSync(join(run, 'checkpoint.safetensors')));
+  // the epoch's loss sum, whose last digits vary from run to run, fixed: the sizes the messages name stay put
+  const fixed = structuredClone(header) as { __metadata__: { sasa: string } };
+  fixed.__metadata__.sasa = JSON.stringify({ ...JSON.parse(fixed.__metadata__.sasa), lossSum: 1 });
+  const checkpoint = joinSafetensors(fixed, data);
+  const otherModel = structuredClone(fixed) as { __metadata__: { sasa: string } };
   const state = JSON.parse(otherModel.__metadata__.sasa);
   state.run.options.model.widthMultiplier = 0.25;
   otherModel.__metadata__.sasa = JSON.stringify(state);
-  const noState = structuredClone(header) as { __metadata__?: unknown };
+  const noState = structuredClone(fixed) as { __metadata__?: unknown };
   delete noState.__metadata__;
   const hugeHeader = Buffer.from(checkpoint);
   hugeHeader.writeBigUInt64LE(1n << 40n, 0);
