@@ -39,6 +39,15 @@ export function positiveNumber(name: string): (value: string) => number {
   };
 }
 
+export function nonNegativeNumber(name: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!(n >= 0 && Number.isFinite(n)))
+      throw new InvalidArgumentError(`${name} must be a non-negative number, got '${value}'`);
+    return n;
+  };
+}
+
 /** A number in [0, max). */
 export function fraction(name: string, max = 1): (value: string) => number {
   return (value: string) => {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CocoInstances } from '../data/coco/instances.js';
 import { readCocoDetections, readCocoInstances } from '../data/coco/read.js';
+import { writing } from '../io/files.js';
 import { type CocoEvaluation, cocoEvaluate } from '../tasks/detection/coco_eval/evaluate.js';
 import {
   averagePrCurves,
@@ -88,5 +89,6 @@ async function writePrPlot(path: string, result: CocoEvaluation): Promise<void> 
     points: points.map(([r, p]): [number, number] => [r, p < 0 ? Number.NaN : p]),
   }));
   const title = 'precision vs recall, mean over categories';
-  await writePng(path, linePlot({ title, xLabel: 'recall', yLabel: 'precision', series, yRange: [0, 1] }));
+  const plot = linePlot({ title, xLabel: 'recall', yLabel: 'precision', series, yRange: [0, 1] });
+  await writing(path, 'the precision–recall plot', () => writePng(path, plot));
 }

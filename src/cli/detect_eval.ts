@@ -3,9 +3,9 @@
  * detector run over a split; the COCO results list written, and the 12-line COCO summary printed as
  * `sasa coco-eval` prints it.
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { DetectionData } from '../data/detection/spec.js';
+import { writeFileAtomic, writing } from '../io/files.js';
 import { summaryLines } from '../tasks/detection/coco_eval/summarize.js';
 import { evaluateSet } from '../tasks/detection/evaluate_set.js';
 import { RetinaNet } from '../tasks/detection/retinanet.js';
@@ -57,7 +57,11 @@ export function registerDetectEval(detect: Command): void {
         ),
     });
     model.dispose();
-    if (flags.out) writeFileSync(flags.out, `${JSON.stringify(results)}\n`);
+    const out = flags.out;
+    if (out) {
+      const text = Buffer.from(`${JSON.stringify(results)}\n`);
+      await writing(out, 'the detections', () => writeFileAtomic(out, [text]));
+    }
     process.stderr.write(
       `detect eval: ${set.images.length - skipped.filter((s) => s.annotationId === undefined).length} images of ${set.name}, ${results.length} detections\n`,
     );

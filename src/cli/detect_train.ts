@@ -8,7 +8,7 @@ import { FPN_TYPES, type FpnType, resolveDetectorConfig } from '../models/detect
 import { detectorConfig } from '../models/detection/registry.js';
 import { DETECTOR_TRAIN_DEFAULTS, type DetectorTrainOptions } from '../tasks/detection/train_options.js';
 import { trainDetector } from '../tasks/detection/trainer.js';
-import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from './args.js';
+import { fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
 import { openDetection } from './detect_data.js';
 import { DetectionProgress } from './detection_progress.js';
@@ -111,10 +111,20 @@ export function withTrainingOptions(cmd: Command, defaults = DETECTOR_TRAIN_DEFA
     .option('--epochs <n>', 'epochs', positiveInt('--epochs'), d.epochs)
     .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), d.batchSize)
     .option('--lr <rate>', 'peak learning rate (after warm-up)', positiveNumber('--lr'), d.lr)
-    .option('--warmup-epochs <n>', 'linear warm-up epochs', Number, d.warmupEpochs)
-    .option('--momentum <m>', 'SGD momentum', Number, d.momentum)
-    .option('--weight-decay <w>', 'weight decay (not on batch norm or biases)', Number, d.weightDecay)
-    .option('--clip-norm <n>', 'largest global gradient norm (0: no clipping)', Number, d.clipNorm)
+    .option('--warmup-epochs <n>', 'linear warm-up epochs', nonNegativeNumber('--warmup-epochs'), d.warmupEpochs)
+    .option('--momentum <m>', 'SGD momentum', fraction('--momentum'), d.momentum)
+    .option(
+      '--weight-decay <w>',
+      'weight decay (not on batch norm or biases)',
+      nonNegativeNumber('--weight-decay'),
+      d.weightDecay,
+    )
+    .option(
+      '--clip-norm <n>',
+      'largest global gradient norm (0: no clipping)',
+      nonNegativeNumber('--clip-norm'),
+      d.clipNorm,
+    )
     .option(
       '--size <pixels>',
       'longer image side, padded square; a multiple of 128 (default: the detector’s)',
@@ -153,6 +163,7 @@ export function registerDetectTrain(detect: Command): void {
     const result = await trainDetector(options, data, flags.data, flags.out, {
       resume: flags.resume,
       given: flags.resume ? givenOptions(cmd) : undefined,
+      strict: flags.strict,
       callbacks: [new DetectionProgress()],
     });
     const ap = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));

@@ -4,8 +4,8 @@
  * loading it (e.g. a TensorFlow.js outside the peer range, tfjs_version.ts) reads `sasa: error: …` too.
  */
 try {
-  const { sasaProgram } = await import('./program.js');
-  await sasaProgram().parseAsync(process.argv);
+  const { runCli } = await import('./program.js');
+  process.exitCode = await runCli(process.argv);
 } catch (err) {
   process.stderr.write(`sasa: error: ${(err as Error).message}\n`);
   if (process.env.SASA_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);

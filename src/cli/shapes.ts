@@ -1,8 +1,10 @@
 /** `sasa shapes --out DIR`: writes the generated shapes detection dataset (COCO format) into DIR. */
+import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CocoInstances } from '../data/coco/instances.js';
 import { SHAPE_CATEGORIES, sizeClassOf } from '../data/detection/shapes/scene.js';
 import { SHAPES_DEFAULTS, SHAPES_SPLITS, writeShapesDataset } from '../data/detection/shapes/write.js';
+import { writing } from '../io/files.js';
 import { nonNegativeInt } from './args.js';
 import { progressBar } from './progress.js';
 
@@ -38,8 +40,12 @@ export function registerShapes(program: Command): void {
       const start = performance.now();
       const bar = progressBar('shapes', options.train + options.val);
       let summary: Awaited<ReturnType<typeof writeShapesDataset>>;
+      const existed = existsSync(out);
       try {
-        summary = await writeShapesDataset(out, options, () => bar.tick());
+        summary = await writing(out, 'the shapes dataset', () => writeShapesDataset(out, options, () => bar.tick()));
+      } catch (err) {
+        if (!existed) rmSync(out, { recursive: true, force: true }); // no half-written dataset
+        throw err;
       } finally {
         bar.stop();
       }

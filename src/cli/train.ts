@@ -4,9 +4,11 @@ import { Command } from 'commander';
 import type { DataSource } from '../data/source.js';
 import { openData, parseDataSpec } from '../data/spec.js';
 import { countModel } from '../models/count.js';
+import { listModels } from '../models/registry.js';
+import { checkpointModelName } from '../tasks/classification/checkpoint.js';
 import { CurvesWriter } from '../tasks/classification/curves.js';
 import { type ClassificationCallback, type TrainOptions, train } from '../tasks/classification/trainer.js';
-import { MODEL_DIR } from '../tasks/training/run_folder.js';
+import { CHECKPOINT, MODEL_DIR } from '../tasks/training/run_folder.js';
 import { fraction, nonNegativeInt, positiveInt, positiveNumber } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
 import { configFromFlags, type ModelFlags, withModelOptions } from './model_options.js';
@@ -146,12 +148,23 @@ function banner(data: DataSource, backend: string): ClassificationCallback {
   };
 }
 
+/**
+ * On a resume without --model, the model options given (--width-multiplier, --k, …) are read against
+ * the run's own model, not the default one: its name is taken from the checkpoint.
+ */
+async function resumedModel(flags: TrainFlags, cmd: Command): Promise<void> {
+  if (!flags.resume || cmd.getOptionValueSource('model') === 'cli') return;
+  const name = await checkpointModelName(join(flags.out, CHECKPOINT));
+  if (name && listModels().includes(name)) flags.model = name;
+}
+
 export function registerTrain(program: Command): void {
   withTrainOptions(withModelOptions(withBackendOptions(program.command('train'))))
     .description('train a classifier; checkpoints, metrics.jsonl, loss/accuracy curves and the final model go to --out')
     .requiredOption('--out <dir>', 'output directory')
     .option('--resume', 'continue from --out/checkpoint.safetensors exactly where it stopped')
     .action(async (flags: TrainFlags, cmd: Command) => {
+      await resumedModel(flags, cmd);
       const status = await startBackend(flags);
       const data = await openData(parseDataSpec(flags.data), { imageSize: flags.imageSize, strict: flags.strict });
       const { size, channels, classes } = data;

@@ -1,15 +1,15 @@
 /** Reading data files: the bytes of a file, gunzipped when it starts with the gzip magic 1f 8b. */
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
+import { readError } from '../io/files.js';
 
 /** The file's bytes, decompressed if gzipped; errors name the path. */
 export async function readMaybeGzip(path: string): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new Error(`${path}: cannot read (${err.code ?? err.message})`);
+  } catch (err) {
+    throw readError(path, err);
   }
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {

@@ -123,7 +123,17 @@ export interface OpenOptions {
 /** The source `spec` names: an image folder streamed from disk, anything else loaded into memory. */
 export async function openData(spec: DataSpec, options: OpenOptions = {}): Promise<DataSource> {
   if (spec.kind === 'folder') {
-    return imageFolderSource(spec.dir, { size: options.imageSize ?? 224, strict: options.strict, name: spec.name });
+    const source = await imageFolderSource(spec.dir, {
+      size: options.imageSize ?? 224,
+      strict: options.strict,
+      name: spec.name,
+    });
+    if (source.classes < 2) {
+      throw new Error(
+        `${spec.dir}: holds one class folder ('${source.classNames[0]}'); a classifier needs at least 2 classes`,
+      );
+    }
+    return source;
   }
   const source = memorySource(await loadData(spec));
   if (options.imageSize !== undefined && options.imageSize !== source.size) {
@@ -146,9 +156,13 @@ export async function loadData(spec: DataSpec): Promise<LoadedData> {
           `${train0.height}×${train0.width}; give test files of the training size`,
       );
     }
+    if (train0.count === 0) throw new Error(`${spec.train[0]}: holds no images; a classifier needs training images`);
     let max = 0;
     for (const set of [train0, test0]) if (set) for (const l of set.labels) max = Math.max(max, l);
     const classes = spec.classNames?.length ?? max + 1;
+    if (classes < 2) {
+      throw new Error(`${spec.train[1]}: every label is 0, one class; a classifier needs at least 2 classes`);
+    }
     const classNames = spec.classNames ?? Array.from({ length: classes }, (_, i) => String(i));
     return {
       name: spec.name,

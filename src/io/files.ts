@@ -1,7 +1,8 @@
 /** File-system helpers shared by the model and safetensors writers: synced writes and temp siblings. */
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** A fresh name next to `path` (same directory, so a rename onto `path` stays atomic). */
 export function siblingName(path: string, tag: string): string {
@@ -64,7 +65,37 @@ const WRITE_FAILURES: Record<string, string> = {
   EISDIR: 'a folder is in the way',
   EIO: 'input/output error',
   ENOENT: 'a folder on its path is missing and could not be made',
+  EEXIST: 'a file or a link is in the way of a folder',
+  ELOOP: 'too many levels of symbolic links',
 };
+
+/** What the file-system errors a read may meet mean, in words. */
+const READ_FAILURES: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  ELOOP: 'too many levels of symbolic links',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'input/output error',
+  EMFILE: 'too many open files',
+};
+
+/**
+ * A system error met while reading, in words with its code: `no such file or folder, ENOENT`; null
+ * for an error that is not a system error.
+ */
+export function readFailure(err: unknown): string | null {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return null;
+  return `${READ_FAILURES[code] ?? (err as Error).message}, ${code}`;
+}
+
+/** A system error met while reading `path` as an Error naming it (`PATH: cannot read (no such file…, ENOENT)`); others pass. */
+export function readError(path: string, err: unknown): unknown {
+  const words = readFailure(err);
+  return words === null ? err : new Error(`${path}: cannot read (${words})`);
+}
 
 /**
  * A system error met while writing `what` (e.g. 'the checkpoint') at `path` as an Error naming both:
@@ -91,5 +122,21 @@ export function writingSync<T>(path: string, what: string, write: () => T): T {
     return write();
   } catch (err) {
     throw writeError(path, what, err);
+  }
+}
+
+/**
+ * mkdir -p `dir`; returns the topmost folder it made. Node's recursive mkdir reports ENOENT where a
+ * read-only file system refuses the folder: the topmost missing one is then made alone for the real error.
+ */
+export function makeFolders(dir: string): string | undefined {
+  try {
+    return mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    let top = resolve(dir);
+    while (!existsSync(dirname(top)) && dirname(top) !== top) top = dirname(top);
+    mkdirSync(top);
+    throw err;
   }
 }

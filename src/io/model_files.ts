@@ -9,7 +9,7 @@
 import { lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import * as tf from '../tf.js';
-import { siblingName, writeSynced } from './files.js';
+import { readFailure, siblingName, writeSynced } from './files.js';
 import '../layers/local_self_attention.js';
 
 export const MODEL_JSON = 'model.json';
@@ -102,12 +102,16 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
 
 async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
   const info = await stat(dir).catch((err: NodeJS.ErrnoException) => {
-    throw new Error(err.code === 'ENOENT' ? `${dir}: no such model directory` : `${dir}: ${err.message}`);
+    throw new Error(
+      err.code === 'ENOENT' ? `${dir}: no such model directory` : `${dir}: ${readFailure(err) ?? err.message}`,
+    );
   });
   if (!info.isDirectory()) throw new Error(`${dir}: not a directory`);
   const path = join(dir, MODEL_JSON);
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new Error(err.code === 'ENOENT' ? `${path}: missing` : `${path}: cannot be read (${err.message})`);
+    throw new Error(
+      err.code === 'ENOENT' ? `${path}: missing` : `${path}: cannot be read (${readFailure(err) ?? err.message})`,
+    );
   });
   let json: unknown;
   try {
@@ -142,7 +146,7 @@ async function readWeights(dir: string, manifest: tf.io.WeightsManifestConfig) {
   const buffers = await Promise.all(
     paths.map((p) =>
       readFile(p).catch((err: Error) => {
-        throw new Error(`${p}: cannot be read (${err.message})`);
+        throw new Error(`${p}: cannot be read (${readFailure(err) ?? err.message})`);
       }),
     ),
   );

@@ -6,9 +6,9 @@
  * reader takes F32, I32, F64 (as Float64Array) and I64 (as BigInt64Array), and, like the reference
  * implementation, insists that the tensors tile the data section exactly.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { bytesOf, writeFileAtomic } from './files.js';
+import { bytesOf, readError, writeFileAtomic } from './files.js';
 
 export type SafetensorsDtype = 'F32' | 'I32' | 'F64' | 'I64';
 export type SafetensorsData = Float32Array | Int32Array | Float64Array | BigInt64Array;
@@ -86,11 +86,16 @@ export async function writeSafetensors(
   await writeFileAtomic(path, [length, header, ...tensors.map((t) => bytesOf(t.data))]);
 }
 
-function parseHeader(path: string, file: Uint8Array): { header: Record<string, unknown>; start: number } {
-  if (file.length < 8) throw new Error(`${path}: ${file.length} bytes, too short for the 8-byte header length`);
+/** The header of `file`, the first bytes of a file of `size` bytes (default: all of it). */
+function parseHeader(
+  path: string,
+  file: Uint8Array,
+  size = file.length,
+): { header: Record<string, unknown>; start: number } {
+  if (size < 8) throw new Error(`${path}: ${size} bytes, too short for the 8-byte header length`);
   const n = new DataView(file.buffer, file.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(file.length - 8)) {
-    throw new Error(`${path}: header length ${n} bytes exceeds the ${file.length - 8} bytes after it (truncated?)`);
+  if (n > BigInt(size - 8)) {
+    throw new Error(`${path}: header length ${n} bytes exceeds the ${size - 8} bytes after it (truncated?)`);
   }
   const start = 8 + Number(n);
   let header: unknown;
@@ -136,10 +141,30 @@ function parseEntry(path: string, name: string, value: unknown, dataBytes: numbe
   return { name, dtype: dtype as SafetensorsDtype, shape, begin, end };
 }
 
+/**
+ * The `__metadata__` of a safetensors file, reading only its header (not the tensors); errors name the
+ * file, as readSafetensors' do.
+ */
+export async function readSafetensorsMetadata(path: string): Promise<Record<string, string>> {
+  const fh = await open(path, 'r').catch((err) => Promise.reject(readError(path, err)));
+  try {
+    const size = (await fh.stat()).size;
+    const length = Buffer.alloc(8);
+    await fh.read(length, 0, 8, 0);
+    const n = Number(length.readBigUInt64LE(0));
+    const head = Buffer.alloc(Math.min(size, 8 + Math.min(n, size)));
+    await fh.read(head, 0, head.length, 0);
+    const { header } = parseHeader(path, head, size);
+    return METADATA in header ? checkMetadata(header[METADATA], path) : {};
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Reads and validates a safetensors file; errors name the file and the tensor at fault. */
 export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   checkHost(path);
-  const file = new Uint8Array(await readFile(path));
+  const file = new Uint8Array(await readFile(path).catch((err) => Promise.reject(readError(path, err))));
   const { header, start } = parseHeader(path, file);
   const dataBytes = file.length - start;
   const metadata = METADATA in header ? checkMetadata(header[METADATA], path) : {};

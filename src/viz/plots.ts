@@ -1,5 +1,5 @@
 /** Line and bar plots as Vega-Lite charts, and writing a chart as PNG plus its spec, atomically. */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from '../io/files.js';
@@ -309,5 +309,10 @@ export async function writePng(path: string, chart: Chart): Promise<void> {
   const png = await renderPng(chart);
   await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(specFile, [Buffer.from(specText(chart.spec))]);
-  await writeFileAtomic(path, [png]);
+  try {
+    await writeFileAtomic(path, [png]);
+  } catch (err) {
+    await rm(specFile, { force: true }); // no spec without its picture
+    throw err;
+  }
 }

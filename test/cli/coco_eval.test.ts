@@ -78,7 +78,10 @@ describe('sasa coco-eval', () => {
       ],
       [['--gt', join(CASE, 'gt.json'), '--dt', badDt], /bad_dt\.json: detections\[0\]: 'image_id' 1 names no image/],
       [['--gt', join(CASE, 'gt.json'), '--dt', broken], /broken\.json: invalid JSON at line 3, column 3/],
-      [['--gt', join(dir, 'missing.json'), '--dt', badDt], /missing\.json: cannot read \(ENOENT\)/],
+      [
+        ['--gt', join(dir, 'missing.json'), '--dt', badDt],
+        /missing\.json: cannot read \(no such file or folder, ENOENT\)/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = sasa(...args);

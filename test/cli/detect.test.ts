@@ -63,7 +63,7 @@ describe('sasa detect', () => {
       '/nope.png',
     );
     assert.equal(p.status, 1);
-    assert.match(p.stderr, /\/nope\.png: ENOENT/);
+    assert.match(p.stderr, /\/nope\.png: .*no such file or folder, ENOENT/);
     assert.match(p.stderr, /1 of 2 images could not be predicted: \/nope\.png/);
     const drawn = join(dir, 'pred', '000000.png');
     assert.ok(existsSync(drawn));

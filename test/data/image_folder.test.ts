@@ -131,12 +131,15 @@ describe('scanImageFolder', () => {
   });
 
   it('names what is wrong: missing root, no class folders, no images, an empty class folder', async () => {
-    await assert.rejects(scanImageFolder(join(dir, 'nope')), /nope: image folder does not exist .*ENOENT/);
+    await assert.rejects(
+      scanImageFolder(join(dir, 'nope')),
+      /nope: cannot read the image folder \(no such file or folder, ENOENT\)/,
+    );
     const flat = join(dir, 'flat');
     await mkdir(flat);
     await writeFile(join(flat, 'x.jpg'), 'x');
     await assert.rejects(scanImageFolder(flat), /flat: no class folders/);
-    await assert.rejects(scanImageFolder(join(flat, 'x.jpg')), /x\.jpg: image folder is not a directory/);
+    await assert.rejects(scanImageFolder(join(flat, 'x.jpg')), /x\.jpg: is a file, not a folder of images/);
     const bare = join(dir, 'bare');
     await mkdir(join(bare, 'a'), { recursive: true });
     await mkdir(join(bare, 'b'));

@@ -5,6 +5,7 @@
  * divisible by `divisor`. Order and augmentation are functions of (seed, epoch, image), so a batch's `next`
  * resumes the epoch exactly; a few batches at most are decoded ahead (prefetch.ts).
  */
+import { readFailure } from '../../io/files.js';
 import { epochOrder } from '../dataset.js';
 import { mapLimited, prefetch } from '../prefetch.js';
 import type { DetectionImage, DetectionSet, SkippedAnnotation } from './annotations.js';
@@ -88,7 +89,8 @@ type Prepared = Boxed & { scaleX: number; scaleY: number; flipped: boolean };
 
 function describe(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  if (err?.code && err.syscall) return `${err.code}: cannot read the file`;
+  const failure = err?.syscall ? readFailure(err) : null;
+  if (failure) return `cannot read the image (${failure})`;
   return (err?.message ?? String(e)).split('\n')[0];
 }
 
@@ -219,7 +221,7 @@ async function* filledBatches(set: DetectionSet, o: DetectionBatchOptions): Asyn
           skipped.push(...annotationSkips(image));
           continue;
         }
-        if (strict) throw new Error(`${image.path}: cannot decode image ${image.id} (${r.error})`);
+        if (strict) throw new Error(`${image.path}: image ${image.id}: ${r.error}`);
         skipped.push({ path: image.path, imageId: image.id, reason: r.error as string });
       }
     }

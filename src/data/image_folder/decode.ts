@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import { readFailure } from '../../io/files.js';
 import {
   type CropRegion,
   checkFraction,
@@ -35,12 +36,16 @@ const CORRUPT =
  */
 export function describe(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  if (err?.code && err.syscall) return `cannot decode image (${err.code}: cannot read the file)`;
+  const failure = err?.syscall ? readFailure(err) : null;
+  if (failure) return `cannot read the image (${failure})`;
   if (err instanceof ImageFormatError) return err.message;
   const lines = (err?.message ?? String(e)).split('\n').filter((l) => l.trim() !== '');
   if (lines.length && CORRUPT.test(lines[0])) {
+    // libvips' details sit in one buffer for all threads: with decodes in parallel they may be gone
     const details = lines.map((l) => l.replace(CORRUPT, '').replace(CORRUPT, '').trim()).filter((l) => l !== '');
-    return `corrupt or truncated image (${[...new Set(details)].slice(0, 2).join('; ') || lines[0]})`;
+    return details.length
+      ? `corrupt or truncated image (${[...new Set(details)].slice(0, 2).join('; ')})`
+      : 'corrupt or truncated image';
   }
   return `cannot decode image (${lines[0] ?? 'unknown error'})`;
 }

@@ -4,6 +4,7 @@
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readFailure } from '../../io/files.js';
 import { hashInts, permutation, rng } from '../random.js';
 
 /** The extensions scanImageFolder accepts by default (compared case-insensitively). */
@@ -93,11 +94,10 @@ export async function scanImageFolder(root: string, options: ScanOptions = {}): 
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(root);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new Error(`${root}: image folder does not exist or cannot be read (${err.code ?? err.message})`);
+  } catch (err) {
+    throw new Error(`${root}: cannot read the image folder (${readFailure(err) ?? (err as Error).message})`);
   }
-  if (!info.isDirectory()) throw new Error(`${root}: image folder is not a directory`);
+  if (!info.isDirectory()) throw new Error(`${root}: is a file, not a folder of images`);
   const entries = await readdir(root, { withFileTypes: true });
   const classes: string[] = [];
   for (const e of entries) {

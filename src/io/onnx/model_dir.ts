@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import '../../layers/attention_stem.js';
 import '../../layers/batch_norm.js';
 import '../../layers/conv2d.js';
-import { writeFileAtomic } from '../files.js';
+import { writeFileAtomic, writing } from '../files.js';
 import { loadModelFiles, MODEL_JSON } from '../model_files.js';
 import { exportOnnx, type OnnxExportOptions } from './export.js';
 
@@ -46,7 +46,7 @@ export async function exportOnnxFile(
     for (const [key, value] of Object.entries(metadata)) props[key] = JSON.stringify(value);
     props.input_layout = 'NHWC';
     const bytes = exportOnnx(model, { ...options, metadata: { ...props, ...options.metadata } });
-    await writeFileAtomic(out, [bytes]);
+    await writing(out, 'the ONNX model', () => writeFileAtomic(out, [bytes]));
     return { modelDir, bytes: bytes.length, name: model.name };
   } finally {
     model.dispose();

@@ -5,7 +5,12 @@
  * metadata `sasa`: the JSON training state (step, epoch, batch within the epoch, configuration).
  */
 
-import { readSafetensors, type SafetensorsInput, writeSafetensors } from '../../io/safetensors.js';
+import {
+  readSafetensors,
+  readSafetensorsMetadata,
+  type SafetensorsInput,
+  writeSafetensors,
+} from '../../io/safetensors.js';
 import * as tf from '../../tf.js';
 import type { WeightAverage } from './ema.js';
 import type { Sgd } from './sgd.js';
@@ -54,6 +59,17 @@ export async function saveCheckpoint(
   for (const [name, v] of optimizer.velocity) tensors.push(entry('velocity', name, v));
   if (ema) for (const [i, w] of weights.entries()) tensors.push(entry('ema', w.originalName, ema.shadow[i]));
   await writeSafetensors(path, tensors, { sasa: JSON.stringify(state) });
+}
+
+/** The name of the model a checkpoint trains (from its header alone); null when it cannot be read. */
+export async function checkpointModelName(path: string): Promise<string | null> {
+  try {
+    const state = JSON.parse((await readSafetensorsMetadata(path)).sasa ?? 'null') as TrainState | null;
+    const name = (state?.run?.options as { model?: { name?: unknown } } | undefined)?.model?.name;
+    return typeof name === 'string' ? name : null;
+  } catch {
+    return null; // readCheckpoint names what is wrong with it
+  }
 }
 
 export async function readCheckpoint(path: string): Promise<Checkpoint> {

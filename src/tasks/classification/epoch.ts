@@ -9,7 +9,7 @@ import type { EpochLogs, OnSkip, RunCallbacks } from './callbacks.js';
 import { evaluateRun } from './evaluate_run.js';
 import type { Run } from './prepare.js';
 
-/** Trains the rest of the current epoch; the state moves with every step. */
+/** Trains the rest of the current epoch; the state moves with every step. Throws when no image could be read. */
 export async function trainEpoch(run: Run, callbacks: RunCallbacks, onSkip: OnSkip): Promise<void> {
   const { data, prepared, state, schedule, step, ema } = run;
   const [h, w, c] = [data.size, data.size, data.channels];
@@ -35,6 +35,11 @@ export async function trainEpoch(run: Run, callbacks: RunCallbacks, onSkip: OnSk
       lr,
       imagesPerSecond,
     });
+  }
+  if (state.lossCount === 0) {
+    throw new Error(
+      `${data.name}: not one training image of epoch ${state.epoch + 1} could be read, so there is nothing to train on; --strict stops at the first bad file and names it`,
+    );
   }
 }
 

@@ -4,7 +4,6 @@
  * (seeded; the backbone from a classifier's weights when asked), the step and the schedule. Every refusal
  * comes before anything is written to the folder.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DetectionData } from '../../data/detection/spec.js';
 import { buildDetector } from '../../models/detection/builder.js';
@@ -13,6 +12,8 @@ import { type OptionChange, resumeOptions } from '../training/resume_options.js'
 import {
   CHECKPOINT,
   checkOutFolder,
+  createRunFolder,
+  type FolderBefore,
   refuseEarlierRun,
   removeStaleTemporaries,
   requireCheckpoint,
@@ -43,6 +44,8 @@ export interface DetectionRun {
   changes: OptionChange[];
   /** Backbone layers loaded from --backbone-weights (new runs only). */
   backboneLayers: string[];
+  /** The folder as the run found it (what a failed new run removes: removeRunLeftovers). */
+  folder: FolderBefore;
 }
 
 export interface DetectionRunStart {
@@ -112,7 +115,7 @@ export async function prepareDetectionRun(
   let backboneLayers: string[] = [];
   if (checkpoint) restoreCheckpoint(checkpointPath, checkpoint, model, step.optimizer, null);
   else if (options.backboneWeights) backboneLayers = await loadBackboneWeights(model, options.backboneWeights);
-  mkdirSync(outDir, { recursive: true });
+  const folder = createRunFolder(outDir);
   removeStaleTemporaries(outDir);
   const state = {
     step: stored?.step ?? 0,
@@ -136,5 +139,6 @@ export async function prepareDetectionRun(
     resumedAt: stored ? stored.step : null,
     changes,
     backboneLayers,
+    folder,
   };
 }

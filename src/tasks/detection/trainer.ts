@@ -10,17 +10,18 @@
  * Files in `outDir`: checkpoint.safetensors, metrics.jsonl, model/ (saved_detector.ts), summary.json,
  * loss.png and map.png.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DetectionSkip } from '../../data/detection/batches.js';
 import { detectionBatches } from '../../data/detection/batches.js';
 import type { DetectionData } from '../../data/detection/spec.js';
+import { writingSync } from '../../io/files.js';
 import { CallbackList, type TrainingCallback } from '../training/callbacks.js';
 import { Checkpointer } from '../training/checkpointer.js';
 import { MetricsLog, type MetricsRecords } from '../training/metrics_log.js';
 import { NanStop } from '../training/nan_stop.js';
 import type { OptionChange } from '../training/resume_options.js';
-import { METRICS, MODEL_DIR, SUMMARY } from '../training/run_folder.js';
+import { METRICS, MODEL_DIR, removeRunLeftovers, SUMMARY } from '../training/run_folder.js';
 import { learningRate } from '../training/schedule.js';
 import { writeDetectionCurves } from './curves.js';
 import { batchImages, evaluateSet } from './evaluate_set.js';
@@ -79,6 +80,8 @@ export interface DetectionCallback
 
 export interface DetectionTrainRun extends DetectionRunStart {
   callbacks?: DetectionCallback[];
+  /** Fail on the first training image that cannot be read, naming it, instead of skipping it. */
+  strict?: boolean;
 }
 
 const RECORDS: MetricsRecords<DetectionStepLogs, DetectionEpochLogs> = {
@@ -110,6 +113,7 @@ async function trainEpoch(
   run: DetectionRun,
   list: CallbackList<unknown, DetectionStepLogs, unknown, unknown>,
   onSkip: Skip,
+  strict: boolean,
 ) {
   const { state, schedule, options, step } = run;
   const batches = detectionBatches(run.data.train, {
@@ -121,6 +125,7 @@ async function trainEpoch(
     seed: options.seed,
     epoch: state.epoch,
     from: state.cursor,
+    strict,
   });
   for await (const b of batches) {
     for (const s of b.skipped) onSkip(s, 'train');
@@ -168,9 +173,25 @@ export async function trainDetector(
   data: DetectionData,
   dataName: string,
   outDir: string,
-  { callbacks = [], ...start }: DetectionTrainRun = {},
+  { callbacks = [], strict = false, ...start }: DetectionTrainRun = {},
 ): Promise<DetectionTrainResult> {
   const run = await prepareDetectionRun(requested, data, dataName, outDir, start);
+  try {
+    return await trainDetectionRun(run, callbacks, strict);
+  } catch (err) {
+    // a new run that failed before its first checkpoint leaves nothing behind
+    if (run.resumedAt === null && !existsSync(run.checkpointPath)) removeRunLeftovers(outDir, run.folder);
+    throw err;
+  }
+}
+
+/** The epochs and the end of a prepared run. */
+async function trainDetectionRun(
+  run: DetectionRun,
+  callbacks: DetectionCallback[],
+  strict: boolean,
+): Promise<DetectionTrainResult> {
+  const { outDir } = run;
   const metrics = new MetricsLog(join(outDir, METRICS), RECORDS);
   metrics.start(run.resumedAt);
   if (run.changes.length) {
@@ -200,7 +221,7 @@ export async function trainDetector(
   try {
     while (state.epoch < run.options.epochs) {
       await list.onEpochBegin(state.epoch);
-      await trainEpoch(run, list, onSkip);
+      await trainEpoch(run, list, onSkip, strict);
       const validation = await validate(run, onSkip);
       stats = validation.evaluation?.stats ?? null;
       const logs: DetectionEpochLogs = {
@@ -232,6 +253,7 @@ async function finalise(run: DetectionRun, stats: number[] | null, seconds: numb
   await writeDetectionCurves(run.outDir, detector.name ?? 'detector');
   const result = { steps: run.state.step, seconds, ap: stats?.[0] ?? null, ap50: stats?.[1] ?? null, stats, modelDir };
   const summary = { ...result, options: run.options, data: run.state.run.data, categories: run.data.categories };
-  writeFileSync(join(run.outDir, SUMMARY), `${JSON.stringify(summary, null, 2)}\n`);
+  const path = join(run.outDir, SUMMARY);
+  writingSync(path, 'the summary', () => writeFileSync(path, `${JSON.stringify(summary, null, 2)}\n`));
   return result;
 }

@@ -2,9 +2,9 @@
  * A training run's folder (`--out`): the files every task writes there, and the checks and
  * clean-up done before a run starts or resumes in it — before anything is written.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { siblingOwner, writingSync } from '../../io/files.js';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeFolders, siblingOwner, writingSync } from '../../io/files.js';
 
 export const CHECKPOINT = 'checkpoint.safetensors';
 export const METRICS = 'metrics.jsonl';
@@ -87,22 +87,6 @@ export function createRunFolder(dir: string): FolderBefore {
   const entries = new Set(existsSync(dir) ? readdirSync(dir) : []);
   const created = writingSync(dir, 'into the --out folder', () => makeFolders(dir));
   return { created: created ?? null, entries };
-}
-
-/**
- * mkdir -p `dir`; returns the topmost folder it made. Node's recursive mkdir reports ENOENT where a
- * read-only file system refuses the folder: the topmost missing one is then made alone for the real error.
- */
-function makeFolders(dir: string): string | undefined {
-  try {
-    return mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    let top = resolve(dir);
-    while (!existsSync(dirname(top)) && dirname(top) !== top) top = dirname(top);
-    mkdirSync(top);
-    throw err;
-  }
 }
 
 /**

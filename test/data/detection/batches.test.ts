@@ -173,7 +173,7 @@ describe('detectionBatches', () => {
   it('fails on an unreadable image with strict, naming the file', async () => {
     await assert.rejects(
       collect(detectionBatches(bad, { ...base, strict: true })),
-      /missing\.png: cannot decode image 90 \(ENOENT/,
+      /missing\.png: image 90: cannot read the image \(no such file or folder, ENOENT/,
     );
   });
 

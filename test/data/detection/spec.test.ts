@@ -62,7 +62,7 @@ describe('detection data specs', () => {
 
   it('names a missing or malformed annotations file', async () => {
     const open = (annotations: string) => openDetectionData(parseDetectionSpec(`coco:${annotations},${dir}`));
-    await assert.rejects(open(join(dir, 'nope.json')), /nope\.json: cannot read \(ENOENT\)/);
+    await assert.rejects(open(join(dir, 'nope.json')), /nope\.json: cannot read \(no such file or folder, ENOENT\)/);
     const partial = join(dir, 'partial.json');
     writeFileSync(partial, JSON.stringify({ images: [], annotations: [] }));
     await assert.rejects(open(partial), /partial\.json: 'categories' must be an array, got nothing/);
