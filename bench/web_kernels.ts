@@ -60,6 +60,17 @@ try {
   }
   const ratio = (f: (xs: number[]) => number) => (f(times['ts kernels']) / f(times['webgl kernels'])).toFixed(2);
   console.log(`  TypeScript / WebGL kernels: ${ratio(median)}× (medians), ${ratio((xs) => Math.min(...xs))}× (mins)`);
+  const floor = Object.entries(result.floorKernels).sort((a, b) => b[1] - a[1]);
+  const kernels = floor.reduce((n, [, count]) => n + count, 0);
+  const floorMs = median(times['no attention']);
+  console.log(
+    `  the floor runs ${kernels} kernels per classification (${(floorMs / kernels).toFixed(2)} ms each at the median): ` +
+      floor.map(([name, count]) => `${name} ${count}`).join(', '),
+  );
+  const ceiling = (f: (xs: number[]) => number) => (f(times['ts kernels']) / f(times['no attention'])).toFixed(2);
+  console.log(
+    `  ceiling (TypeScript kernels / floor: free attention): ${ceiling(median)}× (medians), ${ceiling((xs) => Math.min(...xs))}× (mins)`,
+  );
   console.log(
     `  largest difference of the probabilities between the two: ${result.probabilityDifference.toExponential(2)}`,
   );

@@ -14,6 +14,8 @@ export interface BenchResult {
   inputShape: number[];
   /** Milliseconds per classification, every timed run, per configuration. */
   times: Record<Configuration, number[]>;
+  /** Kernels run per classification with the attention writing zeros (tf.profile), by kernel name. */
+  floorKernels: Record<string, number>;
   /** Largest difference between the probabilities of the WebGL and TypeScript kernels. */
   probabilityDifference: number;
 }

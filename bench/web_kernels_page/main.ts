@@ -69,6 +69,14 @@ async function time(model: tf.LayersModel, image: tf.Tensor, runs: number) {
   return { ms, probs };
 }
 
+/** How many times each kernel runs in one classification (tf.profile). */
+async function kernelCounts(model: tf.LayersModel, image: tf.Tensor): Promise<Record<string, number>> {
+  const info = await tf.profile(() => model.predict(image) as tf.Tensor);
+  const counts: Record<string, number> = {};
+  for (const k of info.kernels) counts[k.name] = (counts[k.name] ?? 0) + 1;
+  return counts;
+}
+
 const maxDifference = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 
 (window as unknown as { sasaBench: unknown }).sasaBench = async (o: BenchOptions): Promise<BenchResult> => {
@@ -91,11 +99,13 @@ const maxDifference = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) =
     times['no attention'].push(...floor.ms);
     probabilityDifference = Math.max(probabilityDifference, maxDifference(ts.probs, gl.probs));
   }
+  useZeros();
+  const floorKernels = await kernelCounts(model, image);
   unregisterWebglKernels();
   const webglRenderer = renderer();
   await tf.setBackend('cpu');
   const cpuModel = createModel(o.model, {}, { seed: 1 });
   const cpuImage = tf.randomUniform(inputShape, 0, 1, 'float32', 7);
   times['cpu backend'] = (await time(cpuModel, cpuImage, o.runs)).ms;
-  return { renderer: webglRenderer, inputShape, times, probabilityDifference };
+  return { renderer: webglRenderer, inputShape, times, floorKernels, probabilityDifference };
 };

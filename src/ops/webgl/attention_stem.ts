@@ -17,6 +17,7 @@ import type { GPGPUProgram, MathBackendWebGL } from '@tensorflow/tfjs-backend-we
 import type * as tf from '../../tf.js';
 import type { StemAttentionAttrs } from '../kernel_names.js';
 import { type AttentionOutput, glslFloat, softmaxResult, softmaxStart, softmaxStep } from './glsl.js';
+import { lseRecorded, unrecordedLse } from './lse.js';
 
 /** The shapes and attributes of a stem attention call. */
 export interface StemGeometry {
@@ -129,6 +130,7 @@ export const stemAttentionWebgl: tf.KernelFunc = ({ inputs, backend, attrs }) =>
   const webgl = backend as MathBackendWebGL;
   const outputs: AttentionOutput[] = ['y', 'lse'];
   return outputs.map((output) => {
+    if (output === 'lse' && !lseRecorded()) return unrecordedLse(webgl, [blocks, block, block, heads]);
     const program = new StemAttentionProgram(g, output);
     return webgl.runWebGLProgram(
       program,

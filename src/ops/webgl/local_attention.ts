@@ -12,7 +12,8 @@
  * where q̂_row / q̂_col are the head's channels below / above C/2 (kernel_ts.ts has the same formula
  * and is the reference). Outside the image k = v = 0 ('zeros') or the position is skipped ('masked').
  * Each fragment recomputes its head's k² logits (D·k² products) and accumulates the softmax in one
- * pass; lse is a second run of the same program with output 'lse' (one fragment per head).
+ * pass; lse is a second run of the same program with output 'lse' (one fragment per head), made only
+ * while a gradient is recorded (lse.ts).
  * Layouts: q, k, v separate [B, H, W, C], or packed in qkv [B, H, W, P·C] = q|k|v (P = 3) or q|v
  * (P = 2, logits 'qr'). Shapes are compiled in as constants (tfjs caches one program per shape).
  */
@@ -22,6 +23,7 @@ import type { LocalAttentionAttrs } from '../kernel_names.js';
 import { type AttentionGeometry, kernelGeometry, kernelShapes } from '../local_attention/options.js';
 import { type AttentionOutput, glslFloat, softmaxResult, softmaxStart, softmaxStep } from './glsl.js';
 import { fitsVec4, LocalAttentionVec4Program } from './local_attention_vec4.js';
+import { lseRecorded, unrecordedLse } from './lse.js';
 
 /** Where q, k and v are read from: three tensors, or channel ranges of one packed qkv. */
 export type QkvLayout = 'separate' | 'packed';
@@ -138,6 +140,7 @@ function runVec4(backend: MathBackendWebGL, g: AttentionGeometry, layout: QkvLay
     if (t.shape.length > 1) views[name] = reshape(backend, t, [tf.util.sizeFromShape(t.shape) / 2, 2]);
   }
   const outputs = (['y', 'lse'] as const).map((output) => {
+    if (output === 'lse' && !lseRecorded()) return unrecordedLse(backend, [g.batch, g.height, g.width, g.heads]);
     const program = new LocalAttentionVec4Program(g, layout, output);
     const ran = backend.runWebGLProgram(
       program,
@@ -157,6 +160,7 @@ function runVec4(backend: MathBackendWebGL, g: AttentionGeometry, layout: QkvLay
 function run(backend: MathBackendWebGL, g: AttentionGeometry, layout: QkvLayout, inputs: Inputs): tf.TensorInfo[] {
   if (fitsVec4(g) && tf.env().getNumber('WEBGL_VERSION') === 2) return runVec4(backend, g, layout, inputs);
   return (['y', 'lse'] as const).map((output) => {
+    if (output === 'lse' && !lseRecorded()) return unrecordedLse(backend, [g.batch, g.height, g.width, g.heads]);
     const program = new LocalAttentionProgram(g, layout, output);
     return backend.runWebGLProgram(
       program,

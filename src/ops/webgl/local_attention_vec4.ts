@@ -11,10 +11,13 @@
  * Inputs: q, k, v (or qkv = q|k|v, q|v) as [B·H·W·P·C/2, 2]; relRow, relCol as [k·C/4, 2].
  * q, k and v are read with texelFetch (WebGL 2) at texel pixel·P·C/4 + group, the texture's width
  * coming from the shape uniforms tfjs declares (enableShapeUniforms).
+ * The window is unrolled when the program is generated (k, the head's groups and every table index
+ * are constants): the k² logits first, then their maximum and one exp each, so the shader has no loop,
+ * no local array and no data-dependent branch (SwiftShader runs those slowly).
  */
 import type { GPGPUProgram } from '@tensorflow/tfjs-backend-webgl';
 import type { AttentionGeometry } from '../local_attention/options.js';
-import { type AttentionOutput, glslFloat, softmaxResult, softmaxStart, softmaxStep } from './glsl.js';
+import { type AttentionOutput, glslFloat } from './glsl.js';
 import type { QkvLayout } from './local_attention.js';
 
 /** Whether the vec4 program applies: heads of whole channel groups, and halves of whole groups with relative logits. */
@@ -71,23 +74,28 @@ function readers(g: AttentionGeometry, layout: QkvLayout): { inputs: string[]; c
   return { inputs: [...used, ...tables], code: code.join('\n'), start: used.map(fetcherStart).join('') };
 }
 
-/** GLSL filling rowLogit[t] / colLogit[t] from the head's groups below / above C/2. */
+/** `count` lines of `line(t)` for t = 0 … count - 1: loops unrolled at generation, every index a constant. */
+const unrolled = (count: number, line: (t: number) => string) =>
+  Array.from({ length: count }, (_, t) => line(t)).join('\n');
+
+/**
+ * GLSL declaring rowLogit<t> / colLogit<t> (t < k), the query's products with the relative tables:
+ * the head's groups below C/2 meet relRow, those above meet relCol.
+ */
 function relativeLogits(g: AttentionGeometry): string {
-  if (!g.useQR) return '';
-  return `
-  float rowLogit[KSIZE];
-  float colLogit[KSIZE];
-  for (int t = 0; t < KSIZE; t++) {
-    float row = 0.0;
-    float col = 0.0;
-    for (int u = 0; u < HEAD_GROUPS; u++) {
-      int group = first + u;
-      if (group < HALF_GROUPS) row += dot(query[u], getRelRow(2 * (t * HALF_GROUPS + group), 0));
-      else col += dot(query[u], getRelCol(2 * (t * HALF_GROUPS + group - HALF_GROUPS), 0));
-    }
-    rowLogit[t] = row;
-    colLogit[t] = col;
-  }`;
+  const { kernelSize: k } = g;
+  const groups = g.channels / g.heads / 4;
+  if (!g.useQR) return unrolled(k, (t) => `  float rowLogit${t} = 0.0;\n  float colLogit${t} = 0.0;`);
+  const lower = unrolled(groups, (u) => `  bool lower${u} = first + ${u} < HALF_GROUPS;`);
+  const sums = unrolled(k, (t) => {
+    const terms = (table: string, offset: string, lower: boolean) =>
+      Array.from({ length: groups }, (_, u) => {
+        const texel = `get${table}(2 * (${t * Math.floor(g.channels / 8)} + first + ${u}${offset}), 0)`;
+        return `(lower${u} == ${lower} ? dot(query${u}, ${texel}) : 0.0)`;
+      }).join(' + ');
+    return `  float rowLogit${t} = ${terms('RelRow', '', true)};\n  float colLogit${t} = ${terms('RelCol', ' - HALF_GROUPS', false)};`;
+  });
+  return `${lower}\n${sums}`;
 }
 
 /** Where a fragment is: y fragments are (pixel, channel group), lse fragments (b, i, j, head). */
@@ -111,6 +119,59 @@ function fragmentPosition(output: AttentionOutput): string {
   int first = coords.w * HEAD_GROUPS;`;
 }
 
+/**
+ * GLSL of the window's rows and columns t < k: rowStart<t> / column<t> (clamped into the image, so
+ * every read is valid) and rowInside<t> / columnInside<t> (1.0 where the position lies in the image).
+ */
+function windowPositions(kernelSize: number): string {
+  const half = (kernelSize - 1) / 2;
+  return unrolled(
+    kernelSize,
+    (t) => `
+  int a${t} = i + (${t - half});
+  float rowInside${t} = a${t} >= 0 && a${t} < HEIGHT ? 1.0 : 0.0;
+  int rowStart${t} = imageStart + clamp(a${t}, 0, HEIGHT - 1) * WIDTH;
+  int b${t} = j + (${t - half});
+  float columnInside${t} = b${t} >= 0 && b${t} < WIDTH ? 1.0 : 0.0;
+  int column${t} = clamp(b${t}, 0, WIDTH - 1);`,
+  );
+}
+
+/**
+ * GLSL of the k² logits logit<n> (n = da·k + db) and their maximum maxLogit: relative terms plus,
+ * with 'qk', the query's product with the neighbour's key (zero outside the image with 'zeros',
+ * the position dropped by a logit of -1e30 with 'masked').
+ */
+function windowLogits(g: AttentionGeometry): string {
+  const k = g.kernelSize;
+  const groups = g.channels / g.heads / 4;
+  const key = unrolled(groups, (u) => `dot(query${u}, readK(neighbour, first + ${u}))`).replaceAll('\n', ' + ');
+  const taps = unrolled(k * k, (n) => {
+    const [da, db] = [Math.floor(n / k), n % k];
+    const keyTerm = !g.useQK ? '' : g.masked ? ` + ${key}` : ` + inside${n} * (${key})`;
+    return `
+  float inside${n} = rowInside${da} * columnInside${db};
+  int neighbour${n} = rowStart${da} + column${db};
+  float logit${n} = rowLogit${da} + colLogit${db}${keyTerm.replaceAll('neighbour', `neighbour${n}`)};${
+    g.masked ? `\n  logit${n} = inside${n} > 0.5 ? logit${n} : -1.0e30;` : ''
+  }`;
+  });
+  const maximum = unrolled(k * k - 1, (n) => `  maxLogit = max(maxLogit, logit${n + 1});`);
+  return `${taps}\n  float maxLogit = logit0;\n${maximum}`;
+}
+
+/** GLSL of the softmax over the window and the output: y = Σ exp(logit - max)·v / Σ exp(…), or lse. */
+function windowSoftmax(g: AttentionGeometry, output: AttentionOutput): string {
+  const k2 = g.kernelSize * g.kernelSize;
+  const value = (n: number) => `${g.masked ? '' : `inside${n} * `}readV(neighbour${n}, group)`;
+  const steps = unrolled(k2, (n) => {
+    const e = `  float expLogit${n} = exp(logit${n} - maxLogit);\n  expSum += expLogit${n};`;
+    return output === 'y' ? `${e}\n  weighted += expLogit${n} * ${value(n)};` : e;
+  });
+  const result = output === 'y' ? 'setOutput(weighted / expSum);' : 'setOutput(maxLogit + log(expSum));';
+  return `  float expSum = 0.0;\n  vec4 weighted = vec4(0.0);\n${steps}\n  ${result}`;
+}
+
 /** y (packed [B·H·W·C/2, 2]) or lse [B, H, W, N] of local attention, four channels per fetch. */
 export class LocalAttentionVec4Program implements GPGPUProgram {
   variableNames: string[];
@@ -126,16 +187,9 @@ export class LocalAttentionVec4Program implements GPGPUProgram {
     this.variableNames = read.inputs;
     this.packedOutput = output === 'y';
     this.outputShape = output === 'y' ? [(batch * height * width * channels) / 2, 2] : [batch, height, width, heads];
-    const relative = g.useQR ? 'rowLogit[da] + colLogit[db]' : '0.0';
-    const keyTerm = g.useQK
-      ? 'if (inside) for (int u = 0; u < HEAD_GROUPS; u++) logit += dot(query[u], readK(neighbour, first + u));'
-      : '';
-    const value = output === 'y' ? 'inside ? readV(neighbour, group) : vec4(0.0)' : '0.0';
     this.userCode = `
 const int HEIGHT = ${height};
 const int WIDTH = ${width};
-const int KSIZE = ${kernelSize};
-const int HALF_K = ${(kernelSize - 1) / 2};
 const int GROUPS = ${channels / 4};
 const int HEAD_GROUPS = ${channels / heads / 4};
 const int HALF_GROUPS = ${Math.floor(channels / 8)};
@@ -145,25 +199,11 @@ ${read.code}
 void main() {
   ${read.start}
   ${fragmentPosition(output)}
-  vec4 query[HEAD_GROUPS];
-  for (int u = 0; u < HEAD_GROUPS; u++) query[u] = SCALE * readQ(pixel, first + u);
+  ${unrolled(channels / heads / 4, (u) => `  vec4 query${u} = SCALE * readQ(pixel, first + ${u});`)}
   ${relativeLogits(g)}
-  ${softmaxStart(output === 'y' ? 'vec4' : 'float')}
-  for (int da = 0; da < KSIZE; da++) {
-    int a = i + da - HALF_K;
-    bool rowInside = a >= 0 && a < HEIGHT;
-    ${g.masked ? 'if (!rowInside) continue;' : ''}
-    for (int db = 0; db < KSIZE; db++) {
-      int bb = j + db - HALF_K;
-      bool inside = rowInside && bb >= 0 && bb < WIDTH;
-      ${g.masked ? 'if (!inside) continue;' : ''}
-      int neighbour = imageStart + a * WIDTH + bb;
-      float logit = ${relative};
-      ${keyTerm}
-      ${softmaxStep('logit', value)}
-    }
-  }
-  ${softmaxResult(output)}
+  ${windowPositions(kernelSize)}
+  ${windowLogits(g)}
+  ${windowSoftmax(g, output)}
 }
 `;
   }

@@ -2,7 +2,7 @@
  * The page of test/ops/webgl/kernels.test.ts: window.sasaKernelCheck(cases) runs each case on the
  * 'webgl' backend (sasa's WebGL kernels) and on the 'cpu' backend (the TypeScript / composed
  * kernels) from the same seeded inputs, and returns the largest differences of y (through the
- * public op), lse (the kernel's second output) and a gradient (the TypeScript / composed backward
+ * public op), lse (the kernel's second output, inside a gradient scope) and a gradient (the TypeScript / composed backward
  * kernels on both backends, fed each forward kernel's lse).
  */
 import '@tensorflow/tfjs-backend-cpu';
@@ -75,6 +75,19 @@ function gradient(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, outputShape: num
   return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), r)))(x);
 }
 
+/**
+ * The lse output of `run` (a kernel's [y, lse]) run inside a gradient scope: the WebGL kernels compute
+ * lse only while a gradient is recorded (src/ops/webgl/lse.ts).
+ */
+function recordedLse(run: () => tf.Tensor[]): tf.Tensor {
+  let lse: tf.Tensor = tf.scalar(Number.NaN);
+  tf.grad((t: tf.Tensor) => {
+    lse = tf.keep(run()[1]);
+    return tf.mul(t, 2);
+  })(tf.scalar(1));
+  return lse;
+}
+
 /** [y, lse] of a local attention case, y through the public op, lse through the kernel. */
 function attentionOutputs(c: AttentionCase): tf.Tensor[] {
   const [b, h, w, channels] = c.shape;
@@ -95,7 +108,9 @@ function attentionOutputs(c: AttentionCase): tf.Tensor[] {
   if (c.op === 'localAttention2dPacked') {
     const qkv = tensor([b, h, w, (useQK ? 3 : 2) * channels], 1, 2) as tf.Tensor4D;
     const y = localAttention2dPacked(qkv, relRow, relCol, c.options);
-    const [, lse] = tf.engine().runKernel(LOCAL_ATTENTION_PACKED, { qkv, ...tables }, attrs) as tf.Tensor[];
+    const lse = recordedLse(
+      () => tf.engine().runKernel(LOCAL_ATTENTION_PACKED, { qkv, ...tables }, attrs) as tf.Tensor[],
+    );
     const dqkv = gradient((t) => localAttention2dPacked(t as tf.Tensor4D, relRow, relCol, c.options), qkv, shape);
     return [y, lse, dqkv];
   }
@@ -103,7 +118,9 @@ function attentionOutputs(c: AttentionCase): tf.Tensor[] {
   const k = useQK ? (tensor(shape, 2, 2) as tf.Tensor4D) : null;
   const v = tensor(shape, 3, 1) as tf.Tensor4D;
   const y = localAttention2d(q, k, v, relRow, relCol, c.options);
-  const [, lse] = tf.engine().runKernel(LOCAL_ATTENTION, { q, k: k ?? empty, v, ...tables }, attrs) as tf.Tensor[];
+  const lse = recordedLse(
+    () => tf.engine().runKernel(LOCAL_ATTENTION, { q, k: k ?? empty, v, ...tables }, attrs) as tf.Tensor[],
+  );
   const dq = gradient((t) => localAttention2d(t as tf.Tensor4D, k, v, relRow, relCol, c.options), q, shape);
   return [y, lse, dq];
 }
@@ -127,7 +144,7 @@ function stemOutputs(c: StemCase): tf.Tensor[] {
     inputGradient: 0,
   };
   const inputs = { x, wq, wk, wv, relRow: relRow ?? empty, relCol: relCol ?? empty };
-  const [, lse] = tf.engine().runKernel(STEM_ATTENTION, inputs, attrs) as tf.Tensor[];
+  const lse = recordedLse(() => tf.engine().runKernel(STEM_ATTENTION, inputs, attrs) as tf.Tensor[]);
   const dwq = gradient((t) => stemAttention(x, t as tf.Tensor2D, wk, wv, relRow, relCol, { heads }), wq, y.shape);
   return [y, lse, dwq];
 }
