@@ -1,6 +1,7 @@
 /**
  * Inference time of the exported ONNX graph in ONNX Runtime (onnxruntime-node, CPU provider) against
- * the same model on our native backend, in one sitting, with the graph's size and the export's time:
+ * the same model on our native backend, in one sitting, with the graph's size, the export's time and
+ * the largest logit difference between the two (the full-size check of the export):
  *   npx tsx bench/onnx_inference.ts [--models resnet26,sasa_resnet26_convstem,sasa_resnet26]
  *     [--batches 1,8] [--size 224] [--runs 3] [--warmup 1]
  * Random (seeded) weights; both sides run the same fixed images. Median of `runs` after `warmup`, wall
@@ -47,9 +48,9 @@ async function timeAsync(fn: () => Promise<void>): Promise<{ ms: number; cpuMs: 
 }
 
 console.log(
-  '| model | batch | ONNX Runtime ms (CPU ms) | sasa native ms (CPU ms) | ONNX / native | graph bytes | export ms |',
+  '| model | batch | ONNX Runtime ms (CPU ms) | sasa native ms (CPU ms) | ONNX / native | graph bytes | export ms | max abs logit diff (max abs logit) |',
 );
-console.log('|---|---:|---:|---:|---:|---:|---:|');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const name of models) {
   const model = createModel(name, { inputSize: size }, { seed: 1 });
   const t0 = performance.now();
@@ -61,19 +62,23 @@ for (const name of models) {
     const data = Float32Array.from({ length: batch * size * size * channels }, (_, i) => Math.sin(i));
     const image = new ort.Tensor('float32', data, [batch, size, size, channels]);
     const x = tf.tensor4d(data, [batch, size, size, channels]);
+    let onnxLogits = new Float32Array(0);
+    let nativeLogits = new Float32Array(0);
     const onnx = await timeAsync(async () => {
-      await session.run({ image });
+      onnxLogits = (await session.run({ image })).logits.data as Float32Array;
     });
     const native = await timeAsync(async () => {
       const y = model.predict(x) as tf.Tensor;
-      await y.data();
+      nativeLogits = (await y.data()) as Float32Array;
       y.dispose();
     });
+    const diff = nativeLogits.reduce((m, v, i) => Math.max(m, Math.abs(v - onnxLogits[i])), 0);
+    const scale = nativeLogits.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     x.dispose();
     const ratio = (onnx.ms / native.ms).toFixed(2);
     const cell = (t: { ms: number; cpuMs: number }) => `${t.ms.toFixed(0)} (${t.cpuMs.toFixed(0)})`;
     console.log(
-      `| ${name} | ${batch} | ${cell(onnx)} | ${cell(native)} | ${ratio} | ${bytes.length} | ${exportMs.toFixed(0)} |`,
+      `| ${name} | ${batch} | ${cell(onnx)} | ${cell(native)} | ${ratio} | ${bytes.length} | ${exportMs.toFixed(0)} | ${diff.toExponential(1)} (${scale.toFixed(2)}) |`,
     );
   }
   await session.release();
