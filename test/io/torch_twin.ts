@@ -190,6 +190,8 @@ export interface DdpRun {
   /** Learning rate per 256 images (train_ddp's --lr). */
   lr: number;
   out: string;
+  /** Weights to start from (sasa's exportTorchSafetensors), else train_ddp's seeded initialisation. */
+  init?: string;
 }
 
 /**
@@ -213,6 +215,7 @@ export function trainDdp(run: DdpRun): number[] {
     ...['--model', run.model, '--idx', join(ROOT, 'data', 'fashion-mnist-subset'), '--backend', 'gloo'],
     ...['--steps', String(run.steps), '--batch', String(run.batch), '--lr', String(run.lr)],
     ...['--workers', '0', '--out', run.out],
+    ...(run.init ? ['--init', run.init] : []),
   ]);
   return readFileSync(join(run.out, 'log.jsonl'), 'utf8')
     .trim()

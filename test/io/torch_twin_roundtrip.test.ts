@@ -1,9 +1,9 @@
 /**
  * sasa → PyTorch → sasa with torch itself (Debian's python3-torch at /usr/bin/python3): every
  * registered model (reduced) and the attention variants make the trip with bit-identical weights and
- * logits within 1e-5 (test/io/torch_twin.ts); and `torchrun` trains the twin data-parallel (2 gloo
- * processes on CPU, the embedded Fashion-MNIST subset) with a falling loss, the weights it writes
- * giving sasa the twin's logits. Without torch the suite is skipped with the reason, unless
+ * logits within 1e-5 (test/io/torch_twin.ts); and `torchrun` trains sasa's weights in the twin
+ * data-parallel (2 gloo processes on CPU, the embedded Fashion-MNIST subset) with a falling loss, the
+ * weights it writes giving sasa the twin's logits. Without torch the suite is skipped with the reason, unless
  * SASA_REQUIRE_TORCH=1 (CI sets it), which makes a missing torch a failure. SASA_TORCH_PYTHON names
  * another Python (default /usr/bin/python3).
  */
@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { createModel, exportTorchSafetensors } from '../../src/index.js';
 import { FAST, setup } from '../helpers.js';
 import {
   type RoundTrip,
@@ -55,16 +56,19 @@ describe('sasa → PyTorch → sasa through the twin (python3-torch)', { skip },
     for (const r of results) assertTrip(r);
   });
 
-  it('torchrun, 2 gloo processes: the loss falls, and the trained weights give sasa the twin logits', async () => {
+  it('torchrun, 2 gloo processes, from sasa weights: the loss falls, and the trained weights give sasa the twin logits', async (t) => {
     const out = await mkdtemp(join(tmpdir(), 'sasa-ddp-'));
     try {
-      const losses = trainDdp({ model: 'resnet26_demo', steps: 10, batch: 16, lr: 1, out });
+      const init = join(out, 'init.safetensors');
+      const start = createModel('resnet26_demo', {}, { seed: 11 });
+      await exportTorchSafetensors(start, init);
+      start.dispose();
+      const losses = trainDdp({ model: 'resnet26_demo', steps: 10, batch: 16, lr: 1, out, init });
       assert.equal(losses.length, 10);
       const [first, last] = [mean(losses.slice(0, 3)), mean(losses.slice(-3))];
-      assert.ok(
-        last < first - 0.1,
-        `loss ${first.toFixed(3)} over the first 3 steps, ${last.toFixed(3)} over the last 3`,
-      );
+      const story = `loss ${first.toFixed(3)} over the first 3 steps, ${last.toFixed(3)} over the last 3`;
+      t.diagnostic(story);
+      assert.ok(last < first - 0.1, story);
       const [r] = await roundTrip([trainedConfig(out)], out);
       assertTrip(r);
     } finally {
