@@ -10,7 +10,8 @@ exponential moving average of the weights (--ema, 0 for none). Writes sasa-loada
 (Debian's torch 1.13 on Python 3.11: torchrun's default --redirects/--tee 0 fail on Python 3.11's
 IntFlag iteration, hence 1.)
 
---data ROOT reads ROOT/train and ROOT/val (ImageFolder); --idx DIR reads MNIST-style IDX files.
+--data ROOT reads ROOT/train and ROOT/val (ImageFolder); --idx DIR reads MNIST-style IDX files. --init PATH starts from weights sasa exported
+(exportTorchSafetensors) instead of a seeded initialisation.
 OUT/model.safetensors (and OUT/model_ema.safetensors with --ema) hold every weight under sasa's
 PyTorch names: `importTorchSafetensors(createModel(name, overrides), path)` loads them into sasa;
 OUT/config.json is the camelCase config; OUT/log.jsonl one line per step {step, lr, loss} (loss
@@ -30,7 +31,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from .config import model_config
 from .data import folder_datasets, idx_datasets
 from .model import SasaNet
-from .safetensors_io import save_safetensors
+from .safetensors_io import load_safetensors, save_safetensors
 
 
 def parse_args(argv=None):
@@ -51,6 +52,7 @@ def parse_args(argv=None):
     p.add_argument("--backend", default="nccl" if torch.cuda.is_available() else "gloo")
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init", help="start from these weights (sasa's exportTorchSafetensors) instead of seeded ones")
     p.add_argument("--out", required=True)
     return p.parse_args(argv)
 
@@ -115,7 +117,10 @@ def main(argv=None):
     else:
         train_set, val_set = folder_datasets(a.data, overrides.get("inputSize", 224))
     config = model_config(a.model, overrides)
-    net = SasaNet(config).to(device)
+    net = SasaNet(config)
+    if a.init:
+        load_safetensors(net, a.init)
+    net = net.to(device)
     ddp = DistributedDataParallel(net, device_ids=[local] if device.type == "cuda" else None)
     sampler = DistributedSampler(train_set, world, rank, shuffle=True, seed=a.seed, drop_last=True)
     loader = DataLoader(train_set, a.batch, sampler=sampler, num_workers=a.workers if a.data else 0,

@@ -303,6 +303,15 @@ function missingReason(path: string): string {
   return `the addon was not built (${path} is missing)`;
 }
 
+/**
+ * OpenMP's wait policy when the environment sets none: 'passive', so a thread that reaches the end of
+ * a parallel region sleeps instead of spinning. libgomp reads OMP_WAIT_POLICY once, when the addon
+ * loads it, so it goes into the environment just before. Spinning costs each of the hundreds of
+ * parallel regions of a forward pass a scheduler time slice whenever the cores are shared: resnet26 at
+ * batch 1 took 19.6 s instead of 3.3 s on 2 busy cores (BENCHMARKS.md, "Batch-1 inference").
+ */
+export const OMP_WAIT_POLICY_DEFAULT = 'passive';
+
 /** Loads the addon once; never throws: on failure, says why. */
 export function loadAddon(): AddonLoad {
   if (cached) return cached;
@@ -314,6 +323,7 @@ export function loadAddon(): AddonLoad {
   } else {
     try {
       const require = createRequire(import.meta.url);
+      process.env.OMP_WAIT_POLICY ??= OMP_WAIT_POLICY_DEFAULT;
       cached = { addon: require(path) as NativeAddon, path };
     } catch (err) {
       cached = { addon: null, reason: `the addon at ${path} failed to load: ${(err as Error).message}` };
