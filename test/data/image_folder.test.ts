@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { rng } from '../../src/data/random.js';
+import { splitTrainValidation } from '../../src/data/dataset.js';
 import {
   decodeImageForEval,
   evalResizeCrop,
@@ -18,8 +18,8 @@ import {
   randomResizedCropRegion,
   scanImageFolder,
   splitFileList,
-  splitTrainValidation,
-} from '../../src/index.js';
+} from '../../src/data/image_folder.js';
+import { rng } from '../../src/data/random.js';
 
 type Rgb = [number, number, number];
 
