@@ -10,6 +10,9 @@ import { fileLoadHandler, fileSaveHandler } from './model_files.js';
 /** The URL scheme the router answers. */
 export const FILE_SCHEME = 'file://';
 
+/** tfjs's IORouter type (not exported by tfjs-core). */
+type Router = Parameters<typeof tf.io.registerSaveRouter>[0];
+
 /** The path of a `file://` URL, or null for anything else (other schemes, arrays of URLs). */
 function pathOf(url: string | string[]): string | null {
   if (typeof url !== 'string' || !url.startsWith(FILE_SCHEME)) return null;
@@ -47,7 +50,7 @@ function fileSchemeHandled(): boolean {
 export function registerFileRouter(): boolean {
   if (fileSchemeHandled()) return false;
   // tfjs's routers answer null for URLs they do not take; its IORouter type leaves that out.
-  tf.io.registerSaveRouter(saveRouter as tf.io.IORouter);
-  tf.io.registerLoadRouter(loadRouter as tf.io.IORouter);
+  tf.io.registerSaveRouter(saveRouter as Router);
+  tf.io.registerLoadRouter(loadRouter as Router);
   return true;
 }

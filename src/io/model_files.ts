@@ -166,7 +166,7 @@ async function readWeights(dir: string, where: string, manifest: tf.io.WeightsMa
  * An IOHandler whose load() reads a model.json and the weight files its manifest names (paths relative
  * to the model.json's directory). `path`: a `.json` file, or a directory holding model.json.
  */
-export function fileLoadHandler(path: string): tf.io.IOHandler {
+export function fileLoadHandler(path: string): tf.io.IOHandler & Required<Pick<tf.io.IOHandler, 'load'>> {
   const { dir, json } = modelPaths(path);
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
