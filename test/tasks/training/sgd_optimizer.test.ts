@@ -49,8 +49,9 @@ describe('SgdOptimizer', () => {
         }
         return w;
       });
-    const close = (got: ArrayLike<number>, want: number[]) =>
-      want.forEach((x, i) => assert.ok(Math.abs(got[i] - x) < 1e-6, `element ${i}: ${got[i]} vs ${x}`));
+    const close = (got: ArrayLike<number>, want: number[]) => {
+      for (const [i, x] of want.entries()) assert.ok(Math.abs(got[i] - x) < 1e-6, `element ${i}: ${got[i]} vs ${x}`);
+    };
     close(kernel.dataSync(), expected(0.01));
     close(bias.dataSync(), expected(0));
     assert.equal(optimizer.iterations, 2);
