@@ -58,6 +58,7 @@ export {
 export {
   readShapesManifest,
   SHAPES_DEFAULTS,
+  SHAPES_SPLITS,
   SHAPES_VERSION,
   type ShapesManifest,
   type ShapesOptions,

@@ -7,6 +7,8 @@ export {
   AttentionStem,
   type AttentionStemArgs,
   type AttentionStemOptions,
+  type ResolvedStemOptions,
+  STEM_VALUES,
   type StemValues,
 } from '../layers/attention_stem.js';
 export { BatchNorm, type BatchNormArgs, type BatchNormOptions } from '../layers/batch_norm.js';

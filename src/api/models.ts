@@ -7,7 +7,9 @@ export { type BuildOptions, buildGroupOutputs, buildModel, modelConfigOf } from 
 export type {
   AttentionConfig,
   ModelConfig,
+  ResolvedBlock,
   ResolvedConfig,
+  ResolvedStem,
   SpatialOp,
   StemConfig,
   StemType,

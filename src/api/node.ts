@@ -10,13 +10,12 @@
  */
 import { registerFileRouter } from '../io/file_router.js';
 
-export { loadAddon, type NativeAddon, type NativeInfo } from '../backend/addon.js';
+export type { NativeInfo } from '../backend/addon.js';
 export {
   type BackendStatus,
   type InitOptions,
   initBackend,
   NATIVE_BACKEND,
-  registerNativeBackend,
 } from '../backend/native.js';
 export { FILE_SCHEME, registerFileRouter } from '../io/file_router.js';
 export {
@@ -34,7 +33,6 @@ export {
   ONNX_INPUT,
   ONNX_OUTPUT,
   type OnnxExportOptions,
-  onnxModelOf,
 } from '../io/onnx/export.js';
 export { exportOnnxFile, type OnnxFileSummary } from '../io/onnx/model_dir.js';
 export {
@@ -50,6 +48,7 @@ export {
   exportTorchSafetensors,
   fromTorchStateDict,
   importTorchSafetensors,
+  type NamedArray,
   torchName,
   toTorchStateDict,
 } from '../io/torch_names.js';

@@ -5,7 +5,7 @@
  * @module sasa/ops
  */
 export { type StemAttentionOptions, stemAttention, stemAttentionReference } from '../ops/attention_stem.js';
-export { avgPool } from '../ops/avg_pool.js';
+export { avgPool, type Pad } from '../ops/avg_pool.js';
 export { type BatchNormTrainResult, batchNormBlockMax, batchNormTrain } from '../ops/batch_norm_train.js';
 export { ensureLocalAttentionKernels, localAttention2d } from '../ops/local_attention/op.js';
 export {
@@ -19,6 +19,7 @@ export {
   type PaddingMode,
   POSITIONAL_ENCODINGS,
   type PositionalEncoding,
+  type ResolvedAttentionOptions,
 } from '../ops/local_attention/options.js';
 export { localAttention2dPacked } from '../ops/local_attention/packed.js';
 export { type SgdUpdateOptions, sgdUpdate } from '../ops/sgd_update.js';

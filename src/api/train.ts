@@ -8,7 +8,7 @@ export { WeightAverage } from '../tasks/classification/ema.js';
 export { evaluate, evaluateBatches, type Metrics, MetricsAccumulator } from '../tasks/classification/evaluate.js';
 export { smoothedCrossEntropy } from '../tasks/classification/loss.js';
 export { Sgd } from '../tasks/classification/sgd.js';
-export { makeTrainStep, type StepOptions } from '../tasks/classification/step.js';
+export { makeTrainStep, type StepOptions, type TrainStep } from '../tasks/classification/step.js';
 export {
   type ClassificationCallback,
   type EpochLogs,
@@ -21,6 +21,7 @@ export {
 } from '../tasks/classification/trainer.js';
 export { CallbackList, type TrainingCallback } from '../tasks/training/callbacks.js';
 export { DivergedError } from '../tasks/training/nan_stop.js';
+export type { OptionChange } from '../tasks/training/resume_options.js';
 export { learningRate, type Schedule } from '../tasks/training/schedule.js';
 export {
   SGD_OPTIMIZER_DEFAULTS,

@@ -21,6 +21,7 @@ import { reduceKernels } from './kernels/reduce.js';
 import { sgdUpdateKernels } from './kernels/sgd_update.js';
 import type { KernelContext } from './kernels/util.js';
 
+/** The name sasa's native (oneDNN) tfjs backend is registered under. */
 export const NATIVE_BACKEND = 'native';
 export const NATIVE_FIX =
   'apt-get install -y libdnnl-dev g++ make python3, then `npm rebuild sasa` (or `npm run build:native` in a checkout)';

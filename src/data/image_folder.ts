@@ -14,6 +14,7 @@ export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png'];
 
 /** ImageNet's per-channel mean and standard deviation of pixels in [0, 1] (RGB), as torchvision uses them. */
 export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
+/** ImageNet's per-channel standard deviation (RGB), pixels in [0, 1]. */
 export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
 
 /** One image of a folder and its class index. */

@@ -12,7 +12,9 @@ import * as tf from '../tf.js';
 import { siblingName, writeSynced } from './files.js';
 import '../layers/local_self_attention.js';
 
+/** The topology file of a model directory. */
 export const MODEL_JSON = 'model.json';
+/** The weights file of a model directory. */
 export const WEIGHTS_BIN = 'weights.bin';
 
 /** JSON-serialisable metadata stored as model.json's `userDefinedMetadata`. */

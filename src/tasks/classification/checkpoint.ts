@@ -56,6 +56,7 @@ export async function saveCheckpoint(
   await writeSafetensors(path, tensors, { sasa: JSON.stringify(state) });
 }
 
+/** Reads the checkpoint at `path` (tensors by name and the training state); errors name the file and the tensor. */
 export async function readCheckpoint(path: string): Promise<Checkpoint> {
   const file = await readSafetensors(path);
   const raw = file.metadata.sasa;
