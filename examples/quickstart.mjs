@@ -9,7 +9,7 @@ import { createModel, initBackend, loadData, parseDataSpec, SgdOptimizer } from 
 
 const { backend } = await initBackend(); // 'native' (oneDNN addon) when it loads, else tfjs's 'cpu'
 const { train } = await loadData(parseDataSpec('fashion-mnist-subset'));
-const count = 64;
+const count = 32;
 const pixels = Float32Array.from(train.images.subarray(0, count * 28 * 28), (v) => v / 255);
 const x = tf.tensor4d(pixels, [count, 28, 28, 1]);
 const y = tf.oneHot(tf.tensor1d(train.labels.subarray(0, count), 'int32'), 10);
@@ -21,7 +21,7 @@ model.compile({
 });
 const losses = [];
 await model.fit(x, y, {
-  batchSize: 32,
+  batchSize: 16,
   epochs: 2,
   verbose: 0,
   callbacks: { onBatchEnd: async (_, logs) => void losses.push(logs.loss) },
