@@ -7,8 +7,8 @@
  * numbers in BENCHMARKS.md "2026-11-26" come from this protocol.
  */
 
+import { initBackend, NATIVE_BACKEND } from '../src/backend/native.js';
 import { prepareModelBench } from '../src/bench/cases.js';
-import { initBackend, NATIVE_BACKEND } from '../src/index.js';
 import * as tf from '../src/tf.js';
 
 const arg = (name: string, def: string) => {

@@ -7,7 +7,8 @@
  * Prints the min and median kernel-side time of each (tf.profile per step) and of the whole step.
  */
 
-import { initBackend, stemAttention, stemAttentionReference } from '../src/index.js';
+import { initBackend } from '../src/backend/native.js';
+import { stemAttention, stemAttentionReference } from '../src/ops/attention_stem.js';
 import * as tf from '../src/tf.js';
 
 const arg = (name: string, def: string) => {

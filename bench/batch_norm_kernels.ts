@@ -6,7 +6,8 @@
  * A/B two builds with SASA_NATIVE_ADDON=<a copy of sasa_native.node>.
  */
 
-import { batchNormTrain, initBackend } from '../src/index.js';
+import { initBackend } from '../src/backend/native.js';
+import { batchNormTrain } from '../src/ops/batch_norm_train.js';
 import { BATCH_NORM_TRAIN_GRAD } from '../src/ops/kernel_names.js';
 import * as tf from '../src/tf.js';
 

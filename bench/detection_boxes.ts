@@ -11,7 +11,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rng } from '../src/data/random.js';
-import { batchedNms, boxIou, generateAnchors, matchAnchors, nms } from '../src/index.js';
+import { generateAnchors } from '../src/tasks/detection/anchors.js';
+import { boxIou } from '../src/tasks/detection/boxes.js';
+import { matchAnchors } from '../src/tasks/detection/matcher.js';
+import { batchedNms, nms } from '../src/tasks/detection/nms.js';
 import { alternateRounds, printRounds } from './peer_rounds.js';
 
 const random = rng(2019);

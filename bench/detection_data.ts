@@ -9,7 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { detectionBatches, openDetectionData, parseDetectionSpec, writeShapesDataset } from '../src/index.js';
+import { detectionBatches } from '../src/data/detection/batches.js';
+import { writeShapesDataset } from '../src/data/detection/shapes/write.js';
+import { openDetectionData, parseDetectionSpec } from '../src/data/detection/spec.js';
 
 const { values } = parseArgs({
   options: {

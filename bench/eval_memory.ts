@@ -10,10 +10,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { initBackend } from '../src/backend/native.js';
 import { configFromFlags } from '../src/cli/model_options.js';
 import type { ImageDataset } from '../src/data/dataset.js';
 import { loadData, parseDataSpec } from '../src/data/spec.js';
-import { initBackend } from '../src/index.js';
 import { train } from '../src/tasks/classification/trainer.js';
 
 const arg = (name: string, def: string) => {

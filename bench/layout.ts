@@ -6,7 +6,7 @@
  *   npx tsx bench/layout.ts [--runs 5]
  */
 
-import { initBackend } from '../src/index.js';
+import { initBackend } from '../src/backend/native.js';
 import * as tf from '../src/tf.js';
 
 interface Case {

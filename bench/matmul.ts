@@ -6,7 +6,7 @@
  *   npx tsx bench/matmul.ts [--runs 20]
  *   SASA_NATIVE_ADDON=/tmp/old/sasa_native.node npx tsx bench/matmul.ts
  */
-import { loadAddon } from '../src/index.js';
+import { loadAddon } from '../src/backend/addon.js';
 
 interface Case {
   name: string;

@@ -7,7 +7,9 @@
  * with 10 classes, which changes no convolution.
  */
 import { parseArgs } from 'node:util';
-import { createModel, initBackend, modelConvs } from '../src/index.js';
+import { initBackend } from '../src/backend/native.js';
+import { modelConvs } from '../src/models/convs.js';
+import { createModel } from '../src/models/registry.js';
 
 const { values: opt } = parseArgs({
   options: {

@@ -9,8 +9,8 @@
  */
 
 import * as ort from 'onnxruntime-node';
+import { initBackend } from '../src/backend/native.js';
 import { median } from '../src/bench/timing.js';
-import { initBackend } from '../src/index.js';
 import { exportOnnx } from '../src/io/onnx/export.js';
 import { createModel } from '../src/models/registry.js';
 import * as tf from '../src/tf.js';

@@ -10,9 +10,10 @@
  *    every kernel is split by its input shapes.
  */
 
+import { initBackend } from '../src/backend/native.js';
 import { prepareModelBench } from '../src/bench/cases.js';
 import { median } from '../src/bench/timing.js';
-import { initBackend, modelConfig } from '../src/index.js';
+import { modelConfig } from '../src/models/registry.js';
 import * as tf from '../src/tf.js';
 
 const arg = (name: string, def: string) => {

@@ -5,7 +5,8 @@
  *   npx tsx bench/profile_step.ts [--backend native|cpu] [--batch 8] [--size 56]
  */
 
-import { batchNormTrain, initBackend } from '../src/index.js';
+import { initBackend } from '../src/backend/native.js';
+import { batchNormTrain } from '../src/ops/batch_norm_train.js';
 import * as tf from '../src/tf.js';
 
 const arg = (name: string, def: string) => {

@@ -5,7 +5,7 @@
  *   npx tsx bench/qkv_products.ts
  */
 
-import { initBackend } from '../src/index.js';
+import { initBackend } from '../src/backend/native.js';
 import * as tf from '../src/tf.js';
 
 await initBackend({ backend: 'native', require: true });

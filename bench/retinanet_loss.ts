@@ -12,8 +12,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { initBackend } from '../src/backend/native.js';
 import { rng } from '../src/data/random.js';
-import { type Detections, detectImage, generateAnchors, initBackend, retinaNetLoss } from '../src/index.js';
+import { generateAnchors } from '../src/tasks/detection/anchors.js';
+import { type Detections, detectImage } from '../src/tasks/detection/postprocess.js';
+import { retinaNetLoss } from '../src/tasks/detection/retinanet_loss.js';
 import * as tf from '../src/tf.js';
 import { alternateRounds, printRounds } from './peer_rounds.js';
 

@@ -5,14 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import {
-  type BackendStatus,
-  initBackend,
-  type LocalAttentionOptions,
-  loadAddon,
-  localAttention2d,
-  NATIVE_BACKEND,
-} from '../src/index.js';
+import { loadAddon } from '../src/backend/addon.js';
+import { type BackendStatus, initBackend, NATIVE_BACKEND } from '../src/backend/native.js';
+import { localAttention2d } from '../src/ops/local_attention/op.js';
+import type { LocalAttentionOptions } from '../src/ops/local_attention/options.js';
 import * as tf from '../src/tf.js';
 
 /** SASA_TEST_FAST=1: run a representative subset of the cases. */

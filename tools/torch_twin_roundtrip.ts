@@ -5,7 +5,7 @@
  * output: config.json, model.safetensors) the one case is that model with the weights PyTorch trained.
  *   npx tsx tools/torch_twin_roundtrip.ts [--backend native|cpu] [--trained DIR]
  */
-import { initBackend } from '../src/index.js';
+import { initBackend } from '../src/backend/native.js';
 import { roundTrip, roundTripCases, TWIN_TOLERANCE, trainedConfig } from '../test/io/torch_twin.js';
 
 const option = (name: string) => {

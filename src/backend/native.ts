@@ -24,6 +24,7 @@ import type { KernelContext } from './kernels/util.js';
 
 checkTfjsVersions({ '@tensorflow/tfjs-backend-cpu': version_cpu });
 
+/** The name sasa's native (oneDNN) tfjs backend is registered under. */
 export const NATIVE_BACKEND = 'native';
 export const NATIVE_FIX =
   'apt-get install -y libdnnl-dev g++ make python3, then `npm rebuild sasa` (or `npm run build:native` in a checkout)';

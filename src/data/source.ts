@@ -85,5 +85,6 @@ export interface DataSource {
   counts: { train: number; test: number };
   /** Decoded from files as batches are drawn: unreadable files are skipped and counted (or fail, if strict). */
   streamed: boolean;
+  /** The training and validation data for one run (split, normalisation, batching as `options` say). */
   prepare(options: PrepareOptions): Promise<TrainData>;
 }

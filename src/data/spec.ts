@@ -22,6 +22,7 @@ import type { DataSource } from './source.js';
 
 export type { LoadedData } from './memory_source.js';
 
+/** Fashion-MNIST's ten class names, by label 0..9. */
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top',
   'Trouser',

@@ -12,7 +12,9 @@ import * as tf from '../tf.js';
 import { readFailure, siblingName, writeSynced } from './files.js';
 import '../layers/local_self_attention.js';
 
+/** The topology file of a model directory. */
 export const MODEL_JSON = 'model.json';
+/** The weights file of a model directory. */
 export const WEIGHTS_BIN = 'weights.bin';
 
 /** JSON-serialisable metadata stored as model.json's `userDefinedMetadata`. */
@@ -100,14 +102,18 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
   return { save: (artifacts) => saveArtifacts(dir, artifacts) };
 }
 
-async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
+/** `path`'s model directory and model.json: `path` names a `.json` file, or the directory holding model.json. */
+function modelPaths(path: string): { dir: string; json: string } {
+  return path.endsWith('.json') ? { dir: dirname(path), json: path } : { dir: path, json: join(path, MODEL_JSON) };
+}
+
+async function readModelJson(dir: string, path: string): Promise<tf.io.ModelJSON> {
   const info = await stat(dir).catch((err: NodeJS.ErrnoException) => {
     throw new Error(
       err.code === 'ENOENT' ? `${dir}: no such model directory` : `${dir}: ${readFailure(err) ?? err.message}`,
     );
   });
   if (!info.isDirectory()) throw new Error(`${dir}: not a directory`);
-  const path = join(dir, MODEL_JSON);
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new Error(
       err.code === 'ENOENT' ? `${path}: missing` : `${path}: cannot be read (${readFailure(err) ?? err.message})`,
@@ -131,8 +137,7 @@ async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
   return obj as tf.io.ModelJSON;
 }
 
-async function readWeights(dir: string, manifest: tf.io.WeightsManifestConfig) {
-  const where = join(dir, MODEL_JSON);
+async function readWeights(dir: string, where: string, manifest: tf.io.WeightsManifestConfig) {
   const specs = manifest.flatMap((group) => group.weights);
   const expected = weightBytes(specs, where);
   const root = resolve(dir) + sep;
@@ -163,12 +168,16 @@ async function readWeights(dir: string, manifest: tf.io.WeightsManifestConfig) {
   return [specs, data.buffer] as [tf.io.WeightsManifestEntry[], ArrayBuffer];
 }
 
-/** An IOHandler whose load() reads `dir`/model.json and the weight files its manifest names. */
-export function fileLoadHandler(dir: string): tf.io.IOHandler {
+/**
+ * An IOHandler whose load() reads a model.json and the weight files its manifest names (paths relative
+ * to the model.json's directory). `path`: a `.json` file, or a directory holding model.json.
+ */
+export function fileLoadHandler(path: string): tf.io.IOHandler & Required<Pick<tf.io.IOHandler, 'load'>> {
+  const { dir, json } = modelPaths(path);
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
-      const json = await readModelJson(dir);
-      return tf.io.getModelArtifactsForJSON(json, (manifest) => readWeights(dir, manifest));
+      const modelJson = await readModelJson(dir, json);
+      return tf.io.getModelArtifactsForJSON(modelJson, (manifest) => readWeights(dir, json, manifest));
     },
   };
 }

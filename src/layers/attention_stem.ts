@@ -34,6 +34,7 @@ import * as tf from '../tf.js';
 import { type BatchNormOptions, BatchNormWeights, resolveBatchNormOptions } from './batch_norm.js';
 import { seedOf } from './seeds.js';
 
+/** The stem's value kinds: 'mixture' (spatially-aware), 'plain' (x W_V), 'conv' (a k×k convolution). */
 export const STEM_VALUES = ['mixture', 'plain', 'conv'] as const;
 export type StemValues = (typeof STEM_VALUES)[number];
 
@@ -87,15 +88,18 @@ export interface AttentionStemArgs extends AttentionStemOptions {
 
 const CLASS = 'AttentionStem';
 
-type Resolved = Required<Omit<AttentionStemOptions, 'batchNorm' | 'embeddingDim'>> & { embeddingDim: number };
+/** The stem's options with their defaults applied. */
+export type ResolvedStemOptions = Required<Omit<AttentionStemOptions, 'batchNorm' | 'embeddingDim'>> & {
+  embeddingDim: number;
+};
 
 /** Fills in the defaults and checks the options; errors name the layer and the field. */
-export function resolveStemOptions(owner: string, o: AttentionStemOptions): Resolved {
+export function resolveStemOptions(owner: string, o: AttentionStemOptions): ResolvedStemOptions {
   const d = STEM_DEFAULTS;
   const filters = o.filters ?? d.filters;
   const heads = o.heads ?? d.heads;
   const block = o.block ?? d.block;
-  const r: Resolved = {
+  const r: ResolvedStemOptions = {
     filters,
     heads,
     block,
@@ -107,7 +111,7 @@ export function resolveStemOptions(owner: string, o: AttentionStemOptions): Reso
     relu: o.relu ?? d.relu,
     pool: o.pool ?? block,
   };
-  const positive = (field: keyof Resolved) => {
+  const positive = (field: keyof ResolvedStemOptions) => {
     const v = r[field] as number;
     if (!Number.isInteger(v) || v < 1) throw new Error(`${owner}: ${field} must be a positive integer, got ${v}`);
   };
@@ -124,9 +128,10 @@ export function resolveStemOptions(owner: string, o: AttentionStemOptions): Reso
   return r;
 }
 
+/** The attention stem as a tfjs layer: x [B, H, W, d_in] → [B, H/pool, W/pool, filters] (the file's comment has the formula). */
 export class AttentionStem extends tf.layers.Layer {
   static className = CLASS;
-  readonly options: Resolved;
+  readonly options: ResolvedStemOptions;
   readonly batchNormOptions: Required<BatchNormOptions>;
   private wq?: tf.LayerVariable;
   private wk?: tf.LayerVariable;

@@ -142,6 +142,7 @@ export class BatchNormWeights {
 
 const CLASS = 'BatchNorm';
 
+/** Batch norm over the last axis as a tfjs layer: x [..., C] → y [..., C] (optionally ReLU'd); see the file's comment. */
 export class BatchNorm extends tf.layers.Layer {
   static className = CLASS;
   readonly options: Required<BatchNormOptions>;

@@ -29,6 +29,7 @@ export interface Conv2DArgs {
 
 const CLASS = 'SasaConv2D';
 
+/** k×k convolution without bias, 'same' padding: x [B, H, W, C] → [B, ⌈H/s⌉, ⌈W/s⌉, filters], He-normal (fan-out) kernel. */
 export class Conv2D extends tf.layers.Layer {
   static className = CLASS;
   readonly filters: number;

@@ -52,6 +52,10 @@ function fail(name: string, message: string): never {
   throw new Error(`${CLASS} '${name}': ${message}`);
 }
 
+/**
+ * Stand-alone local self-attention as a tfjs layer: x [B, H, W, d_in] → [B, H/s, W/s, filters], each pixel
+ * attending to its k×k neighbourhood with `heads` heads (see the file's comment for the formula).
+ */
 export class LocalSelfAttention2D extends tf.layers.Layer {
   static className = CLASS;
   readonly filters: number;

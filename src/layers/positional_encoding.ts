@@ -6,6 +6,7 @@
  */
 import * as tf from '../tf.js';
 
+/** The encoding [H, W, C] of every position (i, j) of an H×W map, C divisible by 4 (formula above). */
 export function sinusoidalEncoding2d(height: number, width: number, channels: number): tf.Tensor3D {
   if (channels % 4 !== 0) {
     throw new Error(

@@ -7,11 +7,13 @@
  * ×0.25, one block per group, the small attention stem, 4 heads of k 7) and its convolutional twin
  * resnet26_demo (same widths and depth, 3×3 convolutions, the small conv stem); and between them
  * sasa_resnet26_convstem_demo (attention blocks, the small conv stem: the paper's conv-stem form).
- * createModel(name, overrides) builds one; listModels(pattern) lists the names.
+ * createModel(name, overrides) builds one (with `weights`: and loads them, pretrained.ts); listModels(pattern)
+ * lists the names, glob patterns as timm's list_models takes them.
  */
 import type * as tf from '../tf.js';
 import { type BuildOptions, buildModel } from './builder.js';
 import type { ModelConfig } from './config.js';
+import { loadWeights } from './pretrained.js';
 
 export const DEPTHS: Record<number, number[]> = {
   26: [1, 2, 4, 1],
@@ -65,16 +67,49 @@ const MODELS = registry();
 /** The nine models of the paper's main table (SASA.md §6.1). */
 export const PAPER_MODELS = [...MODELS.keys()].filter((n) => !n.endsWith('_demo'));
 
-/** Names of the registered models matching `pattern` ('*' wildcards; no pattern: all). */
-export function listModels(pattern?: string): string[] {
-  const names = [...MODELS.keys()];
-  if (!pattern) return names;
-  const re = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`, 'i');
-  return names.filter((n) => re.test(n));
+/** What listModels leaves out. */
+export interface ListModelsOptions {
+  /** Glob pattern(s) of names to leave out (timm's `exclude_filters`). */
+  exclude?: string | readonly string[];
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * Names of the registered models matching `pattern` (one glob or several: any one matches; none: all),
+ * less those matching `options.exclude`, in registry order. Globs as timm's list_models (fnmatch):
+ * `*` any run of characters, `?` one character, `[abc]` / `[!abc]` a set or its complement; case is ignored.
+ * @example listModels('sasa_*', { exclude: '*_demo' })  // the six full-size attention models
+ */
+export function listModels(pattern?: string | readonly string[], options: ListModelsOptions = {}): string[] {
+  const include = globs(pattern ?? [], 'pattern');
+  const exclude = globs(options.exclude ?? [], 'exclude');
+  return [...MODELS.keys()].filter(
+    (n) => (include.length === 0 || include.some((re) => re.test(n))) && !exclude.some((re) => re.test(n)),
+  );
+}
+
+function globs(patterns: string | readonly string[], option: string): RegExp[] {
+  const list = typeof patterns === 'string' ? [patterns] : patterns;
+  if (!Array.isArray(list) || !list.every((p) => typeof p === 'string')) {
+    throw new Error(`listModels: ${option} must be a glob string or a list of them, got ${JSON.stringify(patterns)}`);
+  }
+  return list.filter((p) => p !== '').map(globRegExp);
+}
+
+/** fnmatch's translation of a glob into an anchored, case-insensitive RegExp. */
+export function globRegExp(glob: string): RegExp {
+  let source = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    const close = c === '[' ? glob.indexOf(']', i + 2) : -1;
+    if (c === '*') source += '.*';
+    else if (c === '?') source += '.';
+    else if (close > 0) {
+      const set = glob.slice(i + 1, close).replace(/\\/g, '\\\\');
+      source += set.startsWith('!') ? `[^${set.slice(1)}]` : `[${set}]`;
+      i = close;
+    } else source += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`, 'i');
 }
 
 /** Merges overrides into a configuration; `stem` and `attention` are merged field by field. */
@@ -94,11 +129,40 @@ export function modelConfig(name: string, overrides: Partial<ModelConfig> = {}):
   return mergeConfig(base, overrides);
 }
 
-/** Builds a registered model, e.g. createModel('sasa_resnet26', { classes: 10, inputSize: 32 }). */
+/** createModel's second argument: configuration overrides, and optionally where to load the weights from. */
+export type ModelOverrides = Partial<ModelConfig> & {
+  /** A `.safetensors` file (PyTorch names) or a TensorFlow.js model directory / model.json (pretrained.ts). */
+  weights?: string;
+};
+
+/**
+ * Builds a registered model, input [B, H, W, C_in] → logits [B, classes], e.g.
+ * `createModel('sasa_resnet26', { classes: 10, inputSize: 32 })`. With `weights` (a path), loads them
+ * into the built network strictly, as timm's `pretrained` hook does, and resolves to the model.
+ */
 export function createModel(
   name: string,
-  overrides: Partial<ModelConfig> = {},
+  overrides: ModelOverrides & { weights: string },
+  options?: BuildOptions,
+): Promise<tf.LayersModel>;
+export function createModel(
+  name: string,
+  overrides?: Partial<ModelConfig> & { weights?: undefined },
+  options?: BuildOptions,
+): tf.LayersModel;
+export function createModel(
+  name: string,
+  overrides: ModelOverrides = {},
   options: BuildOptions = {},
-): tf.LayersModel {
-  return buildModel(modelConfig(name, overrides), options);
+): tf.LayersModel | Promise<tf.LayersModel> {
+  const { weights, ...config } = overrides;
+  const model = buildModel(modelConfig(name, config), options);
+  if (weights === undefined) return model;
+  return loadWeights(model, weights).then(
+    () => model,
+    (err: Error) => {
+      model.dispose();
+      throw err;
+    },
+  );
 }

@@ -13,6 +13,7 @@ import type { ModelConfig, SpatialOp } from './config.js';
 import { DETECTION_STUDY } from './detection/studies.js';
 import { mergeConfig, modelConfig, PAPER_MODELS } from './registry.js';
 
+/** The studies' names (the file's comment says what each compares). */
 export const STUDIES = ['paper', 'groups', 'k', 'encoding', 'logits', 'stem'] as const;
 export type Study = (typeof STUDIES)[number];
 

@@ -11,7 +11,8 @@ import * as tf from '../tf.js';
 import { type ComposedKernel, ensureKernels, tensorInput } from './composed_kernels.js';
 import { AVG_POOL, AVG_POOL_GRAD } from './kernel_names.js';
 
-type Pad = 'valid' | 'same' | number;
+/** avgPool's padding: 'valid', 'same', or that many pixels on every side. */
+export type Pad = 'valid' | 'same' | number;
 
 /** Inputs x → y: tfjs's AvgPool with the same attributes. */
 const composedForward: tf.KernelFunc = ({ inputs, attrs }) =>

@@ -58,6 +58,7 @@ function nodesFromXsToY(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNo
     }));
 }
 
+/** y = f() (a scalar) and dy/dx for each x of `xs` (same shapes), freeing memory during the backward pass. */
 export function valueAndGrads(f: () => tf.Scalar, xs: tf.Tensor[]): { value: tf.Scalar; grads: tf.Tensor[] } {
   const engine = tf.engine() as unknown as EngineInternals;
   if (engine.state.gradientDepth > 0) {

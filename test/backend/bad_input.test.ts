@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
-import { batchNormTrain, loadAddon } from '../../src/index.js';
+import { loadAddon } from '../../src/backend/addon.js';
+import { batchNormTrain } from '../../src/ops/batch_norm_train.js';
 import * as tf from '../../src/tf.js';
 import { assertClose, describeNative, randTensor, runOn, setup, useBackend } from '../helpers.js';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { BufferPool, bufferPool, MIN_POOLED } from '../../src/backend/buffer_pool.js';
-import { createModel } from '../../src/index.js';
+import { createModel } from '../../src/models/registry.js';
 import { makeTrainStep } from '../../src/tasks/classification/step.js';
 import * as tf from '../../src/tf.js';
 import { describeNative, randTensor, setup } from '../helpers.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { loadAddon } from '../../src/index.js';
+import { loadAddon } from '../../src/backend/addon.js';
 import * as tf from '../../src/tf.js';
 import {
   assertClose,

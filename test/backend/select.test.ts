@@ -1,7 +1,8 @@
 /** initBackend(): which backend it selects and what it reports. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { type BackendStatus, initBackend, loadAddon, NATIVE_BACKEND } from '../../src/index.js';
+import { loadAddon } from '../../src/backend/addon.js';
+import { type BackendStatus, initBackend, NATIVE_BACKEND } from '../../src/backend/native.js';
 import * as tf from '../../src/tf.js';
 import { assertClose, describeNative, nativeAvailable, setup } from '../helpers.js';
 

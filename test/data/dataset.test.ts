@@ -1,15 +1,8 @@
 /** In-memory datasets: seeded split, per-epoch order, batches, augmentation and normalisation. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  augmentParams,
-  batchCount,
-  batches,
-  channelStats,
-  epochOrder,
-  type ImageDataset,
-  splitTrainValidation,
-} from '../../src/index.js';
+import { augmentParams, batchCount, batches } from '../../src/data/batches.js';
+import { channelStats, epochOrder, type ImageDataset, splitTrainValidation } from '../../src/data/dataset.js';
 
 /** `count` images h×w×c whose bytes are distinct per image where possible; label = index mod classes. */
 function synthetic(count: number, h: number, w: number, c: number, classes = 10): ImageDataset {

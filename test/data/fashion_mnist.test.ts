@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { channelStats, loadIdxPair, withClasses } from '../../src/index.js';
+import { channelStats, withClasses } from '../../src/data/dataset.js';
+import { loadIdxPair } from '../../src/data/idx.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'data', 'fashion-mnist');
 const skip = existsSync(dir)

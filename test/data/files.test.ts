@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { loadCifar, loadIdxImages, loadIdxLabels, loadIdxPair, withClasses } from '../../src/index.js';
+import { loadCifar } from '../../src/data/cifar.js';
+import { withClasses } from '../../src/data/dataset.js';
+import { loadIdxImages, loadIdxLabels, loadIdxPair } from '../../src/data/idx.js';
 
 /** IDX bytes: magic 0x0000 <dtype> <dims.length>, big-endian dims, then `data`. */
 function idx(dims: number[], data: number[], dtype = 0x08, ndims = dims.length): Uint8Array {

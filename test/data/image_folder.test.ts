@@ -6,20 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { rng } from '../../src/data/random.js';
+import { splitTrainValidation } from '../../src/data/dataset.js';
+import { decodeImageForEval } from '../../src/data/image_folder/decode.js';
+import { type ImageFile, scanImageFolder, splitFileList } from '../../src/data/image_folder/scan.js';
 import {
-  decodeImageForEval,
-  evalResizeCrop,
-  type ImageFile,
   type ImageFolderBatch,
   type ImageFolderBatchOptions,
-  imageAugmentParams,
   imageFolderBatches,
-  randomResizedCropRegion,
-  scanImageFolder,
-  splitFileList,
-  splitTrainValidation,
-} from '../../src/index.js';
+} from '../../src/data/image_folder/stream.js';
+import { evalResizeCrop, imageAugmentParams, randomResizedCropRegion } from '../../src/data/image_folder/transforms.js';
+import { rng } from '../../src/data/random.js';
 
 type Rgb = [number, number, number];
 

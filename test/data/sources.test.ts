@@ -8,17 +8,12 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  batches,
-  channelStats,
-  type DataBatch,
-  IMAGENET_MEAN,
-  loadData,
-  memorySource,
-  openData,
-  parseDataSpec,
-  splitTrainValidation,
-} from '../../src/index.js';
+import { batches } from '../../src/data/batches.js';
+import { channelStats, splitTrainValidation } from '../../src/data/dataset.js';
+import { IMAGENET_MEAN } from '../../src/data/image_folder/transforms.js';
+import { memorySource } from '../../src/data/memory_source.js';
+import type { DataBatch } from '../../src/data/source.js';
+import { loadData, openData, parseDataSpec } from '../../src/data/spec.js';
 import { FOLDER_CLASSES, writeColourImage, writeImageFolder } from './folder_fixture.js';
 import { writeIdxPair } from './idx_fixture.js';
 

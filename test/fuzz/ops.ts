@@ -3,15 +3,12 @@
  * dtypes, views; sometimes bad) and the public op that runs one (tf.conv2d, tf.matMul, our ops…).
  */
 
-import {
-  avgPool,
-  batchNormBlockMax,
-  batchNormTrain,
-  localAttention2d,
-  localAttention2dPacked,
-  sgdUpdate,
-  stemAttention,
-} from '../../src/index.js';
+import { stemAttention } from '../../src/ops/attention_stem.js';
+import { avgPool } from '../../src/ops/avg_pool.js';
+import { batchNormBlockMax, batchNormTrain } from '../../src/ops/batch_norm_train.js';
+import { localAttention2d } from '../../src/ops/local_attention/op.js';
+import { localAttention2dPacked } from '../../src/ops/local_attention/packed.js';
+import { sgdUpdate } from '../../src/ops/sgd_update.js';
 import * as tf from '../../src/tf.js';
 import type { FuzzCase, OpRunner } from './harness.js';
 import type { InputSpec, Random } from './random.js';

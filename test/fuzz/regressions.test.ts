@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { batchNormBlockMax, batchNormTrain } from '../../src/index.js';
+import { batchNormBlockMax, batchNormTrain } from '../../src/ops/batch_norm_train.js';
 import * as tf from '../../src/tf.js';
 import { describeNative, setup, useBackend } from '../helpers.js';
 import { type FuzzCase, judge } from './harness.js';

@@ -4,13 +4,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  fileLoadHandler,
-  fileSaveHandler,
-  LocalSelfAttention2D,
-  loadModelFiles,
-  saveModelFiles,
-} from '../../src/index.js';
+import { fileLoadHandler, fileSaveHandler, loadModelFiles, saveModelFiles } from '../../src/io/model_files.js';
+import { LocalSelfAttention2D } from '../../src/layers/local_self_attention.js';
 import * as tf from '../../src/tf.js';
 import { randTensor, setup } from '../helpers.js';
 

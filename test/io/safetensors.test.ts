@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readSafetensors, type SafetensorsInput, writeSafetensors } from '../../src/index.js';
+import { readSafetensors, type SafetensorsInput, writeSafetensors } from '../../src/io/safetensors.js';
 import { setup } from '../helpers.js';
 
 const golden = join(dirname(fileURLToPath(import.meta.url)), '..', 'golden');

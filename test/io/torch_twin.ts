@@ -14,15 +14,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rng } from '../../src/data/random.js';
-import {
-  buildModel,
-  exportTorchSafetensors,
-  importTorchSafetensors,
-  type ModelConfig,
-  modelConfig,
-  readSafetensors,
-  writeSafetensors,
-} from '../../src/index.js';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
+import { exportTorchSafetensors, importTorchSafetensors } from '../../src/io/torch_names.js';
+import { buildModel } from '../../src/models/builder.js';
+import type { ModelConfig } from '../../src/models/config.js';
+import { modelConfig } from '../../src/models/registry.js';
 import * as tf from '../../src/tf.js';
 
 /** Max |difference| allowed between the three logits of one case. */

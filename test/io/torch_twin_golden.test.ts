@@ -12,13 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import {
-  createModel,
-  exportTorchSafetensors,
-  importTorchSafetensors,
-  type ModelConfig,
-  readSafetensors,
-} from '../../src/index.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { exportTorchSafetensors, importTorchSafetensors } from '../../src/io/torch_names.js';
+import type { ModelConfig } from '../../src/models/config.js';
+import { createModel } from '../../src/models/registry.js';
 import * as tf from '../../src/tf.js';
 import { assertClose, setup } from '../helpers.js';
 

@@ -12,7 +12,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { createModel, exportTorchSafetensors } from '../../src/index.js';
+import { exportTorchSafetensors } from '../../src/io/torch_names.js';
+import { createModel } from '../../src/models/registry.js';
 import { FAST, setup } from '../helpers.js';
 import {
   type RoundTrip,

@@ -1,7 +1,8 @@
 /** BatchNorm (training statistics, moving averages, inference) and AttentionStem (blocks, values, pooling). */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { AttentionStem, BatchNorm } from '../../src/index.js';
+import { AttentionStem } from '../../src/layers/attention_stem.js';
+import { BatchNorm } from '../../src/layers/batch_norm.js';
 import * as tf from '../../src/tf.js';
 import { assertClose, randTensor, setup } from '../helpers.js';
 

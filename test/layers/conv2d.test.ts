@@ -1,7 +1,8 @@
 /** Conv2D (layers/conv2d.ts): output, He fan-out initialisation, serialization, and no gradient of the model's input. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { Conv2D, createModel } from '../../src/index.js';
+import { Conv2D } from '../../src/layers/conv2d.js';
+import { createModel } from '../../src/models/registry.js';
 import * as tf from '../../src/tf.js';
 import { assertClose, randTensor, setup } from '../helpers.js';
 import { conv2dRef, convGeometry, type Shape4 } from '../reference.js';

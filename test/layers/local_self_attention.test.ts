@@ -1,7 +1,8 @@
 /** LocalSelfAttention2D: shapes, parameter counts, variants, serialisation, gradients, bad configs. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { LocalSelfAttention2D, localAttention2d } from '../../src/index.js';
+import { LocalSelfAttention2D } from '../../src/layers/local_self_attention.js';
+import { localAttention2d } from '../../src/ops/local_attention/op.js';
 import * as tf from '../../src/tf.js';
 import { assertClose, randTensor, setup } from '../helpers.js';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { LocalSelfAttention2D, type LocalSelfAttention2DArgs } from '../../src/index.js';
+import { LocalSelfAttention2D, type LocalSelfAttention2DArgs } from '../../src/layers/local_self_attention.js';
 import * as tf from '../../src/tf.js';
 import { assertClose, setup } from '../helpers.js';
 

@@ -1,7 +1,9 @@
 /** modelConvs: the convolution inventory bench/compare.mjs --cases <model>-convs times. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { countModel, createModel, modelConfig, modelConvs } from '../../src/index.js';
+import { modelConvs } from '../../src/models/convs.js';
+import { countModel } from '../../src/models/count.js';
+import { createModel, modelConfig } from '../../src/models/registry.js';
 import { setup } from '../helpers.js';
 
 describe('modelConvs', () => {

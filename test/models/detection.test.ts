@@ -4,18 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  buildGroupOutputs,
-  createDetector,
-  type DetectorConfig,
-  detectorConfig,
-  detectorOutputs,
-  listDetectors,
-  loadModelFiles,
-  modelConfig,
-  resolveDetectorConfig,
-  saveModelFiles,
-} from '../../src/index.js';
+import { loadModelFiles, saveModelFiles } from '../../src/io/model_files.js';
+import { buildGroupOutputs } from '../../src/models/builder.js';
+import { detectorOutputs } from '../../src/models/detection/builder.js';
+import { type DetectorConfig, resolveDetectorConfig } from '../../src/models/detection/config.js';
+import { createDetector, detectorConfig, listDetectors } from '../../src/models/detection/registry.js';
+import { modelConfig } from '../../src/models/registry.js';
 import { generateAnchors } from '../../src/tasks/detection/anchors.js';
 import * as tf from '../../src/tf.js';
 import { randTensor, setup } from '../helpers.js';

@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { buildDetector, countDetector, detectorConfig, listDetectors } from '../../src/index.js';
+import { buildDetector } from '../../src/models/detection/builder.js';
+import { countDetector } from '../../src/models/detection/count.js';
+import { detectorConfig, listDetectors } from '../../src/models/detection/registry.js';
 import type * as tf from '../../src/tf.js';
 import { setup } from '../helpers.js';
 

@@ -12,14 +12,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import {
-  createModel,
-  importTorchSafetensors,
-  type ModelConfig,
-  readSafetensors,
-  torchName,
-  toTorchStateDict,
-} from '../../src/index.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { importTorchSafetensors, torchName, toTorchStateDict } from '../../src/io/torch_names.js';
+import type { ModelConfig } from '../../src/models/config.js';
+import { createModel } from '../../src/models/registry.js';
 import * as tf from '../../src/tf.js';
 import { assertClose, setup } from '../helpers.js';
 

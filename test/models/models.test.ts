@@ -4,20 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  buildModel,
-  countModel,
-  createModel,
-  exportTorchSafetensors,
-  importTorchSafetensors,
-  listModels,
-  loadModelFiles,
-  type ModelConfig,
-  modelConfig,
-  resolveConfig,
-  saveModelFiles,
-  studyConfigs,
-} from '../../src/index.js';
+import { loadModelFiles, saveModelFiles } from '../../src/io/model_files.js';
+import { exportTorchSafetensors, importTorchSafetensors } from '../../src/io/torch_names.js';
+import { buildModel } from '../../src/models/builder.js';
+import { type ModelConfig, resolveConfig } from '../../src/models/config.js';
+import { countModel } from '../../src/models/count.js';
+import { createModel, listModels, modelConfig } from '../../src/models/registry.js';
+import { studyConfigs } from '../../src/models/studies.js';
 import * as tf from '../../src/tf.js';
 import { FAST, randTensor, setup } from '../helpers.js';
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { stemAttention, stemAttentionReference } from '../../src/index.js';
+import { stemAttention, stemAttentionReference } from '../../src/ops/attention_stem.js';
 import * as tf from '../../src/tf.js';
 import { compareOnBackends, describeNative, randTensor, setup, weightedSum } from '../helpers.js';
 

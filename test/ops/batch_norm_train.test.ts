@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { batchNormBlockMax, batchNormTrain, loadAddon } from '../../src/index.js';
+import { loadAddon } from '../../src/backend/addon.js';
+import { batchNormBlockMax, batchNormTrain } from '../../src/ops/batch_norm_train.js';
 import * as tf from '../../src/tf.js';
 import {
   assertClose,

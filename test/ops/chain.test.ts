@@ -4,7 +4,7 @@
  * finite differences of a plain-JS float64 forward, and (native only) against tfjs's cpu backend.
  */
 import { before, describe, it } from 'node:test';
-import { batchNormTrain } from '../../src/index.js';
+import { batchNormTrain } from '../../src/ops/batch_norm_train.js';
 import * as tf from '../../src/tf.js';
 import {
   assertClose,

@@ -11,12 +11,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { localAttention2d } from '../../src/index.js';
 import {
   type AttentionInputs,
   localAttentionBackward,
   localAttentionForward,
 } from '../../src/ops/local_attention/kernel_ts.js';
+import { localAttention2d } from '../../src/ops/local_attention/op.js';
 import {
   type AttentionGeometry,
   type LocalAttentionOptions,

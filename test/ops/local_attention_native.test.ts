@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { loadAddon } from '../../src/index.js';
+import { loadAddon } from '../../src/backend/addon.js';
 import { localAttentionBackward, localAttentionForward } from '../../src/ops/local_attention/kernel_ts.js';
 import {
   type LogitsMode,
@@ -196,7 +196,7 @@ describeNative('native local attention kernels agree with the TypeScript kernels
   it('tf.profile shows the fused kernels running on the native backend', async () => {
     const q = tf.randomNormal([1, 5, 5, 8]) as tf.Tensor4D;
     const rel = tf.randomNormal([3, 4]) as tf.Tensor2D;
-    const { localAttention2d } = await import('../../src/index.js');
+    const { localAttention2d } = await import('../../src/ops/local_attention/op.js');
     const profile = await tf.profile(() =>
       tf.grads((a: tf.Tensor) => localAttention2d(a as tf.Tensor4D, q, q, rel, rel, { kernelSize: 3, heads: 2 }))([q]),
     );

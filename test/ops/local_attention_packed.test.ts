@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { type LocalAttentionOptions, localAttention2d, localAttention2dPacked } from '../../src/index.js';
+import { localAttention2d } from '../../src/ops/local_attention/op.js';
+import type { LocalAttentionOptions } from '../../src/ops/local_attention/options.js';
+import { localAttention2dPacked } from '../../src/ops/local_attention/packed.js';
 import * as tf from '../../src/tf.js';
 import { compareOnBackends, describeNative, randTensor, setup, weightedSum } from '../helpers.js';
 

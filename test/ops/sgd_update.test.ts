@@ -1,7 +1,8 @@
 /** sgdUpdate: the fused SGD-with-momentum step against a float64 reference, on both backends. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { NATIVE_BACKEND, type SgdUpdateOptions, sgdUpdate } from '../../src/index.js';
+import { NATIVE_BACKEND } from '../../src/backend/native.js';
+import { type SgdUpdateOptions, sgdUpdate } from '../../src/ops/sgd_update.js';
 import * as tf from '../../src/tf.js';
 import { assertClose, defaultBackend, nativeAvailable, randArray, runOn, setup, useBackend } from '../helpers.js';
 

@@ -1,7 +1,7 @@
 /** valueAndGrads (ops/value_and_grads.ts): tfjs's gradients, same bits, freeing memory as it goes. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { createModel } from '../../src/index.js';
+import { createModel } from '../../src/models/registry.js';
 import { valueAndGrads } from '../../src/ops/value_and_grads.js';
 import * as tf from '../../src/tf.js';
 import { randTensor, setup } from '../helpers.js';

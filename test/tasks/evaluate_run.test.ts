@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { memorySource } from '../../src/data/memory_source.js';
 import type { DataSource, TrainData } from '../../src/data/source.js';
-import { loadData, parseDataSpec } from '../../src/index.js';
+import { loadData, parseDataSpec } from '../../src/data/spec.js';
 import { train } from '../../src/tasks/classification/trainer.js';
 import { writeIdxPair } from '../data/idx_fixture.js';
 import { setup } from '../helpers.js';

@@ -1,7 +1,7 @@
 /** Training parts: the learning-rate schedule, smoothed cross-entropy, the weight EMA and one SGD step. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { createModel } from '../../src/index.js';
+import { createModel } from '../../src/models/registry.js';
 import { WeightAverage } from '../../src/tasks/classification/ema.js';
 import { smoothedCrossEntropy } from '../../src/tasks/classification/loss.js';
 import { decays, makeTrainStep } from '../../src/tasks/classification/step.js';

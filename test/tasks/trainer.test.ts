@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadData, parseDataSpec, readSafetensors } from '../../src/index.js';
+import { loadData, parseDataSpec } from '../../src/data/spec.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
 import { readCheckpoint } from '../../src/tasks/classification/checkpoint.js';
 import { type TrainOptions, train } from '../../src/tasks/classification/trainer.js';
 import { DivergedError } from '../../src/tasks/training/nan_stop.js';
@@ -159,7 +160,7 @@ describe('trainer', () => {
     const ck = join(out, 'checkpoint.safetensors');
     const state = JSON.parse(JSON.stringify((await readCheckpoint(ck)).state));
     assert.equal(state.run.options.model.blocks.join(), '1,1');
-    const { writeSafetensors } = await import('../../src/index.js');
+    const { writeSafetensors } = await import('../../src/io/safetensors.js');
     const file = await readSafetensors(ck);
     const renamed = [...file.tensors].map(([name, t]) => ({
       name: name.replace('layer2.0.conv1', 'layer2.0.convX'),

@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openData, parseDataSpec, readSafetensors } from '../../src/index.js';
+import { openData, parseDataSpec } from '../../src/data/spec.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
 import { readCheckpoint } from '../../src/tasks/classification/checkpoint.js';
 import { loadTrainedModel, predictFile } from '../../src/tasks/classification/trained_model.js';
 import { type ClassificationCallback, type TrainOptions, train } from '../../src/tasks/classification/trainer.js';

@@ -6,6 +6,7 @@ import { hashInts, rng } from '../random.js';
 
 /** ImageNet's per-channel mean and standard deviation of pixels in [0, 1] (RGB), as torchvision uses them. */
 export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
+/** ImageNet's per-channel standard deviation (RGB), pixels in [0, 1]. */
 export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
 
 /** Python's round(): halves to the even neighbour (torchvision's geometry rounds this way). */

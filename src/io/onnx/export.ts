@@ -11,9 +11,12 @@ import { EMITTERS } from './emitters/registry.js';
 import { MAX_OPSET, MIN_OPSET, OnnxGraphBuilder, OPERATOR_MIN_OPSET } from './graph.js';
 import { encodeModel, type OnnxModel, type OnnxValueInfo } from './model_proto.js';
 
+/** The ONNX graph's input name (images [B, H, W, C]). */
 export const ONNX_INPUT = 'image';
+/** The ONNX graph's output name (logits [B, K]). */
 export const ONNX_OUTPUT = 'logits';
 
+/** Default opset and batch dimension ('dynamic': a symbolic batch size) of an export. */
 export const ONNX_EXPORT_DEFAULTS = { opset: 17, batch: 'dynamic' } as const;
 
 export interface OnnxExportOptions {

@@ -10,9 +10,11 @@
 export const LOGITS_MODES = ['qk+qr', 'qr', 'qk'] as const;
 /** Which logits: q·k + q·r, q·r only (no keys), or q·k only (no relative embeddings). */
 export type LogitsMode = (typeof LOGITS_MODES)[number];
+/** How windows reaching past the border are treated: 'zeros' (zero keys and values) or 'masked' (left out of the softmax). */
 export const PADDING_MODES = ['zeros', 'masked'] as const;
 /** Keys and values outside the image: zero vectors inside the softmax ('zeros'), or excluded ('masked'). */
 export type PaddingMode = (typeof PADDING_MODES)[number];
+/** The positional encodings: 'relative' (learned row/column tables), 'absolute' (sinusoidal, added to x), 'none'. */
 export const POSITIONAL_ENCODINGS = ['relative', 'absolute', 'none'] as const;
 /** Learned relative embeddings, a sinusoidal absolute encoding added to the input, or none. */
 export type PositionalEncoding = (typeof POSITIONAL_ENCODINGS)[number];

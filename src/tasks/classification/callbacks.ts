@@ -58,6 +58,7 @@ export interface TrainResult {
 
 /** A callback of a classification run; `onSkip` is called for each file a streamed source skips. */
 export interface ClassificationCallback extends TrainingCallback<TrainBeginLogs, StepLogs, EpochLogs, TrainResult> {
+  /** A file of a streamed split that could not be decoded and was skipped. */
   onSkip?(file: SkippedFile, split: Split): void;
 }
 

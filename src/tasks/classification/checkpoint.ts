@@ -72,6 +72,7 @@ export async function checkpointModelName(path: string): Promise<string | null> 
   }
 }
 
+/** Reads the checkpoint at `path` (tensors by name and the training state); errors name the file and the tensor. */
 export async function readCheckpoint(path: string): Promise<Checkpoint> {
   const file = await readSafetensors(path);
   const raw = file.metadata.sasa;

@@ -7,6 +7,7 @@
  */
 import * as tf from '../../tf.js';
 
+/** The moving average of every weight of a model (shadow ← d · shadow + (1 − d) · w), kept by weight name. */
 export class WeightAverage {
   readonly shadow: tf.Tensor[];
 
@@ -35,6 +36,7 @@ export class WeightAverage {
     });
   }
 
+  /** Writes the averages into the model; the function returned writes the trained weights back. */
   swapIn(): () => void {
     const trained = this.model.weights.map((w) => tf.keep(tf.clone(w.read())));
     this.model.setWeights(this.shadow);
@@ -44,6 +46,7 @@ export class WeightAverage {
     };
   }
 
+  /** Frees the averages. */
   dispose(): void {
     tf.dispose(this.shadow);
   }

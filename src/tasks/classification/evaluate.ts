@@ -18,6 +18,7 @@ export interface Metrics {
   confusion: number[][];
 }
 
+/** Accumulates logits [B, K] and labels [B] batch by batch into top-1/top-5 accuracy, loss and the confusion matrix. */
 export class MetricsAccumulator {
   private count = 0;
   private correct1 = 0;
@@ -52,6 +53,7 @@ export class MetricsAccumulator {
     this.count += b;
   }
 
+  /** The metrics of everything added so far. */
   result(): Metrics {
     const n = Math.max(1, this.count);
     return {

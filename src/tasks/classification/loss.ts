@@ -5,6 +5,7 @@
  */
 import * as tf from '../../tf.js';
 
+/** The mean smoothed cross-entropy (formula above) of logits [B, K] against labels [B] int32, with ε = `smoothing`. */
 export function smoothedCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, smoothing = 0): tf.Scalar {
   if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`label smoothing must be in [0, 1), got ${smoothing}`);
   const [b, k] = logits.shape;

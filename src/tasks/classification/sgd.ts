@@ -7,6 +7,7 @@
 import { sgdUpdate } from '../../ops/sgd_update.js';
 import * as tf from '../../tf.js';
 
+/** The CLI trainer's SGD state and update (formula above); SgdOptimizer is the same update as a tf.Optimizer. */
 export class Sgd {
   /** Velocity per weight name (LayerVariable.originalName). */
   readonly velocity = new Map<string, tf.Tensor>();
@@ -39,6 +40,7 @@ export class Sgd {
     });
   }
 
+  /** Frees the velocities. */
   dispose(): void {
     tf.dispose([...this.velocity.values()]);
     this.velocity.clear();

@@ -28,6 +28,7 @@ export interface TrainStep {
 /** True for the weights that get weight decay: rank ≥ 2 (kernels, projections, tables). */
 export const decays = (w: tf.LayerVariable) => w.shape.length >= 2;
 
+/** A training step for `model` (input [B, H, W, C] → logits [B, K]) with its own Sgd (momentum, weight decay, smoothing). */
 export function makeTrainStep(model: tf.LayersModel, options: StepOptions = {}): TrainStep {
   const smoothing = options.labelSmoothing ?? 0;
   const optimizer = new Sgd(options.momentum ?? 0.9, options.weightDecay ?? 1e-4);

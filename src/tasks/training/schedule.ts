@@ -22,6 +22,7 @@ export function checkSchedule(s: Schedule): void {
   }
 }
 
+/** lr(t) of the warm-up + cosine schedule `s` at step t = `step` (0-based). */
 export function learningRate(s: Schedule, step: number): number {
   if (step < s.warmupSteps) return (s.base * (step + 1)) / s.warmupSteps;
   const span = s.totalSteps - s.warmupSteps;

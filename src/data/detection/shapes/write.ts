@@ -21,6 +21,7 @@ import { renderScene, SHAPE_CATEGORIES } from './scene.js';
 export const SHAPES_VERSION = 1;
 export const SHAPES_MARKER = 'shapes.json';
 export const SHAPES_GENERATOR = 'sasa shapes';
+/** The shapes dataset's splits. */
 export const SHAPES_SPLITS = ['train', 'val'] as const;
 export type ShapesSplit = (typeof SHAPES_SPLITS)[number];
 
@@ -34,6 +35,7 @@ export interface ShapesOptions {
   seed?: number;
 }
 
+/** Default image counts per split, image side (pixels) and seed of the generated shapes dataset. */
 export const SHAPES_DEFAULTS: Required<ShapesOptions> = { train: 400, val: 100, size: 256, seed: 0 };
 
 /** The marker file's content. */

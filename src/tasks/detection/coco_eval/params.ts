@@ -24,6 +24,7 @@ export function linspace(start: number, stop: number, num: number): number[] {
   return Array.from({ length: num }, (_, i) => (i === num - 1 ? stop : i * step + start));
 }
 
+/** pycocotools' bbox defaults: IoU thresholds 0.5:0.05:0.95, 101 recall points, max detections 1/10/100, the area ranges. */
 export const COCO_EVAL_DEFAULTS: CocoEvalParams = {
   iouThresholds: linspace(0.5, 0.95, 10),
   recallThresholds: linspace(0, 1, 101),
