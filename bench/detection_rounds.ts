@@ -7,7 +7,7 @@
  *
  * train:     ours --fpn conv --batch 2 --size 512 --train vs bench/retinanet_peer.py --train
  * infer:     ours --fpn conv --batch 1 --size 512 vs bench/retinanet_peer.py (eval, post-processing included)
- * attention: ours --fpn attention --batch 1 --size 256 --train vs bench/attention_fpn_peer.py (unfold; at
+ * attention: ours --fpn attention --batch 1 --size 128 --train vs bench/attention_fpn_peer.py (unfold; at
  *            batch 2, 512 x 512 the unfold peer needs more memory than this machine's 23 GB)
  */
 import { spawnSync } from 'node:child_process';
@@ -34,8 +34,8 @@ const CASES: Record<string, { ours: string[]; peer: string[] }> = {
     peer: ['bench/retinanet_peer.py', '--batch', '1', '--size', '512'],
   },
   attention: {
-    ours: ['--fpn', 'attention', '--batch', '1', '--size', '256', '--train'],
-    peer: ['bench/attention_fpn_peer.py', '--batch', '1', '--size', '256'],
+    ours: ['--fpn', 'attention', '--batch', '1', '--size', '128', '--train'],
+    peer: ['bench/attention_fpn_peer.py', '--batch', '1', '--size', '128'],
   },
 };
 

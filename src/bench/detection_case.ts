@@ -60,8 +60,8 @@ export function detectorName(backbone: string, fpn: FpnKind): string {
   return `retinanet_${backbone}${fpn === 'attention' ? '_attnfpn' : ''}`;
 }
 
-/** Times one training step, or one inference with post-processing, of the case's RetinaNet. */
-export function benchDetection(c: DetectionCase, options: TimingOptions): Timing & { images_per_s: number } {
+/** One step of the case (freeing what it allocates) and the disposal of the model and inputs. */
+export function prepareDetectionBench(c: DetectionCase): { step: () => void; dispose: () => void } {
   const model = createDetector(detectorName(c.backbone, c.fpn), { classes: c.classes, inputSize: c.size });
   const net = new RetinaNet(model);
   const images = tf.randomNormal([c.batch, c.size, c.size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -83,15 +83,26 @@ export function benchDetection(c: DetectionCase, options: TimingOptions): Timing
       detectImage(image, anchors, [c.size, c.size], net);
     }
   };
-  const step = c.train
-    ? () => trainStep.run(images, targets, [c.size, c.size], DETECTION_BENCH_OPTIMIZER.learningRate)
-    : infer;
+  const train = () => {
+    trainStep.run(images, targets, [c.size, c.size], DETECTION_BENCH_OPTIMIZER.learningRate);
+  };
+  return {
+    step: c.train ? train : infer,
+    dispose: () => {
+      images.dispose();
+      trainStep.optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** Times one training step, or one inference with post-processing, of the case's RetinaNet. */
+export function benchDetection(c: DetectionCase, options: TimingOptions): Timing & { images_per_s: number } {
+  const bench = prepareDetectionBench(c);
   try {
-    const t = timeRuns(step, options);
+    const t = timeRuns(bench.step, options);
     return { ...t, images_per_s: Math.round((c.batch * 1e5) / t.median_ms) / 100 };
   } finally {
-    images.dispose();
-    trainStep.optimizer.dispose();
-    model.dispose();
+    bench.dispose();
   }
 }
