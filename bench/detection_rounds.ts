@@ -55,7 +55,8 @@ for (let r = 0; r < Number(opt.rounds); r++) {
   for (const name of names) {
     const c = CASES[name];
     if (!c) throw new Error(`unknown case '${name}'; known: ${Object.keys(CASES).join(', ')}`);
-    const into = (results[name] ??= { sasa: [], torch: [], load: [] });
+    results[name] ??= { sasa: [], torch: [], load: [] };
+    const into = results[name];
     into.load.push(loadavg()[0]);
     into.sasa.push(
       run('npx', [
