@@ -1,4 +1,4 @@
-/** `sasa bench conv|attention|matmul|model`: time kernels and layers the way bench/torch_peer.py times PyTorch. */
+/** `sasa bench conv|attention|matmul|model|detection`: time kernels and layers the way bench/torch_peer.py times PyTorch. */
 import type { Command } from 'commander';
 import {
   benchAttention,
@@ -8,6 +8,7 @@ import {
   benchModel,
   MODEL_BENCH_OPTIMIZER,
 } from '../bench/cases.js';
+import { benchDetection, DETECTION_BENCH_OPTIMIZER, type FpnKind } from '../bench/detection_case.js';
 import type { Timing, TimingOptions } from '../bench/timing.js';
 import {
   ATTENTION_DEFAULTS,
@@ -66,6 +67,8 @@ async function runBench(
     );
   }
 }
+
+const FPN_KINDS: readonly FpnKind[] = ['conv', 'attention'];
 
 const pass = (backward: boolean) => (backward ? 'fwd+bwd' : 'fwd');
 
@@ -190,4 +193,38 @@ export function registerBench(program: Command): void {
       const fields = { ...c, ...(c.train ? { optimizer: MODEL_BENCH_OPTIMIZER } : {}) };
       return runBench(flags, 'model', fields, label, (o) => benchModel(c, o));
     });
+
+  common(bench.command('detection'))
+    .description('one inference (post-processing included), or with --train one training step, of a RetinaNet')
+    .option('--backbone <name>', 'registered paper backbone, e.g. resnet50, sasa_resnet50', 'resnet50')
+    .option('--fpn <kind>', 'FPN and subnets: conv | attention', oneOf('--fpn', FPN_KINDS), 'conv')
+    .option('--batch <n>', 'batch size', positiveInt('--batch'), 1)
+    .option('--size <n>', 'image height = width (a multiple of 128)', positiveInt('--size'), 512)
+    .option('--classes <n>', 'object classes', positiveInt('--classes'), 91)
+    .option('--train', 'training step: forward (training mode), focal + box loss, backward, SGD momentum update')
+    .action(
+      (
+        flags: CommonFlags & {
+          backbone: string;
+          fpn: FpnKind;
+          batch: number;
+          size: number;
+          classes: number;
+          train?: boolean;
+        },
+      ) => {
+        const c = { ...flags, train: Boolean(flags.train) };
+        const fields = {
+          backbone: c.backbone,
+          fpn: c.fpn,
+          batch: c.batch,
+          size: c.size,
+          classes: c.classes,
+          train: c.train,
+          ...(c.train ? { optimizer: DETECTION_BENCH_OPTIMIZER } : {}),
+        };
+        const label = `retinanet ${c.backbone} ${c.fpn} FPN [${c.batch},${c.size},${c.size},3] ${c.train ? 'train step' : 'inference + post-processing'}`;
+        return runBench(flags, 'detection', fields, label, (o) => benchDetection(c, o));
+      },
+    );
 }
