@@ -224,6 +224,7 @@ export {
   type DetectorConfig,
   type FpnType,
   type PyramidLevel,
+  RETINANET_ANCHOR_SIZES,
   type ResolvedDetector,
   resolveDetectorConfig,
 } from './models/detection/config.js';
@@ -301,6 +302,7 @@ export {
 export { type BatchImages, toCocoDetections } from './tasks/detection/coco_results.js';
 export {
   type AnchorConfig,
+  anchorsOfSizes,
   type BoxCoderConfig,
   type DetectionConfig,
   type FocalLossConfig,
@@ -326,6 +328,7 @@ export {
   type PostprocessOptions,
   postprocessDetections,
 } from './tasks/detection/postprocess.js';
+export { RetinaNet, type RetinaNetParts, retinaNetOf } from './tasks/detection/retinanet.js';
 export { type RetinaNetLosses, type RetinaNetLossOptions, retinaNetLoss } from './tasks/detection/retinanet_loss.js';
 export { CallbackList, type TrainingCallback } from './tasks/training/callbacks.js';
 export { DivergedError } from './tasks/training/nan_stop.js';

@@ -79,6 +79,8 @@ describe('detector registry and config', () => {
     ['prior', { backbone: { name: 'resnet26' }, priorProbability: 1 }, /priorProbability must be a number in \(0, 1\)/],
     ['kernel', { backbone: { name: 'resnet26' }, attention: { kernelSize: 4 } }, /attention.kernelSize must be an odd/],
     ['frozen', { backbone: { name: 'resnet26' }, frozenBatchNorm: 'yes' as unknown as boolean }, /frozenBatchNorm/],
+    ['anchor count', { backbone: { name: 'resnet26' }, anchorSizes: [16, 32] }, /anchorSizes must hold 5 numbers/],
+    ['anchor size', { backbone: { name: 'resnet26' }, anchorSizes: [16, 32, 0, 128, 256] }, /anchorSizes\[2\] must be/],
     ['unknown backbone', { backbone: { name: 'vgg16' } }, /backbone 'vgg16': unknown model 'vgg16'/],
     [
       'backbone groups',
@@ -101,6 +103,13 @@ describe('detector registry and config', () => {
       assert.throws(() => resolveDetectorConfig({ name: 'bad', ...config }), message);
     });
   }
+
+  it("gives torchvision's anchor sizes by default and the demo pair anchors for the shapes' 8–153 px", () => {
+    assert.deepEqual(resolveDetectorConfig(detectorConfig('retinanet_resnet50')).anchorSizes, [32, 64, 128, 256, 512]);
+    for (const name of ['retinanet_demo', 'retinanet_demo_attnfpn']) {
+      assert.deepEqual(resolveDetectorConfig(detectorConfig(name)).anchorSizes, [16, 32, 64, 128, 256], name);
+    }
+  });
 
   it('names the known detectors for an unknown name', () => {
     assert.throws(
