@@ -49,6 +49,12 @@ export interface DetectorConfig {
   inputSize?: number;
   /** The classification output's initial probability π: bias −log((1 − π)/π). Default 0.01. */
   priorProbability?: number;
+  /**
+   * Standard deviation of the subnets' initial weights (their convolutions and their attention layers'
+   * W_V). Default torchvision's 0.01, whose per-layer gain √(9·256)·0.01 ≈ 0.48 narrower subnets keep
+   * with 0.01·√(256 / channels).
+   */
+  subnetStddev?: number;
   /** The attention layers of `fpn: 'attention'`. Default k 7, 8 heads (SASA.md §5). */
   attention?: AttentionConfig;
   /** Backbone batch norms use their moving statistics in training and are not trained. Default false. */
@@ -77,6 +83,7 @@ export interface ResolvedDetector {
   anchorSizes: number[];
   inputSize: number;
   priorProbability: number;
+  subnetStddev: number;
   attention: ResolvedAttention;
   frozenBatchNorm: boolean;
   /** P3 … P7 at the nominal input size. */
@@ -88,6 +95,8 @@ export interface ResolvedDetector {
 /** Strides of C3, C4, C5 (backbone groups 2–4) and of P3 … P7. */
 export const BACKBONE_STRIDES = [8, 16, 32] as const;
 export const PYRAMID_STRIDES = [8, 16, 32, 64, 128] as const;
+/** torchvision's standard deviation of the subnets' initial weights. */
+export const SUBNET_STDDEV = 0.01;
 /** torchvision's base anchor sides of P3 … P7. */
 export const RETINANET_ANCHOR_SIZES: readonly number[] = Object.freeze([32, 64, 128, 256, 512]);
 /** Input sides must be multiples of P7's stride so that every level halves exactly. */
@@ -206,6 +215,10 @@ export function resolveDetectorConfig(config: DetectorConfig): ResolvedDetector 
   if (!(typeof priorProbability === 'number' && priorProbability > 0 && priorProbability < 1)) {
     fail(name, 'priorProbability', `must be a number in (0, 1), got ${String(priorProbability)}`);
   }
+  const subnetStddev = config.subnetStddev ?? SUBNET_STDDEV;
+  if (!(typeof subnetStddev === 'number' && subnetStddev > 0 && Number.isFinite(subnetStddev))) {
+    fail(name, 'subnetStddev', `must be a positive number, got ${String(subnetStddev)}`);
+  }
   const frozenBatchNorm = config.frozenBatchNorm ?? false;
   if (typeof frozenBatchNorm !== 'boolean') {
     fail(name, 'frozenBatchNorm', `must be true or false, got ${String(frozenBatchNorm)}`);
@@ -226,6 +239,7 @@ export function resolveDetectorConfig(config: DetectorConfig): ResolvedDetector 
     anchorSizes: resolveAnchorSizes(name, config.anchorSizes ?? RETINANET_ANCHOR_SIZES),
     inputSize,
     priorProbability,
+    subnetStddev,
     attention,
     frozenBatchNorm,
     levels: PYRAMID_STRIDES.map((stride, i) => ({
