@@ -102,6 +102,7 @@ export {
   type DetectorConfig,
   type FpnType,
   type PyramidLevel,
+  RETINANET_ANCHOR_SIZES,
   type ResolvedDetector,
   resolveDetectorConfig,
 } from '../models/detection/config.js';
@@ -142,6 +143,7 @@ export {
 export { type BatchImages, toCocoDetections } from '../tasks/detection/coco_results.js';
 export {
   type AnchorConfig,
+  anchorsOfSizes,
   type BoxCoderConfig,
   type DetectionConfig,
   type FocalLossConfig,
@@ -167,4 +169,5 @@ export {
   type PostprocessOptions,
   postprocessDetections,
 } from '../tasks/detection/postprocess.js';
+export { RetinaNet, type RetinaNetParts, retinaNetOf } from '../tasks/detection/retinanet.js';
 export { type RetinaNetLosses, type RetinaNetLossOptions, retinaNetLoss } from '../tasks/detection/retinanet_loss.js';

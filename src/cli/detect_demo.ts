@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { FPN_TYPES } from '../models/detection/config.js';
 import { summaryLines } from '../tasks/detection/coco_eval/summarize.js';
 import { evaluateSet } from '../tasks/detection/evaluate_set.js';
-import { RetinaNet } from '../tasks/detection/retinanet.js';
+import { retinaNetOf } from '../tasks/detection/retinanet.js';
 import { loadDetector } from '../tasks/detection/saved_detector.js';
 import { DETECTOR_TRAIN_DEFAULTS } from '../tasks/detection/train_options.js';
 import { trainDetector } from '../tasks/detection/trainer.js';
@@ -49,7 +49,7 @@ export function registerDetectDemo(detect: Command): void {
     const options = trainOptionsOf(flags, data.categories.ids.length);
     const result = await trainDetector(options, data, flags.data, flags.out, { callbacks: [new DetectionProgress()] });
     const { model, metadata } = await loadDetector(result.modelDir);
-    const net = new RetinaNet(model);
+    const net = retinaNetOf(model, metadata.detector);
     const { evaluation } = await evaluateSet(net, data.validation, {
       batchSize: options.batchSize,
       size: options.size,

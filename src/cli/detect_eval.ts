@@ -8,7 +8,7 @@ import type { DetectionData } from '../data/detection/spec.js';
 import { writeFileAtomic, writing } from '../io/files.js';
 import { summaryLines } from '../tasks/detection/coco_eval/summarize.js';
 import { evaluateSet } from '../tasks/detection/evaluate_set.js';
-import { RetinaNet } from '../tasks/detection/retinanet.js';
+import { retinaNetOf } from '../tasks/detection/retinanet.js';
 import { type DetectorMetadata, loadDetector } from '../tasks/detection/saved_detector.js';
 import { oneOf, positiveInt } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
@@ -48,7 +48,7 @@ export function registerDetectEval(detect: Command): void {
     const data = await openDetection(flags.data);
     checkSameCategories(metadata, data, flags.modelDir);
     const set = flags.split === 'val' ? data.validation : data.train;
-    const { results, evaluation, skipped } = await evaluateSet(new RetinaNet(model), set, {
+    const { results, evaluation, skipped } = await evaluateSet(retinaNetOf(model, metadata.detector), set, {
       batchSize: flags.batchSize,
       size: metadata.size,
       onSkip: (s) =>

@@ -8,7 +8,7 @@ import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { makeFolders, readFailure, writingSync } from '../io/files.js';
 import { type ImagePrediction, predictImage } from '../tasks/detection/predict_image.js';
-import { RetinaNet } from '../tasks/detection/retinanet.js';
+import { type RetinaNet, retinaNetOf } from '../tasks/detection/retinanet.js';
 import { type DetectorMetadata, loadDetector } from '../tasks/detection/saved_detector.js';
 import { type DrawnBox, drawDetections } from '../viz/detections.js';
 import { fraction } from './args.js';
@@ -87,7 +87,13 @@ export function registerDetectPredict(detect: Command): void {
   withBackendOptions(cmd).action(async (images: string[], flags: DetectPredictFlags) => {
     await startBackend(flags);
     const { model, metadata } = await loadDetector(flags.modelDir);
-    const { failed } = await predictImages(new RetinaNet(model), metadata, images, flags.out, flags.score);
+    const { failed } = await predictImages(
+      retinaNetOf(model, metadata.detector),
+      metadata,
+      images,
+      flags.out,
+      flags.score,
+    );
     model.dispose();
     if (failed.length) {
       throw new Error(`${failed.length} of ${images.length} images could not be predicted: ${failed.join(', ')}`);

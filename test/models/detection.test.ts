@@ -73,6 +73,9 @@ describe('detector registry and config', () => {
     ['prior', { backbone: { name: 'resnet26' }, priorProbability: 1 }, /priorProbability must be a number in \(0, 1\)/],
     ['kernel', { backbone: { name: 'resnet26' }, attention: { kernelSize: 4 } }, /attention.kernelSize must be an odd/],
     ['frozen', { backbone: { name: 'resnet26' }, frozenBatchNorm: 'yes' as unknown as boolean }, /frozenBatchNorm/],
+    ['subnet stddev', { backbone: { name: 'resnet26' }, subnetStddev: 0 }, /subnetStddev must be a positive number/],
+    ['anchor count', { backbone: { name: 'resnet26' }, anchorSizes: [16, 32] }, /anchorSizes must hold 5 numbers/],
+    ['anchor size', { backbone: { name: 'resnet26' }, anchorSizes: [16, 32, 0, 128, 256] }, /anchorSizes\[2\] must be/],
     ['unknown backbone', { backbone: { name: 'vgg16' } }, /backbone 'vgg16': unknown model 'vgg16'/],
     [
       'backbone groups',
@@ -95,6 +98,13 @@ describe('detector registry and config', () => {
       assert.throws(() => resolveDetectorConfig({ name: 'bad', ...config }), message);
     });
   }
+
+  it("gives torchvision's anchor sizes by default and the demo pair anchors for the shapes' 8–153 px", () => {
+    assert.deepEqual(resolveDetectorConfig(detectorConfig('retinanet_resnet50')).anchorSizes, [32, 64, 128, 256, 512]);
+    for (const name of ['retinanet_demo', 'retinanet_demo_attnfpn']) {
+      assert.deepEqual(resolveDetectorConfig(detectorConfig(name)).anchorSizes, [16, 32, 64, 128, 256], name);
+    }
+  });
 
   it('names the known detectors for an unknown name', () => {
     assert.throws(
@@ -201,15 +211,29 @@ describe('detector network', () => {
     }
   });
 
-  it("draws the attention subnets' W_V from N(0, 0.01) and leaves the FPN's at the layer default", () => {
+  it("draws the attention subnets' W_V from N(0, subnetStddev²) and leaves the FPN's at the layer default", () => {
     const std = (name: string) => {
       const wv = attention.getLayer(name).getWeights()[2];
       return tf.tidy(() => Math.sqrt(tf.moments(wv).variance.dataSync()[0]));
     };
+    const sigma = resolveDetectorConfig(detectorConfig('retinanet_demo_attnfpn')).subnetStddev;
+    assert.equal(sigma, 0.028);
     for (const name of ['head.classification_head.conv.0', 'head.regression_head.attention']) {
-      assert.ok(Math.abs(std(name) - 0.01) < 0.003, `${name}: std ${std(name)}`);
+      assert.ok(Math.abs(std(name) - sigma) < 0.1 * sigma, `${name}: std ${std(name)}`);
     }
     assert.ok(std('fpn.layer_blocks.0') > 0.1, 'FPN attention: std d_in^-0.5');
+  });
+
+  it("draws the conv subnets' kernels from N(0, subnetStddev²): torchvision's 0.01 unless set", () => {
+    const std = (model: tf.LayersModel, name: string) =>
+      tf.tidy(() => Math.sqrt(tf.moments(model.getLayer(name).getWeights()[0]).variance.dataSync()[0]));
+    assert.equal(resolveDetectorConfig(detectorConfig('retinanet_resnet50')).subnetStddev, 0.01);
+    const narrow = createDetector('retinanet_demo', { ...small, subnetStddev: 0.01 }, { seed: 1 });
+    for (const name of ['head.classification_head.conv.0', 'head.regression_head.bbox_reg']) {
+      assert.ok(Math.abs(std(narrow, name) - 0.01) < 0.001, `${name}: std ${std(narrow, name)}`);
+      assert.ok(Math.abs(std(conv, name) - 0.028) < 0.0028, `${name}: demo std ${std(conv, name)}`);
+    }
+    narrow.dispose();
   });
 
   it('same seed, same weights', () => {

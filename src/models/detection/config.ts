@@ -40,10 +40,21 @@ export interface DetectorConfig {
   anchorsPerLocation?: number;
   /** Object classes K (no background class: sigmoid outputs). Default 80 (COCO). */
   classes?: number;
+  /**
+   * Base anchor side per level P3 … P7 in input pixels (each with its two octave scales, tasks/detection's
+   * octaveSizes). Default torchvision's 32, 64, 128, 256, 512; smaller objects want smaller anchors.
+   */
+  anchorSizes?: number[];
   /** Nominal square input side for counting; a multiple of 128 (P7's stride). Default 640. */
   inputSize?: number;
   /** The classification output's initial probability π: bias −log((1 − π)/π). Default 0.01. */
   priorProbability?: number;
+  /**
+   * Standard deviation of the subnets' initial weights (their convolutions and their attention layers'
+   * W_V). Default torchvision's 0.01, whose per-layer gain √(9·256)·0.01 ≈ 0.48 narrower subnets keep
+   * with 0.01·√(256 / channels).
+   */
+  subnetStddev?: number;
   /** The attention layers of `fpn: 'attention'`. Default k 7, 8 heads (SASA.md §5). */
   attention?: AttentionConfig;
   /** Backbone batch norms use their moving statistics in training and are not trained. Default false. */
@@ -69,8 +80,10 @@ export interface ResolvedDetector {
   subnetDepth: number;
   anchorsPerLocation: number;
   classes: number;
+  anchorSizes: number[];
   inputSize: number;
   priorProbability: number;
+  subnetStddev: number;
   attention: ResolvedAttention;
   frozenBatchNorm: boolean;
   /** P3 … P7 at the nominal input size. */
@@ -82,6 +95,10 @@ export interface ResolvedDetector {
 /** Strides of C3, C4, C5 (backbone groups 2–4) and of P3 … P7. */
 export const BACKBONE_STRIDES = [8, 16, 32] as const;
 export const PYRAMID_STRIDES = [8, 16, 32, 64, 128] as const;
+/** torchvision's standard deviation of the subnets' initial weights. */
+export const SUBNET_STDDEV = 0.01;
+/** torchvision's base anchor sides of P3 … P7. */
+export const RETINANET_ANCHOR_SIZES: readonly number[] = Object.freeze([32, 64, 128, 256, 512]);
 /** Input sides must be multiples of P7's stride so that every level halves exactly. */
 export const INPUT_MULTIPLE = 128;
 
@@ -120,6 +137,20 @@ function resolveAttention(name: string, a: AttentionConfig): ResolvedAttention {
     fail(name, 'attention.logits', `'${r.logits}' needs positional 'relative'`);
   }
   return r;
+}
+
+/** One positive base anchor side per pyramid level. */
+function resolveAnchorSizes(name: string, sizes: unknown): number[] {
+  const levels = PYRAMID_STRIDES.length;
+  if (!Array.isArray(sizes) || sizes.length !== levels) {
+    fail(name, 'anchorSizes', `must hold ${levels} numbers (P3 … P7), got ${JSON.stringify(sizes)}`);
+  }
+  sizes.forEach((s, i) => {
+    if (!(typeof s === 'number' && s > 0 && Number.isFinite(s))) {
+      fail(name, `anchorSizes[${i}]`, `must be a positive number, got ${String(s)}`);
+    }
+  });
+  return [...sizes];
 }
 
 /** Checks that `channels` suits the attention layers of `fpn: 'attention'` (they output `channels`). */
@@ -184,6 +215,10 @@ export function resolveDetectorConfig(config: DetectorConfig): ResolvedDetector 
   if (!(typeof priorProbability === 'number' && priorProbability > 0 && priorProbability < 1)) {
     fail(name, 'priorProbability', `must be a number in (0, 1), got ${String(priorProbability)}`);
   }
+  const subnetStddev = config.subnetStddev ?? SUBNET_STDDEV;
+  if (!(typeof subnetStddev === 'number' && subnetStddev > 0 && Number.isFinite(subnetStddev))) {
+    fail(name, 'subnetStddev', `must be a positive number, got ${String(subnetStddev)}`);
+  }
   const frozenBatchNorm = config.frozenBatchNorm ?? false;
   if (typeof frozenBatchNorm !== 'boolean') {
     fail(name, 'frozenBatchNorm', `must be true or false, got ${String(frozenBatchNorm)}`);
@@ -201,8 +236,10 @@ export function resolveDetectorConfig(config: DetectorConfig): ResolvedDetector 
     subnetDepth,
     anchorsPerLocation: positiveInt(name, 'anchorsPerLocation', config.anchorsPerLocation ?? 9),
     classes: positiveInt(name, 'classes', config.classes ?? 80),
+    anchorSizes: resolveAnchorSizes(name, config.anchorSizes ?? RETINANET_ANCHOR_SIZES),
     inputSize,
     priorProbability,
+    subnetStddev,
     attention,
     frozenBatchNorm,
     levels: PYRAMID_STRIDES.map((stride, i) => ({

@@ -4,7 +4,8 @@
  * convolution pads bottom/right, PyTorch's padding 1 pads all sides; the output sizes agree, ⌈H/2⌉).
  * Initialisers as torchvision 0.14:
  * - the FPN and P6/P7: kaiming_uniform_(a=1), i.e. U(±√(3 / fan_in)), bias 0;
- * - the subnets: N(0, 0.01²), bias 0, the classification output's bias −log((1 − π)/π).
+ * - the subnets: N(0, σ²) (σ = the detector's subnetStddev, torchvision's 0.01), bias 0, the
+ *   classification output's bias −log((1 − π)/π).
  * Attention layers (`fpn: 'attention'`) are LocalSelfAttention2D with `channels` outputs and the
  * detector's attention options; stride 2 is attention then 2×2 average pooling.
  */
@@ -16,22 +17,19 @@ import type { ResolvedDetector } from './config.js';
 
 export type Sym = tf.SymbolicTensor;
 
-/** The standard deviation of the subnets' initial weights (and of W_V in their attention layers). */
-export const SUBNET_STDDEV = 0.01;
-
 /** kaiming_uniform_(a=1): gain 1, U(±√(3 / fan_in)). */
 const fpnInit = (seed: { seed?: number }) =>
   tf.initializers.varianceScaling({ scale: 1, mode: 'fanIn', distribution: 'uniform', ...seed });
-const subnetInit = (seed: { seed?: number }) =>
-  tf.initializers.randomNormal({ mean: 0, stddev: SUBNET_STDDEV, ...seed });
+const subnetInit = (seed: { seed?: number }, stddev: number) =>
+  tf.initializers.randomNormal({ mean: 0, stddev, ...seed });
 
 export interface ConvOptions {
   name: string;
   filters: number;
   kernelSize: number;
   strides?: number;
-  /** 'fpn' or 'subnet' initial weights. */
-  init: 'fpn' | 'subnet';
+  /** 'fpn' initial weights, or the subnets' N(0, stddev²). */
+  init: 'fpn' | { stddev: number };
   /** Initial bias. Default 0. */
   bias?: number;
   relu?: boolean;
@@ -49,7 +47,10 @@ export function conv(o: ConvOptions): tf.layers.Layer {
     padding: 'same',
     useBias: true,
     activation: o.relu ? 'relu' : 'linear',
-    kernelInitializer: (o.init === 'fpn' ? fpnInit : subnetInit)(seedOf(o.seed, `${o.name}.kernel`)),
+    kernelInitializer:
+      o.init === 'fpn'
+        ? fpnInit(seedOf(o.seed, `${o.name}.kernel`))
+        : subnetInit(seedOf(o.seed, `${o.name}.kernel`), o.init.stddev),
     biasInitializer: tf.initializers.constant({ value: o.bias ?? 0 }),
   });
 }

@@ -3,14 +3,14 @@
  *   conv:      depth × (3×3 conv `channels` + ReLU) → 3×3 conv to A·n
  *   attention: depth × (attention `channels` + ReLU) → attention `channels` → 1×1 conv to A·n
  * (SASA.md §5: the predictor's 3×3 conv becomes attention too and an extra 1×1 conv at the end
- * mixes the attention heads; **choice**: no ReLU between them. W_V of the subnets' attention ~ N(0, 0.01²)).
+ * mixes the attention heads; **choice**: no ReLU between them. the subnets' weights and their attention's W_V ~ N(0, σ²), σ = subnetStddev, torchvision's 0.01).
  * n = K classes (bias −log((1 − π)/π), so every sigmoid starts at π) or 4 box deltas (bias 0).
  * Each level's [B, H, W, A·n] is read as [B, H·W·A, n] (location-major: row, column, then anchor,
  * the anchor generator's order) and the levels are concatenated: [B, Σ H·W·A, n].
  */
 import * as tf from '../../tf.js';
 import type { ResolvedDetector } from './config.js';
-import { apply, attention, conv, SUBNET_STDDEV, type Sym } from './layers.js';
+import { apply, attention, conv, type Sym } from './layers.js';
 
 export type SubnetKind = 'classification' | 'regression';
 
@@ -29,24 +29,23 @@ function subnetLayers(d: ResolvedDetector, kind: SubnetKind, seed: number | unde
   const filters = d.anchorsPerLocation * (kind === 'classification' ? d.classes : 4);
   const bias = kind === 'classification' ? priorBias(d.priorProbability) : 0;
   const name = `${prefix}.${PREDICTOR[kind]}`;
+  const init = { stddev: d.subnetStddev };
   const layers: tf.layers.Layer[] = [];
   for (let i = 0; i < d.subnetDepth; i++) {
     if (d.fpn === 'conv') {
-      layers.push(
-        conv({ name: `${prefix}.conv.${i}`, filters: d.channels, kernelSize: 3, init: 'subnet', relu: true, seed }),
-      );
+      layers.push(conv({ name: `${prefix}.conv.${i}`, filters: d.channels, kernelSize: 3, init, relu: true, seed }));
     } else {
       layers.push(
-        attention(d, `${prefix}.conv.${i}`, seed, 1, SUBNET_STDDEV),
+        attention(d, `${prefix}.conv.${i}`, seed, 1, d.subnetStddev),
         tf.layers.reLU({ name: `${prefix}.relu.${i}` }),
       );
     }
   }
-  if (d.fpn === 'conv') layers.push(conv({ name, filters, kernelSize: 3, init: 'subnet', bias, seed }));
+  if (d.fpn === 'conv') layers.push(conv({ name, filters, kernelSize: 3, init, bias, seed }));
   else
     layers.push(
-      attention(d, `${prefix}.attention`, seed, 1, SUBNET_STDDEV),
-      conv({ name, filters, kernelSize: 1, init: 'subnet', bias, seed }),
+      attention(d, `${prefix}.attention`, seed, 1, d.subnetStddev),
+      conv({ name, filters, kernelSize: 1, init, bias, seed }),
     );
   return layers;
 }

@@ -40,12 +40,17 @@ export function octaveSizes(base: number): number[] {
   return [base, Math.trunc(base * 2 ** (1 / 3)), Math.trunc(base * 2 ** (2 / 3))];
 }
 
+/** P3–P7 anchors of base sides `bases` (one per level) with three octave scales each, ratios 0.5, 1, 2. */
+export function anchorsOfSizes(bases: readonly number[]): AnchorConfig {
+  return Object.freeze({
+    strides: Object.freeze([8, 16, 32, 64, 128]),
+    sizes: Object.freeze(bases.map((base) => Object.freeze(octaveSizes(base)))),
+    aspectRatios: Object.freeze([0.5, 1, 2]),
+  });
+}
+
 /** P3–P7: sizes 32…512 with three scales each, ratios 0.5, 1, 2 (9 anchors per location). */
-export const RETINANET_ANCHORS: AnchorConfig = Object.freeze({
-  strides: Object.freeze([8, 16, 32, 64, 128]),
-  sizes: Object.freeze([32, 64, 128, 256, 512].map((base) => Object.freeze(octaveSizes(base)))),
-  aspectRatios: Object.freeze([0.5, 1, 2]),
-});
+export const RETINANET_ANCHORS: AnchorConfig = anchorsOfSizes([32, 64, 128, 256, 512]);
 
 /** Weights (1, 1, 1, 1) and torchvision's clip log(1000 / 16). */
 export const RETINANET_BOX_CODER: BoxCoderConfig = Object.freeze({

@@ -8,11 +8,13 @@
  */
 
 import { type DetectorOutputs, detectorOutputs } from '../../models/detection/builder.js';
+import { type DetectorConfig, RETINANET_ANCHOR_SIZES } from '../../models/detection/config.js';
 import type * as tf from '../../tf.js';
 import { type AnchorSet, generateAnchors } from './anchors.js';
 import type { Size2 } from './boxes.js';
 import {
   type AnchorConfig,
+  anchorsOfSizes,
   type BoxCoderConfig,
   type DetectionConfig,
   type FocalLossConfig,
@@ -101,4 +103,12 @@ export class RetinaNet {
       outputs.boxRegression.dispose();
     }
   }
+}
+
+/**
+ * The RetinaNet of a network built from `detector`: anchors of the detector's `anchorSizes` (the network
+ * does not record them, so training, evaluation and prediction all take them from its configuration).
+ */
+export function retinaNetOf(model: tf.LayersModel, detector: DetectorConfig, parts: RetinaNetParts = {}): RetinaNet {
+  return new RetinaNet(model, { anchors: anchorsOfSizes(detector.anchorSizes ?? RETINANET_ANCHOR_SIZES), ...parts });
 }

@@ -20,7 +20,7 @@ import {
 } from '../training/run_folder.js';
 import { checkSchedule, type Schedule } from '../training/schedule.js';
 import { loadBackboneWeights } from './backbone_weights.js';
-import { RetinaNet } from './retinanet.js';
+import { type RetinaNet, retinaNetOf } from './retinanet.js';
 import { type DetectionStep, makeDetectionStep } from './step.js';
 import { checkDetectorTrainOptions, DETECTOR_RESUME_RULES, type DetectorTrainOptions } from './train_options.js';
 
@@ -110,7 +110,7 @@ export async function prepareDetectionRun(
   checkClasses(options, data);
   const schedule = scheduleOf(options, data);
   const model = buildDetector({ ...options.detector, inputSize: options.size }, { seed: options.seed });
-  const net = new RetinaNet(model);
+  const net = retinaNetOf(model, options.detector);
   const step = makeDetectionStep(net, options);
   let backboneLayers: string[] = [];
   if (checkpoint) restoreCheckpoint(checkpointPath, checkpoint, model, step.optimizer, null);

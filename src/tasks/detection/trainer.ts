@@ -218,6 +218,7 @@ async function trainDetectionRun(
   const started = performance.now();
   let stats: number[] | null = null;
   const { state } = run;
+  const firstEpoch = state.epoch;
   try {
     while (state.epoch < run.options.epochs) {
       await list.onEpochBegin(state.epoch);
@@ -236,6 +237,8 @@ async function trainDetectionRun(
       Object.assign(state, { epoch: state.epoch + 1, batch: 0, cursor: 0, skipped: 0, lossSum: 0, lossCount: 0 });
       await list.onEpochEnd(logs.epoch, logs);
     }
+    // a finished run resumed without more epochs trains nothing: its AP is evaluated again, not lost
+    if (state.epoch === firstEpoch) stats = (await validate(run, onSkip)).evaluation?.stats ?? null;
     const result = await finalise(run, stats, (performance.now() - started) / 1000);
     await list.onTrainEnd(result);
     return result;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createDetector } from '../../../src/models/detection/registry.js';
+import { createDetector, detectorConfig } from '../../../src/models/detection/registry.js';
 import { generateAnchors } from '../../../src/tasks/detection/anchors.js';
-import { RETINANET_ANCHORS } from '../../../src/tasks/detection/config.js';
-import { RetinaNet } from '../../../src/tasks/detection/retinanet.js';
+import { anchorsOfSizes, RETINANET_ANCHORS } from '../../../src/tasks/detection/config.js';
+import { RetinaNet, retinaNetOf } from '../../../src/tasks/detection/retinanet.js';
 import { makeDetectionStep } from '../../../src/tasks/detection/step.js';
 import type * as tf from '../../../src/tf.js';
 import { randTensor, setup } from '../../helpers.js';
@@ -34,6 +34,18 @@ describe('RetinaNet task', () => {
     assert.equal(net.anchorsFor([128, 128]), a);
     assert.deepEqual(a.boxes, generateAnchors([128, 128], RETINANET_ANCHORS).boxes);
     assert.notEqual(net.anchorsFor([128, 256]), a);
+  });
+
+  it("retinaNetOf takes the anchors from the detector's anchorSizes (torchvision's when it has none)", () => {
+    const demo = detectorConfig('retinanet_demo');
+    const own = retinaNetOf(net.model, demo);
+    assert.deepEqual(own.anchors, anchorsOfSizes([16, 32, 64, 128, 256]));
+    assert.deepEqual(
+      own.anchorsFor([128, 128]).boxes,
+      generateAnchors([128, 128], anchorsOfSizes([16, 32, 64, 128, 256])).boxes,
+    );
+    assert.notDeepEqual(own.anchorsFor([128, 128]).boxes, net.anchorsFor([128, 128]).boxes);
+    assert.deepEqual(retinaNetOf(net.model, { ...demo, anchorSizes: undefined }).anchors, RETINANET_ANCHORS);
   });
 
   it('lowers the loss over a few SGD steps on one fixed batch', () => {

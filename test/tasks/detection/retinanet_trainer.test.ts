@@ -48,9 +48,11 @@ const tensors = async (out: string) => (await readSafetensors(join(out, 'checkpo
 
 describe('trainDetector', () => {
   const once = join(dir, 'once');
+  let first: Awaited<ReturnType<typeof trainDetector>>;
 
   it('trains, validates with COCO AP, and writes the run folder', async () => {
     const result = await trainDetector(options(), data, spec, once);
+    first = result;
     assert.equal(result.steps, 2);
     for (const f of ['checkpoint.safetensors', 'metrics.jsonl', 'summary.json', 'loss.png', 'map.png', 'model']) {
       assert.ok(existsSync(join(once, f)), f);
@@ -84,6 +86,15 @@ describe('trainDetector', () => {
     assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
     for (const [name, t] of a) assert.deepEqual(b.get(name)?.data, t.data, name);
     assert.equal(readFileSync(join(twice, 'metrics.jsonl'), 'utf8'), readFileSync(join(once, 'metrics.jsonl'), 'utf8'));
+  });
+
+  it('keeps the AP when a finished run is resumed without more epochs (re-evaluated, not null)', async () => {
+    const resumed = await trainDetector(options(), data, spec, once, { resume: true });
+    assert.equal(resumed.steps, 2);
+    assert.ok(first.ap50 !== null, 'the first run has an AP50');
+    assert.deepEqual([resumed.ap, resumed.ap50, resumed.stats], [first.ap, first.ap50, first.stats]);
+    const summary = JSON.parse(readFileSync(join(once, 'summary.json'), 'utf8'));
+    assert.deepEqual([summary.ap, summary.ap50], [first.ap, first.ap50]);
   });
 
   it('refuses, naming the option: a size not divisible by 128, a changed batch size, an earlier run', async () => {
