@@ -55,10 +55,12 @@ export {
 
 registerFileRouter();
 
+export type { Normalization, RankedClass } from '../tasks/classification/model_input.js';
 export {
   type ImageInput,
   imageInput,
   loadTrainedModel,
+  type Prediction,
   predictFile,
   type TrainedModel,
 } from '../tasks/classification/trained_model.js';

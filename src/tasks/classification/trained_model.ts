@@ -13,11 +13,16 @@ import { type TrainedModel, trainedModelOf } from './model_metadata.js';
 
 export type { TrainedModel } from './model_metadata.js';
 
+/**
+ * The classifier `sasa train` left in `dir` (`<out>/model`): its tfjs model, configuration, class names and
+ * input normalisation; errors name the file (model.json, weights.bin) and what does not fit.
+ */
 export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
   const { model, metadata } = await loadModelFiles(dir);
   return trainedModelOf({ dir, json: join(dir, MODEL_JSON), weights: join(dir, WEIGHTS_BIN) }, model, metadata);
 }
 
+/** The top classes of one image file, most likely first. */
 export interface Prediction {
   path: string;
   top: RankedClass[];
