@@ -41,6 +41,11 @@ export interface RetinaNetParts {
   nms?: NmsConfig;
 }
 
+/**
+ * A RetinaNet: the detector network `model` (images [B, H, W, C] → class logits [B, A, K] and box
+ * regression [B, A, 4]) with its anchors, matcher, box coder, focal loss, post-processing and NMS (`parts`,
+ * each RetinaNet's default when left out): forward, computeLoss and detect, as torchvision's class.
+ */
 export class RetinaNet {
   readonly anchors: AnchorConfig;
   readonly matcher: MatcherConfig;
