@@ -70,7 +70,7 @@ export async function train(
 /** The epochs and the end of a prepared run. */
 async function trainRun(run: Run, callbacks: ClassificationCallback[]): Promise<TrainResult> {
   const metrics = new MetricsLog(join(run.outDir, METRICS), METRICS_RECORDS);
-  metrics.start(run.resumedAt);
+  metrics.start(run.resumedAt === null ? null : { step: run.resumedAt, epoch: run.state.epoch });
   if (run.changes.length) metrics.append(resumeRecord(run.state.step, run.changes));
   const list = new CallbackList([
     new NanStop(run.checkpointPath, run.options.lr),

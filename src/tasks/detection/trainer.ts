@@ -172,7 +172,7 @@ export async function trainDetector(
 ): Promise<DetectionTrainResult> {
   const run = await prepareDetectionRun(requested, data, dataName, outDir, start);
   const metrics = new MetricsLog(join(outDir, METRICS), RECORDS);
-  metrics.start(run.resumedAt);
+  metrics.start(run.resumedAt === null ? null : { step: run.resumedAt, epoch: run.state.epoch });
   if (run.changes.length) {
     const changed = Object.fromEntries(run.changes.map((c) => [c.option, [c.from, c.to]]));
     metrics.append({ type: 'resume', step: run.state.step, changed });

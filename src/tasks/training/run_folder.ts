@@ -13,7 +13,18 @@ export const SUMMARY = 'summary.json';
 export const MODEL_DIR = 'model';
 
 /** Files and folders a run replaces atomically, through temporary siblings (io/files.ts siblingName). */
-const ATOMIC = [CHECKPOINT, MODEL_DIR, 'loss.png', 'accuracy.png'];
+const ATOMIC = [
+  CHECKPOINT,
+  MODEL_DIR,
+  SUMMARY,
+  METRICS,
+  'loss.png',
+  'loss.vl.json',
+  'accuracy.png',
+  'accuracy.vl.json',
+  'map.png',
+  'map.vl.json',
+];
 /** The tags of those siblings: `tmp` while written, `old` for a model folder being replaced. */
 const TEMP_TAGS = ['tmp', 'old'];
 
