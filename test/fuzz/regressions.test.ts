@@ -81,6 +81,17 @@ describeNative('fuzzer findings stay fixed', () => {
     await assertMatches('avgPool', [[1, 1, 5, 5]], { filterSize: 2, strides: [2, 3], pad: 2 });
   });
 
+  it('pools: a 1×1 window with strides 2 and pad 2 samples the padded input (cpu’s identity shortcut is not the reference)', async () => {
+    const attrs = { filterSize: 1, strides: 2, pad: 2 };
+    await assertMatches('avgPool', [[2, 4, 4, 1]], attrs);
+    await assertMatches('sasa.avgPool', [[2, 4, 4, 1]], attrs, true);
+    await assertMatches('maxPool', [[2, 4, 4, 1]], attrs, true);
+    await useBackend('native');
+    const column = (t: tf.Tensor) => Array.from(t.dataSync()).filter((_, i) => i % 4 === 1 && i < 16);
+    const x = tf.reshape(tf.range(0, 16), [1, 4, 4, 1]);
+    assert.deepEqual(column(tf.avgPool(x as tf.Tensor4D, 1, 2, 2)), [Number.NaN, 0, 8, Number.NaN]);
+  });
+
   it('batchNormBlockMax: the gradient of one-pixel blocks (cpu’s oneHot refused depth 1)', async () => {
     await assertMatches('batchNormBlockMax', [[2, 1, 1, 3], [3], [3]], { epsilon: 1e-3 }, true);
   });
