@@ -16,6 +16,7 @@ import type { DetectionSkip } from '../../data/detection/batches.js';
 import { detectionBatches } from '../../data/detection/batches.js';
 import type { DetectionData } from '../../data/detection/spec.js';
 import { CallbackList, type TrainingCallback } from '../training/callbacks.js';
+import { CheckpointHistory } from '../training/checkpoint_history.js';
 import { Checkpointer } from '../training/checkpointer.js';
 import { MetricsLog, type MetricsRecords } from '../training/metrics_log.js';
 import { NanStop } from '../training/nan_stop.js';
@@ -177,11 +178,12 @@ export async function trainDetector(
     const changed = Object.fromEntries(run.changes.map((c) => [c.option, [c.from, c.to]]));
     metrics.append({ type: 'resume', step: run.state.step, changed });
   }
+  const checkpoints = new CheckpointHistory(run.checkpointPath, run.resumedAt);
   const list = new CallbackList<DetectionBeginLogs, DetectionStepLogs, DetectionEpochLogs, DetectionTrainResult>([
-    new NanStop(run.checkpointPath, run.options.lr),
+    new NanStop(checkpoints, run.options.lr),
     metrics,
     ...callbacks,
-    new Checkpointer(run.options.checkpointEvery, () => saveDetectionRun(run)),
+    new Checkpointer(run.options.checkpointEvery, () => checkpoints.save(run.state.step, () => saveDetectionRun(run))),
   ]);
   const onSkip: Skip = (s, split) => {
     for (const c of callbacks) c.onSkip?.(s, split);

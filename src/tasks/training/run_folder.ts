@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { siblingOwner, writingSync } from '../../io/files.js';
+import { PREVIOUS_CHECKPOINT } from './checkpoint_history.js';
 
 export const CHECKPOINT = 'checkpoint.safetensors';
 export const METRICS = 'metrics.jsonl';
@@ -15,6 +16,7 @@ export const MODEL_DIR = 'model';
 /** Files and folders a run replaces atomically, through temporary siblings (io/files.ts siblingName). */
 const ATOMIC = [
   CHECKPOINT,
+  PREVIOUS_CHECKPOINT,
   MODEL_DIR,
   SUMMARY,
   METRICS,
