@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { batchNormBlockMax, batchNormTrain } from '../../src/index.js';
+import { batchNormBlockMax, batchNormTrain, sgdUpdate } from '../../src/index.js';
 import * as tf from '../../src/tf.js';
 import { describeNative, setup, useBackend } from '../helpers.js';
 import { type FuzzCase, judge } from './harness.js';
@@ -90,6 +90,13 @@ describeNative('fuzzer findings stay fixed', () => {
     const column = (t: tf.Tensor) => Array.from(t.dataSync()).filter((_, i) => i % 4 === 1 && i < 16);
     const x = tf.reshape(tf.range(0, 16), [1, 4, 4, 1]);
     assert.deepEqual(column(tf.avgPool(x as tf.Tensor4D, 1, 2, 2)), [Number.NaN, 0, 8, Number.NaN]);
+  });
+
+  it('sgdUpdate: without weight decay an infinite weight does not reach the velocity (0·∞ is NaN)', async () => {
+    await useBackend('native');
+    const options = { lr: 0.5, momentum: 0.9, weightDecay: 0, nesterov: true };
+    const { v } = sgdUpdate(tf.tensor1d([Number.POSITIVE_INFINITY, Number.NaN]), tf.ones([2]), tf.ones([2]), options);
+    assert.deepEqual(Array.from(v.dataSync()), [1.9, 1.9].map(Math.fround));
   });
 
   it('batchNormBlockMax: the gradient of one-pixel blocks (cpu’s oneHot refused depth 1)', async () => {
