@@ -3,11 +3,12 @@
  * model, summary, metrics line — through the test-only SASA_TEST_KILL_AT hook, src/io/kill_point.ts) or
  * at seeded random moments, then resumed with `--resume` (as often as it was killed), ends with the
  * uninterrupted run's weight files byte for byte, its summary (but for the time) and its metrics (but
- * for the speed), and no temporary file left in the run folder.
+ * for the speed), and no temporary file left in the run folder. `sasa detect train` likewise, killed
+ * inside a checkpoint and inside its final model.
  */
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,31 +36,38 @@ interface Exit {
   stderr: string;
 }
 
+/** `sasa ARGS…` with SASA_TEST_KILL_AT=`killAt`, SIGKILLed from here by `kill` if given (it gets the child). */
+function run(args: string[], killAt = '', kill?: (child: ChildProcess) => () => void): Promise<Exit> {
+  const env = { ...process.env, SASA_NUM_THREADS: '1', SASA_TEST_KILL_AT: killAt };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, stdio: 'pipe' });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  const stop = kill?.(child);
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      stop?.();
+      resolve({ code, signal, stderr });
+    }),
+  );
+}
+
 /**
  * `sasa train` into `out` (resumed with `resume`), killed at `killAt` (SASA_TEST_KILL_AT), or `killAfterMs`
  * after its metrics log holds `killAfterLines` lines.
  */
 function sasa(out: string, { resume = false, killAt = '', killAfterLines = 0, killAfterMs = 0 } = {}): Promise<Exit> {
-  const args = ['--import', 'tsx', 'src/cli/main.ts', 'train', ...TRAIN_ARGS, '--out', out];
-  const env = { ...process.env, SASA_NUM_THREADS: '1', SASA_TEST_KILL_AT: killAt };
-  const child = spawn(process.execPath, [...args, ...(resume ? ['--resume'] : [])], { env, stdio: 'pipe' });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += String(d);
-  });
-  const poll = killAfterLines
-    ? setInterval(() => {
-        if (metricsLines(out) < killAfterLines) return;
-        clearInterval(poll);
-        setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      }, 2)
-    : undefined;
-  return new Promise((resolve) =>
-    child.on('exit', (code, signal) => {
+  const args = ['train', ...TRAIN_ARGS, '--out', out, ...(resume ? ['--resume'] : [])];
+  if (!killAfterLines) return run(args, killAt);
+  return run(args, killAt, (child) => {
+    const poll = setInterval(() => {
+      if (metricsLines(out) < killAfterLines) return;
       clearInterval(poll);
-      resolve({ code, signal, stderr });
-    }),
-  );
+      setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    }, 2);
+    return () => clearInterval(poll);
+  });
 }
 
 function metricsLines(out: string): number {
@@ -147,4 +155,38 @@ describe('sasa train killed with SIGKILL and resumed', () => {
     await resumeToEnd(out);
     assertSameRun(out, straight);
   });
+});
+
+describe('sasa detect train killed with SIGKILL and resumed', () => {
+  const shapes = join(dir, 'shapes');
+  const straight = join(dir, 'detect-straight');
+  /** 4 images, batch 2: 2 steps an epoch, a checkpoint at each step and epoch end. */
+  const detect = (out: string, extra: string[] = [], killAt = '') => {
+    const args = ['--data', `shapes:${shapes}`, '--epochs', '2', '--batch-size', '2', '--size', '128'];
+    const more = ['--model', 'retinanet_demo', '--checkpoint-every', '1', '--out', out, ...extra];
+    return run(['detect', 'train', ...args, ...more], killAt);
+  };
+  before(async () => {
+    const made = await run(['shapes', '--out', shapes, '--train', '4', '--val', '2', '--size', '128', '--seed', '2']);
+    assert.equal(made.code, 0, made.stderr);
+    const r = await detect(straight);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  for (const point of ['checkpoint.safetensors@3', 'weights.bin@1']) {
+    it(`killed at ${point}, resumed, ends as the uninterrupted run`, async () => {
+      const out = join(dir, `detect-${point}`);
+      const killed = await detect(out, [], point);
+      assert.equal(killed.signal, 'SIGKILL', `not killed at ${point} (exit ${killed.code}):\n${killed.stderr}`);
+      const resumed = await detect(out, ['--resume']);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      for (const f of ['checkpoint.safetensors', 'model/weights.bin', 'model/model.json']) {
+        assert.ok(readFileSync(join(out, f)).equals(readFileSync(join(straight, f))), f);
+      }
+      // modelDir names the run's own folder
+      assert.deepEqual({ ...summaryOf(out), modelDir: '' }, { ...summaryOf(straight), modelDir: '' });
+      assert.deepEqual(readJsonLines(join(out, 'metrics.jsonl')), readJsonLines(join(straight, 'metrics.jsonl')));
+      assert.deepEqual(hiddenEntries(out), []);
+    });
+  }
 });

@@ -10,11 +10,12 @@
  * Files in `outDir`: checkpoint.safetensors, metrics.jsonl, model/ (saved_detector.ts), summary.json,
  * loss.png and map.png.
  */
-import { writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import type { DetectionSkip } from '../../data/detection/batches.js';
 import { detectionBatches } from '../../data/detection/batches.js';
 import type { DetectionData } from '../../data/detection/spec.js';
+import { writeFileAtomic, writing } from '../../io/files.js';
 import { CallbackList, type TrainingCallback } from '../training/callbacks.js';
 import { CheckpointHistory } from '../training/checkpoint_history.js';
 import { Checkpointer } from '../training/checkpointer.js';
@@ -197,7 +198,8 @@ export async function trainDetector(
     backboneLayers: run.backboneLayers.length,
   });
   const started = performance.now();
-  let stats: number[] | null = null;
+  /** The last validation's 12 COCO numbers (null: no boxes; undefined: no epoch ended in this process). */
+  let stats: number[] | null | undefined;
   const { state } = run;
   try {
     while (state.epoch < run.options.epochs) {
@@ -217,6 +219,8 @@ export async function trainDetector(
       Object.assign(state, { epoch: state.epoch + 1, batch: 0, cursor: 0, skipped: 0, lossSum: 0, lossCount: 0 });
       await list.onEpochEnd(logs.epoch, logs);
     }
+    // a run resumed after its last epoch (killed while finishing) validates as that epoch did
+    if (stats === undefined) stats = (await validate(run, onSkip)).evaluation?.stats ?? null;
     const result = await finalise(run, stats, (performance.now() - started) / 1000);
     await list.onTrainEnd(result);
     return result;
@@ -234,6 +238,8 @@ async function finalise(run: DetectionRun, stats: number[] | null, seconds: numb
   await writeDetectionCurves(run.outDir, detector.name ?? 'detector');
   const result = { steps: run.state.step, seconds, ap: stats?.[0] ?? null, ap50: stats?.[1] ?? null, stats, modelDir };
   const summary = { ...result, options: run.options, data: run.state.run.data, categories: run.data.categories };
-  writeFileSync(join(run.outDir, SUMMARY), `${JSON.stringify(summary, null, 2)}\n`);
+  const path = join(run.outDir, SUMMARY);
+  const text = `${JSON.stringify(summary, null, 2)}\n`;
+  await writing(path, 'the summary', () => writeFileAtomic(path, [Buffer.from(text)]));
   return result;
 }
