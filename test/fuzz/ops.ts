@@ -272,7 +272,9 @@ function poolReference(x: T, a: A, fill: number, pool: () => T): T {
     [left, ow * sw],
     [0, 0],
   ];
-  const grid = tf.slice(tf.pad(x, padding, fill), 0, [info.batchSize, oh * sh, ow * sw, info.inChannels]);
+  // tfjs's max-pool gradient passes nothing to a NaN (it is never the maximum)
+  const source = fill === Number.NEGATIVE_INFINITY ? tf.where(tf.isNaN(x), tf.fill(x.shape, Number.NaN), x) : x;
+  const grid = tf.slice(tf.pad(source, padding, fill), 0, [info.batchSize, oh * sh, ow * sw, info.inChannels]);
   const picked = tf.slice(
     tf.reshape(grid, [info.batchSize, oh, sh, ow, sw, info.inChannels]),
     0,
