@@ -60,4 +60,6 @@ function keepAsPrevious(path: string, previous: string): void {
     copyFileSync(path, tmp);
   }
   renameSync(tmp, previous);
+  // rename does nothing when `previous` is already a link to the same file (a resumed run's first save)
+  rmSync(tmp, { force: true });
 }
