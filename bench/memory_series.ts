@@ -103,7 +103,7 @@ const figure = {
   peakRssMb: Math.round(peakRssMb()),
 };
 mkdirSync(dirname(outBase), { recursive: true });
-writeFileSync(`${outBase}.json`, `${JSON.stringify({ figure, samples }, null, 1)}\n`);
+writeFileSync(`${outBase}.json`, `${JSON.stringify({ figure, samples }, null, 2)}\n`);
 const series = [
   { name: 'RSS (MB)', points: samples.map((s) => [s.step, s.rssMb] as [number, number]) },
   { name: 'tfjs tensor memory (MB)', points: samples.map((s) => [s.step, s.tensorMb] as [number, number]) },
