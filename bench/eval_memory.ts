@@ -7,33 +7,19 @@
  * step — the training-only peak — and at the end, after the validation and test passes; then their
  * ratio. A run per process: VmHWM only grows.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/backend/native.js';
 import { configFromFlags } from '../src/cli/model_options.js';
-import type { ImageDataset } from '../src/data/dataset.js';
 import { loadData, parseDataSpec } from '../src/data/spec.js';
 import { train } from '../src/tasks/classification/trainer.js';
+import { head, peakRssMb } from './rss.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : def;
 };
-
-/** The process's peak resident set so far, in MB. */
-function peakRssMb(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  if (!m) throw new Error('eval_memory: no VmHWM in /proc/self/status (Linux only)');
-  return Number(m[1]) / 1024;
-}
-
-/** The first `count` images of `set`. */
-function head(set: ImageDataset, count: number): ImageDataset {
-  const n = Math.min(count, set.count);
-  const pixels = set.height * set.width * set.channels;
-  return { ...set, count: n, images: set.images.subarray(0, n * pixels), labels: set.labels.subarray(0, n) };
-}
 
 const status = await initBackend({});
 const full = await loadData(parseDataSpec('fashion-mnist-subset'));

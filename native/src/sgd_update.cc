@@ -7,7 +7,7 @@ namespace {
 
 /**
  * sgdUpdate(w, v, g, wOut, vOut, n, lr, momentum, weightDecay, nesterov): one SGD-with-momentum
- * step, g' = g + wd·w, v' = μ·v + g', w' = w − lr·(nesterov ? g' + μ·v' : v').
+ * step, g' = g + wd·w (g when wd = 0), v' = μ·v + g', w' = w − lr·(nesterov ? g' + μ·v' : v').
  */
 Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
   return guarded(info, "SgdUpdate", [&] {
@@ -23,7 +23,8 @@ Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
     float* vOut = floatArg(info, 4, "vOut", n);
 #pragma omp parallel for simd schedule(static) if (n > 65536)
     for (int64_t i = 0; i < n; ++i) {
-      const float g1 = g[i] + wd * w[i];
+      // without weight decay w takes no part (0·∞ would make g' NaN), as in the op's tfjs kernel
+      const float g1 = wd != 0.0f ? g[i] + wd * w[i] : g[i];
       const float v1 = mu * v[i] + g1;
       vOut[i] = v1;
       wOut[i] = w[i] - lr * (nesterov ? g1 + mu * v1 : v1);

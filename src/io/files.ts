@@ -1,8 +1,9 @@
 /** File-system helpers shared by the model and safetensors writers: synced writes and temp siblings. */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { killPoint } from './kill_point.js';
 
 /** A fresh name next to `path` (same directory, so a rename onto `path` stays atomic). */
 export function siblingName(path: string, tag: string): string {
@@ -20,17 +21,41 @@ export function siblingOwner(entry: string, name: string, tag: string): number |
   return m ? Number(m[1]) : null;
 }
 
-/** Writes `chunks` to a new file at `path` (failing if it exists) and fsyncs it. */
-export async function writeSynced(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+/** `chunks` cut in two at half their bytes (views, no copies). */
+function halves(chunks: readonly Uint8Array[]): [Uint8Array[], Uint8Array[]] {
+  let left = Math.floor(chunks.reduce((n, c) => n + c.byteLength, 0) / 2);
+  const first: Uint8Array[] = [];
+  const second: Uint8Array[] = [];
+  for (const chunk of chunks) {
+    const cut = Math.min(left, chunk.byteLength);
+    if (cut > 0) first.push(chunk.subarray(0, cut));
+    if (cut < chunk.byteLength) second.push(chunk.subarray(cut));
+    left -= cut;
+  }
+  return [first, second];
+}
+
+async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[]): Promise<void> {
+  for (const chunk of chunks) {
+    let done = 0;
+    while (done < chunk.byteLength) {
+      const { bytesWritten } = await fh.write(chunk, done, chunk.byteLength - done);
+      done += bytesWritten;
+    }
+  }
+}
+
+/**
+ * Writes `chunks` to a new file at `path` (failing if it exists) and fsyncs it. Half-way through, the
+ * test-only kill point named `point` (kill_point.ts).
+ */
+export async function writeSynced(path: string, chunks: readonly Uint8Array[], point = basename(path)): Promise<void> {
   const fh = await open(path, 'wx');
   try {
-    for (const chunk of chunks) {
-      let done = 0;
-      while (done < chunk.byteLength) {
-        const { bytesWritten } = await fh.write(chunk, done, chunk.byteLength - done);
-        done += bytesWritten;
-      }
-    }
+    const [first, second] = halves(chunks);
+    await writeAll(fh, first);
+    killPoint(point);
+    await writeAll(fh, second);
     await fh.sync();
   } finally {
     await fh.close();
@@ -41,10 +66,28 @@ export async function writeSynced(path: string, chunks: readonly Uint8Array[]): 
 export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): Promise<void> {
   const tmp = siblingName(path, 'tmp');
   try {
-    await writeSynced(tmp, chunks);
+    await writeSynced(tmp, chunks, basename(path));
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** writeFileAtomic for a text, synchronously (a temporary sibling, fsynced, renamed onto `path`). */
+export function writeFileAtomicSync(path: string, text: string): void {
+  const tmp = siblingName(path, 'tmp');
+  try {
+    const fd = openSync(tmp, 'wx');
+    try {
+      writeFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
     throw err;
   }
 }

@@ -7,9 +7,10 @@
  * Weights must be float32 or int32 (no quantisation).
  */
 import { lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import * as tf from '../tf.js';
 import { readFailure, siblingName, writeSynced } from './files.js';
+import { killPoint } from './kill_point.js';
 import '../layers/local_self_attention.js';
 
 /** The topology file of a model directory. */
@@ -54,6 +55,7 @@ async function replaceDir(staged: string, dir: string): Promise<void> {
   }
   const old = siblingName(dir, 'old');
   await rename(dir, old);
+  killPoint(basename(dir));
   try {
     await rename(staged, dir);
   } catch (err) {

@@ -79,25 +79,42 @@ describe('sasa train --resume', () => {
     assert.match(r.stderr, /cannot change --batch-size \(the run has 8, asked 4\), --seed \(the run has 0, asked 3\)/);
   });
 
-  it('applies --lr (after a NaN stop the message names the new rate) and says so', () => {
+  it('after a blow-up the checkpoint is rolled back before it, and --resume --lr recovers (said and recorded)', () => {
     const nan = join(dir, 'nan');
-    const diverged = sasa(...RUN, '--out', nan, '--lr', '1e12', '--checkpoint-every', '1');
+    const diverged = sasa(...RUN, '--out', nan, '--lr', '5', '--checkpoint-every', '1');
     assert.equal(diverged.status, 1);
-    assert.match(diverged.stderr, /the loss became .* lower the learning rate \(1000000000000\) and resume/);
+    const m =
+      /the loss exploded to \S+ \(over 100 × the first step's \S+\) at step (\d+) .* is back at the checkpoint before the blow-up — lower the learning rate \(5\) and resume/.exec(
+        diverged.stderr,
+      );
+    assert.ok(m, diverged.stderr);
     const r = sasa(...RUN, '--out', nan, '--resume', '--lr', '0.01');
-    assert.match(r.stderr, /resuming with changed options: --lr 1000000000000 → 0\.01/);
-    const resume = readFileSync(join(nan, 'metrics.jsonl'), 'utf8')
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /resuming with changed options: --lr 5 → 0\.01/);
+    const lines = readFileSync(join(nan, 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l))
-      .filter((l) => l.type === 'resume');
-    assert.deepEqual(
-      resume.map((l) => l.changed),
-      [{ lr: [1e12, 0.01] }],
+      .map((l) => JSON.parse(l));
+    const resume = lines.filter((l) => l.type === 'resume');
+    // the loss of step s came from the weights of step s − 1: the run goes on from s − 2
+    assert.deepEqual(resume, [{ type: 'resume', step: Number(m[1]) - 2, changed: { lr: [5, 0.01] } }]);
+    const losses = lines.filter((l) => l.type === 'step').map((l) => l.loss);
+    assert.ok(
+      losses.every((loss) => loss < 100 * losses[0]),
+      `losses after the resume: ${losses}`,
     );
-    // The steps at 1e12 left finite but huge weights in the checkpoint, so the resume diverges too — at the new rate.
-    assert.equal(r.status, 1);
-    assert.match(r.stderr, /lower the learning rate \(0\.01\)/);
+    assert.ok(Number.isFinite(summary(nan).validation.top1));
+  });
+
+  it('a blow-up at the first checkpointed weights leaves no checkpoint, and a new run is advised', () => {
+    const nan = join(dir, 'nan-at-once');
+    const diverged = sasa(...RUN, '--out', nan, '--lr', '1e12', '--checkpoint-every', '1');
+    assert.equal(diverged.status, 1);
+    assert.match(
+      diverged.stderr,
+      /no checkpoint from before the blow-up is left — start again with a lower learning rate than 1000000000000/,
+    );
+    assert.ok(!existsSync(nan), 'the new run removed its folder');
   });
 
   it('without a checkpoint names the folder; a new run into a finished one is refused naming --out', () => {

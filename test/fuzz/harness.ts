@@ -79,7 +79,8 @@ export function makeInput(spec: InputSpec, seed: number): tf.Tensor {
 
 export type OpRunner = (xs: (tf.Tensor | null)[], attrs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
 
-function outputs(c: FuzzCase, run: OpRunner): tf.Tensor[] {
+/** The case's outputs on the current backend, and with `grad` the gradients of its first output. */
+export function outputs(c: FuzzCase, run: OpRunner): tf.Tensor[] {
   const xs = c.inputs.map((s, i) => (s ? makeInput(s, hashInts(c.seed, c.index, i)) : null));
   const out = run(xs, c.attrs);
   const ys = Array.isArray(out) ? out : [out];

@@ -231,8 +231,54 @@ const maxPool: FuzzOp = {
   name: 'maxPool',
   generate: poolDraft,
   run: ([x], a: A) =>
-    tf.maxPool(x as Any, a.filterSize as Any, a.strides as Any, a.pad as Any, a.dimRoundingMode as Any),
+    poolReference(x as T, a, Number.NEGATIVE_INFINITY, () =>
+      tf.maxPool(x as Any, a.filterSize as Any, a.strides as Any, a.pad as Any, a.dimRoundingMode as Any),
+    ),
 };
+
+/**
+ * tfjs's cpu AvgPool and MaxPool return their input for a 1×1 window whenever the output has the input's
+ * shape, even with strides 2 and a numeric pad 2 (4×4 → 4×4); on cpu such a case's reference is then
+ * what the windows pick: the strided samples of the input padded with `fill` (a 1×1 window lies wholly
+ * in the image or wholly in the padding, where tfjs's average is NaN and its maximum -∞).
+ */
+function poolReference(x: T, a: A, fill: number, pool: () => T): T {
+  if (tf.getBackend() !== 'cpu' || x.rank !== 4 || typeof a.pad !== 'number') return pool();
+  let info: ReturnType<typeof tf.backend_util.computePool2DInfo>;
+  try {
+    info = tf.backend_util.computePool2DInfo(
+      x.shape as Any,
+      a.filterSize as Any,
+      a.strides as Any,
+      1,
+      a.pad,
+      a.dimRoundingMode as Any,
+    );
+  } catch {
+    return pool();
+  }
+  const identity =
+    info.filterHeight === 1 && info.filterWidth === 1 && info.inShape.every((d, i) => d === info.outShape[i]);
+  // unequal strides: tfjs's own geometry, which native takes from tfjs's kernel too
+  if (!identity || info.strideHeight === 1 || info.strideHeight !== info.strideWidth) return pool();
+  const { top, left } = info.padInfo;
+  const [sh, sw, oh, ow] = [info.strideHeight, info.strideWidth, info.outHeight, info.outWidth];
+  const padding: [number, number][] = [
+    [0, 0],
+    [top, oh * sh],
+    [left, ow * sw],
+    [0, 0],
+  ];
+  // tfjs's max-pool gradient passes nothing to a NaN (it is never the maximum)
+  const source = fill === Number.NEGATIVE_INFINITY ? tf.where(tf.isNaN(x), tf.fill(x.shape, Number.NaN), x) : x;
+  const grid = tf.slice(tf.pad(source, padding, fill), 0, [info.batchSize, oh * sh, ow * sw, info.inChannels]);
+  const picked = tf.slice(
+    tf.reshape(grid, [info.batchSize, oh, sh, ow, sw, info.inChannels]),
+    0,
+    [-1, -1, 1, -1, 1, -1],
+  );
+  return tf.reshape(picked, info.outShape);
+}
 
 const tfAvgPool: FuzzOp = {
   name: 'avgPool',
@@ -242,13 +288,16 @@ const tfAvgPool: FuzzOp = {
     return { ...d, grad: d.grad && d.attrs.pad === 'valid' };
   },
   run: ([x], a: A) =>
-    tf.avgPool(x as Any, a.filterSize as Any, a.strides as Any, a.pad as Any, a.dimRoundingMode as Any),
+    poolReference(x as T, a, Number.NaN, () =>
+      tf.avgPool(x as Any, a.filterSize as Any, a.strides as Any, a.pad as Any, a.dimRoundingMode as Any),
+    ),
 };
 
 const sasaAvgPool: FuzzOp = {
   name: 'sasa.avgPool',
   generate: poolDraft,
-  run: ([x], a: A) => avgPool(x as Any, a.filterSize as Any, a.strides as Any, a.pad as Any),
+  run: ([x], a: A) =>
+    poolReference(x as T, a, Number.NaN, () => avgPool(x as Any, a.filterSize as Any, a.strides as Any, a.pad as Any)),
 };
 
 function anyInput(r: Random, maxSize = 2048): InputSpec {

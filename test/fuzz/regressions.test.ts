@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { batchNormBlockMax, batchNormTrain } from '../../src/ops/batch_norm_train.js';
+import { sgdUpdate } from '../../src/ops/sgd_update.js';
 import * as tf from '../../src/tf.js';
 import { describeNative, setup, useBackend } from '../helpers.js';
 import { type FuzzCase, judge } from './harness.js';
@@ -79,6 +80,24 @@ describeNative('fuzzer findings stay fixed', () => {
 
   it('avgPool: a window wholly in the padding is NaN, as on cpu', async () => {
     await assertMatches('avgPool', [[1, 1, 5, 5]], { filterSize: 2, strides: [2, 3], pad: 2 });
+  });
+
+  it('pools: a 1×1 window with strides 2 and pad 2 samples the padded input (cpu’s identity shortcut is not the reference)', async () => {
+    const attrs = { filterSize: 1, strides: 2, pad: 2 };
+    await assertMatches('avgPool', [[2, 4, 4, 1]], attrs);
+    await assertMatches('sasa.avgPool', [[2, 4, 4, 1]], attrs, true);
+    await assertMatches('maxPool', [[2, 4, 4, 1]], attrs, true);
+    await useBackend('native');
+    const column = (t: tf.Tensor) => Array.from(t.dataSync()).filter((_, i) => i % 4 === 1 && i < 16);
+    const x = tf.reshape(tf.range(0, 16), [1, 4, 4, 1]);
+    assert.deepEqual(column(tf.avgPool(x as tf.Tensor4D, 1, 2, 2)), [Number.NaN, 0, 8, Number.NaN]);
+  });
+
+  it('sgdUpdate: without weight decay an infinite weight does not reach the velocity (0·∞ is NaN)', async () => {
+    await useBackend('native');
+    const options = { lr: 0.5, momentum: 0.9, weightDecay: 0, nesterov: true };
+    const { v } = sgdUpdate(tf.tensor1d([Number.POSITIVE_INFINITY, Number.NaN]), tf.ones([2]), tf.ones([2]), options);
+    assert.deepEqual(Array.from(v.dataSync()), [1.9, 1.9].map(Math.fround));
   });
 
   it('batchNormBlockMax: the gradient of one-pixel blocks (cpu’s oneHot refused depth 1)', async () => {

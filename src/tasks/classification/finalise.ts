@@ -4,9 +4,8 @@
  * last epoch (killed while finishing) validates first, as its last epoch did, so its summary is
  * the uninterrupted run's.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writing, writingSync } from '../../io/files.js';
+import { writeFileAtomic, writing } from '../../io/files.js';
 import { saveModelFiles } from '../../io/model_files.js';
 import { MODEL_DIR, SUMMARY } from '../training/run_folder.js';
 import type { OnSkip, TrainResult } from './callbacks.js';
@@ -52,6 +51,7 @@ export async function finaliseRun(
     ...(data.streamed && tested ? { test_skipped: tested.skipped.length } : {}),
   };
   const summaryPath = join(run.outDir, SUMMARY);
-  writingSync(summaryPath, 'the summary', () => writeFileSync(summaryPath, `${JSON.stringify(summary, null, 2)}\n`));
+  const text = `${JSON.stringify(summary, null, 2)}\n`;
+  await writing(summaryPath, 'the summary', () => writeFileAtomic(summaryPath, [Buffer.from(text)]));
   return { model, test, validation: validated, steps: state.step, seconds, stats };
 }

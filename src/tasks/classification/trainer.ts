@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import type { DataSource, SkippedFile, Split } from '../../data/source.js';
 import type { LoadedData } from '../../data/spec.js';
 import { CallbackList } from '../training/callbacks.js';
+import { CheckpointHistory } from '../training/checkpoint_history.js';
 import { Checkpointer } from '../training/checkpointer.js';
 import { MetricsLog } from '../training/metrics_log.js';
 import { NanStop } from '../training/nan_stop.js';
@@ -70,13 +71,14 @@ export async function train(
 /** The epochs and the end of a prepared run. */
 async function trainRun(run: Run, callbacks: ClassificationCallback[]): Promise<TrainResult> {
   const metrics = new MetricsLog(join(run.outDir, METRICS), METRICS_RECORDS);
-  metrics.start(run.resumedAt);
+  metrics.start(run.resumedAt === null ? null : { step: run.resumedAt, epoch: run.state.epoch });
   if (run.changes.length) metrics.append(resumeRecord(run.state.step, run.changes));
+  const checkpoints = new CheckpointHistory(run.checkpointPath, run.resumedAt);
   const list = new CallbackList([
-    new NanStop(run.checkpointPath, run.options.lr),
+    new NanStop(checkpoints, run.options.lr),
     metrics,
     ...callbacks,
-    new Checkpointer(run.options.checkpointEvery, () => saveRun(run)),
+    new Checkpointer(run.options.checkpointEvery, () => checkpoints.save(run.state.step, () => saveRun(run))),
   ]);
   const onSkip = (file: SkippedFile, split: Split) => {
     for (const c of callbacks) c.onSkip?.(file, split);

@@ -10,13 +10,14 @@
  * Files in `outDir`: checkpoint.safetensors, metrics.jsonl, model/ (saved_detector.ts), summary.json,
  * loss.png and map.png.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DetectionSkip } from '../../data/detection/batches.js';
 import { detectionBatches } from '../../data/detection/batches.js';
 import type { DetectionData } from '../../data/detection/spec.js';
-import { writingSync } from '../../io/files.js';
+import { writeFileAtomic, writing } from '../../io/files.js';
 import { CallbackList, type TrainingCallback } from '../training/callbacks.js';
+import { CheckpointHistory } from '../training/checkpoint_history.js';
 import { Checkpointer } from '../training/checkpointer.js';
 import { MetricsLog, type MetricsRecords } from '../training/metrics_log.js';
 import { NanStop } from '../training/nan_stop.js';
@@ -193,16 +194,17 @@ async function trainDetectionRun(
 ): Promise<DetectionTrainResult> {
   const { outDir } = run;
   const metrics = new MetricsLog(join(outDir, METRICS), RECORDS);
-  metrics.start(run.resumedAt);
+  metrics.start(run.resumedAt === null ? null : { step: run.resumedAt, epoch: run.state.epoch });
   if (run.changes.length) {
     const changed = Object.fromEntries(run.changes.map((c) => [c.option, [c.from, c.to]]));
     metrics.append({ type: 'resume', step: run.state.step, changed });
   }
+  const checkpoints = new CheckpointHistory(run.checkpointPath, run.resumedAt);
   const list = new CallbackList<DetectionBeginLogs, DetectionStepLogs, DetectionEpochLogs, DetectionTrainResult>([
-    new NanStop(run.checkpointPath, run.options.lr),
+    new NanStop(checkpoints, run.options.lr),
     metrics,
     ...callbacks,
-    new Checkpointer(run.options.checkpointEvery, () => saveDetectionRun(run)),
+    new Checkpointer(run.options.checkpointEvery, () => checkpoints.save(run.state.step, () => saveDetectionRun(run))),
   ]);
   const onSkip: Skip = (s, split) => {
     for (const c of callbacks) c.onSkip?.(s, split);
@@ -216,9 +218,9 @@ async function trainDetectionRun(
     backboneLayers: run.backboneLayers.length,
   });
   const started = performance.now();
-  let stats: number[] | null = null;
+  /** The last validation's 12 COCO numbers (null: no boxes; undefined: no epoch ended in this process). */
+  let stats: number[] | null | undefined;
   const { state } = run;
-  const firstEpoch = state.epoch;
   try {
     while (state.epoch < run.options.epochs) {
       await list.onEpochBegin(state.epoch);
@@ -237,8 +239,8 @@ async function trainDetectionRun(
       Object.assign(state, { epoch: state.epoch + 1, batch: 0, cursor: 0, skipped: 0, lossSum: 0, lossCount: 0 });
       await list.onEpochEnd(logs.epoch, logs);
     }
-    // a finished run resumed without more epochs trains nothing: its AP is evaluated again, not lost
-    if (state.epoch === firstEpoch) stats = (await validate(run, onSkip)).evaluation?.stats ?? null;
+    // a run resumed after its last epoch (killed while finishing) validates as that epoch did
+    if (stats === undefined) stats = (await validate(run, onSkip)).evaluation?.stats ?? null;
     const result = await finalise(run, stats, (performance.now() - started) / 1000);
     await list.onTrainEnd(result);
     return result;
@@ -257,6 +259,7 @@ async function finalise(run: DetectionRun, stats: number[] | null, seconds: numb
   const result = { steps: run.state.step, seconds, ap: stats?.[0] ?? null, ap50: stats?.[1] ?? null, stats, modelDir };
   const summary = { ...result, options: run.options, data: run.state.run.data, categories: run.data.categories };
   const path = join(run.outDir, SUMMARY);
-  writingSync(path, 'the summary', () => writeFileSync(path, `${JSON.stringify(summary, null, 2)}\n`));
+  const text = `${JSON.stringify(summary, null, 2)}\n`;
+  await writing(path, 'the summary', () => writeFileAtomic(path, [Buffer.from(text)]));
   return result;
 }

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFolders, siblingOwner, writingSync } from '../../io/files.js';
+import { PREVIOUS_CHECKPOINT } from './checkpoint_history.js';
 
 export const CHECKPOINT = 'checkpoint.safetensors';
 export const METRICS = 'metrics.jsonl';
@@ -13,7 +14,19 @@ export const SUMMARY = 'summary.json';
 export const MODEL_DIR = 'model';
 
 /** Files and folders a run replaces atomically, through temporary siblings (io/files.ts siblingName). */
-const ATOMIC = [CHECKPOINT, MODEL_DIR, 'loss.png', 'accuracy.png'];
+const ATOMIC = [
+  CHECKPOINT,
+  PREVIOUS_CHECKPOINT,
+  MODEL_DIR,
+  SUMMARY,
+  METRICS,
+  'loss.png',
+  'loss.vl.json',
+  'accuracy.png',
+  'accuracy.vl.json',
+  'map.png',
+  'map.vl.json',
+];
 /** The tags of those siblings: `tmp` while written, `old` for a model folder being replaced. */
 const TEMP_TAGS = ['tmp', 'old'];
 
