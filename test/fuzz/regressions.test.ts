@@ -14,15 +14,20 @@ import type { InputSpec } from './random.js';
 
 const plain = (shape: number[]): InputSpec => ({ shape, dtype: 'float32', view: 'plain', special: false });
 
-/** Runs op `name` on both backends and asserts the native result matches cpu's. */
-async function assertMatches(name: string, shapes: number[][], attrs: Record<string, unknown>, grad = false) {
+/** Runs op `name` on both backends and asserts the native result matches cpu's (shapes: plain float32 inputs). */
+async function assertMatches(
+  name: string,
+  shapes: (number[] | InputSpec)[],
+  attrs: Record<string, unknown>,
+  grad = false,
+) {
   const op = FUZZ_OPS.find((o) => o.name === name);
   assert.ok(op, name);
   const c: FuzzCase = {
     op: name,
     seed: 7,
     index: 0,
-    inputs: shapes.map(plain),
+    inputs: shapes.map((s) => (Array.isArray(s) ? plain(s) : s)),
     attrs,
     grad,
     reduction: 64,
@@ -113,6 +118,14 @@ describeNative('fuzzer findings stay fixed', () => {
       ],
       { ta: false, tb: false },
     );
+  });
+
+  it('matMul: a bool or int32 operand broadcast in other dimensions pairs the right matrices too', async () => {
+    const bool: InputSpec = { shape: [1, 2, 1, 9, 3], dtype: 'bool', view: 'plain', special: false };
+    await assertMatches('matMul', [[2, 3, 4, 9], bool], { ta: false, tb: false });
+    const int32 = (shape: number[]): InputSpec => ({ shape, dtype: 'int32', view: 'plain', special: false });
+    await assertMatches('matMul', [int32([2, 1, 3, 4]), int32([3, 4, 5])], { ta: false, tb: false });
+    await assertMatches('matMul', [int32([3, 4, 2]), [2, 1, 5, 4]], { ta: true, tb: true });
   });
 
   it('bad attributes and huge outputs are refused by name before allocating', async () => {
