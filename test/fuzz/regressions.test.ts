@@ -128,6 +128,32 @@ describeNative('fuzzer findings stay fixed', () => {
     await assertMatches('matMul', [int32([3, 4, 2]), [2, 1, 5, 4]], { ta: true, tb: true });
   });
 
+  it('batch norms: a non-finite gamma gives cpu’s ±∞ (0 after the ReLU), not the folded form’s ∞ − ∞', async () => {
+    const run = async (backend: string) => {
+      await useBackend(backend);
+      const x = tf.tensor4d([3, -1, 0.5, 2, -2, 1, 0, 4], [2, 2, 1, 2]);
+      const gamma = tf.tensor1d([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
+      const beta = tf.tensor1d([0.5, -1]);
+      const y = (b: tf.Tensor) => batchNormTrain(x, gamma, b, 1e-3, true).y;
+      return {
+        train: Array.from(batchNormTrain(x, gamma, beta, 1e-3, false).y.dataSync()),
+        relu: Array.from(y(beta).dataSync()),
+        blockMax: Array.from(batchNormBlockMax(x, gamma, beta, 1e-3).y.dataSync()),
+        dBeta: Array.from(
+          tf
+            .grad((b: tf.Tensor) => tf.sum(y(b)))(beta)
+            .dataSync(),
+        ),
+      };
+    };
+    const native = await run('native');
+    assert.deepEqual(native, await run('cpu'));
+    assert.ok(
+      native.relu.every((v) => v === 0 || v === Number.POSITIVE_INFINITY),
+      `${native.relu}`,
+    );
+  });
+
   it('bad attributes and huge outputs are refused by name before allocating', async () => {
     await useBackend('native');
     const x = tf.ones([1, 4, 4, 1]);
