@@ -174,6 +174,15 @@ describeNative('fuzzer findings stay fixed', () => {
     const x = tf.ones([1, 4, 4, 1]);
     throwsNaming(() => tf.conv2d(x, tf.ones([2, 2, 1, 1]), 0.5 as unknown as 1, 'same'), 'Conv2D', 'strides', '0.5');
     throwsNaming(() => tf.maxPool(x, 2, 1, -1 as unknown as 'same'), 'MaxPool', 'pad', '-1');
+    // relu6 falls back to tfjs's kernel, whose loops over Infinity output rows never ended (fused.conv2d 1401).
+    const filter = tf.ones([3, 4, 1, 0]) as tf.Tensor4D;
+    const strides = 0 as unknown as 1;
+    throwsNaming(
+      () => tf.fused.conv2d({ x, filter, strides, pad: 'same', bias: tf.ones([1]), activation: 'relu6' }),
+      'FusedConv2D',
+      'strides',
+      'got 0',
+    );
     throwsNaming(() => tf.pad(tf.ones([2]), [[2 ** 31, 0]]), 'PadV2', 'output [2147483650]');
     throwsNaming(() => tf.sum(tf.ones([4]), [0, 0]), 'Sum', 'axis [0,0]', 'twice');
     throwsNaming(() => batchNormTrain(tf.ones([0, 2]), tf.ones([2]), tf.zeros([2])), 'x [0,2]', 'empty');
