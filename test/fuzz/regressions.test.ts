@@ -169,6 +169,12 @@ describeNative('fuzzer findings stay fixed', () => {
     }
   });
 
+  it('conv2d: a NaN dy at a padded tap leaves the filter gradient’s other taps finite, as on cpu', async () => {
+    const op = FUZZ_OPS.find((o) => o.name === 'fused.conv2d');
+    assert.ok(op);
+    for (const index of [1814, 8514]) assert.deepEqual(await judge(caseOf(op, 1, index), op.run), { kind: 'match' });
+  });
+
   it('bad attributes and huge outputs are refused by name before allocating', async () => {
     await useBackend('native');
     const x = tf.ones([1, 4, 4, 1]);
