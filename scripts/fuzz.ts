@@ -101,7 +101,7 @@ async function replay(op: FuzzOp, index: number): Promise<void> {
   await setup();
   const c = caseOf(op, seed, index);
   console.log(describeCase(c));
-  console.log(JSON.stringify(await judge(c, op.run)));
+  console.log(JSON.stringify(await judge(c, op.run, op.slack)));
 }
 
 async function main(): Promise<void> {

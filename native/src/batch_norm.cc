@@ -21,14 +21,15 @@ constexpr int64_t kChunkRows = 64;
 
 /**
  * Per-channel shifted sums over the rows of [rows, C] data: s1[j] = Σ(a − sa[j]),
- * s2[j] = Σ(a − sa[j])·(b − sb[j]); `rowFn(r, a, b)` gives row r's a and b. With `gate` (ma, mb),
- * a counts only where b·ma + mb > 0 (the ReLU after a batch norm: a = dy, b = x). Each chunk of
+ * s2[j] = Σ(a − sa[j])·(b − sb[j]); `rowFn(r, a, b)` gives row r's a and b. With a gate (ma, mb, mk),
+ * a counts only where (b − mk)·ma + mb > 0 (the ReLU after a batch norm: a = dy, b = x). Each chunk of
  * kChunkRows rows sums in float32 (short sums of shifted, so small, values), into its own float64
  * slot; the slots are then added in order.
  */
 template <typename Rows>
 void channelSums(int64_t rows, int64_t c, Rows rowFn, const float* sa, const float* sb, std::vector<double>& s1,
-                 std::vector<double>& s2, const float* ma = nullptr, const float* mb = nullptr) {
+                 std::vector<double>& s2, const float* ma = nullptr, const float* mb = nullptr,
+                 const float* mk = nullptr) {
   const int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
   std::vector<double> partial(static_cast<size_t>(chunks) * 2 * c);
 #pragma omp parallel
@@ -48,7 +49,7 @@ void channelSums(int64_t rows, int64_t c, Rows rowFn, const float* sa, const flo
         if (ma) {
 #pragma omp simd
           for (int64_t j = 0; j < c; ++j) {
-            const float u = reluGate(b[j] * ma[j] + mb[j], a[j] - sa[j]);
+            const float u = reluGate((b[j] - mk[j]) * ma[j] + mb[j], a[j] - sa[j]);
             p1[j] += u;
             p2[j] += u * (b[j] - sb[j]);
           }
@@ -82,8 +83,19 @@ void channelSums(int64_t rows, int64_t c, Rows rowFn, const float* sa, const flo
 /** max(0, v), but NaN for NaN (like tfjs's relu; std::max(0, NaN) is 0). */
 inline float reluKeepNaN(float v) { return v < 0.0f ? 0.0f : v; }
 
-/** y = x · a + b per channel over [rows, C], then max(0, y) when `relu`. */
-void affine(const float* x, const float* a, const float* b, float* y, int64_t rows, int64_t c, bool relu = false) {
+/** Whether channel j's affine map x·a + b is finite: if not, it may give ∞ − ∞ where (x − m)·a + β does not. */
+inline bool finiteMap(float a, float b) { return std::isfinite(a) && std::isfinite(b); }
+
+/**
+ * y = x · a + b per channel over [rows, C], then max(0, y) when `relu`. Channels whose a or b is not
+ * finite (gamma or beta ±∞ or NaN, or a scale that overflows float32) use the unfolded form
+ * y = (x − m)·a + β instead, as tfjs computes it: x·∞ + (β − m·∞) is ∞ − ∞ = NaN where (x − m)·∞ is ±∞
+ * (then 0 or ∞ after the ReLU). Finite channels are untouched, bit for bit.
+ */
+void affine(const float* x, const float* a, const float* b, float* y, int64_t rows, int64_t c, bool relu,
+            const float* m, const float* beta) {
+  bool allFinite = true;
+  for (int64_t j = 0; j < c; ++j) allFinite = allFinite && finiteMap(a[j], b[j]);
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * c;
@@ -94,6 +106,11 @@ void affine(const float* x, const float* a, const float* b, float* y, int64_t ro
     } else {
 #pragma omp simd
       for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * a[j] + b[j];
+    }
+    for (int64_t j = 0; j < c && !allFinite; ++j) {
+      if (finiteMap(a[j], b[j])) continue;
+      const float v = (xr[j] - m[j]) * a[j] + beta[j];
+      yr[j] = relu ? reluKeepNaN(v) : v;
     }
   }
 }
@@ -188,7 +205,7 @@ Napi::Value BnTrainForward(const Napi::CallbackInfo& info) {
     float* var = floatArg(info, 5, "variance", c);
     std::vector<float> a, b;
     batchStats(x, rows, c, gamma, beta, eps, mean, var, a, b);
-    affine(x, a.data(), b.data(), y, rows, c, optBool(info, 8));
+    affine(x, a.data(), b.data(), y, rows, c, optBool(info, 8), mean, beta);
   });
 }
 
@@ -210,10 +227,18 @@ Napi::Value BnBlockMaxForward(const Napi::CallbackInfo& info) {
     int32_t* argmax = const_cast<int32_t*>(intsArg(info, 4, "argmax", n * c));  // an output
     float* mean = floatArg(info, 5, "mean", c);
     float* var = floatArg(info, 6, "variance", c);
-    std::vector<float> a, b;
+    std::vector<float> a, b, shifted(c, 0.0f);
     batchStats(x, rows, c, gamma, beta, eps, mean, var, a, b);
+    // Channels with a non-finite map use (x − mean)·a + beta (see affine); elsewhere the shift is 0,
+    // and (x − 0)·a + b is x·a + b exactly.
+    for (int64_t j = 0; j < c; ++j) {
+      if (finiteMap(a[j], b[j])) continue;
+      b[j] = beta[j];
+      shifted[j] = mean[j];
+    }
     const float* pa = a.data();
     const float* pb = b.data();
+    const float* pk = shifted.data();
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; ++i) {
       const float* xs = x + i * s * c;
@@ -221,14 +246,14 @@ Napi::Value BnBlockMaxForward(const Napi::CallbackInfo& info) {
       int32_t* ai = argmax + i * c;
 #pragma omp simd
       for (int64_t j = 0; j < c; ++j) {
-        yi[j] = xs[j] * pa[j] + pb[j];
+        yi[j] = (xs[j] - pk[j]) * pa[j] + pb[j];
         ai[j] = 0;
       }
       for (int64_t r = 1; r < s; ++r) {
         const float* xr = xs + r * c;
 #pragma omp simd
         for (int64_t j = 0; j < c; ++j) {
-          const float v = xr[j] * pa[j] + pb[j];
+          const float v = (xr[j] - pk[j]) * pa[j] + pb[j];
           const bool more = v > yi[j];
           yi[j] = more ? v : yi[j];
           ai[j] = more ? static_cast<int32_t>(r) : ai[j];
@@ -260,12 +285,16 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
     float* dgamma = floatArg(info, 7, "dgamma", c);
     float* dbeta = floatArg(info, 8, "dbeta", c);
     const bool relu = optBool(info, 11);
-    // The ReLU's gate per channel: y > 0 ⟺ x·ga + gb > 0 (the forward's affine map).
-    std::vector<float> ga(c), gb(c);
+    // The ReLU's gate per channel: y > 0 ⟺ (x − gk)·ga + gb > 0 (the forward's affine map: gk = 0, or
+    // gk = mean and gb = beta where the folded map is not finite, as in affine).
+    std::vector<float> ga(c), gb(c), gk(c, 0.0f);
     for (int64_t j = 0; j < c; ++j) {
       const double scale = gamma[j] / std::sqrt(static_cast<double>(var[j]) + eps);
       ga[j] = static_cast<float>(scale);
       gb[j] = static_cast<float>(beta[j] - mean[j] * scale);
+      if (finiteMap(ga[j], gb[j])) continue;
+      gb[j] = beta[j];
+      gk[j] = mean[j];
     }
     // s1 = Σdy, s2 = Σdy·(x − mean) (dy gated with relu).
     std::vector<double> sumDy, sumDyXc;
@@ -276,7 +305,7 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
           a = dy + r * c;
           b = x + r * c;
         },
-        zeros.data(), mean, sumDy, sumDyXc, relu ? ga.data() : nullptr, relu ? gb.data() : nullptr);
+        zeros.data(), mean, sumDy, sumDyXc, relu ? ga.data() : nullptr, relu ? gb.data() : nullptr, gk.data());
     // dx = dy·k1 + x·k2 + k3 per channel.
     std::vector<float> k1, k2, k3;
     backwardCoefficients(sumDy, sumDyXc, mean, var, gamma, eps, rows, dgamma, dbeta, k1, k2, k3);
@@ -285,6 +314,7 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
     const float* p3 = k3.data();
     const float* pa = ga.data();
     const float* pb = gb.data();
+    const float* pk = gk.data();
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const float* xr = x + r * c;
@@ -293,7 +323,7 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
       if (relu) {
 #pragma omp simd
         for (int64_t j = 0; j < c; ++j) {
-          const float g = reluGate(xr[j] * pa[j] + pb[j], dyr[j]);
+          const float g = reluGate((xr[j] - pk[j]) * pa[j] + pb[j], dyr[j]);
           dxr[j] = g * p1[j] + xr[j] * p2[j] + p3[j];
         }
       } else {
@@ -379,12 +409,13 @@ Napi::Value BnInference(const Napi::CallbackInfo& info) {
     const float* gamma = info[3].IsNull() ? nullptr : floatArg(info, 3, "scale", c);
     const float* beta = info[4].IsNull() ? nullptr : floatArg(info, 4, "offset", c);
     float* y = floatArg(info, 5, "y", rows * c);
-    std::vector<float> a(c), b(c);
+    std::vector<float> a(c), b(c), shift(c);
     for (int64_t j = 0; j < c; ++j) {
       a[j] = (gamma ? gamma[j] : 1.0f) / std::sqrt(var[j] + eps);
-      b[j] = (beta ? beta[j] : 0.0f) - mean[j] * a[j];
+      shift[j] = beta ? beta[j] : 0.0f;
+      b[j] = shift[j] - mean[j] * a[j];
     }
-    affine(x, a.data(), b.data(), y, rows, c);
+    affine(x, a.data(), b.data(), y, rows, c, false, mean, shift.data());
   });
 }
 

@@ -10,7 +10,7 @@ import { localAttention2d } from '../../src/ops/local_attention/op.js';
 import { localAttention2dPacked } from '../../src/ops/local_attention/packed.js';
 import { sgdUpdate } from '../../src/ops/sgd_update.js';
 import * as tf from '../../src/tf.js';
-import type { FuzzCase, OpRunner } from './harness.js';
+import type { FuzzCase, OpRunner, Slack } from './harness.js';
 import type { InputSpec, Random } from './random.js';
 
 type Draft = Pick<FuzzCase, 'inputs' | 'attrs' | 'grad' | 'reduction' | 'looseSpecial'>;
@@ -19,6 +19,8 @@ export interface FuzzOp {
   name: string;
   generate(r: Random): Draft;
   run: OpRunner;
+  /** Extra tolerance where the op amplifies roundings (harness.ts). */
+  slack?: Slack;
 }
 
 type T = tf.Tensor;
@@ -197,6 +199,39 @@ function bnDraft(r: Random, rank: number): Draft {
   };
 }
 
+/** float32's unit roundoff, 2⁻²⁴. */
+const UNIT_ROUNDOFF = 2 ** -24;
+
+/**
+ * The batch norms' conditioning, as extra tolerance per channel j (inputs x [..., C], gamma, beta; cpu's
+ * outputs y, mean, variance, then with grad dx, dgamma, dbeta). Both backends compute x̂ = (x − mean)/σ,
+ * σ = √(variance + ε), with an absolute error in x − mean of the float32 rounding of |x| and of the mean:
+ * the native kernel folds y = x·a + (β − mean·a), a = γ/σ, so x·a and mean·a are rounded separately
+ * before they cancel; cpu sums the M rows of the mean in float32 (error ≤ M·u·max|x|). That is
+ * e = u·(M + 8)·max|x_j| (8: the roundings of a, x·a, mean·a and the shift, over |x| and |mean| ≤ max|x|),
+ * and normalisation multiplies it by 1/σ, up to 1/√ε ≈ 316 where a channel has one or two values
+ * (variance ~0), far beyond the reduction-scaled tolerance of harness.ts. Propagated:
+ * y (and the block max, the ReLU): |γ|·e/σ; dgamma = Σdy·x̂ (|dy| ≤ 1): M·e/σ;
+ * dx = (γ/σ)·(dy − mean(dy) − x̂·mean(dy·x̂)): (|γ|/σ)·(2√M·e/σ + 4u) (|x̂| ≤ √M; 4u: the folded
+ * dy·k1 + k3 cancelling); the mean, variance and dbeta are well conditioned (no slack). Channels
+ * with a non-finite γ, variance or x get none (the non-finite rules of harness.ts apply).
+ */
+const bnSlack: Slack = ([x, gamma], ref, c) => {
+  const channels = gamma?.length ?? 1;
+  const rows = (x?.length ?? 0) / channels;
+  const epsilon = c.attrs.epsilon as number;
+  const bound = Array.from({ length: channels }, (_, j) => {
+    let xMax = 0;
+    for (let i = j; i < (x?.length ?? 0); i += channels) xMax = Math.max(xMax, Math.abs(x?.[i] ?? 0));
+    const inv = 1 / Math.sqrt(ref[2][j] + epsilon);
+    const kappa = Math.abs(gamma?.[j] ?? 1) * inv;
+    const e = UNIT_ROUNDOFF * (rows + 8) * xMax;
+    const perOutput = [kappa * e, 0, 0, kappa * (2 * Math.sqrt(rows) * e * inv + 4 * UNIT_ROUNDOFF), rows * e * inv, 0];
+    return perOutput.map((v) => (Number.isFinite(v) ? v : 0));
+  });
+  return (o, i) => bound[i % channels]?.[o] ?? 0;
+};
+
 const bnTrain: FuzzOp = {
   name: 'batchNormTrain',
   generate: (r) => bnDraft(r, r.chance(0.05) ? r.int(0, 1) : r.int(2, 4)),
@@ -204,6 +239,7 @@ const bnTrain: FuzzOp = {
     const o = batchNormTrain(x as T, g as T, b as T, a.epsilon as number, a.relu as boolean);
     return [o.y, o.mean, o.variance];
   },
+  slack: bnSlack,
 };
 
 const bnBlockMax: FuzzOp = {
@@ -213,6 +249,7 @@ const bnBlockMax: FuzzOp = {
     const o = batchNormBlockMax(x as Any, g as T, b as T, a.epsilon as number);
     return [o.y, o.mean, o.variance];
   },
+  slack: bnSlack,
 };
 
 function poolDraft(r: Random): Draft {

@@ -33,7 +33,7 @@ export async function sweep(
   for (let i = start; i < end; i++) {
     const fuzzCase = caseOf(op, seed, i);
     before(fuzzCase);
-    const verdict = await judge(fuzzCase, op.run);
+    const verdict = await judge(fuzzCase, op.run, op.slack);
     tally.cases++;
     if (verdict.kind === 'match') tally.matched++;
     else if (verdict.kind === 'refused' || verdict.kind === 'refused-stricter') tally.refused++;

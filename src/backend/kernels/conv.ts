@@ -145,6 +145,13 @@ function convInfo(
   return info.outHeight > 0 && info.outWidth > 0 && expressible(info) ? info : null;
 }
 
+/** Whether every value of `a` is finite (v − v is 0 for finite v, NaN for NaN and ±∞). */
+function allFinite(a: Float32Array): boolean {
+  let zero = 0;
+  for (let i = 0; i < a.length; i++) zero += a[i] - a[i];
+  return zero === 0;
+}
+
 function isNHWC(attrs: tf.NamedAttrMap | undefined): boolean {
   const f = attrs?.dataFormat;
   return f === undefined || f === 'NHWC' || f === 'channelsLast';
@@ -163,14 +170,22 @@ function conv2dForward(
 }
 
 export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
+  /**
+   * tfjs's cpu kernel `name`, after the attribute checks: with strides 0 its output has Infinity rows
+   * and its loops never end (the fuzzer's fused.conv2d case 1401: relu6 falls back).
+   */
+  const fallback = (name: string, args: KernelArgs) => {
+    checkAttrs(name, args.attrs ?? {}, args.attrs?.dilations ?? 1);
+    return ctx.fallback(name)(args);
+  };
   const conv2D: tf.KernelFunc = (args: KernelArgs) => {
     const backend = cpuBackend(args);
     const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     const xv = f32(backend, x);
     const wv = f32(backend, filter);
-    if (!xv || !wv || !isNHWC(args.attrs)) return ctx.fallback('Conv2D')(args);
+    if (!xv || !wv || !isNHWC(args.attrs)) return fallback('Conv2D', args);
     const info = convInfo('Conv2D', x.shape, filter.shape, args.attrs ?? {}, args.attrs?.dilations as number);
-    if (!info) return ctx.fallback('Conv2D')(args);
+    if (!info) return fallback('Conv2D', args);
     return output(backend, info.outShape, conv2dForward(ctx, xv, wv, info, tokenOf(x)));
   };
 
@@ -180,10 +195,10 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     const attrs = args.attrs ?? {};
     const dyv = f32(backend, dy);
     const wv = f32(backend, filter);
-    if (!dyv || !wv || !isNHWC(attrs)) return ctx.fallback('Conv2DBackpropInput')(args);
+    if (!dyv || !wv || !isNHWC(attrs)) return fallback('Conv2DBackpropInput', args);
     const inputShape = attrs.inputShape as number[];
     const info = convInfo('Conv2DBackpropInput', inputShape, filter.shape, attrs);
-    if (!info) return ctx.fallback('Conv2DBackpropInput')(args);
+    if (!info) return fallback('Conv2DBackpropInput', args);
     check(
       'Conv2DBackpropInput',
       tf.util.arraysEqual(dy.shape, info.outShape),
@@ -200,10 +215,10 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     const attrs = args.attrs ?? {};
     const xv = f32(backend, x);
     const dyv = f32(backend, dy);
-    if (!xv || !dyv || !isNHWC(attrs)) return ctx.fallback('Conv2DBackpropFilter')(args);
+    if (!xv || !dyv || !isNHWC(attrs)) return fallback('Conv2DBackpropFilter', args);
     const filterShape = attrs.filterShape as number[];
     const info = convInfo('Conv2DBackpropFilter', x.shape, filterShape, attrs);
-    if (!info) return ctx.fallback('Conv2DBackpropFilter')(args);
+    if (!info) return fallback('Conv2DBackpropFilter', args);
     check(
       'Conv2DBackpropFilter',
       tf.util.arraysEqual(dy.shape, info.outShape),
@@ -211,6 +226,10 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     );
     const dw = outputFor('Conv2DBackpropFilter', filterShape);
     ctx.addon.convBackwardWeights(xv, dyv, dw, geometry(info), tokenOf(x), tokenOf(dy));
+    // A NaN or ±∞ in x or dy: oneDNN's strided backward pass may multiply the zero padding by it (0·NaN)
+    // where tfjs's loops skip the padded taps (fuzz cases fused.conv2d 1814, 8514). The filter-sized
+    // result is scanned (cheap); where it is not finite, tfjs's kernel recomputes it.
+    if (!allFinite(dw)) return fallback('Conv2DBackpropFilter', args);
     return output(backend, filterShape, dw);
   };
 
@@ -225,10 +244,10 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     const simpleBias = !bias || bv !== null;
     const simpleAct = activation === 'linear' || activation === 'relu';
     if (!x || !filter || !xv || !wv || !simpleBias || !simpleAct || preluActivationWeights || !isNHWC(attrs)) {
-      return ctx.fallback('FusedConv2D')(args);
+      return fallback('FusedConv2D', args);
     }
     const info = convInfo('FusedConv2D', x.shape, filter.shape, attrs, attrs.dilations as number);
-    if (!info) return ctx.fallback('FusedConv2D')(args);
+    if (!info) return fallback('FusedConv2D', args);
     // A bias that is not per channel (or one value) but broadcasts with the output widens it: tfjs's kernel.
     const c = info.outChannels;
     const perChannel = (shape: number[]) =>
@@ -239,7 +258,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
         broadcasts(info.outShape, bias.shape),
         () => `bias ${fmt(bias.shape)} does not broadcast with the output ${fmt(info.outShape)} ([${c}] or [1])`,
       );
-      return ctx.fallback('FusedConv2D')(args);
+      return fallback('FusedConv2D', args);
     }
     const y = conv2dForward(ctx, xv, wv, info, tokenOf(x));
     if (bias && bv) {
