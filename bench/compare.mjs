@@ -8,6 +8,8 @@
 //                          [--torch-lib-dir DIR] [--json]
 //   node bench/compare.mjs --cases attn [--torch-malloc retain|glibc] ...   (the attention layer)
 //   node bench/compare.mjs --cases model --rounds 2 --runs 3   (ResNet-26 and SASA-ResNet-26 train steps)
+//   node bench/compare.mjs --cases model-inference --batch 1   (batch-1 inference latency: resnet26,
+//                          sasa_resnet26_convstem, sasa_resnet26)
 //   node bench/compare.mjs --cases resnet26-convs [--conv-pass model|forward|weights|full]
 //                          [--batch 8] [--size 224] [--warmup-ms 1000]
 //       (every distinct convolution of a registered model, timed alone on both sides, in a table
@@ -114,12 +116,13 @@ for (const [size, shape] of Object.entries(ATTENTION_STAGES).sort((a, b) => b[0]
     };
   }
 }
-// Model cases (model-resnet26[-train], model-sasa_resnet26[-train]): one inference or training
-// step (batch 8, 224x224 unless --batch / --size, 1000 classes) of `sasa bench model --model M` against
-// `torch_peer.py model --model M` (resnet26: torchvision-style; sasa_resnet26: the unfold attention
-// layer in every block and a blocked attention stem). PyTorch runs with --torch-malloc like the
-// attention cases; for sasa_resnet26 its peak RSS is also taken with glibc's defaults.
-for (const model of ['resnet26', 'sasa_resnet26']) {
+// Model cases (model-resnet26[-train], model-sasa_resnet26_convstem[-train], model-sasa_resnet26[-train]):
+// one inference or training step (batch 8, 224x224 unless --batch / --size, 1000 classes) of
+// `sasa bench model --model M` against `torch_peer.py model --model M` (resnet26: torchvision-style;
+// sasa_resnet26: the unfold attention layer in every block and a blocked attention stem;
+// sasa_resnet26_convstem: those blocks behind resnet26's conv stem). PyTorch runs with --torch-malloc
+// like the attention cases; for the sasa models its peak RSS is also taken with glibc's defaults.
+for (const model of ['resnet26', 'sasa_resnet26_convstem', 'sasa_resnet26']) {
   for (const train of [false, true]) {
     const args = ['model', '--model', model, '--batch', opt.batch, '--size', opt.size, ...(train ? ['--train'] : [])];
     const sides = {
@@ -135,7 +138,7 @@ const GROUPS = {
   default: ['conv', 'conv-bwd', 'matmul'],
   attn: Object.keys(CASES).filter((c) => c.startsWith('attn-')),
   model: ['model-resnet26-train', 'model-sasa_resnet26-train'],
-  'model-inference': ['model-resnet26', 'model-sasa_resnet26'],
+  'model-inference': ['model-resnet26', 'model-sasa_resnet26_convstem', 'model-sasa_resnet26'],
   all: Object.keys(CASES),
 };
 const repoRoot = new URL('..', import.meta.url).pathname;
