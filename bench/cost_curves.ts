@@ -3,14 +3,15 @@
  * backward pass against the window k and against the resolution, for three sides measured in one
  * sitting — ours (`sasa bench attention`, the built CLI), our 3×3 conv of the same width
  * (`sasa bench conv --kernel 3`) and PyTorch's unfold layer (`bench/torch_peer.py attention`,
- * glibc malloc told to keep freed memory, as bench/compare.mjs times it).
+ * glibc malloc told to keep freed memory, as bench/compare.mjs times it; OMP_WAIT_POLICY=passive).
  *   npm run build && npx tsx bench/cost_curves.ts [--k-shape 2,28,28,64] [--ks 3,5,7,9,11,13,15]
  *       [--channels 32] [--sizes 28,56,112,224] [--res-k 7] [--heads 8] [--runs 5] [--threads 2]
  *       [--python /usr/bin/python3] [--out bench/results/cost_curves]
  * Each point is a fresh process: median of --runs timed runs after one warm-up run and 300 ms of
  * warm-up. Memory is the process's peak RSS (VmHWM) and, as the layer's own share, that peak less
  * the same runner's peak on a tiny case ([1,8,8,8], k 3, forward): the runtime's floor.
- * Writes OUT.json and four charts (OUT_{k,res}_{time,memory}.png + .vl.json, src/viz).
+ * Writes OUT.json and four charts (OUT_{k,res}_{time,memory}.png + .vl.json, src/viz): median ms and
+ * peak RSS, log y (the floors are in OUT.json's meta).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,13 @@ const threads = arg('threads', '2');
 const python = arg('python', '/usr/bin/python3');
 const outBase = arg('out', 'bench/results/cost_curves');
 
+/**
+ * PyTorch's OpenMP threads sleep at once instead of spinning, as sasa's addon sets for its own
+ * (src/backend/addon.ts): on shared cores libgomp's spinning made every region wait for a core
+ * (BENCHMARKS.md, "Batch-1 inference"); measured here, k 7: 276 ms passive against 948 ms spinning.
+ */
+const TORCH_ENV = { OMP_NUM_THREADS: threads, OMP_WAIT_POLICY: 'passive' };
+
 type Side = 'sasa' | 'sasa-conv' | 'pytorch-unfold';
 const SIDES: readonly Side[] = ['sasa', 'sasa-conv', 'pytorch-unfold'];
 const TIMING = ['--runs', runs, '--warmup', '1', '--warmup-ms', '300', '--json'];
@@ -50,7 +58,7 @@ function runBench(side: Side, shape: number[], k: number, backward = true): Meas
   const attention = ['attention', '--shape', shape.join(','), '--k', String(k), '--heads', heads, ...pass];
   const [cmd, args, env] =
     side === 'pytorch-unfold'
-      ? [python, ['bench/torch_peer.py', ...attention, '--malloc', 'retain'], { OMP_NUM_THREADS: threads }]
+      ? [python, ['bench/torch_peer.py', ...attention, '--malloc', 'retain'], TORCH_ENV]
       : side === 'sasa'
         ? [process.execPath, ['dist/cli/main.js', 'bench', ...attention], { SASA_NUM_THREADS: threads }]
         : [
@@ -131,10 +139,10 @@ for (const c of charts) {
   await writePng(
     `${outBase}_${c.name}.png`,
     linePlot({
-      title: `${c.time ? 'Time' : 'Peak memory above the runtime floor'}: ${c.title}`,
+      title: `${c.time ? 'Time' : 'Peak RSS of the process'}: ${c.title}`,
       xLabel: c.x,
       yLabel: c.time ? 'median ms (log)' : 'MB (log)',
-      series: series(c.points, c.xOf, (p) => (c.time ? p.median_ms : p.layer_peak_mb)),
+      series: series(c.points, c.xOf, (p) => (c.time ? p.median_ms : p.peak_rss_mb)),
       logY: true,
     }),
   );
