@@ -5,7 +5,7 @@
 //
 //   node bench/compare.mjs [--cases conv,conv-bwd,matmul] [--rounds 2] [--runs 10] [--warmup 3]
 //                          [--threads 2] [--python /usr/bin/python3] [--wait-idle 300]
-//                          [--torch-lib-dir DIR] [--json]
+//                          [--torch-lib-dir DIR] [--torch-wait-policy passive|libgomp] [--json]
 //   node bench/compare.mjs --cases attn [--torch-malloc retain|glibc] ...   (the attention layer)
 //   node bench/compare.mjs --cases model --rounds 2 --runs 3   (ResNet-26 and SASA-ResNet-26 train steps)
 //   node bench/compare.mjs --cases model-inference --batch 1   (batch-1 inference latency: resnet26,
@@ -62,6 +62,9 @@ const { values: opt } = parseArgs({
     'wait-idle': { type: 'string', default: '300' },
     'torch-lib-dir': { type: 'string' },
     'torch-malloc': { type: 'string', default: 'retain' },
+    // PyTorch's OMP_WAIT_POLICY: passive (default) as sasa's addon sets for its own threads, or
+    // 'libgomp' to leave libgomp's default (spin, then sleep).
+    'torch-wait-policy': { type: 'string', default: 'passive' },
     // Untimed warm-up time per process (both sides' --warmup-ms; unset: their default, 1000 ms).
     'warmup-ms': { type: 'string' },
     // Batch and image size of the model cases and of the <model>-convs cases.
@@ -261,6 +264,11 @@ const COMMON = [
 const MEMORY_ONLY = ['--runs', '1', '--warmup', '1', '--warmup-ms', '0', '--json'];
 const torchEnv = { ...process.env, OMP_NUM_THREADS: opt.threads, OPENBLAS_NUM_THREADS: opt.threads };
 if (opt['torch-lib-dir']) torchEnv.LD_LIBRARY_PATH = opt['torch-lib-dir'];
+// On shared cores libgomp's spinning threads hold the core a straggler needs (BENCHMARKS.md,
+// "Batch-1 inference"); sasa's addon makes its threads passive, so PyTorch's are made so too.
+if (!['passive', 'libgomp'].includes(opt['torch-wait-policy'])) die('--torch-wait-policy must be passive or libgomp');
+if (opt['torch-wait-policy'] === 'passive') torchEnv.OMP_WAIT_POLICY = 'passive';
+else delete torchEnv.OMP_WAIT_POLICY;
 if (UNSET_OPENBLAS_FOR_TORCH) {
   delete torchEnv.OPENBLAS_CORETYPE;
   delete torchEnv.OPENBLAS_L2_SIZE;
@@ -279,6 +287,7 @@ const RUNNERS = {
     envShown: [
       UNSET_OPENBLAS_FOR_TORCH ? 'env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE' : '',
       `OMP_NUM_THREADS=${opt.threads} OPENBLAS_NUM_THREADS=${opt.threads}`,
+      torchEnv.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${torchEnv.OMP_WAIT_POLICY}` : '',
       opt['torch-lib-dir'] ? `LD_LIBRARY_PATH=${opt['torch-lib-dir']}` : '',
     ]
       .filter(Boolean)
@@ -492,17 +501,19 @@ if (opt.json) {
     );
     for (const suffix of ['', '-train']) {
       const conv = modelRows.find((r) => r.case === `model-resnet26${suffix}`);
-      const attn = modelRows.find((r) => r.case === `model-sasa_resnet26${suffix}`);
-      if (conv && attn)
-        out.push(
-          '',
-          `sasa_resnet26 / resnet26${suffix ? ' (train step)' : ' (inference)'} on sasa: ${f(attn.sasa.best_ms / conv.sasa.best_ms)}x the time; on PyTorch: ${f(attn.pytorch.best_ms / conv.pytorch.best_ms)}x`,
-        );
+      for (const model of ['sasa_resnet26_convstem', 'sasa_resnet26']) {
+        const attn = modelRows.find((r) => r.case === `model-${model}${suffix}`);
+        if (conv && attn)
+          out.push(
+            '',
+            `${model} / resnet26${suffix ? ' (train step)' : ' (inference)'} on sasa: ${f(attn.sasa.best_ms / conv.sasa.best_ms)}x the time; on PyTorch: ${f(attn.pytorch.best_ms / conv.pytorch.best_ms)}x`,
+          );
+      }
     }
     out.push(
       '',
       opt['torch-malloc'] === 'retain'
-        ? `PyTorch timed with --malloc retain; sasa_resnet26's PyTorch peak RSS is the smaller of that run's and one with glibc's defaults (retain/glibc MB: ${modelRows
+        ? `PyTorch timed with --malloc retain; the sasa models' PyTorch peak RSS is the smaller of that run's and one with glibc's defaults (retain/glibc MB: ${modelRows
             .map((r) => `${r.case} ${f(r.pytorch.peak_rss_mb, 0)}/${f(r.pytorch_glibc_mem?.peak_rss_mb, 0)}`)
             .join(', ')}).`
         : "PyTorch timed with glibc's default malloc (--torch-malloc glibc).",
