@@ -148,5 +148,5 @@ for (const c of charts) {
   );
 }
 const meta = { threads: Number(threads), runs: Number(runs), heads: Number(heads), seconds, floorMb };
-writeFileSync(`${outBase}.json`, `${JSON.stringify({ meta, k: kPoints, resolution: resPoints }, null, 1)}\n`);
+writeFileSync(`${outBase}.json`, `${JSON.stringify({ meta, k: kPoints, resolution: resPoints }, null, 2)}\n`);
 console.log(JSON.stringify(meta));
