@@ -8,7 +8,7 @@
  *       [--channels 32] [--sizes 28,56,112,224] [--res-k 7] [--heads 8] [--runs 5] [--threads 2]
  *       [--python /usr/bin/python3] [--out bench/results/cost_curves]
  * Each point is a fresh process: median of --runs timed runs after one warm-up run and 300 ms of
- * warm-up. Memory is the process's peak RSS (VmHWM) and, as the layer's own share, that peak less
+ * warm-up. Memory is the process's peak RSS (ru_maxrss) and, as the layer's own share, that peak less
  * the same runner's peak on a tiny case ([1,8,8,8], k 3, forward): the runtime's floor.
  * Writes OUT.json and four charts (OUT_{k,res}_{time,memory}.png + .vl.json, src/viz): median ms and
  * peak RSS, log y (the floors are in OUT.json's meta).

@@ -445,7 +445,9 @@ class AttentionStem(torch.nn.Module):
 class ResNet26(torch.nn.Module):
     def __init__(self, classes=1000, attention=False, blocks=(1, 2, 4, 1), attention_stem=None):
         super().__init__()
-        if attention if attention_stem is None else attention_stem:
+        if attention_stem is None:
+            attention_stem = attention
+        if attention_stem:
             self.stem = AttentionStem()
         else:
             self.stem = torch.nn.Sequential(
