@@ -5,9 +5,11 @@
 //
 //   node bench/compare.mjs [--cases conv,conv-bwd,matmul] [--rounds 2] [--runs 10] [--warmup 3]
 //                          [--threads 2] [--python /usr/bin/python3] [--wait-idle 300]
-//                          [--torch-lib-dir DIR] [--json]
+//                          [--torch-lib-dir DIR] [--torch-wait-policy passive|libgomp] [--json]
 //   node bench/compare.mjs --cases attn [--torch-malloc retain|glibc] ...   (the attention layer)
 //   node bench/compare.mjs --cases model --rounds 2 --runs 3   (ResNet-26 and SASA-ResNet-26 train steps)
+//   node bench/compare.mjs --cases model-inference --batch 1   (batch-1 inference latency: resnet26,
+//                          sasa_resnet26_convstem, sasa_resnet26)
 //   node bench/compare.mjs --cases resnet26-convs [--conv-pass model|forward|weights|full]
 //                          [--batch 8] [--size 224] [--warmup-ms 1000]
 //       (every distinct convolution of a registered model, timed alone on both sides, in a table
@@ -60,6 +62,9 @@ const { values: opt } = parseArgs({
     'wait-idle': { type: 'string', default: '300' },
     'torch-lib-dir': { type: 'string' },
     'torch-malloc': { type: 'string', default: 'retain' },
+    // PyTorch's OMP_WAIT_POLICY: passive (default) as sasa's addon sets for its own threads, or
+    // 'libgomp' to leave libgomp's default (spin, then sleep).
+    'torch-wait-policy': { type: 'string', default: 'passive' },
     // Untimed warm-up time per process (both sides' --warmup-ms; unset: their default, 1000 ms).
     'warmup-ms': { type: 'string' },
     // Batch and image size of the model cases and of the <model>-convs cases.
@@ -114,12 +119,13 @@ for (const [size, shape] of Object.entries(ATTENTION_STAGES).sort((a, b) => b[0]
     };
   }
 }
-// Model cases (model-resnet26[-train], model-sasa_resnet26[-train]): one inference or training
-// step (batch 8, 224x224 unless --batch / --size, 1000 classes) of `sasa bench model --model M` against
-// `torch_peer.py model --model M` (resnet26: torchvision-style; sasa_resnet26: the unfold attention
-// layer in every block and a blocked attention stem). PyTorch runs with --torch-malloc like the
-// attention cases; for sasa_resnet26 its peak RSS is also taken with glibc's defaults.
-for (const model of ['resnet26', 'sasa_resnet26']) {
+// Model cases (model-resnet26[-train], model-sasa_resnet26_convstem[-train], model-sasa_resnet26[-train]):
+// one inference or training step (batch 8, 224x224 unless --batch / --size, 1000 classes) of
+// `sasa bench model --model M` against `torch_peer.py model --model M` (resnet26: torchvision-style;
+// sasa_resnet26: the unfold attention layer in every block and a blocked attention stem;
+// sasa_resnet26_convstem: those blocks behind resnet26's conv stem). PyTorch runs with --torch-malloc
+// like the attention cases; for the sasa models its peak RSS is also taken with glibc's defaults.
+for (const model of ['resnet26', 'sasa_resnet26_convstem', 'sasa_resnet26']) {
   for (const train of [false, true]) {
     const args = ['model', '--model', model, '--batch', opt.batch, '--size', opt.size, ...(train ? ['--train'] : [])];
     const sides = {
@@ -135,7 +141,7 @@ const GROUPS = {
   default: ['conv', 'conv-bwd', 'matmul'],
   attn: Object.keys(CASES).filter((c) => c.startsWith('attn-')),
   model: ['model-resnet26-train', 'model-sasa_resnet26-train'],
-  'model-inference': ['model-resnet26', 'model-sasa_resnet26'],
+  'model-inference': ['model-resnet26', 'model-sasa_resnet26_convstem', 'model-sasa_resnet26'],
   all: Object.keys(CASES),
 };
 const repoRoot = new URL('..', import.meta.url).pathname;
@@ -258,6 +264,11 @@ const COMMON = [
 const MEMORY_ONLY = ['--runs', '1', '--warmup', '1', '--warmup-ms', '0', '--json'];
 const torchEnv = { ...process.env, OMP_NUM_THREADS: opt.threads, OPENBLAS_NUM_THREADS: opt.threads };
 if (opt['torch-lib-dir']) torchEnv.LD_LIBRARY_PATH = opt['torch-lib-dir'];
+// On shared cores libgomp's spinning threads hold the core a straggler needs (BENCHMARKS.md,
+// "Batch-1 inference"); sasa's addon makes its threads passive, so PyTorch's are made so too.
+if (!['passive', 'libgomp'].includes(opt['torch-wait-policy'])) die('--torch-wait-policy must be passive or libgomp');
+if (opt['torch-wait-policy'] === 'passive') torchEnv.OMP_WAIT_POLICY = 'passive';
+else delete torchEnv.OMP_WAIT_POLICY;
 if (UNSET_OPENBLAS_FOR_TORCH) {
   delete torchEnv.OPENBLAS_CORETYPE;
   delete torchEnv.OPENBLAS_L2_SIZE;
@@ -276,6 +287,7 @@ const RUNNERS = {
     envShown: [
       UNSET_OPENBLAS_FOR_TORCH ? 'env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE' : '',
       `OMP_NUM_THREADS=${opt.threads} OPENBLAS_NUM_THREADS=${opt.threads}`,
+      torchEnv.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${torchEnv.OMP_WAIT_POLICY}` : '',
       opt['torch-lib-dir'] ? `LD_LIBRARY_PATH=${opt['torch-lib-dir']}` : '',
     ]
       .filter(Boolean)
@@ -489,17 +501,19 @@ if (opt.json) {
     );
     for (const suffix of ['', '-train']) {
       const conv = modelRows.find((r) => r.case === `model-resnet26${suffix}`);
-      const attn = modelRows.find((r) => r.case === `model-sasa_resnet26${suffix}`);
-      if (conv && attn)
-        out.push(
-          '',
-          `sasa_resnet26 / resnet26${suffix ? ' (train step)' : ' (inference)'} on sasa: ${f(attn.sasa.best_ms / conv.sasa.best_ms)}x the time; on PyTorch: ${f(attn.pytorch.best_ms / conv.pytorch.best_ms)}x`,
-        );
+      for (const model of ['sasa_resnet26_convstem', 'sasa_resnet26']) {
+        const attn = modelRows.find((r) => r.case === `model-${model}${suffix}`);
+        if (conv && attn)
+          out.push(
+            '',
+            `${model} / resnet26${suffix ? ' (train step)' : ' (inference)'} on sasa: ${f(attn.sasa.best_ms / conv.sasa.best_ms)}x the time; on PyTorch: ${f(attn.pytorch.best_ms / conv.pytorch.best_ms)}x`,
+          );
+      }
     }
     out.push(
       '',
       opt['torch-malloc'] === 'retain'
-        ? `PyTorch timed with --malloc retain; sasa_resnet26's PyTorch peak RSS is the smaller of that run's and one with glibc's defaults (retain/glibc MB: ${modelRows
+        ? `PyTorch timed with --malloc retain; the sasa models' PyTorch peak RSS is the smaller of that run's and one with glibc's defaults (retain/glibc MB: ${modelRows
             .map((r) => `${r.case} ${f(r.pytorch.peak_rss_mb, 0)}/${f(r.pytorch_glibc_mem?.peak_rss_mb, 0)}`)
             .join(', ')}).`
         : "PyTorch timed with glibc's default malloc (--torch-malloc glibc).",

@@ -5,7 +5,7 @@
   /usr/bin/python3 bench/torch_peer.py matmul --size 1024 [--json]
   /usr/bin/python3 bench/torch_peer.py attention --shape 8,56,56,64 --k 7 --heads 8 [--backward] [--json]
   /usr/bin/python3 bench/torch_peer.py attention --check [--json]
-  /usr/bin/python3 bench/torch_peer.py model --model resnet26|sasa_resnet26 [--batch 8] [--size 224] [--classes 1000] [--train] [--json]
+  /usr/bin/python3 bench/torch_peer.py model --model resnet26|sasa_resnet26|sasa_resnet26_convstem [--batch 8] [--size 224] [--classes 1000] [--train] [--json]
 
 Shapes are NHWC like ours; conv runs in channels_last, float32, padding k//2 (the resnet26 model's
 padding; for odd k the same output size as sasa's TF-style 'same', but at stride 2 on an even
@@ -44,7 +44,9 @@ forward, cross-entropy on fixed labels, backward, torch.optim.SGD(lr 0.1, moment
                  attention layer above (k 7, 8 heads, relative; stride 2 -> 2x2 average pool after
                  it), and the attention stem of SASA.md section 2 (AttentionStem below: attention
                  within 4x4 blocks, 4 heads, relative logits, m = 4 spatially-aware value matrices,
-                 BN, ReLU, 4x4 max pool).
+                 BN, ReLU, 4x4 max pool);
+  sasa_resnet26_convstem  the attention blocks of sasa_resnet26 behind resnet26's conv stem (7x7/2
+                 conv + BN + ReLU + 3x3/2 max pool): the paper's conv-stem form.
 --memory-format channels_last|contiguous: the activations' layout (default channels_last for
 resnet26, contiguous for sasa_resnet26: the faster of the two on this CPU build, see BENCHMARKS.md).
 """
@@ -93,7 +95,7 @@ def parse_args():
             s.add_argument("--check", action="store_true",
                            help="only check the layer against float64 references (tiny inputs), no timing")
         elif name == "model":
-            s.add_argument("--model", required=True, choices=("resnet26", "sasa_resnet26"))
+            s.add_argument("--model", required=True, choices=("resnet26", "sasa_resnet26", "sasa_resnet26_convstem"))
             s.add_argument("--batch", type=int, default=8)
             s.add_argument("--size", type=int, default=224)
             s.add_argument("--classes", type=int, default=1000)
@@ -441,9 +443,11 @@ class AttentionStem(torch.nn.Module):
 
 
 class ResNet26(torch.nn.Module):
-    def __init__(self, classes=1000, attention=False, blocks=(1, 2, 4, 1)):
+    def __init__(self, classes=1000, attention=False, blocks=(1, 2, 4, 1), attention_stem=None):
         super().__init__()
-        if attention:
+        if attention_stem is None:
+            attention_stem = attention
+        if attention_stem:
             self.stem = AttentionStem()
         else:
             self.stem = torch.nn.Sequential(
@@ -466,7 +470,8 @@ class ResNet26(torch.nn.Module):
 
 
 def bench_model(a):
-    model = ResNet26(a.classes, attention=a.model == "sasa_resnet26")
+    attention = a.model.startswith("sasa")
+    model = ResNet26(a.classes, attention=attention, attention_stem=a.model == "sasa_resnet26")
     fmt = torch.channels_last if a.memory_format == "channels_last" else torch.contiguous_format
     model = model.to(memory_format=fmt)
     x = torch.randn(a.batch, 3, a.size, a.size).to(memory_format=fmt)
