@@ -16,7 +16,14 @@
 import type { GPGPUProgram, MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
 import type * as tf from '../../tf.js';
 import type { StemAttentionAttrs } from '../kernel_names.js';
-import { type AttentionOutput, glslFloat, softmaxResult, softmaxStart, softmaxStep } from './glsl.js';
+import {
+  type AttentionOutput,
+  glslFloat,
+  relativeLogitsGlsl,
+  softmaxResult,
+  softmaxStart,
+  softmaxStep,
+} from './glsl.js';
 import { lseRecorded, unrecordedLse } from './lse.js';
 
 /** The shapes and attributes of a stem attention call. */
@@ -30,22 +37,6 @@ export interface StemGeometry {
   scale: number;
   relative: boolean;
 }
-
-/** GLSL filling rowLogit[t] = q̂_row·relRow[t] and colLogit[t] = q̂_col·relCol[t] for t ∈ [0, 2s-1). */
-const RELATIVE_LOGITS = `
-  float rowLogit[OFFSETS];
-  float colLogit[OFFSETS];
-  for (int t = 0; t < OFFSETS; t++) {
-    float row = 0.0;
-    float col = 0.0;
-    for (int u = 0; u < HEAD_DIM; u++) {
-      int c = first + u;
-      if (c < HALF) row += query[u] * getRelRow(t, c);
-      else col += query[u] * getRelCol(t, c - HALF);
-    }
-    rowLogit[t] = row;
-    colLogit[t] = col;
-  }`;
 
 /** y [n, s, s, F] or lse [n, s, s, N] of the stem's attention (see the file comment). */
 export class StemAttentionProgram implements GPGPUProgram {
@@ -98,7 +89,7 @@ void main() {
     for (int u = 0; u < HEAD_DIM; u++) dotted += query[u] * getWk(d, first + u);
     keyQuery[d] = dotted;
   }
-  ${relative ? RELATIVE_LOGITS : ''}
+  ${relative ? relativeLogitsGlsl('OFFSETS') : ''}
   ${softmaxStart()}
   for (int a = 0; a < BLOCK; a++) {
     for (int b = 0; b < BLOCK; b++) {

@@ -39,3 +39,25 @@ export function softmaxStep(logit: string, value: string): string {
 export function softmaxResult(output: AttentionOutput): string {
   return output === 'y' ? 'setOutput(weighted / expSum);' : 'setOutput(maxLogit + log(expSum));';
 }
+
+/**
+ * GLSL filling rowLogit[t] = q̂_row·relRow[t] and colLogit[t] = q̂_col·relCol[t] for t ∈ [0, `count`) (a GLSL
+ * constant's name): the head's channels below HALF meet relRow, those above meet relCol. The scalar programs
+ * (local attention, the stem) share it; it expects `query[HEAD_DIM]` and `first` (the head's first channel).
+ */
+export function relativeLogitsGlsl(count: string): string {
+  return `
+  float rowLogit[${count}];
+  float colLogit[${count}];
+  for (int t = 0; t < ${count}; t++) {
+    float row = 0.0;
+    float col = 0.0;
+    for (int u = 0; u < HEAD_DIM; u++) {
+      int c = first + u;
+      if (c < HALF) row += query[u] * getRelRow(t, c);
+      else col += query[u] * getRelCol(t, c - HALF);
+    }
+    rowLogit[t] = row;
+    colLogit[t] = col;
+  }`;
+}

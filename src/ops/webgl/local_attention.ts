@@ -21,7 +21,14 @@ import type { GPGPUProgram, MathBackendWebGL } from '@tensorflow/tfjs-backend-we
 import * as tf from '../../tf.js';
 import type { LocalAttentionAttrs } from '../kernel_names.js';
 import { type AttentionGeometry, kernelGeometry, kernelShapes } from '../local_attention/options.js';
-import { type AttentionOutput, glslFloat, softmaxResult, softmaxStart, softmaxStep } from './glsl.js';
+import {
+  type AttentionOutput,
+  glslFloat,
+  relativeLogitsGlsl,
+  softmaxResult,
+  softmaxStart,
+  softmaxStep,
+} from './glsl.js';
 import { fitsVec4, LocalAttentionVec4Program } from './local_attention_vec4.js';
 import { lseRecorded, unrecordedLse } from './lse.js';
 
@@ -47,25 +54,6 @@ function readers(g: AttentionGeometry, layout: QkvLayout): { inputs: string[]; c
     reader('V', 'getV(b, i, j, c)'),
   ];
   return { inputs: ['q', ...(g.useQK ? ['k'] : []), 'v', ...tables], code: code.join('\n') };
-}
-
-/** GLSL filling rowLogit[t] = q̂_row·relRow[t] and colLogit[t] = q̂_col·relCol[t] for t ∈ [0, k). */
-function relativeLogits(g: AttentionGeometry): string {
-  if (!g.useQR) return '';
-  return `
-  float rowLogit[KSIZE];
-  float colLogit[KSIZE];
-  for (int t = 0; t < KSIZE; t++) {
-    float row = 0.0;
-    float col = 0.0;
-    for (int u = 0; u < HEAD_DIM; u++) {
-      int c = first + u;
-      if (c < HALF) row += query[u] * getRelRow(t, c);
-      else col += query[u] * getRelCol(t, c - HALF);
-    }
-    rowLogit[t] = row;
-    colLogit[t] = col;
-  }`;
 }
 
 /** y [B, H, W, C] or lse [B, H, W, N] of local attention (see the file comment). */
@@ -103,7 +91,7 @@ void main() {
   int first = (${head}) * HEAD_DIM;
   float query[HEAD_DIM];
   for (int u = 0; u < HEAD_DIM; u++) query[u] = SCALE * readQ(batch, i, j, first + u);
-  ${relativeLogits(g)}
+  ${g.useQR ? relativeLogitsGlsl('KSIZE') : ''}
   ${softmaxStart()}
   for (int da = 0; da < KSIZE; da++) {
     int a = i + da - HALF_K;
