@@ -5,9 +5,10 @@
  *   npx tsx bench/profile_detection.ts [--backbone resnet50] [--fpn conv] [--batch 2] [--size 512] [--train] [--shapes]
  */
 
+import { initBackend } from '../src/backend/native.js';
 import { prepareDetectionBench } from '../src/bench/detection_case.js';
-import { initBackend } from '../src/index.js';
 import * as tf from '../src/tf.js';
+import { printKernelTable } from './kernel_table.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,19 +31,11 @@ console.log(`warm-up step: ${(performance.now() - t0).toFixed(0)} ms`);
 t0 = performance.now();
 const profile = await tf.profile(bench.step);
 console.log(`profiled step: ${(performance.now() - t0).toFixed(0)} ms`);
-const byKernel = new Map<string, { ms: number; n: number }>();
-for (const k of profile.kernels) {
-  const name = flag('shapes') ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('')}` : k.name;
-  const e = byKernel.get(name) ?? { ms: 0, n: 0 };
-  e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : Number.NaN;
-  e.n++;
-  byKernel.set(name, e);
-}
-const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-console.log(`kernel time: ${total.toFixed(0)} ms in ${profile.kernels.length} kernel calls`);
-for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(arg('top', '20')))) {
-  console.log(
-    `${name.padEnd(40)} ${e.ms.toFixed(1).padStart(9)} ms ${String(e.n).padStart(5)} calls ${((100 * e.ms) / total).toFixed(1).padStart(5)} %`,
-  );
-}
+const withShapes = flag('shapes');
+printKernelTable(
+  profile,
+  (k) => (withShapes ? `${k.name} ${k.inputShapes.map((shape: number[]) => `[${shape}]`).join('')}` : k.name),
+  Number(arg('top', '20')),
+  40,
+);
 bench.dispose();

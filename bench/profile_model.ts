@@ -15,6 +15,7 @@ import { prepareModelBench } from '../src/bench/cases.js';
 import { median } from '../src/bench/timing.js';
 import { modelConfig } from '../src/models/registry.js';
 import * as tf from '../src/tf.js';
+import { printKernelTable } from './kernel_table.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -64,28 +65,14 @@ console.log(
 
 if (!flag('no-profile')) {
   const profile = await tf.profile(bench.step);
-  const byKernel = new Map<string, { ms: number; n: number }>();
-  for (const k of profile.kernels) {
-    let name = k.name;
-    if (/LocalAttention/i.test(name)) {
+  const label = (k: (typeof profile.kernels)[number]) => {
+    if (/LocalAttention/i.test(k.name)) {
       const s = k.inputShapes[0] as number[];
-      name = `${name} ${s[1]}x${s[2]}`;
-    } else if (flag('shapes')) {
-      name = `${name} ${k.inputShapes.map((s) => `[${s}]`).join('')}`;
+      return `${k.name} ${s[1]}x${s[2]}`;
     }
-    const e = byKernel.get(name) ?? { ms: 0, n: 0 };
-    // kernelTimeMs can be an { error } object for kernels the backend does not time: count as NaN.
-    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : Number.NaN;
-    e.n++;
-    byKernel.set(name, e);
-  }
-  const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-  console.log(`kernel time: ${total.toFixed(0)} ms in ${profile.kernels.length} kernel calls`);
-  for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(arg('top', '20')))) {
-    console.log(
-      `${name.padEnd(32)} ${e.ms.toFixed(1).padStart(9)} ms ${String(e.n).padStart(5)} calls ${((100 * e.ms) / total).toFixed(1).padStart(5)} %`,
-    );
-  }
+    return flag('shapes') ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('')}` : k.name;
+  };
+  printKernelTable(profile, label, Number(arg('top', '20')), 32);
 }
 tf.dispose([x, dy]);
 bench.dispose();
