@@ -258,8 +258,21 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   });
 }
 
+/** Whether every value of a[0, n) is finite: v − v is 0 for a finite v and NaN for NaN or ±∞. */
+bool allFinite(const float* a, int64_t n) {
+  float sum = 0.f;
+#pragma omp parallel for simd reduction(+ : sum) if (n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) sum += a[i] - a[i];
+  return sum == 0.f;
+}
+
+/**
+ * dw = the filter gradient; returns whether it is finite (a NaN or ±∞ in x or dy can make oneDNN's
+ * strided pass multiply zero padding by it, which tfjs's loops skip: the caller then recomputes).
+ */
 Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
-  return guarded(info, "Conv2DBackpropFilter", [&] {
+  bool finite = true;
+  guarded(info, "Conv2DBackpropFilter", [&] {
     ConvShape s = ConvShape::from(objectArg(info, 3, "geometry"));
     float* x = floatArg(info, 0, "x", s.n * s.h * s.w * s.c);
     float* dy = floatArg(info, 1, "dy", s.n * s.oh * s.ow * s.oc);
@@ -284,7 +297,9 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
                                         {DNNL_ARG_DIFF_WEIGHTS, diffWei}});
     e.bwDiffWei.out(dw);
     cpuStream().wait();
+    finite = allFinite(dw, s.kh * s.kw * s.c * s.oc);
   });
+  return Napi::Boolean::New(info.Env(), finite);
 }
 
 }  // namespace

@@ -115,6 +115,7 @@ export interface NativeAddon {
     geometry: ConvGeometryArg,
     dyToken?: number,
   ): void;
+  /** Writes the filter gradient into dw; returns whether every value of it is finite. */
   convBackwardWeights(
     x: Float32Array,
     dy: Float32Array,
@@ -122,7 +123,7 @@ export interface NativeAddon {
     geometry: ConvGeometryArg,
     xToken?: number,
     dyToken?: number,
-  ): void;
+  ): boolean;
   /** geometry: batchA, batchB, batch, m, n, k, transposeA, transposeB; tables: batch index maps */
   batchMatMul(
     a: Float32Array,

@@ -145,13 +145,6 @@ function convInfo(
   return info.outHeight > 0 && info.outWidth > 0 && expressible(info) ? info : null;
 }
 
-/** Whether every value of `a` is finite (v − v is 0 for finite v, NaN for NaN and ±∞). */
-function allFinite(a: Float32Array): boolean {
-  let zero = 0;
-  for (let i = 0; i < a.length; i++) zero += a[i] - a[i];
-  return zero === 0;
-}
-
 function isNHWC(attrs: tf.NamedAttrMap | undefined): boolean {
   const f = attrs?.dataFormat;
   return f === undefined || f === 'NHWC' || f === 'channelsLast';
@@ -225,11 +218,11 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
       () => `dy ${fmt(dy.shape)} does not match the output shape ${fmt(info.outShape)} of input ${fmt(x.shape)}`,
     );
     const dw = outputFor('Conv2DBackpropFilter', filterShape);
-    ctx.addon.convBackwardWeights(xv, dyv, dw, geometry(info), tokenOf(x), tokenOf(dy));
     // A NaN or ±∞ in x or dy: oneDNN's strided backward pass may multiply the zero padding by it (0·NaN)
-    // where tfjs's loops skip the padded taps (fuzz cases fused.conv2d 1814, 8514). The filter-sized
-    // result is scanned (cheap); where it is not finite, tfjs's kernel recomputes it.
-    if (!allFinite(dw)) return fallback('Conv2DBackpropFilter', args);
+    // where tfjs's loops skip the padded taps (fuzz cases fused.conv2d 1814, 8514). The addon scans the
+    // result (in parallel, where it is still in cache); where it is not finite, tfjs's kernel recomputes it.
+    const finite = ctx.addon.convBackwardWeights(xv, dyv, dw, geometry(info), tokenOf(x), tokenOf(dy));
+    if (!finite) return fallback('Conv2DBackpropFilter', args);
     return output(backend, filterShape, dw);
   };
 
