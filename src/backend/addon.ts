@@ -9,12 +9,22 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * What the native addon reports about itself (`info()`): its oneDNN build, the instruction set oneDNN runs
+ * on, its OpenMP threads and what its own kernels were compiled for.
+ */
 export interface NativeInfo {
+  /** oneDNN's version, 'major.minor.patch'. */
   onednnVersion: string;
+  /** oneDNN's git commit hash. */
   onednnHash: string;
+  /** The CPU instruction set oneDNN dispatches to (its effective ISA, e.g. 'avx2', 'avx512_core'). */
   isa: string;
+  /** OpenMP threads the kernels run on. */
   threads: number;
+  /** The OpenMP version the addon was built with (`_OPENMP`, a yyyymm date). */
   openmp: number;
+  /** The instruction set the addon's own kernels were compiled for: 'avx512', 'avx2+fma' or 'generic'. */
   compiledFor: string;
   /** Whether freed buffers up to 32 MB stay in the heap for reuse (SASA_MALLOC_TUNING). */
   mallocTuned: boolean;

@@ -29,13 +29,20 @@ export const NATIVE_BACKEND = 'native';
 export const NATIVE_FIX =
   'apt-get install -y libdnnl-dev g++ make python3, then `npm rebuild sasa` (or `npm run build:native` in a checkout)';
 
+/**
+ * What {@link initBackend} selected: the backend in use, whether it is the native one, and the addon's
+ * report, or why the addon did not load.
+ */
 export interface BackendStatus {
   /** The tfjs backend in use. */
   backend: string;
+  /** True when the backend in use is the native one. */
   native: boolean;
-  /** Why the native backend is not in use. */
+  /** Why the addon did not load (absent when it loaded). */
   reason?: string;
+  /** The addon's report, when it loaded (whichever backend was selected). */
   info?: NativeInfo;
+  /** The addon file loaded, when it loaded. */
   addonPath?: string;
   /** Kernels the native backend replaces. */
   nativeKernels: string[];
@@ -128,6 +135,11 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
 
 let warned = false;
 
+/**
+ * Options of {@link initBackend}. Without them: the native backend when the addon loads, else tfjs's `cpu`
+ * backend (with a warning on stderr); the environment variables SASA_BACKEND and SASA_REQUIRE_NATIVE stand
+ * in for an option not given.
+ */
 export interface InitOptions {
   /** Fail instead of falling back to the JS backend (also: SASA_REQUIRE_NATIVE=1). */
   require?: boolean;

@@ -10,6 +10,10 @@ export interface AugmentOptions {
   flip?: boolean;
 }
 
+/**
+ * Options of {@link batches} over an in-memory dataset: batch size, order, augmentation, normalisation,
+ * and where in the epoch to start.
+ */
 export interface BatchOptions {
   batchSize: number;
   /** Seeds the order (when shuffled) and the augmentation. Default 0. */

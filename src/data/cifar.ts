@@ -2,6 +2,10 @@
 import type { ImageDataset } from './dataset.js';
 import { readMaybeGzip } from './read.js';
 
+/**
+ * Which CIFAR binary format {@link parseCifar} and {@link loadCifar} read, and which CIFAR-100 label they
+ * keep.
+ */
 export interface CifarOptions {
   /** 'cifar10': 1 label byte per record (10 classes); 'cifar100': coarse then fine label bytes. Default 'cifar10'. */
   variant?: 'cifar10' | 'cifar100';

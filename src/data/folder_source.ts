@@ -11,6 +11,7 @@ import { type ImageFolderBatch, imageFolderBatches } from './image_folder/stream
 import { evalCropFraction, IMAGENET_MEAN, IMAGENET_STD } from './image_folder/transforms.js';
 import type { DataBatch, DataSource, Normalization, Split, TrainData } from './source.js';
 
+/** Options of {@link imageFolderSource}: the image side, strictness, read-ahead and the data's name. */
 export interface FolderSourceOptions {
   /** Side of the square images the batches hold (the crop size), e.g. 224. */
   size: number;

@@ -34,6 +34,10 @@ export interface EpochPosition {
   cursor: number;
 }
 
+/**
+ * What `DataSource.prepare` takes from the run: the held-out fraction, the seed, the batch size and
+ * whether to augment (all required).
+ */
 export interface PrepareOptions {
   /** Fraction of the training images held out (seeded) for validation, in [0, 1). */
   validationFraction: number;
@@ -44,8 +48,16 @@ export interface PrepareOptions {
   augment: boolean;
 }
 
+/**
+ * A data split: the training part, the part of the training data held out for validation, or the test
+ * set.
+ */
 export type Split = 'train' | 'validation' | 'test';
 
+/**
+ * Options of `TrainData.evalBatches`: the batch size (default: the source's) and the normalisation
+ * (default: the training one).
+ */
 export interface EvalBatchOptions {
   batchSize?: number;
   normalization?: Normalization;

@@ -41,6 +41,11 @@ export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
 /** The embedded subset, shipped with the package. */
 export const EMBEDDED_FASHION_MNIST = fileURLToPath(new URL('../../data/fashion-mnist-subset', import.meta.url));
 
+/**
+ * A parsed `--data` value ({@link parseDataSpec}; the accepted forms are listed in data/spec.ts): IDX
+ * files (train [images, labels], an optional test pair, optional class names), a CIFAR-10/100 binary
+ * folder, or an image folder.
+ */
 export type DataSpec =
   | { kind: 'idx'; name: string; train: [string, string]; test?: [string, string]; classNames?: string[] }
   | { kind: 'cifar10' | 'cifar100'; name: string; dir: string }

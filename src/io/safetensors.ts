@@ -10,21 +10,26 @@ import { open, readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { bytesOf, readError, writeFileAtomic } from './files.js';
 
+/** The safetensors dtypes read (F32, I32, F64, I64); F32 and I32 are also written. */
 export type SafetensorsDtype = 'F32' | 'I32' | 'F64' | 'I64';
+/** A tensor's data as read: F32 → Float32Array, I32 → Int32Array, F64 → Float64Array, I64 → BigInt64Array. */
 export type SafetensorsData = Float32Array | Int32Array | Float64Array | BigInt64Array;
 
+/** A tensor for {@link writeSafetensors}: its name, shape, and data (row-major; float32 → F32, int32 → I32). */
 export interface SafetensorsInput {
   name: string;
   shape: number[];
   data: Float32Array | Int32Array;
 }
 
+/** A tensor as read: its shape, dtype, and data (row-major). */
 export interface SafetensorsTensor {
   shape: number[];
   dtype: SafetensorsDtype;
   data: SafetensorsData;
 }
 
+/** A safetensors file as {@link readSafetensors} reads it: its tensors by name, and its `__metadata__`. */
 export interface SafetensorsFile {
   /** Tensors in the order of their data. */
   tensors: Map<string, SafetensorsTensor>;

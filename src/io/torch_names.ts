@@ -11,6 +11,7 @@
 import * as tf from '../tf.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 
+/** A weight under its PyTorch name, in PyTorch's layout: its shape and row-major float32 data. */
 export interface NamedArray {
   name: string;
   shape: number[];

@@ -36,6 +36,7 @@ import { seedOf } from './seeds.js';
 
 /** The stem's value kinds: 'mixture' (spatially-aware), 'plain' (x W_V), 'conv' (a k×k convolution). */
 export const STEM_VALUES = ['mixture', 'plain', 'conv'] as const;
+/** How the attention stem computes its values: one of {@link STEM_VALUES}. */
 export type StemValues = (typeof STEM_VALUES)[number];
 
 /** Defaults of the attention stem (the paper's: width 64, 4 heads, 4×4 blocks, 4 value mixtures). */
@@ -53,6 +54,10 @@ export const STEM_DEFAULTS = {
 /** The largest block side: the block attends as a local attention of kernel size 2s - 1. */
 const MAX_BLOCK = (MAX_KERNEL_SIZE + 1) / 2;
 
+/**
+ * The attention stem's hyperparameters (SASA.md §2). Defaults are the paper's, in `STEM_DEFAULTS`
+ * (layers/attention_stem.ts); the checks in `resolveStemOptions`.
+ */
 export interface AttentionStemOptions {
   /** Output channels. Default 64. */
   filters?: number;
@@ -74,9 +79,14 @@ export interface AttentionStemOptions {
   relu?: boolean;
   /** Max-pool window and stride after the batch norm (1: none). Default `block`. */
   pool?: number;
+  /** The batch norm after the attention (defaults in `BATCH_NORM_DEFAULTS`). */
   batchNorm?: BatchNormOptions;
 }
 
+/**
+ * Constructor arguments of the {@link AttentionStem} layer: the stem's options, a seed, and tfjs-layers'
+ * base layer arguments (name, trainable, input shape).
+ */
 export interface AttentionStemArgs extends AttentionStemOptions {
   /** Seeds the initial weights (layers/seeds.ts); unseeded by default. */
   seed?: number;

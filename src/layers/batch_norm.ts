@@ -28,6 +28,10 @@ export function decayProblem(decay: unknown): string | undefined {
   return typeof decay === 'number' && decay >= 0 && decay < 1 ? undefined : `must be in [0, 1), got ${String(decay)}`;
 }
 
+/**
+ * A batch norm's hyperparameters, for the BatchNorm layer and the attention stem's batch norm; defaults in
+ * `BATCH_NORM_DEFAULTS` (layers/batch_norm.ts).
+ */
 export interface BatchNormOptions {
   /** Moving-average decay of the statistics. Default 0.9. */
   decay?: number;
@@ -37,6 +41,10 @@ export interface BatchNormOptions {
   gammaInitializer?: 'ones' | 'zeros';
 }
 
+/**
+ * Constructor arguments of the {@link BatchNorm} layer: its options, the fused ReLU, and tfjs-layers' base
+ * layer arguments (name, trainable, input shape).
+ */
 export interface BatchNormArgs extends BatchNormOptions {
   /** y = max(0, y) after the normalisation. Default false. */
   relu?: boolean;

@@ -13,6 +13,10 @@
 import * as tf from '../tf.js';
 import { seedOf } from './seeds.js';
 
+/**
+ * Constructor arguments of the {@link Conv2D} layer: filters, kernel side k and stride s (x [B, H, W, C] →
+ * [B, ⌈H/s⌉, ⌈W/s⌉, filters], 'same' padding, no bias), a seed, and tfjs-layers' base layer arguments.
+ */
 export interface Conv2DArgs {
   filters: number;
   /** Side k of the square kernel. */

@@ -128,6 +128,7 @@ class Builder {
   }
 }
 
+/** Options of {@link buildModel} (and `createModel`). */
 export interface BuildOptions {
   /**
    * Seeds the initial weights (same seed, same weights): every layer's initialisers get seeds derived

@@ -23,6 +23,10 @@ import {
  */
 export type StemType = 'conv' | 'attention' | 'small_conv' | 'small_attention';
 
+/**
+ * The network's stem: its type and width, and for the attention stems the value kind, heads, mixtures and
+ * relative logits (defaults in `STEM_DEFAULTS`, layers/attention_stem.ts).
+ */
 export interface StemConfig {
   type: StemType;
   /** Output channels before the width multiplier. Default 64. */
@@ -35,11 +39,17 @@ export interface StemConfig {
   relative?: boolean;
 }
 
+/** A block's spatial op: a 3×3 convolution or local self-attention. */
 export type SpatialOp = 'conv' | 'attention';
 
 /** Options of every attention layer of the blocks (SASA.md §1; defaults and limits in ops/local_attention/options.ts). */
 export type AttentionConfig = AttentionLayerOptions;
 
+/**
+ * A classification network as data (SASA.md §3): a stem, groups of bottleneck blocks whose spatial op is
+ * a 3×3 convolution or local self-attention, global average pooling and a dense classifier. Optional fields
+ * get their defaults, and every field its checks, in {@link resolveConfig}.
+ */
 export interface ModelConfig {
   /** Registry name or a free label (shown in tables). */
   name?: string;
@@ -70,6 +80,10 @@ export interface ModelConfig {
 
 export type ResolvedAttention = ResolvedAttentionOptions;
 
+/**
+ * One bottleneck block as resolved: channels in, width of its spatial op, channels out (width · expansion),
+ * stride, spatial op, input size, and whether its shortcut is a projection.
+ */
 export interface ResolvedBlock {
   /** e.g. 'layer2.0' */
   name: string;
@@ -83,6 +97,10 @@ export interface ResolvedBlock {
   projection: boolean;
 }
 
+/**
+ * The stem as resolved: its type, width (after the width multiplier), the attention stems' value kind,
+ * heads, mixtures and relative logits, and its output size.
+ */
 export interface ResolvedStem {
   type: StemType;
   width: number;
@@ -94,6 +112,10 @@ export interface ResolvedStem {
   outputSize: [number, number];
 }
 
+/**
+ * A {@link ModelConfig} with every default filled in and checked ({@link resolveConfig}), its stem and
+ * blocks worked out at the input size: what the builder and the counts read.
+ */
 export interface ResolvedConfig {
   name: string;
   inputSize: number;

@@ -10,6 +10,11 @@
  */
 import type * as tf from '../tf.js';
 
+/**
+ * One distinct convolution geometry of a built model ({@link modelConvs}): input [B, H, W, C] and output
+ * [B, OH, OW, filters], kernel, stride, padding, forward FLOPs, and how often and in which layers one step
+ * runs it.
+ */
 export interface ModelConv {
   /** Input [B, H, W, C] (NHWC). */
   shape: [number, number, number, number];

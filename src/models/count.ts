@@ -8,12 +8,20 @@
  */
 import { type ModelConfig, type ResolvedBlock, type ResolvedConfig, resolveConfig, sameOut } from './config.js';
 
+/**
+ * Trainable parameters and forward FLOPs of one image (2 per multiply-add) of a layer, or of a part of a
+ * network.
+ */
 export interface LayerCount {
   name: string;
   params: number;
   flops: number;
 }
 
+/**
+ * {@link countModel}'s result: a configuration's trainable parameters and forward FLOPs of one image at
+ * its input size, and the per-layer counts they sum.
+ */
 export interface ModelCount {
   name: string;
   params: number;

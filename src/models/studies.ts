@@ -15,12 +15,14 @@ import { mergeConfig, modelConfig, PAPER_MODELS } from './registry.js';
 
 /** The studies' names (the file's comment says what each compares). */
 export const STUDIES = ['paper', 'groups', 'k', 'encoding', 'logits', 'stem'] as const;
+/** The name of one of the paper's studies: one of {@link STUDIES}. */
 export type Study = (typeof STUDIES)[number];
 
 /** What `sasa table` shows: these studies and the detection table (models/detection/studies.ts). */
 export const TABLE_STUDIES = [...STUDIES, DETECTION_STUDY] as const;
 export type TableStudy = (typeof TABLE_STUDIES)[number];
 
+/** One configuration of a study ({@link studyConfigs}): its label and its model configuration. */
 export interface StudyEntry {
   /** Short label of the configuration inside its study, e.g. 'k=7' or 'conv 1,2 / attention 3,4'. */
   label: string;

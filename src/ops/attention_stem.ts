@@ -26,6 +26,7 @@ import {
 import { ensureLocalAttentionKernels, localAttention2d } from './local_attention/op.js';
 import { resolveGeometry } from './local_attention/options.js';
 
+/** Options of {@link stemAttention}: the heads N (F must be divisible by N) and the multiplier of q. */
 export interface StemAttentionOptions {
   heads: number;
   /** Multiplier of q: a number, 'none' (1), or omitted for (F/heads)^-0.5. */

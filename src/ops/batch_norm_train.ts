@@ -28,6 +28,10 @@ export function epsilonProblem(epsilon: unknown): string | undefined {
     : `must be a finite number > 0, got ${String(epsilon)}`;
 }
 
+/**
+ * What {@link batchNormTrain} and {@link batchNormBlockMax} return: y (x's shape [..., C]; [N, 1, 1, C] for
+ * the block max) and the batch statistics mean [C] and biased variance [C].
+ */
 export interface BatchNormTrainResult {
   y: tf.Tensor;
   mean: tf.Tensor1D;

@@ -11,6 +11,10 @@ import * as tf from '../tf.js';
 import { type ComposedKernel, ensureKernels, tensorInput } from './composed_kernels.js';
 import { SGD_UPDATE } from './kernel_names.js';
 
+/**
+ * One {@link sgdUpdate} step's hyperparameters (no defaults): learning rate lr, momentum μ, weight decay λ,
+ * and Nesterov or plain momentum (the formulas in ops/sgd_update.ts).
+ */
 export interface SgdUpdateOptions {
   lr: number;
   momentum: number;

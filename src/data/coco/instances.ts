@@ -8,6 +8,10 @@
 /** `[x, y, width, height]`, pixels. */
 export type CocoBox = [number, number, number, number];
 
+/**
+ * An image of a COCO instances file: its id, size in pixels, and file name (relative to the images
+ * folder).
+ */
 export interface CocoImage {
   id: number;
   width: number;
@@ -15,6 +19,7 @@ export interface CocoImage {
   file_name: string;
 }
 
+/** A category of a COCO instances file. */
 export interface CocoCategory {
   id: number;
   name: string;

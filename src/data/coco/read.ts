@@ -22,6 +22,7 @@ import { parseJsonText } from './json.js';
 /** What the instances reader does with a bad annotation: throw (the default) or collect it. */
 export type BadAnnotationPolicy = 'throw' | 'collect';
 
+/** Options of {@link readCocoInstances}: what it does with a bad annotation (default 'throw'). */
 export interface ReadInstancesOptions<P extends BadAnnotationPolicy = BadAnnotationPolicy> {
   badAnnotations?: P;
 }

@@ -63,6 +63,7 @@ function clipToImage([x, y, w, h]: CocoBox, width: number, height: number): numb
   return [Math.max(0, x), Math.max(0, y), Math.min(width, x + w), Math.min(height, y + h)];
 }
 
+/** Options of `detectionSet`: the set's name and its class map. */
 export interface DetectionSetOptions {
   /** Names the set in messages. */
   name: string;

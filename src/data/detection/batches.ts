@@ -22,6 +22,10 @@ import {
   type ScaleChoice,
 } from './transforms.js';
 
+/**
+ * Options of {@link detectionBatches}: batch size, resizing and padding, augmentation, normalisation, order,
+ * read-ahead, and where in the epoch to start.
+ */
 export interface DetectionBatchOptions {
   batchSize: number;
   /** Shorter side after resizing: fixed, or jittered (a list, or {min, max}) when augmenting. */

@@ -30,6 +30,10 @@ export interface CocoFiles {
   images: string;
 }
 
+/**
+ * A parsed detection data specification ({@link parseDetectionSpec}; the forms in data/detection/spec.ts):
+ * COCO instances files, a voc100 folder, or the shapes dataset (generated into the cache, or a folder).
+ */
 export type DetectionSpec =
   | { kind: 'coco'; name: string; train: CocoFiles; validation?: CocoFiles }
   | { kind: 'voc100'; name: string; dir: string }
@@ -78,6 +82,10 @@ async function readAnnotations(path: string, strict: boolean): Promise<Instances
   return readCocoInstances(path, { badAnnotations: 'collect' });
 }
 
+/**
+ * Options of {@link openDetectionData}: the held-out split of a one-file source, strictness, and where and
+ * how the shapes dataset is generated.
+ */
 export interface OpenDetectionOptions {
   /** Fraction of a one-file source's images held out (seeded) for validation. Default 0.2. */
   validationFraction?: number;

@@ -14,6 +14,7 @@ import {
   writeNormalised,
 } from './transforms.js';
 
+/** A resampling kernel of the resize, by sharp's name for it (its `kernel` option). */
 export type ResizeKernel = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
 
 export type Plan =

@@ -23,6 +23,7 @@ export interface ImageFolder {
   files: ImageFile[];
 }
 
+/** Options of {@link scanImageFolder}. */
 export interface ScanOptions {
   /** Accepted file extensions, with or without the dot, any case. Default IMAGE_EXTENSIONS. */
   extensions?: readonly string[];

@@ -19,13 +19,15 @@ export const ONNX_OUTPUT = 'logits';
 /** Default opset and batch dimension ('dynamic': a symbolic batch size) of an export. */
 export const ONNX_EXPORT_DEFAULTS = { opset: 17, batch: 'dynamic' } as const;
 
+/** Options of {@link exportOnnx} (and {@link exportOnnxFile}); defaults in {@link ONNX_EXPORT_DEFAULTS}. */
 export interface OnnxExportOptions {
-  /** ONNX opset, MIN_OPSET to MAX_OPSET. Default 17. */
+  /** ONNX opset, MIN_OPSET to MAX_OPSET. */
   opset?: number;
-  /** 'dynamic' (a symbolic batch dimension) or a fixed positive batch size. Default 'dynamic'. */
+  /** 'dynamic' (a symbolic batch dimension) or a fixed positive batch size. */
   batch?: 'dynamic' | number;
   /** Extra ONNX metadata_props (e.g. the normalisation, class names). */
   metadata?: Record<string, string>;
+  /** The model's producer_version. Default '' (none). */
   producerVersion?: string;
 }
 

@@ -24,6 +24,10 @@ async function modelFolder(dir: string): Promise<string> {
   throw new Error(`${join(dir, MODEL_JSON)}: missing (not a sasa model folder, nor a run folder with model/)`);
 }
 
+/**
+ * What {@link exportOnnxFile} wrote: the model folder it read, the ONNX file's size in bytes, and the
+ * model's name.
+ */
 export interface OnnxFileSummary {
   modelDir: string;
   bytes: number;

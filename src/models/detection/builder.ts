@@ -18,6 +18,7 @@ import type { Sym } from './layers.js';
 import { buildPyramid } from './pyramid.js';
 import { buildSubnet } from './subnets.js';
 
+/** Options of {@link buildDetector} (and `createDetector`). */
 export interface DetectorBuildOptions {
   /** Seeds the initial weights (same seed, same weights; layers/seeds.ts); unseeded by default. */
   seed?: number;

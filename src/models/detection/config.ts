@@ -26,6 +26,10 @@ export interface BackboneConfig {
   overrides?: Partial<ModelConfig>;
 }
 
+/**
+ * A RetinaNet detector as data (SASA.md §5): backbone, pyramid and subnets. Optional fields get their
+ * defaults, and every field its checks, in {@link resolveDetectorConfig}.
+ */
 export interface DetectorConfig {
   /** Registry name or a free label. */
   name?: string;
@@ -69,6 +73,10 @@ export interface PyramidLevel {
   size: [number, number];
 }
 
+/**
+ * A {@link DetectorConfig} with every default filled in and checked ({@link resolveDetectorConfig}), the
+ * backbone resolved at the input size, and the pyramid levels P3 … P7.
+ */
 export interface ResolvedDetector {
   name: string;
   /** The backbone's configuration at the detector's input size. */

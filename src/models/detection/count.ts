@@ -11,6 +11,10 @@
 import { attentionCount, countModel, type LayerCount } from '../count.js';
 import { type DetectorConfig, type ResolvedDetector, resolveDetectorConfig } from './config.js';
 
+/**
+ * {@link countDetector}'s result: trainable parameters and forward FLOPs of one [inputSize, inputSize]
+ * image, in total, per part and per layer.
+ */
 export interface DetectorCount {
   name: string;
   inputSize: number;

@@ -87,6 +87,10 @@ export interface AttentionLayerOptions {
   scale?: number | 'none';
 }
 
+/**
+ * Attention options with every default filled in ({@link ATTENTION_DEFAULTS}; logits from the positional
+ * encoding) and checked; `scale` stays optional: omitted means (C/N)^-0.5.
+ */
 export type ResolvedAttentionOptions = Required<Omit<AttentionLayerOptions, 'scale'>> &
   Pick<AttentionLayerOptions, 'scale'>;
 

@@ -13,6 +13,10 @@ import type { OptionChange } from '../training/resume_options.js';
 import type { Metrics } from './evaluate.js';
 import type { TrainOptions } from './options.js';
 
+/**
+ * What a classification run tells its callbacks when it begins: where it starts, its total steps, whether
+ * it resumes, the model's parameter count, and the options it trains with.
+ */
 export interface TrainBeginLogs {
   /** The step training starts at (0, or the checkpoint's on a resume). */
   step: number;
@@ -25,6 +29,11 @@ export interface TrainBeginLogs {
   changes: OptionChange[];
 }
 
+/**
+ * What a classification run tells its callbacks after each step: steps taken (this one included) of
+ * `totalSteps`, the epoch (0-based) and the batches done in it, the batch's loss (before the update), the
+ * learning rate it trained at, and images per second of the step.
+ */
 export interface StepLogs {
   step: number;
   totalSteps: number;
@@ -35,6 +44,11 @@ export interface StepLogs {
   imagesPerSecond: number;
 }
 
+/**
+ * What a classification run tells its callbacks at the end of an epoch: the epoch (0-based), the steps
+ * taken, the epoch's mean training loss, the validation metrics (null without a validation split) and the
+ * files skipped.
+ */
 export interface EpochLogs {
   epoch: number;
   step: number;
@@ -47,6 +61,11 @@ export interface EpochLogs {
   streamed: boolean;
 }
 
+/**
+ * What {@link train} resolves to: the model with its evaluation weights (the weight average when on), the
+ * test and validation metrics (null where the data lacks the split), the steps taken, the training seconds
+ * of this process and the training normalisation.
+ */
 export interface TrainResult {
   model: tf.LayersModel;
   test: Metrics | null;

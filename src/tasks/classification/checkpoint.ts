@@ -15,6 +15,10 @@ import * as tf from '../../tf.js';
 import type { WeightAverage } from './ema.js';
 import type { Sgd } from './sgd.js';
 
+/**
+ * The training state a checkpoint stores (its `sasa` metadata, as JSON): where training continues, the
+ * current epoch's losses so far, and what the run needs to continue.
+ */
 export interface TrainState {
   /** Optimizer steps taken. */
   step: number;
@@ -35,6 +39,10 @@ export interface TrainState {
   run: Record<string, unknown>;
 }
 
+/**
+ * A checkpoint as {@link readCheckpoint} reads it: the training state, and per weight name the model's
+ * weights, the SGD velocities and the weight averages (flat float32, row-major) and the weights' shapes.
+ */
 export interface Checkpoint {
   state: TrainState;
   model: Map<string, Float32Array>;

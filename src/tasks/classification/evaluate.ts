@@ -9,6 +9,11 @@ import type { ImageDataset } from '../../data/dataset.js';
 import type { DataBatch, Normalization, SkippedFile } from '../../data/source.js';
 import * as tf from '../../tf.js';
 
+/**
+ * Classification metrics over `count` images: top-1 and top-5 accuracy (fractions in [0, 1]), the mean
+ * cross-entropy, the accuracy per class [K] (NaN for a class without images) and the confusion matrix
+ * [K, K] of image counts (rows: true class, columns: predicted class).
+ */
 export interface Metrics {
   count: number;
   top1: number;

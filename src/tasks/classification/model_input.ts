@@ -28,6 +28,7 @@ export function modelInput(rgb: ArrayLike<number>, size: number, channels: numbe
   return x;
 }
 
+/** One of `topClasses`' classes: its label (the class name), index and probability. */
 export interface RankedClass {
   label: string;
   index: number;

@@ -7,6 +7,10 @@ import { type ModelConfig, resolveConfig } from '../../models/config.js';
 import { firstDifference } from '../training/json_difference.js';
 import type { OptionRule, ResumeComparison } from '../training/resume_options.js';
 
+/**
+ * A classification run's options (SASA.md §5), all required (the CLI's defaults are in cli/train.ts). The
+ * checks, and which options a resume may change, are in tasks/classification/options.ts.
+ */
 export interface TrainOptions {
   model: ModelConfig;
   epochs: number;

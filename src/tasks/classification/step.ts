@@ -10,12 +10,20 @@ import * as tf from '../../tf.js';
 import { smoothedCrossEntropy } from './loss.js';
 import { Sgd } from './sgd.js';
 
+/**
+ * Options of {@link makeTrainStep}; their defaults live there: momentum 0.9, weight decay 1e-4, no label
+ * smoothing.
+ */
 export interface StepOptions {
+  /** Nesterov momentum μ. */
   momentum?: number;
+  /** λ of the L2 term, on weights of rank ≥ 2 only. */
   weightDecay?: number;
+  /** ε of the smoothed cross-entropy (tasks/classification/loss.ts). */
   labelSmoothing?: number;
 }
 
+/** A classifier's training step ({@link makeTrainStep}) and the optimizer whose velocities it updates. */
 export interface TrainStep {
   optimizer: Sgd;
   /**

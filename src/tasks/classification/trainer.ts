@@ -44,6 +44,10 @@ export type {
 } from './callbacks.js';
 export type { TrainOptions } from './options.js';
 
+/**
+ * How {@link train} runs, besides its options: resume or not, the options a resume was given, and the
+ * caller's callbacks.
+ */
 export interface TrainRun extends RunStart {
   /** Called after the NaN stop and the metrics log, before the checkpointer. */
   callbacks?: ClassificationCallback[];

@@ -4,6 +4,10 @@
  */
 import type * as tf from '../../tf.js';
 
+/**
+ * RetinaNet's head outputs for B images with A anchors each (the levels concatenated) and K classes: class
+ * logits [B, A, K] and box deltas [B, A, 4].
+ */
 export interface RetinaNetOutputs {
   /** [B, A, K] class logits (sigmoid per class, no background class). */
   clsLogits: tf.Tensor3D;

@@ -29,6 +29,10 @@ export interface LossTargets {
   foregroundCounts: Int32Array;
 }
 
+/**
+ * Options of {@link retinaNetTargets}: the matcher (default {@link RETINANET_MATCHER}), the box coder
+ * (default {@link RETINANET_BOX_CODER}), or each image's matches already computed.
+ */
 export interface TargetOptions {
   matcher?: MatcherConfig;
   coder?: BoxCoderConfig;

@@ -28,6 +28,11 @@ export interface Detections {
   labels: Int32Array;
 }
 
+/**
+ * Options of {@link postprocessDetections} and {@link detectImage}: score threshold and box counts (default
+ * {@link RETINANET_DETECTIONS}), NMS (default {@link RETINANET_NMS}) and box coder (default
+ * {@link RETINANET_BOX_CODER}).
+ */
 export interface PostprocessOptions {
   detections?: DetectionConfig;
   nms?: NmsConfig;

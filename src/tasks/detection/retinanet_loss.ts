@@ -12,11 +12,20 @@ import { weightedFocalLoss } from './focal_loss.js';
 import { type DetectionTarget, outputsShape, type RetinaNetOutputs } from './head_outputs.js';
 import { type LossTargets, retinaNetTargets, type TargetOptions } from './loss_targets.js';
 
+/**
+ * RetinaNet's two training losses, scalars (formulas in tasks/detection/retinanet_loss.ts): the focal
+ * classification loss and the L1 box regression loss, each normalised per image by its foreground anchors
+ * and averaged over the images.
+ */
 export interface RetinaNetLosses {
   classification: tf.Scalar;
   boxRegression: tf.Scalar;
 }
 
+/**
+ * Options of {@link retinaNetLoss}: those of {@link retinaNetTargets}, and the focal loss's α and γ
+ * (default {@link RETINANET_FOCAL_LOSS}).
+ */
 export interface RetinaNetLossOptions extends TargetOptions, Partial<FocalLossConfig> {}
 
 /** The focal loss of clsLogits [B, A, K], summed over classes, weighted per anchor and summed. */

@@ -24,6 +24,7 @@ export const SHAPE_CATEGORIES: readonly CocoCategory[] = [
   { id: 4, name: 'star', supercategory: 'shape' },
 ];
 
+/** COCO's object size classes by box area: small < 32², medium < 96², large ≥ 96² (pixels²). */
 export type SizeClass = 'small' | 'medium' | 'large';
 /** √(box area) ranges per size class, in pixels (COCO: small < 32, medium < 96, large ≥ 96). */
 export const SIDE_RANGES: Record<SizeClass, [number, number]> = { small: [8, 30], medium: [34, 94], large: [98, 160] };
@@ -48,6 +49,10 @@ export interface SceneObject {
   visible: number;
 }
 
+/**
+ * One generated image ({@link renderScene}): its size in pixels, its RGB bytes, its background and its
+ * objects in drawing order.
+ */
 export interface Scene {
   width: number;
   height: number;

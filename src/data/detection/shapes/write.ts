@@ -23,15 +23,18 @@ export const SHAPES_MARKER = 'shapes.json';
 export const SHAPES_GENERATOR = 'sasa shapes';
 /** The shapes dataset's splits. */
 export const SHAPES_SPLITS = ['train', 'val'] as const;
+/** A split of the shapes dataset: one of {@link SHAPES_SPLITS}. */
 export type ShapesSplit = (typeof SHAPES_SPLITS)[number];
 
+/** The generated shapes dataset's size, image side and seed; defaults in {@link SHAPES_DEFAULTS}. */
 export interface ShapesOptions {
-  /** Training images. Default 400. */
+  /** Training images. */
   train?: number;
-  /** Validation images. Default 100. */
+  /** Validation images. */
   val?: number;
-  /** Side of the square images. Default 256. */
+  /** Side of the square images, pixels. */
   size?: number;
+  /** Seeds every image. */
   seed?: number;
 }
 

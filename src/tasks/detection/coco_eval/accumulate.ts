@@ -15,6 +15,10 @@ import type { CocoEvalParams } from './params.js';
 /** numpy's `np.spacing(1)`, added to precision's denominator as pycocotools does. */
 const SPACING_1 = Number.EPSILON;
 
+/**
+ * pycocotools' `accumulate` result (flat, row-major): precision [T, R, K, A, M] and recall [T, K, A, M]
+ * over IoU thresholds T, recall thresholds R, categories K, area ranges A and maxDets M.
+ */
 export interface Accumulated {
   /** [T, R, K, A, M], row-major, as pycocotools' `eval['precision']`; −1 where undefined. */
   precision: Float64Array;

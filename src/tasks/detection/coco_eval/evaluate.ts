@@ -9,6 +9,10 @@ import { matchAllCells } from './match.js';
 import { COCO_EVAL_DEFAULTS, type CocoEvalParams, checkParams } from './params.js';
 import { type CategoryAp, perCategoryAp, summaryStats } from './summarize.js';
 
+/**
+ * {@link cocoEvaluate}'s result: precision and recall (pycocotools' `eval`), the parameters, the ids that
+ * order the image and category axes, the 12 summary numbers and the AP per category.
+ */
 export interface CocoEvaluation extends Accumulated {
   params: CocoEvalParams;
   /** Image and category ids, ascending: the order of the arrays' image and K axes. */

@@ -7,6 +7,10 @@ export interface AreaRange {
   max: number;
 }
 
+/**
+ * The COCO bounding-box evaluation's parameters (pycocotools' `Params`); {@link COCO_EVAL_DEFAULTS} holds
+ * pycocotools' defaults.
+ */
 export interface CocoEvalParams {
   /** IoU thresholds T, ascending. */
   iouThresholds: readonly number[];

@@ -107,6 +107,10 @@ export function fixed3(x: number): string {
   return x.toFixed(3);
 }
 
+/**
+ * One category's AP from a COCO evaluation (`perCategoryAp`): its id and name, AP over IoU 0.50:0.95 and
+ * AP at IoU 0.5.
+ */
 export interface CategoryAp {
   id: number;
   name: string;
