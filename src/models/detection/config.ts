@@ -5,6 +5,8 @@
  * convolutions (`fpn: 'conv'`) or local self-attention (`fpn: 'attention'`, the paper's variant).
  * `resolveDetectorConfig` holds every default and check; the builder and the count read its result.
  */
+
+import { resolveAttentionOptions } from '../../ops/local_attention/options.js';
 import {
   type AttentionConfig,
   type ModelConfig,
@@ -121,30 +123,7 @@ function positiveInt(name: string, field: string, v: unknown): number {
 }
 
 function resolveAttention(name: string, a: AttentionConfig): ResolvedAttention {
-  const positional = a.positional ?? 'relative';
-  const r: ResolvedAttention = {
-    kernelSize: a.kernelSize ?? 7,
-    heads: a.heads ?? 8,
-    positional,
-    logits: a.logits ?? (positional === 'relative' ? 'qk+qr' : 'qk'),
-    padding: a.padding ?? 'zeros',
-    ...(a.scale === undefined ? {} : { scale: a.scale }),
-  };
-  const k = r.kernelSize;
-  if (!Number.isInteger(k) || k < 1 || k % 2 === 0 || k > 31) {
-    fail(name, 'attention.kernelSize', `must be an odd integer from 1 to 31, got ${k}`);
-  }
-  positiveInt(name, 'attention.heads', r.heads);
-  if (!['relative', 'absolute', 'none'].includes(positional)) {
-    fail(name, 'attention.positional', `must be 'relative', 'absolute' or 'none', got '${positional}'`);
-  }
-  if (!['qk+qr', 'qr', 'qk'].includes(r.logits)) {
-    fail(name, 'attention.logits', `must be 'qk+qr', 'qr' or 'qk', got '${r.logits}'`);
-  }
-  if (positional !== 'relative' && r.logits !== 'qk') {
-    fail(name, 'attention.logits', `'${r.logits}' needs positional 'relative'`);
-  }
-  return r;
+  return resolveAttentionOptions(a, (field, problem) => fail(name, `attention.${field}`, problem));
 }
 
 /** One positive base anchor side per pyramid level. */
