@@ -50,12 +50,61 @@ float* threadBuffer(Slot slot, size_t size) {
   return b.data();
 }
 
-constexpr int64_t kTile = 32;
+#if defined(__AVX__)
+/** The 8×8 block r[0..8) (row t: 8 floats) transposed in place. */
+inline void transpose8x8(__m256 r[8]) {
+  __m256 a[8], b[8];
+  for (int t = 0; t < 8; t += 2) {
+    a[t] = _mm256_unpacklo_ps(r[t], r[t + 1]);
+    a[t + 1] = _mm256_unpackhi_ps(r[t], r[t + 1]);
+  }
+  for (int t = 0; t < 8; t += 4) {
+    b[t] = _mm256_shuffle_ps(a[t], a[t + 2], 0x44);
+    b[t + 1] = _mm256_shuffle_ps(a[t], a[t + 2], 0xEE);
+    b[t + 2] = _mm256_shuffle_ps(a[t + 1], a[t + 3], 0x44);
+    b[t + 3] = _mm256_shuffle_ps(a[t + 1], a[t + 3], 0xEE);
+  }
+  for (int t = 0; t < 4; ++t) {
+    r[t] = _mm256_permute2f128_ps(b[t], b[t + 4], 0x20);
+    r[t + 4] = _mm256_permute2f128_ps(b[t], b[t + 4], 0x31);
+  }
+}
+
+/**
+ * dst[c · ds + p] = src[p · ss + c] · mul for c, p in [0, 8) (an 8-pixel × 8-channel block of a
+ * channels-last tensor to channel-major, or back with the strides swapped).
+ */
+inline void transposeBlock(const float* src, int64_t ss, float* dst, int64_t ds, float mul) {
+  __m256 r[8];
+  for (int t = 0; t < 8; ++t) r[t] = _mm256_loadu_ps(src + t * ss);
+  transpose8x8(r);
+  const __m256 m = _mm256_set1_ps(mul);
+  for (int t = 0; t < 8; ++t) _mm256_storeu_ps(dst + t * ds, _mm256_mul_ps(r[t], m));
+}
+constexpr int64_t kBlock = 8;
+#else
+constexpr int64_t kBlock = 0;  // no blocked transposes: every element takes the scalar loop
+#endif
+
+/**
+ * dst[c · ds + p] = src[p · ss + c] · mul for c in [0, D), p in [0, n): 8×8 blocks where they fit
+ * (with AVX), elementwise around them.
+ */
+inline void transposeRun(const float* src, int64_t ss, float* dst, int64_t ds, int64_t D, int64_t n, float mul) {
+  const int64_t d8 = kBlock ? D / kBlock * kBlock : 0, n8 = kBlock ? n / kBlock * kBlock : 0;
+#if defined(__AVX__)
+  for (int64_t c = 0; c < d8; c += kBlock) {
+    for (int64_t p = 0; p < n8; p += kBlock) transposeBlock(src + p * ss + c, ss, dst + c * ds + p, ds, mul);
+  }
+#endif
+  for (int64_t c = 0; c < D; ++c) {
+    for (int64_t p = c < d8 ? n8 : 0; p < n; ++p) dst[c * ds + p] = src[p * ss + c] * mul;
+  }
+}
 
 /**
  * Channels [lo, lo + D) of image b of NHWC x (pixel stride ld) → [D][Hp][Wk] with the image at
- * (h, h) and zeros around, × mul. In tiles of 32 pixels, so the strided reads stay within a few
- * cache lines.
+ * (h, h) and zeros around, × mul.
  */
 void headToPlanar(const Geometry& g, const float* x, int64_t ld, int64_t b, int64_t lo, float mul, float* dst) {
   const int64_t cs = g.Hp * g.Wk;
@@ -71,13 +120,7 @@ void headToPlanar(const Geometry& g, const float* x, int64_t ld, int64_t b, int6
       std::fill_n(row, g.h, 0.0f);
       std::fill_n(row + g.h + g.W, g.Wk - g.h - g.W, 0.0f);
     }
-    for (int64_t j0 = 0; j0 < g.W; j0 += kTile) {
-      const int64_t j1 = std::min(g.W, j0 + kTile);
-      for (int64_t c = 0; c < g.D; ++c) {
-        float* row = dst + c * cs + (i + g.h) * g.Wk + g.h;
-        for (int64_t j = j0; j < j1; ++j) row[j] = in[j * ld + c] * mul;
-      }
-    }
+    transposeRun(in, ld, dst + (i + g.h) * g.Wk + g.h, cs, g.D, g.W, mul);
   }
 }
 
@@ -86,10 +129,7 @@ void headFromPlanar(const Geometry& g, const float* src, float mul, float* x, in
                     int64_t lo) {
   const int64_t plane = g.H * g.Wq;
   for (int64_t i = 0; i < g.H; ++i) {
-    for (int64_t j = 0; j < g.W; ++j) {
-      float* out = x + ((b * g.H + i) * g.W + j) * ld + lo;
-      for (int64_t c = 0; c < g.D; ++c) out[c] = src[c * plane + i * g.Wq + j] * mul;
-    }
+    transposeRun(src + i * g.Wq, plane, x + ((b * g.H + i) * g.W) * ld + lo, ld, g.W, g.D, mul);
   }
 }
 

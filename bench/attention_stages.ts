@@ -1,0 +1,39 @@
+/**
+ * The local self-attention layer (k 7, 8 heads, projections included, d_in = d_out = C) against
+ * our 3×3 convolution of the same width at the large ResNet stages, forward + backward, in one
+ * process, alternating the cases each round; also the localAttention2d op alone (forward, and
+ * forward + backward), so layer − op is the projections' share:
+ *   npx tsx bench/attention_stages.ts [--shapes 8,56,56,64;8,28,28,128] [--rounds 3] [--runs 5]
+ * Prints per round the median ms of each case and the attention / conv ratio; SASA_NATIVE_ADDON
+ * picks another addon build (an A/B runs this alternately with two builds).
+ */
+
+import { initBackend, NATIVE_BACKEND } from '../src/backend/native.js';
+import { benchAttention, benchAttentionOp, benchConv } from '../src/bench/cases.js';
+
+const arg = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : def;
+};
+await initBackend({ backend: NATIVE_BACKEND, require: true });
+const shapes = arg('shapes', '8,56,56,64;8,28,28,128')
+  .split(';')
+  .map((s) => s.split(',').map(Number) as [number, number, number, number]);
+const options = { runs: Number(arg('runs', '5')), warmup: 2, warmupMs: 500 };
+const rounds = Number(arg('rounds', '3'));
+const fmt = (x: number) => x.toFixed(1).padStart(6);
+console.log('shape             round  conv fb  layer fb  op fwd  op fb  layer/conv');
+for (let r = 0; r < rounds; r++) {
+  for (const shape of shapes) {
+    const conv = benchConv({ shape, filters: shape[3], kernel: 3, stride: 1, backward: true, inputs: 5 }, options);
+    const layer = benchAttention({ shape, kernelSize: 7, heads: 8, backward: true }, options);
+    const op = (backward: boolean) =>
+      benchAttentionOp({ shape, kernelSize: 7, heads: 8, padding: 'zeros', logits: 'qk+qr', backward }, options);
+    const fwd = op(false);
+    const fb = op(true);
+    const ratio = (layer.median_ms / conv.median_ms).toFixed(2);
+    console.log(
+      `${shape.join(',').padEnd(16)}  ${String(r + 1).padStart(5)}  ${fmt(conv.median_ms)}  ${fmt(layer.median_ms)}    ${fmt(fwd.median_ms)} ${fmt(fb.median_ms)}  ${ratio}`,
+    );
+  }
+}
