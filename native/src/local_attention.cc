@@ -164,9 +164,12 @@ struct Task {
     }
   }
 
-  /** Logits of query row i into L[w · ls + j] (w = da·k + db). */
+  /**
+   * Logits of query row i into L[w · ls + j] (w = da·k + db); with rowMax, also their maximum over
+   * the window into rowMax[j / VL] (computed as they are stored, where it costs no extra pass).
+   */
   void logits(int64_t i, const float* q, const float* k, const float* relRow, const float* relCol,
-              float* L, int64_t ls) {
+              float* L, int64_t ls, vf* rowMax = nullptr) {
     constexpr float ninf = -std::numeric_limits<float>::infinity();
     vf acc[KT ? KT : kMaxWindow];
     vf* rowL = rel;
@@ -184,6 +187,7 @@ struct Task {
           }
         }
       }
+      vf m = splat(ninf);
       for (int64_t da = 0; da < K; ++da) {
         const int64_t a = i + da - g.h;
         float* out = L + da * K * ls + j0;
@@ -200,13 +204,19 @@ struct Task {
           vf l = acc[db] + rowL[da] + colL[db];
           if (g.masked) l += loadu(colMask.data() + db * g.Wq + j0);
           storeu(out + db * ls, l);
+          m = vmax(m, l);
         }
       }
+      if (rowMax) rowMax[j0 / VL] = m;
     }
   }
 
-  /** out[c][i][chunk] += Σ_w Wt[w · ws + chunk] · b_c[row i + da][chunk + db] (D × H × Wq out). */
-  void windowSums(int64_t i, const float* Wt, int64_t ws, const float* b, float* out) const {
+  /**
+   * out[c][i][chunk] += Σ_w Wt[w · ws + chunk] · b_c[row i + da][chunk + db] (D × H × Wq out); with
+   * scale, out[c][i][chunk] = scale[chunk / VL] · Σ_w ... instead (out need not be initialised).
+   */
+  void windowSums(int64_t i, const float* Wt, int64_t ws, const float* b, float* out,
+                  const vf* scale = nullptr) const {
     const int64_t plane = g.H * g.Wq;
     for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
       int64_t c = 0;
@@ -223,8 +233,13 @@ struct Task {
           }
         }
         float* o = out + c * plane + i * g.Wq + j0;
-        storeu(o, loadu(o) + acc0);
-        storeu(o + plane, loadu(o + plane) + acc1);
+        if (scale) {
+          storeu(o, acc0 * scale[j0 / VL]);
+          storeu(o + plane, acc1 * scale[j0 / VL]);
+        } else {
+          storeu(o, loadu(o) + acc0);
+          storeu(o + plane, loadu(o + plane) + acc1);
+        }
       }
       for (; c < g.D; ++c) {
         vf acc0{};
@@ -234,7 +249,7 @@ struct Task {
           for (int64_t db = 0; db < K; ++db) acc0 += loadu(w + db * ws) * loadu(b0 + db);
         }
         float* o = out + c * plane + i * g.Wq + j0;
-        storeu(o, loadu(o) + acc0);
+        storeu(o, scale ? acc0 * scale[j0 / VL] : loadu(o) + acc0);
       }
     }
   }
@@ -302,29 +317,28 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
     float* V = threadBuffer(kV, padded);
     float* Y = threadBuffer(kOut0, local);
     float* L = threadBuffer(kL, g.K * g.K * g.Wq);
+    std::vector<vf> rowMax(g.Wq / VL), invSum(g.Wq / VL);
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < g.B * g.N; ++task) {
       const int64_t b = task / g.N, n = task % g.N;  // image-major: the image stays in cache
       Task<KT> t(g, n);
       layOutHead(g, q, k, v, b, t.lo, Q, Kb, V);
-      std::fill(Y, Y + local, 0.0f);
       for (int64_t i = 0; i < g.H; ++i) {
-        t.logits(i, Q, Kb, relRow, relCol, L, g.Wq);
+        // L ← exp(L - max); y = (Σ_w L_w v_w) / Σ_w L_w, the division folded into the window sums
+        t.logits(i, Q, Kb, relRow, relCol, L, g.Wq, rowMax.data());
         for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-          vf m = splat(-std::numeric_limits<float>::infinity());
-          for (int64_t w = 0; w < t.KK; ++w) m = vmax(m, loadu(L + w * g.Wq + j0));
+          const vf m = rowMax[j0 / VL];
           vf sum{};
           for (int64_t w = 0; w < t.KK; ++w) {
             const vf e = expNonPositive(loadu(L + w * g.Wq + j0) - m);
             storeu(L + w * g.Wq + j0, e);
             sum += e;
           }
-          const vf inv = 1.0f / sum;
-          for (int64_t w = 0; w < t.KK; ++w) storeu(L + w * g.Wq + j0, loadu(L + w * g.Wq + j0) * inv);
+          invSum[j0 / VL] = 1.0f / sum;
           float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
           for (int64_t l = 0; l < VL && j0 + l < g.W; ++l) lrow[(j0 + l) * g.N] = m[l] + std::log(sum[l]);
         }
-        t.windowSums(i, L, g.Wq, V, Y);
+        t.windowSums(i, L, g.Wq, V, Y, invSum.data());
       }
       headFromPlanar(g, Y, 1.0f, y, g.C, b, t.lo);
     }
