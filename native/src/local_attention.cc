@@ -255,6 +255,71 @@ struct Task {
   }
 
   /**
+   * windowSums for query rows i and i + 1 at once (weights Wt0 and Wt1, scales scale0 and scale1):
+   * value row i + t serves row i at da = t and row i + 1 at da = t - 1, so every value vector
+   * loaded (an unaligned load, mostly across two cache lines) serves both rows.
+   */
+  void windowSumsPair(int64_t i, const float* Wt0, const float* Wt1, int64_t ws, const float* b, float* out,
+                      const vf* scale0, const vf* scale1) const {
+    const int64_t plane = g.H * g.Wq;
+    for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+      for (int64_t c = 0; c < g.D; c += 2) {
+        const bool two = c + 1 < g.D;  // an odd last channel is summed twice and stored once
+        vf a00{}, a01{}, a10{}, a11{};  // a<row><channel>
+        for (int64_t t = 0; t <= K; ++t) {
+          const float* b0 = b + c * cs + (i + t) * g.Wk + j0;
+          const float* b1 = two ? b0 + cs : b0;
+          const float* w0 = Wt0 + t * K * ws + j0;
+          const float* w1 = Wt1 + (t - 1) * K * ws + j0;
+          for (int64_t db = 0; db < K; ++db) {
+            const vf v0 = loadu(b0 + db), v1 = loadu(b1 + db);
+            if (t < K) {
+              const vf w = loadu(w0 + db * ws);
+              a00 += w * v0;
+              a01 += w * v1;
+            }
+            if (t > 0) {
+              const vf w = loadu(w1 + db * ws);
+              a10 += w * v0;
+              a11 += w * v1;
+            }
+          }
+        }
+        float* o = out + c * plane + i * g.Wq + j0;
+        put(o, a00, scale0, j0);
+        put(o + g.Wq, a10, scale1, j0);
+        if (two) {
+          put(o + plane, a01, scale0, j0);
+          put(o + plane + g.Wq, a11, scale1, j0);
+        }
+      }
+    }
+  }
+
+  /** o[chunk j0] = scale[j0 / VL] · acc, or o += acc without scale. */
+  static void put(float* o, vf acc, const vf* scale, int64_t j0) {
+    storeu(o, scale ? acc * scale[j0 / VL] : loadu(o) + acc);
+  }
+
+  /**
+   * windowSums over all query rows, two at a time (row i's weights at Wt + i · rowStride, its
+   * scales, if any, at scale + i · Wq / VL).
+   */
+  void windowSumsRows(const float* Wt, int64_t rowStride, int64_t ws, const float* b, float* out, int64_t i0,
+                      int64_t rows, const vf* scale) const {
+    const int64_t chunks = g.Wq / VL;
+    for (int64_t r = 0; r < rows; r += 2) {
+      const float* w = Wt + r * rowStride;
+      const vf* s0 = scale ? scale + r * chunks : nullptr;
+      if (r + 1 < rows) {
+        windowSumsPair(i0 + r, w, w + rowStride, ws, b, out, s0, scale ? s0 + chunks : nullptr);
+      } else {
+        windowSums(i0 + r, w, ws, b, out, s0);
+      }
+    }
+  }
+
+  /**
    * For every in-image key (a, x): out[c][a][x] = Σ over the queries (i, j) = (a + h - da,
    * x + h - db) that saw it of Wt_i[w][j] · a_c[i][j]. Wt: [H][k²][Wk] with row data at column h
    * and zero margins; a: padded [D][Hp][Wk].
@@ -316,8 +381,9 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
     float* Kb = g.useQK ? threadBuffer(kK, padded) : nullptr;
     float* V = threadBuffer(kV, padded);
     float* Y = threadBuffer(kOut0, local);
-    float* L = threadBuffer(kL, g.K * g.K * g.Wq);
-    std::vector<vf> rowMax(g.Wq / VL), invSum(g.Wq / VL);
+    const int64_t chunks = g.Wq / VL, rowL = g.K * g.K * g.Wq;
+    float* Lpair = threadBuffer(kL, 2 * rowL);  // two query rows' logits, then softmax numerators
+    std::vector<vf> rowMax(chunks), invSum(2 * chunks);
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < g.B * g.N; ++task) {
       const int64_t b = task / g.N, n = task % g.N;  // image-major: the image stays in cache
@@ -325,6 +391,9 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
       layOutHead(g, q, k, v, b, t.lo, Q, Kb, V);
       for (int64_t i = 0; i < g.H; ++i) {
         // L ← exp(L - max); y = (Σ_w L_w v_w) / Σ_w L_w, the division folded into the window sums
+        const int64_t r = i % 2;
+        float* L = Lpair + r * rowL;
+        vf* inv = invSum.data() + r * chunks;
         t.logits(i, Q, Kb, relRow, relCol, L, g.Wq, rowMax.data());
         for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
           const vf m = rowMax[j0 / VL];
@@ -334,11 +403,11 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
             storeu(L + w * g.Wq + j0, e);
             sum += e;
           }
-          invSum[j0 / VL] = 1.0f / sum;
+          inv[j0 / VL] = 1.0f / sum;
           float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
           for (int64_t l = 0; l < VL && j0 + l < g.W; ++l) lrow[(j0 + l) * g.N] = m[l] + std::log(sum[l]);
         }
-        t.windowSums(i, L, g.Wq, V, Y, invSum.data());
+        if (r == 1 || i + 1 == g.H) t.windowSumsRows(Lpair, rowL, g.Wq, V, Y, i - r, r + 1, invSum.data());
       }
       headFromPlanar(g, Y, 1.0f, y, g.C, b, t.lo);
     }
@@ -419,7 +488,6 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
             storeu(dS + w * g.Wk + j0, pw * (loadu(dS + w * g.Wk + j0) - delta));
           }
         }
-        if (g.useQK) t.windowSums(i, dS, g.Wk, Kb, DQ);
         if (g.useQR) {
           vf* rowS = t.rel;
           vf* colS = t.rel + K;
@@ -449,6 +517,7 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
           }
         }
       }
+      if (g.useQK) t.windowSumsRows(dSall + g.h, rs, g.Wk, Kb, DQ, 0, g.H, nullptr);
       if (g.useQK) t.keyGather(dSall, Q, DK);
       t.keyGather(Pall, DY, DV);
       double* relAcc = dRel.data() + static_cast<size_t>(b) * 2 * tableSize;
