@@ -103,33 +103,34 @@ inline void transposeRun(const float* src, int64_t ss, float* dst, int64_t ds, i
 }
 
 /**
- * Channels [lo, lo + D) of image b of NHWC x (pixel stride ld) → [D][Hp][Wk] with the image at
- * (h, h) and zeros around, × mul.
+ * Channels [lo, lo + count) of image b of NHWC x (pixel stride ld) → [count][Hp][Wk] with the
+ * image at (h, h) and zeros around, × mul.
  */
-void headToPlanar(const Geometry& g, const float* x, int64_t ld, int64_t b, int64_t lo, float mul, float* dst) {
+void headsToPlanar(const Geometry& g, const float* x, int64_t ld, int64_t b, int64_t lo, int64_t count, float mul,
+                   float* dst) {
   const int64_t cs = g.Hp * g.Wk;
-  for (int64_t c = 0; c < g.D; ++c) {
+  for (int64_t c = 0; c < count; ++c) {
     float* p = dst + c * cs;
     std::fill_n(p, g.h * g.Wk, 0.0f);
     std::fill_n(p + (g.h + g.H) * g.Wk, g.h * g.Wk, 0.0f);
   }
   for (int64_t i = 0; i < g.H; ++i) {
     const float* in = x + ((b * g.H + i) * g.W) * ld + lo;
-    for (int64_t c = 0; c < g.D; ++c) {
+    for (int64_t c = 0; c < count; ++c) {
       float* row = dst + c * cs + (i + g.h) * g.Wk;
       std::fill_n(row, g.h, 0.0f);
       std::fill_n(row + g.h + g.W, g.Wk - g.h - g.W, 0.0f);
     }
-    transposeRun(in, ld, dst + (i + g.h) * g.Wk + g.h, cs, g.D, g.W, mul);
+    transposeRun(in, ld, dst + (i + g.h) * g.Wk + g.h, cs, count, g.W, mul);
   }
 }
 
-/** [D][H][Wq] → channels [lo, lo + D) of image b of NHWC x (pixel stride ld), × mul. */
-void headFromPlanar(const Geometry& g, const float* src, float mul, float* x, int64_t ld, int64_t b,
-                    int64_t lo) {
+/** [count][H][Wq] → channels [lo, lo + count) of image b of NHWC x (pixel stride ld), × mul. */
+void headsFromPlanar(const Geometry& g, const float* src, int64_t count, float mul, float* x, int64_t ld, int64_t b,
+                     int64_t lo) {
   const int64_t plane = g.H * g.Wq;
   for (int64_t i = 0; i < g.H; ++i) {
-    transposeRun(src + i * g.Wq, plane, x + ((b * g.H + i) * g.W) * ld + lo, ld, g.W, g.D, mul);
+    transposeRun(src + i * g.Wq, plane, x + ((b * g.H + i) * g.W) * ld + lo, ld, g.W, count, mul);
   }
 }
 
@@ -362,54 +363,81 @@ struct Task {
   }
 };
 
-/** Head channels [lo, lo + D) of image b of q (scaled), k (when used) and v into one task's planar buffers. */
-void layOutHead(const Geometry& g, const float* q, const float* k, const float* v, int64_t b, int64_t lo,
-                float* Q, float* Kb, float* V) {
-  headToPlanar(g, q, g.ld, b, lo, g.scale, Q);
-  if (g.useQK) headToPlanar(g, k, g.ld, b, lo, 1.0f, Kb);
-  headToPlanar(g, v, g.ld, b, lo, 1.0f, V);
+/** Channels [lo, lo + count) of image b of q (scaled), k (when used) and v into one task's planar buffers. */
+void layOutHeads(const Geometry& g, const float* q, const float* k, const float* v, int64_t b, int64_t lo,
+                 int64_t count, float* Q, float* Kb, float* V) {
+  headsToPlanar(g, q, g.ld, b, lo, count, g.scale, Q);
+  if (g.useQK) headsToPlanar(g, k, g.ld, b, lo, count, 1.0f, Kb);
+  headsToPlanar(g, v, g.ld, b, lo, count, 1.0f, V);
 }
+
+/**
+ * The heads of one task: `groups` groups of `heads` consecutive heads (`channels` = heads · D).
+ * A task lays out (and writes back) its group's channels together, so each pixel's channels are
+ * read and written in whole cache lines once, not once per head; the groups are as few as leave
+ * every thread two tasks or more.
+ */
+struct HeadGroups {
+  int64_t groups, heads, channels;
+  explicit HeadGroups(const Geometry& g) : groups(g.N) {
+    for (int64_t n = 1; n <= g.N; ++n) {
+      if (g.N % n == 0 && g.B * n >= 2 * numThreads()) {
+        groups = n;
+        break;
+      }
+    }
+    heads = g.N / groups;
+    channels = heads * g.D;
+  }
+};
 
 template <int KT>
 void forwardImpl(const Geometry& g, const float* q, const float* k, const float* v,
                  const float* relRow, const float* relCol, float* y, float* lse) {
-  const int64_t padded = g.D * g.Hp * g.Wk, local = g.D * g.H * g.Wq;
+  const HeadGroups hg(g);
+  const int64_t cs = g.Hp * g.Wk, plane = g.H * g.Wq;
+  const int64_t padded = hg.channels * cs, local = hg.channels * plane;
 #pragma omp parallel
   {
     FlushDenormals ftz;
-    float* Q = threadBuffer(kQ, padded);
-    float* Kb = g.useQK ? threadBuffer(kK, padded) : nullptr;
-    float* V = threadBuffer(kV, padded);
-    float* Y = threadBuffer(kOut0, local);
+    float* Qg = threadBuffer(kQ, padded);
+    float* Kg = g.useQK ? threadBuffer(kK, padded) : nullptr;
+    float* Vg = threadBuffer(kV, padded);
+    float* Yg = threadBuffer(kOut0, local);
     const int64_t chunks = g.Wq / VL, rowL = g.K * g.K * g.Wq;
     float* Lpair = threadBuffer(kL, 2 * rowL);  // two query rows' logits, then softmax numerators
     std::vector<vf> rowMax(chunks), invSum(2 * chunks);
 #pragma omp for schedule(dynamic)
-    for (int64_t task = 0; task < g.B * g.N; ++task) {
-      const int64_t b = task / g.N, n = task % g.N;  // image-major: the image stays in cache
-      Task<KT> t(g, n);
-      layOutHead(g, q, k, v, b, t.lo, Q, Kb, V);
-      for (int64_t i = 0; i < g.H; ++i) {
-        // L ← exp(L - max); y = (Σ_w L_w v_w) / Σ_w L_w, the division folded into the window sums
-        const int64_t r = i % 2;
-        float* L = Lpair + r * rowL;
-        vf* inv = invSum.data() + r * chunks;
-        t.logits(i, Q, Kb, relRow, relCol, L, g.Wq, rowMax.data());
-        for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-          const vf m = rowMax[j0 / VL];
-          vf sum{};
-          for (int64_t w = 0; w < t.KK; ++w) {
-            const vf e = expNonPositive(loadu(L + w * g.Wq + j0) - m);
-            storeu(L + w * g.Wq + j0, e);
-            sum += e;
+    for (int64_t task = 0; task < g.B * hg.groups; ++task) {
+      const int64_t b = task / hg.groups, n0 = task % hg.groups * hg.heads, lo = n0 * g.D;
+      layOutHeads(g, q, k, v, b, lo, hg.channels, Qg, Kg, Vg);
+      for (int64_t n = n0; n < n0 + hg.heads; ++n) {
+        Task<KT> t(g, n);
+        const int64_t at = t.lo - lo;  // the head's first channel in the group's buffers
+        const float *Q = Qg + at * cs, *Kb = g.useQK ? Kg + at * cs : nullptr, *V = Vg + at * cs;
+        float* Y = Yg + at * plane;
+        for (int64_t i = 0; i < g.H; ++i) {
+          // L ← exp(L - max); y = (Σ_w L_w v_w) / Σ_w L_w, the division folded into the window sums
+          const int64_t r = i % 2;
+          float* L = Lpair + r * rowL;
+          vf* inv = invSum.data() + r * chunks;
+          t.logits(i, Q, Kb, relRow, relCol, L, g.Wq, rowMax.data());
+          for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+            const vf m = rowMax[j0 / VL];
+            vf sum{};
+            for (int64_t w = 0; w < t.KK; ++w) {
+              const vf e = expNonPositive(loadu(L + w * g.Wq + j0) - m);
+              storeu(L + w * g.Wq + j0, e);
+              sum += e;
+            }
+            inv[j0 / VL] = 1.0f / sum;
+            float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
+            for (int64_t l = 0; l < VL && j0 + l < g.W; ++l) lrow[(j0 + l) * g.N] = m[l] + std::log(sum[l]);
           }
-          inv[j0 / VL] = 1.0f / sum;
-          float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
-          for (int64_t l = 0; l < VL && j0 + l < g.W; ++l) lrow[(j0 + l) * g.N] = m[l] + std::log(sum[l]);
+          if (r == 1 || i + 1 == g.H) t.windowSumsRows(Lpair, rowL, g.Wq, V, Y, i - r, r + 1, invSum.data());
         }
-        if (r == 1 || i + 1 == g.H) t.windowSumsRows(Lpair, rowL, g.Wq, V, Y, i - r, r + 1, invSum.data());
       }
-      headFromPlanar(g, Y, 1.0f, y, g.C, b, t.lo);
+      headsFromPlanar(g, Yg, hg.channels, 1.0f, y, g.C, b, lo);
     }
   }
 }
@@ -426,112 +454,119 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
                   Grads out, std::vector<double>& dRel) {
   const int64_t tableSize = g.useQR ? g.K * g.half : 0;
   dRel.assign(static_cast<size_t>(g.B) * 2 * tableSize, 0.0);
-  const int64_t padded = g.D * g.Hp * g.Wk, local = g.D * g.H * g.Wq;
+  const HeadGroups hg(g);
+  const int64_t cs = g.Hp * g.Wk, plane = g.H * g.Wq;
+  const int64_t padded = hg.channels * cs, local = hg.channels * plane;
   const int64_t K = KT ? KT : g.K, KK = K * K;
   const int64_t rs = KK * g.Wk;  // one query row of P or dS
 #pragma omp parallel
   {
     FlushDenormals ftz;
-    float* Q = threadBuffer(kQ, padded);
-    float* Kb = g.useQK ? threadBuffer(kK, padded) : nullptr;
-    float* V = threadBuffer(kV, padded);
-    float* DY = threadBuffer(kDy, padded);
-    float* DQ = threadBuffer(kOut0, local);
-    float* DK = g.useQK ? threadBuffer(kOut1, local) : nullptr;
-    float* DV = threadBuffer(kOut2, local);
+    float* Qg = threadBuffer(kQ, padded);
+    float* Kg = g.useQK ? threadBuffer(kK, padded) : nullptr;
+    float* Vg = threadBuffer(kV, padded);
+    float* DYg = threadBuffer(kDy, padded);
+    float* DQg = threadBuffer(kOut0, local);
+    float* DKg = g.useQK ? threadBuffer(kOut1, local) : nullptr;
+    float* DVg = threadBuffer(kOut2, local);
     float* Pall = threadBuffer(kL, g.H * rs);
     float* dSall = threadBuffer(kAux, g.H * rs);
 #pragma omp for schedule(dynamic)
-    for (int64_t task = 0; task < g.B * g.N; ++task) {
-      const int64_t b = task / g.N, n = task % g.N;  // image-major: the image stays in cache
-      Task<KT> t(g, n);
-      layOutHead(g, q, k, v, b, t.lo, Q, Kb, V);
-      headToPlanar(g, dy, g.C, b, t.lo, 1.0f, DY);
-      std::fill(DQ, DQ + local, 0.0f);
-      std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
-      vf acc[KT ? KT : kMaxWindow];
-      for (int64_t i = 0; i < g.H; ++i) {
-        float* P = Pall + i * rs;
-        float* dS = dSall + i * rs;
-        for (int64_t w = 0; w < KK; ++w) {  // zero margins: the key gathers read them
-          std::fill_n(P + w * g.Wk, g.h, 0.0f);
-          std::fill_n(P + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
-          std::fill_n(dS + w * g.Wk, g.h, 0.0f);
-          std::fill_n(dS + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
-        }
-        P += g.h;
-        dS += g.h;
-        t.logits(i, Q, Kb, relRow, relCol, P, g.Wk);
-        const float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
-        for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-          vf l{};
-          for (int64_t e = 0; e < VL; ++e) {
-            l[e] = j0 + e < g.W ? lrow[(j0 + e) * g.N] : std::numeric_limits<float>::infinity();
+    for (int64_t task = 0; task < g.B * hg.groups; ++task) {
+      const int64_t b = task / hg.groups, n0 = task % hg.groups * hg.heads, lo = n0 * g.D;
+      layOutHeads(g, q, k, v, b, lo, hg.channels, Qg, Kg, Vg);
+      headsToPlanar(g, dy, g.C, b, lo, hg.channels, 1.0f, DYg);
+      std::fill(DQg, DQg + local, 0.0f);
+      for (int64_t n = n0; n < n0 + hg.heads; ++n) {
+        Task<KT> t(g, n);
+        const int64_t at = t.lo - lo;  // the head's first channel in the group's buffers
+        const float *Q = Qg + at * cs, *Kb = g.useQK ? Kg + at * cs : nullptr, *V = Vg + at * cs, *DY = DYg + at * cs;
+        float *DQ = DQg + at * plane, *DK = g.useQK ? DKg + at * plane : nullptr, *DV = DVg + at * plane;
+        std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
+        vf acc[KT ? KT : kMaxWindow];
+        for (int64_t i = 0; i < g.H; ++i) {
+          float* P = Pall + i * rs;
+          float* dS = dSall + i * rs;
+          for (int64_t w = 0; w < KK; ++w) {  // zero margins: the key gathers read them
+            std::fill_n(P + w * g.Wk, g.h, 0.0f);
+            std::fill_n(P + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
+            std::fill_n(dS + w * g.Wk, g.h, 0.0f);
+            std::fill_n(dS + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
           }
-          for (int64_t w = 0; w < KK; ++w) {
-            const vf x = loadu(P + w * g.Wk + j0) - l;
-            storeu(P + w * g.Wk + j0, expNonPositive(x < 0.0f ? x : vf{}));
-          }
-          // dP[w] = dy · v_w over the head's channels, then dS = P (dP - Σ_w P dP).
-          const float* dyrow = DY + (i + g.h) * g.Wk + g.h + j0;
-          vf delta{};
-          for (int64_t da = 0; da < K; ++da) {
-            t.windowDots(dyrow, V + (i + da) * g.Wk + j0, acc);
-            for (int64_t db = 0; db < K; ++db) {
-              const int64_t w = da * K + db;
-              storeu(dS + w * g.Wk + j0, acc[db]);
-              delta += loadu(P + w * g.Wk + j0) * acc[db];
-            }
-          }
-          for (int64_t w = 0; w < KK; ++w) {
-            const vf pw = loadu(P + w * g.Wk + j0);
-            storeu(dS + w * g.Wk + j0, pw * (loadu(dS + w * g.Wk + j0) - delta));
-          }
-        }
-        if (g.useQR) {
-          vf* rowS = t.rel;
-          vf* colS = t.rel + K;
+          P += g.h;
+          dS += g.h;
+          t.logits(i, Q, Kb, relRow, relCol, P, g.Wk);
+          const float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
           for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-            for (int64_t e = 0; e < 2 * K; ++e) t.rel[e] = vf{};
+            vf l{};
+            for (int64_t e = 0; e < VL; ++e) {
+              l[e] = j0 + e < g.W ? lrow[(j0 + e) * g.N] : std::numeric_limits<float>::infinity();
+            }
+            for (int64_t w = 0; w < KK; ++w) {
+              const vf x = loadu(P + w * g.Wk + j0) - l;
+              storeu(P + w * g.Wk + j0, expNonPositive(x < 0.0f ? x : vf{}));
+            }
+            // dP[w] = dy · v_w over the head's channels, then dS = P (dP - Σ_w P dP).
+            const float* dyrow = DY + (i + g.h) * g.Wk + g.h + j0;
+            vf delta{};
             for (int64_t da = 0; da < K; ++da) {
+              t.windowDots(dyrow, V + (i + da) * g.Wk + j0, acc);
               for (int64_t db = 0; db < K; ++db) {
-                const vf d = loadu(dS + (da * K + db) * g.Wk + j0);
-                rowS[da] += d;
-                colS[db] += d;
+                const int64_t w = da * K + db;
+                storeu(dS + w * g.Wk + j0, acc[db]);
+                delta += loadu(P + w * g.Wk + j0) * acc[db];
               }
             }
-            for (int64_t c = t.lo; c < t.hi; ++c) {
-              const bool isRow = c < g.half;
-              const float* table = isRow ? relRow + c : relCol + (c - g.half);
-              const vf* sums = isRow ? rowS : colS;
-              const vf qv = loadu(Q + (c - t.lo) * t.cs + (i + g.h) * g.Wk + g.h + j0);
-              float* dqc = DQ + ((c - t.lo) * g.H + i) * g.Wq + j0;
-              vf dqv = loadu(dqc);
-              vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
-              for (int64_t e = 0; e < K; ++e) {
-                dqv += sums[e] * table[e * g.half];
-                racc[e] += sums[e] * qv;
+            for (int64_t w = 0; w < KK; ++w) {
+              const vf pw = loadu(P + w * g.Wk + j0);
+              storeu(dS + w * g.Wk + j0, pw * (loadu(dS + w * g.Wk + j0) - delta));
+            }
+          }
+          if (g.useQR) {
+            vf* rowS = t.rel;
+            vf* colS = t.rel + K;
+            for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+              for (int64_t e = 0; e < 2 * K; ++e) t.rel[e] = vf{};
+              for (int64_t da = 0; da < K; ++da) {
+                for (int64_t db = 0; db < K; ++db) {
+                  const vf d = loadu(dS + (da * K + db) * g.Wk + j0);
+                  rowS[da] += d;
+                  colS[db] += d;
+                }
               }
-              storeu(dqc, dqv);
+              for (int64_t c = t.lo; c < t.hi; ++c) {
+                const bool isRow = c < g.half;
+                const float* table = isRow ? relRow + c : relCol + (c - g.half);
+                const vf* sums = isRow ? rowS : colS;
+                const vf qv = loadu(Q + (c - t.lo) * t.cs + (i + g.h) * g.Wk + g.h + j0);
+                float* dqc = DQ + ((c - t.lo) * g.H + i) * g.Wq + j0;
+                vf dqv = loadu(dqc);
+                vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
+                for (int64_t e = 0; e < K; ++e) {
+                  dqv += sums[e] * table[e * g.half];
+                  racc[e] += sums[e] * qv;
+                }
+                storeu(dqc, dqv);
+              }
             }
           }
         }
-      }
-      if (g.useQK) t.windowSumsRows(dSall + g.h, rs, g.Wk, Kb, DQ, 0, g.H, nullptr);
-      if (g.useQK) t.keyGather(dSall, Q, DK);
-      t.keyGather(Pall, DY, DV);
-      double* relAcc = dRel.data() + static_cast<size_t>(b) * 2 * tableSize;
-      for (int64_t c = t.lo; c < t.hi && g.useQR; ++c) {
-        const bool isRow = c < g.half;
-        const int64_t col = isRow ? c : c - g.half;
-        const vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
-        double* accOut = relAcc + (isRow ? 0 : tableSize);
-        for (int64_t e = 0; e < K; ++e) accOut[e * g.half + col] = hsum(racc[e]);
+        if (g.useQK) t.windowSumsRows(dSall + g.h, rs, g.Wk, Kb, DQ, 0, g.H, nullptr);
+        if (g.useQK) t.keyGather(dSall, Q, DK);
+        t.keyGather(Pall, DY, DV);
+        double* relAcc = dRel.data() + static_cast<size_t>(b) * 2 * tableSize;
+        for (int64_t c = t.lo; c < t.hi && g.useQR; ++c) {
+          const bool isRow = c < g.half;
+          const int64_t col = isRow ? c : c - g.half;
+          const vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
+          double* accOut = relAcc + (isRow ? 0 : tableSize);
+          for (int64_t e = 0; e < K; ++e) accOut[e * g.half + col] = hsum(racc[e]);
+        }
       }
       // The planar dq holds Σ dS (k + r); dq = scale · that.
-      headFromPlanar(g, DQ, g.scale, out.dq, g.ld, b, t.lo);
-      if (g.useQK) headFromPlanar(g, DK, 1.0f, out.dk, g.ld, b, t.lo);
-      headFromPlanar(g, DV, 1.0f, out.dv, g.ld, b, t.lo);
+      headsFromPlanar(g, DQg, hg.channels, g.scale, out.dq, g.ld, b, lo);
+      if (g.useQK) headsFromPlanar(g, DKg, hg.channels, 1.0f, out.dk, g.ld, b, lo);
+      headsFromPlanar(g, DVg, hg.channels, 1.0f, out.dv, g.ld, b, lo);
     }
   }
 }
