@@ -165,50 +165,72 @@ struct Task {
     }
   }
 
+  /** windowDots for two query rows' a0, a1 against the same b: each b vector loaded serves both. */
+  void windowDotsPair(const float* a0, const float* a1, const float* b, vf* acc0, vf* acc1) const {
+    for (int64_t db = 0; db < K; ++db) acc0[db] = acc1[db] = vf{};
+    for (int64_t c = 0; c < g.D; ++c) {
+      const vf av0 = loadu(a0 + c * cs), av1 = loadu(a1 + c * cs);
+      const float* bc = b + c * cs;
+      for (int64_t db = 0; db < K; ++db) {
+        const vf bv = loadu(bc + db);
+        acc0[db] += av0 * bv;
+        acc1[db] += av1 * bv;
+      }
+    }
+  }
+
+  /** The relative logits of a query chunk: rowL[da] = q̂_row · relRow[da], colL[db] = q̂_col · relCol[db]. */
+  void relativeLogits(const float* qchunk, const float* relRow, const float* relCol, vf* rowL, vf* colL) const {
+    for (int64_t t = 0; t < K; ++t) rowL[t] = colL[t] = vf{};
+    for (int64_t c = lo; c < hi && g.useQR; ++c) {
+      const vf qv = loadu(qchunk + (c - lo) * cs);
+      if (c < g.half) {
+        for (int64_t t = 0; t < K; ++t) rowL[t] += qv * relRow[t * g.half + c];
+      } else {
+        for (int64_t t = 0; t < K; ++t) colL[t] += qv * relCol[t * g.half + c - g.half];
+      }
+    }
+  }
+
   /**
-   * Logits of query row i into L[w · ls + j] (w = da·k + db); with rowMax, also their maximum over
-   * the window into rowMax[j / VL] (computed as they are stored, where it costs no extra pass).
+   * Logits of query rows i .. i + rows - 1 (rows 1 or 2) into L + r · rowStride (row i + r) at
+   * [w · ls + j] (w = da·k + db); with rowMax, also their maximum over the window into
+   * rowMax[r · Wq / VL + j / VL] (computed as they are stored, where it costs no extra pass). Two
+   * rows share their key rows: key row i + t is row i's da = t and row i + 1's da = t - 1.
    */
-  void logits(int64_t i, const float* q, const float* k, const float* relRow, const float* relCol,
-              float* L, int64_t ls, vf* rowMax = nullptr) {
+  void logits(int64_t i, int64_t rows, const float* q, const float* k, const float* relRow, const float* relCol,
+              float* L, int64_t rowStride, int64_t ls, vf* rowMax = nullptr) const {
     constexpr float ninf = -std::numeric_limits<float>::infinity();
-    vf acc[KT ? KT : kMaxWindow];
-    vf* rowL = rel;
-    vf* colL = rel + K;
+    constexpr int64_t maxK = KT ? KT : kMaxWindow;
+    vf acc[2][maxK], rowL[2][maxK], colL[2][maxK];
     for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
       const float* qrow = q + (i + g.h) * g.Wk + g.h + j0;
-      for (int64_t t = 0; t < 2 * K; ++t) rel[t] = vf{};
-      if (g.useQR) {
-        for (int64_t c = lo; c < hi; ++c) {
-          const vf qv = loadu(qrow + (c - lo) * cs);
-          if (c < g.half) {
-            for (int64_t t = 0; t < K; ++t) rowL[t] += qv * relRow[t * g.half + c];
-          } else {
-            for (int64_t t = 0; t < K; ++t) colL[t] += qv * relCol[t * g.half + c - g.half];
+      vf m[2] = {splat(ninf), splat(ninf)};
+      for (int64_t r = 0; r < rows; ++r) relativeLogits(qrow + r * g.Wk, relRow, relCol, rowL[r], colL[r]);
+      for (int64_t t = 0; t < K + rows - 1; ++t) {
+        const int64_t a = i + t - g.h;
+        const bool outside = g.masked && (a < 0 || a >= g.H);
+        const float* krow = k + (i + t) * g.Wk + j0;
+        if (!g.useQK || outside) {
+          for (int64_t db = 0; db < K; ++db) acc[0][db] = acc[1][db] = vf{};
+        } else if (rows == 2) {
+          windowDotsPair(qrow, qrow + g.Wk, krow, acc[0], acc[1]);
+        } else {
+          windowDots(qrow, krow, acc[0]);
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t da = t - r;
+          if (da < 0 || da >= K) continue;
+          float* out = L + r * rowStride + da * K * ls + j0;
+          for (int64_t db = 0; db < K; ++db) {
+            vf l = outside ? splat(ninf) : acc[r][db] + rowL[r][da] + colL[r][db];
+            if (g.masked && !outside) l += loadu(colMask.data() + db * g.Wq + j0);
+            storeu(out + db * ls, l);
+            m[r] = vmax(m[r], l);
           }
         }
       }
-      vf m = splat(ninf);
-      for (int64_t da = 0; da < K; ++da) {
-        const int64_t a = i + da - g.h;
-        float* out = L + da * K * ls + j0;
-        if (g.masked && (a < 0 || a >= g.H)) {
-          for (int64_t db = 0; db < K; ++db) storeu(out + db * ls, splat(ninf));
-          continue;
-        }
-        if (g.useQK) {
-          windowDots(qrow, k + (i + da) * g.Wk + j0, acc);
-        } else {
-          for (int64_t db = 0; db < K; ++db) acc[db] = vf{};
-        }
-        for (int64_t db = 0; db < K; ++db) {
-          vf l = acc[db] + rowL[da] + colL[db];
-          if (g.masked) l += loadu(colMask.data() + db * g.Wq + j0);
-          storeu(out + db * ls, l);
-          m = vmax(m, l);
-        }
-      }
-      if (rowMax) rowMax[j0 / VL] = m;
+      for (int64_t r = 0; r < rows && rowMax; ++r) rowMax[r * (g.Wq / VL) + j0 / VL] = m[r];
     }
   }
 
@@ -406,7 +428,7 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
     float* Yg = threadBuffer(kOut0, local);
     const int64_t chunks = g.Wq / VL, rowL = g.K * g.K * g.Wq;
     float* Lpair = threadBuffer(kL, 2 * rowL);  // two query rows' logits, then softmax numerators
-    std::vector<vf> rowMax(chunks), invSum(2 * chunks);
+    std::vector<vf> rowMax(2 * chunks), invSum(2 * chunks);
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < g.B * hg.groups; ++task) {
       const int64_t b = task / hg.groups, n0 = task % hg.groups * hg.heads, lo = n0 * g.D;
@@ -416,25 +438,28 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
         const int64_t at = t.lo - lo;  // the head's first channel in the group's buffers
         const float *Q = Qg + at * cs, *Kb = g.useQK ? Kg + at * cs : nullptr, *V = Vg + at * cs;
         float* Y = Yg + at * plane;
-        for (int64_t i = 0; i < g.H; ++i) {
-          // L ← exp(L - max); y = (Σ_w L_w v_w) / Σ_w L_w, the division folded into the window sums
-          const int64_t r = i % 2;
-          float* L = Lpair + r * rowL;
-          vf* inv = invSum.data() + r * chunks;
-          t.logits(i, Q, Kb, relRow, relCol, L, g.Wq, rowMax.data());
-          for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-            const vf m = rowMax[j0 / VL];
-            vf sum{};
-            for (int64_t w = 0; w < t.KK; ++w) {
-              const vf e = expNonPositive(loadu(L + w * g.Wq + j0) - m);
-              storeu(L + w * g.Wq + j0, e);
-              sum += e;
+        for (int64_t i0 = 0; i0 < g.H; i0 += 2) {
+          // two query rows at a time: L ← exp(L - max); y = (Σ_w L_w v_w) / Σ_w L_w, the division
+          // folded into the window sums
+          const int64_t rows = std::min<int64_t>(2, g.H - i0);
+          t.logits(i0, rows, Q, Kb, relRow, relCol, Lpair, rowL, g.Wq, rowMax.data());
+          for (int64_t r = 0, i = i0; r < rows; ++r, ++i) {
+            float* L = Lpair + r * rowL;
+            vf* inv = invSum.data() + r * chunks;
+            for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+              const vf m = rowMax[r * chunks + j0 / VL];
+              vf sum{};
+              for (int64_t w = 0; w < t.KK; ++w) {
+                const vf e = expNonPositive(loadu(L + w * g.Wq + j0) - m);
+                storeu(L + w * g.Wq + j0, e);
+                sum += e;
+              }
+              inv[j0 / VL] = 1.0f / sum;
+              float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
+              for (int64_t l = 0; l < VL && j0 + l < g.W; ++l) lrow[(j0 + l) * g.N] = m[l] + std::log(sum[l]);
             }
-            inv[j0 / VL] = 1.0f / sum;
-            float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
-            for (int64_t l = 0; l < VL && j0 + l < g.W; ++l) lrow[(j0 + l) * g.N] = m[l] + std::log(sum[l]);
           }
-          if (r == 1 || i + 1 == g.H) t.windowSumsRows(Lpair, rowL, g.Wq, V, Y, i - r, r + 1, invSum.data());
+          t.windowSumsRows(Lpair, rowL, g.Wq, V, Y, i0, rows, invSum.data());
         }
       }
       headsFromPlanar(g, Yg, hg.channels, 1.0f, y, g.C, b, lo);
@@ -495,7 +520,8 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
           }
           P += g.h;
           dS += g.h;
-          t.logits(i, Q, Kb, relRow, relCol, P, g.Wk);
+          // rows i and i + 1 together
+          if (i % 2 == 0) t.logits(i, std::min<int64_t>(2, g.H - i), Q, Kb, relRow, relCol, P, rs, g.Wk);
           const float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
           for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
             vf l{};
