@@ -50,6 +50,13 @@ float* threadBuffer(Slot slot, size_t size) {
   return b.data();
 }
 
+/** threadBuffer, zero-filled: for the padded buffers, whose margins no task writes. */
+float* zeroedThreadBuffer(Slot slot, size_t size) {
+  float* b = threadBuffer(slot, size);
+  std::fill_n(b, size, 0.0f);
+  return b;
+}
+
 #if defined(__AVX__)
 /** The 8×8 block r[0..8) (row t: 8 floats) transposed in place. */
 inline void transpose8x8(__m256 r[8]) {
@@ -104,23 +111,14 @@ inline void transposeRun(const float* src, int64_t ss, float* dst, int64_t ds, i
 
 /**
  * Channels [lo, lo + count) of image b of NHWC x (pixel stride ld) → [count][Hp][Wk] with the
- * image at (h, h) and zeros around, × mul.
+ * image at (h, h), × mul. Only the image is written: the zeros around it are the caller's, set once
+ * per call (zeroed thread buffers), as nothing else writes there.
  */
 void headsToPlanar(const Geometry& g, const float* x, int64_t ld, int64_t b, int64_t lo, int64_t count, float mul,
                    float* dst) {
   const int64_t cs = g.Hp * g.Wk;
-  for (int64_t c = 0; c < count; ++c) {
-    float* p = dst + c * cs;
-    std::fill_n(p, g.h * g.Wk, 0.0f);
-    std::fill_n(p + (g.h + g.H) * g.Wk, g.h * g.Wk, 0.0f);
-  }
   for (int64_t i = 0; i < g.H; ++i) {
     const float* in = x + ((b * g.H + i) * g.W) * ld + lo;
-    for (int64_t c = 0; c < count; ++c) {
-      float* row = dst + c * cs + (i + g.h) * g.Wk;
-      std::fill_n(row, g.h, 0.0f);
-      std::fill_n(row + g.h + g.W, g.Wk - g.h - g.W, 0.0f);
-    }
     transposeRun(in, ld, dst + (i + g.h) * g.Wk + g.h, cs, count, g.W, mul);
   }
 }
@@ -422,9 +420,9 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
 #pragma omp parallel
   {
     FlushDenormals ftz;
-    float* Qg = threadBuffer(kQ, padded);
-    float* Kg = g.useQK ? threadBuffer(kK, padded) : nullptr;
-    float* Vg = threadBuffer(kV, padded);
+    float* Qg = zeroedThreadBuffer(kQ, padded);
+    float* Kg = g.useQK ? zeroedThreadBuffer(kK, padded) : nullptr;
+    float* Vg = zeroedThreadBuffer(kV, padded);
     float* Yg = threadBuffer(kOut0, local);
     const int64_t chunks = g.Wq / VL, rowL = g.K * g.K * g.Wq;
     float* Lpair = threadBuffer(kL, 2 * rowL);  // two query rows' logits, then softmax numerators
@@ -487,15 +485,17 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
 #pragma omp parallel
   {
     FlushDenormals ftz;
-    float* Qg = threadBuffer(kQ, padded);
-    float* Kg = g.useQK ? threadBuffer(kK, padded) : nullptr;
-    float* Vg = threadBuffer(kV, padded);
-    float* DYg = threadBuffer(kDy, padded);
+    float* Qg = zeroedThreadBuffer(kQ, padded);
+    float* Kg = g.useQK ? zeroedThreadBuffer(kK, padded) : nullptr;
+    float* Vg = zeroedThreadBuffer(kV, padded);
+    float* DYg = zeroedThreadBuffer(kDy, padded);
     float* DQg = threadBuffer(kOut0, local);
     float* DKg = g.useQK ? threadBuffer(kOut1, local) : nullptr;
     float* DVg = threadBuffer(kOut2, local);
-    float* Pall = threadBuffer(kL, g.H * rs);
-    float* dSall = threadBuffer(kAux, g.H * rs);
+    // P and dS rows: [k²][Wk], the row's data at column h; the zero margins (which the key gathers
+    // read) are never written
+    float* Pall = zeroedThreadBuffer(kL, g.H * rs);
+    float* dSall = zeroedThreadBuffer(kAux, g.H * rs);
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < g.B * hg.groups; ++task) {
       const int64_t b = task / hg.groups, n0 = task % hg.groups * hg.heads, lo = n0 * g.D;
@@ -510,16 +510,8 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
         std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
         vf acc[KT ? KT : kMaxWindow];
         for (int64_t i = 0; i < g.H; ++i) {
-          float* P = Pall + i * rs;
-          float* dS = dSall + i * rs;
-          for (int64_t w = 0; w < KK; ++w) {  // zero margins: the key gathers read them
-            std::fill_n(P + w * g.Wk, g.h, 0.0f);
-            std::fill_n(P + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
-            std::fill_n(dS + w * g.Wk, g.h, 0.0f);
-            std::fill_n(dS + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
-          }
-          P += g.h;
-          dS += g.h;
+          float* P = Pall + i * rs + g.h;
+          float* dS = dSall + i * rs + g.h;
           // rows i and i + 1 together
           if (i % 2 == 0) t.logits(i, std::min<int64_t>(2, g.H - i), Q, Kb, relRow, relCol, P, rs, g.Wk);
           const float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
