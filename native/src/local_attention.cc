@@ -1,13 +1,16 @@
 // Fused local self-attention (SASA.md §1), forward and backward, never materialising the k×k
-// neighbourhood. Every (image, head) pair is an independent task, and one parallel region per call
-// runs them all (one barrier per call: a thread descheduled by another process then delays only
-// its own task). A task copies its head's D channels of q, k, v (and dy) from the channels-last
-// [B, H, W, C] tensors into per-thread channel-major buffers [D][H+2h][Wq+2h] (Wq: the width
-// rounded up to whole SIMD vectors, h = k/2, zeros around), which stay in cache, and writes its
-// channels of the outputs straight back. Every inner loop runs over a vector of VL neighbouring
-// pixels: the k window offsets along a row are k shifted (unaligned) loads of one row, accumulated
-// in registers, and 'zeros' padding needs no tests. The backward pass keeps the task's softmax
-// weights and their gradients ([H][k²][row]) and computes dk and dv as gathers over the queries
+// neighbourhood. Every (image, group of heads) pair is an independent task (HeadGroups: all of an
+// image's heads when the images alone give every thread two tasks), and one parallel region per
+// call runs them all (one barrier per call: a thread descheduled by another process then delays
+// only its own task). A task copies its group's channels of q, k, v (and dy) from the channels-last
+// [B, H, W, C] tensors into per-thread channel-major buffers [channels][H+2h][Wq+2h] (Wq: the width
+// rounded up to whole SIMD vectors, h = k/2, zeros around) in 8×8 transposes, whole cache lines at
+// a time, runs its heads one after the other on them, and writes its channels of the outputs back
+// the same way. Query rows go in pairs where a loaded key or value row serves both. Every inner
+// loop runs over a vector of VL neighbouring pixels: the k window offsets along a row are k shifted
+// (unaligned) loads of one row, accumulated in registers, and 'zeros' padding needs no tests. The
+// backward pass keeps the head's softmax weights and their gradients ([H][k²][row]) and computes
+// dk and dv as gathers over the queries
 // that saw each key, so no output is written more than once. The common k (1..11) are compiled
 // with the window size known; other sizes (up to 31) use the same code with a runtime size. Small
 // images (H·W <= 100) take a separate image-parallel path, below: dense attention among the
