@@ -349,40 +349,31 @@ struct Task {
    * and zero margins; a: padded [D][Hp][Wk].
    */
   void keyGather(const float* Wt, const float* src, float* out) const {
-    const int64_t plane = g.H * g.Wq, rs = KK * g.Wk;
     for (int64_t ka = 0; ka < g.H; ++ka) {
       for (int64_t x0 = 0; x0 < g.Wq; x0 += VL) {
         int64_t c = 0;
-        for (; c + 1 < g.D; c += 2) {
-          vf acc0{}, acc1{};
-          for (int64_t da = 0; da < K; ++da) {
-            const int64_t i = ka + g.h - da;
-            if (i < 0 || i >= g.H) continue;
-            const float* w = Wt + i * rs + da * K * g.Wk + g.h + x0 + g.h;
-            const float* s0 = src + c * cs + (i + g.h) * g.Wk + g.h + x0 + g.h;
-            const float* s1 = s0 + cs;
-            for (int64_t db = 0; db < K; ++db) {
-              const vf wv = loadu(w + db * g.Wk - db);
-              acc0 += wv * loadu(s0 - db);
-              acc1 += wv * loadu(s1 - db);
-            }
-          }
-          storeu(out + c * plane + ka * g.Wq + x0, acc0);
-          storeu(out + (c + 1) * plane + ka * g.Wq + x0, acc1);
-        }
-        for (; c < g.D; ++c) {
-          vf acc0{};
-          for (int64_t da = 0; da < K; ++da) {
-            const int64_t i = ka + g.h - da;
-            if (i < 0 || i >= g.H) continue;
-            const float* w = Wt + i * rs + da * K * g.Wk + g.h + x0 + g.h;
-            const float* s0 = src + c * cs + (i + g.h) * g.Wk + g.h + x0 + g.h;
-            for (int64_t db = 0; db < K; ++db) acc0 += loadu(w + db * g.Wk - db) * loadu(s0 - db);
-          }
-          storeu(out + c * plane + ka * g.Wq + x0, acc0);
-        }
+        for (; c + 4 <= g.D; c += 4) gatherChannels<4>(ka, x0, c, Wt, src, out);
+        for (; c < g.D; ++c) gatherChannels<1>(ka, x0, c, Wt, src, out);
       }
     }
+  }
+
+  /** keyGather's sums for key chunk (ka, x0) and channels c .. c + CH - 1: each weight loaded serves CH channels. */
+  template <int CH>
+  void gatherChannels(int64_t ka, int64_t x0, int64_t c, const float* Wt, const float* src, float* out) const {
+    const int64_t plane = g.H * g.Wq, rs = KK * g.Wk;
+    vf acc[CH] = {};
+    for (int64_t da = 0; da < K; ++da) {
+      const int64_t i = ka + g.h - da;
+      if (i < 0 || i >= g.H) continue;
+      const float* w = Wt + i * rs + da * K * g.Wk + g.h + x0 + g.h;
+      const float* s = src + c * cs + (i + g.h) * g.Wk + g.h + x0 + g.h;
+      for (int64_t db = 0; db < K; ++db) {
+        const vf wv = loadu(w + db * g.Wk - db);
+        for (int e = 0; e < CH; ++e) acc[e] += wv * loadu(s + e * cs - db);
+      }
+    }
+    for (int e = 0; e < CH; ++e) storeu(out + (c + e) * plane + ka * g.Wq + x0, acc[e]);
   }
 };
 
