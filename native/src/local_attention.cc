@@ -285,38 +285,40 @@ struct Task {
    */
   void windowSumsPair(int64_t i, const float* Wt0, const float* Wt1, int64_t ws, const float* b, float* out,
                       const vf* scale0, const vf* scale1) const {
-    const int64_t plane = g.H * g.Wq;
     for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-      for (int64_t c = 0; c < g.D; c += 2) {
-        const bool two = c + 1 < g.D;  // an odd last channel is summed twice and stored once
-        vf a00{}, a01{}, a10{}, a11{};  // a<row><channel>
-        for (int64_t t = 0; t <= K; ++t) {
-          const float* b0 = b + c * cs + (i + t) * g.Wk + j0;
-          const float* b1 = two ? b0 + cs : b0;
-          const float* w0 = Wt0 + t * K * ws + j0;
-          const float* w1 = Wt1 + (t - 1) * K * ws + j0;
-          for (int64_t db = 0; db < K; ++db) {
-            const vf v0 = loadu(b0 + db), v1 = loadu(b1 + db);
-            if (t < K) {
-              const vf w = loadu(w0 + db * ws);
-              a00 += w * v0;
-              a01 += w * v1;
-            }
-            if (t > 0) {
-              const vf w = loadu(w1 + db * ws);
-              a10 += w * v0;
-              a11 += w * v1;
-            }
-          }
+      int64_t c = 0;
+      for (; c + 4 <= g.D; c += 4) sumChannelsPair<4>(i, j0, c, Wt0, Wt1, ws, b, out, scale0, scale1);
+      for (; c < g.D; ++c) sumChannelsPair<1>(i, j0, c, Wt0, Wt1, ws, b, out, scale0, scale1);
+    }
+  }
+
+  /** windowSumsPair for chunk j0 and channels c .. c + CH - 1: each weight loaded serves CH channels. */
+  template <int CH>
+  void sumChannelsPair(int64_t i, int64_t j0, int64_t c, const float* Wt0, const float* Wt1, int64_t ws,
+                       const float* b, float* out, const vf* scale0, const vf* scale1) const {
+    const int64_t plane = g.H * g.Wq;
+    vf a0[CH] = {}, a1[CH] = {};  // rows i and i + 1
+    for (int64_t t = 0; t <= K; ++t) {
+      const float* bt = b + c * cs + (i + t) * g.Wk + j0;
+      const float* w0 = Wt0 + t * K * ws + j0;
+      const float* w1 = Wt1 + (t - 1) * K * ws + j0;
+      for (int64_t db = 0; db < K; ++db) {
+        vf v[CH];
+        for (int e = 0; e < CH; ++e) v[e] = loadu(bt + e * cs + db);
+        if (t < K) {
+          const vf w = loadu(w0 + db * ws);
+          for (int e = 0; e < CH; ++e) a0[e] += w * v[e];
         }
-        float* o = out + c * plane + i * g.Wq + j0;
-        put(o, a00, scale0, j0);
-        put(o + g.Wq, a10, scale1, j0);
-        if (two) {
-          put(o + plane, a01, scale0, j0);
-          put(o + plane + g.Wq, a11, scale1, j0);
+        if (t > 0) {
+          const vf w = loadu(w1 + db * ws);
+          for (int e = 0; e < CH; ++e) a1[e] += w * v[e];
         }
       }
+    }
+    for (int e = 0; e < CH; ++e) {
+      float* o = out + (c + e) * plane + i * g.Wq + j0;
+      put(o, a0[e], scale0, j0);
+      put(o + g.Wq, a1[e], scale1, j0);
     }
   }
 
