@@ -504,36 +504,53 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
         const float *Q = Qg + at * cs, *Kb = g.useQK ? Kg + at * cs : nullptr, *V = Vg + at * cs, *DY = DYg + at * cs;
         float *DQ = DQg + at * plane, *DK = g.useQK ? DKg + at * plane : nullptr, *DV = DVg + at * plane;
         std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
-        vf acc[KT ? KT : kMaxWindow];
+        vf acc[2][KT ? KT : kMaxWindow];
         for (int64_t i = 0; i < g.H; ++i) {
           float* P = Pall + i * rs + g.h;
           float* dS = dSall + i * rs + g.h;
-          // rows i and i + 1 together
-          if (i % 2 == 0) t.logits(i, std::min<int64_t>(2, g.H - i), Q, Kb, relRow, relCol, P, rs, g.Wk);
-          const float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
-          for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-            vf l{};
-            for (int64_t e = 0; e < VL; ++e) {
-              l[e] = j0 + e < g.W ? lrow[(j0 + e) * g.N] : std::numeric_limits<float>::infinity();
-            }
-            for (int64_t w = 0; w < KK; ++w) {
-              const vf x = loadu(P + w * g.Wk + j0) - l;
-              storeu(P + w * g.Wk + j0, expNonPositive(x < 0.0f ? x : vf{}));
-            }
-            // dP[w] = dy · v_w over the head's channels, then dS = P (dP - Σ_w P dP).
-            const float* dyrow = DY + (i + g.h) * g.Wk + g.h + j0;
-            vf delta{};
-            for (int64_t da = 0; da < K; ++da) {
-              t.windowDots(dyrow, V + (i + da) * g.Wk + j0, acc);
-              for (int64_t db = 0; db < K; ++db) {
-                const int64_t w = da * K + db;
-                storeu(dS + w * g.Wk + j0, acc[db]);
-                delta += loadu(P + w * g.Wk + j0) * acc[db];
+          // P and dS of rows i and i + 1 together, each value row loaded serving both
+          if (i % 2 == 0) {
+            const int64_t rows = std::min<int64_t>(2, g.H - i);
+            t.logits(i, rows, Q, Kb, relRow, relCol, P, rs, g.Wk);
+            for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+              for (int64_t r = 0; r < rows; ++r) {
+                const float* lrow = lse + ((b * g.H + i + r) * g.W) * g.N + n;
+                vf l{};
+                for (int64_t e = 0; e < VL; ++e) {
+                  l[e] = j0 + e < g.W ? lrow[(j0 + e) * g.N] : std::numeric_limits<float>::infinity();
+                }
+                float* Pr = P + r * rs;
+                for (int64_t w = 0; w < KK; ++w) {
+                  const vf x = loadu(Pr + w * g.Wk + j0) - l;
+                  storeu(Pr + w * g.Wk + j0, expNonPositive(x < 0.0f ? x : vf{}));
+                }
               }
-            }
-            for (int64_t w = 0; w < KK; ++w) {
-              const vf pw = loadu(P + w * g.Wk + j0);
-              storeu(dS + w * g.Wk + j0, pw * (loadu(dS + w * g.Wk + j0) - delta));
+              // dP[w] = dy · v_w over the head's channels, then dS = P (dP - Σ_w P dP).
+              const float* dyrow = DY + (i + g.h) * g.Wk + g.h + j0;
+              vf delta[2] = {};
+              for (int64_t kr = 0; kr < K + rows - 1; ++kr) {  // value row i + kr: da = kr - r for row i + r
+                const float* vrow = V + (i + kr) * g.Wk + j0;
+                if (rows == 2) {
+                  t.windowDotsPair(dyrow, dyrow + g.Wk, vrow, acc[0], acc[1]);
+                } else {
+                  t.windowDots(dyrow, vrow, acc[0]);
+                }
+                for (int64_t r = 0; r < rows; ++r) {
+                  const int64_t da = kr - r;
+                  if (da < 0 || da >= K) continue;
+                  for (int64_t db = 0; db < K; ++db) {
+                    const int64_t at = r * rs + (da * K + db) * g.Wk + j0;
+                    storeu(dS + at, acc[r][db]);
+                    delta[r] += loadu(P + at) * acc[r][db];
+                  }
+                }
+              }
+              for (int64_t r = 0; r < rows; ++r) {
+                for (int64_t w = 0; w < KK; ++w) {
+                  const int64_t at = r * rs + w * g.Wk + j0;
+                  storeu(dS + at, loadu(P + at) * (loadu(dS + at) - delta[r]));
+                }
+              }
             }
           }
           if (g.useQR) {
