@@ -1,13 +1,16 @@
 // Fused local self-attention (SASA.md §1), forward and backward, never materialising the k×k
-// neighbourhood. Every (image, head) pair is an independent task, and one parallel region per call
-// runs them all (one barrier per call: a thread descheduled by another process then delays only
-// its own task). A task copies its head's D channels of q, k, v (and dy) from the channels-last
-// [B, H, W, C] tensors into per-thread channel-major buffers [D][H+2h][Wq+2h] (Wq: the width
-// rounded up to whole SIMD vectors, h = k/2, zeros around), which stay in cache, and writes its
-// channels of the outputs straight back. Every inner loop runs over a vector of VL neighbouring
-// pixels: the k window offsets along a row are k shifted (unaligned) loads of one row, accumulated
-// in registers, and 'zeros' padding needs no tests. The backward pass keeps the task's softmax
-// weights and their gradients ([H][k²][row]) and computes dk and dv as gathers over the queries
+// neighbourhood. Every (image, group of heads) pair is an independent task (HeadGroups: all of an
+// image's heads when the images alone give every thread two tasks), and one parallel region per
+// call runs them all (one barrier per call: a thread descheduled by another process then delays
+// only its own task). A task copies its group's channels of q, k, v (and dy) from the channels-last
+// [B, H, W, C] tensors into per-thread channel-major buffers [channels][H+2h][Wq+2h] (Wq: the width
+// rounded up to whole SIMD vectors, h = k/2, zeros around) in 8×8 transposes, whole cache lines at
+// a time, runs its heads one after the other on them, and writes its channels of the outputs back
+// the same way. Query rows go in pairs where a loaded key or value row serves both. Every inner
+// loop runs over a vector of VL neighbouring pixels: the k window offsets along a row are k shifted
+// (unaligned) loads of one row, accumulated in registers, and 'zeros' padding needs no tests. The
+// backward pass keeps the head's softmax weights and their gradients ([H][k²][row]) and computes
+// dk and dv as gathers over the queries
 // that saw each key, so no output is written more than once. The common k (1..11) are compiled
 // with the window size known; other sizes (up to 31) use the same code with a runtime size. Small
 // images (H·W <= 100) take a separate image-parallel path, below: dense attention among the
@@ -50,46 +53,85 @@ float* threadBuffer(Slot slot, size_t size) {
   return b.data();
 }
 
-constexpr int64_t kTile = 32;
+/** threadBuffer, zero-filled: for the padded buffers, whose margins no task writes. */
+float* zeroedThreadBuffer(Slot slot, size_t size) {
+  float* b = threadBuffer(slot, size);
+  std::fill_n(b, size, 0.0f);
+  return b;
+}
 
-/**
- * Channels [lo, lo + D) of image b of NHWC x (pixel stride ld) → [D][Hp][Wk] with the image at
- * (h, h) and zeros around, × mul. In tiles of 32 pixels, so the strided reads stay within a few
- * cache lines.
- */
-void headToPlanar(const Geometry& g, const float* x, int64_t ld, int64_t b, int64_t lo, float mul, float* dst) {
-  const int64_t cs = g.Hp * g.Wk;
-  for (int64_t c = 0; c < g.D; ++c) {
-    float* p = dst + c * cs;
-    std::fill_n(p, g.h * g.Wk, 0.0f);
-    std::fill_n(p + (g.h + g.H) * g.Wk, g.h * g.Wk, 0.0f);
+#if defined(__AVX__)
+/** The 8×8 block r[0..8) (row t: 8 floats) transposed in place. */
+inline void transpose8x8(__m256 r[8]) {
+  __m256 a[8], b[8];
+  for (int t = 0; t < 8; t += 2) {
+    a[t] = _mm256_unpacklo_ps(r[t], r[t + 1]);
+    a[t + 1] = _mm256_unpackhi_ps(r[t], r[t + 1]);
   }
-  for (int64_t i = 0; i < g.H; ++i) {
-    const float* in = x + ((b * g.H + i) * g.W) * ld + lo;
-    for (int64_t c = 0; c < g.D; ++c) {
-      float* row = dst + c * cs + (i + g.h) * g.Wk;
-      std::fill_n(row, g.h, 0.0f);
-      std::fill_n(row + g.h + g.W, g.Wk - g.h - g.W, 0.0f);
-    }
-    for (int64_t j0 = 0; j0 < g.W; j0 += kTile) {
-      const int64_t j1 = std::min(g.W, j0 + kTile);
-      for (int64_t c = 0; c < g.D; ++c) {
-        float* row = dst + c * cs + (i + g.h) * g.Wk + g.h;
-        for (int64_t j = j0; j < j1; ++j) row[j] = in[j * ld + c] * mul;
-      }
-    }
+  for (int t = 0; t < 8; t += 4) {
+    b[t] = _mm256_shuffle_ps(a[t], a[t + 2], 0x44);
+    b[t + 1] = _mm256_shuffle_ps(a[t], a[t + 2], 0xEE);
+    b[t + 2] = _mm256_shuffle_ps(a[t + 1], a[t + 3], 0x44);
+    b[t + 3] = _mm256_shuffle_ps(a[t + 1], a[t + 3], 0xEE);
+  }
+  for (int t = 0; t < 4; ++t) {
+    r[t] = _mm256_permute2f128_ps(b[t], b[t + 4], 0x20);
+    r[t + 4] = _mm256_permute2f128_ps(b[t], b[t + 4], 0x31);
   }
 }
 
-/** [D][H][Wq] → channels [lo, lo + D) of image b of NHWC x (pixel stride ld), × mul. */
-void headFromPlanar(const Geometry& g, const float* src, float mul, float* x, int64_t ld, int64_t b,
-                    int64_t lo) {
+/**
+ * dst[c · ds + p] = src[p · ss + c] · mul for c, p in [0, 8) (an 8-pixel × 8-channel block of a
+ * channels-last tensor to channel-major, or back with the strides swapped).
+ */
+inline void transposeBlock(const float* src, int64_t ss, float* dst, int64_t ds, float mul) {
+  __m256 r[8];
+  for (int t = 0; t < 8; ++t) r[t] = _mm256_loadu_ps(src + t * ss);
+  transpose8x8(r);
+  const __m256 m = _mm256_set1_ps(mul);
+  for (int t = 0; t < 8; ++t) _mm256_storeu_ps(dst + t * ds, _mm256_mul_ps(r[t], m));
+}
+constexpr int64_t kBlock = 8;
+#else
+constexpr int64_t kBlock = 0;  // no blocked transposes: every element takes the scalar loop
+#endif
+
+/**
+ * dst[c · ds + p] = src[p · ss + c] · mul for c in [0, D), p in [0, n): 8×8 blocks where they fit
+ * (with AVX), elementwise around them.
+ */
+inline void transposeRun(const float* src, int64_t ss, float* dst, int64_t ds, int64_t D, int64_t n, float mul) {
+  const int64_t d8 = kBlock ? D / kBlock * kBlock : 0, n8 = kBlock ? n / kBlock * kBlock : 0;
+#if defined(__AVX__)
+  for (int64_t c = 0; c < d8; c += kBlock) {
+    for (int64_t p = 0; p < n8; p += kBlock) transposeBlock(src + p * ss + c, ss, dst + c * ds + p, ds, mul);
+  }
+#endif
+  for (int64_t c = 0; c < D; ++c) {
+    for (int64_t p = c < d8 ? n8 : 0; p < n; ++p) dst[c * ds + p] = src[p * ss + c] * mul;
+  }
+}
+
+/**
+ * Channels [lo, lo + count) of image b of NHWC x (pixel stride ld) → [count][Hp][Wk] with the
+ * image at (h, h), × mul. Only the image is written: the zeros around it are the caller's, set once
+ * per call (zeroed thread buffers), as nothing else writes there.
+ */
+void headsToPlanar(const Geometry& g, const float* x, int64_t ld, int64_t b, int64_t lo, int64_t count, float mul,
+                   float* dst) {
+  const int64_t cs = g.Hp * g.Wk;
+  for (int64_t i = 0; i < g.H; ++i) {
+    const float* in = x + ((b * g.H + i) * g.W) * ld + lo;
+    transposeRun(in, ld, dst + (i + g.h) * g.Wk + g.h, cs, count, g.W, mul);
+  }
+}
+
+/** [count][H][Wq] → channels [lo, lo + count) of image b of NHWC x (pixel stride ld), × mul. */
+void headsFromPlanar(const Geometry& g, const float* src, int64_t count, float mul, float* x, int64_t ld, int64_t b,
+                     int64_t lo) {
   const int64_t plane = g.H * g.Wq;
   for (int64_t i = 0; i < g.H; ++i) {
-    for (int64_t j = 0; j < g.W; ++j) {
-      float* out = x + ((b * g.H + i) * g.W + j) * ld + lo;
-      for (int64_t c = 0; c < g.D; ++c) out[c] = src[c * plane + i * g.Wq + j] * mul;
-    }
+    transposeRun(src + i * g.Wq, plane, x + ((b * g.H + i) * g.W) * ld + lo, ld, g.W, count, mul);
   }
 }
 
@@ -124,49 +166,81 @@ struct Task {
     }
   }
 
-  /** Logits of query row i into L[w · ls + j] (w = da·k + db). */
-  void logits(int64_t i, const float* q, const float* k, const float* relRow, const float* relCol,
-              float* L, int64_t ls) {
-    constexpr float ninf = -std::numeric_limits<float>::infinity();
-    vf acc[KT ? KT : kMaxWindow];
-    vf* rowL = rel;
-    vf* colL = rel + K;
-    for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-      const float* qrow = q + (i + g.h) * g.Wk + g.h + j0;
-      for (int64_t t = 0; t < 2 * K; ++t) rel[t] = vf{};
-      if (g.useQR) {
-        for (int64_t c = lo; c < hi; ++c) {
-          const vf qv = loadu(qrow + (c - lo) * cs);
-          if (c < g.half) {
-            for (int64_t t = 0; t < K; ++t) rowL[t] += qv * relRow[t * g.half + c];
-          } else {
-            for (int64_t t = 0; t < K; ++t) colL[t] += qv * relCol[t * g.half + c - g.half];
-          }
-        }
-      }
-      for (int64_t da = 0; da < K; ++da) {
-        const int64_t a = i + da - g.h;
-        float* out = L + da * K * ls + j0;
-        if (g.masked && (a < 0 || a >= g.H)) {
-          for (int64_t db = 0; db < K; ++db) storeu(out + db * ls, splat(ninf));
-          continue;
-        }
-        if (g.useQK) {
-          windowDots(qrow, k + (i + da) * g.Wk + j0, acc);
-        } else {
-          for (int64_t db = 0; db < K; ++db) acc[db] = vf{};
-        }
-        for (int64_t db = 0; db < K; ++db) {
-          vf l = acc[db] + rowL[da] + colL[db];
-          if (g.masked) l += loadu(colMask.data() + db * g.Wq + j0);
-          storeu(out + db * ls, l);
-        }
+  /** windowDots for two query rows' a0, a1 against the same b: each b vector loaded serves both. */
+  void windowDotsPair(const float* a0, const float* a1, const float* b, vf* acc0, vf* acc1) const {
+    for (int64_t db = 0; db < K; ++db) acc0[db] = acc1[db] = vf{};
+    for (int64_t c = 0; c < g.D; ++c) {
+      const vf av0 = loadu(a0 + c * cs), av1 = loadu(a1 + c * cs);
+      const float* bc = b + c * cs;
+      for (int64_t db = 0; db < K; ++db) {
+        const vf bv = loadu(bc + db);
+        acc0[db] += av0 * bv;
+        acc1[db] += av1 * bv;
       }
     }
   }
 
-  /** out[c][i][chunk] += Σ_w Wt[w · ws + chunk] · b_c[row i + da][chunk + db] (D × H × Wq out). */
-  void windowSums(int64_t i, const float* Wt, int64_t ws, const float* b, float* out) const {
+  /** The relative logits of a query chunk: rowL[da] = q̂_row · relRow[da], colL[db] = q̂_col · relCol[db]. */
+  void relativeLogits(const float* qchunk, const float* relRow, const float* relCol, vf* rowL, vf* colL) const {
+    for (int64_t t = 0; t < K; ++t) rowL[t] = colL[t] = vf{};
+    for (int64_t c = lo; c < hi && g.useQR; ++c) {
+      const vf qv = loadu(qchunk + (c - lo) * cs);
+      if (c < g.half) {
+        for (int64_t t = 0; t < K; ++t) rowL[t] += qv * relRow[t * g.half + c];
+      } else {
+        for (int64_t t = 0; t < K; ++t) colL[t] += qv * relCol[t * g.half + c - g.half];
+      }
+    }
+  }
+
+  /**
+   * Logits of query rows i .. i + rows - 1 (rows 1 or 2) into L + r · rowStride (row i + r) at
+   * [w · ls + j] (w = da·k + db); with rowMax, also their maximum over the window into
+   * rowMax[r · Wq / VL + j / VL] (computed as they are stored, where it costs no extra pass). Two
+   * rows share their key rows: key row i + t is row i's da = t and row i + 1's da = t - 1.
+   */
+  void logits(int64_t i, int64_t rows, const float* q, const float* k, const float* relRow, const float* relCol,
+              float* L, int64_t rowStride, int64_t ls, vf* rowMax = nullptr) const {
+    constexpr float ninf = -std::numeric_limits<float>::infinity();
+    constexpr int64_t maxK = KT ? KT : kMaxWindow;
+    vf acc[2][maxK], rowL[2][maxK], colL[2][maxK];
+    for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+      const float* qrow = q + (i + g.h) * g.Wk + g.h + j0;
+      vf m[2] = {splat(ninf), splat(ninf)};
+      for (int64_t r = 0; r < rows; ++r) relativeLogits(qrow + r * g.Wk, relRow, relCol, rowL[r], colL[r]);
+      for (int64_t t = 0; t < K + rows - 1; ++t) {
+        const int64_t a = i + t - g.h;
+        const bool outside = g.masked && (a < 0 || a >= g.H);
+        const float* krow = k + (i + t) * g.Wk + j0;
+        if (!g.useQK || outside) {
+          for (int64_t db = 0; db < K; ++db) acc[0][db] = acc[1][db] = vf{};
+        } else if (rows == 2) {
+          windowDotsPair(qrow, qrow + g.Wk, krow, acc[0], acc[1]);
+        } else {
+          windowDots(qrow, krow, acc[0]);
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t da = t - r;
+          if (da < 0 || da >= K) continue;
+          float* out = L + r * rowStride + da * K * ls + j0;
+          for (int64_t db = 0; db < K; ++db) {
+            vf l = outside ? splat(ninf) : acc[r][db] + rowL[r][da] + colL[r][db];
+            if (g.masked && !outside) l += loadu(colMask.data() + db * g.Wq + j0);
+            storeu(out + db * ls, l);
+            m[r] = vmax(m[r], l);
+          }
+        }
+      }
+      for (int64_t r = 0; r < rows && rowMax; ++r) rowMax[r * (g.Wq / VL) + j0 / VL] = m[r];
+    }
+  }
+
+  /**
+   * out[c][i][chunk] += Σ_w Wt[w · ws + chunk] · b_c[row i + da][chunk + db] (D × H × Wq out); with
+   * scale, out[c][i][chunk] = scale[chunk / VL] · Σ_w ... instead (out need not be initialised).
+   */
+  void windowSums(int64_t i, const float* Wt, int64_t ws, const float* b, float* out,
+                  const vf* scale = nullptr) const {
     const int64_t plane = g.H * g.Wq;
     for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
       int64_t c = 0;
@@ -183,8 +257,13 @@ struct Task {
           }
         }
         float* o = out + c * plane + i * g.Wq + j0;
-        storeu(o, loadu(o) + acc0);
-        storeu(o + plane, loadu(o + plane) + acc1);
+        if (scale) {
+          storeu(o, acc0 * scale[j0 / VL]);
+          storeu(o + plane, acc1 * scale[j0 / VL]);
+        } else {
+          storeu(o, loadu(o) + acc0);
+          storeu(o + plane, loadu(o + plane) + acc1);
+        }
       }
       for (; c < g.D; ++c) {
         vf acc0{};
@@ -194,7 +273,74 @@ struct Task {
           for (int64_t db = 0; db < K; ++db) acc0 += loadu(w + db * ws) * loadu(b0 + db);
         }
         float* o = out + c * plane + i * g.Wq + j0;
-        storeu(o, loadu(o) + acc0);
+        storeu(o, scale ? acc0 * scale[j0 / VL] : loadu(o) + acc0);
+      }
+    }
+  }
+
+  /**
+   * windowSums for query rows i and i + 1 at once (weights Wt0 and Wt1, scales scale0 and scale1):
+   * value row i + t serves row i at da = t and row i + 1 at da = t - 1, so every value vector
+   * loaded (an unaligned load, mostly across two cache lines) serves both rows.
+   */
+  void windowSumsPair(int64_t i, const float* Wt0, const float* Wt1, int64_t ws, const float* b, float* out,
+                      const vf* scale0, const vf* scale1) const {
+    for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+      int64_t c = 0;
+      for (; c + 4 <= g.D; c += 4) sumChannelsPair<4>(i, j0, c, Wt0, Wt1, ws, b, out, scale0, scale1);
+      for (; c < g.D; ++c) sumChannelsPair<1>(i, j0, c, Wt0, Wt1, ws, b, out, scale0, scale1);
+    }
+  }
+
+  /** windowSumsPair for chunk j0 and channels c .. c + CH - 1: each weight loaded serves CH channels. */
+  template <int CH>
+  void sumChannelsPair(int64_t i, int64_t j0, int64_t c, const float* Wt0, const float* Wt1, int64_t ws,
+                       const float* b, float* out, const vf* scale0, const vf* scale1) const {
+    const int64_t plane = g.H * g.Wq;
+    vf a0[CH] = {}, a1[CH] = {};  // rows i and i + 1
+    for (int64_t t = 0; t <= K; ++t) {
+      const float* bt = b + c * cs + (i + t) * g.Wk + j0;
+      const float* w0 = Wt0 + t * K * ws + j0;
+      const float* w1 = Wt1 + (t - 1) * K * ws + j0;
+      for (int64_t db = 0; db < K; ++db) {
+        vf v[CH];
+        for (int e = 0; e < CH; ++e) v[e] = loadu(bt + e * cs + db);
+        if (t < K) {
+          const vf w = loadu(w0 + db * ws);
+          for (int e = 0; e < CH; ++e) a0[e] += w * v[e];
+        }
+        if (t > 0) {
+          const vf w = loadu(w1 + db * ws);
+          for (int e = 0; e < CH; ++e) a1[e] += w * v[e];
+        }
+      }
+    }
+    for (int e = 0; e < CH; ++e) {
+      float* o = out + (c + e) * plane + i * g.Wq + j0;
+      put(o, a0[e], scale0, j0);
+      put(o + g.Wq, a1[e], scale1, j0);
+    }
+  }
+
+  /** o[chunk j0] = scale[j0 / VL] · acc, or o += acc without scale. */
+  static void put(float* o, vf acc, const vf* scale, int64_t j0) {
+    storeu(o, scale ? acc * scale[j0 / VL] : loadu(o) + acc);
+  }
+
+  /**
+   * windowSums over all query rows, two at a time (row i's weights at Wt + i · rowStride, its
+   * scales, if any, at scale + i · Wq / VL).
+   */
+  void windowSumsRows(const float* Wt, int64_t rowStride, int64_t ws, const float* b, float* out, int64_t i0,
+                      int64_t rows, const vf* scale) const {
+    const int64_t chunks = g.Wq / VL;
+    for (int64_t r = 0; r < rows; r += 2) {
+      const float* w = Wt + r * rowStride;
+      const vf* s0 = scale ? scale + r * chunks : nullptr;
+      if (r + 1 < rows) {
+        windowSumsPair(i0 + r, w, w + rowStride, ws, b, out, s0, scale ? s0 + chunks : nullptr);
+      } else {
+        windowSums(i0 + r, w, ws, b, out, s0);
       }
     }
   }
@@ -205,88 +351,112 @@ struct Task {
    * and zero margins; a: padded [D][Hp][Wk].
    */
   void keyGather(const float* Wt, const float* src, float* out) const {
-    const int64_t plane = g.H * g.Wq, rs = KK * g.Wk;
     for (int64_t ka = 0; ka < g.H; ++ka) {
       for (int64_t x0 = 0; x0 < g.Wq; x0 += VL) {
         int64_t c = 0;
-        for (; c + 1 < g.D; c += 2) {
-          vf acc0{}, acc1{};
-          for (int64_t da = 0; da < K; ++da) {
-            const int64_t i = ka + g.h - da;
-            if (i < 0 || i >= g.H) continue;
-            const float* w = Wt + i * rs + da * K * g.Wk + g.h + x0 + g.h;
-            const float* s0 = src + c * cs + (i + g.h) * g.Wk + g.h + x0 + g.h;
-            const float* s1 = s0 + cs;
-            for (int64_t db = 0; db < K; ++db) {
-              const vf wv = loadu(w + db * g.Wk - db);
-              acc0 += wv * loadu(s0 - db);
-              acc1 += wv * loadu(s1 - db);
-            }
-          }
-          storeu(out + c * plane + ka * g.Wq + x0, acc0);
-          storeu(out + (c + 1) * plane + ka * g.Wq + x0, acc1);
-        }
-        for (; c < g.D; ++c) {
-          vf acc0{};
-          for (int64_t da = 0; da < K; ++da) {
-            const int64_t i = ka + g.h - da;
-            if (i < 0 || i >= g.H) continue;
-            const float* w = Wt + i * rs + da * K * g.Wk + g.h + x0 + g.h;
-            const float* s0 = src + c * cs + (i + g.h) * g.Wk + g.h + x0 + g.h;
-            for (int64_t db = 0; db < K; ++db) acc0 += loadu(w + db * g.Wk - db) * loadu(s0 - db);
-          }
-          storeu(out + c * plane + ka * g.Wq + x0, acc0);
-        }
+        for (; c + 4 <= g.D; c += 4) gatherChannels<4>(ka, x0, c, Wt, src, out);
+        for (; c < g.D; ++c) gatherChannels<1>(ka, x0, c, Wt, src, out);
       }
     }
   }
+
+  /** keyGather's sums for key chunk (ka, x0) and channels c .. c + CH - 1: each weight loaded serves CH channels. */
+  template <int CH>
+  void gatherChannels(int64_t ka, int64_t x0, int64_t c, const float* Wt, const float* src, float* out) const {
+    const int64_t plane = g.H * g.Wq, rs = KK * g.Wk;
+    vf acc[CH] = {};
+    for (int64_t da = 0; da < K; ++da) {
+      const int64_t i = ka + g.h - da;
+      if (i < 0 || i >= g.H) continue;
+      const float* w = Wt + i * rs + da * K * g.Wk + g.h + x0 + g.h;
+      const float* s = src + c * cs + (i + g.h) * g.Wk + g.h + x0 + g.h;
+      for (int64_t db = 0; db < K; ++db) {
+        const vf wv = loadu(w + db * g.Wk - db);
+        for (int e = 0; e < CH; ++e) acc[e] += wv * loadu(s + e * cs - db);
+      }
+    }
+    for (int e = 0; e < CH; ++e) storeu(out + (c + e) * plane + ka * g.Wq + x0, acc[e]);
+  }
 };
 
-/** Head channels [lo, lo + D) of image b of q (scaled), k (when used) and v into one task's planar buffers. */
-void layOutHead(const Geometry& g, const float* q, const float* k, const float* v, int64_t b, int64_t lo,
-                float* Q, float* Kb, float* V) {
-  headToPlanar(g, q, g.ld, b, lo, g.scale, Q);
-  if (g.useQK) headToPlanar(g, k, g.ld, b, lo, 1.0f, Kb);
-  headToPlanar(g, v, g.ld, b, lo, 1.0f, V);
+/** Channels [lo, lo + count) of image b of q (scaled), k (when used) and v into one task's planar buffers. */
+void layOutHeads(const Geometry& g, const float* q, const float* k, const float* v, int64_t b, int64_t lo,
+                 int64_t count, float* Q, float* Kb, float* V) {
+  headsToPlanar(g, q, g.ld, b, lo, count, g.scale, Q);
+  if (g.useQK) headsToPlanar(g, k, g.ld, b, lo, count, 1.0f, Kb);
+  headsToPlanar(g, v, g.ld, b, lo, count, 1.0f, V);
 }
+
+/**
+ * The heads of one task: `groups` groups of `heads` consecutive heads (`channels` = heads · D).
+ * A task lays out (and writes back) its group's channels together, so each pixel's channels are
+ * read and written in whole cache lines once, not once per head; the groups are as few as leave
+ * every thread two tasks or more.
+ */
+struct HeadGroups {
+  int64_t groups, heads, channels;
+  explicit HeadGroups(const Geometry& g) : groups(g.N) {
+    for (int64_t n = 1; n <= g.N; ++n) {
+      if (g.N % n == 0 && g.B * n >= 2 * numThreads()) {
+        groups = n;
+        break;
+      }
+    }
+    heads = g.N / groups;
+    channels = heads * g.D;
+  }
+};
 
 template <int KT>
 void forwardImpl(const Geometry& g, const float* q, const float* k, const float* v,
                  const float* relRow, const float* relCol, float* y, float* lse) {
-  const int64_t padded = g.D * g.Hp * g.Wk, local = g.D * g.H * g.Wq;
+  const HeadGroups hg(g);
+  const int64_t cs = g.Hp * g.Wk, plane = g.H * g.Wq;
+  const int64_t padded = hg.channels * cs, local = hg.channels * plane;
 #pragma omp parallel
   {
     FlushDenormals ftz;
-    float* Q = threadBuffer(kQ, padded);
-    float* Kb = g.useQK ? threadBuffer(kK, padded) : nullptr;
-    float* V = threadBuffer(kV, padded);
-    float* Y = threadBuffer(kOut0, local);
-    float* L = threadBuffer(kL, g.K * g.K * g.Wq);
+    float* Qg = zeroedThreadBuffer(kQ, padded);
+    float* Kg = g.useQK ? zeroedThreadBuffer(kK, padded) : nullptr;
+    float* Vg = zeroedThreadBuffer(kV, padded);
+    float* Yg = threadBuffer(kOut0, local);
+    const int64_t chunks = g.Wq / VL, rowL = g.K * g.K * g.Wq;
+    float* Lpair = threadBuffer(kL, 2 * rowL);  // two query rows' logits, then softmax numerators
+    std::vector<vf> rowMax(2 * chunks), invSum(2 * chunks);
 #pragma omp for schedule(dynamic)
-    for (int64_t task = 0; task < g.B * g.N; ++task) {
-      const int64_t b = task / g.N, n = task % g.N;  // image-major: the image stays in cache
-      Task<KT> t(g, n);
-      layOutHead(g, q, k, v, b, t.lo, Q, Kb, V);
-      std::fill(Y, Y + local, 0.0f);
-      for (int64_t i = 0; i < g.H; ++i) {
-        t.logits(i, Q, Kb, relRow, relCol, L, g.Wq);
-        for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-          vf m = splat(-std::numeric_limits<float>::infinity());
-          for (int64_t w = 0; w < t.KK; ++w) m = vmax(m, loadu(L + w * g.Wq + j0));
-          vf sum{};
-          for (int64_t w = 0; w < t.KK; ++w) {
-            const vf e = expNonPositive(loadu(L + w * g.Wq + j0) - m);
-            storeu(L + w * g.Wq + j0, e);
-            sum += e;
+    for (int64_t task = 0; task < g.B * hg.groups; ++task) {
+      const int64_t b = task / hg.groups, n0 = task % hg.groups * hg.heads, lo = n0 * g.D;
+      layOutHeads(g, q, k, v, b, lo, hg.channels, Qg, Kg, Vg);
+      for (int64_t n = n0; n < n0 + hg.heads; ++n) {
+        Task<KT> t(g, n);
+        const int64_t at = t.lo - lo;  // the head's first channel in the group's buffers
+        const float *Q = Qg + at * cs, *Kb = g.useQK ? Kg + at * cs : nullptr, *V = Vg + at * cs;
+        float* Y = Yg + at * plane;
+        for (int64_t i0 = 0; i0 < g.H; i0 += 2) {
+          // two query rows at a time: L ← exp(L - max); y = (Σ_w L_w v_w) / Σ_w L_w, the division
+          // folded into the window sums
+          const int64_t rows = std::min<int64_t>(2, g.H - i0);
+          t.logits(i0, rows, Q, Kb, relRow, relCol, Lpair, rowL, g.Wq, rowMax.data());
+          for (int64_t r = 0, i = i0; r < rows; ++r, ++i) {
+            float* L = Lpair + r * rowL;
+            vf* inv = invSum.data() + r * chunks;
+            for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+              const vf m = rowMax[r * chunks + j0 / VL];
+              vf sum{};
+              for (int64_t w = 0; w < t.KK; ++w) {
+                const vf e = expNonPositive(loadu(L + w * g.Wq + j0) - m);
+                storeu(L + w * g.Wq + j0, e);
+                sum += e;
+              }
+              inv[j0 / VL] = 1.0f / sum;
+              float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
+              for (int64_t l = 0; l < VL && j0 + l < g.W; ++l) lrow[(j0 + l) * g.N] = m[l] + std::log(sum[l]);
+            }
           }
-          const vf inv = 1.0f / sum;
-          for (int64_t w = 0; w < t.KK; ++w) storeu(L + w * g.Wq + j0, loadu(L + w * g.Wq + j0) * inv);
-          float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
-          for (int64_t l = 0; l < VL && j0 + l < g.W; ++l) lrow[(j0 + l) * g.N] = m[l] + std::log(sum[l]);
+          t.windowSumsRows(Lpair, rowL, g.Wq, V, Y, i0, rows, invSum.data());
         }
-        t.windowSums(i, L, g.Wq, V, Y);
       }
-      headFromPlanar(g, Y, 1.0f, y, g.C, b, t.lo);
+      headsFromPlanar(g, Yg, hg.channels, 1.0f, y, g.C, b, lo);
     }
   }
 }
@@ -303,112 +473,131 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
                   Grads out, std::vector<double>& dRel) {
   const int64_t tableSize = g.useQR ? g.K * g.half : 0;
   dRel.assign(static_cast<size_t>(g.B) * 2 * tableSize, 0.0);
-  const int64_t padded = g.D * g.Hp * g.Wk, local = g.D * g.H * g.Wq;
+  const HeadGroups hg(g);
+  const int64_t cs = g.Hp * g.Wk, plane = g.H * g.Wq;
+  const int64_t padded = hg.channels * cs, local = hg.channels * plane;
   const int64_t K = KT ? KT : g.K, KK = K * K;
   const int64_t rs = KK * g.Wk;  // one query row of P or dS
 #pragma omp parallel
   {
     FlushDenormals ftz;
-    float* Q = threadBuffer(kQ, padded);
-    float* Kb = g.useQK ? threadBuffer(kK, padded) : nullptr;
-    float* V = threadBuffer(kV, padded);
-    float* DY = threadBuffer(kDy, padded);
-    float* DQ = threadBuffer(kOut0, local);
-    float* DK = g.useQK ? threadBuffer(kOut1, local) : nullptr;
-    float* DV = threadBuffer(kOut2, local);
-    float* Pall = threadBuffer(kL, g.H * rs);
-    float* dSall = threadBuffer(kAux, g.H * rs);
+    float* Qg = zeroedThreadBuffer(kQ, padded);
+    float* Kg = g.useQK ? zeroedThreadBuffer(kK, padded) : nullptr;
+    float* Vg = zeroedThreadBuffer(kV, padded);
+    float* DYg = zeroedThreadBuffer(kDy, padded);
+    float* DQg = threadBuffer(kOut0, local);
+    float* DKg = g.useQK ? threadBuffer(kOut1, local) : nullptr;
+    float* DVg = threadBuffer(kOut2, local);
+    // P and dS rows: [k²][Wk], the row's data at column h; the zero margins (which the key gathers
+    // read) are never written
+    float* Pall = zeroedThreadBuffer(kL, g.H * rs);
+    float* dSall = zeroedThreadBuffer(kAux, g.H * rs);
 #pragma omp for schedule(dynamic)
-    for (int64_t task = 0; task < g.B * g.N; ++task) {
-      const int64_t b = task / g.N, n = task % g.N;  // image-major: the image stays in cache
-      Task<KT> t(g, n);
-      layOutHead(g, q, k, v, b, t.lo, Q, Kb, V);
-      headToPlanar(g, dy, g.C, b, t.lo, 1.0f, DY);
-      std::fill(DQ, DQ + local, 0.0f);
-      std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
-      vf acc[KT ? KT : kMaxWindow];
-      for (int64_t i = 0; i < g.H; ++i) {
-        float* P = Pall + i * rs;
-        float* dS = dSall + i * rs;
-        for (int64_t w = 0; w < KK; ++w) {  // zero margins: the key gathers read them
-          std::fill_n(P + w * g.Wk, g.h, 0.0f);
-          std::fill_n(P + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
-          std::fill_n(dS + w * g.Wk, g.h, 0.0f);
-          std::fill_n(dS + w * g.Wk + g.h + g.Wq, g.h, 0.0f);
-        }
-        P += g.h;
-        dS += g.h;
-        t.logits(i, Q, Kb, relRow, relCol, P, g.Wk);
-        const float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
-        for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-          vf l{};
-          for (int64_t e = 0; e < VL; ++e) {
-            l[e] = j0 + e < g.W ? lrow[(j0 + e) * g.N] : std::numeric_limits<float>::infinity();
-          }
-          for (int64_t w = 0; w < KK; ++w) {
-            const vf x = loadu(P + w * g.Wk + j0) - l;
-            storeu(P + w * g.Wk + j0, expNonPositive(x < 0.0f ? x : vf{}));
-          }
-          // dP[w] = dy · v_w over the head's channels, then dS = P (dP - Σ_w P dP).
-          const float* dyrow = DY + (i + g.h) * g.Wk + g.h + j0;
-          vf delta{};
-          for (int64_t da = 0; da < K; ++da) {
-            t.windowDots(dyrow, V + (i + da) * g.Wk + j0, acc);
-            for (int64_t db = 0; db < K; ++db) {
-              const int64_t w = da * K + db;
-              storeu(dS + w * g.Wk + j0, acc[db]);
-              delta += loadu(P + w * g.Wk + j0) * acc[db];
-            }
-          }
-          for (int64_t w = 0; w < KK; ++w) {
-            const vf pw = loadu(P + w * g.Wk + j0);
-            storeu(dS + w * g.Wk + j0, pw * (loadu(dS + w * g.Wk + j0) - delta));
-          }
-        }
-        if (g.useQK) t.windowSums(i, dS, g.Wk, Kb, DQ);
-        if (g.useQR) {
-          vf* rowS = t.rel;
-          vf* colS = t.rel + K;
-          for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-            for (int64_t e = 0; e < 2 * K; ++e) t.rel[e] = vf{};
-            for (int64_t da = 0; da < K; ++da) {
-              for (int64_t db = 0; db < K; ++db) {
-                const vf d = loadu(dS + (da * K + db) * g.Wk + j0);
-                rowS[da] += d;
-                colS[db] += d;
+    for (int64_t task = 0; task < g.B * hg.groups; ++task) {
+      const int64_t b = task / hg.groups, n0 = task % hg.groups * hg.heads, lo = n0 * g.D;
+      layOutHeads(g, q, k, v, b, lo, hg.channels, Qg, Kg, Vg);
+      headsToPlanar(g, dy, g.C, b, lo, hg.channels, 1.0f, DYg);
+      std::fill(DQg, DQg + local, 0.0f);
+      for (int64_t n = n0; n < n0 + hg.heads; ++n) {
+        Task<KT> t(g, n);
+        const int64_t at = t.lo - lo;  // the head's first channel in the group's buffers
+        const float *Q = Qg + at * cs, *Kb = g.useQK ? Kg + at * cs : nullptr, *V = Vg + at * cs, *DY = DYg + at * cs;
+        float *DQ = DQg + at * plane, *DK = g.useQK ? DKg + at * plane : nullptr, *DV = DVg + at * plane;
+        std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
+        vf acc[2][KT ? KT : kMaxWindow];
+        for (int64_t i = 0; i < g.H; ++i) {
+          float* P = Pall + i * rs + g.h;
+          float* dS = dSall + i * rs + g.h;
+          // P and dS of rows i and i + 1 together, each value row loaded serving both
+          if (i % 2 == 0) {
+            const int64_t rows = std::min<int64_t>(2, g.H - i);
+            t.logits(i, rows, Q, Kb, relRow, relCol, P, rs, g.Wk);
+            for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+              for (int64_t r = 0; r < rows; ++r) {
+                const float* lrow = lse + ((b * g.H + i + r) * g.W) * g.N + n;
+                vf l{};
+                for (int64_t e = 0; e < VL; ++e) {
+                  l[e] = j0 + e < g.W ? lrow[(j0 + e) * g.N] : std::numeric_limits<float>::infinity();
+                }
+                float* Pr = P + r * rs;
+                for (int64_t w = 0; w < KK; ++w) {
+                  const vf x = loadu(Pr + w * g.Wk + j0) - l;
+                  storeu(Pr + w * g.Wk + j0, expNonPositive(x < 0.0f ? x : vf{}));
+                }
+              }
+              // dP[w] = dy · v_w over the head's channels, then dS = P (dP - Σ_w P dP).
+              const float* dyrow = DY + (i + g.h) * g.Wk + g.h + j0;
+              vf delta[2] = {};
+              for (int64_t kr = 0; kr < K + rows - 1; ++kr) {  // value row i + kr: da = kr - r for row i + r
+                const float* vrow = V + (i + kr) * g.Wk + j0;
+                if (rows == 2) {
+                  t.windowDotsPair(dyrow, dyrow + g.Wk, vrow, acc[0], acc[1]);
+                } else {
+                  t.windowDots(dyrow, vrow, acc[0]);
+                }
+                for (int64_t r = 0; r < rows; ++r) {
+                  const int64_t da = kr - r;
+                  if (da < 0 || da >= K) continue;
+                  for (int64_t db = 0; db < K; ++db) {
+                    const int64_t at = r * rs + (da * K + db) * g.Wk + j0;
+                    storeu(dS + at, acc[r][db]);
+                    delta[r] += loadu(P + at) * acc[r][db];
+                  }
+                }
+              }
+              for (int64_t r = 0; r < rows; ++r) {
+                for (int64_t w = 0; w < KK; ++w) {
+                  const int64_t at = r * rs + w * g.Wk + j0;
+                  storeu(dS + at, loadu(P + at) * (loadu(dS + at) - delta[r]));
+                }
               }
             }
-            for (int64_t c = t.lo; c < t.hi; ++c) {
-              const bool isRow = c < g.half;
-              const float* table = isRow ? relRow + c : relCol + (c - g.half);
-              const vf* sums = isRow ? rowS : colS;
-              const vf qv = loadu(Q + (c - t.lo) * t.cs + (i + g.h) * g.Wk + g.h + j0);
-              float* dqc = DQ + ((c - t.lo) * g.H + i) * g.Wq + j0;
-              vf dqv = loadu(dqc);
-              vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
-              for (int64_t e = 0; e < K; ++e) {
-                dqv += sums[e] * table[e * g.half];
-                racc[e] += sums[e] * qv;
+          }
+          if (g.useQR) {
+            vf* rowS = t.rel;
+            vf* colS = t.rel + K;
+            for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+              for (int64_t e = 0; e < 2 * K; ++e) t.rel[e] = vf{};
+              for (int64_t da = 0; da < K; ++da) {
+                for (int64_t db = 0; db < K; ++db) {
+                  const vf d = loadu(dS + (da * K + db) * g.Wk + j0);
+                  rowS[da] += d;
+                  colS[db] += d;
+                }
               }
-              storeu(dqc, dqv);
+              for (int64_t c = t.lo; c < t.hi; ++c) {
+                const bool isRow = c < g.half;
+                const float* table = isRow ? relRow + c : relCol + (c - g.half);
+                const vf* sums = isRow ? rowS : colS;
+                const vf qv = loadu(Q + (c - t.lo) * t.cs + (i + g.h) * g.Wk + g.h + j0);
+                float* dqc = DQ + ((c - t.lo) * g.H + i) * g.Wq + j0;
+                vf dqv = loadu(dqc);
+                vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
+                for (int64_t e = 0; e < K; ++e) {
+                  dqv += sums[e] * table[e * g.half];
+                  racc[e] += sums[e] * qv;
+                }
+                storeu(dqc, dqv);
+              }
             }
           }
         }
-      }
-      if (g.useQK) t.keyGather(dSall, Q, DK);
-      t.keyGather(Pall, DY, DV);
-      double* relAcc = dRel.data() + static_cast<size_t>(b) * 2 * tableSize;
-      for (int64_t c = t.lo; c < t.hi && g.useQR; ++c) {
-        const bool isRow = c < g.half;
-        const int64_t col = isRow ? c : c - g.half;
-        const vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
-        double* accOut = relAcc + (isRow ? 0 : tableSize);
-        for (int64_t e = 0; e < K; ++e) accOut[e * g.half + col] = hsum(racc[e]);
+        if (g.useQK) t.windowSumsRows(dSall + g.h, rs, g.Wk, Kb, DQ, 0, g.H, nullptr);
+        if (g.useQK) t.keyGather(dSall, Q, DK);
+        t.keyGather(Pall, DY, DV);
+        double* relAcc = dRel.data() + static_cast<size_t>(b) * 2 * tableSize;
+        for (int64_t c = t.lo; c < t.hi && g.useQR; ++c) {
+          const bool isRow = c < g.half;
+          const int64_t col = isRow ? c : c - g.half;
+          const vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
+          double* accOut = relAcc + (isRow ? 0 : tableSize);
+          for (int64_t e = 0; e < K; ++e) accOut[e * g.half + col] = hsum(racc[e]);
+        }
       }
       // The planar dq holds Σ dS (k + r); dq = scale · that.
-      headFromPlanar(g, DQ, g.scale, out.dq, g.ld, b, t.lo);
-      if (g.useQK) headFromPlanar(g, DK, 1.0f, out.dk, g.ld, b, t.lo);
-      headFromPlanar(g, DV, 1.0f, out.dv, g.ld, b, t.lo);
+      headsFromPlanar(g, DQg, hg.channels, g.scale, out.dq, g.ld, b, lo);
+      if (g.useQK) headsFromPlanar(g, DKg, hg.channels, 1.0f, out.dk, g.ld, b, lo);
+      headsFromPlanar(g, DVg, hg.channels, 1.0f, out.dv, g.ld, b, lo);
     }
   }
 }
