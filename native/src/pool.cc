@@ -41,27 +41,41 @@ struct PoolShape {
 
 constexpr int64_t kChunk = 64;  // channels per task in the backward passes
 
-Napi::Value MaxPoolForward(const Napi::CallbackInfo& info) {
-  return guarded(info, "MaxPool", [&] {
-    PoolShape s = PoolShape::from(objectArg(info, 2, "geometry"));
-    const float* x = floatArg(info, 0, "x", s.inSize());
-    float* y = floatArg(info, 1, "y", s.outSize());
+/**
+ * The forward pass's frame, x [N, H, W, C] (argument 0) → y [N, OH, OW, C] (argument 1), geometry argument 2:
+ * each output pixel's y[C] is set to `init`, then `add(out, in)` for each in-image pixel of its window, then
+ * `finish(out, count)` with the window's in-image pixel count.
+ */
+template <typename Add, typename Finish>
+void poolForward(const Napi::CallbackInfo& info, float init, Add add, Finish finish) {
+  PoolShape s = PoolShape::from(objectArg(info, 2, "geometry"));
+  const float* x = floatArg(info, 0, "x", s.inSize());
+  float* y = floatArg(info, 1, "y", s.outSize());
 #pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t b = 0; b < s.n; ++b) {
-      for (int64_t i = 0; i < s.oh; ++i) {
-        for (int64_t j = 0; j < s.ow; ++j) {
-          float* out = y + ((b * s.oh + i) * s.ow + j) * s.c;
-          std::fill(out, out + s.c, -std::numeric_limits<float>::infinity());
-          for (int64_t r = s.r0(i); r < s.r1(i); ++r) {
-            for (int64_t q = s.c0(j); q < s.c1(j); ++q) {
-              const float* in = x + ((b * s.h + r) * s.w + q) * s.c;
-#pragma omp simd
-              for (int64_t ch = 0; ch < s.c; ++ch) out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];
-            }
-          }
+  for (int64_t b = 0; b < s.n; ++b) {
+    for (int64_t i = 0; i < s.oh; ++i) {
+      for (int64_t j = 0; j < s.ow; ++j) {
+        float* out = y + ((b * s.oh + i) * s.ow + j) * s.c;
+        std::fill(out, out + s.c, init);
+        for (int64_t r = s.r0(i); r < s.r1(i); ++r) {
+          for (int64_t q = s.c0(j); q < s.c1(j); ++q) add(out, x + ((b * s.h + r) * s.w + q) * s.c, s.c);
         }
+        finish(out, s.count(i, j), s.c);
       }
     }
+  }
+}
+
+/** y = the max over each window (−∞ for a window wholly in the padding). */
+Napi::Value MaxPoolForward(const Napi::CallbackInfo& info) {
+  return guarded(info, "MaxPool", [&] {
+    poolForward(
+        info, -std::numeric_limits<float>::infinity(),
+        [](float* out, const float* in, int64_t c) {
+#pragma omp simd
+          for (int64_t ch = 0; ch < c; ++ch) out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];
+        },
+        [](float*, int64_t, int64_t) {});
   });
 }
 
@@ -108,32 +122,22 @@ Napi::Value MaxPoolBackward(const Napi::CallbackInfo& info) {
   });
 }
 
+/** y = the mean over each window's in-image pixels. */
 Napi::Value AvgPoolForward(const Napi::CallbackInfo& info) {
   return guarded(info, "AvgPool", [&] {
-    PoolShape s = PoolShape::from(objectArg(info, 2, "geometry"));
-    const float* x = floatArg(info, 0, "x", s.inSize());
-    float* y = floatArg(info, 1, "y", s.outSize());
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t b = 0; b < s.n; ++b) {
-      for (int64_t i = 0; i < s.oh; ++i) {
-        for (int64_t j = 0; j < s.ow; ++j) {
-          float* out = y + ((b * s.oh + i) * s.ow + j) * s.c;
-          std::fill(out, out + s.c, 0.0f);
-          const int64_t count = s.count(i, j);
-          for (int64_t r = s.r0(i); r < s.r1(i); ++r) {
-            for (int64_t q = s.c0(j); q < s.c1(j); ++q) {
-              const float* in = x + ((b * s.h + r) * s.w + q) * s.c;
+    poolForward(
+        info, 0.0f,
+        [](float* out, const float* in, int64_t c) {
 #pragma omp simd
-              for (int64_t ch = 0; ch < s.c; ++ch) out[ch] += in[ch];
-            }
-          }
+          for (int64_t ch = 0; ch < c; ++ch) out[ch] += in[ch];
+        },
+        [](float* out, int64_t count, int64_t c) {
           // A window wholly in the padding averages nothing: NaN, as tfjs's 0 / 0.
-          const float inv = count > 0 ? 1.0f / static_cast<float>(count) : std::numeric_limits<float>::quiet_NaN();
+          const float inv =
+              count > 0 ? 1.0f / static_cast<float>(count) : std::numeric_limits<float>::quiet_NaN();
 #pragma omp simd
-          for (int64_t ch = 0; ch < s.c; ++ch) out[ch] *= inv;
-        }
-      }
-    }
+          for (int64_t ch = 0; ch < c; ++ch) out[ch] *= inv;
+        });
   });
 }
 
