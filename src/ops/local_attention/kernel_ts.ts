@@ -96,6 +96,21 @@ function scaledQuery(g: AttentionGeometry, q: Floats, base: number, qs: Float64A
   for (let c = 0; c < g.channels; c++) qs[c] = q[base + c] * g.scale;
 }
 
+/**
+ * The softmax's numerator in place, logits ← exp(logits − max), max the largest logit (so no exp
+ * overflows); returns max and sum = Σ exp(logits − max): softmax = logits / sum, log Σ exp = max + log sum.
+ */
+function expShifted(logits: Float64Array): { max: number; sum: number } {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const l of logits) max = Math.max(max, l);
+  let sum = 0;
+  for (let w = 0; w < logits.length; w++) {
+    logits[w] = Math.exp(logits[w] - max);
+    sum += logits[w];
+  }
+  return { max, sum };
+}
+
 /** Forward: y [B,H,W,C] and the log-sum-exp of the logits, lse [B,H,W,N]. */
 export function localAttentionForward(g: AttentionGeometry, x: AttentionInputs): { y: Floats; lse: Floats } {
   const { batch: B, height: H, width: W, channels: C, kernelSize: K, heads: N } = g;
@@ -114,14 +129,8 @@ export function localAttentionForward(g: AttentionGeometry, x: AttentionInputs):
         for (let n = 0; n < N; n++) {
           const { lo, hi } = headChannels(g, n);
           pixelLogits(g, x, b, i, j, n, qs, rowL, colL, logits);
-          let m = Number.NEGATIVE_INFINITY;
-          for (const l of logits) m = Math.max(m, l);
-          let sum = 0;
-          for (let w = 0; w < K * K; w++) {
-            logits[w] = Math.exp(logits[w] - m);
-            sum += logits[w];
-          }
-          lse[pix * N + n] = m + Math.log(sum);
+          const { max, sum } = expShifted(logits);
+          lse[pix * N + n] = max + Math.log(sum);
           for (let da = 0; da < K; da++) {
             const a = i + da - h;
             if (a < 0 || a >= H) continue;
@@ -157,13 +166,7 @@ export function attentionWeightsAt(g: AttentionGeometry, x: AttentionInputs, pix
     scaledQuery(g, x.q, ((b * g.height + i) * g.width + j) * C, qs);
     for (let n = 0; n < N; n++) {
       pixelLogits(g, x, b, i, j, n, qs, rowL, colL, logits);
-      let m = Number.NEGATIVE_INFINITY;
-      for (const l of logits) m = Math.max(m, l);
-      let sum = 0;
-      for (let w = 0; w < K * K; w++) {
-        logits[w] = Math.exp(logits[w] - m);
-        sum += logits[w];
-      }
+      const { sum } = expShifted(logits);
       const base = (p * N + n) * K * K;
       for (let w = 0; w < K * K; w++) weights[base + w] = logits[w] / sum;
     }
