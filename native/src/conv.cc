@@ -44,6 +44,10 @@ struct ConvShape {
     }
     return k;
   }
+  /** Elements of x [N, H, W, C], of y and dy [N, OH, OW, OC], and of the filter [KH, KW, C, OC]. */
+  int64_t srcSize() const { return n * h * w * c; }
+  int64_t dstSize() const { return n * oh * ow * oc; }
+  int64_t weightsSize() const { return kh * kw * c * oc; }
   memory::desc src(tag t) const { return {{n, c, h, w}, dt::f32, t}; }
   memory::desc dst(tag t) const { return {{n, oc, oh, ow}, dt::f32, t}; }
   memory::desc weights(tag t) const { return {{oc, c, kh, kw}, dt::f32, t}; }
@@ -229,9 +233,9 @@ void runStaged(Pass& pass, const std::unordered_map<int, memory>& args, Staged& 
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   return guarded(info, "Conv2D", [&] {
     ConvShape s = ConvShape::from(objectArg(info, 3, "geometry"));
-    float* x = floatArg(info, 0, "x", s.n * s.h * s.w * s.c);
-    float* w = floatArg(info, 1, "filter", s.kh * s.kw * s.c * s.oc);
-    float* y = floatArg(info, 2, "y", s.n * s.oh * s.ow * s.oc);
+    float* x = floatArg(info, 0, "x", s.srcSize());
+    float* w = floatArg(info, 1, "filter", s.weightsSize());
+    float* y = floatArg(info, 2, "y", s.dstSize());
     ConvEntry& e = entryFor(s);
     if (!e.fwd) {
       e.fwd = std::make_unique<dnnl::convolution_forward>(e.fwdPd);
@@ -249,9 +253,9 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
 Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   return guarded(info, "Conv2DBackpropInput", [&] {
     ConvShape s = ConvShape::from(objectArg(info, 3, "geometry"));
-    float* dy = floatArg(info, 0, "dy", s.n * s.oh * s.ow * s.oc);
-    float* w = floatArg(info, 1, "filter", s.kh * s.kw * s.c * s.oc);
-    float* dx = floatArg(info, 2, "dx", s.n * s.h * s.w * s.c);
+    float* dy = floatArg(info, 0, "dy", s.dstSize());
+    float* w = floatArg(info, 1, "filter", s.weightsSize());
+    float* dx = floatArg(info, 2, "dx", s.srcSize());
     ConvEntry& e = entryFor(s);
     if (!e.bwdData) {
       auto pd = backwardPd<dnnl::convolution_backward_data>(s, e);
@@ -284,9 +288,9 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
   bool finite = true;
   guarded(info, "Conv2DBackpropFilter", [&] {
     ConvShape s = ConvShape::from(objectArg(info, 3, "geometry"));
-    float* x = floatArg(info, 0, "x", s.n * s.h * s.w * s.c);
-    float* dy = floatArg(info, 1, "dy", s.n * s.oh * s.ow * s.oc);
-    float* dw = floatArg(info, 2, "dw", s.kh * s.kw * s.c * s.oc);
+    float* x = floatArg(info, 0, "x", s.srcSize());
+    float* dy = floatArg(info, 1, "dy", s.dstSize());
+    float* dw = floatArg(info, 2, "dw", s.weightsSize());
     ConvEntry& e = entryFor(s);
     if (!e.bwdWeights) {
       auto pd = backwardPd<dnnl::convolution_backward_weights>(s, e);
@@ -300,7 +304,7 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
     memory diffWei = e.bwDiffWei.target(dw);
     runStaged(*e.bwdWeights, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, diffWei}},
               e.bwDiffWei, dw);
-    finite = allFinite(dw, s.kh * s.kw * s.c * s.oc);
+    finite = allFinite(dw, s.weightsSize());
   });
   return Napi::Boolean::New(info.Env(), finite);
 }
