@@ -10,11 +10,8 @@
 import { initBackend, NATIVE_BACKEND } from '../src/backend/native.js';
 import { prepareModelBench } from '../src/bench/cases.js';
 import * as tf from '../src/tf.js';
+import { arg } from './args.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 await initBackend({ backend: NATIVE_BACKEND, require: true });
 const names = arg('kernels', '').split(',').filter(Boolean);
 const kernels = names.map((n) => {

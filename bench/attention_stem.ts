@@ -10,11 +10,8 @@
 import { initBackend } from '../src/backend/native.js';
 import { stemAttention, stemAttentionReference } from '../src/ops/attention_stem.js';
 import * as tf from '../src/tf.js';
+import { arg } from './args.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 await initBackend({ backend: 'native', require: true });
 const blocks = (Number(arg('batch', '8')) * 224 * 224) / 16;
 const rounds = Number(arg('rounds', '5'));

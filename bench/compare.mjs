@@ -384,25 +384,23 @@ for (const c of caseNames) {
   }
   for (const b of Object.values(best)) b.best_ms = Math.min(...b.medians);
   const row = { case: c, kind: CASES[c].kind, ratio: best.sasa.best_ms / best.pytorch.best_ms };
-  if (row.kind === 'model') {
-    const torchPeak = Math.min(best.pytorch.peak_rss_mb, best['pytorch-glibc-mem']?.peak_rss_mb ?? Infinity);
-    Object.assign(row, {
-      speedup: best.pytorch.best_ms / best.sasa.best_ms,
-      pytorch_peak_rss_mb: torchPeak,
-      memory_ratio: best.sasa.peak_rss_mb / torchPeak,
-      sasa_images_per_s: (best.sasa.result.batch * 1e3) / best.sasa.best_ms,
-      pytorch_images_per_s: (best.pytorch.result.batch * 1e3) / best.pytorch.best_ms,
-    });
-  }
-  if (row.kind === 'attention') {
+  if (row.kind === 'model' || row.kind === 'attention') {
     // PyTorch's peak RSS: the smaller of the timed runs' and glibc-malloc's (see --torch-malloc).
     const torchPeak = Math.min(best.pytorch.peak_rss_mb, best['pytorch-glibc-mem']?.peak_rss_mb ?? Infinity);
     Object.assign(row, {
       speedup: best.pytorch.best_ms / best.sasa.best_ms,
       pytorch_peak_rss_mb: torchPeak,
       memory_ratio: best.sasa.peak_rss_mb / torchPeak,
-      attention_over_conv: best.sasa.best_ms / best['sasa-conv'].best_ms,
     });
+  }
+  if (row.kind === 'model') {
+    Object.assign(row, {
+      sasa_images_per_s: (best.sasa.result.batch * 1e3) / best.sasa.best_ms,
+      pytorch_images_per_s: (best.pytorch.result.batch * 1e3) / best.pytorch.best_ms,
+    });
+  }
+  if (row.kind === 'attention') {
+    Object.assign(row, { attention_over_conv: best.sasa.best_ms / best['sasa-conv'].best_ms });
   }
   if (row.kind === 'model-conv') {
     const { model, conv, flops } = CASES[c];

@@ -17,11 +17,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { linePlot, writePng } from '../src/viz/plots.js';
+import { arg } from './args.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 const numbers = (s: string) => s.split(',').map(Number);
 
 const kShape = numbers(arg('k-shape', '2,28,28,64'));

@@ -14,12 +14,8 @@ import { initBackend } from '../src/backend/native.js';
 import { configFromFlags } from '../src/cli/model_options.js';
 import { loadData, parseDataSpec } from '../src/data/spec.js';
 import { train } from '../src/tasks/classification/trainer.js';
+import { arg } from './args.js';
 import { head, peakRssMb } from './rss.js';
-
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 
 const status = await initBackend({});
 const full = await loadData(parseDataSpec('fashion-mnist-subset'));

@@ -17,12 +17,8 @@ import { initBackend } from '../src/index.js';
 import { train } from '../src/tasks/classification/trainer.js';
 import * as tf from '../src/tf.js';
 import { linePlot, writePng } from '../src/viz/plots.js';
+import { arg } from './args.js';
 import { head, peakRssMb, rssMb } from './rss.js';
-
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 
 interface Sample {
   step: number;

@@ -14,11 +14,8 @@ import { median } from '../src/bench/timing.js';
 import { exportOnnx } from '../src/io/onnx/export.js';
 import { createModel } from '../src/models/registry.js';
 import * as tf from '../src/tf.js';
+import { arg } from './args.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 const models = arg('models', 'resnet26,sasa_resnet26_convstem,sasa_resnet26').split(',');
 const batches = arg('batches', '1,8').split(',').map(Number);
 const size = Number(arg('size', '224'));

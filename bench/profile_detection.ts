@@ -8,13 +8,9 @@
 import { initBackend } from '../src/backend/native.js';
 import { prepareDetectionBench } from '../src/bench/detection_case.js';
 import * as tf from '../src/tf.js';
+import { arg, flag } from './args.js';
 import { printKernelTable } from './kernel_table.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
-const flag = (name: string) => process.argv.includes(`--${name}`);
 await initBackend({ backend: arg('backend', 'native') });
 const c = {
   backbone: arg('backbone', 'resnet50'),

@@ -15,13 +15,9 @@ import { prepareModelBench } from '../src/bench/cases.js';
 import { median } from '../src/bench/timing.js';
 import { modelConfig } from '../src/models/registry.js';
 import * as tf from '../src/tf.js';
+import { arg, flag } from './args.js';
 import { printKernelTable } from './kernel_table.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
-const flag = (name: string) => process.argv.includes(`--${name}`);
 await initBackend({ backend: arg('backend', 'native') });
 const c = {
   model: arg('model', 'sasa_resnet26'),

@@ -8,11 +8,8 @@
 import { initBackend } from '../src/backend/native.js';
 import { batchNormTrain } from '../src/ops/batch_norm_train.js';
 import * as tf from '../src/tf.js';
+import { arg } from './args.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 await initBackend({ backend: arg('backend', 'native') });
 const batch = Number(arg('batch', '8'));
 const size = Number(arg('size', '56'));

@@ -7,12 +7,9 @@
  * and the whole PNG (vega + resvg). Data is seeded noise shaped like a training run.
  */
 import { barPlot, type Chart, confusionMatrixPlot, linePlot, renderPng, renderSvg } from '../src/viz/plots.js';
+import { arg } from './args.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return Number(i >= 0 ? process.argv[i + 1] : def);
-};
-const [steps, epochs, rounds] = [arg('steps', '9000'), arg('epochs', '10'), arg('rounds', '7')];
+const [steps, epochs, rounds] = [arg('steps', '9000'), arg('epochs', '10'), arg('rounds', '7')].map(Number);
 let seed = 1;
 const random = () => {
   seed = (seed * 16807) % 2147483647;

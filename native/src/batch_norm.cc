@@ -115,13 +115,16 @@ void affine(const float* x, const float* a, const float* b, float* y, int64_t ro
   }
 }
 
-/** The geometry argument [N, S, C] of the batch-norm kernels, checked. */
+/** The geometry [N, S, C] (rows = N·S) and epsilon of the training kernels. */
 struct Rows {
   int64_t n, s, c, rows;
+  float eps;
 };
+
+/** Reads and checks the geometry argument [N, S, C] at `i` and epsilon at `i + 1`. */
 Rows rowsArg(const Napi::CallbackInfo& info, size_t i, const char* op) {
   const int32_t* p = intsArg(info, i, "geometry", 3);
-  const Rows r{p[0], p[1], p[2], static_cast<int64_t>(p[0]) * p[1]};
+  const Rows r{p[0], p[1], p[2], static_cast<int64_t>(p[0]) * p[1], static_cast<float>(numArg(info, i + 1, "epsilon"))};
   if (r.n < 1 || r.s < 1 || r.c < 1) fail(op, "N, S and C must be >= 1");
   return r;
 }
@@ -185,6 +188,88 @@ void backwardCoefficients(const std::vector<double>& sumDy, const std::vector<do
 }
 
 /**
+ * Where channel j's folded map x·a + b is not finite, switches it to (x − mean)·a + beta, as affine does:
+ * b[j] = beta[j], and the returned shift [C] is mean[j] there and 0 elsewhere ((x − 0)·a + b is x·a + b
+ * exactly).
+ */
+std::vector<float> unfoldNonFinite(const std::vector<float>& a, std::vector<float>& b, const float* mean,
+                                   const float* beta) {
+  std::vector<float> shift(a.size(), 0.0f);
+  for (size_t j = 0; j < a.size(); ++j) {
+    if (finiteMap(a[j], b[j])) continue;
+    b[j] = beta[j];
+    shift[j] = mean[j];
+  }
+  return shift;
+}
+
+/**
+ * The training forward's arguments x [rows, C], gamma, beta [C] (0–2) and the outputs mean and variance [C]
+ * (`statsAt`, `statsAt + 1`), with x's batch statistics written and the normalisation's map y = x·a + b.
+ */
+struct Normalisation {
+  const float* x;
+  const float* beta;
+  float* mean;
+  std::vector<float> a, b;
+
+  Normalisation(const Napi::CallbackInfo& info, const Rows& g, size_t statsAt)
+      : x(floatArg(info, 0, "x", g.rows * g.c)),
+        beta(floatArg(info, 2, "beta", g.c)),
+        mean(floatArg(info, statsAt, "mean", g.c)) {
+    const float* gamma = floatArg(info, 1, "gamma", g.c);
+    float* var = floatArg(info, statsAt + 1, "variance", g.c);
+    batchStats(x, g.rows, g.c, gamma, beta, g.eps, mean, var, a, b);
+  }
+};
+
+/**
+ * The training backward's arguments: x [rows, C] (0), dy [dyRows, C] (1), mean, variance, gamma [C]
+ * (`statsAt` to `statsAt + 2`), and the outputs dx [rows, C], dgamma, dbeta [C] (6–8).
+ */
+struct Gradients {
+  const float* x;
+  const float* dy;
+  const float* mean;
+  const float* var;
+  const float* gamma;
+  float* dx;
+  float* dgamma;
+  float* dbeta;
+
+  Gradients(const Napi::CallbackInfo& info, const Rows& g, int64_t dyRows, size_t statsAt)
+      : x(floatArg(info, 0, "x", g.rows * g.c)),
+        dy(floatArg(info, 1, "dy", dyRows * g.c)),
+        mean(floatArg(info, statsAt, "mean", g.c)),
+        var(floatArg(info, statsAt + 1, "variance", g.c)),
+        gamma(floatArg(info, statsAt + 2, "gamma", g.c)),
+        dx(floatArg(info, 6, "dx", g.rows * g.c)),
+        dgamma(floatArg(info, 7, "dgamma", g.c)),
+        dbeta(floatArg(info, 8, "dbeta", g.c)) {}
+
+  /**
+   * dgamma, dbeta and dx's coefficients k1, k2, k3 (backwardCoefficients) from the sums Σdy and
+   * Σdy·(x − mean) over dy's `dyRows` rows, `xAtDy` [dyRows, C] the x each dy row meets; with a gate
+   * (ga, gb, gk: channelSums), dy counts only where the ReLU passed it.
+   */
+  void coefficients(const Rows& g, int64_t dyRows, const float* xAtDy, std::vector<float>& k1,
+                    std::vector<float>& k2, std::vector<float>& k3, const float* ga = nullptr,
+                    const float* gb = nullptr, const float* gk = nullptr) const {
+    const int64_t c = g.c;
+    std::vector<double> sumDy, sumDyXc;
+    const std::vector<float> zeros(c, 0.0f);
+    channelSums(
+        dyRows, c,
+        [&](int64_t r, const float*& a, const float*& b) {
+          a = dy + r * c;
+          b = xAtDy + r * c;
+        },
+        zeros.data(), mean, sumDy, sumDyXc, ga, gb, gk);
+    backwardCoefficients(sumDy, sumDyXc, mean, var, gamma, g.eps, g.rows, dgamma, dbeta, k1, k2, k3);
+  }
+};
+
+/**
  * bnTrainForward(x, gamma, beta, y, mean, variance, [N, S, C], eps[, relu]): batch statistics over
  * N·S rows (variance biased) and y = (x − mean)·gamma/√(variance + eps) + beta, then max(0, y) with
  * relu (one pass instead of two, and no second tensor). Two passes over x: one for
@@ -195,17 +280,9 @@ void backwardCoefficients(const std::vector<double>& sumDy, const std::vector<do
 Napi::Value BnTrainForward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormTrain", [&] {
     const Rows g = rowsArg(info, 6, "batchNorm");
-    const int64_t n = g.n, s = g.s, c = g.c, rows = g.rows;
-    const float eps = static_cast<float>(numArg(info, 7, "epsilon"));
-    const float* x = floatArg(info, 0, "x", rows * c);
-    const float* gamma = floatArg(info, 1, "gamma", c);
-    const float* beta = floatArg(info, 2, "beta", c);
-    float* y = floatArg(info, 3, "y", rows * c);
-    float* mean = floatArg(info, 4, "mean", c);
-    float* var = floatArg(info, 5, "variance", c);
-    std::vector<float> a, b;
-    batchStats(x, rows, c, gamma, beta, eps, mean, var, a, b);
-    affine(x, a.data(), b.data(), y, rows, c, optBool(info, 8), mean, beta);
+    float* y = floatArg(info, 3, "y", g.rows * g.c);
+    const Normalisation nm(info, g, 4);
+    affine(nm.x, nm.a.data(), nm.b.data(), y, g.rows, g.c, optBool(info, 8), nm.mean, nm.beta);
   });
 }
 
@@ -218,26 +295,14 @@ Napi::Value BnTrainForward(const Napi::CallbackInfo& info) {
 Napi::Value BnBlockMaxForward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormBlockMax", [&] {
     const Rows g = rowsArg(info, 7, "batchNormBlockMax");
-    const int64_t n = g.n, s = g.s, c = g.c, rows = g.rows;
-    const float eps = static_cast<float>(numArg(info, 8, "epsilon"));
-    const float* x = floatArg(info, 0, "x", rows * c);
-    const float* gamma = floatArg(info, 1, "gamma", c);
-    const float* beta = floatArg(info, 2, "beta", c);
+    const int64_t n = g.n, s = g.s, c = g.c;
     float* y = floatArg(info, 3, "y", n * c);
     int32_t* argmax = const_cast<int32_t*>(intsArg(info, 4, "argmax", n * c));  // an output
-    float* mean = floatArg(info, 5, "mean", c);
-    float* var = floatArg(info, 6, "variance", c);
-    std::vector<float> a, b, shifted(c, 0.0f);
-    batchStats(x, rows, c, gamma, beta, eps, mean, var, a, b);
-    // Channels with a non-finite map use (x − mean)·a + beta (see affine); elsewhere the shift is 0,
-    // and (x − 0)·a + b is x·a + b exactly.
-    for (int64_t j = 0; j < c; ++j) {
-      if (finiteMap(a[j], b[j])) continue;
-      b[j] = beta[j];
-      shifted[j] = mean[j];
-    }
-    const float* pa = a.data();
-    const float* pb = b.data();
+    Normalisation nm(info, g, 5);
+    const std::vector<float> shifted = unfoldNonFinite(nm.a, nm.b, nm.mean, nm.beta);
+    const float* x = nm.x;
+    const float* pa = nm.a.data();
+    const float* pb = nm.b.data();
     const float* pk = shifted.data();
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; ++i) {
@@ -272,43 +337,26 @@ Napi::Value BnBlockMaxForward(const Napi::CallbackInfo& info) {
 Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormTrainGrad", [&] {
     const Rows g = rowsArg(info, 9, "batchNorm");
-    const int64_t n = g.n, s = g.s, c = g.c, rows = g.rows;
-    const float eps = static_cast<float>(numArg(info, 10, "epsilon"));
-    const float* x = floatArg(info, 0, "x", rows * c);
-    const float* dy = floatArg(info, 1, "dy", rows * c);
-    const float* mean = floatArg(info, 2, "mean", c);
-    const float* var = floatArg(info, 3, "variance", c);
-    const float* gamma = floatArg(info, 4, "gamma", c);
+    const int64_t c = g.c, rows = g.rows;
+    const Gradients gr(info, g, rows, 2);
     // beta: read only with relu (without, the gradient does not depend on it)
     const float* beta = floatArg(info, 5, "beta", c);
-    float* dx = floatArg(info, 6, "dx", rows * c);
-    float* dgamma = floatArg(info, 7, "dgamma", c);
-    float* dbeta = floatArg(info, 8, "dbeta", c);
     const bool relu = optBool(info, 11);
-    // The ReLU's gate per channel: y > 0 ⟺ (x − gk)·ga + gb > 0 (the forward's affine map: gk = 0, or
-    // gk = mean and gb = beta where the folded map is not finite, as in affine).
-    std::vector<float> ga(c), gb(c), gk(c, 0.0f);
+    // The ReLU's gate per channel: y > 0 ⟺ (x − gk)·ga + gb > 0 (the forward's affine map, unfolded where
+    // it is not finite).
+    std::vector<float> ga(c), gb(c);
     for (int64_t j = 0; j < c; ++j) {
-      const double scale = gamma[j] / std::sqrt(static_cast<double>(var[j]) + eps);
+      const double scale = gr.gamma[j] / std::sqrt(static_cast<double>(gr.var[j]) + g.eps);
       ga[j] = static_cast<float>(scale);
-      gb[j] = static_cast<float>(beta[j] - mean[j] * scale);
-      if (finiteMap(ga[j], gb[j])) continue;
-      gb[j] = beta[j];
-      gk[j] = mean[j];
+      gb[j] = static_cast<float>(beta[j] - gr.mean[j] * scale);
     }
-    // s1 = Σdy, s2 = Σdy·(x − mean) (dy gated with relu).
-    std::vector<double> sumDy, sumDyXc;
-    const std::vector<float> zeros(c, 0.0f);
-    channelSums(
-        rows, c,
-        [&](int64_t r, const float*& a, const float*& b) {
-          a = dy + r * c;
-          b = x + r * c;
-        },
-        zeros.data(), mean, sumDy, sumDyXc, relu ? ga.data() : nullptr, relu ? gb.data() : nullptr, gk.data());
-    // dx = dy·k1 + x·k2 + k3 per channel.
+    const std::vector<float> gk = unfoldNonFinite(ga, gb, gr.mean, beta);
+    // dx = dy·k1 + x·k2 + k3 per channel (dy gated with relu).
     std::vector<float> k1, k2, k3;
-    backwardCoefficients(sumDy, sumDyXc, mean, var, gamma, eps, rows, dgamma, dbeta, k1, k2, k3);
+    gr.coefficients(g, rows, gr.x, k1, k2, k3, relu ? ga.data() : nullptr, relu ? gb.data() : nullptr, gk.data());
+    const float* x = gr.x;
+    const float* dy = gr.dy;
+    float* dx = gr.dx;
     const float* p1 = k1.data();
     const float* p2 = k2.data();
     const float* p3 = k3.data();
@@ -323,8 +371,8 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
       if (relu) {
 #pragma omp simd
         for (int64_t j = 0; j < c; ++j) {
-          const float g = reluGate((xr[j] - pk[j]) * pa[j] + pb[j], dyr[j]);
-          dxr[j] = g * p1[j] + xr[j] * p2[j] + p3[j];
+          const float gate = reluGate((xr[j] - pk[j]) * pa[j] + pb[j], dyr[j]);
+          dxr[j] = gate * p1[j] + xr[j] * p2[j] + p3[j];
         }
       } else {
 #pragma omp simd
@@ -343,37 +391,23 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
 Napi::Value BnBlockMaxBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "BatchNormBlockMaxGrad", [&] {
     const Rows g = rowsArg(info, 9, "batchNormBlockMax");
-    const int64_t n = g.n, s = g.s, c = g.c, rows = g.rows;
-    const float eps = static_cast<float>(numArg(info, 10, "epsilon"));
-    const float* x = floatArg(info, 0, "x", rows * c);
-    const float* dy = floatArg(info, 1, "dy", n * c);
+    const int64_t n = g.n, s = g.s, c = g.c;
+    const Gradients gr(info, g, n, 3);
     const int32_t* argmax = intsArg(info, 2, "argmax", n * c);
-    const float* mean = floatArg(info, 3, "mean", c);
-    const float* var = floatArg(info, 4, "variance", c);
-    const float* gamma = floatArg(info, 5, "gamma", c);
-    float* dx = floatArg(info, 6, "dx", rows * c);
-    float* dgamma = floatArg(info, 7, "dgamma", c);
-    float* dbeta = floatArg(info, 8, "dbeta", c);
     for (int64_t e = 0; e < n * c; ++e) {
       if (argmax[e] < 0 || argmax[e] >= s) fail("batchNormBlockMax", "argmax out of range");
     }
+    const float* x = gr.x;
+    const float* dy = gr.dy;
+    float* dx = gr.dx;
     // x at the maxima, [N, C], for the sums.
     std::vector<float> xm(static_cast<size_t>(n * c));
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; ++i) {
       for (int64_t j = 0; j < c; ++j) xm[i * c + j] = x[(i * s + argmax[i * c + j]) * c + j];
     }
-    std::vector<double> sumDy, sumDyXc;
-    const std::vector<float> zeros(c, 0.0f);
-    channelSums(
-        n, c,
-        [&](int64_t r, const float*& a, const float*& b) {
-          a = dy + r * c;
-          b = xm.data() + r * c;
-        },
-        zeros.data(), mean, sumDy, sumDyXc);
     std::vector<float> k1, k2, k3;
-    backwardCoefficients(sumDy, sumDyXc, mean, var, gamma, eps, rows, dgamma, dbeta, k1, k2, k3);
+    gr.coefficients(g, n, xm.data(), k1, k2, k3);
     const float* p1 = k1.data();
     const float* p2 = k2.data();
     const float* p3 = k3.data();
@@ -386,8 +420,8 @@ Napi::Value BnBlockMaxBackward(const Napi::CallbackInfo& info) {
         float* dxr = dx + (i * s + r) * c;
 #pragma omp simd
         for (int64_t j = 0; j < c; ++j) {
-          const float g = ai[j] == r ? dyi[j] : 0.0f;
-          dxr[j] = g * p1[j] + xr[j] * p2[j] + p3[j];
+          const float gate = ai[j] == r ? dyi[j] : 0.0f;
+          dxr[j] = gate * p1[j] + xr[j] * p2[j] + p3[j];
         }
       }
     }

@@ -44,6 +44,10 @@ struct ConvShape {
     }
     return k;
   }
+  /** Elements of x [N, H, W, C], of y and dy [N, OH, OW, OC], and of the filter [KH, KW, C, OC]. */
+  int64_t srcSize() const { return n * h * w * c; }
+  int64_t dstSize() const { return n * oh * ow * oc; }
+  int64_t weightsSize() const { return kh * kw * c * oc; }
   memory::desc src(tag t) const { return {{n, c, h, w}, dt::f32, t}; }
   memory::desc dst(tag t) const { return {{n, oc, oh, ow}, dt::f32, t}; }
   memory::desc weights(tag t) const { return {{oc, c, kh, kw}, dt::f32, t}; }
@@ -207,12 +211,31 @@ ConvEntry& entryFor(const ConvShape& s) {
   return *raw;
 }
 
+/**
+ * A backward pass's primitive descriptor (Pass: convolution_backward_data or _weights): the
+ * activations in the entry's backward layout, the filter in oneDNN's choice, the forward as hint.
+ */
+template <typename Pass>
+typename Pass::primitive_desc backwardPd(const ConvShape& s, const ConvEntry& e) {
+  typename Pass::desc d(dnnl::algorithm::convolution_direct, s.src(e.bwdTag), s.weights(tag::any),
+                        s.dst(e.bwdTag), s.strides(), s.dilation(), s.padL(), s.padR());
+  return typename Pass::primitive_desc(d, cpuEngine(), e.hintPd);
+}
+
+/** Runs `pass` with `args`, lands `result` (a staged output) in `out`, and waits for the stream. */
+template <typename Pass>
+void runStaged(Pass& pass, const std::unordered_map<int, memory>& args, Staged& result, float* out) {
+  pass.execute(cpuStream(), args);
+  result.out(out);
+  cpuStream().wait();
+}
+
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   return guarded(info, "Conv2D", [&] {
     ConvShape s = ConvShape::from(objectArg(info, 3, "geometry"));
-    float* x = floatArg(info, 0, "x", s.n * s.h * s.w * s.c);
-    float* w = floatArg(info, 1, "filter", s.kh * s.kw * s.c * s.oc);
-    float* y = floatArg(info, 2, "y", s.n * s.oh * s.ow * s.oc);
+    float* x = floatArg(info, 0, "x", s.srcSize());
+    float* w = floatArg(info, 1, "filter", s.weightsSize());
+    float* y = floatArg(info, 2, "y", s.dstSize());
     ConvEntry& e = entryFor(s);
     if (!e.fwd) {
       e.fwd = std::make_unique<dnnl::convolution_forward>(e.fwdPd);
@@ -223,25 +246,19 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
     memory src = e.fwdSrc.inShared(optNumArg(info, 4, "xToken", 0), x, false);
     memory wei = e.fwdWei.in(w);
     memory dst = e.fwdDst.target(y);
-    e.fwd->execute(cpuStream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
-    e.fwdDst.out(y);
-    cpuStream().wait();
+    runStaged(*e.fwd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}}, e.fwdDst, y);
   });
 }
 
 Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   return guarded(info, "Conv2DBackpropInput", [&] {
     ConvShape s = ConvShape::from(objectArg(info, 3, "geometry"));
-    float* dy = floatArg(info, 0, "dy", s.n * s.oh * s.ow * s.oc);
-    float* w = floatArg(info, 1, "filter", s.kh * s.kw * s.c * s.oc);
-    float* dx = floatArg(info, 2, "dx", s.n * s.h * s.w * s.c);
+    float* dy = floatArg(info, 0, "dy", s.dstSize());
+    float* w = floatArg(info, 1, "filter", s.weightsSize());
+    float* dx = floatArg(info, 2, "dx", s.srcSize());
     ConvEntry& e = entryFor(s);
     if (!e.bwdData) {
-      dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct,
-                                              s.src(e.bwdTag), s.weights(tag::any),
-                                              s.dst(e.bwdTag), s.strides(), s.dilation(),
-                                              s.padL(), s.padR());
-      dnnl::convolution_backward_data::primitive_desc pd(d, cpuEngine(), e.hintPd);
+      auto pd = backwardPd<dnnl::convolution_backward_data>(s, e);
       e.bwdData = std::make_unique<dnnl::convolution_backward_data>(pd);
       e.bdDiffDst = Staged(s.dst(tag::nhwc), pd.diff_dst_desc());
       e.bdWei = Staged(s.weights(tag::hwio), pd.weights_desc());
@@ -250,11 +267,8 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
     memory diffDst = e.bdDiffDst.inShared(optNumArg(info, 4, "dyToken", 0), dy, false);
     memory wei = e.bdWei.in(w);
     memory diffSrc = e.bdDiffSrc.target(dx);
-    e.bwdData->execute(cpuStream(), {{DNNL_ARG_DIFF_DST, diffDst},
-                                     {DNNL_ARG_WEIGHTS, wei},
-                                     {DNNL_ARG_DIFF_SRC, diffSrc}});
-    e.bdDiffSrc.out(dx);
-    cpuStream().wait();
+    runStaged(*e.bwdData, {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DIFF_SRC, diffSrc}},
+              e.bdDiffSrc, dx);
   });
 }
 
@@ -274,16 +288,12 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
   bool finite = true;
   guarded(info, "Conv2DBackpropFilter", [&] {
     ConvShape s = ConvShape::from(objectArg(info, 3, "geometry"));
-    float* x = floatArg(info, 0, "x", s.n * s.h * s.w * s.c);
-    float* dy = floatArg(info, 1, "dy", s.n * s.oh * s.ow * s.oc);
-    float* dw = floatArg(info, 2, "dw", s.kh * s.kw * s.c * s.oc);
+    float* x = floatArg(info, 0, "x", s.srcSize());
+    float* dy = floatArg(info, 1, "dy", s.dstSize());
+    float* dw = floatArg(info, 2, "dw", s.weightsSize());
     ConvEntry& e = entryFor(s);
     if (!e.bwdWeights) {
-      dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct,
-                                                 s.src(e.bwdTag), s.weights(tag::any),
-                                                 s.dst(e.bwdTag), s.strides(), s.dilation(),
-                                                 s.padL(), s.padR());
-      dnnl::convolution_backward_weights::primitive_desc pd(d, cpuEngine(), e.hintPd);
+      auto pd = backwardPd<dnnl::convolution_backward_weights>(s, e);
       e.bwdWeights = std::make_unique<dnnl::convolution_backward_weights>(pd);
       e.bwSrc = Staged(s.src(tag::nhwc), pd.src_desc());
       e.bwDiffDst = Staged(s.dst(tag::nhwc), pd.diff_dst_desc());
@@ -292,12 +302,9 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
     memory src = e.bwSrc.inShared(optNumArg(info, 4, "xToken", 0), x, true);
     memory diffDst = e.bwDiffDst.inShared(optNumArg(info, 5, "dyToken", 0), dy, true);
     memory diffWei = e.bwDiffWei.target(dw);
-    e.bwdWeights->execute(cpuStream(), {{DNNL_ARG_SRC, src},
-                                        {DNNL_ARG_DIFF_DST, diffDst},
-                                        {DNNL_ARG_DIFF_WEIGHTS, diffWei}});
-    e.bwDiffWei.out(dw);
-    cpuStream().wait();
-    finite = allFinite(dw, s.kh * s.kw * s.c * s.oc);
+    runStaged(*e.bwdWeights, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, diffWei}},
+              e.bwDiffWei, dw);
+    finite = allFinite(dw, s.weightsSize());
   });
   return Napi::Boolean::New(info.Env(), finite);
 }

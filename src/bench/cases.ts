@@ -17,7 +17,7 @@ import type { LogitsMode, PaddingMode } from '../ops/local_attention/options.js'
 import { valueAndGrads } from '../ops/value_and_grads.js';
 import { Sgd } from '../tasks/classification/sgd.js';
 import * as tf from '../tf.js';
-import { type Timing, type TimingOptions, timeRuns } from './timing.js';
+import { type PreparedStep, type Timing, type TimingOptions, timeImageSteps, timeRuns } from './timing.js';
 
 export interface ConvCase {
   shape: [number, number, number, number];
@@ -128,11 +128,9 @@ export interface ModelCase {
  */
 export const MODEL_BENCH_OPTIMIZER = { name: 'sgd_momentum', learningRate: 0.1, momentum: 0.9 } as const;
 
-export interface ModelBench {
+/** step: one inference or training step; it frees everything it allocates except the model's and optimiser's state. */
+export interface ModelBench extends PreparedStep {
   model: tf.LayersModel;
-  /** One inference or training step; frees everything it allocates except the model's and optimiser's state. */
-  step: () => void;
-  dispose: () => void;
 }
 
 /**
@@ -183,13 +181,7 @@ export function prepareModelBench(c: ModelCase): ModelBench {
 
 /** Times one inference or training step of a registered model (prepareModelBench). */
 export function benchModel(c: ModelCase, options: TimingOptions): Timing & { images_per_s: number } {
-  const bench = prepareModelBench(c);
-  try {
-    const t = timeRuns(bench.step, options);
-    return { ...t, images_per_s: Math.round((c.batch * 1e5) / t.median_ms) / 100 };
-  } finally {
-    bench.dispose();
-  }
+  return timeImageSteps(prepareModelBench(c), c.batch, options);
 }
 
 export interface AttentionOpCase {

@@ -14,7 +14,7 @@ import { detectImage } from '../tasks/detection/postprocess.js';
 import { RetinaNet } from '../tasks/detection/retinanet.js';
 import { makeDetectionStep } from '../tasks/detection/step.js';
 import * as tf from '../tf.js';
-import { type Timing, type TimingOptions, timeRuns } from './timing.js';
+import { type PreparedStep, type Timing, type TimingOptions, timeImageSteps } from './timing.js';
 
 export type FpnKind = 'conv' | 'attention';
 
@@ -61,7 +61,7 @@ export function detectorName(backbone: string, fpn: FpnKind): string {
 }
 
 /** One step of the case (freeing what it allocates) and the disposal of the model and inputs. */
-export function prepareDetectionBench(c: DetectionCase): { step: () => void; dispose: () => void } {
+export function prepareDetectionBench(c: DetectionCase): PreparedStep {
   const model = createDetector(detectorName(c.backbone, c.fpn), { classes: c.classes, inputSize: c.size });
   const net = new RetinaNet(model);
   const images = tf.randomNormal([c.batch, c.size, c.size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -98,11 +98,5 @@ export function prepareDetectionBench(c: DetectionCase): { step: () => void; dis
 
 /** Times one training step, or one inference with post-processing, of the case's RetinaNet. */
 export function benchDetection(c: DetectionCase, options: TimingOptions): Timing & { images_per_s: number } {
-  const bench = prepareDetectionBench(c);
-  try {
-    const t = timeRuns(bench.step, options);
-    return { ...t, images_per_s: Math.round((c.batch * 1e5) / t.median_ms) / 100 };
-  } finally {
-    bench.dispose();
-  }
+  return timeImageSteps(prepareDetectionBench(c), c.batch, options);
 }

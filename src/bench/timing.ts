@@ -57,6 +57,26 @@ export function timeRuns(fn: () => void, options: TimingOptions): Timing {
   };
 }
 
+/** A prepared step to time: one inference or training step of `batch` images, and what frees its state. */
+export interface PreparedStep {
+  step: () => void;
+  dispose: () => void;
+}
+
+/** Times `prepared.step` (timeRuns) and disposes it, even on an error; images_per_s = batch / median time. */
+export function timeImageSteps(
+  prepared: PreparedStep,
+  batch: number,
+  options: TimingOptions,
+): Timing & { images_per_s: number } {
+  try {
+    const t = timeRuns(prepared.step, options);
+    return { ...t, images_per_s: Math.round((batch * 1e5) / t.median_ms) / 100 };
+  } finally {
+    prepared.dispose();
+  }
+}
+
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }

@@ -8,28 +8,20 @@ import { FPN_TYPES, type FpnType, resolveDetectorConfig } from '../models/detect
 import { detectorConfig } from '../models/detection/registry.js';
 import { DETECTOR_TRAIN_DEFAULTS, type DetectorTrainOptions } from '../tasks/detection/train_options.js';
 import { trainDetector } from '../tasks/detection/trainer.js';
+import { SGD_RUN_OPTIONS, type SgdRunOptions, sgdRunOptionsOf } from '../tasks/training/run_options.js';
 import { fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
 import { openDetection } from './detect_data.js';
 import { DetectionProgress } from './detection_progress.js';
 
-export interface DetectTrainFlags extends BackendFlags {
+export interface DetectTrainFlags extends BackendFlags, SgdRunOptions {
   model?: string;
   backbone?: string;
   fpn?: FpnType;
   data: string;
   out: string;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  warmupEpochs: number;
-  momentum: number;
-  weightDecay: number;
   clipNorm: number;
   size?: number;
-  seed: number;
-  checkpointEvery: number;
-  augment: boolean;
   resume?: boolean;
   strict?: boolean;
   frozenBn?: boolean;
@@ -61,17 +53,9 @@ const FLAG_OPTIONS: Record<string, keyof DetectorTrainOptions> = {
   backbone: 'detector',
   fpn: 'detector',
   frozenBn: 'detector',
-  epochs: 'epochs',
-  batchSize: 'batchSize',
-  lr: 'lr',
-  warmupEpochs: 'warmupEpochs',
-  momentum: 'momentum',
-  weightDecay: 'weightDecay',
+  ...Object.fromEntries(SGD_RUN_OPTIONS.map((k) => [k, k])),
   clipNorm: 'clipNorm',
   size: 'size',
-  seed: 'seed',
-  checkpointEvery: 'checkpointEvery',
-  augment: 'augment',
   backboneWeights: 'backboneWeights',
 };
 
@@ -89,17 +73,9 @@ export function trainOptionsOf(flags: DetectTrainFlags, classes: number): Detect
   const detector = flagsDetector(flags, classes);
   return {
     detector,
-    epochs: flags.epochs,
-    batchSize: flags.batchSize,
-    lr: flags.lr,
-    warmupEpochs: flags.warmupEpochs,
-    momentum: flags.momentum,
-    weightDecay: flags.weightDecay,
+    ...sgdRunOptionsOf(flags),
     clipNorm: flags.clipNorm,
     size: flags.size ?? resolveDetectorConfig(detector).inputSize,
-    seed: flags.seed,
-    checkpointEvery: flags.checkpointEvery,
-    augment: flags.augment,
     backboneWeights: flags.backboneWeights ?? null,
   };
 }

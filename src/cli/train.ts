@@ -9,6 +9,7 @@ import { checkpointModelName } from '../tasks/classification/checkpoint.js';
 import { CurvesWriter } from '../tasks/classification/curves.js';
 import { type ClassificationCallback, type TrainOptions, train } from '../tasks/classification/trainer.js';
 import { CHECKPOINT, MODEL_DIR } from '../tasks/training/run_folder.js';
+import { SGD_RUN_OPTIONS, sgdRunOptionsOf } from '../tasks/training/run_options.js';
 import { fraction, nonNegativeInt, positiveInt, positiveNumber } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
 import { configFromFlags, type ModelFlags, withModelOptions } from './model_options.js';
@@ -89,35 +90,19 @@ export function withTrainOptions(cmd: Command, defaults: TrainDefaults = TRAIN_D
 export function trainOptionsFromFlags(flags: TrainFlags, model: TrainOptions['model']): TrainOptions {
   return {
     model,
-    epochs: flags.epochs,
-    batchSize: flags.batchSize,
-    lr: flags.lr,
-    warmupEpochs: flags.warmupEpochs,
-    momentum: flags.momentum,
-    weightDecay: flags.weightDecay,
+    ...sgdRunOptionsOf(flags),
     labelSmoothing: flags.labelSmoothing,
     emaDecay: flags.emaDecay,
-    seed: flags.seed,
     validationFraction: flags.validation,
-    checkpointEvery: flags.checkpointEvery,
-    augment: flags.augment,
   };
 }
 
 /** The training option each training flag (by commander attribute name) sets; every model flag sets `model`. */
 const FLAG_OPTIONS: Record<string, keyof TrainOptions> = {
-  epochs: 'epochs',
-  batchSize: 'batchSize',
-  lr: 'lr',
-  warmupEpochs: 'warmupEpochs',
-  momentum: 'momentum',
-  weightDecay: 'weightDecay',
+  ...Object.fromEntries(SGD_RUN_OPTIONS.map((k) => [k, k])),
   labelSmoothing: 'labelSmoothing',
   emaDecay: 'emaDecay',
-  seed: 'seed',
   validation: 'validationFraction',
-  checkpointEvery: 'checkpointEvery',
-  augment: 'augment',
 };
 
 /** The training options whose flags were given on the command line (not left at their defaults). */

@@ -103,19 +103,9 @@ export function stemAttentionReference(
 ): tf.Tensor4D {
   const c = checkArgs(x, wq, wk, wv, relRow, relCol, options);
   return tf.tidy(() => {
-    const { n, s, dIn, filters: F } = c;
-    const flat = tf.reshape(x, [n * s * s, dIn]);
-    const project = (w: tf.Tensor2D) => tf.reshape(tf.matMul(flat, w), [n, s, s, F]) as tf.Tensor4D;
-    let v: tf.Tensor4D;
-    if (c.positions === 1) {
-      v = project(tf.reshape(wv, [dIn, F]) as tf.Tensor2D);
-    } else {
-      // [P, n, d_in] × [P, d_in, F] → [P, n, F] → [n, s, s, F]
-      const byPosition = tf.transpose(tf.reshape(x, [n, s * s, dIn]), [1, 0, 2]);
-      v = tf.reshape(tf.transpose(tf.matMul(byPosition, wv), [1, 0, 2]), [n, s, s, F]);
-    }
-    return localAttention2d(project(wq), project(wk), v, relRow, relCol, {
-      kernelSize: 2 * s - 1,
+    const { q, k, v } = project(x, wq, wk, wv);
+    return localAttention2d(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, relRow, relCol, {
+      kernelSize: 2 * c.s - 1,
       heads: options.heads,
       scale: c.scale,
       padding: 'masked',
@@ -130,7 +120,11 @@ function blockAttrs(s: number, attrs: StemAttentionAttrs): LocalAttentionAttrs {
   return { kernelSize: 2 * s - 1, heads, scale, padding: 'masked', logits: relative === 1 ? 'qk+qr' : 'qk' };
 }
 
-/** The projections of blocks x [n, s, s, d_in]: q, k [n, s, s, F] and v_p = x_p·wv[p]. */
+/**
+ * The projections of blocks x [n, s, s, d_in]: q = x·wq, k = x·wk [n, s, s, F] and v_p = x_p·wv[p] (one
+ * batched product [P, n, d_in] × [P, d_in, F]); also x as flat [n·s·s, d_in] and byPosition [P, n, d_in]
+ * for the weights' gradients. The reference and the composed kernels both project through it.
+ */
 function project(x: tf.Tensor, wq: tf.Tensor, wk: tf.Tensor, wv: tf.Tensor) {
   const [n, s, , dIn] = x.shape;
   const [positions, , filters] = wv.shape;

@@ -138,8 +138,8 @@ function lineAxes(options: LinePlotOptions, rows: readonly LineRow[], yRange: [n
 /** Line plot of one or more series (training curves, ablation sweeps), with legend, grid and nice ticks. */
 export function linePlot(options: LinePlotOptions): Chart {
   const where = 'linePlot';
-  const width = checkSize(where, 'width', options.width, 800, 200);
-  const height = checkSize(where, 'height', options.height, 500, 160);
+  const size = chartSize(where, options, 800);
+  const { width } = size;
   const logY = options.logY ?? false;
   const yRange = checkRange(where, 'yRange', options.yRange, logY);
   const series = checkSeries(where, options.series);
@@ -155,12 +155,7 @@ export function linePlot(options: LinePlotOptions): Chart {
   const columns = names.length > 6 ? Math.ceil(names.length / Math.ceil(names.length / 6)) : 0;
   const legend = { orient: 'top', title: null, symbolType: 'stroke', symbolStrokeWidth: 2.5, columns } as const;
   const spec = {
-    $schema: SCHEMA,
-    ...texts(where, options.title),
-    width,
-    height,
-    autosize: { type: 'fit', contains: 'padding' },
-    data: { values: rows },
+    ...specHead(where, options.title, size, rows),
     encoding: {
       ...lineAxes(options, rows, yRange),
       color: { field: 'series', type: 'nominal', sort: names, scale: { domain: names, range: colors }, legend },
@@ -189,6 +184,29 @@ export function linePlot(options: LinePlotOptions): Chart {
 function texts(where: string, title: string | undefined): { title?: string } {
   const t = checkText(where, 'title', title);
   return t === undefined ? {} : { title: t };
+}
+
+/** A chart's checked size in pixels: options' width (default `defaultWidth`, at least 200) and height (default 500, at least 160). */
+function chartSize(
+  where: string,
+  options: { width?: number; height?: number },
+  defaultWidth: number,
+): { width: number; height: number } {
+  return {
+    width: checkSize(where, 'width', options.width, defaultWidth, 200),
+    height: checkSize(where, 'height', options.height, 500, 160),
+  };
+}
+
+/** What every chart's spec starts with: the schema, the title, the size (fitted, padding included) and the data rows. */
+function specHead(where: string, title: string | undefined, size: { width: number; height: number }, rows: object[]) {
+  return {
+    $schema: SCHEMA,
+    ...texts(where, title),
+    ...size,
+    autosize: { type: 'fit', contains: 'padding' },
+    data: { values: rows },
+  } as const;
 }
 
 /** Width in pixels of `text` at the axis label size. */
@@ -231,8 +249,8 @@ function checkBars(where: string, bars: unknown): Bar[] {
 export function barPlot(options: BarPlotOptions): Chart {
   const where = 'barPlot';
   const bars = checkBars(where, options.bars);
-  const width = checkSize(where, 'width', options.width, Math.min(1200, Math.max(560, 160 + 110 * bars.length)), 200);
-  const height = checkSize(where, 'height', options.height, 500, 160);
+  const size = chartSize(where, options, Math.min(1200, Math.max(560, 160 + 110 * bars.length)));
+  const { width } = size;
   const yRange = checkRange(where, 'yRange', options.yRange, false);
   const rows = bars.map((b, i) => ({
     label: b.label,
@@ -246,12 +264,7 @@ export function barPlot(options: BarPlotOptions): Chart {
     encoding: { text: { field: 'text', type: 'nominal' } },
   });
   const spec = {
-    $schema: SCHEMA,
-    ...texts(where, options.title),
-    width,
-    height,
-    autosize: { type: 'fit', contains: 'padding' },
-    data: { values: rows },
+    ...specHead(where, options.title, size, rows),
     encoding: {
       x: {
         field: 'label',

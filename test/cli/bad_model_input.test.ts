@@ -5,13 +5,13 @@
  * still predicts the good images around them and exits 1; --backend and SASA_BACKEND name their values.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { writeIdxPair } from '../data/idx_fixture.js';
+import { assertOneError, literal, runSasa } from './run_sasa.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sasa-cli-bad-model-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,24 +20,8 @@ const train = writeIdxPair(dir, 'train', { count: 32, side: 8, classes: 2, seed:
 const test = writeIdxPair(dir, 'test', { count: 8, side: 8, classes: 2, seed: 2 });
 const data = `idx:${[...train, ...test].join(',')}`;
 const model = join(dir, 'run', 'model');
-const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function sasa(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, SASA_NUM_THREADS: '1', ...env },
-  });
-}
-
-/** Asserts exit code 1 and exactly one stderr line, `sasa: error: …` matching `pattern`. */
-function assertOneError(r: ReturnType<typeof sasa>, pattern: RegExp): void {
-  assert.equal(r.status, 1, r.stderr);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], /^sasa: error: /);
-  assert.match(lines[0], pattern);
-}
+const sasa = runSasa;
 
 /** A copy of the trained model with `edit` applied to its model.json (parsed) and weights.bin. */
 function editedModel(name: string, edit: { json?: (j: Record<string, never>) => void; weights?: Buffer }): string {

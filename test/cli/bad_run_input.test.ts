@@ -6,13 +6,13 @@
  * metrics log and the folder it created, and leaves a folder that was there before as it was.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeImageFolder } from '../data/folder_fixture.js';
 import { writeIdxPair } from '../data/idx_fixture.js';
+import { assertOneError, literal, runSasa } from './run_sasa.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sasa-cli-bad-run-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,24 +22,8 @@ const test = writeIdxPair(dir, 'test', { count: 8, side: 8, classes: 2, seed: 2 
 const larger = writeIdxPair(dir, 'larger', { count: 8, side: 10, classes: 2, seed: 2 });
 const MODEL = ['--model', 'resnet26', '--width-multiplier', '0.125', '--blocks', '1,1,1,1'];
 const TRAIN = [...MODEL, '--epochs', '1', '--batch-size', '4'];
-const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function sasa(...args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, SASA_NUM_THREADS: '1' },
-  });
-}
-
-/** Asserts exit code 1 and exactly one stderr line, `sasa: error: …` matching `pattern`. */
-function assertOneError(r: ReturnType<typeof sasa>, pattern: RegExp): void {
-  assert.equal(r.status, 1, r.stderr);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], /^sasa: error: /);
-  assert.match(lines[0], pattern);
-}
+const sasa = (...args: string[]) => runSasa(args);
 
 const images = join(dir, 'images');
 let corrupt = '';

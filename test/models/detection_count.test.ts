@@ -10,6 +10,7 @@ import { countDetector } from '../../src/models/detection/count.js';
 import { detectorConfig, listDetectors } from '../../src/models/detection/registry.js';
 import type * as tf from '../../src/tf.js';
 import { setup } from '../helpers.js';
+import { attentionFlops, trainableCount } from './layer_flops.js';
 
 interface GoldenModel {
   num_classes: number;
@@ -22,9 +23,6 @@ interface GoldenModel {
 const golden: GoldenModel[] = JSON.parse(
   readFileSync(new URL('../golden/detection/retinanet_counts.json', import.meta.url), 'utf8'),
 ).models;
-
-const trainableCount = (m: tf.LayersModel) =>
-  m.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
 
 type Shape = (number | null)[];
 
@@ -43,18 +41,7 @@ function flopsOfBuiltModel(model: tf.LayersModel): number {
       if (cls === 'Conv2D' || cls === 'SasaConv2D') {
         const [kh, kw, cin, cout] = layer.getWeights()[0].shape;
         flops += 2 * kh * kw * cin * cout * oh * ow;
-      } else if (cls === 'LocalSelfAttention2D') {
-        const dOut = cfg.filters as number;
-        const k2 = (cfg.kernelSize as number) ** 2;
-        const qk = cfg.logits !== 'qr';
-        const qr = cfg.positional === 'relative' && cfg.logits !== 'qk';
-        flops += h * w * (2 * (qk ? 3 : 2) * dIn * dOut + 2 * k2 * dOut * (1 + (qk ? 1 : 0) + (qr ? 1 : 0)));
-      } else if (cls === 'AttentionStem') {
-        const d = cfg.filters as number;
-        const values = cfg.values === 'mixture' ? (cfg.mixtures as number) : cfg.values === 'conv' ? 9 : 1;
-        const s2 = (cfg.block as number) ** 2;
-        flops += h * w * (2 * (2 + values) * dIn * d + 2 * s2 * d * (cfg.relative ? 3 : 2));
-      }
+      } else flops += attentionFlops(cls, cfg, h, w, dIn);
     }
   }
   return flops;

@@ -13,9 +13,7 @@ import { createModel, listModels, modelConfig } from '../../src/models/registry.
 import { studyConfigs } from '../../src/models/studies.js';
 import * as tf from '../../src/tf.js';
 import { FAST, randTensor, setup } from '../helpers.js';
-
-const trainableCount = (m: tf.LayersModel) =>
-  m.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => (a as number) * (b as number), 1), 0);
+import { attentionFlops, trainableCount } from './layer_flops.js';
 
 /** FLOPs read off the built model's layers and their shapes (SASA.md §4), independent of count.ts. */
 function flopsOfBuiltModel(model: tf.LayersModel): number {
@@ -33,17 +31,10 @@ function flopsOfBuiltModel(model: tf.LayersModel): number {
       flops += 2 * i * o;
     } else if (cls === 'LocalSelfAttention2D') {
       const [, h, w, dIn] = inShape as number[];
-      const dOut = cfg.filters as number;
-      const k2 = (cfg.kernelSize as number) ** 2;
-      const qk = cfg.logits !== 'qr';
-      const qr = cfg.positional === 'relative' && cfg.logits !== 'qk';
-      flops += h * w * (2 * (qk ? 3 : 2) * dIn * dOut + 2 * k2 * dOut * (1 + (qk ? 1 : 0) + (qr ? 1 : 0)));
+      flops += attentionFlops(cls, cfg, h, w, dIn);
     } else if (cls === 'AttentionStem') {
       const [, h, w, dIn] = (layer.input as tf.SymbolicTensor).shape as number[];
-      const d = cfg.filters as number;
-      const values = cfg.values === 'mixture' ? (cfg.mixtures as number) : cfg.values === 'conv' ? 9 : 1;
-      const s2 = (cfg.block as number) ** 2;
-      flops += h * w * (2 * (2 + values) * dIn * d + 2 * s2 * d * (cfg.relative ? 3 : 2));
+      flops += attentionFlops(cls, cfg, h, w, dIn);
     }
   }
   return flops;

@@ -90,27 +90,7 @@ describeNative('stemAttention: native fused kernels vs the composed kernels on c
   for (const c of CASES) {
     const label = `n ${c.n}, ${c.s}x${c.s} blocks, d_in ${c.dIn}, F ${c.filters}, ${c.heads} heads, values ${c.positions}, relative ${c.relative}${c.scale === undefined ? '' : `, scale ${c.scale}`}`;
     it(`${label}: y and the gradients of x and every weight`, async () => {
-      await compareOnBackends(
-        () => {
-          const i = inputs(c);
-          const tensors = [i.x, i.wq, i.wk, i.wv, ...(c.relative ? [i.relRow, i.relCol] : [])] as tf.Tensor[];
-          const f = (x: tf.Tensor, wq: tf.Tensor, wk: tf.Tensor, wv: tf.Tensor, ...tables: tf.Tensor[]) =>
-            weightedSum(
-              stemAttention(
-                x as tf.Tensor4D,
-                wq as tf.Tensor2D,
-                wk as tf.Tensor2D,
-                wv as tf.Tensor3D,
-                (tables[0] as tf.Tensor2D) ?? null,
-                (tables[1] as tf.Tensor2D) ?? null,
-                options(c),
-              ),
-            );
-          const y = stemAttention(i.x, i.wq, i.wk, i.wv, i.relRow, i.relCol, options(c));
-          return [y, ...tf.grads(f)(tensors)];
-        },
-        { tol: 2e-5 },
-      );
+      await compareOnBackends(() => valueAndGrads(c, stemAttention), { tol: 2e-5 });
     });
   }
 

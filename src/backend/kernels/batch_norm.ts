@@ -16,6 +16,8 @@ import {
 import * as tf from '../../tf.js';
 import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, outputBuffer } from './util.js';
 
+type CpuBackend = ReturnType<typeof cpuBackend>;
+
 /** x [N, ..., C] as [N, S, C]: the geometry the native kernels take. */
 function channels(op: string, x: tf.TensorInfo): { geometry: Int32Array; c: number } {
   check(op, x.shape.length >= 2, () => `x must be [N, ..., C], got ${fmt(x.shape)}`);
@@ -25,13 +27,8 @@ function channels(op: string, x: tf.TensorInfo): { geometry: Int32Array; c: numb
   return { geometry: Int32Array.from([n, tf.util.sizeFromShape(x.shape) / (n * c), c]), c };
 }
 
-function perChannel(
-  op: string,
-  backend: ReturnType<typeof cpuBackend>,
-  name: string,
-  t: tf.TensorInfo,
-  c: number,
-): Float32Array {
+/** Input `name` as float32 [C] (one value per channel), or an error naming the op, the input and what it got. */
+function perChannel(op: string, backend: CpuBackend, name: string, t: tf.TensorInfo, c: number): Float32Array {
   const v = f32(backend, t);
   check(
     op,
@@ -39,6 +36,36 @@ function perChannel(
     () => `${name} must be float32 with ${c} values (one per channel), got ${t.dtype} ${fmt(t.shape)}`,
   );
   return v;
+}
+
+/** The forward kernels' outputs mean and variance [C], as the addon fills them. */
+function statsBuffers(c: number): [mean: Float32Array, variance: Float32Array] {
+  return [outputBuffer(c), outputBuffer(c)];
+}
+
+/** The backward kernels' saved inputs mean, variance and gamma [C], checked (perChannel), in the addon's order. */
+function savedStats(
+  op: string,
+  backend: CpuBackend,
+  inputs: Record<string, tf.TensorInfo>,
+  c: number,
+): [mean: Float32Array, variance: Float32Array, gamma: Float32Array] {
+  return [
+    perChannel(op, backend, 'mean', inputs.mean, c),
+    perChannel(op, backend, 'variance', inputs.variance, c),
+    perChannel(op, backend, 'gamma', inputs.gamma, c),
+  ];
+}
+
+/** The backward kernels' outputs dx (x's size) and dgamma, dbeta [C], in the addon's order. */
+function gradientBuffers(size: number, c: number): [dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array] {
+  return [outputBuffer(size), outputBuffer(c), outputBuffer(c)];
+}
+
+/** [dx (x's shape), dgamma [C], dbeta [C]] as tensors, from gradientBuffers once the addon has filled them. */
+function gradientOutputs(backend: CpuBackend, x: tf.TensorInfo, [dx, dgamma, dbeta]: Float32Array[]): tf.TensorInfo[] {
+  const c = dgamma.length;
+  return [output(backend, x.shape, dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
 }
 
 export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
@@ -76,8 +103,7 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
     const g = perChannel(op, backend, 'gamma', gamma, c);
     const b = perChannel(op, backend, 'beta', beta, c);
     const y = outputBuffer(xv.length);
-    const mean = outputBuffer(c);
-    const variance = outputBuffer(c);
+    const [mean, variance] = statsBuffers(c);
     ctx.addon.bnTrainForward(
       xv,
       g,
@@ -95,30 +121,25 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
   const trainGrad: tf.KernelFunc = (args: KernelArgs) => {
     const op = 'batchNormTrain (gradient)';
     const backend = cpuBackend(args);
-    const { dy, x, mean, variance, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
+    const inputs = args.inputs as Record<string, tf.TensorInfo>;
+    const { dy, x, beta } = inputs;
     const { geometry, c } = channels(op, x);
     check(op, tf.util.arraysEqual(dy.shape, x.shape), () => `dy ${fmt(dy.shape)} must match x ${fmt(x.shape)}`);
     const xv = f32(backend, x);
     const dyv = f32(backend, dy);
     check(op, xv !== null && dyv !== null, () => 'x and dy must be float32');
-    const dx = outputBuffer(xv.length);
-    const dgamma = outputBuffer(c);
-    const dbeta = outputBuffer(c);
+    const grads = gradientBuffers(xv.length, c);
     ctx.addon.bnBackward(
       xv,
       dyv,
-      perChannel(op, backend, 'mean', mean, c),
-      perChannel(op, backend, 'variance', variance, c),
-      perChannel(op, backend, 'gamma', gamma, c),
+      ...savedStats(op, backend, inputs, c),
       perChannel(op, backend, 'beta', beta, c),
-      dx,
-      dgamma,
-      dbeta,
+      ...grads,
       geometry,
       args.attrs?.epsilon as number,
       args.attrs?.relu === 1,
     );
-    return [output(backend, x.shape, dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
+    return gradientOutputs(backend, x, grads);
   };
 
   const blockMax: tf.KernelFunc = (args: KernelArgs) => {
@@ -132,8 +153,7 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
     check(op, xv !== null, () => `x must be float32, got ${x.dtype}`);
     const y = outputBuffer(n * c);
     const argmax = new Int32Array(n * c);
-    const mean = outputBuffer(c);
-    const variance = outputBuffer(c);
+    const [mean, variance] = statsBuffers(c);
     ctx.addon.bnBlockMaxForward(
       xv,
       perChannel(op, backend, 'gamma', gamma, c),
@@ -156,7 +176,8 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
   const blockMaxGrad: tf.KernelFunc = (args: KernelArgs) => {
     const op = 'batchNormBlockMax (gradient)';
     const backend = cpuBackend(args);
-    const { dy, x, argmax, mean, variance, gamma } = args.inputs as Record<string, tf.TensorInfo>;
+    const inputs = args.inputs as Record<string, tf.TensorInfo>;
+    const { dy, x, argmax } = inputs;
     const { geometry, c } = channels(op, x);
     const n = x.shape[0];
     const xv = f32(backend, x);
@@ -164,23 +185,17 @@ export function batchNormKernels(ctx: KernelContext): tf.KernelConfig[] {
     check(op, xv !== null && dyv !== null && dyv.length === n * c, () => `dy ${fmt(dy.shape)} must be [${n},1,1,${c}]`);
     const am = backend.data.get(argmax.dataId).values;
     check(op, am instanceof Int32Array && am.length === n * c, () => `argmax must be int32 [${n},${c}]`);
-    const dx = outputBuffer(xv.length);
-    const dgamma = outputBuffer(c);
-    const dbeta = outputBuffer(c);
+    const grads = gradientBuffers(xv.length, c);
     ctx.addon.bnBlockMaxBackward(
       xv,
       dyv,
       am as Int32Array,
-      perChannel(op, backend, 'mean', mean, c),
-      perChannel(op, backend, 'variance', variance, c),
-      perChannel(op, backend, 'gamma', gamma, c),
-      dx,
-      dgamma,
-      dbeta,
+      ...savedStats(op, backend, inputs, c),
+      ...grads,
       geometry,
       args.attrs?.epsilon as number,
     );
-    return [output(backend, x.shape, dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
+    return gradientOutputs(backend, x, grads);
   };
 
   return [

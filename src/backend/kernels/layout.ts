@@ -74,14 +74,33 @@ export function stridedCopy(
   return y;
 }
 
+/** A data-movement kernel's input x [rank ≤ MAX_RANK], in place, with its backend. */
+interface NativeInput {
+  backend: ReturnType<typeof cpuBackend>;
+  x: tf.TensorInfo;
+  xv: Float32Array;
+  rank: number;
+}
+
+/**
+ * Input x as the addon takes it, or null when tfjs's kernel must run instead: x not float32 in one array,
+ * of rank 0 or above MAX_RANK, or (with `limitSize`) of more than MAX_ELEMENTS elements.
+ */
+function nativeInput(args: KernelArgs, limitSize: boolean): NativeInput | null {
+  const backend = cpuBackend(args);
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const xv = f32(backend, x);
+  const rank = x.shape.length;
+  if (!xv || rank === 0 || rank > MAX_RANK || (limitSize && sizeOf(x.shape) > MAX_ELEMENTS)) return null;
+  return { backend, x, xv, rank };
+}
+
 function transposeKernel(ctx: KernelContext): tf.KernelConfig {
   const kernelName = 'Transpose';
   const kernelFunc: tf.KernelFunc = (args: KernelArgs) => {
-    const backend = cpuBackend(args);
-    const { x } = args.inputs as { x: tf.TensorInfo };
-    const xv = f32(backend, x);
-    const rank = x.shape.length;
-    if (!xv || rank === 0 || rank > MAX_RANK || sizeOf(x.shape) > MAX_ELEMENTS) return ctx.fallback(kernelName)(args);
+    const input = nativeInput(args, true);
+    if (!input) return ctx.fallback(kernelName)(args);
+    const { backend, x, xv, rank } = input;
     const perm = Array.from(args.attrs?.perm as number[]);
     check(
       kernelName,
@@ -107,11 +126,9 @@ function transposeKernel(ctx: KernelContext): tf.KernelConfig {
 function sliceKernel(ctx: KernelContext): tf.KernelConfig {
   const kernelName = 'Slice';
   const kernelFunc: tf.KernelFunc = (args: KernelArgs) => {
-    const backend = cpuBackend(args);
-    const { x } = args.inputs as { x: tf.TensorInfo };
-    const xv = f32(backend, x);
-    const rank = x.shape.length;
-    if (!xv || rank === 0 || rank > MAX_RANK || sizeOf(x.shape) > MAX_ELEMENTS) return ctx.fallback(kernelName)(args);
+    const input = nativeInput(args, true);
+    if (!input) return ctx.fallback(kernelName)(args);
+    const { backend, x, xv, rank } = input;
     const [begin, size] = tf.slice_util.parseSliceParams(
       x as tf.Tensor,
       args.attrs?.begin as number | number[],
@@ -188,11 +205,9 @@ export function mergePadDims(dims: readonly PadDim[]): PadDim[] {
 function padKernel(ctx: KernelContext): tf.KernelConfig {
   const kernelName = 'PadV2';
   const kernelFunc: tf.KernelFunc = (args: KernelArgs) => {
-    const backend = cpuBackend(args);
-    const { x } = args.inputs as { x: tf.TensorInfo };
-    const xv = f32(backend, x);
-    const rank = x.shape.length;
-    if (!xv || rank === 0 || rank > MAX_RANK) return ctx.fallback(kernelName)(args);
+    const input = nativeInput(args, false);
+    if (!input) return ctx.fallback(kernelName)(args);
+    const { backend, x, xv, rank } = input;
     const paddings = args.attrs?.paddings as Array<[number, number]>;
     const constantValue = Number(args.attrs?.constantValue ?? 0);
     check(

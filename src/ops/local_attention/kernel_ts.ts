@@ -44,9 +44,28 @@ function headChannels(g: AttentionGeometry, n: number) {
   return { lo, hi, rowHi: Math.min(hi, half), colLo: Math.max(lo, half), half };
 }
 
+/** pixelLogits' buffers: the scaled query qs [C], the relative logits rowL, colL [k], and the logits [k²]. */
+interface LogitScratch {
+  qs: Float64Array;
+  rowL: Float64Array;
+  colL: Float64Array;
+  logits: Float64Array;
+}
+
+/** Fresh pixelLogits buffers for geometry `g`. */
+function logitScratch(g: AttentionGeometry): LogitScratch {
+  const K = g.kernelSize;
+  return {
+    qs: new Float64Array(g.channels),
+    rowL: new Float64Array(K),
+    colL: new Float64Array(K),
+    logits: new Float64Array(K * K),
+  };
+}
+
 /**
- * Logits of one pixel and head into `out` (length k²; -Infinity for masked positions), given the
- * scaled query `qs` (length C, only the head's channels are read).
+ * Logits of one pixel and head into `scratch.logits` (length k²; -Infinity for masked positions), given the
+ * scaled query `scratch.qs` (length C, only the head's channels are read).
  */
 function pixelLogits(
   g: AttentionGeometry,
@@ -55,11 +74,9 @@ function pixelLogits(
   i: number,
   j: number,
   n: number,
-  qs: Float64Array,
-  rowL: Float64Array,
-  colL: Float64Array,
-  out: Float64Array,
+  scratch: LogitScratch,
 ): void {
+  const { qs, rowL, colL, logits: out } = scratch;
   const { height: H, width: W, channels: C, kernelSize: K } = g;
   const h = (K - 1) / 2;
   const { lo, hi, rowHi, colLo, half } = headChannels(g, n);
@@ -96,16 +113,29 @@ function scaledQuery(g: AttentionGeometry, q: Floats, base: number, qs: Float64A
   for (let c = 0; c < g.channels; c++) qs[c] = q[base + c] * g.scale;
 }
 
+/**
+ * The softmax's numerator in place, logits ← exp(logits − max), max the largest logit (so no exp
+ * overflows); returns max and sum = Σ exp(logits − max): softmax = logits / sum, log Σ exp = max + log sum.
+ */
+function expShifted(logits: Float64Array): { max: number; sum: number } {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const l of logits) max = Math.max(max, l);
+  let sum = 0;
+  for (let w = 0; w < logits.length; w++) {
+    logits[w] = Math.exp(logits[w] - max);
+    sum += logits[w];
+  }
+  return { max, sum };
+}
+
 /** Forward: y [B,H,W,C] and the log-sum-exp of the logits, lse [B,H,W,N]. */
 export function localAttentionForward(g: AttentionGeometry, x: AttentionInputs): { y: Floats; lse: Floats } {
   const { batch: B, height: H, width: W, channels: C, kernelSize: K, heads: N } = g;
   const h = (K - 1) / 2;
   const y = like(x.q, B * H * W * C);
   const lse = like(x.q, B * H * W * N);
-  const qs = new Float64Array(C);
-  const rowL = new Float64Array(K);
-  const colL = new Float64Array(K);
-  const logits = new Float64Array(K * K);
+  const scratch = logitScratch(g);
+  const { qs, logits } = scratch;
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < H; i++) {
       for (let j = 0; j < W; j++) {
@@ -113,15 +143,9 @@ export function localAttentionForward(g: AttentionGeometry, x: AttentionInputs):
         scaledQuery(g, x.q, pix * C, qs);
         for (let n = 0; n < N; n++) {
           const { lo, hi } = headChannels(g, n);
-          pixelLogits(g, x, b, i, j, n, qs, rowL, colL, logits);
-          let m = Number.NEGATIVE_INFINITY;
-          for (const l of logits) m = Math.max(m, l);
-          let sum = 0;
-          for (let w = 0; w < K * K; w++) {
-            logits[w] = Math.exp(logits[w] - m);
-            sum += logits[w];
-          }
-          lse[pix * N + n] = m + Math.log(sum);
+          pixelLogits(g, x, b, i, j, n, scratch);
+          const { max, sum } = expShifted(logits);
+          lse[pix * N + n] = max + Math.log(sum);
           for (let da = 0; da < K; da++) {
             const a = i + da - h;
             if (a < 0 || a >= H) continue;
@@ -148,22 +172,14 @@ export function attentionWeightsAt(g: AttentionGeometry, x: AttentionInputs, pix
   const { channels: C, kernelSize: K, heads: N } = g;
   const count = pixels.length / 3;
   const weights = like(x.q, count * N * K * K);
-  const qs = new Float64Array(C);
-  const rowL = new Float64Array(K);
-  const colL = new Float64Array(K);
-  const logits = new Float64Array(K * K);
+  const scratch = logitScratch(g);
+  const { qs, logits } = scratch;
   for (let p = 0; p < count; p++) {
     const [b, i, j] = [pixels[3 * p], pixels[3 * p + 1], pixels[3 * p + 2]];
     scaledQuery(g, x.q, ((b * g.height + i) * g.width + j) * C, qs);
     for (let n = 0; n < N; n++) {
-      pixelLogits(g, x, b, i, j, n, qs, rowL, colL, logits);
-      let m = Number.NEGATIVE_INFINITY;
-      for (const l of logits) m = Math.max(m, l);
-      let sum = 0;
-      for (let w = 0; w < K * K; w++) {
-        logits[w] = Math.exp(logits[w] - m);
-        sum += logits[w];
-      }
+      pixelLogits(g, x, b, i, j, n, scratch);
+      const { sum } = expShifted(logits);
       const base = (p * N + n) * K * K;
       for (let w = 0; w < K * K; w++) weights[base + w] = logits[w] / sum;
     }
@@ -189,10 +205,8 @@ export function localAttentionBackward(
   };
   const dRelRow = new Float64Array(g.useQR ? K * (C / 2) : 0);
   const dRelCol = new Float64Array(g.useQR ? K * (C / 2) : 0);
-  const qs = new Float64Array(C);
-  const rowL = new Float64Array(K);
-  const colL = new Float64Array(K);
-  const p = new Float64Array(K * K);
+  const scratch = logitScratch(g);
+  const { qs, logits: p } = scratch;
   const dS = new Float64Array(K * K);
   const rowS = new Float64Array(K);
   const colS = new Float64Array(K);
@@ -203,7 +217,7 @@ export function localAttentionBackward(
         scaledQuery(g, x.q, pix * C, qs);
         for (let n = 0; n < N; n++) {
           const { lo, hi, rowHi, colLo, half } = headChannels(g, n);
-          pixelLogits(g, x, b, i, j, n, qs, rowL, colL, p);
+          pixelLogits(g, x, b, i, j, n, scratch);
           const l = lse[pix * N + n];
           let delta = 0;
           for (let da = 0; da < K; da++) {

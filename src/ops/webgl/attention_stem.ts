@@ -24,7 +24,7 @@ import {
   softmaxStart,
   softmaxStep,
 } from './glsl.js';
-import { lseRecorded, unrecordedLse } from './lse.js';
+import { attentionOutputs } from './lse.js';
 
 /** The shapes and attributes of a stem attention call. */
 export interface StemGeometry {
@@ -119,14 +119,5 @@ export const stemAttentionWebgl: tf.KernelFunc = ({ inputs, backend, attrs }) =>
   const [positions, , filters] = named.wv.shape;
   const g: StemGeometry = { blocks, block, inChannels, filters, positions, heads, scale, relative: relative === 1 };
   const webgl = backend as MathBackendWebGL;
-  const outputs: AttentionOutput[] = ['y', 'lse'];
-  return outputs.map((output) => {
-    if (output === 'lse' && !lseRecorded()) return unrecordedLse(webgl, [blocks, block, block, heads]);
-    const program = new StemAttentionProgram(g, output);
-    return webgl.runWebGLProgram(
-      program,
-      program.variableNames.map((name) => named[name]),
-      'float32',
-    );
-  });
+  return attentionOutputs(webgl, [blocks, block, block, heads], (output) => new StemAttentionProgram(g, output), named);
 };

@@ -30,7 +30,7 @@ import {
   softmaxStep,
 } from './glsl.js';
 import { fitsVec4, LocalAttentionVec4Program } from './local_attention_vec4.js';
-import { lseRecorded, unrecordedLse } from './lse.js';
+import { attentionOutputs } from './lse.js';
 
 /** Where q, k and v are read from: three tensors, or channel ranges of one packed qkv. */
 export type QkvLayout = 'separate' | 'packed';
@@ -127,35 +127,24 @@ function runVec4(backend: MathBackendWebGL, g: AttentionGeometry, layout: QkvLay
   for (const [name, t] of Object.entries(inputs)) {
     if (t.shape.length > 1) views[name] = reshape(backend, t, [tf.util.sizeFromShape(t.shape) / 2, 2]);
   }
-  const outputs = (['y', 'lse'] as const).map((output) => {
-    if (output === 'lse' && !lseRecorded()) return unrecordedLse(backend, [g.batch, g.height, g.width, g.heads]);
-    const program = new LocalAttentionVec4Program(g, layout, output);
-    const ran = backend.runWebGLProgram(
-      program,
-      program.variableNames.map((name) => views[name]),
-      'float32',
-    );
-    if (output === 'lse') return ran;
-    const y = reshape(backend, ran, [g.batch, g.height, g.width, g.channels]);
-    backend.disposeIntermediateTensorInfo(ran);
-    return y;
-  });
+  const lseShape = [g.batch, g.height, g.width, g.heads];
+  const [flat, lse] = attentionOutputs(
+    backend,
+    lseShape,
+    (output) => new LocalAttentionVec4Program(g, layout, output),
+    views,
+  );
+  const y = reshape(backend, flat, [g.batch, g.height, g.width, g.channels]);
+  backend.disposeIntermediateTensorInfo(flat);
   for (const view of Object.values(views)) backend.disposeIntermediateTensorInfo(view);
-  return outputs;
+  return [y, lse];
 }
 
 /** y and lse of one geometry and layout: the vec4 program where it fits (WebGL 2: texelFetch), else the scalar one. */
 function run(backend: MathBackendWebGL, g: AttentionGeometry, layout: QkvLayout, inputs: Inputs): tf.TensorInfo[] {
   if (fitsVec4(g) && tf.env().getNumber('WEBGL_VERSION') === 2) return runVec4(backend, g, layout, inputs);
-  return (['y', 'lse'] as const).map((output) => {
-    if (output === 'lse' && !lseRecorded()) return unrecordedLse(backend, [g.batch, g.height, g.width, g.heads]);
-    const program = new LocalAttentionProgram(g, layout, output);
-    return backend.runWebGLProgram(
-      program,
-      program.variableNames.map((name) => inputs[name]),
-      'float32',
-    );
-  });
+  const lseShape = [g.batch, g.height, g.width, g.heads];
+  return attentionOutputs(backend, lseShape, (output) => new LocalAttentionProgram(g, layout, output), inputs);
 }
 
 /** SasaLocalAttention on WebGL: inputs q, k, v, relRow, relCol (unused ones [0]) → [y, lse]. */

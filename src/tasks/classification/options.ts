@@ -6,29 +6,20 @@
 import { type ModelConfig, resolveConfig } from '../../models/config.js';
 import { firstDifference } from '../training/json_difference.js';
 import type { OptionRule, ResumeComparison } from '../training/resume_options.js';
+import { SGD_RUN_RESUME_RULES, type SgdRunOptions } from '../training/run_options.js';
 
 /**
- * A classification run's options (SASA.md §5), all required (the CLI's defaults are in cli/train.ts). The
- * checks, and which options a resume may change, are in tasks/classification/options.ts.
+ * A classification run's options (SASA.md §5), all required (the CLI's defaults are in cli/train.ts): the
+ * shared SGD options (augment: pad-and-crop + flips) and classification's own. The checks, and which
+ * options a resume may change, are in this file.
  */
-export interface TrainOptions {
+export interface TrainOptions extends SgdRunOptions {
   model: ModelConfig;
-  epochs: number;
-  batchSize: number;
-  /** Peak learning rate (after warm-up). */
-  lr: number;
-  warmupEpochs: number;
-  momentum: number;
-  weightDecay: number;
   labelSmoothing: number;
   /** 0 turns the weight average off. */
   emaDecay: number;
-  seed: number;
   /** Fraction of the training set held out for validation (the paper: 4 %). */
   validationFraction: number;
-  /** Steps between checkpoints (and at every epoch end). */
-  checkpointEvery: number;
-  augment: boolean;
 }
 
 export function checkOptions(o: TrainOptions): void {
@@ -49,18 +40,10 @@ export function checkOptions(o: TrainOptions): void {
 /** Per option: its flag, and whether `--resume` applies a new value or refuses it. */
 export const RESUME_RULES: Record<keyof TrainOptions, OptionRule> = {
   model: { flag: '--model', rule: 'refuse' },
-  epochs: { flag: '--epochs', rule: 'apply' },
-  batchSize: { flag: '--batch-size', rule: 'refuse' },
-  lr: { flag: '--lr', rule: 'apply' },
-  warmupEpochs: { flag: '--warmup-epochs', rule: 'apply' },
-  momentum: { flag: '--momentum', rule: 'apply' },
-  weightDecay: { flag: '--weight-decay', rule: 'apply' },
+  ...SGD_RUN_RESUME_RULES,
   labelSmoothing: { flag: '--label-smoothing', rule: 'apply' },
   emaDecay: { flag: '--ema-decay', rule: 'refuse' },
-  seed: { flag: '--seed', rule: 'refuse' },
   validationFraction: { flag: '--validation', rule: 'refuse' },
-  checkpointEvery: { flag: '--checkpoint-every', rule: 'apply' },
-  augment: { flag: '--no-augment', rule: 'refuse' },
 };
 
 /** A model as compared: resolved (defaults filled in, so {k: 7} equals {}), without its display name and source. */

@@ -22,7 +22,7 @@ import {
   removeStaleTemporaries,
   requireCheckpoint,
 } from '../training/run_folder.js';
-import { checkSchedule, type Schedule } from '../training/schedule.js';
+import { epochSchedule, type Schedule } from '../training/schedule.js';
 import { type Checkpoint, readCheckpoint, restoreCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
 import { WeightAverage } from './ema.js';
 import { checkOptions, OPTION_COMPARISON, RESUME_RULES, type TrainOptions } from './options.js';
@@ -149,13 +149,7 @@ export async function prepareRun(
   if (prepared.counts.train < o.batchSize) {
     throw new Error(`batch size ${o.batchSize} is larger than the ${prepared.counts.train} training images`);
   }
-  const perEpoch = prepared.stepsPerEpoch;
-  const schedule: Schedule = {
-    base: o.lr,
-    warmupSteps: Math.round(o.warmupEpochs * perEpoch),
-    totalSteps: o.epochs * perEpoch,
-  };
-  checkSchedule(schedule);
+  const schedule = epochSchedule(o, prepared.stepsPerEpoch);
   const model = buildModel(o.model, { seed: o.seed });
   const step = makeTrainStep(model, o);
   const ema = o.emaDecay > 0 ? new WeightAverage(model, o.emaDecay) : null;

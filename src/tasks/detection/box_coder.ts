@@ -26,6 +26,17 @@ function checkCoder(config: BoxCoderConfig): void {
   if (Number.isNaN(config.clip)) throw new Error('box coder clip must be a number: got NaN');
 }
 
+/**
+ * Box `b` (xyxy at offsets b…b+3 of `boxes`) as width, height and centre into `out` [w, h, cx, cy], each
+ * rounded to float32 as torchvision computes it: w = x2 − x1, h = y2 − y1, cx = x1 + 0.5·w, cy = y1 + 0.5·h.
+ */
+function widthHeightCentre(boxes: Float32Array, b: number, out: Float32Array): void {
+  out[0] = boxes[b + 2] - boxes[b];
+  out[1] = boxes[b + 3] - boxes[b + 1];
+  out[2] = boxes[b] + f32(0.5 * out[0]);
+  out[3] = boxes[b + 1] + f32(0.5 * out[1]);
+}
+
 /** Regression targets [N, 4] of `boxes` [N, 4] (e.g. each anchor's matched ground truth) relative to `anchors` [N, 4]. */
 export function encodeBoxes(
   boxes: Float32Array,
@@ -36,15 +47,13 @@ export function encodeBoxes(
   checkCoder(config);
   const [wx, wy, ww, wh] = config.weights.map(f32);
   const deltas = new Float32Array(n * 4);
+  const anchor = new Float32Array(4);
+  const box = new Float32Array(4);
   for (let b = 0; b < n * 4; b += 4) {
-    const aw = f32(anchors[b + 2] - anchors[b]);
-    const ah = f32(anchors[b + 3] - anchors[b + 1]);
-    const ax = f32(anchors[b] + f32(0.5 * aw));
-    const ay = f32(anchors[b + 1] + f32(0.5 * ah));
-    const gw = f32(boxes[b + 2] - boxes[b]);
-    const gh = f32(boxes[b + 3] - boxes[b + 1]);
-    const gx = f32(boxes[b] + f32(0.5 * gw));
-    const gy = f32(boxes[b + 1] + f32(0.5 * gh));
+    widthHeightCentre(anchors, b, anchor);
+    widthHeightCentre(boxes, b, box);
+    const [aw, ah, ax, ay] = [anchor[0], anchor[1], anchor[2], anchor[3]];
+    const [gw, gh, gx, gy] = [box[0], box[1], box[2], box[3]];
     deltas[b] = f32(wx * f32(gx - ax)) / aw;
     deltas[b + 1] = f32(wy * f32(gy - ay)) / ah;
     deltas[b + 2] = ww * f32(Math.log(f32(gw / aw)));
@@ -64,11 +73,10 @@ export function decodeBoxes(
   const [wx, wy, ww, wh] = config.weights.map(f32);
   const clip = f32(config.clip);
   const boxes = new Float32Array(n * 4);
+  const anchor = new Float32Array(4);
   for (let b = 0; b < n * 4; b += 4) {
-    const aw = f32(anchors[b + 2] - anchors[b]);
-    const ah = f32(anchors[b + 3] - anchors[b + 1]);
-    const ax = f32(anchors[b] + f32(0.5 * aw));
-    const ay = f32(anchors[b + 1] + f32(0.5 * ah));
+    widthHeightCentre(anchors, b, anchor);
+    const [aw, ah, ax, ay] = [anchor[0], anchor[1], anchor[2], anchor[3]];
     const x = f32(f32(f32(deltas[b] / wx) * aw) + ax);
     const y = f32(f32(f32(deltas[b + 1] / wy) * ah) + ay);
     const halfW = f32(0.5 * f32(f32(Math.exp(Math.min(f32(deltas[b + 2] / ww), clip))) * aw));

@@ -6,26 +6,16 @@
 import type { DetectorConfig } from '../../models/detection/config.js';
 import { INPUT_MULTIPLE } from '../../models/detection/config.js';
 import type { OptionRule } from '../training/resume_options.js';
+import { SGD_RUN_RESUME_RULES, type SgdRunOptions } from '../training/run_options.js';
 
-export interface DetectorTrainOptions {
+/** The shared SGD options (augment: random horizontal flips), and detection's own. */
+export interface DetectorTrainOptions extends SgdRunOptions {
   /** The network (its classes set to the data's). */
   detector: DetectorConfig;
-  epochs: number;
-  batchSize: number;
-  /** Peak learning rate (after warm-up). */
-  lr: number;
-  warmupEpochs: number;
-  momentum: number;
-  weightDecay: number;
   /** Largest global gradient norm (0: no clipping). */
   clipNorm: number;
   /** Images resized to this longer side and padded to size × size; a multiple of 128. */
   size: number;
-  seed: number;
-  /** Steps between checkpoints (and at every epoch end). */
-  checkpointEvery: number;
-  /** Random horizontal flips in training. */
-  augment: boolean;
   /** A trained classification model folder whose weights start the backbone; null: random. */
   backboneWeights: string | null;
 }
@@ -69,16 +59,8 @@ export function checkDetectorTrainOptions(o: DetectorTrainOptions): void {
 /** Per option: its flag, and whether `--resume` applies a new value or refuses it. */
 export const DETECTOR_RESUME_RULES: Record<keyof DetectorTrainOptions, OptionRule> = {
   detector: { flag: '--model', rule: 'refuse' },
-  epochs: { flag: '--epochs', rule: 'apply' },
-  batchSize: { flag: '--batch-size', rule: 'refuse' },
-  lr: { flag: '--lr', rule: 'apply' },
-  warmupEpochs: { flag: '--warmup-epochs', rule: 'apply' },
-  momentum: { flag: '--momentum', rule: 'apply' },
-  weightDecay: { flag: '--weight-decay', rule: 'apply' },
+  ...SGD_RUN_RESUME_RULES,
   clipNorm: { flag: '--clip-norm', rule: 'apply' },
   size: { flag: '--size', rule: 'refuse' },
-  seed: { flag: '--seed', rule: 'refuse' },
-  checkpointEvery: { flag: '--checkpoint-every', rule: 'apply' },
-  augment: { flag: '--no-augment', rule: 'refuse' },
   backboneWeights: { flag: '--backbone-weights', rule: 'refuse' },
 };

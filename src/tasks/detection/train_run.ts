@@ -18,7 +18,7 @@ import {
   removeStaleTemporaries,
   requireCheckpoint,
 } from '../training/run_folder.js';
-import { checkSchedule, type Schedule } from '../training/schedule.js';
+import { epochSchedule, type Schedule } from '../training/schedule.js';
 import { loadBackboneWeights } from './backbone_weights.js';
 import { type RetinaNet, retinaNetOf } from './retinanet.js';
 import { type DetectionStep, makeDetectionStep } from './step.js';
@@ -57,13 +57,6 @@ export interface DetectionRunStart {
 /** Optimizer steps per epoch: the training images in batches (the last one may be smaller). */
 export function stepsPerEpoch(data: DetectionData, batchSize: number): number {
   return Math.max(1, Math.ceil(data.train.images.length / batchSize));
-}
-
-function scheduleOf(o: DetectorTrainOptions, data: DetectionData): Schedule {
-  const perEpoch = stepsPerEpoch(data, o.batchSize);
-  const schedule = { base: o.lr, warmupSteps: Math.round(o.warmupEpochs * perEpoch), totalSteps: o.epochs * perEpoch };
-  checkSchedule(schedule);
-  return schedule;
 }
 
 /** Throws, naming the data, unless the detector's classes are the data's. */
@@ -108,7 +101,7 @@ export async function prepareDetectionRun(
   } else refuseEarlierRun(outDir);
   checkDetectorTrainOptions(options);
   checkClasses(options, data);
-  const schedule = scheduleOf(options, data);
+  const schedule = epochSchedule(options, stepsPerEpoch(data, options.batchSize));
   const model = buildDetector({ ...options.detector, inputSize: options.size }, { seed: options.seed });
   const net = retinaNetOf(model, options.detector);
   const step = makeDetectionStep(net, options);

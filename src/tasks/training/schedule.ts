@@ -22,6 +22,24 @@ export function checkSchedule(s: Schedule): void {
   }
 }
 
+/**
+ * The schedule of a run of `o.epochs` epochs of `stepsPerEpoch` steps, peak `o.lr` after `o.warmupEpochs`
+ * epochs of warm-up (rounded to whole steps): warmupSteps = round(warmupEpochs · stepsPerEpoch),
+ * totalSteps = epochs · stepsPerEpoch; checked (checkSchedule).
+ */
+export function epochSchedule(
+  o: { lr: number; warmupEpochs: number; epochs: number },
+  stepsPerEpoch: number,
+): Schedule {
+  const schedule = {
+    base: o.lr,
+    warmupSteps: Math.round(o.warmupEpochs * stepsPerEpoch),
+    totalSteps: o.epochs * stepsPerEpoch,
+  };
+  checkSchedule(schedule);
+  return schedule;
+}
+
 /** lr(t) of the warm-up + cosine schedule `s` at step t = `step` (0-based). */
 export function learningRate(s: Schedule, step: number): number {
   if (step < s.warmupSteps) return (s.base * (step + 1)) / s.warmupSteps;

@@ -30,41 +30,47 @@ export interface LossProblem {
   focal: FocalLossConfig;
 }
 
-/** RetinaNetClassificationHead.compute_loss on logits [B·A·K]. */
-export function classificationRef(p: LossProblem, logits: ArrayLike<number>): number {
-  const k = p.numClasses;
-  const a = p.anchors.length / 4;
+/**
+ * torchvision's normalisation of both heads' losses: the mean over images of Σ_j term(b, j, m) / max(1, the
+ * image's foreground anchors), m = anchor j's match (≥ 0 a ground-truth index, −1 background, −2 ignored).
+ */
+function perImageMean(p: LossProblem, term: (b: number, j: number, m: number) => number): number {
   let total = 0;
   p.matches.forEach((matches, b) => {
     let sum = 0;
     let foreground = 0;
     matches.forEach((m, j) => {
       if (m >= 0) foreground++;
-      if (m === -2) return;
-      for (let c = 0; c < k; c++) {
-        const t = m >= 0 && p.targets[b].labels[m] === c ? 1 : 0;
-        sum += focalRef(logits[(b * a + j) * k + c], t, p.focal);
-      }
+      sum += term(b, j, m);
     });
     total += sum / Math.max(1, foreground);
   });
   return total / p.matches.length;
 }
 
-/** RetinaNetRegressionHead.compute_loss ("l1") on deltas [B·A·4]. */
+/** RetinaNetClassificationHead.compute_loss on logits [B·A·K]: the focal loss of every anchor not ignored. */
+export function classificationRef(p: LossProblem, logits: ArrayLike<number>): number {
+  const k = p.numClasses;
+  const a = p.anchors.length / 4;
+  return perImageMean(p, (b, j, m) => {
+    if (m === -2) return 0;
+    let sum = 0;
+    for (let c = 0; c < k; c++) {
+      const t = m >= 0 && p.targets[b].labels[m] === c ? 1 : 0;
+      sum += focalRef(logits[(b * a + j) * k + c], t, p.focal);
+    }
+    return sum;
+  });
+}
+
+/** RetinaNetRegressionHead.compute_loss ("l1") on deltas [B·A·4]: the L1 distance of foreground anchors' deltas. */
 export function boxRegressionRef(p: LossProblem, deltas: ArrayLike<number>): number {
   const a = p.anchors.length / 4;
-  let total = 0;
-  p.matches.forEach((matches, b) => {
+  return perImageMean(p, (b, j, m) => {
+    if (m < 0) return 0;
+    const target = encodeRef(p.targets[b].boxes.subarray(m * 4, m * 4 + 4), p.anchors.subarray(j * 4, j * 4 + 4));
     let sum = 0;
-    let foreground = 0;
-    matches.forEach((m, j) => {
-      if (m < 0) return;
-      foreground++;
-      const target = encodeRef(p.targets[b].boxes.subarray(m * 4, m * 4 + 4), p.anchors.subarray(j * 4, j * 4 + 4));
-      for (let c = 0; c < 4; c++) sum += Math.abs(deltas[(b * a + j) * 4 + c] - target[c]);
-    });
-    total += sum / Math.max(1, foreground);
+    for (let c = 0; c < 4; c++) sum += Math.abs(deltas[(b * a + j) * 4 + c] - target[c]);
+    return sum;
   });
-  return total / p.matches.length;
 }

@@ -16,7 +16,7 @@ import {
   resolveGeometry,
 } from '../../../../src/ops/local_attention/options.js';
 import { localAttention2dPacked } from '../../../../src/ops/local_attention/packed.js';
-import { stemAttentionWebgl } from '../../../../src/ops/webgl/attention_stem.js';
+import { type StemGeometry, stemAttentionWebgl } from '../../../../src/ops/webgl/attention_stem.js';
 import { localAttentionPackedWebgl, localAttentionWebgl } from '../../../../src/ops/webgl/local_attention.js';
 import { registerWebglKernels } from '../../../../src/ops/webgl/register.js';
 import * as tf from '../../../../src/tf.js';
@@ -26,16 +26,8 @@ export type AttentionCase = {
   shape: [number, number, number, number];
   options: LocalAttentionOptions;
 };
-export type StemCase = {
-  op: 'stemAttention';
-  blocks: number;
-  block: number;
-  inChannels: number;
-  filters: number;
-  positions: number;
-  heads: number;
-  relative: boolean;
-};
+/** A stem attention case: the kernel's geometry, its scale the default one of filters and heads. */
+export type StemCase = { op: 'stemAttention' } & Omit<StemGeometry, 'scale'>;
 export type KernelCase = AttentionCase | StemCase;
 
 export interface CaseResult {
