@@ -217,7 +217,7 @@ describe('detector network', () => {
       return tf.tidy(() => Math.sqrt(tf.moments(wv).variance.dataSync()[0]));
     };
     const sigma = resolveDetectorConfig(detectorConfig('retinanet_demo_attnfpn')).subnetStddev;
-    assert.equal(sigma, 0.028);
+    assert.equal(sigma, 0.177);
     for (const name of ['head.classification_head.conv.0', 'head.regression_head.attention']) {
       assert.ok(Math.abs(std(name) - sigma) < 0.1 * sigma, `${name}: std ${std(name)}`);
     }
@@ -234,6 +234,23 @@ describe('detector network', () => {
       assert.ok(Math.abs(std(conv, name) - 0.028) < 0.0028, `${name}: demo std ${std(conv, name)}`);
     }
     narrow.dispose();
+  });
+
+  it("starts the attention demo's class logits no narrower than the conv demo's (at the conv's σ: 100× narrower)", () => {
+    const spread = (name: string, overrides = {}) => {
+      const model = createDetector(name, overrides, { seed: 3 });
+      const std = tf.tidy(() => {
+        const { clsLogits } = detectorOutputs(model, randTensor([1, 256, 256, 3], 6) as tf.Tensor4D);
+        return Math.sqrt(tf.moments(clsLogits).variance.dataSync()[0]);
+      });
+      model.dispose();
+      return std;
+    };
+    const convSpread = spread('retinanet_demo');
+    const ratio = spread('retinanet_demo_attnfpn') / convSpread;
+    const atConvSigma = spread('retinanet_demo_attnfpn', { subnetStddev: 0.028 }) / convSpread;
+    assert.ok(ratio > 1 && ratio < 30, `attention / conv logit std ${ratio}`);
+    assert.ok(atConvSigma < 0.02, `at σ 0.028: attention / conv logit std ${atConvSigma}`);
   });
 
   it('same seed, same weights', () => {
