@@ -9,11 +9,8 @@
 
 import { loadAddon } from '../src/backend/addon.js';
 import { median } from '../src/bench/timing.js';
+import { arg } from './args.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 const { addon, reason } = loadAddon();
 if (!addon) throw new Error(`attention_kernel_calls: no addon (${reason})`);
 const runs = Number(arg('runs', '7'));

@@ -13,11 +13,8 @@
 import { initBackend, NATIVE_BACKEND } from '../src/backend/native.js';
 import { benchAttention, benchAttentionOp, benchConv } from '../src/bench/cases.js';
 import { median, type Timing, type TimingOptions } from '../src/bench/timing.js';
+import { arg } from './args.js';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
 await initBackend({ backend: NATIVE_BACKEND, require: true });
 const shapes = arg('shapes', '8,56,56,64;8,28,28,128')
   .split(';')
