@@ -4,11 +4,13 @@
  * line and, at the end, each side's median and min of the per-round medians and the load average.
  *
  *   npx tsx bench/detection_rounds.ts [--cases train,infer,attention] [--rounds 2] [--runs 1] [--warmup 1]
+ *                                     [--attention-size 128]
  *
  * train:     ours --fpn conv --batch 2 --size 512 --train vs bench/retinanet_peer.py --train
  * infer:     ours --fpn conv --batch 1 --size 512 vs bench/retinanet_peer.py (eval, post-processing included)
- * attention: ours --fpn attention --batch 1 --size 128 --train vs bench/attention_fpn_peer.py (unfold; at
- *            batch 2, 512 x 512 the unfold peer needs more memory than this machine's 23 GB)
+ * attention: ours --fpn attention --batch 1 --size S --train vs bench/attention_fpn_peer.py (unfold), S from
+ *            --attention-size (a multiple of 128; at batch 2, 512 x 512 the unfold peer needs more memory
+ *            than this machine's 23 GB, at 256 x 256 ~4 GB)
  */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -21,6 +23,7 @@ const { values: opt } = parseArgs({
     rounds: { type: 'string', default: '2' },
     runs: { type: 'string', default: '1' },
     warmup: { type: 'string', default: '1' },
+    'attention-size': { type: 'string', default: '128' },
   },
 });
 const runs = ['--runs', opt.runs, '--warmup', opt.warmup];
@@ -34,8 +37,8 @@ const CASES: Record<string, { ours: string[]; peer: string[] }> = {
     peer: ['bench/retinanet_peer.py', '--batch', '1', '--size', '512'],
   },
   attention: {
-    ours: ['--fpn', 'attention', '--batch', '1', '--size', '128', '--train'],
-    peer: ['bench/attention_fpn_peer.py', '--batch', '1', '--size', '128'],
+    ours: ['--fpn', 'attention', '--batch', '1', '--size', opt['attention-size'], '--train'],
+    peer: ['bench/attention_fpn_peer.py', '--batch', '1', '--size', opt['attention-size']],
   },
 };
 
