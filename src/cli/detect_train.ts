@@ -9,10 +9,11 @@ import { detectorConfig } from '../models/detection/registry.js';
 import { DETECTOR_TRAIN_DEFAULTS, type DetectorTrainOptions } from '../tasks/detection/train_options.js';
 import { trainDetector } from '../tasks/detection/trainer.js';
 import { SGD_RUN_OPTIONS, type SgdRunOptions, sgdRunOptionsOf } from '../tasks/training/run_options.js';
-import { fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './args.js';
+import { nonNegativeNumber, oneOf, positiveInt } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
 import { openDetection } from './detect_data.js';
 import { DetectionProgress } from './detection_progress.js';
+import { withSgdRunFlags } from './sgd_run_flags.js';
 
 export interface DetectTrainFlags extends BackendFlags, SgdRunOptions {
   model?: string;
@@ -83,18 +84,12 @@ export function trainOptionsOf(flags: DetectTrainFlags, classes: number): Detect
 /** The training options shared by `detect train` and `detect demo`. */
 export function withTrainingOptions(cmd: Command, defaults = DETECTOR_TRAIN_DEFAULTS): Command {
   const d = defaults;
-  return cmd
-    .option('--epochs <n>', 'epochs', positiveInt('--epochs'), d.epochs)
-    .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), d.batchSize)
-    .option('--lr <rate>', 'peak learning rate (after warm-up)', positiveNumber('--lr'), d.lr)
-    .option('--warmup-epochs <n>', 'linear warm-up epochs', nonNegativeNumber('--warmup-epochs'), d.warmupEpochs)
-    .option('--momentum <m>', 'SGD momentum', fraction('--momentum'), d.momentum)
-    .option(
-      '--weight-decay <w>',
-      'weight decay (not on batch norm or biases)',
-      nonNegativeNumber('--weight-decay'),
-      d.weightDecay,
-    )
+  return withSgdRunFlags(cmd, d, {
+    lr: 'peak learning rate (after warm-up)',
+    momentum: 'SGD momentum (not Nesterov: torchvision’s detection recipe)',
+    seed: 'seeds the weights, the data order and the flips',
+    noAugment: 'no random horizontal flips',
+  })
     .option(
       '--clip-norm <n>',
       'largest global gradient norm (0: no clipping)',
@@ -106,14 +101,6 @@ export function withTrainingOptions(cmd: Command, defaults = DETECTOR_TRAIN_DEFA
       'longer image side, padded square; a multiple of 128 (default: the detector’s)',
       positiveInt('--size'),
     )
-    .option('--seed <n>', 'seeds the weights, the data order and the flips', nonNegativeInt('--seed'), d.seed)
-    .option(
-      '--checkpoint-every <steps>',
-      'steps between checkpoints',
-      positiveInt('--checkpoint-every'),
-      d.checkpointEvery,
-    )
-    .option('--no-augment', 'no random horizontal flips')
     .option('--strict', 'fail on the first bad annotation or unreadable image instead of skipping it')
     .option('--frozen-bn', 'freeze the backbone’s batch norms (moving statistics, no trained gamma/beta)');
 }

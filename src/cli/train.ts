@@ -10,9 +10,10 @@ import { CurvesWriter } from '../tasks/classification/curves.js';
 import { type ClassificationCallback, type TrainOptions, train } from '../tasks/classification/trainer.js';
 import { CHECKPOINT, MODEL_DIR } from '../tasks/training/run_folder.js';
 import { SGD_RUN_OPTIONS, sgdRunOptionsOf } from '../tasks/training/run_options.js';
-import { fraction, nonNegativeInt, positiveInt, positiveNumber } from './args.js';
+import { fraction, positiveInt } from './args.js';
 import { type BackendFlags, startBackend, withBackendOptions } from './backend_option.js';
 import { configFromFlags, type ModelFlags, withModelOptions } from './model_options.js';
+import { withSgdRunFlags } from './sgd_run_flags.js';
 import { TrainingProgress } from './training_progress.js';
 
 export interface TrainFlags
@@ -38,7 +39,7 @@ export interface TrainDefaults {
 export const TRAIN_DEFAULTS: TrainDefaults = { epochs: 10, lr: 0.1, warmupEpochs: 1 };
 
 export function withTrainOptions(cmd: Command, defaults: TrainDefaults = TRAIN_DEFAULTS): Command {
-  return cmd
+  const withClassificationFlags = cmd
     .option(
       '--data <spec>',
       'data source: fashion-mnist, fashion-mnist-subset, fashion-mnist:DIR, mnist:DIR, idx:…, cifar10:DIR, ' +
@@ -55,17 +56,6 @@ export function withTrainOptions(cmd: Command, defaults: TrainDefaults = TRAIN_D
       '--strict',
       'image folders: fail on the first missing or undecodable image, naming it, instead of skipping it',
     )
-    .option('--epochs <n>', 'epochs', positiveInt('--epochs'), defaults.epochs)
-    .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), 64)
-    .option('--lr <x>', 'peak learning rate (the paper: 0.1 per 256 images)', positiveNumber('--lr'), defaults.lr)
-    .option(
-      '--warmup-epochs <n>',
-      'linear warm-up epochs before the cosine decay',
-      fraction('--warmup-epochs', 1e9),
-      defaults.warmupEpochs,
-    )
-    .option('--momentum <m>', 'Nesterov momentum', fraction('--momentum'), 0.9)
-    .option('--weight-decay <x>', 'L2 weight decay (not on BN and biases)', fraction('--weight-decay'), 1e-4)
     .option('--label-smoothing <x>', 'label smoothing', fraction('--label-smoothing'), 0.1)
     .option(
       '--ema-decay <d>',
@@ -73,18 +63,19 @@ export function withTrainOptions(cmd: Command, defaults: TrainDefaults = TRAIN_D
       fraction('--ema-decay'),
       0.999,
     )
-    .option('--seed <n>', 'seed of the initial weights, data order and augmentation', nonNegativeInt('--seed'), 0)
     .option(
       '--validation <fraction>',
       'training images held out (seeded) for validation (the paper: 0.04)',
       fraction('--validation'),
       0.04,
-    )
-    .option('--checkpoint-every <steps>', 'steps between checkpoints', positiveInt('--checkpoint-every'), 200)
-    .option(
-      '--no-augment',
-      'no augmentation (in-memory data: pad-and-crop and flip; image folders: random-resized crop and flip)',
     );
+  const sgd = { ...defaults, batchSize: 64, momentum: 0.9, weightDecay: 1e-4, seed: 0, checkpointEvery: 200 };
+  return withSgdRunFlags(withClassificationFlags, sgd, {
+    lr: 'peak learning rate (the paper: 0.1 per 256 images)',
+    momentum: 'Nesterov momentum',
+    seed: 'seed of the initial weights, data order and augmentation',
+    noAugment: 'no augmentation (in-memory data: pad-and-crop and flip; image folders: random-resized crop and flip)',
+  });
 }
 
 export function trainOptionsFromFlags(flags: TrainFlags, model: TrainOptions['model']): TrainOptions {
