@@ -156,28 +156,38 @@ struct Task {
     }
   }
 
-  /** acc[db] = Σ_c a_c · b_c[db..db+VL), over the head's channels (channel stride cs). */
+  /**
+   * acc[db] = Σ_c a_c · b_c[db..db+VL), over the head's channels (channel stride cs). The sums run
+   * in local accumulators (registers, with the window size known) and are stored once at the end:
+   * callers' arrays indexed by a runtime row live in memory.
+   */
   void windowDots(const float* a, const float* b, vf* acc) const {
-    for (int64_t db = 0; db < K; ++db) acc[db] = vf{};
+    constexpr int64_t maxK = KT ? KT : kMaxWindow;
+    vf s[maxK];
+    for (int64_t db = 0; db < K; ++db) s[db] = vf{};
     for (int64_t c = 0; c < g.D; ++c) {
       const vf av = loadu(a + c * cs);
       const float* bc = b + c * cs;
-      for (int64_t db = 0; db < K; ++db) acc[db] += av * loadu(bc + db);
+      for (int64_t db = 0; db < K; ++db) s[db] += av * loadu(bc + db);
     }
+    for (int64_t db = 0; db < K; ++db) acc[db] = s[db];
   }
 
   /** windowDots for two query rows' a0, a1 against the same b: each b vector loaded serves both. */
   void windowDotsPair(const float* a0, const float* a1, const float* b, vf* acc0, vf* acc1) const {
-    for (int64_t db = 0; db < K; ++db) acc0[db] = acc1[db] = vf{};
+    constexpr int64_t maxK = KT ? KT : kMaxWindow;
+    vf s0[maxK], s1[maxK];
+    for (int64_t db = 0; db < K; ++db) s0[db] = s1[db] = vf{};
     for (int64_t c = 0; c < g.D; ++c) {
       const vf av0 = loadu(a0 + c * cs), av1 = loadu(a1 + c * cs);
       const float* bc = b + c * cs;
       for (int64_t db = 0; db < K; ++db) {
         const vf bv = loadu(bc + db);
-        acc0[db] += av0 * bv;
-        acc1[db] += av1 * bv;
+        s0[db] += av0 * bv;
+        s1[db] += av1 * bv;
       }
     }
+    for (int64_t db = 0; db < K; ++db) acc0[db] = s0[db], acc1[db] = s1[db];
   }
 
   /** The relative logits of a query chunk: rowL[da] = q̂_row · relRow[da], colL[db] = q̂_col · relCol[db]. */
@@ -351,7 +361,15 @@ struct Task {
    * and zero margins; a: padded [D][Hp][Wk].
    */
   void keyGather(const float* Wt, const float* src, float* out) const {
-    for (int64_t ka = 0; ka < g.H; ++ka) {
+    int64_t ka = 0;
+    for (; ka + 2 <= g.H; ka += 2) {
+      for (int64_t x0 = 0; x0 < g.Wq; x0 += VL) {
+        int64_t c = 0;
+        for (; c + 4 <= g.D; c += 4) gatherChannelsPair<4>(ka, x0, c, Wt, src, out);
+        for (; c < g.D; ++c) gatherChannelsPair<1>(ka, x0, c, Wt, src, out);
+      }
+    }
+    for (; ka < g.H; ++ka) {
       for (int64_t x0 = 0; x0 < g.Wq; x0 += VL) {
         int64_t c = 0;
         for (; c + 4 <= g.D; c += 4) gatherChannels<4>(ka, x0, c, Wt, src, out);
@@ -376,6 +394,41 @@ struct Task {
       }
     }
     for (int e = 0; e < CH; ++e) storeu(out + (c + e) * plane + ka * g.Wq + x0, acc[e]);
+  }
+
+  /**
+   * gatherChannels for key rows ka and ka + 1 at once: query row i = ka + 1 + h - u is row ka + 1's
+   * da = u and row ka's da = u - 1, so every source vector loaded serves both key rows (the sums
+   * over da run in the same order as gatherChannels').
+   */
+  template <int CH>
+  void gatherChannelsPair(int64_t ka, int64_t x0, int64_t c, const float* Wt, const float* src, float* out) const {
+    const int64_t plane = g.H * g.Wq, rs = KK * g.Wk;
+    vf acc0[CH] = {}, acc1[CH] = {};  // key rows ka and ka + 1
+    for (int64_t u = 0; u <= K; ++u) {
+      const int64_t i = ka + 1 + g.h - u;
+      if (i < 0 || i >= g.H) continue;
+      const float* wi = Wt + i * rs + g.h + x0 + g.h;
+      const float* s = src + c * cs + (i + g.h) * g.Wk + g.h + x0 + g.h;
+      const float* w0 = wi + std::max<int64_t>(u - 1, 0) * K * g.Wk;  // row ka's da = u - 1 (u > 0)
+      const float* w1 = wi + std::min(u, K - 1) * K * g.Wk;           // row ka + 1's da = u (u < K)
+      for (int64_t db = 0; db < K; ++db) {
+        vf sv[CH];
+        for (int e = 0; e < CH; ++e) sv[e] = loadu(s + e * cs - db);
+        if (u > 0) {
+          const vf wv = loadu(w0 + db * g.Wk - db);
+          for (int e = 0; e < CH; ++e) acc0[e] += wv * sv[e];
+        }
+        if (u < K) {
+          const vf wv = loadu(w1 + db * g.Wk - db);
+          for (int e = 0; e < CH; ++e) acc1[e] += wv * sv[e];
+        }
+      }
+    }
+    for (int e = 0; e < CH; ++e) {
+      storeu(out + (c + e) * plane + ka * g.Wq + x0, acc0[e]);
+      storeu(out + (c + e) * plane + (ka + 1) * g.Wq + x0, acc1[e]);
+    }
   }
 };
 
@@ -734,11 +787,32 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   });
 }
 
+/**
+ * attentionExp(x, y, n): y[i] = e^x[i] for i < n, as the kernels' softmax computes it (x <= 0;
+ * 0 below -87), with denormals flushed as in the kernels. For the tests of expNonPositive.
+ */
+Napi::Value Exp(const Napi::CallbackInfo& info) {
+  return guarded(info, "attentionExp", [&] {
+    const int64_t n = intArg(info, 2, "n");
+    if (n < 0) fail("attentionExp", "n must be >= 0");
+    const float* x = floatArg(info, 0, "x", n);
+    float* y = floatArg(info, 1, "y", n);
+    FlushDenormals ftz;
+    for (int64_t i = 0; i < n; i += VL) {
+      vf chunk{};
+      for (int64_t e = 0; e < VL && i + e < n; ++e) chunk[e] = x[i + e];
+      const vf out = expNonPositive(chunk);
+      for (int64_t e = 0; e < VL && i + e < n; ++e) y[i + e] = out[e];
+    }
+  });
+}
+
 }  // namespace
 
 void registerLocalAttention(Napi::Env env, Napi::Object exports) {
   exports.Set("localAttentionForward", Napi::Function::New(env, Forward));
   exports.Set("localAttentionBackward", Napi::Function::New(env, Backward));
+  exports.Set("attentionExp", Napi::Function::New(env, Exp));
 }
 
 }  // namespace sasa

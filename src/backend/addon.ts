@@ -255,6 +255,8 @@ export interface NativeAddon {
     dRelCol: Float32Array,
     geometry: AttentionGeometryArg,
   ): void;
+  /** y[i] = e^x[i] for i < n as the attention kernels' softmax computes it (x <= 0; 0 below -87): for tests */
+  attentionExp(x: Float32Array, y: Float32Array, n: number): void;
   /** The tables may be empty without relative logits. */
   stemAttentionForward(
     x: Float32Array,
