@@ -135,17 +135,34 @@ void headsFromPlanar(const Geometry& g, const float* src, int64_t count, float m
   }
 }
 
+/**
+ * The window size k and k² of a Task: constants for the compiled sizes (so that the loops over the
+ * window unroll and their sums stay in registers), members for the runtime size (KT 0).
+ */
+template <int KT>
+struct WindowSize {
+  static constexpr int64_t K = KT, KK = KT * KT;
+  explicit WindowSize(int64_t) {}
+};
+template <>
+struct WindowSize<0> {
+  const int64_t K, KK;
+  explicit WindowSize(int64_t k) : K(k), KK(k * k) {}
+};
+
 /** One (image, head) task: its channel-major buffers and the window computations on them. */
 template <int KT>
-struct Task {
+struct Task : WindowSize<KT> {
+  using WindowSize<KT>::K;
+  using WindowSize<KT>::KK;
   const Geometry& g;
-  const int64_t K, KK, lo, hi, rowHi, colLo;
+  const int64_t lo, hi, rowHi, colLo;
   const int64_t cs;  // channel stride of the padded buffers: Hp · Wk
   std::vector<float> colMask;
   vf rel[2 * (KT ? KT : kMaxWindow)];
 
   Task(const Geometry& geometry, int64_t n)
-      : g(geometry), K(KT ? KT : geometry.K), KK(K * K), lo(n * geometry.D), hi(lo + geometry.D),
+      : WindowSize<KT>(geometry.K), g(geometry), lo(n * geometry.D), hi(lo + geometry.D),
         rowHi(std::min(hi, geometry.half)), colLo(std::max(lo, geometry.half)),
         cs(geometry.Hp * geometry.Wk), colMask(g.masked ? K * geometry.Wq : 0, 0.0f) {
     for (int64_t db = 0; g.masked && db < K; ++db) {
