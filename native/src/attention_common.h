@@ -22,6 +22,7 @@ inline float hsum(vf v) {
   return s;
 }
 inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+inline vf vmin(vf a, vf b) { return a < b ? a : b; }
 
 constexpr int64_t kMaxWindow = 31;
 

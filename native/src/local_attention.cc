@@ -199,7 +199,7 @@ struct Task : WindowSize<KT> {
       const vf av0 = loadu(a0 + c * cs), av1 = loadu(a1 + c * cs);
       const float* bc = b + c * cs;
       for (int64_t db = 0; db < K; ++db) {
-        const vf bv = loadu(bc + db);
+        const vf bv = loadShared(bc + db);
         s0[db] += av0 * bv;
         s1[db] += av1 * bv;
       }
@@ -331,13 +331,13 @@ struct Task : WindowSize<KT> {
       const float* w1 = Wt1 + (t - 1) * K * ws + j0;
       for (int64_t db = 0; db < K; ++db) {
         vf v[CH];
-        for (int e = 0; e < CH; ++e) v[e] = loadu(bt + e * cs + db);
+        for (int e = 0; e < CH; ++e) v[e] = loadShared(bt + e * cs + db);
         if (t < K) {
-          const vf w = loadu(w0 + db * ws);
+          const vf w = loadShared(w0 + db * ws);
           for (int e = 0; e < CH; ++e) a0[e] += w * v[e];
         }
         if (t > 0) {
-          const vf w = loadu(w1 + db * ws);
+          const vf w = loadShared(w1 + db * ws);
           for (int e = 0; e < CH; ++e) a1[e] += w * v[e];
         }
       }
@@ -431,13 +431,13 @@ struct Task : WindowSize<KT> {
       const float* w1 = wi + std::min(u, K - 1) * K * g.Wk;           // row ka + 1's da = u (u < K)
       for (int64_t db = 0; db < K; ++db) {
         vf sv[CH];
-        for (int e = 0; e < CH; ++e) sv[e] = loadu(s + e * cs - db);
+        for (int e = 0; e < CH; ++e) sv[e] = loadShared(s + e * cs - db);
         if (u > 0) {
-          const vf wv = loadu(w0 + db * g.Wk - db);
+          const vf wv = loadShared(w0 + db * g.Wk - db);
           for (int e = 0; e < CH; ++e) acc0[e] += wv * sv[e];
         }
         if (u < K) {
-          const vf wv = loadu(w1 + db * g.Wk - db);
+          const vf wv = loadShared(w1 + db * g.Wk - db);
           for (int e = 0; e < CH; ++e) acc1[e] += wv * sv[e];
         }
       }
@@ -592,7 +592,7 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
                 float* Pr = P + r * rs;
                 for (int64_t w = 0; w < KK; ++w) {
                   const vf x = loadu(Pr + w * g.Wk + j0) - l;
-                  storeu(Pr + w * g.Wk + j0, expNonPositive(x < 0.0f ? x : vf{}));
+                  storeu(Pr + w * g.Wk + j0, expNonPositive(vmin(x, vf{})));
                 }
               }
               // dP[w] = dy · v_w over the head's channels, then dS = P (dP - Σ_w P dP).

@@ -22,6 +22,16 @@ inline vf loadu(const float* p) {
   std::memcpy(&v, p, sizeof v);
   return v;
 }
+/**
+ * loadu for a vector that serves several multiply-adds: kept in a register (the empty asm hides
+ * where it came from), as GCC would otherwise fold the load into each FMA and load it again, an
+ * unaligned load mostly across two cache lines each time.
+ */
+inline vf loadShared(const float* p) {
+  vf v = loadu(p);
+  asm("" : "+v"(v));
+  return v;
+}
 inline void storeu(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 inline vf splat(float x) { return vf{} + x; }
 
