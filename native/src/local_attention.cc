@@ -491,6 +491,7 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
     float* Vg = zeroedThreadBuffer(kV, padded);
     float* Yg = threadBuffer(kOut0, local);
     const int64_t chunks = g.Wq / VL, rowL = g.K * g.K * g.Wq;
+    const int64_t wq = g.Wq;  // a local: the vector stores (memcpy) could alias g, so g.Wq is reloaded
     float* Lpair = threadBuffer(kL, 2 * rowL);  // two query rows' logits, then softmax numerators
     std::vector<vf> rowMax(2 * chunks), invSum(2 * chunks);
 #pragma omp for schedule(dynamic)
@@ -514,8 +515,8 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
               const vf m = rowMax[r * chunks + j0 / VL];
               vf sum{};
               for (int64_t w = 0; w < t.KK; ++w) {
-                const vf e = expNonPositive(loadu(L + w * g.Wq + j0) - m);
-                storeu(L + w * g.Wq + j0, e);
+                const vf e = expNonPositive(loadu(L + w * wq + j0) - m);
+                storeu(L + w * wq + j0, e);
                 sum += e;
               }
               inv[j0 / VL] = 1.0f / sum;
@@ -548,6 +549,7 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
   const int64_t padded = hg.channels * cs, local = hg.channels * plane;
   const int64_t K = KT ? KT : g.K, KK = K * K;
   const int64_t rs = KK * g.Wk;  // one query row of P or dS
+  const int64_t wk = g.Wk;       // a local: the vector stores (memcpy) could alias g, so g.Wk is reloaded
 #pragma omp parallel
   {
     FlushDenormals ftz;
@@ -591,8 +593,8 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
                 }
                 float* Pr = P + r * rs;
                 for (int64_t w = 0; w < KK; ++w) {
-                  const vf x = loadu(Pr + w * g.Wk + j0) - l;
-                  storeu(Pr + w * g.Wk + j0, expNonPositive(vmin(x, vf{})));
+                  const vf x = loadu(Pr + w * wk + j0) - l;
+                  storeu(Pr + w * wk + j0, expNonPositive(vmin(x, vf{})));
                 }
               }
               // dP[w] = dy · v_w over the head's channels, then dS = P (dP - Σ_w P dP).
@@ -609,7 +611,7 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
                   const int64_t da = kr - r;
                   if (da < 0 || da >= K) continue;
                   for (int64_t db = 0; db < K; ++db) {
-                    const int64_t at = r * rs + (da * K + db) * g.Wk + j0;
+                    const int64_t at = r * rs + (da * K + db) * wk + j0;
                     storeu(dS + at, acc[r][db]);
                     delta[r] += loadu(P + at) * acc[r][db];
                   }
@@ -617,7 +619,7 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
               }
               for (int64_t r = 0; r < rows; ++r) {
                 for (int64_t w = 0; w < KK; ++w) {
-                  const int64_t at = r * rs + w * g.Wk + j0;
+                  const int64_t at = r * rs + w * wk + j0;
                   storeu(dS + at, loadu(P + at) * (loadu(dS + at) - delta[r]));
                 }
               }
