@@ -95,18 +95,17 @@ class FlushDenormals {
 /**
  * exp(x) for x <= 0 to ~1 ulp, 0 below -87 (NaN stays NaN), on a vector: x = n·ln 2 + r with
  * n = round(x·log2 e), |r| <= ln 2 / 2 (ln 2 in two parts, Cody-Waite), e^r by a polynomial, times
- * 2^n. With AVX-512: a degree-6 fit of e^r (relative error 2.2e-9 before float rounding; 1.03 ulp
- * in float, tools/attention_exp_fit.py), n by vrndscaleps, 2^n and the zeroing below -87 by one
- * masked vscalefps: 13 instructions. Else Cephes' polynomial, the rounding by the 1.5·2^23 trick
- * (exact for |x·log2 e| < 2^22).
+ * 2^n; n rounded by the 1.5·2^23 trick (exact for |x·log2 e| < 2^22). With AVX-512: a degree-6 fit
+ * of e^r (relative error 2.2e-9 before float rounding; 1.03 ulp in float, tools/attention_exp_fit.py),
+ * 2^n and the zeroing below -87 by one masked vscalefps: 13 instructions. Else Cephes' polynomial.
  */
 #if defined(__AVX512F__)
 inline vf expNonPositive(vf x) {
-  const __m512 lim = _mm512_set1_ps(-87.0f);
+  const vf lim = splat(-87.0f);
   const __mmask16 inRange = _mm512_cmp_ps_mask(x, lim, _CMP_NLT_UQ);
-  const __m512 xc = _mm512_max_ps(lim, x);  // the second operand when either is NaN
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 xc = x < lim ? lim : x;  // NaN stays
+  const vf magic = splat(12582912.0f);  // 1.5·2^23: adding it rounds to an integer
+  const __m512 n = (xc * 1.44269504088896341f + magic) - magic;
   __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), xc);
   r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
   __m512 p = _mm512_set1_ps(1.38473033439368e-3f);

@@ -39,10 +39,26 @@ inline vf bcast(float x) {
 #endif
 }
 
+#if defined(__AVX512F__)
+/**
+ * v combined lane by lane with itself rotated by 8, 4, 2, 1 lanes (within halves, quarters, pairs):
+ * lane 0 then holds the reduction of all 16, associated as _mm512_reduce_*_ps do (GCC 12 warns of
+ * their undefined pass-through operand wherever they are inlined).
+ */
+template <typename Op>
+inline float laneReduce(vf v, Op op) {
+  v = op(v, __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+  v = op(v, __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11));
+  v = op(v, __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13));
+  v = op(v, __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14));
+  return v[0];
+}
+#endif
+
 /** The largest lane and the sum of the lanes (by halving). */
 inline float laneMax(vf v) {
 #if defined(__AVX512F__)
-  return _mm512_reduce_max_ps(reinterpret_cast<__m512>(v));
+  return laneReduce(v, vmax);
 #else
   float m = v[0];
   for (int64_t t = 1; t < VL; ++t) m = std::max(m, v[t]);
@@ -51,7 +67,7 @@ inline float laneMax(vf v) {
 }
 inline float laneSum(vf v) {
 #if defined(__AVX512F__)
-  return _mm512_reduce_add_ps(reinterpret_cast<__m512>(v));
+  return laneReduce(v, [](vf a, vf b) { return a + b; });
 #else
   return hsum(v);
 #endif
