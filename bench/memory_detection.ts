@@ -6,7 +6,7 @@
  *   npx tsx bench/memory_detection.ts [--backbone resnet50] [--fpn conv] [--batch 2] [--size 512]
  */
 
-import { bufferPool } from '../src/backend/buffer_pool.js';
+import { bufferPool, MIN_POOLED } from '../src/backend/buffer_pool.js';
 import { initBackend } from '../src/backend/native.js';
 import { prepareDetectionBench } from '../src/bench/detection_case.js';
 import * as tf from '../src/tf.js';
@@ -84,7 +84,8 @@ function savedByTape(): { savedMb: number; outputsNotSavedMb: number; byKernel: 
   const outputs = new Map<object, number>();
   for (const node of state.activeTape ?? []) {
     for (const t of node.outputs) {
-      if (!t.isDisposed && !saved.has(t.dataId) && buffers.has(t.dataId)) outputs.set(t.dataId, buffers.get(t.dataId) ?? 0);
+      if (!t.isDisposed && !saved.has(t.dataId) && buffers.has(t.dataId))
+        outputs.set(t.dataId, buffers.get(t.dataId) ?? 0);
     }
   }
   const sum = (m: Map<object, number>) => Math.round([...m.values()].reduce((a, b) => a + b, 0) / MB);
@@ -124,20 +125,38 @@ let calls = 0;
 let byRss = sample(0);
 let byLive = byRss;
 let tapeAtLive = savedByTape();
+const pool = bufferPool as unknown as { free: Map<number, Float32Array[]>; reused: number };
+/** The pool's free buffers by size, the largest totals first: 'MB × count'. */
+const freeBySize = () =>
+  [...pool.free.entries()]
+    .filter(([, list]) => list.length > 0)
+    .map(([n, list]) => ({ mb: (n * 4) / MB, count: list.length }))
+    .sort((a, b) => b.mb * b.count - a.mb * a.count)
+    .slice(0, 12)
+    .map(({ mb, count }) => `${mb.toFixed(1)} MB × ${count}`);
+let freeAtRss: string[] = [];
+let missedBytes = 0;
 bufferPool.take = (n: number) => {
   calls++;
   const s = sample(calls);
-  if (s.rssMb > byRss.rssMb) byRss = s;
+  const reused = pool.reused;
+  if (s.rssMb > byRss.rssMb) {
+    byRss = s;
+    freeAtRss = freeBySize();
+  }
   if (s.liveMb > byLive.liveMb) {
     byLive = s;
     tapeAtLive = savedByTape();
   }
-  return take(n);
+  const a = take(n);
+  if (n >= MIN_POOLED && pool.reused === reused) missedBytes += n * 4;
+  return a;
 };
 bench.step();
 bufferPool.take = take;
 console.log('pooled outputs in the step:', calls);
-console.log('at the RSS maximum:', byRss);
+console.log('at the RSS maximum:', byRss, 'pool free there:', freeAtRss.join(', '));
+console.log(`pool misses in the step (fresh buffers): ${Math.round(missedBytes / MB)} MB`);
 console.log('at the live-tensor maximum:', byLive, tapeAtLive);
 console.log('after the step', sample(calls), 'peak RSS MB', Math.round(process.resourceUsage().maxRSS / 1024));
 bench.dispose();
