@@ -70,7 +70,12 @@ interface TapeNode {
 }
 
 /** Bytes of the distinct buffers the tape saved for the backward pass, and the kernels saving the most. */
-function savedByTape(): { savedMb: number; outputsNotSavedMb: number; byKernel: Record<string, number> } {
+function savedByTape(): {
+  savedMb: number;
+  outputsNotSavedMb: number;
+  byKernel: Record<string, number>;
+  notSaved: string[];
+} {
   const state = (tf.engine() as unknown as { state: { activeTape: TapeNode[] | null } }).state;
   const saved = new Map<object, number>();
   const byKernel: Record<string, number> = {};
@@ -82,15 +87,18 @@ function savedByTape(): { savedMb: number; outputsNotSavedMb: number; byKernel: 
     }
   }
   const outputs = new Map<object, number>();
+  const notSaved: string[] = [];
   for (const node of state.activeTape ?? []) {
     for (const t of node.outputs) {
-      if (!t.isDisposed && !saved.has(t.dataId) && buffers.has(t.dataId))
+      if (!t.isDisposed && !saved.has(t.dataId) && buffers.has(t.dataId) && !outputs.has(t.dataId)) {
         outputs.set(t.dataId, buffers.get(t.dataId) ?? 0);
+        if ((buffers.get(t.dataId) ?? 0) >= MB) notSaved.push(`${node.kernelName} [${t.shape}]`);
+      }
     }
   }
   const sum = (m: Map<object, number>) => Math.round([...m.values()].reduce((a, b) => a + b, 0) / MB);
   for (const k of Object.keys(byKernel)) byKernel[k] = Math.round(byKernel[k]);
-  return { savedMb: sum(saved), outputsNotSavedMb: sum(outputs), byKernel };
+  return { savedMb: sum(saved), outputsNotSavedMb: sum(outputs), byKernel, notSaved };
 }
 
 function sample(call: number): Sample {
