@@ -1,9 +1,12 @@
 /**
  * Where the peak memory of one RetinaNet training step of `sasa bench detection` goes: one warm-up
- * step, then one traced step; at every pooled native output (bufferPool.take) it samples the RSS, tfjs's
- * live tensor bytes (tf.memory().numBytes), the pool's free bytes, and V8's heap and external memory,
- * and prints the samples at the RSS and live-bytes maxima, with the largest live tensors there.
- *   npx tsx bench/memory_detection.ts [--backbone resnet50] [--fpn conv] [--batch 2] [--size 512]
+ * step, then one traced step; at every pooled native output (bufferPool.take) it samples the RSS, the
+ * bytes of the backend's distinct live buffers (tracked from the warm-up on), the pool's free bytes, and
+ * V8's heap and external memory. It prints the samples at the RSS maximum (with the pool's free buffers
+ * by size there) and at the live-bytes maximum (with the bytes the tape saved for the backward pass, by
+ * the kernel that saved them first, and the live forward outputs of 1 MB or more that nothing saved),
+ * and the bytes the pool had to allocate afresh during the step.
+ *   npx tsx bench/memory_detection.ts [--backbone resnet50] [--fpn conv] [--batch 2] [--size 512] [--classes 91]
  */
 
 import { bufferPool, MIN_POOLED } from '../src/backend/buffer_pool.js';
@@ -21,12 +24,6 @@ interface Sample {
   poolFreeMb: number;
   externalMb: number;
   heapMb: number;
-  phase: string;
-}
-
-function phase(): string {
-  const state = (tf.engine() as unknown as { state: { activeTape: unknown[] | null } }).state;
-  return state.activeTape ? 'forward' : 'backward/update';
 }
 
 /** Bytes of the backend's distinct data buffers (tf.memory().numBytes counts a buffer once per tensor viewing it). */
@@ -110,7 +107,6 @@ function sample(call: number): Sample {
     poolFreeMb: Math.round(bufferPool.heldBytes / MB),
     externalMb: Math.round(usage.external / MB),
     heapMb: Math.round(usage.heapUsed / MB),
-    phase: phase(),
   };
 }
 
