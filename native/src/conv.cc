@@ -1,6 +1,7 @@
 // 2-D convolution on NHWC activations and HWIO filters (TensorFlow.js layouts) via oneDNN:
 // forward, backward data and backward weights. Primitives let oneDNN pick its internal layouts
-// (format_tag::any) and are cached per shape together with the reorders and scratch buffers.
+// (format_tag::any) and are cached per shape together with their reorders; the reorder buffers of a call
+// are shared by all shapes (one per argument), as calls run one at a time.
 #include <array>
 #include <cstdlib>
 #include <memory>
@@ -109,19 +110,46 @@ ReorderCache& activationCache() {
   return cache;
 }
 
+/** Which argument of a call a staged buffer holds: a call stages at most one of each at a time. */
+enum class Slot { Source, Weights, Destination };
+
+/**
+ * One reorder buffer per Slot, shared by every cached convolution and grown to the largest need: a
+ * buffer per shape and pass would keep a copy of every filter (and some activations) in oneDNN's
+ * layout for the life of the process (~3 copies of the weights: forward, backward data, backward weights).
+ */
+void* sharedScratch(Slot slot, size_t bytes) {
+  struct Buffer {
+    void* data = nullptr;
+    size_t size = 0;
+  };
+  static std::array<Buffer, 3> buffers;
+  Buffer& b = buffers[static_cast<size_t>(slot)];
+  if (bytes > b.size) {
+    std::free(b.data);
+    b.data = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!b.data) fail("conv", "out of memory for a reorder buffer");
+    b.size = bytes;
+  }
+  return b.data;
+}
+
 /** A user buffer in a fixed layout plus, when the primitive wants another layout, a reorder. */
 struct Staged {
   memory::desc user;
   memory::desc internal;
+  Slot slot = Slot::Source;
   memory scratch;
   bool needed = false;
 
   Staged() = default;
-  Staged(const memory::desc& userDesc, const memory::desc& primDesc)
-      : user(userDesc), internal(primDesc), needed(userDesc != primDesc) {}
-  /** The buffer in the primitive's layout, allocated on first use. */
+  Staged(const memory::desc& userDesc, const memory::desc& primDesc, Slot where)
+      : user(userDesc), internal(primDesc), slot(where), needed(userDesc != primDesc) {}
+  /** The buffer in the primitive's layout: the shared one of its slot, valid until the next call. */
   memory& buffer() {
-    if (!scratch) scratch = memory(internal, cpuEngine());
+    void* data = sharedScratch(slot, internal.get_size());
+    if (!scratch) scratch = memory(internal, cpuEngine(), data);
+    else scratch.set_data_handle(data);
     return scratch;
   }
   /** Memory holding the input in the primitive's layout (reordering the user data if needed). */
@@ -141,7 +169,7 @@ struct Staged {
   void out(float* data) {
     if (!needed) return;
     memory u(user, cpuEngine(), data);
-    dnnl::reorder(scratch, u).execute(cpuStream(), scratch, u);
+    dnnl::reorder(buffer(), u).execute(cpuStream(), scratch, u);
   }
 };
 
@@ -239,9 +267,9 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
     ConvEntry& e = entryFor(s);
     if (!e.fwd) {
       e.fwd = std::make_unique<dnnl::convolution_forward>(e.fwdPd);
-      e.fwdSrc = Staged(s.src(tag::nhwc), e.fwdPd.src_desc());
-      e.fwdWei = Staged(s.weights(tag::hwio), e.fwdPd.weights_desc());
-      e.fwdDst = Staged(s.dst(tag::nhwc), e.fwdPd.dst_desc());
+      e.fwdSrc = Staged(s.src(tag::nhwc), e.fwdPd.src_desc(), Slot::Source);
+      e.fwdWei = Staged(s.weights(tag::hwio), e.fwdPd.weights_desc(), Slot::Weights);
+      e.fwdDst = Staged(s.dst(tag::nhwc), e.fwdPd.dst_desc(), Slot::Destination);
     }
     memory src = e.fwdSrc.inShared(optNumArg(info, 4, "xToken", 0), x, false);
     memory wei = e.fwdWei.in(w);
@@ -260,9 +288,9 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
     if (!e.bwdData) {
       auto pd = backwardPd<dnnl::convolution_backward_data>(s, e);
       e.bwdData = std::make_unique<dnnl::convolution_backward_data>(pd);
-      e.bdDiffDst = Staged(s.dst(tag::nhwc), pd.diff_dst_desc());
-      e.bdWei = Staged(s.weights(tag::hwio), pd.weights_desc());
-      e.bdDiffSrc = Staged(s.src(tag::nhwc), pd.diff_src_desc());
+      e.bdDiffDst = Staged(s.dst(tag::nhwc), pd.diff_dst_desc(), Slot::Source);
+      e.bdWei = Staged(s.weights(tag::hwio), pd.weights_desc(), Slot::Weights);
+      e.bdDiffSrc = Staged(s.src(tag::nhwc), pd.diff_src_desc(), Slot::Destination);
     }
     memory diffDst = e.bdDiffDst.inShared(optNumArg(info, 4, "dyToken", 0), dy, false);
     memory wei = e.bdWei.in(w);
@@ -295,9 +323,9 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
     if (!e.bwdWeights) {
       auto pd = backwardPd<dnnl::convolution_backward_weights>(s, e);
       e.bwdWeights = std::make_unique<dnnl::convolution_backward_weights>(pd);
-      e.bwSrc = Staged(s.src(tag::nhwc), pd.src_desc());
-      e.bwDiffDst = Staged(s.dst(tag::nhwc), pd.diff_dst_desc());
-      e.bwDiffWei = Staged(s.weights(tag::hwio), pd.diff_weights_desc());
+      e.bwSrc = Staged(s.src(tag::nhwc), pd.src_desc(), Slot::Source);
+      e.bwDiffDst = Staged(s.dst(tag::nhwc), pd.diff_dst_desc(), Slot::Source);
+      e.bwDiffWei = Staged(s.weights(tag::hwio), pd.diff_weights_desc(), Slot::Destination);
     }
     memory src = e.bwSrc.inShared(optNumArg(info, 4, "xToken", 0), x, true);
     memory diffDst = e.bwDiffDst.inShared(optNumArg(info, 5, "dyToken", 0), dy, true);

@@ -6,7 +6,12 @@
  */
 export { type StemAttentionOptions, stemAttention, stemAttentionReference } from '../ops/attention_stem.js';
 export { avgPool, type Pad } from '../ops/avg_pool.js';
-export { type BatchNormTrainResult, batchNormBlockMax, batchNormTrain } from '../ops/batch_norm_train.js';
+export {
+  type BatchNormTrainResult,
+  batchNormAddTrain,
+  batchNormBlockMax,
+  batchNormTrain,
+} from '../ops/batch_norm_train.js';
 export { ensureLocalAttentionKernels, localAttention2d } from '../ops/local_attention/op.js';
 export {
   ATTENTION_DEFAULTS,

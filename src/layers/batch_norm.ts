@@ -7,7 +7,9 @@
  * `decay` is Keras's `momentum` (PyTorch's momentum is 1 - decay); the paper uses 0.9999 on
  * ImageNet, 0.9 is the default here. `gammaInitializer: 'zeros'` gives the zero-initialised last
  * BN of a residual block. `relu: true` applies max(0, y) after it, in the same kernel (training)
- * and so in one pass over the data instead of two.
+ * and so in one pass over the data instead of two. `residual: true` makes it the last batch norm of a residual
+ * block: inputs [x, shortcut] → relu?(BN(x) + shortcut) (`batchNormAddTrain` in training, which keeps neither
+ * BN(x) nor the shortcut for the gradient).
  *
  * The statistics code lives in `BatchNormWeights` so that layers with a batch norm inside (the
  * attention stem) share it.
@@ -17,7 +19,13 @@
  * beta are not trained.
  */
 
-import { BATCH_NORM_EPSILON, batchNormBlockMax, batchNormTrain, epsilonProblem } from '../ops/batch_norm_train.js';
+import {
+  BATCH_NORM_EPSILON,
+  batchNormAddTrain,
+  batchNormBlockMax,
+  batchNormTrain,
+  epsilonProblem,
+} from '../ops/batch_norm_train.js';
 import * as tf from '../tf.js';
 
 /** Defaults of the batch norm layers (and of a model config's bnDecay, bnEpsilon). */
@@ -48,6 +56,8 @@ export interface BatchNormOptions {
 export interface BatchNormArgs extends BatchNormOptions {
   /** y = max(0, y) after the normalisation. Default false. */
   relu?: boolean;
+  /** Inputs [x, shortcut] of x's shape, y = BN(x) + shortcut before the ReLU. Default false. */
+  residual?: boolean;
   name?: string;
   trainable?: boolean;
   inputShape?: number[];
@@ -111,6 +121,18 @@ export class BatchNormWeights {
     return y;
   }
 
+  /** relu?(BN(x) + residual) for x, residual [..., C]; in training with batch statistics, updating the moving ones. */
+  applyAdd(x: tf.Tensor, residual: tf.Tensor, training: boolean, relu: boolean): tf.Tensor {
+    if (!training) {
+      const y = tf.add(this.apply(x, false), residual);
+      return relu ? tf.relu(y) : y;
+    }
+    const { epsilon } = this.options;
+    const { y, mean, variance } = batchNormAddTrain(x, residual, this.gamma.read(), this.beta.read(), epsilon, relu);
+    this.updateMoving(x, mean, variance);
+    return y;
+  }
+
   /**
    * The normalised blocks x [N, H, W, C] max-pooled over each block: [N, 1, 1, C]
    * (batchNormBlockMax in training, which never materialises the normalised blocks).
@@ -155,6 +177,7 @@ export class BatchNorm extends tf.layers.Layer {
   static className = CLASS;
   readonly options: Required<BatchNormOptions>;
   readonly relu: boolean;
+  readonly residual: boolean;
   private norm?: BatchNormWeights;
 
   constructor(args: BatchNormArgs = {}) {
@@ -164,6 +187,10 @@ export class BatchNorm extends tf.layers.Layer {
       throw new Error(`${CLASS} '${this.name}': relu must be true or false, got ${String(args.relu)}`);
     }
     this.relu = args.relu ?? false;
+    if (args.residual !== undefined && typeof args.residual !== 'boolean') {
+      throw new Error(`${CLASS} '${this.name}': residual must be true or false, got ${String(args.residual)}`);
+    }
+    this.residual = args.residual ?? false;
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -178,8 +205,16 @@ export class BatchNorm extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    return (this.norm as BatchNormWeights).apply(x, kwargs?.training === true && this.trainable, this.relu);
+    const [x, shortcut] = Array.isArray(inputs) ? inputs : [inputs];
+    const norm = this.norm as BatchNormWeights;
+    const training = kwargs?.training === true && this.trainable;
+    if (!this.residual) return norm.apply(x, training, this.relu);
+    if (!shortcut || !tf.util.arraysEqual(shortcut.shape, x.shape)) {
+      throw new Error(
+        `${CLASS} '${this.name}': a residual batch norm takes [x, shortcut] of one shape, got ${Array.isArray(inputs) ? inputs.map((t) => `[${t.shape}]`).join(', ') : 'one tensor'}`,
+      );
+    }
+    return norm.applyAdd(x, shortcut, training, this.relu);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
@@ -187,7 +222,7 @@ export class BatchNorm extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), ...this.options, relu: this.relu };
+    return { ...super.getConfig(), ...this.options, relu: this.relu, residual: this.residual };
   }
 }
 

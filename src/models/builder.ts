@@ -3,7 +3,8 @@
  *   x [B, S, S, C_in] → stem → groups of bottleneck blocks → global average pool → dense → logits [B, classes].
  * Bottleneck (ResNet v1.5, SASA.md §3): 1×1 conv, BN, ReLU → spatial op (3×3 conv or
  * LocalSelfAttention2D; the block's stride sits here) → BN, ReLU → 1×1 conv to width·4 → BN
- * (gamma zero-initialised) → + shortcut (identity, or strided 1×1 conv + BN) → ReLU.
+ * (gamma zero-initialised) → + shortcut (identity, or strided 1×1 conv + BN) → ReLU (this BN, the add and the
+ * ReLU are one residual BatchNorm layer, `${block}.bn3`).
  * Layers carry PyTorch-style names (stem.conv, layer2.0.conv2, layer2.0.downsample.0, fc) so that
  * weights map one-to-one onto a torchvision-style state dict (io/torch_names.ts).
  *
@@ -54,12 +55,20 @@ class Builder {
     return new BatchNorm({ name, decay: this.cfg.bnDecay, epsilon: this.cfg.bnEpsilon, relu: true }).apply(x) as Sym;
   }
 
-  private conv(name: string, x: Sym, filters: number, kernelSize: number, strides = 1): Sym {
-    return new Conv2D({ name, filters, kernelSize, strides, ...this.seed(name) }).apply(x) as Sym;
+  /** The last batch norm of a block with its shortcut and ReLU, relu(BN(x) + shortcut), in one layer (and op in training). */
+  private bnAddRelu(name: string, x: Sym, shortcut: Sym, zeroGamma: boolean): Sym {
+    return new BatchNorm({
+      name,
+      decay: this.cfg.bnDecay,
+      epsilon: this.cfg.bnEpsilon,
+      gammaInitializer: zeroGamma ? 'zeros' : 'ones',
+      relu: true,
+      residual: true,
+    }).apply([x, shortcut]) as Sym;
   }
 
-  private relu(name: string, x: Sym): Sym {
-    return tf.layers.reLU({ name }).apply(x) as Sym;
+  private conv(name: string, x: Sym, filters: number, kernelSize: number, strides = 1): Sym {
+    return new Conv2D({ name, filters, kernelSize, strides, ...this.seed(name) }).apply(x) as Sym;
   }
 
   stem(x: Sym): Sym {
@@ -108,11 +117,11 @@ class Builder {
     const n = b.name;
     let y = this.bnRelu(`${n}.bn1`, this.conv(`${n}.conv1`, x, b.width, 1));
     y = this.bnRelu(`${n}.bn2`, this.spatial(b, y));
-    y = this.bn(`${n}.bn3`, this.conv(`${n}.conv3`, y, b.outChannels, 1), this.cfg.zeroInitLastBn);
+    y = this.conv(`${n}.conv3`, y, b.outChannels, 1);
     const shortcut = b.projection
       ? this.bn(`${n}.downsample.1`, this.conv(`${n}.downsample.0`, x, b.outChannels, 1, b.stride))
       : x;
-    return this.relu(`${n}.relu3`, tf.layers.add({ name: `${n}.add` }).apply([y, shortcut]) as Sym);
+    return this.bnAddRelu(`${n}.bn3`, y, shortcut, this.cfg.zeroInitLastBn);
   }
 
   model(): tf.LayersModel {

@@ -8,14 +8,21 @@
  * kernels composed of tfjs ops (composed_kernels.ts), the gradient written out:
  *   g = dy · [y > 0] (relu) or dy,  x̂ = (x − mean)/sqrt(variance + ε),  dbeta = Σ g,  dgamma = Σ g·x̂,
  *   dx = gamma/sqrt(variance + ε) · (g − dbeta/M − x̂·dgamma/M)   (M rows; sums over all axes but C).
+ * batchNormAddTrain: the last batch norm of a residual block with its shortcut and ReLU,
+ *   y = max(0, BN(x) + residual), in one op that keeps only x and y for the gradient (as PyTorch's in-place
+ *   `out += identity; relu_(out)`): g = dy · [y > 0], dresidual = g, dx from g as above. Its kernels compose
+ *   the batch norm kernels with an add and a ReLU; BN(x) lives only inside them.
  */
 import * as tf from '../tf.js';
 import { type ComposedKernel, ensureKernels, tensorInput } from './composed_kernels.js';
 import {
+  BATCH_NORM_ADD_TRAIN,
+  BATCH_NORM_ADD_TRAIN_GRAD,
   BATCH_NORM_BLOCK_MAX,
   BATCH_NORM_BLOCK_MAX_GRAD,
   BATCH_NORM_TRAIN,
   BATCH_NORM_TRAIN_GRAD,
+  RELU_GRAD,
 } from './kernel_names.js';
 
 /** The default ε (PyTorch's and the paper's). */
@@ -122,6 +129,40 @@ const trainBackward: tf.KernelFunc = ({ inputs, attrs }) => {
   });
 };
 
+/** Inputs x, residual, gamma, beta → [y = relu?(BN(x) + residual), mean, variance]; BN(x) freed in the kernel. */
+const addTrainForward: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [x, residual, gamma, beta] = ['x', 'residual', 'gamma', 'beta'].map((n) => tensorInput(inputs, n));
+  const { epsilon, relu } = attrs as unknown as BatchNormAttrs;
+  return tf.tidy(() => {
+    const [normed, mean, variance] = tf
+      .engine()
+      .runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon, relu: 0 }) as tf.Tensor[];
+    const sum = tf.add(normed, residual);
+    return [relu === 1 ? tf.relu(sum) : sum, mean, variance];
+  });
+};
+
+/** dy · [y > 0]: the native ReLU gradient kernel where the backend has it (y > 0 exactly where the sum was). */
+function throughRelu(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  if (tf.getKernel(RELU_GRAD, tf.getBackend())) return tf.engine().runKernel(RELU_GRAD, { dy, x: y }) as tf.Tensor;
+  return tf.mul(dy, tf.step(y));
+}
+
+/** Inputs dy, y, x, mean, variance, gamma, beta → [dx, dgamma, dbeta, dresidual]. */
+const addTrainBackward: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [dy, y, x, mean, variance, gamma, beta] = ['dy', 'y', 'x', 'mean', 'variance', 'gamma', 'beta'].map((n) =>
+    tensorInput(inputs, n),
+  );
+  const { epsilon, relu } = attrs as unknown as BatchNormAttrs;
+  return tf.tidy(() => {
+    const g = relu === 1 ? throughRelu(dy, y) : tf.clone(dy);
+    const grads = tf
+      .engine()
+      .runKernel(BATCH_NORM_TRAIN_GRAD, { dy: g, x, mean, variance, gamma, beta }, { epsilon, relu: 0 }) as tf.Tensor[];
+    return [...grads, g];
+  });
+};
+
 /** Inputs x [N, H, W, C], gamma, beta → [y [N, 1, 1, C], mean, variance, argmax (int32 [N, C], the pixel h·W + w)]. */
 const blockMaxForward: tf.KernelFunc = ({ inputs, attrs }) => {
   const [x, gamma, beta] = ['x', 'gamma', 'beta'].map((n) => tensorInput(inputs, n));
@@ -152,6 +193,8 @@ const blockMaxBackward: tf.KernelFunc = ({ inputs, attrs }) => {
 const KERNELS: readonly ComposedKernel[] = [
   { kernelName: BATCH_NORM_TRAIN, kernelFunc: trainForward },
   { kernelName: BATCH_NORM_TRAIN_GRAD, kernelFunc: trainBackward },
+  { kernelName: BATCH_NORM_ADD_TRAIN, kernelFunc: addTrainForward },
+  { kernelName: BATCH_NORM_ADD_TRAIN_GRAD, kernelFunc: addTrainBackward },
   { kernelName: BATCH_NORM_BLOCK_MAX, kernelFunc: blockMaxForward },
   { kernelName: BATCH_NORM_BLOCK_MAX_GRAD, kernelFunc: blockMaxBackward },
 ];
@@ -170,6 +213,60 @@ export function batchNormTrain(
   const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, attrs) as tf.Tensor[];
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
+
+/**
+ * The last batch norm of a residual block, its shortcut and ReLU in training: y = max(0, BN(x) + residual)
+ * (`relu` false: BN(x) + residual) with the batch statistics; differentiable w.r.t. x, residual, gamma and
+ * beta. Only x and y are kept for the gradient; BN(x) never outlives the op.
+ */
+export function batchNormAddTrain(
+  x: tf.Tensor,
+  residual: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon = BATCH_NORM_EPSILON,
+  relu = true,
+): BatchNormTrainResult {
+  checkArgs(x, gamma, beta, epsilon);
+  if (
+    !(residual instanceof tf.Tensor) ||
+    residual.dtype !== 'float32' ||
+    !tf.util.arraysEqual(residual.shape, x.shape)
+  ) {
+    const got = residual instanceof tf.Tensor ? `${residual.dtype} ${JSON.stringify(residual.shape)}` : typeof residual;
+    throw new Error(`batchNormAddTrain: residual must be float32 of x's shape ${JSON.stringify(x.shape)}, got ${got}`);
+  }
+  ensureKernels(KERNELS);
+  const attrs = { epsilon, relu: relu ? 1 : 0 };
+  const [y, mean, variance] = tf
+    .engine()
+    .runKernel(BATCH_NORM_ADD_TRAIN, { x, residual, gamma, beta }, attrs) as tf.Tensor[];
+  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+tf.registerGradient({
+  kernelName: BATCH_NORM_ADD_TRAIN,
+  inputsToSave: ['x', 'gamma', 'beta'],
+  outputsToSave: [true, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [dy, dMean, dVariance] = dys as tf.Tensor[];
+    const [x, gamma, beta, y, mean, variance] = saved;
+    const { epsilon, relu } = attrs as { epsilon: number; relu: number };
+    const [dx, dgamma, dbeta, dresidual] = tf
+      .engine()
+      .runKernel(
+        BATCH_NORM_ADD_TRAIN_GRAD,
+        { dy, y, x, mean, variance, gamma, beta },
+        { epsilon, relu },
+      ) as tf.Tensor[];
+    return {
+      x: () => withStatistics(dx, x, mean, dMean, dVariance),
+      residual: () => dresidual,
+      gamma: () => dgamma,
+      beta: () => dbeta,
+    };
+  },
+});
 
 /**
  * d/dx of the kernel's three outputs. dMean and dVariance are zero unless a loss uses the batch

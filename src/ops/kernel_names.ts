@@ -10,6 +10,10 @@ export const AVG_POOL = 'SasaAvgPool';
 export const AVG_POOL_GRAD = 'SasaAvgPoolGrad';
 export const BATCH_NORM_TRAIN = 'SasaBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'SasaBatchNormTrainGrad';
+/** Inputs x, residual, gamma, beta; attrs epsilon, relu → [y = relu?(BN(x) + residual), mean, variance]. */
+export const BATCH_NORM_ADD_TRAIN = 'SasaBatchNormAddTrain';
+/** Inputs dy, y, x, mean, variance, gamma, beta; attrs epsilon, relu → [dx, dgamma, dbeta, dresidual]. */
+export const BATCH_NORM_ADD_TRAIN_GRAD = 'SasaBatchNormAddTrainGrad';
 /** Inputs x [N,H,W,C], gamma, beta; attr epsilon → [y [N,1,1,C] (max over H·W of the batch norm), mean, variance, argmax (int32 [N,C])]. */
 export const BATCH_NORM_BLOCK_MAX = 'SasaBatchNormBlockMax';
 /** Inputs dy [N,1,1,C], x, argmax, mean, variance, gamma; attr epsilon → [dx, dgamma, dbeta]. */

@@ -1,7 +1,8 @@
 /**
  * BatchNorm (inference: the moving statistics) → folded into the producer when it can take it,
  *   scale = gamma / sqrt(var + ε), shift = beta - mean · scale,
- * otherwise Mul and Add per channel; then Relu when the layer has it.
+ * otherwise Mul and Add per channel; then the shortcut added (a residual layer's second input) and Relu when the
+ * layer has them.
  */
 
 import type { BatchNorm } from '../../../layers/batch_norm.js';
@@ -40,5 +41,6 @@ export const emitBatchNorm: Emitter = (ctx) => {
     const scaled = g.op('Mul', [ctx.inputs[0], g.floats(`${layer.name}.scale`, dims, scale)], `${layer.name}.scaled`);
     y = g.op('Add', [scaled, g.floats(`${layer.name}.shift`, dims, shift)], layer.name);
   }
+  if (layer.residual) y = g.op('Add', [y, ctx.inputs[1]], `${layer.name}.add`);
   return { output: layer.relu ? g.op('Relu', [y], `${layer.name}.relu`) : y };
 };
