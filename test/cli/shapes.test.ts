@@ -48,4 +48,21 @@ describe('sasa shapes', () => {
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /--train must be a non-negative integer, got 'many'/);
   });
+
+  it('--crops: writes the objects as a classification folder with per-class counts, its own kind of output', () => {
+    const out = join(dir, 'crops');
+    const r = sasa('shapes', '--crops', '--out', out, '--train', '3', '--val', '1', '--crop-size', '16', '--seed', '4');
+    assert.equal(r.status, 0, r.stderr);
+    const counts = /^train: (\d+) crops \(circle (\d+), square (\d+), triangle (\d+), star (\d+)\)$/m.exec(r.stdout);
+    assert.ok(counts, r.stdout);
+    const perClass = ['circle', 'square', 'triangle', 'star'].map((c) => readdirSync(join(out, 'train', c)).length);
+    assert.deepEqual(perClass, counts.slice(2).map(Number));
+    assert.equal(
+      Number(counts[1]),
+      perClass.reduce((a, b) => a + b, 0),
+    );
+    const onShapes = sasa('shapes', '--crops', '--out', join(dir, 'out'), '--train', '1', '--val', '0');
+    assert.equal(onShapes.status, 1);
+    assert.match(onShapes.stderr, /holds no shapes crops \(no shapes-crops.json\)/);
+  });
 });
