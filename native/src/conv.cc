@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common.h"
 
@@ -109,6 +110,49 @@ ReorderCache& activationCache() {
   return cache;
 }
 
+/**
+ * Filters reordered into a forward primitive's layout, kept across calls: a model's weights at
+ * inference are the same tensors call after call, and reordering them costs as much as a small
+ * convolution. Keyed, like ReorderCache, by the token of the filter's (immutable) tfjs tensor plus
+ * its data pointer and the layout. A filter is kept on its second forward pass, not its first, so
+ * that training (new weight tensors every step, each used once) keeps nothing; the TypeScript side
+ * forgets a token when its tensor is freed (convForgetFilter).
+ */
+class FilterCache {
+ public:
+  /** The filter in `want`'s layout: the kept copy, or a fresh reorder into `scratch`. */
+  memory get(double token, float* data, const memory::desc& user, const memory::desc& want, memory& scratch) {
+    if (token != 0) {
+      auto it = kept_.find(token);
+      if (it != kept_.end() && it->second.data == data && it->second.mem.get_desc() == want) return it->second.mem;
+    }
+    const bool keep = token != 0 && !seen_.insert(token).second;
+    memory target = keep ? memory(want, cpuEngine()) : scratch;
+    memory u(user, cpuEngine(), data);
+    dnnl::reorder(u, target).execute(cpuStream(), u, target);
+    if (keep) kept_[token] = Slot{data, target};
+    return target;
+  }
+  void forget(double token) {
+    seen_.erase(token);
+    kept_.erase(token);
+  }
+  size_t keptCount() const { return kept_.size(); }
+
+ private:
+  struct Slot {
+    const float* data = nullptr;
+    memory mem;
+  };
+  std::unordered_set<double> seen_;
+  std::unordered_map<double, Slot> kept_;
+};
+
+FilterCache& filterCache() {
+  static FilterCache cache;
+  return cache;
+}
+
 /** A user buffer in a fixed layout plus, when the primitive wants another layout, a reorder. */
 struct Staged {
   memory::desc user;
@@ -130,6 +174,11 @@ struct Staged {
     if (!needed) return u;
     dnnl::reorder(u, buffer()).execute(cpuStream(), u, buffer());
     return buffer();
+  }
+  /** Like in(), through the filter cache: a filter seen before under `token` is reordered once. */
+  memory inFilter(double token, float* data) {
+    if (!needed) return memory(user, cpuEngine(), data);
+    return filterCache().get(token, data, user, internal, buffer());
   }
   /** Like in(), through the activation cache: `reuse` takes an earlier reorder of `token`. */
   memory inShared(double token, float* data, bool reuse) {
@@ -244,7 +293,7 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
       e.fwdDst = Staged(s.dst(tag::nhwc), e.fwdPd.dst_desc());
     }
     memory src = e.fwdSrc.inShared(optNumArg(info, 4, "xToken", 0), x, false);
-    memory wei = e.fwdWei.in(w);
+    memory wei = e.fwdWei.inFilter(optNumArg(info, 5, "filterToken", 0), w);
     memory dst = e.fwdDst.target(y);
     runStaged(*e.fwd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}}, e.fwdDst, y);
   });
@@ -309,9 +358,16 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), finite);
 }
 
+/** Drops what the filter cache holds for a token (its tensor was freed); returns how many filters it still keeps. */
+Napi::Value ConvForgetFilter(const Napi::CallbackInfo& info) {
+  filterCache().forget(numArg(info, 0, "filterToken"));
+  return Napi::Number::New(info.Env(), static_cast<double>(filterCache().keptCount()));
+}
+
 }  // namespace
 
 void registerConv(Napi::Env env, Napi::Object exports) {
+  exports.Set("convForgetFilter", Napi::Function::New(env, ConvForgetFilter));
   exports.Set("convForward", Napi::Function::New(env, ConvForward));
   exports.Set("convBackwardData", Napi::Function::New(env, ConvBackwardData));
   exports.Set("convBackwardWeights", Napi::Function::New(env, ConvBackwardWeights));

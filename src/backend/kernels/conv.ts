@@ -100,6 +100,29 @@ function tokenOf(t: tf.TensorInfo): number {
   return token;
 }
 
+const filterTokens = new WeakMap<object, number>();
+
+/**
+ * A token naming a filter tensor's contents, under which the addon keeps the filter's reorder when
+ * the same tensor comes back (inference); {@link forgetFilter} drops it when the tensor is freed.
+ */
+function filterTokenOf(t: tf.TensorInfo): number {
+  let token = filterTokens.get(t.dataId);
+  if (token === undefined) {
+    token = nextToken++;
+    filterTokens.set(t.dataId, token);
+  }
+  return token;
+}
+
+/** Frees what the addon keeps for the filter tensor `dataId` (the backend calls it as it frees the tensor's data). */
+export function forgetFilter(ctx: KernelContext, dataId: object): void {
+  const token = filterTokens.get(dataId);
+  if (token === undefined) return;
+  filterTokens.delete(dataId);
+  ctx.addon.convForgetFilter(token);
+}
+
 function checkShapes(op: string, xShape: number[], filterShape: number[]): void {
   check(op, xShape.length === 4, () => `input must be rank 4 [B,H,W,C], got ${fmt(xShape)}`);
   check(op, filterShape.length === 4, () => `filter must be rank 4 [kh,kw,Cin,Cout], got ${fmt(filterShape)}`);
@@ -156,9 +179,10 @@ function conv2dForward(
   w: Float32Array,
   info: ConvInfo,
   xToken: number,
+  filterToken: number,
 ): Float32Array {
   const y = outputFor('Conv2D', info.outShape);
-  ctx.addon.convForward(x, w, y, geometry(info), xToken);
+  ctx.addon.convForward(x, w, y, geometry(info), xToken, filterToken);
   return y;
 }
 
@@ -179,7 +203,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     if (!xv || !wv || !isNHWC(args.attrs)) return fallback('Conv2D', args);
     const info = convInfo('Conv2D', x.shape, filter.shape, args.attrs ?? {}, args.attrs?.dilations as number);
     if (!info) return fallback('Conv2D', args);
-    return output(backend, info.outShape, conv2dForward(ctx, xv, wv, info, tokenOf(x)));
+    return output(backend, info.outShape, conv2dForward(ctx, xv, wv, info, tokenOf(x), filterTokenOf(filter)));
   };
 
   const conv2DBackpropInput: tf.KernelFunc = (args: KernelArgs) => {
@@ -253,7 +277,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
       );
       return fallback('FusedConv2D', args);
     }
-    const y = conv2dForward(ctx, xv, wv, info, tokenOf(x));
+    const y = conv2dForward(ctx, xv, wv, info, tokenOf(x), filterTokenOf(filter));
     if (bias && bv) {
       broadcastBinary(ctx.addon, 'add', y, info.outShape, bv, bias.shape, y, info.outShape);
     }
