@@ -299,6 +299,59 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   });
 }
 
+/** An inference convolution with a bias and, optionally, max(0, ·) inside the primitive (a post-op). */
+struct FusedEntry {
+  std::unique_ptr<dnnl::convolution_forward> fwd;
+  Staged src, wei, dst;
+};
+
+FusedEntry& fusedEntryFor(const ConvShape& s, bool relu) {
+  static std::unordered_map<std::string, std::unique_ptr<FusedEntry>> entries;
+  const std::string key = s.key() + (relu ? "relu" : "linear");
+  auto it = entries.find(key);
+  if (it != entries.end()) return *it->second;
+  const tag t = entryFor(s).bwdTag;
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                    s.src(t), s.weights(tag::any), memory::desc({s.oc}, dt::f32, tag::x), s.dst(t),
+                                    s.strides(), s.dilation(), s.padL(), s.padR());
+  dnnl::primitive_attr attr;
+  if (relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  dnnl::convolution_forward::primitive_desc pd(d, attr, cpuEngine());
+  auto e = std::make_unique<FusedEntry>();
+  e->fwd = std::make_unique<dnnl::convolution_forward>(pd);
+  e->src = Staged(s.src(tag::nhwc), pd.src_desc());
+  e->wei = Staged(s.weights(tag::hwio), pd.weights_desc());
+  e->dst = Staged(s.dst(tag::nhwc), pd.dst_desc());
+  auto* raw = e.get();
+  entries.emplace(key, std::move(e));
+  return *raw;
+}
+
+/**
+ * convForwardFused(x, filter, bias [OC], y, geometry, relu, xToken?, filterToken?):
+ * y = conv(x, filter) + bias, then max(0, ·) when relu, in one oneDNN primitive (FusedConv2D at inference).
+ */
+Napi::Value ConvForwardFused(const Napi::CallbackInfo& info) {
+  return guarded(info, "FusedConv2D", [&] {
+    ConvShape s = ConvShape::from(objectArg(info, 4, "geometry"));
+    float* x = floatArg(info, 0, "x", s.srcSize());
+    float* w = floatArg(info, 1, "filter", s.weightsSize());
+    float* bias = floatArg(info, 2, "bias", s.oc);
+    float* y = floatArg(info, 3, "y", s.dstSize());
+    FusedEntry& e = fusedEntryFor(s, boolArg(info, 5, "relu"));
+    memory src = e.src.inShared(optNumArg(info, 6, "xToken", 0), x, false);
+    memory wei = e.wei.inFilter(optNumArg(info, 7, "filterToken", 0), w);
+    memory dst = e.dst.target(y);
+    memory b({{s.oc}, dt::f32, tag::x}, cpuEngine(), bias);
+    runStaged(*e.fwd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, dst}}, e.dst,
+              y);
+  });
+}
+
 Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   return guarded(info, "Conv2DBackpropInput", [&] {
     ConvShape s = ConvShape::from(objectArg(info, 3, "geometry"));
@@ -369,6 +422,7 @@ Napi::Value ConvForgetFilter(const Napi::CallbackInfo& info) {
 void registerConv(Napi::Env env, Napi::Object exports) {
   exports.Set("convForgetFilter", Napi::Function::New(env, ConvForgetFilter));
   exports.Set("convForward", Napi::Function::New(env, ConvForward));
+  exports.Set("convForwardFused", Napi::Function::New(env, ConvForwardFused));
   exports.Set("convBackwardData", Napi::Function::New(env, ConvBackwardData));
   exports.Set("convBackwardWeights", Napi::Function::New(env, ConvBackwardWeights));
 }

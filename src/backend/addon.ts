@@ -128,6 +128,17 @@ export interface NativeAddon {
     xToken?: number,
     filterToken?: number,
   ): void;
+  /** y = conv(x, w) + bias [OC], then max(0, ·) when relu, in one oneDNN primitive (tokens as convForward's). */
+  convForwardFused(
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array,
+    y: Float32Array,
+    geometry: ConvGeometryArg,
+    relu: boolean,
+    xToken?: number,
+    filterToken?: number,
+  ): void;
   /** Drops the filter cache's entry for a token whose tensor was freed; returns how many filters stay cached. */
   convForgetFilter(filterToken: number): number;
   convBackwardData(

@@ -5,7 +5,6 @@
 
 import * as tf from '../../tf.js';
 import type { ConvGeometryArg } from '../addon.js';
-import { broadcastBinary } from './eltwise.js';
 import {
   check,
   checkPad,
@@ -277,11 +276,11 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
       );
       return fallback('FusedConv2D', args);
     }
-    const y = conv2dForward(ctx, xv, wv, info, tokenOf(x), filterTokenOf(filter));
-    if (bias && bv) {
-      broadcastBinary(ctx.addon, 'add', y, info.outShape, bv, bias.shape, y, info.outShape);
-    }
-    if (activation === 'relu') ctx.addon.relu(y, y, y.length);
+    // A bias of C values or one (or none) and the ReLU run inside the convolution's primitive.
+    const perChannelBias = bv?.length === c ? bv : new Float32Array(c).fill(bv?.[0] ?? 0);
+    const y = outputFor('FusedConv2D', info.outShape);
+    const relu = activation === 'relu';
+    ctx.addon.convForwardFused(xv, wv, perChannelBias, y, geometry(info), relu, tokenOf(x), filterTokenOf(filter));
     return output(backend, info.outShape, y);
   };
 
