@@ -299,15 +299,21 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   });
 }
 
+/** to[0, n) = from[0, n). */
+void copyParallel(const float* from, float* to, int64_t n) {
+#pragma omp parallel for simd if (n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) to[i] = from[i];
+}
+
 /** An inference convolution with a bias and, optionally, max(0, ·) inside the primitive (a post-op). */
 struct FusedEntry {
   std::unique_ptr<dnnl::convolution_forward> fwd;
   Staged src, wei, dst;
 };
 
-FusedEntry& fusedEntryFor(const ConvShape& s, bool relu) {
+FusedEntry& fusedEntryFor(const ConvShape& s, bool relu, bool sum) {
   static std::unordered_map<std::string, std::unique_ptr<FusedEntry>> entries;
-  const std::string key = s.key() + (relu ? "relu" : "linear");
+  const std::string key = s.key() + (sum ? "sum," : "") + (relu ? "relu" : "linear");
   auto it = entries.find(key);
   if (it != entries.end()) return *it->second;
   const tag t = entryFor(s).bwdTag;
@@ -315,11 +321,10 @@ FusedEntry& fusedEntryFor(const ConvShape& s, bool relu) {
                                     s.src(t), s.weights(tag::any), memory::desc({s.oc}, dt::f32, tag::x), s.dst(t),
                                     s.strides(), s.dilation(), s.padL(), s.padR());
   dnnl::primitive_attr attr;
-  if (relu) {
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-    attr.set_post_ops(ops);
-  }
+  dnnl::post_ops ops;
+  if (sum) ops.append_sum(1.f);
+  if (relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  attr.set_post_ops(ops);
   dnnl::convolution_forward::primitive_desc pd(d, attr, cpuEngine());
   auto e = std::make_unique<FusedEntry>();
   e->fwd = std::make_unique<dnnl::convolution_forward>(pd);
@@ -332,8 +337,10 @@ FusedEntry& fusedEntryFor(const ConvShape& s, bool relu) {
 }
 
 /**
- * convForwardFused(x, filter, bias [OC], y, geometry, relu, xToken?, filterToken?):
- * y = conv(x, filter) + bias, then max(0, ·) when relu, in one oneDNN primitive (FusedConv2D at inference).
+ * convForwardFused(x, filter, bias [OC], y, geometry, relu, xToken?, filterToken?, residual?):
+ * y = conv(x, filter) + bias (+ residual [N, OH, OW, OC]), then max(0, ·) when relu, in one oneDNN primitive
+ * (FusedConv2D, SasaConvResidualRelu at inference). The residual is copied into y (or into the primitive's
+ * layout) first, and the primitive's sum post-op adds the convolution to it.
  */
 Napi::Value ConvForwardFused(const Napi::CallbackInfo& info) {
   return guarded(info, "FusedConv2D", [&] {
@@ -342,9 +349,13 @@ Napi::Value ConvForwardFused(const Napi::CallbackInfo& info) {
     float* w = floatArg(info, 1, "filter", s.weightsSize());
     float* bias = floatArg(info, 2, "bias", s.oc);
     float* y = floatArg(info, 3, "y", s.dstSize());
-    FusedEntry& e = fusedEntryFor(s, boolArg(info, 5, "relu"));
+    const bool sum = info.Length() > 8 && !info[8].IsUndefined();
+    float* residual = sum ? floatArg(info, 8, "residual", s.dstSize()) : nullptr;
+    FusedEntry& e = fusedEntryFor(s, boolArg(info, 5, "relu"), sum);
     memory src = e.src.inShared(optNumArg(info, 6, "xToken", 0), x, false);
     memory wei = e.wei.inFilter(optNumArg(info, 7, "filterToken", 0), w);
+    if (residual && e.dst.needed) e.dst.in(residual);
+    if (residual && !e.dst.needed) copyParallel(residual, y, s.dstSize());
     memory dst = e.dst.target(y);
     memory b({{s.oc}, dt::f32, tag::x}, cpuEngine(), bias);
     runStaged(*e.fwd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, dst}}, e.dst,

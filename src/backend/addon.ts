@@ -128,7 +128,10 @@ export interface NativeAddon {
     xToken?: number,
     filterToken?: number,
   ): void;
-  /** y = conv(x, w) + bias [OC], then max(0, ·) when relu, in one oneDNN primitive (tokens as convForward's). */
+  /**
+   * y = conv(x, w) + bias [OC] (+ residual, y's shape), then max(0, ·) when relu, in one oneDNN primitive
+   * (tokens as convForward's).
+   */
   convForwardFused(
     x: Float32Array,
     w: Float32Array,
@@ -138,6 +141,7 @@ export interface NativeAddon {
     relu: boolean,
     xToken?: number,
     filterToken?: number,
+    residual?: Float32Array,
   ): void;
   /** Drops the filter cache's entry for a token whose tensor was freed; returns how many filters stay cached. */
   convForgetFilter(filterToken: number): number;

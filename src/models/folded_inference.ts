@@ -1,7 +1,8 @@
 /**
  * Inference of a built model with every batch norm that only follows a convolution folded into it:
  *   BN(conv(x, W)) = conv(x, W · a) + b,  a = gamma / sqrt(moving_variance + ε),  b = beta − moving_mean · a
- * (a and b per output channel), run as one `tf.fused.conv2d` with bias, and the BN's ReLU as its activation.
+ * (a and b per output channel), run as one `tf.fused.conv2d` with bias, and the BN's ReLU as its activation;
+ * a bottleneck block's end (conv → BN → add the shortcut → ReLU) as one convResidualRelu (ops/conv_residual.ts).
  * At batch 1 the batch norms and ReLUs are memory passes and kernel calls that cost as much as the smaller
  * convolutions (BENCHMARKS.md, issue 18). The folded filters and biases are kept between calls and recomputed
  * when any of the five weights behind them was assigned anew (a training step, loaded weights). Training
@@ -13,22 +14,30 @@
  */
 import { BatchNorm } from '../layers/batch_norm.js';
 import { Conv2D } from '../layers/conv2d.js';
+import { convResidualRelu } from '../ops/conv_residual.js';
 import * as tf from '../tf.js';
 
 type Kwargs = tf.serialization.ConfigDict;
 
 /** One layer to run: its inputs and outputs as the ids of the model's symbolic tensors. */
 interface LayerStep {
+  kind: 'layer';
   layer: tf.layers.Layer;
   inputs: number[];
   outputs: number[];
 }
 
-/** A convolution and the batch norm that alone consumes its output, run as one fused convolution. */
+/**
+ * A convolution and the batch norm that alone reads its output, run as one fused convolution (kind 'fold'),
+ * or, where the batch norm has no ReLU and is read only by a two-input add read only by a ReLU (a bottleneck
+ * block's end), as one convResidualRelu with the add's other input as the residual (kind 'residual').
+ * inputs: [x] or [x, residual]; output: the batch norm's (fold) or the ReLU's (residual).
+ */
 interface FoldStep {
+  kind: 'fold' | 'residual';
   conv: Conv2D;
   norm: BatchNorm;
-  input: number;
+  inputs: number[];
   output: number;
 }
 
@@ -41,42 +50,69 @@ interface Folded {
   bias: tf.Tensor1D;
 }
 
-const isFold = (s: Step): s is FoldStep => 'conv' in s;
-
-/** The model's steps with conv → BN pairs folded, or null where the graph is not one this plan handles. */
-function planOf(model: tf.LayersModel): { steps: Step[]; consumers: Map<number, number> } | null {
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) return null;
-  const outputIds = new Set(model.outputs.map((t) => t.id));
-  const consumers = new Map<number, number>();
-  const readers = new Map<number, tf.layers.Layer[]>();
+/** A node of the model's graph: the layer and the ids of its input and output tensors. */
+function nodesOf(model: tf.LayersModel): LayerStep[] | null {
   const nodes: LayerStep[] = [];
   for (const layer of model.layers) {
     if (layer.inboundNodes.length !== 1) return null;
     const node = layer.inboundNodes[0];
     if (node.inboundLayers.length === 0) continue;
     const inputs = node.inputTensors.map((t) => t.id);
-    for (const id of inputs) {
-      consumers.set(id, (consumers.get(id) ?? 0) + 1);
-      readers.set(id, [...(readers.get(id) ?? []), layer]);
-    }
-    nodes.push({ layer, inputs, outputs: node.outputTensors.map((t) => t.id) });
+    nodes.push({ kind: 'layer', layer, inputs, outputs: node.outputTensors.map((t) => t.id) });
   }
-  const folded = new Set<tf.layers.Layer>();
+  return nodes;
+}
+
+/** The model's steps with conv → BN (→ add → ReLU) chains fused, or null where the graph is not one this plan handles. */
+function planOf(model: tf.LayersModel): Step[] | null {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) return null;
+  const nodes = nodesOf(model);
+  if (!nodes) return null;
+  const modelOutputs = new Set(model.outputs.map((t) => t.id));
+  const readers = new Map<number, LayerStep[]>();
+  for (const n of nodes) for (const id of n.inputs) readers.set(id, [...(readers.get(id) ?? []), n]);
+  /** The one node reading tensor `id` when it is of class `name` and `id` is not the model's output. */
+  const soleReader = (id: number, name: string) => {
+    const r = readers.get(id);
+    return r?.length === 1 && r[0].layer.getClassName() === name && !modelOutputs.has(id) ? r[0] : undefined;
+  };
+  const skipped = new Set<LayerStep>();
+  const atAdd = new Map<LayerStep, FoldStep>();
   const steps: Step[] = [];
   for (const n of nodes) {
-    if (folded.has(n.layer)) continue;
-    const [out] = n.outputs;
-    const next = readers.get(out);
-    const norm = next?.length === 1 ? next[0] : undefined;
-    if (n.layer instanceof Conv2D && norm instanceof BatchNorm && !outputIds.has(out) && n.inputs.length === 1) {
-      folded.add(norm);
-      steps.push({ conv: n.layer, norm, input: n.inputs[0], output: norm.inboundNodes[0].outputTensors[0].id });
-    } else {
+    if (skipped.has(n)) continue;
+    const deferred = atAdd.get(n);
+    if (deferred) {
+      steps.push(deferred);
+      continue;
+    }
+    const norm = n.layer instanceof Conv2D && n.inputs.length === 1 ? soleReader(n.outputs[0], 'BatchNorm') : undefined;
+    if (!norm || !(n.layer instanceof Conv2D) || !(norm.layer instanceof BatchNorm)) {
       steps.push(n);
+      continue;
+    }
+    skipped.add(norm);
+    const add = norm.layer.relu ? undefined : soleReader(norm.outputs[0], 'Add');
+    // A projection block's add reads two folded pairs (conv3 → bn3, downsample): the first one found takes it.
+    const free = add !== undefined && add.inputs.length === 2 && !atAdd.has(add);
+    const relu = free ? soleReader(add.outputs[0], 'ReLU') : undefined;
+    const fold = { conv: n.layer, norm: norm.layer };
+    if (add && relu) {
+      const residual = add.inputs[0] === norm.outputs[0] ? add.inputs[1] : add.inputs[0];
+      skipped.add(relu);
+      atAdd.set(add, { kind: 'residual', ...fold, inputs: [n.inputs[0], residual], output: relu.outputs[0] });
+    } else {
+      steps.push({ kind: 'fold', ...fold, inputs: n.inputs, output: norm.outputs[0] });
     }
   }
-  for (const s of steps) if (isFold(s)) consumers.delete(s.conv.inboundNodes[0].outputTensors[0].id);
-  return { steps, consumers };
+  return steps;
+}
+
+/** How many steps read each tensor id. */
+function consumersOf(steps: Step[]): Map<number, number> {
+  const consumers = new Map<number, number>();
+  for (const s of steps) for (const id of s.inputs) consumers.set(id, (consumers.get(id) ?? 0) + 1);
+  return consumers;
 }
 
 /** Runs a model's inference with its conv → BN pairs folded (see the file's comment). */
@@ -91,8 +127,8 @@ export class FoldedInference {
 
   /** The plan for `model`, or null when its graph is not a single-input, single-output graph of unshared layers. */
   static of(model: tf.LayersModel): FoldedInference | null {
-    const plan = planOf(model);
-    return plan && new FoldedInference(model, plan.steps, plan.consumers);
+    const steps = planOf(model);
+    return steps && new FoldedInference(model, steps, consumersOf(steps));
   }
 
   /** The model's output for x at inference; the caller owns it. */
@@ -109,23 +145,23 @@ export class FoldedInference {
       }
     };
     for (const s of this.steps) {
-      if (isFold(s)) {
-        const input = values.get(s.input) as tf.Tensor4D;
-        values.set(s.output, this.foldedConv(s, input));
-        consume(s.input);
-        continue;
-      }
       const inputs = s.inputs.map((id) => values.get(id) as tf.Tensor);
-      const out = tf.tidy(() => s.layer.apply(inputs.length === 1 ? inputs[0] : inputs, kwargs) as tf.Tensor);
-      values.set(s.outputs[0], out);
+      if (s.kind === 'layer') {
+        const out = tf.tidy(() => s.layer.apply(inputs.length === 1 ? inputs[0] : inputs, kwargs) as tf.Tensor);
+        values.set(s.outputs[0], out);
+      } else {
+        values.set(s.output, this.foldedConv(s, inputs as tf.Tensor4D[]));
+      }
       for (const id of s.inputs) consume(id);
     }
     return values.get(this.model.outputs[0].id) as tf.Tensor;
   }
 
-  /** How many conv → batch norm pairs the plan folds. */
-  foldedPairs(): number {
-    return this.steps.filter(isFold).length;
+  /** How many conv → batch norm pairs the plan folds, and how many of them take in the add and ReLU after them. */
+  folds(): { pairs: number; residual: number } {
+    const kinds = this.steps.map((s) => s.kind);
+    const residual = kinds.filter((k) => k === 'residual').length;
+    return { pairs: kinds.filter((k) => k === 'fold').length + residual, residual };
   }
 
   /** Frees the folded filters and biases. */
@@ -134,10 +170,12 @@ export class FoldedInference {
     this.folded.clear();
   }
 
-  private foldedConv(s: FoldStep, x: tf.Tensor4D): tf.Tensor4D {
+  private foldedConv(s: FoldStep, [x, residual]: tf.Tensor4D[]): tf.Tensor4D {
     const f = this.foldedOf(s);
+    const strides = s.conv.strides;
+    if (s.kind === 'residual') return convResidualRelu(x, f.filter, f.bias, residual, strides);
     const activation = s.norm.relu ? 'relu' : 'linear';
-    return tf.fused.conv2d({ x, filter: f.filter, strides: s.conv.strides, pad: 'same', bias: f.bias, activation });
+    return tf.fused.conv2d({ x, filter: f.filter, strides, pad: 'same', bias: f.bias, activation });
   }
 
   /** The folded filter and bias of `s`, recomputed when a weight behind them is a new tensor. */

@@ -42,12 +42,12 @@ describe('batch norms folded into convolutions at inference', () => {
     });
   }
 
-  it('every conv → batch norm pair of resnet26 is folded', () => {
+  it('every conv → batch norm pair of resnet26 is folded, every block end with its add and ReLU', () => {
     const model = createModel('resnet26', { inputSize: 32, classes: 10 }, { seed: 3 });
     const plan = FoldedInference.of(model);
     assert.ok(plan);
-    const pairs = model.layers.filter((l) => l.getClassName() === 'BatchNorm').length;
-    assert.equal(plan.foldedPairs(), pairs);
+    const count = (name: string) => model.layers.filter((l) => l.getClassName() === name).length;
+    assert.deepEqual(plan.folds(), { pairs: count('BatchNorm'), residual: count('Add') });
     model.dispose();
   });
 

@@ -1,8 +1,10 @@
 /**
- * Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter and FusedConv2D (bias + relu/linear) on
- * oneDNN. x: [B, H, W, Cin] (NHWC), filter: [kh, kw, Cin, Cout] (HWIO), y: [B, OH, OW, Cout].
+ * Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter, FusedConv2D (bias + relu/linear) and
+ * SasaConvResidualRelu (ops/conv_residual.ts) on oneDNN. x: [B, H, W, Cin] (NHWC), filter: [kh, kw, Cin, Cout] (HWIO), y: [B, OH, OW, Cout].
  */
 
+import { convResidualReluComposed } from '../../ops/conv_residual.js';
+import { CONV_RESIDUAL_RELU } from '../../ops/kernel_names.js';
 import * as tf from '../../tf.js';
 import type { ConvGeometryArg } from '../addon.js';
 import {
@@ -284,7 +286,21 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     return output(backend, info.outShape, y);
   };
 
+  /** SasaConvResidualRelu (ops/conv_residual.ts, which checked the shapes): one fused primitive, or the composed ops. */
+  const convResidualRelu: tf.KernelFunc = (args: KernelArgs) => {
+    const backend = cpuBackend(args);
+    const { x, filter, bias, residual } = args.inputs as Record<string, tf.TensorInfo>;
+    const strides = (args.attrs as { strides: number }).strides;
+    const [xv, wv, bv, rv] = [x, filter, bias, residual].map((t) => f32(backend, t));
+    const info = convInfo(CONV_RESIDUAL_RELU, x.shape, filter.shape, { strides, pad: 'same' });
+    if (!xv || !wv || !bv || !rv || !info) return convResidualReluComposed(args);
+    const y = outputFor(CONV_RESIDUAL_RELU, info.outShape);
+    ctx.addon.convForwardFused(xv, wv, bv, y, geometry(info), true, tokenOf(x), filterTokenOf(filter), rv);
+    return output(backend, info.outShape, y);
+  };
+
   return [
+    { kernelName: CONV_RESIDUAL_RELU, backendName: 'native', kernelFunc: convResidualRelu },
     { kernelName: 'Conv2D', backendName: 'native', kernelFunc: conv2D },
     { kernelName: 'Conv2DBackpropInput', backendName: 'native', kernelFunc: conv2DBackpropInput },
     { kernelName: 'Conv2DBackpropFilter', backendName: 'native', kernelFunc: conv2DBackpropFilter },
