@@ -200,9 +200,9 @@ export class FoldedInference {
 }
 
 /**
- * Makes `model.apply(x, { training: false })` (and any call of the model without `training: true`) run
- * {@link FoldedInference}, and `model.dispose()` free its folded weights; a model whose graph the plan does not
- * handle is left as it is.
+ * Makes `model.apply(x, { training: false })` (any call of the model without `training: true`, outside a gradient
+ * scope) run {@link FoldedInference}, and `model.dispose()` free its folded weights; a model whose graph the plan
+ * does not handle is left as it is.
  */
 export function foldBatchNormsAtInference(model: tf.LayersModel): void {
   const folded = FoldedInference.of(model);
@@ -211,7 +211,9 @@ export function foldBatchNormsAtInference(model: tf.LayersModel): void {
   const dispose = model.dispose.bind(model);
   model.call = (inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs) => {
     const x = Array.isArray(inputs) ? inputs : [inputs];
-    if (kwargs?.training === true || x.length !== 1) return call(inputs, kwargs);
+    // Under a gradient scope the graph runs as built, so that gradients reach the conv and BN weights.
+    const recording = tf.engine().state.gradientDepth > 0;
+    if (kwargs?.training === true || recording || x.length !== 1) return call(inputs, kwargs);
     return folded.run(x[0], kwargs);
   };
   model.dispose = () => {

@@ -79,6 +79,21 @@ describe('batch norms folded into convolutions at inference', () => {
     model.dispose();
   });
 
+  it('under a gradient scope inference runs the graph as built, so every weight gets its gradient', () => {
+    for (const name of ['resnet26', 'sasa_resnet26_convstem']) {
+      const model = createModel(name, { inputSize: 32, classes: 10 }, { seed: 11 });
+      const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 12);
+      folded(model, x);
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(model.apply(x, { training: false }) as tf.Tensor) as tf.Scalar,
+      );
+      const trainable = model.trainableWeights.map((w) => w.read().name);
+      assert.deepEqual(Object.keys(grads).sort(), trainable.sort(), `${name}: a gradient for every trainable weight`);
+      tf.dispose([x, value, ...Object.values(grads)]);
+      model.dispose();
+    }
+  });
+
   it('dispose frees the folded weights', () => {
     const start = tf.memory().numTensors;
     const model = createModel('resnet26', { inputSize: 32, classes: 10 }, { seed: 9 });
