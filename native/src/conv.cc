@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common.h"
 
@@ -134,6 +135,49 @@ void* sharedScratch(Slot slot, size_t bytes) {
   return b.data;
 }
 
+/**
+ * Filters reordered into a forward primitive's layout, kept across calls: a model's weights at
+ * inference are the same tensors call after call, and reordering them costs as much as a small
+ * convolution. Keyed, like ReorderCache, by the token of the filter's (immutable) tfjs tensor plus
+ * its data pointer and the layout. A filter is kept on its second forward pass, not its first, so
+ * that training (new weight tensors every step, each used once) keeps nothing; the TypeScript side
+ * forgets a token when its tensor is freed (convForgetFilter).
+ */
+class FilterCache {
+ public:
+  /** The filter in `want`'s layout: the kept copy, or a fresh reorder into `scratch`. */
+  memory get(double token, float* data, const memory::desc& user, const memory::desc& want, memory& scratch) {
+    if (token != 0) {
+      auto it = kept_.find(token);
+      if (it != kept_.end() && it->second.data == data && it->second.mem.get_desc() == want) return it->second.mem;
+    }
+    const bool keep = token != 0 && !seen_.insert(token).second;
+    memory target = keep ? memory(want, cpuEngine()) : scratch;
+    memory u(user, cpuEngine(), data);
+    dnnl::reorder(u, target).execute(cpuStream(), u, target);
+    if (keep) kept_[token] = Slot{data, target};
+    return target;
+  }
+  void forget(double token) {
+    seen_.erase(token);
+    kept_.erase(token);
+  }
+  size_t keptCount() const { return kept_.size(); }
+
+ private:
+  struct Slot {
+    const float* data = nullptr;
+    memory mem;
+  };
+  std::unordered_set<double> seen_;
+  std::unordered_map<double, Slot> kept_;
+};
+
+FilterCache& filterCache() {
+  static FilterCache cache;
+  return cache;
+}
+
 /** A user buffer in a fixed layout plus, when the primitive wants another layout, a reorder. */
 struct Staged {
   memory::desc user;
@@ -158,6 +202,11 @@ struct Staged {
     if (!needed) return u;
     dnnl::reorder(u, buffer()).execute(cpuStream(), u, buffer());
     return buffer();
+  }
+  /** Like in(), through the filter cache: a filter seen before under `token` is reordered once. */
+  memory inFilter(double token, float* data) {
+    if (!needed) return memory(user, cpuEngine(), data);
+    return filterCache().get(token, data, user, internal, buffer());
   }
   /** Like in(), through the activation cache: `reuse` takes an earlier reorder of `token`. */
   memory inShared(double token, float* data, bool reuse) {
@@ -272,9 +321,73 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
       e.fwdDst = Staged(s.dst(tag::nhwc), e.fwdPd.dst_desc(), Slot::Destination);
     }
     memory src = e.fwdSrc.inShared(optNumArg(info, 4, "xToken", 0), x, false);
-    memory wei = e.fwdWei.in(w);
+    memory wei = e.fwdWei.inFilter(optNumArg(info, 5, "filterToken", 0), w);
     memory dst = e.fwdDst.target(y);
     runStaged(*e.fwd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}}, e.fwdDst, y);
+  });
+}
+
+/** to[0, n) = from[0, n). */
+void copyParallel(const float* from, float* to, int64_t n) {
+#pragma omp parallel for simd if (n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) to[i] = from[i];
+}
+
+/** An inference convolution with a bias and, optionally, max(0, ·) inside the primitive (a post-op). */
+struct FusedEntry {
+  std::unique_ptr<dnnl::convolution_forward> fwd;
+  Staged src, wei, dst;
+};
+
+FusedEntry& fusedEntryFor(const ConvShape& s, bool relu, bool sum) {
+  static std::unordered_map<std::string, std::unique_ptr<FusedEntry>> entries;
+  const std::string key = s.key() + (sum ? "sum," : "") + (relu ? "relu" : "linear");
+  auto it = entries.find(key);
+  if (it != entries.end()) return *it->second;
+  const tag t = entryFor(s).bwdTag;
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                    s.src(t), s.weights(tag::any), memory::desc({s.oc}, dt::f32, tag::x), s.dst(t),
+                                    s.strides(), s.dilation(), s.padL(), s.padR());
+  dnnl::primitive_attr attr;
+  dnnl::post_ops ops;
+  if (sum) ops.append_sum(1.f);
+  if (relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  attr.set_post_ops(ops);
+  dnnl::convolution_forward::primitive_desc pd(d, attr, cpuEngine());
+  auto e = std::make_unique<FusedEntry>();
+  e->fwd = std::make_unique<dnnl::convolution_forward>(pd);
+  e->src = Staged(s.src(tag::nhwc), pd.src_desc(), Slot::Source);
+  e->wei = Staged(s.weights(tag::hwio), pd.weights_desc(), Slot::Weights);
+  e->dst = Staged(s.dst(tag::nhwc), pd.dst_desc(), Slot::Destination);
+  auto* raw = e.get();
+  entries.emplace(key, std::move(e));
+  return *raw;
+}
+
+/**
+ * convForwardFused(x, filter, bias [OC], y, geometry, relu, xToken?, filterToken?, residual?):
+ * y = conv(x, filter) + bias (+ residual [N, OH, OW, OC]), then max(0, ·) when relu, in one oneDNN primitive
+ * (FusedConv2D, SasaConvResidualRelu at inference). The residual is copied into y (or into the primitive's
+ * layout) first, and the primitive's sum post-op adds the convolution to it.
+ */
+Napi::Value ConvForwardFused(const Napi::CallbackInfo& info) {
+  return guarded(info, "FusedConv2D", [&] {
+    ConvShape s = ConvShape::from(objectArg(info, 4, "geometry"));
+    float* x = floatArg(info, 0, "x", s.srcSize());
+    float* w = floatArg(info, 1, "filter", s.weightsSize());
+    float* bias = floatArg(info, 2, "bias", s.oc);
+    float* y = floatArg(info, 3, "y", s.dstSize());
+    const bool sum = info.Length() > 8 && !info[8].IsUndefined();
+    float* residual = sum ? floatArg(info, 8, "residual", s.dstSize()) : nullptr;
+    FusedEntry& e = fusedEntryFor(s, boolArg(info, 5, "relu"), sum);
+    memory src = e.src.inShared(optNumArg(info, 6, "xToken", 0), x, false);
+    memory wei = e.wei.inFilter(optNumArg(info, 7, "filterToken", 0), w);
+    if (residual && e.dst.needed) e.dst.in(residual);
+    if (residual && !e.dst.needed) copyParallel(residual, y, s.dstSize());
+    memory dst = e.dst.target(y);
+    memory b({{s.oc}, dt::f32, tag::x}, cpuEngine(), bias);
+    runStaged(*e.fwd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, dst}}, e.dst,
+              y);
   });
 }
 
@@ -337,10 +450,18 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), finite);
 }
 
+/** Drops what the filter cache holds for a token (its tensor was freed); returns how many filters it still keeps. */
+Napi::Value ConvForgetFilter(const Napi::CallbackInfo& info) {
+  filterCache().forget(numArg(info, 0, "filterToken"));
+  return Napi::Number::New(info.Env(), static_cast<double>(filterCache().keptCount()));
+}
+
 }  // namespace
 
 void registerConv(Napi::Env env, Napi::Object exports) {
+  exports.Set("convForgetFilter", Napi::Function::New(env, ConvForgetFilter));
   exports.Set("convForward", Napi::Function::New(env, ConvForward));
+  exports.Set("convForwardFused", Napi::Function::New(env, ConvForwardFused));
   exports.Set("convBackwardData", Napi::Function::New(env, ConvBackwardData));
   exports.Set("convBackwardWeights", Napi::Function::New(env, ConvBackwardWeights));
 }

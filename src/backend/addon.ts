@@ -116,8 +116,35 @@ export interface PoolGeometryArg {
 export interface NativeAddon {
   info(): NativeInfo;
   setThreads(n: number): number;
-  /** Tokens (optional, 0 = none) name tensors' contents so backward can reuse forward's reorders. */
-  convForward(x: Float32Array, w: Float32Array, y: Float32Array, geometry: ConvGeometryArg, xToken?: number): void;
+  /**
+   * Tokens (optional, 0 = none) name tensors' contents: backward reuses forward's reorders of x, and
+   * a filter seen twice under one token keeps its reorder (until convForgetFilter).
+   */
+  convForward(
+    x: Float32Array,
+    w: Float32Array,
+    y: Float32Array,
+    geometry: ConvGeometryArg,
+    xToken?: number,
+    filterToken?: number,
+  ): void;
+  /**
+   * y = conv(x, w) + bias [OC] (+ residual, y's shape), then max(0, ·) when relu, in one oneDNN primitive
+   * (tokens as convForward's).
+   */
+  convForwardFused(
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array,
+    y: Float32Array,
+    geometry: ConvGeometryArg,
+    relu: boolean,
+    xToken?: number,
+    filterToken?: number,
+    residual?: Float32Array,
+  ): void;
+  /** Drops the filter cache's entry for a token whose tensor was freed; returns how many filters stay cached. */
+  convForgetFilter(filterToken: number): number;
   convBackwardData(
     dy: Float32Array,
     w: Float32Array,

@@ -12,7 +12,7 @@ import { bufferPool } from './buffer_pool.js';
 import { registerFusedGradients } from './gradients.js';
 import { stemAttentionKernels } from './kernels/attention_stem.js';
 import { batchNormKernels } from './kernels/batch_norm.js';
-import { convKernels } from './kernels/conv.js';
+import { convKernels, forgetFilter } from './kernels/conv.js';
 import { eltwiseKernels } from './kernels/eltwise.js';
 import { layoutKernels } from './kernels/layout.js';
 import { localAttentionKernels } from './kernels/local_attention.js';
@@ -57,6 +57,11 @@ type DataId = object;
  * stored (write, move), handed out (readSync; the CPU backend's read calls it) and freed (disposeData).
  */
 class NativeBackend extends MathBackendCPU {
+  /** `freed` hears of every tensor whose data this backend frees (the kernels' caches keyed by tensor). */
+  constructor(private readonly freed: (dataId: DataId) => void) {
+    super();
+  }
+
   override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): DataId {
     bufferPool.written(values);
     return super.write(values, shape, dtype);
@@ -81,7 +86,10 @@ class NativeBackend extends MathBackendCPU {
   override disposeData(dataId: DataId, force = false): boolean {
     const values = this.data.get(dataId)?.values;
     const freed = super.disposeData(dataId, force);
-    if (freed && values !== undefined && !this.data.has(dataId)) bufferPool.released(values);
+    if (freed && !this.data.has(dataId)) {
+      if (values !== undefined) bufferPool.released(values);
+      this.freed(dataId);
+    }
     return freed;
   }
 }
@@ -101,9 +109,7 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
   registration = { load, kernels: [] };
   if (!load.addon) return registration;
   const addon = load.addon;
-  tf.registerBackend(NATIVE_BACKEND, () => quiet(new NativeBackend()), 3);
   const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
-  for (const k of cpuKernels.values()) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
   const ctx: KernelContext = {
     addon,
     fallback(kernelName: string) {
@@ -112,6 +118,8 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
       return k.kernelFunc;
     },
   };
+  tf.registerBackend(NATIVE_BACKEND, () => quiet(new NativeBackend((dataId) => forgetFilter(ctx, dataId))), 3);
+  for (const k of cpuKernels.values()) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
   const ours = [
     ...convKernels(ctx),
     ...matmulKernels(ctx),

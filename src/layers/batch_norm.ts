@@ -217,6 +217,17 @@ export class BatchNorm extends tf.layers.Layer {
     return norm.applyAdd(x, shortcut, training, this.relu);
   }
 
+  /** The current values of the four weights [C] (what inference uses: gamma, beta and the moving statistics). */
+  inferenceWeights(): { gamma: tf.Tensor; beta: tf.Tensor; movingMean: tf.Tensor; movingVariance: tf.Tensor } {
+    const n = this.norm as BatchNormWeights;
+    return {
+      gamma: n.gamma.read(),
+      beta: n.beta.read(),
+      movingMean: n.movingMean.read(),
+      movingVariance: n.movingVariance.read(),
+    };
+  }
+
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
   }

@@ -73,6 +73,11 @@ export class Conv2D extends tf.layers.Layer {
     return tf.conv2d(x, (this.kernel as tf.LayerVariable).read() as tf.Tensor4D, this.strides, 'same');
   }
 
+  /** The kernel's current value [k, k, C, filters]. */
+  kernelValue(): tf.Tensor4D {
+    return (this.kernel as tf.LayerVariable).read() as tf.Tensor4D;
+  }
+
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const down = (d: number | null) => (d === null ? null : Math.ceil(d / this.strides));

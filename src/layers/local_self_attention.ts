@@ -74,6 +74,8 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
   private relRow?: tf.LayerVariable;
   private relCol?: tf.LayerVariable;
   private encodings = new Map<string, tf.Tensor3D>();
+  /** The packed kernels at inference and the kernels' tensors they came from (packedKernels). */
+  private packed?: { sources: object[]; weights: tf.Tensor2D };
 
   constructor(args: LocalSelfAttention2DArgs) {
     super(args);
@@ -142,19 +144,34 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
     return e;
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  /**
+   * [W_Q | W_K | W_V] [C, P·filters] (W_K absent for logits 'qr'): stacked along a new leading axis (a plain
+   * copy each) and transposed natively, as tfjs's Concat along the last axis is a JS loop per row. In training
+   * and under a gradient scope built in the graph (the gradients flow through it); at inference kept until a
+   * kernel is assigned anew.
+   */
+  private packedKernels(c: number, training: boolean): tf.Tensor2D {
+    const kernels = [this.wq, this.wk, this.wv].filter((v): v is tf.LayerVariable => v !== undefined);
+    const pack = () =>
+      tf.reshape(tf.transpose(tf.stack(kernels.map((v) => v.read())), [1, 0, 2]), [c, kernels.length * this.filters]);
+    if (training || tf.engine().state.gradientDepth > 0) return pack() as tf.Tensor2D;
+    const sources = kernels.map((v) => v.read().dataId);
+    const kept = this.packed;
+    if (kept?.sources.every((d, i) => d === sources[i])) return kept.weights;
+    kept?.weights.dispose();
+    this.packed = { sources, weights: tf.keep(tf.tidy(pack) as tf.Tensor2D) };
+    return this.packed.weights;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs?: tf.serialization.ConfigDict): tf.Tensor {
     return tf.tidy(() => {
       let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       if (x.rank !== 4) fail(this.name, `input must be [B, H, W, C], got [${x.shape.join(',')}]`);
       const [b, h, w, c] = x.shape;
       if (this.positional === 'absolute') x = tf.add(x, this.encoding(h, w, c));
-      // One product x·[W_Q | W_K | W_V] (W_K absent for logits 'qr'), attended to as packed q|k|v.
-      // Stacked along a new leading axis (a plain copy each) and transposed natively: tfjs's
-      // Concat along the last axis is a JS loop per row.
-      const kernels = [this.wq, this.wk, this.wv].filter((v): v is tf.LayerVariable => v !== undefined);
-      const stacked = tf.stack(kernels.map((v) => v.read()));
-      const packed = kernels.length * this.filters;
-      const weights = tf.reshape(tf.transpose(stacked, [1, 0, 2]), [c, packed]) as tf.Tensor2D;
+      // One product x·[W_Q | W_K | W_V], attended to as packed q|k|v.
+      const weights = this.packedKernels(c, kwargs?.training === true);
+      const packed = weights.shape[1];
       const qkv = tf.reshape(tf.matMul(tf.reshape(x, [b * h * w, c]), weights), [b, h, w, packed]);
       const y = localAttention2dPacked(
         qkv as tf.Tensor4D,
@@ -234,6 +251,8 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
   override dispose(): ReturnType<tf.layers.Layer['dispose']> {
     for (const e of this.encodings.values()) e.dispose();
     this.encodings.clear();
+    this.packed?.weights.dispose();
+    this.packed = undefined;
     return super.dispose();
   }
 }

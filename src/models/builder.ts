@@ -20,6 +20,7 @@ import { LocalSelfAttention2D } from '../layers/local_self_attention.js';
 import { seedOf } from '../layers/seeds.js';
 import * as tf from '../tf.js';
 import { type ModelConfig, type ResolvedBlock, type ResolvedConfig, resolveConfig } from './config.js';
+import { foldBatchNormsAtInference } from './folded_inference.js';
 
 type Sym = tf.SymbolicTensor;
 
@@ -150,6 +151,7 @@ export interface BuildOptions {
 export function buildModel(config: ModelConfig | ResolvedConfig, options: BuildOptions = {}): tf.LayersModel {
   const resolved = 'source' in config ? config : resolveConfig(config);
   const model = new Builder(resolved, options.seed).model();
+  foldBatchNormsAtInference(model);
   resolvedOf.set(model, resolved);
   return model;
 }

@@ -60,3 +60,8 @@ export interface StemAttentionAttrs {
 }
 /** Inputs w, v, g; attrs lr, momentum, weightDecay, nesterov → [w', v'] (ops/sgd_update.ts). */
 export const SGD_UPDATE = 'SasaSgdUpdate';
+/**
+ * Inputs x [B,H,W,C], filter [k,k,C,F], bias [F], residual [B,OH,OW,F]; attr strides ('same' padding) →
+ * y = max(0, conv(x, filter) + bias + residual) (ops/conv_residual.ts; inference only).
+ */
+export const CONV_RESIDUAL_RELU = 'SasaConvResidualRelu';

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { loadAddon } from '../../src/backend/addon.js';
+import { NATIVE_BACKEND } from '../../src/backend/native.js';
 import * as tf from '../../src/tf.js';
 import {
   assertClose,
@@ -19,6 +20,7 @@ import {
   rng,
   runOn,
   setup,
+  useBackend,
 } from '../helpers.js';
 import { convGeometry, type Shape4 } from '../reference.js';
 
@@ -195,6 +197,32 @@ describeNative('Conv2D forward', () => {
       Float32Array.from(y1, (v) => 2 * v),
       { label: 'y after x doubled' },
     );
+  });
+  it('a filter used again keeps its reorder until its tensor is freed, and a new filter value is read afresh', async () => {
+    // Inference reuses one weight tensor call after call: the addon keeps its reorder from the second call on
+    // (convForgetFilter(0) forgets nothing and reports how many filters it keeps). Training assigns new values.
+    const addon = loadAddon().addon;
+    assert.ok(addon);
+    const x = randTensor([1, 8, 8, 16], 311) as tf.Tensor4D;
+    const values = [randArray(3 * 3 * 16 * 16, 312, -0.2, 0.2), randArray(3 * 3 * 16 * 16, 313, -0.2, 0.2)];
+    const [ref0, ref1] = await Promise.all(
+      values.map(async (v) => (await runOn('cpu', () => tf.conv2d(x, tf.tensor4d(v, [3, 3, 16, 16]), 1, 'same')))[0]),
+    );
+    await useBackend(NATIVE_BACKEND);
+    const before = addon.convForgetFilter(0);
+    const [w0, w1] = values.map((v) => tf.tensor4d(v, [3, 3, 16, 16]));
+    const w = tf.variable(w0);
+    w0.dispose();
+    const conv = () => tf.tidy(() => tf.conv2d(x, w as tf.Tensor4D, 1, 'same').dataSync());
+    for (const call of [1, 2, 3]) assertClose(conv(), ref0.values, { label: `call ${call}` });
+    assert.equal(addon.convForgetFilter(0), before + 1, 'the reused filter is kept');
+    w.assign(w1);
+    w1.dispose();
+    assert.equal(addon.convForgetFilter(0), before, 'the old value is forgotten when assign frees it');
+    for (const call of [1, 2]) assertClose(conv(), ref1.values, { label: `after assign, call ${call}` });
+    w.dispose();
+    assert.equal(addon.convForgetFilter(0), before, 'the filter is forgotten when its tensor is freed');
+    x.dispose();
   });
   it('NCHW data format (falls back to the JS kernel)', async () => {
     await compareOnBackends(() => {

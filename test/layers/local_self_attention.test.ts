@@ -59,6 +59,24 @@ describe('LocalSelfAttention2D', () => {
     assertClose(y.dataSync(), want.dataSync(), { tol: 1e-6 });
   });
 
+  it('at inference keeps the packed projections until a weight is assigned anew', () => {
+    const layer = new LocalSelfAttention2D({ filters: 8, heads: 2, kernelSize: 3 });
+    const x = randTensor([1, 4, 5, 6], 4);
+    const reference = () => {
+      const [wq, wk, wv, rr, rc] = layer.getWeights();
+      const p = (w: tf.Tensor) => tf.reshape(tf.matMul(tf.reshape(x, [20, 6]), w), [1, 4, 5, 8]) as tf.Tensor4D;
+      return localAttention2d(p(wq), p(wk), p(wv), rr as tf.Tensor2D, rc as tf.Tensor2D, { kernelSize: 3, heads: 2 });
+    };
+    for (const call of [1, 2])
+      assertClose((layer.apply(x) as tf.Tensor).dataSync(), reference().dataSync(), {
+        tol: 1e-6,
+        label: `call ${call}`,
+      });
+    const [wq, ...rest] = layer.getWeights();
+    layer.setWeights([tf.mul(wq, -2), ...rest]);
+    assertClose((layer.apply(x) as tf.Tensor).dataSync(), reference().dataSync(), { tol: 1e-6, label: 'new W_Q' });
+  });
+
   it('absolute positions change the output with position, none does not see position', () => {
     const x = tf.ones([1, 5, 5, 8]);
     const abs = new LocalSelfAttention2D({

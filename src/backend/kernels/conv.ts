@@ -1,11 +1,12 @@
 /**
- * Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter and FusedConv2D (bias + relu/linear) on
- * oneDNN. x: [B, H, W, Cin] (NHWC), filter: [kh, kw, Cin, Cout] (HWIO), y: [B, OH, OW, Cout].
+ * Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter, FusedConv2D (bias + relu/linear) and
+ * SasaConvResidualRelu (ops/conv_residual.ts) on oneDNN. x: [B, H, W, Cin] (NHWC), filter: [kh, kw, Cin, Cout] (HWIO), y: [B, OH, OW, Cout].
  */
 
+import { convResidualReluComposed } from '../../ops/conv_residual.js';
+import { CONV_RESIDUAL_RELU } from '../../ops/kernel_names.js';
 import * as tf from '../../tf.js';
 import type { ConvGeometryArg } from '../addon.js';
-import { broadcastBinary } from './eltwise.js';
 import {
   check,
   checkPad,
@@ -100,6 +101,29 @@ function tokenOf(t: tf.TensorInfo): number {
   return token;
 }
 
+const filterTokens = new WeakMap<object, number>();
+
+/**
+ * A token naming a filter tensor's contents, under which the addon keeps the filter's reorder when
+ * the same tensor comes back (inference); {@link forgetFilter} drops it when the tensor is freed.
+ */
+function filterTokenOf(t: tf.TensorInfo): number {
+  let token = filterTokens.get(t.dataId);
+  if (token === undefined) {
+    token = nextToken++;
+    filterTokens.set(t.dataId, token);
+  }
+  return token;
+}
+
+/** Frees what the addon keeps for the filter tensor `dataId` (the backend calls it as it frees the tensor's data). */
+export function forgetFilter(ctx: KernelContext, dataId: object): void {
+  const token = filterTokens.get(dataId);
+  if (token === undefined) return;
+  filterTokens.delete(dataId);
+  ctx.addon.convForgetFilter(token);
+}
+
 function checkShapes(op: string, xShape: number[], filterShape: number[]): void {
   check(op, xShape.length === 4, () => `input must be rank 4 [B,H,W,C], got ${fmt(xShape)}`);
   check(op, filterShape.length === 4, () => `filter must be rank 4 [kh,kw,Cin,Cout], got ${fmt(filterShape)}`);
@@ -156,9 +180,10 @@ function conv2dForward(
   w: Float32Array,
   info: ConvInfo,
   xToken: number,
+  filterToken: number,
 ): Float32Array {
   const y = outputFor('Conv2D', info.outShape);
-  ctx.addon.convForward(x, w, y, geometry(info), xToken);
+  ctx.addon.convForward(x, w, y, geometry(info), xToken, filterToken);
   return y;
 }
 
@@ -179,7 +204,7 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
     if (!xv || !wv || !isNHWC(args.attrs)) return fallback('Conv2D', args);
     const info = convInfo('Conv2D', x.shape, filter.shape, args.attrs ?? {}, args.attrs?.dilations as number);
     if (!info) return fallback('Conv2D', args);
-    return output(backend, info.outShape, conv2dForward(ctx, xv, wv, info, tokenOf(x)));
+    return output(backend, info.outShape, conv2dForward(ctx, xv, wv, info, tokenOf(x), filterTokenOf(filter)));
   };
 
   const conv2DBackpropInput: tf.KernelFunc = (args: KernelArgs) => {
@@ -253,15 +278,29 @@ export function convKernels(ctx: KernelContext): tf.KernelConfig[] {
       );
       return fallback('FusedConv2D', args);
     }
-    const y = conv2dForward(ctx, xv, wv, info, tokenOf(x));
-    if (bias && bv) {
-      broadcastBinary(ctx.addon, 'add', y, info.outShape, bv, bias.shape, y, info.outShape);
-    }
-    if (activation === 'relu') ctx.addon.relu(y, y, y.length);
+    // A bias of C values or one (or none) and the ReLU run inside the convolution's primitive.
+    const perChannelBias = bv?.length === c ? bv : new Float32Array(c).fill(bv?.[0] ?? 0);
+    const y = outputFor('FusedConv2D', info.outShape);
+    const relu = activation === 'relu';
+    ctx.addon.convForwardFused(xv, wv, perChannelBias, y, geometry(info), relu, tokenOf(x), filterTokenOf(filter));
+    return output(backend, info.outShape, y);
+  };
+
+  /** SasaConvResidualRelu (ops/conv_residual.ts, which checked the shapes): one fused primitive, or the composed ops. */
+  const convResidualRelu: tf.KernelFunc = (args: KernelArgs) => {
+    const backend = cpuBackend(args);
+    const { x, filter, bias, residual } = args.inputs as Record<string, tf.TensorInfo>;
+    const strides = (args.attrs as { strides: number }).strides;
+    const [xv, wv, bv, rv] = [x, filter, bias, residual].map((t) => f32(backend, t));
+    const info = convInfo(CONV_RESIDUAL_RELU, x.shape, filter.shape, { strides, pad: 'same' });
+    if (!xv || !wv || !bv || !rv || !info) return convResidualReluComposed(args);
+    const y = outputFor(CONV_RESIDUAL_RELU, info.outShape);
+    ctx.addon.convForwardFused(xv, wv, bv, y, geometry(info), true, tokenOf(x), filterTokenOf(filter), rv);
     return output(backend, info.outShape, y);
   };
 
   return [
+    { kernelName: CONV_RESIDUAL_RELU, backendName: 'native', kernelFunc: convResidualRelu },
     { kernelName: 'Conv2D', backendName: 'native', kernelFunc: conv2D },
     { kernelName: 'Conv2DBackpropInput', backendName: 'native', kernelFunc: conv2DBackpropInput },
     { kernelName: 'Conv2DBackpropFilter', backendName: 'native', kernelFunc: conv2DBackpropFilter },
