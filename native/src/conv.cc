@@ -333,15 +333,21 @@ void copyParallel(const float* from, float* to, int64_t n) {
   for (int64_t i = 0; i < n; ++i) to[i] = from[i];
 }
 
-/** An inference convolution with a bias and, optionally, max(0, ·) inside the primitive (a post-op). */
+/** y = max(0, y) in place, NaN kept (tfjs's relu; oneDNN's relu post-op turns NaN into 0). */
+void reluInPlace(float* y, int64_t n) {
+#pragma omp parallel for simd if (n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) y[i] = y[i] < 0.0f ? 0.0f : y[i];
+}
+
+/** An inference convolution with a bias and, optionally, the residual summed inside the primitive (a post-op). */
 struct FusedEntry {
   std::unique_ptr<dnnl::convolution_forward> fwd;
   Staged src, wei, dst;
 };
 
-FusedEntry& fusedEntryFor(const ConvShape& s, bool relu, bool sum) {
+FusedEntry& fusedEntryFor(const ConvShape& s, bool sum) {
   static std::unordered_map<std::string, std::unique_ptr<FusedEntry>> entries;
-  const std::string key = s.key() + (sum ? "sum," : "") + (relu ? "relu" : "linear");
+  const std::string key = s.key() + (sum ? "sum" : "");
   auto it = entries.find(key);
   if (it != entries.end()) return *it->second;
   const tag t = entryFor(s).bwdTag;
@@ -351,7 +357,6 @@ FusedEntry& fusedEntryFor(const ConvShape& s, bool relu, bool sum) {
   dnnl::primitive_attr attr;
   dnnl::post_ops ops;
   if (sum) ops.append_sum(1.f);
-  if (relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
   attr.set_post_ops(ops);
   dnnl::convolution_forward::primitive_desc pd(d, attr, cpuEngine());
   auto e = std::make_unique<FusedEntry>();
@@ -366,9 +371,9 @@ FusedEntry& fusedEntryFor(const ConvShape& s, bool relu, bool sum) {
 
 /**
  * convForwardFused(x, filter, bias [OC], y, geometry, relu, xToken?, filterToken?, residual?):
- * y = conv(x, filter) + bias (+ residual [N, OH, OW, OC]), then max(0, ·) when relu, in one oneDNN primitive
- * (FusedConv2D, SasaConvResidualRelu at inference). The residual is copied into y (or into the primitive's
- * layout) first, and the primitive's sum post-op adds the convolution to it.
+ * y = conv(x, filter) + bias (+ residual [N, OH, OW, OC]) in one oneDNN primitive, then max(0, ·) when relu as
+ * one pass that keeps NaN (FusedConv2D, SasaConvResidualRelu at inference). The residual is copied into y (or
+ * into the primitive's layout) first, and the primitive's sum post-op adds the convolution to it.
  */
 Napi::Value ConvForwardFused(const Napi::CallbackInfo& info) {
   return guarded(info, "FusedConv2D", [&] {
@@ -379,7 +384,7 @@ Napi::Value ConvForwardFused(const Napi::CallbackInfo& info) {
     float* y = floatArg(info, 3, "y", s.dstSize());
     const bool sum = info.Length() > 8 && !info[8].IsUndefined();
     float* residual = sum ? floatArg(info, 8, "residual", s.dstSize()) : nullptr;
-    FusedEntry& e = fusedEntryFor(s, boolArg(info, 5, "relu"), sum);
+    FusedEntry& e = fusedEntryFor(s, sum);
     memory src = e.src.inShared(optNumArg(info, 6, "xToken", 0), x, false);
     memory wei = e.wei.inFilter(optNumArg(info, 7, "filterToken", 0), w);
     if (residual && e.dst.needed) e.dst.in(residual);
@@ -388,6 +393,7 @@ Napi::Value ConvForwardFused(const Napi::CallbackInfo& info) {
     memory b({{s.oc}, dt::f32, tag::x}, cpuEngine(), bias);
     runStaged(*e.fwd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, dst}}, e.dst,
               y);
+    if (boolArg(info, 5, "relu")) reluInPlace(y, s.dstSize());
   });
 }
 

@@ -6,6 +6,7 @@
 import { stemAttention } from '../../src/ops/attention_stem.js';
 import { avgPool } from '../../src/ops/avg_pool.js';
 import { batchNormBlockMax, batchNormTrain } from '../../src/ops/batch_norm_train.js';
+import { convResidualRelu } from '../../src/ops/conv_residual.js';
 import { localAttention2d } from '../../src/ops/local_attention/op.js';
 import { localAttention2dPacked } from '../../src/ops/local_attention/packed.js';
 import { sgdUpdate } from '../../src/ops/sgd_update.js';
@@ -92,6 +93,33 @@ const fusedConv: FuzzOp = {
       bias: bias ?? undefined,
       activation: a.activation as Any,
     }),
+};
+
+/** convResidualRelu (a block end at inference): same-padded conv + bias + residual, then ReLU; no gradient. */
+const convResidual: FuzzOp = {
+  name: 'convResidualRelu',
+  generate(r) {
+    const x = imageShape(r);
+    const c = x[3] ?? 1;
+    const k = r.int(1, 3);
+    const filter = [k, k, r.chance(0.05) ? c + 1 : c, r.int(1, 5)];
+    const strides = r.chance(0.05) ? r.attr(() => r.int(1, 2)) : r.int(1, 2);
+    const out = [
+      x[0] ?? 1,
+      Math.ceil((x[1] ?? 1) / Number(strides)),
+      Math.ceil((x[2] ?? 1) / Number(strides)),
+      filter[3],
+    ];
+    const residual = r.chance(0.05) ? [...out.slice(0, 3), out[3] + 1] : out;
+    const bias = [r.chance(0.05) ? filter[3] + 1 : filter[3]];
+    return {
+      inputs: [r.input(x), r.input(filter), r.input(bias), r.input(residual)],
+      attrs: { strides },
+      grad: false,
+      reduction: size(filter.slice(0, 3)),
+    };
+  },
+  run: ([x, f, b, res], a: A) => convResidualRelu(x as Any, f as Any, b as Any, res as Any, a.strides as Any),
 };
 
 /**
@@ -553,6 +581,7 @@ const sgd: FuzzOp = {
 export const FUZZ_OPS: readonly FuzzOp[] = [
   conv,
   fusedConv,
+  convResidual,
   matMul,
   fusedMatMul,
   fusedBatchNorm,
