@@ -2,8 +2,8 @@
  * Inference of a built model with every batch norm that only follows a convolution folded into it:
  *   BN(conv(x, W)) = conv(x, W · a) + b,  a = gamma / sqrt(moving_variance + ε),  b = beta − moving_mean · a
  * (a and b per output channel), run as one `tf.fused.conv2d` with bias, and the BN's ReLU as its activation;
- * a bottleneck block's end (conv → residual BN, i.e. relu(BN(conv) + shortcut); in older saved graphs conv → BN →
- * add the shortcut → ReLU) as one convResidualRelu (ops/conv_residual.ts).
+ * a bottleneck block's end (conv → residual BN, i.e. relu(BN(conv) + shortcut)) as one convResidualRelu
+ * (ops/conv_residual.ts).
  * At batch 1 the batch norms and ReLUs are memory passes and kernel calls that cost as much as the smaller
  * convolutions (BENCHMARKS.md, issue 18). The folded filters and biases are kept between calls and recomputed
  * when any of the five weights behind them was assigned anew (a training step, loaded weights). Training
@@ -30,10 +30,9 @@ interface LayerStep {
 
 /**
  * A convolution and the batch norm that alone reads its output, run as one fused convolution (kind 'fold'),
- * or, at a bottleneck block's end, as one convResidualRelu (kind 'residual'): where the batch norm is a residual
- * one with its ReLU (inputs [conv, shortcut]), or, in older graphs, has no ReLU and is read only by a two-input
- * add read only by a ReLU (the add's other input the residual). Residual steps run at the batch norm's (or the
- * add's) place in the graph. inputs: [x] or [x, residual]; output: the batch norm's or the ReLU's.
+ * or, where the batch norm is a residual one with its ReLU (inputs [conv, shortcut]: a bottleneck block's end),
+ * as one convResidualRelu (kind 'residual') run at the batch norm's place in the graph.
+ * inputs: [x] or [x, shortcut]; output: the batch norm's.
  */
 interface FoldStep {
   kind: 'fold' | 'residual';
@@ -65,7 +64,7 @@ function nodesOf(model: tf.LayersModel): LayerStep[] | null {
   return nodes;
 }
 
-/** The model's steps with conv → BN (→ add → ReLU) chains fused, or null where the graph is not one this plan handles. */
+/** The model's steps with conv → BN pairs fused, or null where the graph is not one this plan handles. */
 function planOf(model: tf.LayersModel): Step[] | null {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) return null;
   const nodes = nodesOf(model);
@@ -79,11 +78,12 @@ function planOf(model: tf.LayersModel): Step[] | null {
     return r?.length === 1 && r[0].layer.getClassName() === name && !modelOutputs.has(id) ? r[0] : undefined;
   };
   const skipped = new Set<LayerStep>();
-  const atAdd = new Map<LayerStep, FoldStep>();
+  /** Residual steps by the batch norm node at whose place they run. */
+  const atNorm = new Map<LayerStep, FoldStep>();
   const steps: Step[] = [];
   for (const n of nodes) {
     if (skipped.has(n)) continue;
-    const deferred = atAdd.get(n);
+    const deferred = atNorm.get(n);
     if (deferred) {
       steps.push(deferred);
       continue;
@@ -94,27 +94,14 @@ function planOf(model: tf.LayersModel): Step[] | null {
       continue;
     }
     const fold = { conv: n.layer, norm: norm.layer };
-    if (norm.layer.residual) {
-      // A residual batch norm (relu(BN(conv) + shortcut), the builder's bottleneck end) reads [conv, shortcut].
-      if (!norm.layer.relu || norm.inputs[0] !== n.outputs[0]) {
-        steps.push(n);
-        continue;
-      }
-      // Run where the batch norm ran: its shortcut may come from layers after the conv (a projection).
-      atAdd.set(norm, { kind: 'residual', ...fold, inputs: [n.inputs[0], norm.inputs[1]], output: norm.outputs[0] });
-      continue;
-    }
-    skipped.add(norm);
-    const add = norm.layer.relu ? undefined : soleReader(norm.outputs[0], 'Add');
-    // A projection block's add reads two folded pairs (conv3 → bn3, downsample): the first one found takes it.
-    const free = add !== undefined && add.inputs.length === 2 && !atAdd.has(add);
-    const relu = free ? soleReader(add.outputs[0], 'ReLU') : undefined;
-    if (add && relu) {
-      const residual = add.inputs[0] === norm.outputs[0] ? add.inputs[1] : add.inputs[0];
-      skipped.add(relu);
-      atAdd.set(add, { kind: 'residual', ...fold, inputs: [n.inputs[0], residual], output: relu.outputs[0] });
-    } else {
+    if (!norm.layer.residual) {
+      skipped.add(norm);
       steps.push({ kind: 'fold', ...fold, inputs: n.inputs, output: norm.outputs[0] });
+    } else if (norm.layer.relu && norm.inputs[0] === n.outputs[0]) {
+      // Run where the batch norm ran: its shortcut may come from layers after the conv (a projection).
+      atNorm.set(norm, { kind: 'residual', ...fold, inputs: [n.inputs[0], norm.inputs[1]], output: norm.outputs[0] });
+    } else {
+      steps.push(n);
     }
   }
   return steps;
@@ -169,7 +156,7 @@ export class FoldedInference {
     return values.get(this.model.outputs[0].id) as tf.Tensor;
   }
 
-  /** How many conv → batch norm pairs the plan folds, and how many of them take in the add and ReLU after them. */
+  /** How many conv → batch norm pairs the plan folds, and how many of them are block ends (residual batch norms). */
   folds(): { pairs: number; residual: number } {
     const kinds = this.steps.map((s) => s.kind);
     const residual = kinds.filter((k) => k === 'residual').length;

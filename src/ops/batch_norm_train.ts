@@ -199,6 +199,19 @@ const KERNELS: readonly ComposedKernel[] = [
   { kernelName: BATCH_NORM_BLOCK_MAX_GRAD, kernelFunc: blockMaxBackward },
 ];
 
+/** Runs a training batch norm kernel (y, mean, variance outputs) with its attributes. */
+function runTrainKernel(
+  kernel: string,
+  inputs: tf.NamedTensorMap,
+  epsilon: number,
+  relu: boolean,
+): BatchNormTrainResult {
+  ensureKernels(KERNELS);
+  const attrs = { epsilon, relu: relu ? 1 : 0 };
+  const [y, mean, variance] = tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor[];
+  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
 /** Batch statistics and the normalised output; differentiable w.r.t. x, gamma and beta. */
 export function batchNormTrain(
   x: tf.Tensor,
@@ -208,10 +221,7 @@ export function batchNormTrain(
   relu = false,
 ): BatchNormTrainResult {
   checkArgs(x, gamma, beta, epsilon);
-  ensureKernels(KERNELS);
-  const attrs = { epsilon, relu: relu ? 1 : 0 };
-  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, attrs) as tf.Tensor[];
-  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  return runTrainKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, epsilon, relu);
 }
 
 /**
@@ -236,12 +246,7 @@ export function batchNormAddTrain(
     const got = residual instanceof tf.Tensor ? `${residual.dtype} ${JSON.stringify(residual.shape)}` : typeof residual;
     throw new Error(`batchNormAddTrain: residual must be float32 of x's shape ${JSON.stringify(x.shape)}, got ${got}`);
   }
-  ensureKernels(KERNELS);
-  const attrs = { epsilon, relu: relu ? 1 : 0 };
-  const [y, mean, variance] = tf
-    .engine()
-    .runKernel(BATCH_NORM_ADD_TRAIN, { x, residual, gamma, beta }, attrs) as tf.Tensor[];
-  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  return runTrainKernel(BATCH_NORM_ADD_TRAIN, { x, residual, gamma, beta }, epsilon, relu);
 }
 
 tf.registerGradient({

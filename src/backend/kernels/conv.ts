@@ -85,14 +85,10 @@ function broadcasts(a: number[], b: number[]): boolean {
   }
 }
 
-const tokens = new WeakMap<object, number>();
 let nextToken = 1;
 
-/**
- * A number naming a tensor's (immutable) contents, by which the addon recognises the x and dy a
- * backward pass shares with the forward pass and reuses their layout conversions.
- */
-function tokenOf(t: tf.TensorInfo): number {
+/** The number `tokens` holds for t's (immutable) contents, given on first sight. */
+function tokenIn(tokens: WeakMap<object, number>, t: tf.TensorInfo): number {
   let token = tokens.get(t.dataId);
   if (token === undefined) {
     token = nextToken++;
@@ -101,20 +97,21 @@ function tokenOf(t: tf.TensorInfo): number {
   return token;
 }
 
+const tokens = new WeakMap<object, number>();
+
+/**
+ * A number naming a tensor's (immutable) contents, by which the addon recognises the x and dy a
+ * backward pass shares with the forward pass and reuses their layout conversions.
+ */
+const tokenOf = (t: tf.TensorInfo) => tokenIn(tokens, t);
+
 const filterTokens = new WeakMap<object, number>();
 
 /**
  * A token naming a filter tensor's contents, under which the addon keeps the filter's reorder when
  * the same tensor comes back (inference); {@link forgetFilter} drops it when the tensor is freed.
  */
-function filterTokenOf(t: tf.TensorInfo): number {
-  let token = filterTokens.get(t.dataId);
-  if (token === undefined) {
-    token = nextToken++;
-    filterTokens.set(t.dataId, token);
-  }
-  return token;
-}
+const filterTokenOf = (t: tf.TensorInfo) => tokenIn(filterTokens, t);
 
 /** Frees what the addon keeps for the filter tensor `dataId` (the backend calls it as it frees the tensor's data). */
 export function forgetFilter(ctx: KernelContext, dataId: object): void {

@@ -10,13 +10,13 @@
  * rng(hashInts(seed, CROPS_TAG[split], i)): a stream of its own, so for any seed the crops never come
  * from the detection dataset's images (shapes/write.ts's tags).
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { mapLimited } from '../../prefetch.js';
 import { hashInts, rng } from '../../random.js';
 import { renderScene, type Scene, type SceneObject, SHAPE_CATEGORIES } from './scene.js';
-import { SHAPES_SPLITS, type ShapesSplit } from './write.js';
+import { claimOutputFolder, SHAPES_SPLITS, type ShapesSplit } from './write.js';
 
 /** Scenes per split, their side, the crops' side and margin, and the seed; defaults in {@link CROPS_DEFAULTS}. */
 export interface ShapeCropsOptions {
@@ -66,25 +66,7 @@ function checkOptions(o: Required<ShapeCropsOptions>): void {
 
 /** Refuses a non-empty `dir` that holds no earlier crops; clears an earlier output's splits. */
 async function prepareDir(dir: string): Promise<void> {
-  let entries: string[];
-  try {
-    entries = await readdir(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new Error(`${dir}: cannot be used as the output folder (${code})`);
-    await mkdir(dir, { recursive: true });
-    return;
-  }
-  if (entries.length === 0) return;
-  let marker: { generator?: string } | null = null;
-  try {
-    marker = JSON.parse(await readFile(join(dir, CROPS_MARKER), 'utf8'));
-  } catch {
-    marker = null;
-  }
-  if (marker?.generator !== CROPS_GENERATOR) {
-    throw new Error(`${dir} is not empty and holds no shapes crops (no ${CROPS_MARKER}); choose a new or empty folder`);
-  }
+  if (!(await claimOutputFolder(dir, 'shapes crops', CROPS_MARKER, CROPS_GENERATOR))) return;
   for (const split of SHAPES_SPLITS) await rm(join(dir, split), { recursive: true, force: true });
 }
 

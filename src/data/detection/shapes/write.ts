@@ -55,14 +55,43 @@ const SPLIT_TAG: Record<ShapesSplit, number> = { train: 0x7a1, val: 0x7a2 };
 export const shapesAnnotationsPath = (dir: string, split: ShapesSplit) => join(dir, `instances_${split}.json`);
 export const shapesImagesDir = (dir: string) => join(dir, 'images');
 
-/** The marker of a shapes output in `dir`, or null when there is none (or it is not one). */
-export async function readShapesManifest(dir: string): Promise<ShapesManifest | null> {
+/** The JSON marker `file` in `dir` when `generator` wrote it, else null (none, unreadable, another's). */
+export async function readGeneratorMarker<T extends { generator: string }>(
+  dir: string,
+  file: string,
+  generator: string,
+): Promise<T | null> {
   try {
-    const m = JSON.parse(await readFile(join(dir, SHAPES_MARKER), 'utf8')) as ShapesManifest;
-    return m?.generator === SHAPES_GENERATOR ? m : null;
+    const m = JSON.parse(await readFile(join(dir, file), 'utf8')) as T;
+    return m?.generator === generator ? m : null;
   } catch {
     return null;
   }
+}
+
+/** The marker of a shapes output in `dir`, or null when there is none (or it is not one). */
+export const readShapesManifest = (dir: string) =>
+  readGeneratorMarker<ShapesManifest>(dir, SHAPES_MARKER, SHAPES_GENERATOR);
+
+/**
+ * Makes `dir` an output folder: created when missing, kept when empty; a non-empty one must hold an earlier
+ * output (its `marker`, written by `generator`), else an error naming `what`. Returns whether it held one.
+ */
+export async function claimOutputFolder(dir: string, what: string, marker: string, generator: string) {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new Error(`${dir}: cannot be used as the output folder (${code})`);
+    await mkdir(dir, { recursive: true });
+    return false;
+  }
+  if (entries.length === 0) return false;
+  if (!(await readGeneratorMarker(dir, marker, generator))) {
+    throw new Error(`${dir} is not empty and holds no ${what} (no ${marker}); choose a new or empty folder`);
+  }
+  return true;
 }
 
 /** Image `index` of `split`: the drawn scene and its PNG bytes. */
@@ -84,21 +113,7 @@ function checkOptions(o: Required<ShapesOptions>) {
 
 /** Refuses a non-empty `dir` that is not a shapes output; clears the files of an earlier one. */
 async function prepareDir(dir: string) {
-  let entries: string[] = [];
-  try {
-    entries = await readdir(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new Error(`${dir}: cannot be used as the output folder (${code})`);
-    await mkdir(dir, { recursive: true });
-    return;
-  }
-  if (entries.length === 0) return;
-  if (!(await readShapesManifest(dir))) {
-    throw new Error(
-      `${dir} is not empty and holds no shapes output (no ${SHAPES_MARKER}); choose a new or empty folder`,
-    );
-  }
+  if (!(await claimOutputFolder(dir, 'shapes output', SHAPES_MARKER, SHAPES_GENERATOR))) return;
   await rm(shapesImagesDir(dir), { recursive: true, force: true });
   for (const split of SHAPES_SPLITS) await rm(shapesAnnotationsPath(dir, split), { force: true });
 }
