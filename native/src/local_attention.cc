@@ -46,17 +46,44 @@ using namespace attention;
  */
 enum Slot { kL, kAux, kQ, kK, kV, kDy, kOut0, kOut1, kOut2, kSlots };
 
-float* threadBuffer(Slot slot, size_t size) {
-  thread_local std::vector<float> buffers[kSlots];
-  std::vector<float>& b = buffers[slot];
+/**
+ * What a slot's buffer was last zero-filled for: the size and the geometry (H, W, k) whose margins
+ * are still zero, or size 0 once an ordinary threadBuffer call may have written anywhere.
+ */
+struct ZeroedFor {
+  size_t size = 0;
+  int64_t H = 0, W = 0, K = 0;
+  bool matches(size_t n, const Geometry& g) const { return size == n && H == g.H && W == g.W && K == g.K; }
+};
+
+thread_local std::vector<float> tBuffers[kSlots];
+thread_local ZeroedFor tZeroed[kSlots];
+
+float* grownBuffer(Slot slot, size_t size) {
+  std::vector<float>& b = tBuffers[slot];
   if (b.size() < size) b.resize(size);
   return b.data();
 }
 
-/** threadBuffer, zero-filled: for the padded buffers, whose margins no task writes. */
-float* zeroedThreadBuffer(Slot slot, size_t size) {
-  float* b = threadBuffer(slot, size);
-  std::fill_n(b, size, 0.0f);
+/** The slot's buffer, at least `size` floats, contents undefined. */
+float* threadBuffer(Slot slot, size_t size) {
+  tZeroed[slot] = ZeroedFor{};
+  return grownBuffer(slot, size);
+}
+
+/**
+ * threadBuffer, zero-filled: for the padded buffers of geometry g, whose margins no task writes.
+ * Filled only when the slot was last zeroed for another size or geometry (or used unzeroed since):
+ * the tasks write only inside the margins, so those stay zero from one call to the next.
+ */
+float* zeroedThreadBuffer(Slot slot, size_t size, const Geometry& g) {
+  ZeroedFor& zeroed = tZeroed[slot];
+  const bool kept = zeroed.matches(size, g) && tBuffers[slot].size() >= size;
+  float* b = grownBuffer(slot, size);
+  if (!kept) {
+    std::fill_n(b, size, 0.0f);
+    zeroed = ZeroedFor{size, g.H, g.W, g.K};
+  }
   return b;
 }
 
@@ -486,9 +513,9 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
 #pragma omp parallel
   {
     FlushDenormals ftz;
-    float* Qg = zeroedThreadBuffer(kQ, padded);
-    float* Kg = g.useQK ? zeroedThreadBuffer(kK, padded) : nullptr;
-    float* Vg = zeroedThreadBuffer(kV, padded);
+    float* Qg = zeroedThreadBuffer(kQ, padded, g);
+    float* Kg = g.useQK ? zeroedThreadBuffer(kK, padded, g) : nullptr;
+    float* Vg = zeroedThreadBuffer(kV, padded, g);
     float* Yg = threadBuffer(kOut0, local);
     const int64_t chunks = g.Wq / VL, rowL = g.K * g.K * g.Wq;
     const int64_t wq = g.Wq;  // a local: the vector stores (memcpy) could alias g, so g.Wq is reloaded
@@ -553,23 +580,24 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
 #pragma omp parallel
   {
     FlushDenormals ftz;
-    float* Qg = zeroedThreadBuffer(kQ, padded);
-    float* Kg = g.useQK ? zeroedThreadBuffer(kK, padded) : nullptr;
-    float* Vg = zeroedThreadBuffer(kV, padded);
-    float* DYg = zeroedThreadBuffer(kDy, padded);
+    float* Qg = zeroedThreadBuffer(kQ, padded, g);
+    float* Kg = g.useQK ? zeroedThreadBuffer(kK, padded, g) : nullptr;
+    float* Vg = zeroedThreadBuffer(kV, padded, g);
+    float* DYg = zeroedThreadBuffer(kDy, padded, g);
     float* DQg = threadBuffer(kOut0, local);
     float* DKg = g.useQK ? threadBuffer(kOut1, local) : nullptr;
     float* DVg = threadBuffer(kOut2, local);
     // P and dS rows: [k²][Wk], the row's data at column h; the zero margins (which the key gathers
     // read) are never written
-    float* Pall = zeroedThreadBuffer(kL, g.H * rs);
-    float* dSall = zeroedThreadBuffer(kAux, g.H * rs);
+    float* Pall = zeroedThreadBuffer(kL, g.H * rs, g);
+    float* dSall = zeroedThreadBuffer(kAux, g.H * rs, g);
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < g.B * hg.groups; ++task) {
       const int64_t b = task / hg.groups, n0 = task % hg.groups * hg.heads, lo = n0 * g.D;
       layOutHeads(g, q, k, v, b, lo, hg.channels, Qg, Kg, Vg);
       headsToPlanar(g, dy, g.C, b, lo, hg.channels, 1.0f, DYg);
-      std::fill(DQg, DQg + local, 0.0f);
+      // with relative logits their dq terms are each dq entry's first (a store), else the window sums add to zeros
+      if (!g.useQR) std::fill(DQg, DQg + local, 0.0f);
       for (int64_t n = n0; n < n0 + hg.heads; ++n) {
         Task<KT> t(g, n);
         const int64_t at = t.lo - lo;  // the head's first channel in the group's buffers
@@ -643,7 +671,7 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
                 const vf* sums = isRow ? rowS : colS;
                 const vf qv = loadu(Q + (c - t.lo) * t.cs + (i + g.h) * g.Wk + g.h + j0);
                 float* dqc = DQ + ((c - t.lo) * g.H + i) * g.Wq + j0;
-                vf dqv = loadu(dqc);
+                vf dqv{};  // the first term of this dq entry
                 vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
                 for (int64_t e = 0; e < K; ++e) {
                   dqv += sums[e] * table[e * g.half];

@@ -193,6 +193,16 @@ describeNative('native local attention kernels agree with the TypeScript kernels
       assert.deepStrictEqual(three, one, padding);
     }
   });
+  it('keep their thread buffers zero around the image from call to call, per geometry', () => {
+    // [2,13,19,16] and [2,13,17,16] (k 5) pad to the same buffer sizes, but the first writes the
+    // columns that are the second's zero margins: the second must zero its buffers again.
+    const wide: Case = { shape: [2, 13, 19, 16], k: 5, heads: 4 };
+    const first = runNative(wide, 'qk+qr', 'zeros').outputs;
+    compare({ shape: [2, 13, 17, 16], k: 5, heads: 4 }, 'qk+qr', 'zeros');
+    compare({ shape: [2, 13, 17, 16], k: 5, heads: 4 }, 'qk', 'zeros');
+    assert.deepStrictEqual(runNative(wide, 'qk+qr', 'zeros').outputs, first);
+    compare(wide, 'qk', 'zeros');
+  });
   it('tf.profile shows the fused kernels running on the native backend', async () => {
     const q = tf.randomNormal([1, 5, 5, 8]) as tf.Tensor4D;
     const rel = tf.randomNormal([3, 4]) as tf.Tensor2D;
