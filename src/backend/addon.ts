@@ -267,7 +267,10 @@ export interface NativeAddon {
     lse: Float32Array,
     geometry: AttentionGeometryArg,
   ): void;
-  /** localAttentionForward's y without lse, then y + bias (empty: none) and max(·, 0) with relu. */
+  /**
+   * localAttentionForward's y without lse, 2×2-average-pooled with pool (y [B, H/2, W/2, C]; H, W even), then
+   * y + bias (empty: none) and max(·, 0) with relu.
+   */
   localAttentionInference(
     q: Float32Array,
     k: Float32Array,
@@ -278,6 +281,7 @@ export interface NativeAddon {
     y: Float32Array,
     geometry: AttentionGeometryArg,
     relu: boolean,
+    pool: boolean,
   ): void;
   localAttentionBackward(
     dy: Float32Array,

@@ -190,23 +190,19 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
   /**
    * Inference with the batch norm after the layer folded in: relu?(BN(layer(x))) = relu?(layer'(x) + shift), layer'
    * the layer with W_V's columns × valueScale (each output is a convex combination of values: the softmax weights
-   * sum to 1, and so do the 2×2 average's). x [B, H, W, d_in] → [B, H/s, W/s, filters]. The shift and ReLU join
-   * the attention kernel's write-back (the ReLU after the pooling when strides = 2). Not differentiable.
+   * sum to 1, and so do the 2×2 average's). x [B, H, W, d_in] → [B, H/s, W/s, filters]. The pooling (for an even
+   * height and width), shift and ReLU join the attention kernel's write-back. Not differentiable.
    */
   applyFolded(x: tf.Tensor4D, fold: ValueFold): tf.Tensor4D {
     return tf.tidy(() => {
       const qkv = this.projected(x, (c) => this.packedKernels(c, false, fold.valueScale));
-      const relu = fold.relu && this.strides === 1;
-      const epilogue = { bias: fold.shift, relu };
-      const options = this.attentionOptions();
-      const y = localAttention2dPackedInference(
-        qkv,
-        this.table(this.relRow),
-        this.table(this.relCol),
-        options,
-        epilogue,
-      );
-      if (this.strides === 1) return y;
+      const [, h, w] = qkv.shape;
+      const pool = this.strides === 2 && h % 2 === 0 && w % 2 === 0;
+      const poolAfter = this.strides === 2 && !pool;
+      const epilogue = { bias: fold.shift, relu: fold.relu && !poolAfter, pool };
+      const tables = [this.table(this.relRow), this.table(this.relCol)] as const;
+      const y = localAttention2dPackedInference(qkv, ...tables, this.attentionOptions(), epilogue);
+      if (!poolAfter) return y;
       const pooled = avgPool(y, 2, 2, 'same');
       return fold.relu ? tf.relu(pooled) : pooled;
     });

@@ -93,6 +93,38 @@ describeNative('localAttention2dPackedInference: the native kernel vs relu?(y + 
     }
   }
 
+  const POOL_CASES: Case[] = [
+    { shape: [1, 12, 14, 8], options: { kernelSize: 5, heads: 2 } },
+    ...CASES.filter((c) => c.shape[1] % 2 === 0 && c.shape[2] % 2 === 0),
+  ];
+  for (const c of POOL_CASES) {
+    it(`[${c.shape}] ${JSON.stringify(c.options)}, 2×2 average pooled, a bias, relu`, async () => {
+      await compareOnBackends(
+        () => {
+          const i = inputs(c);
+          const bias = randTensor([c.shape[3]], 16) as tf.Tensor1D;
+          const epilogue = { bias, relu: true, pool: true };
+          const y = localAttention2dPackedInference(i.qkv, i.relRow, i.relCol, c.options, epilogue);
+          const [b, h, w, ch] = c.shape;
+          assert.deepEqual(y.shape, [b, h / 2, w / 2, ch]);
+          return [y];
+        },
+        { tol: 2e-5 },
+      );
+    });
+  }
+
+  it('pooling an odd side is refused, naming the sizes', () => {
+    const c = CASES[0];
+    const i = inputs(c);
+    assert.throws(
+      () =>
+        localAttention2dPackedInference(i.qkv, i.relRow, i.relCol, c.options, { bias: null, relu: false, pool: true }),
+      /pool needs an even height and width, got 9×11/,
+    );
+    tf.dispose([i.qkv, i.relRow, i.relCol]);
+  });
+
   it('equals relu(localAttention2dPacked + bias) on the native backend, bit for bit', () => {
     const c = CASES[0];
     tf.tidy(() => {

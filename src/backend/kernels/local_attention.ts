@@ -2,8 +2,8 @@
  * The fused local self-attention kernels (native/src/local_attention.cc):
  * SasaLocalAttention (q, k, v, relRow, relCol → y [B,H,W,C], lse [B,H,W,N]) and its gradient,
  * and SasaLocalAttentionPacked, the same on q|k|v packed in one [B,H,W,P·C] tensor (the kernels
- * read and write views of it with pixel stride P·C); SasaLocalAttentionPackedInference, its y alone with a bias
- * and ReLU applied as it is written.
+ * read and write views of it with pixel stride P·C); SasaLocalAttentionPackedInference, its y alone with the
+ * 2×2 average pooling, a bias and a ReLU applied as it is written.
  * Shapes and attributes are checked by the op's own function (ops/local_attention/options.ts)
  * before the addon sees them; the addon checks the geometry once more (native/src/attention_common.h).
  */
@@ -123,7 +123,7 @@ export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
   };
   const packedInference: tf.KernelFunc = (args: KernelArgs) => {
     const inputs = args.inputs as Record<string, tf.TensorInfo>;
-    const attrs = args.attrs as unknown as LocalAttentionAttrs & { relu: boolean };
+    const attrs = args.attrs as unknown as LocalAttentionAttrs & { relu: boolean; pool: boolean };
     const p = packedPlan(inputs, attrs);
     const { q, k, v } = views(values(args, inputs.qkv, 'qkv'), p.C, p.parts);
     const [relRow, relCol, bias] = ['relRow', 'relCol', 'bias'].map((n) => values(args, inputs[n], n));
@@ -132,9 +132,13 @@ export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
       bias.length === 0 || bias.length === p.C,
       () => `bias ${fmt(inputs.bias.shape)} must be [${p.C}] or empty`,
     );
-    const y = outputBuffer(sizeOf(p.shape));
-    ctx.addon.localAttentionInference(q, k, v, relRow, relCol, bias, y, p.geometry, Boolean(attrs.relu));
-    return output(cpuBackend(args), p.shape, y);
+    const [B, H, W, C] = p.shape;
+    const pool = Boolean(attrs.pool);
+    check(OP, !pool || (H % 2 === 0 && W % 2 === 0), () => `pool needs an even height and width, got ${fmt(p.shape)}`);
+    const shape = pool ? [B, H / 2, W / 2, C] : p.shape;
+    const y = outputBuffer(sizeOf(shape));
+    ctx.addon.localAttentionInference(q, k, v, relRow, relCol, bias, y, p.geometry, Boolean(attrs.relu), pool);
+    return output(cpuBackend(args), shape, y);
   };
   const packedBackward: tf.KernelFunc = (args: KernelArgs) => {
     const inputs = args.inputs as Record<string, tf.TensorInfo>;

@@ -11,6 +11,7 @@
  * folded into W_V, models/folded_inference.ts), in one native kernel that keeps nothing for a gradient.
  */
 import * as tf from '../../tf.js';
+import { avgPool } from '../avg_pool.js';
 import { type ComposedKernel, ensureKernels, tensorInput } from '../composed_kernels.js';
 import {
   LOCAL_ATTENTION,
@@ -55,13 +56,17 @@ const composedBackward: tf.KernelFunc = ({ inputs, attrs }) => {
   });
 };
 
-/** Inputs qkv, relRow, relCol, bias → y + bias, then max(·, 0) with attrs.relu: the packed forward's y, composed. */
+/**
+ * Inputs qkv, relRow, relCol, bias → the packed forward's y (2×2-average-pooled with attrs.pool) + bias, then
+ * max(·, 0) with attrs.relu, composed.
+ */
 const composedInference: tf.KernelFunc = ({ inputs, attrs }) => {
   const [qkv, relRow, relCol, bias] = ['qkv', 'relRow', 'relCol', 'bias'].map((n) => tensorInput(inputs, n));
-  const { relu, ...a } = attrs as unknown as LocalAttentionAttrs & { relu: boolean };
+  const { relu, pool, ...a } = attrs as unknown as LocalAttentionAttrs & { relu: boolean; pool: boolean };
   return tf.tidy(() => {
     const [y] = tf.engine().runKernel(LOCAL_ATTENTION_PACKED, { qkv, relRow, relCol }, a) as tf.Tensor[];
-    const shifted = bias.size > 0 ? tf.add(y, bias) : y;
+    const pooled = pool ? avgPool(y as tf.Tensor4D, 2, 2, 'same') : y;
+    const shifted = bias.size > 0 ? tf.add(pooled, bias) : pooled;
     return relu ? tf.relu(shifted) : shifted;
   });
 };
@@ -90,10 +95,14 @@ tf.registerGradient({
   },
 });
 
-/** What inference adds to the attention's output y [B, H, W, C]: relu?(y + bias), bias [C] (null: none). */
+/**
+ * What inference does to the attention's output y [B, H, W, C]: relu?(pool?(y) + bias), bias [C] (null: none),
+ * pool the 2×2 average with stride 2 (H and W even).
+ */
 export interface AttentionEpilogue {
   bias: tf.Tensor1D | null;
   relu: boolean;
+  pool?: boolean;
 }
 
 /** Local self-attention on packed q|k|v (see the file comment); y [B, H, W, C]. */
@@ -107,8 +116,9 @@ export function localAttention2dPacked(
 }
 
 /**
- * localAttention2dPacked at inference: relu?(y + bias) (bias [C]), with nothing kept for a gradient (the native
- * kernel writes no lse and applies the bias and ReLU as it writes y). Not differentiable.
+ * localAttention2dPacked at inference: relu?(pool?(y) + bias) (bias [C]; pool: 2×2 average, stride 2, H and W
+ * even → [B, H/2, W/2, C]), with nothing kept for a gradient (the native kernel writes no lse and pools, adds the
+ * bias and applies the ReLU as it writes y). Not differentiable.
  */
 export function localAttention2dPackedInference(
   qkv: tf.Tensor4D,
@@ -149,6 +159,9 @@ function packedCall(
   if (bias && (bias.rank !== 1 || bias.shape[0] !== shape[3])) {
     throw new Error(`${OP}: bias must be [${shape[3]}], got [${bias.shape.join(',')}]`);
   }
+  const pool = epilogue?.pool === true;
+  if (pool && (h % 2 !== 0 || w % 2 !== 0))
+    throw new Error(`${OP}: pool needs an even height and width, got ${h}×${w}`);
   return tf.tidy(() => {
     const empty = () => tf.zeros([0]);
     const inputs = { qkv, relRow: g.useQR && relRow ? relRow : empty(), relCol: g.useQR && relCol ? relCol : empty() };
@@ -156,7 +169,7 @@ function packedCall(
       const infer = { ...inputs, bias: bias ?? empty() };
       return tf
         .engine()
-        .runKernel(LOCAL_ATTENTION_PACKED_INFERENCE, infer, { ...attrs, relu: epilogue.relu }) as tf.Tensor4D;
+        .runKernel(LOCAL_ATTENTION_PACKED_INFERENCE, infer, { ...attrs, relu: epilogue.relu, pool }) as tf.Tensor4D;
     }
     const [y] = tf.engine().runKernel(LOCAL_ATTENTION_PACKED, inputs, attrs) as tf.Tensor[];
     return y as tf.Tensor4D;
