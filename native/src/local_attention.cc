@@ -19,7 +19,8 @@
 // Per query pixel (i, j) and head n, window offsets (da, db) ∈ [0, k)², (a, b) = (i+da-h, j+db-h):
 //   L[da,db] = q̂·k_ab + q̂_row·relRow[da] + q̂_col·relCol[db],  q̂ = scale·q (head's channels)
 //   p = softmax(L), y = Σ p v_ab, lse = log Σ exp L
-// Backward keeps only lse between the passes: p is recomputed from the logits.
+// Backward keeps only lse between the passes: p is recomputed from the logits. Inference
+// (localAttentionInference) writes no lse and may add a bias per channel and a ReLU as y is written.
 #include <omp.h>
 #include <immintrin.h>
 
@@ -153,12 +154,75 @@ void headsToPlanar(const Geometry& g, const float* x, int64_t ld, int64_t b, int
   }
 }
 
-/** [count][H][Wq] → channels [lo, lo + count) of image b of NHWC x (pixel stride ld), × mul. */
+/**
+ * What inference applies to y as it is written: with pool, the 2×2 average with stride 2 (H and W even:
+ * y [B, H/2, W/2, C]); then y + bias[c] (bias null: none), then max(y, 0) with relu (NaN kept, as tfjs's
+ * Relu keeps it).
+ */
+struct Epilogue {
+  const float* bias = nullptr;
+  bool relu = false;
+  bool pool = false;
+  bool any() const { return bias != nullptr || relu; }
+
+  /** Channels [lo, lo + count) of n pixels of x (pixel stride ld). */
+  void apply(float* x, int64_t ld, int64_t n, int64_t lo, int64_t count) const {
+    for (int64_t p = 0; p < n; ++p) {
+      float* px = x + p * ld + lo;
+      for (int64_t c = 0; c < count; ++c) {
+        const float y = bias ? px[c] + bias[lo + c] : px[c];
+        px[c] = relu && y < 0.0f ? 0.0f : y;
+      }
+    }
+  }
+};
+
+/**
+ * [count][H][Wq] → channels [lo, lo + count) of image b of NHWC x (pixel stride ld), × mul, then the epilogue
+ * (each row while it is in cache).
+ */
 void headsFromPlanar(const Geometry& g, const float* src, int64_t count, float mul, float* x, int64_t ld, int64_t b,
-                     int64_t lo) {
+                     int64_t lo, const Epilogue& epilogue = Epilogue{}) {
   const int64_t plane = g.H * g.Wq;
   for (int64_t i = 0; i < g.H; ++i) {
-    transposeRun(src + i * g.Wq, plane, x + ((b * g.H + i) * g.W) * ld + lo, ld, g.W, count, mul);
+    float* row = x + ((b * g.H + i) * g.W) * ld;
+    transposeRun(src + i * g.Wq, plane, row + lo, ld, g.W, count, mul);
+    if (epilogue.any()) epilogue.apply(row, ld, g.W, lo, count);
+  }
+}
+
+/**
+ * [count][H][Wq] (H, W even) 2×2-averaged into channels [lo, lo + count) of image b of NHWC y [B, H/2, W/2, C],
+ * then the epilogue's bias and ReLU; one pooled row at a time through `pooled` [count][W/2].
+ */
+void headsFromPlanarPooled(const Geometry& g, const float* src, int64_t count, float* y, int64_t b, int64_t lo,
+                           const Epilogue& epilogue, float* pooled) {
+  const int64_t plane = g.H * g.Wq, Ho = g.H / 2, Wo = g.W / 2;
+  for (int64_t i = 0; i < Ho; ++i) {
+    for (int64_t c = 0; c < count; ++c) {
+      const float* r0 = src + c * plane + 2 * i * g.Wq;
+      const float* r1 = r0 + g.Wq;
+      float* out = pooled + c * Wo;
+      for (int64_t j = 0; j < Wo; ++j) out[j] = 0.25f * ((r0[2 * j] + r0[2 * j + 1]) + (r1[2 * j] + r1[2 * j + 1]));
+    }
+    float* row = y + ((b * Ho + i) * Wo) * g.C;
+    transposeRun(pooled, Wo, row + lo, g.C, Wo, count, 1.0f);
+    if (epilogue.any()) epilogue.apply(row, g.C, Wo, lo, count);
+  }
+}
+
+/** NHWC x [B, H, W, C] (H, W even) 2×2-averaged into y [B, H/2, W/2, C], as headsFromPlanarPooled sums. */
+void poolNhwc(const Geometry& g, const float* x, float* y) {
+  const int64_t Ho = g.H / 2, Wo = g.W / 2, C = g.C;
+  for (int64_t b = 0; b < g.B; ++b) {
+    for (int64_t i = 0; i < Ho; ++i) {
+      for (int64_t j = 0; j < Wo; ++j) {
+        const float* p00 = x + ((b * g.H + 2 * i) * g.W + 2 * j) * C;
+        const float* p10 = p00 + g.W * C;
+        float* out = y + ((b * Ho + i) * Wo + j) * C;
+        for (int64_t c = 0; c < C; ++c) out[c] = 0.25f * ((p00[c] + p00[C + c]) + (p10[c] + p10[C + c]));
+      }
+    }
   }
 }
 
@@ -506,7 +570,7 @@ struct HeadGroups {
 
 template <int KT>
 void forwardImpl(const Geometry& g, const float* q, const float* k, const float* v,
-                 const float* relRow, const float* relCol, float* y, float* lse) {
+                 const float* relRow, const float* relCol, float* y, float* lse, const Epilogue& epilogue) {
   const HeadGroups hg(g);
   const int64_t cs = g.Hp * g.Wk, plane = g.H * g.Wq;
   const int64_t padded = hg.channels * cs, local = hg.channels * plane;
@@ -547,6 +611,7 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
                 sum += e;
               }
               inv[j0 / VL] = 1.0f / sum;
+              if (!lse) continue;
               float* lrow = lse + ((b * g.H + i) * g.W) * g.N + n;
               for (int64_t l = 0; l < VL && j0 + l < g.W; ++l) lrow[(j0 + l) * g.N] = m[l] + std::log(sum[l]);
             }
@@ -554,7 +619,11 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
           t.windowSumsRows(Lpair, rowL, g.Wq, V, Y, i0, rows, invSum.data());
         }
       }
-      headsFromPlanar(g, Yg, hg.channels, 1.0f, y, g.C, b, lo);
+      if (epilogue.pool) {
+        headsFromPlanarPooled(g, Yg, hg.channels, y, b, lo, epilogue, threadBuffer(kOut1, hg.channels * g.W / 2));
+      } else {
+        headsFromPlanar(g, Yg, hg.channels, 1.0f, y, g.C, b, lo, epilogue);
+      }
     }
   }
 }
@@ -791,7 +860,40 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     if (smallImages(g)) {
       smallForward(g, q, k, v, relRow, relCol, y, lse);
     } else {
-      dispatchWindow<ForwardRun>(g.K, g, q, k, v, relRow, relCol, y, lse);
+      dispatchWindow<ForwardRun>(g.K, g, q, k, v, relRow, relCol, y, lse, Epilogue{});
+    }
+  });
+}
+
+/**
+ * localAttentionInference(q, k, v, relRow, relCol, bias, y, geometry, relu, pool): localAttentionForward's y
+ * without lse (nothing kept for a gradient); with pool (H and W even) its 2×2 average with stride 2, y
+ * [B, H/2, W/2, C]; then y + bias (bias [C], or empty for none) and max(·, 0) with relu: a batch norm folded
+ * into W_V and its ReLU, at inference.
+ */
+Napi::Value Inference(const Napi::CallbackInfo& info) {
+  return guarded(info, "localAttention2d (inference)", [&] {
+    const Geometry g = Geometry::from(objectArg(info, 7, "geometry"));
+    const float* q = floatArg(info, 0, "q", g.strided());
+    const float* k = floatArg(info, 1, "k", g.useQK ? g.strided() : 0);
+    const float* v = floatArg(info, 2, "v", g.strided());
+    const float* relRow = floatArg(info, 3, "relRow", g.useQR ? g.K * g.half : 0);
+    const float* relCol = floatArg(info, 4, "relCol", g.useQR ? g.K * g.half : 0);
+    floatArg(info, 5, "bias", 0);  // a Float32Array: [C], or empty for no bias
+    const bool hasBias = info[5].As<Napi::Float32Array>().ElementLength() > 0;
+    const Epilogue epilogue{hasBias ? floatArg(info, 5, "bias", g.C) : nullptr, boolArg(info, 8, "relu"),
+                            boolArg(info, 9, "pool")};
+    if (epilogue.pool && (g.H % 2 != 0 || g.W % 2 != 0)) fail("localAttention2d", "pool needs an even height and width");
+    const int64_t pixels = epilogue.pool ? g.B * (g.H / 2) * (g.W / 2) : g.B * g.H * g.W;
+    float* y = floatArg(info, 6, "y", pixels * g.C);
+    if (smallImages(g)) {
+      std::vector<float> lse(static_cast<size_t>(g.B * g.H * g.W * g.N));
+      std::vector<float> full(epilogue.pool ? static_cast<size_t>(g.size()) : 0);
+      smallForward(g, q, k, v, relRow, relCol, epilogue.pool ? full.data() : y, lse.data());
+      if (epilogue.pool) poolNhwc(g, full.data(), y);
+      if (epilogue.any()) epilogue.apply(y, g.C, pixels, 0, g.C);
+    } else {
+      dispatchWindow<ForwardRun>(g.K, g, q, k, v, relRow, relCol, y, nullptr, epilogue);
     }
   });
 }
@@ -858,6 +960,7 @@ Napi::Value Exp(const Napi::CallbackInfo& info) {
 
 void registerLocalAttention(Napi::Env env, Napi::Object exports) {
   exports.Set("localAttentionForward", Napi::Function::New(env, Forward));
+  exports.Set("localAttentionInference", Napi::Function::New(env, Inference));
   exports.Set("localAttentionBackward", Napi::Function::New(env, Backward));
   exports.Set("attentionExp", Napi::Function::New(env, Exp));
 }

@@ -267,6 +267,22 @@ export interface NativeAddon {
     lse: Float32Array,
     geometry: AttentionGeometryArg,
   ): void;
+  /**
+   * localAttentionForward's y without lse, 2×2-average-pooled with pool (y [B, H/2, W/2, C]; H, W even), then
+   * y + bias (empty: none) and max(·, 0) with relu.
+   */
+  localAttentionInference(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    relRow: Float32Array,
+    relCol: Float32Array,
+    bias: Float32Array,
+    y: Float32Array,
+    geometry: AttentionGeometryArg,
+    relu: boolean,
+    pool: boolean,
+  ): void;
   localAttentionBackward(
     dy: Float32Array,
     q: Float32Array,

@@ -19,12 +19,13 @@
 import { avgPool } from '../ops/avg_pool.js';
 import {
   type AttentionLayerOptions,
+  type LocalAttentionOptions,
   type LogitsMode,
   type PaddingMode,
   type PositionalEncoding,
   resolveAttentionOptions,
 } from '../ops/local_attention/options.js';
-import { localAttention2dPacked } from '../ops/local_attention/packed.js';
+import { localAttention2dPacked, localAttention2dPackedInference } from '../ops/local_attention/packed.js';
 import { localAttentionWeights, type QueryPixel } from '../ops/local_attention/weights.js';
 import * as tf from '../tf.js';
 import { sinusoidalEncoding2d } from './positional_encoding.js';
@@ -44,6 +45,16 @@ export interface LocalSelfAttention2DArgs extends AttentionLayerOptions {
   trainable?: boolean;
   inputShape?: number[];
   batchInputShape?: number[];
+}
+
+/**
+ * A batch norm (and its ReLU) after the layer, folded in at inference: BN(y) = y · valueScale + shift per
+ * output channel [filters] (models/folded_inference.ts).
+ */
+export interface ValueFold {
+  valueScale: tf.Tensor1D;
+  shift: tf.Tensor1D;
+  relu: boolean;
 }
 
 const CLASS = 'LocalSelfAttention2D';
@@ -74,7 +85,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
   private relRow?: tf.LayerVariable;
   private relCol?: tf.LayerVariable;
   private encodings = new Map<string, tf.Tensor3D>();
-  /** The packed kernels at inference and the kernels' tensors they came from (packedKernels). */
+  /** The packed kernels at inference and the tensors they came from (packedKernels; W_V's scale last if any). */
   private packed?: { sources: object[]; weights: tf.Tensor2D };
 
   constructor(args: LocalSelfAttention2DArgs) {
@@ -148,16 +159,19 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
    * [W_Q | W_K | W_V] [C, P·filters] (W_K absent for logits 'qr'): stacked along a new leading axis (a plain
    * copy each) and transposed natively, as tfjs's Concat along the last axis is a JS loop per row. In training
    * and under a gradient scope built in the graph (the gradients flow through it); at inference kept until a
-   * kernel is assigned anew.
+   * kernel (or valueScale) is a new tensor. valueScale [filters] (inference only) multiplies W_V's columns.
    */
-  private packedKernels(c: number, training: boolean): tf.Tensor2D {
+  private packedKernels(c: number, training: boolean, valueScale?: tf.Tensor1D): tf.Tensor2D {
     const kernels = [this.wq, this.wk, this.wv].filter((v): v is tf.LayerVariable => v !== undefined);
+    const last = kernels.length - 1;
+    const read = (v: tf.LayerVariable, i: number) =>
+      i === last && valueScale ? tf.mul(v.read(), valueScale) : v.read();
     const pack = () =>
-      tf.reshape(tf.transpose(tf.stack(kernels.map((v) => v.read())), [1, 0, 2]), [c, kernels.length * this.filters]);
+      tf.reshape(tf.transpose(tf.stack(kernels.map(read)), [1, 0, 2]), [c, kernels.length * this.filters]);
     if (training || tf.engine().state.gradientDepth > 0) return pack() as tf.Tensor2D;
-    const sources = kernels.map((v) => v.read().dataId);
+    const sources = [...kernels.map((v) => v.read().dataId), ...(valueScale ? [valueScale.dataId] : [])];
     const kept = this.packed;
-    if (kept?.sources.every((d, i) => d === sources[i])) return kept.weights;
+    if (kept?.sources.length === sources.length && kept.sources.every((d, i) => d === sources[i])) return kept.weights;
     kept?.weights.dispose();
     this.packed = { sources, weights: tf.keep(tf.tidy(pack) as tf.Tensor2D) };
     return this.packed.weights;
@@ -165,28 +179,57 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs?: tf.serialization.ConfigDict): tf.Tensor {
     return tf.tidy(() => {
-      let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      if (x.rank !== 4) fail(this.name, `input must be [B, H, W, C], got [${x.shape.join(',')}]`);
-      const [b, h, w, c] = x.shape;
-      if (this.positional === 'absolute') x = tf.add(x, this.encoding(h, w, c));
-      // One product x·[W_Q | W_K | W_V], attended to as packed q|k|v.
-      const weights = this.packedKernels(c, kwargs?.training === true);
-      const packed = weights.shape[1];
-      const qkv = tf.reshape(tf.matMul(tf.reshape(x, [b * h * w, c]), weights), [b, h, w, packed]);
-      const y = localAttention2dPacked(
-        qkv as tf.Tensor4D,
-        (this.relRow?.read() as tf.Tensor2D | undefined) ?? null,
-        (this.relCol?.read() as tf.Tensor2D | undefined) ?? null,
-        {
-          kernelSize: this.kernelSize,
-          heads: this.heads,
-          logits: this.logits,
-          padding: this.attentionPadding,
-          ...(this.scale === undefined ? {} : { scale: this.scale }),
-        },
-      );
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      const training = kwargs?.training === true;
+      const qkv = this.projected(x, (c) => this.packedKernels(c, training));
+      const y = localAttention2dPacked(qkv, this.table(this.relRow), this.table(this.relCol), this.attentionOptions());
       return this.strides === 2 ? avgPool(y, 2, 2, 'same') : y;
     });
+  }
+
+  /**
+   * Inference with the batch norm after the layer folded in: relu?(BN(layer(x))) = relu?(layer'(x) + shift), layer'
+   * the layer with W_V's columns × valueScale (each output is a convex combination of values: the softmax weights
+   * sum to 1, and so do the 2×2 average's). x [B, H, W, d_in] → [B, H/s, W/s, filters]. The pooling (for an even
+   * height and width), shift and ReLU join the attention kernel's write-back. Not differentiable.
+   */
+  applyFolded(x: tf.Tensor4D, fold: ValueFold): tf.Tensor4D {
+    return tf.tidy(() => {
+      const qkv = this.projected(x, (c) => this.packedKernels(c, false, fold.valueScale));
+      const [, h, w] = qkv.shape;
+      const pool = this.strides === 2 && h % 2 === 0 && w % 2 === 0;
+      const poolAfter = this.strides === 2 && !pool;
+      const epilogue = { bias: fold.shift, relu: fold.relu && !poolAfter, pool };
+      const tables = [this.table(this.relRow), this.table(this.relCol)] as const;
+      const y = localAttention2dPackedInference(qkv, ...tables, this.attentionOptions(), epilogue);
+      if (!poolAfter) return y;
+      const pooled = avgPool(y, 2, 2, 'same');
+      return fold.relu ? tf.relu(pooled) : pooled;
+    });
+  }
+
+  /** q|k|v [B, H, W, P·filters] = (x (+ positions)) · weights(d_in): one product for all three projections. */
+  private projected(inputs: tf.Tensor4D, weights: (c: number) => tf.Tensor2D): tf.Tensor4D {
+    let x = inputs;
+    if (x.rank !== 4) fail(this.name, `input must be [B, H, W, C], got [${x.shape.join(',')}]`);
+    const [b, h, w, c] = x.shape;
+    if (this.positional === 'absolute') x = tf.add(x, this.encoding(h, w, c));
+    const packed = weights(c);
+    return tf.reshape(tf.matMul(tf.reshape(x, [b * h * w, c]), packed), [b, h, w, packed.shape[1]]);
+  }
+
+  private table(v: tf.LayerVariable | undefined): tf.Tensor2D | null {
+    return (v?.read() as tf.Tensor2D | undefined) ?? null;
+  }
+
+  private attentionOptions(): LocalAttentionOptions {
+    return {
+      kernelSize: this.kernelSize,
+      heads: this.heads,
+      logits: this.logits,
+      padding: this.attentionPadding,
+      ...(this.scale === undefined ? {} : { scale: this.scale }),
+    };
   }
 
   /**
@@ -205,16 +248,10 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
       return localAttentionWeights(
         project(this.wq as tf.LayerVariable),
         this.wk ? project(this.wk) : null,
-        (this.relRow?.read() as tf.Tensor2D | undefined) ?? null,
-        (this.relCol?.read() as tf.Tensor2D | undefined) ?? null,
+        this.table(this.relRow),
+        this.table(this.relCol),
         pixels,
-        {
-          kernelSize: this.kernelSize,
-          heads: this.heads,
-          logits: this.logits,
-          padding: this.attentionPadding,
-          ...(this.scale === undefined ? {} : { scale: this.scale }),
-        },
+        this.attentionOptions(),
       );
     });
   }

@@ -3,7 +3,9 @@
  *   BN(conv(x, W)) = conv(x, W · a) + b,  a = gamma / sqrt(moving_variance + ε),  b = beta − moving_mean · a
  * (a and b per output channel), run as one `tf.fused.conv2d` with bias, and the BN's ReLU as its activation;
  * a bottleneck block's end (conv → residual BN, i.e. relu(BN(conv) + shortcut)) as one convResidualRelu
- * (ops/conv_residual.ts).
+ * (ops/conv_residual.ts); a local self-attention layer → BN as the layer with W_V's columns × a and b added
+ * (with the ReLU) as the attention kernel writes its output (LocalSelfAttention2D.applyFolded): each output
+ * pixel is a convex combination of values, so BN(Σ p·x W_V) = Σ p·x (W_V · a) + b.
  * At batch 1 the batch norms and ReLUs are memory passes and kernel calls that cost as much as the smaller
  * convolutions (BENCHMARKS.md, issue 18). The folded filters and biases are kept between calls and recomputed
  * when any of the five weights behind them was assigned anew (a training step, loaded weights). Training
@@ -15,6 +17,7 @@
  */
 import { BatchNorm } from '../layers/batch_norm.js';
 import { Conv2D } from '../layers/conv2d.js';
+import { LocalSelfAttention2D } from '../layers/local_self_attention.js';
 import { convResidualRelu } from '../ops/conv_residual.js';
 import * as tf from '../tf.js';
 
@@ -42,12 +45,24 @@ interface FoldStep {
   output: number;
 }
 
-type Step = LayerStep | FoldStep;
+/** A local self-attention layer and the non-residual batch norm that alone reads its output, run as one. */
+interface AttentionStep {
+  kind: 'attention';
+  attention: LocalSelfAttention2D;
+  norm: BatchNorm;
+  inputs: number[];
+  output: number;
+}
 
-/** The folded filter [k, k, C, filters] and bias [filters], and the weights (their tensors) they came from. */
+type Step = LayerStep | FoldStep | AttentionStep;
+
+/**
+ * The folded weight (a conv's filter [k, k, C, filters] × a, or the attention's a itself [filters]) and bias
+ * [filters], and the weights (their tensors) they came from.
+ */
 interface Folded {
   sources: object[];
-  filter: tf.Tensor4D;
+  filter: tf.Tensor;
   bias: tf.Tensor1D;
 }
 
@@ -88,6 +103,21 @@ function planOf(model: tf.LayersModel): Step[] | null {
       steps.push(deferred);
       continue;
     }
+    const attentionNorm = n.layer instanceof LocalSelfAttention2D ? soleReader(n.outputs[0], 'BatchNorm') : undefined;
+    if (n.layer instanceof LocalSelfAttention2D && attentionNorm?.layer instanceof BatchNorm) {
+      if (!attentionNorm.layer.residual) {
+        skipped.add(attentionNorm);
+        const attention = n.layer;
+        steps.push({
+          kind: 'attention',
+          attention,
+          norm: attentionNorm.layer,
+          inputs: n.inputs,
+          output: attentionNorm.outputs[0],
+        });
+        continue;
+      }
+    }
     const norm = n.layer instanceof Conv2D && n.inputs.length === 1 ? soleReader(n.outputs[0], 'BatchNorm') : undefined;
     if (!norm || !(n.layer instanceof Conv2D) || !(norm.layer instanceof BatchNorm)) {
       steps.push(n);
@@ -116,7 +146,7 @@ function consumersOf(steps: Step[]): Map<number, number> {
 
 /** Runs a model's inference with its conv → BN pairs folded (see the file's comment). */
 export class FoldedInference {
-  private readonly folded = new Map<FoldStep, Folded>();
+  private readonly folded = new Map<FoldStep | AttentionStep, Folded>();
 
   private constructor(
     private readonly model: tf.LayersModel,
@@ -148,6 +178,8 @@ export class FoldedInference {
       if (s.kind === 'layer') {
         const out = tf.tidy(() => s.layer.apply(inputs.length === 1 ? inputs[0] : inputs, kwargs) as tf.Tensor);
         values.set(s.outputs[0], out);
+      } else if (s.kind === 'attention') {
+        values.set(s.output, this.foldedAttention(s, inputs[0] as tf.Tensor4D));
       } else {
         values.set(s.output, this.foldedConv(s, inputs as tf.Tensor4D[]));
       }
@@ -156,11 +188,15 @@ export class FoldedInference {
     return values.get(this.model.outputs[0].id) as tf.Tensor;
   }
 
-  /** How many conv → batch norm pairs the plan folds, and how many of them are block ends (residual batch norms). */
-  folds(): { pairs: number; residual: number } {
+  /**
+   * How many conv → batch norm pairs the plan folds, how many of them are block ends (residual batch norms), and
+   * how many attention → batch norm pairs it folds.
+   */
+  folds(): { pairs: number; residual: number; attention: number } {
     const kinds = this.steps.map((s) => s.kind);
-    const residual = kinds.filter((k) => k === 'residual').length;
-    return { pairs: kinds.filter((k) => k === 'fold').length + residual, residual };
+    const count = (kind: Step['kind']) => kinds.filter((k) => k === kind).length;
+    const residual = count('residual');
+    return { pairs: count('fold') + residual, residual, attention: count('attention') };
   }
 
   /** Frees the folded filters and biases. */
@@ -172,22 +208,32 @@ export class FoldedInference {
   private foldedConv(s: FoldStep, [x, residual]: tf.Tensor4D[]): tf.Tensor4D {
     const f = this.foldedOf(s);
     const strides = s.conv.strides;
-    if (s.kind === 'residual') return convResidualRelu(x, f.filter, f.bias, residual, strides);
+    const filter = f.filter as tf.Tensor4D;
+    if (s.kind === 'residual') return convResidualRelu(x, filter, f.bias, residual, strides);
     const activation = s.norm.relu ? 'relu' : 'linear';
-    return tf.fused.conv2d({ x, filter: f.filter, strides, pad: 'same', bias: f.bias, activation });
+    return tf.fused.conv2d({ x, filter, strides, pad: 'same', bias: f.bias, activation });
   }
 
-  /** The folded filter and bias of `s`, recomputed when a weight behind them is a new tensor. */
-  private foldedOf(s: FoldStep): Folded {
-    const kernel = s.conv.kernelValue();
+  private foldedAttention(s: AttentionStep, x: tf.Tensor4D): tf.Tensor4D {
+    const f = this.foldedOf(s);
+    return s.attention.applyFolded(x, { valueScale: f.filter as tf.Tensor1D, shift: f.bias, relu: s.norm.relu });
+  }
+
+  /**
+   * The folded filter (for an attention step a itself) and bias of `s`, recomputed when a weight behind them is a
+   * new tensor.
+   */
+  private foldedOf(s: FoldStep | AttentionStep): Folded {
+    const kernel = s.kind === 'attention' ? null : s.conv.kernelValue();
     const norm = s.norm.inferenceWeights();
-    const sources = [kernel, norm.gamma, norm.beta, norm.movingMean, norm.movingVariance].map((t) => t.dataId);
+    const weights = [norm.gamma, norm.beta, norm.movingMean, norm.movingVariance, ...(kernel ? [kernel] : [])];
+    const sources = weights.map((t) => t.dataId);
     const kept = this.folded.get(s);
     if (kept?.sources.every((d, i) => d === sources[i])) return kept;
     if (kept) tf.dispose([kept.filter, kept.bias]);
     const [filter, bias] = tf.tidy(() => {
       const a = tf.div(norm.gamma, tf.sqrt(tf.add(norm.movingVariance, s.norm.options.epsilon)));
-      return [tf.mul(kernel, a) as tf.Tensor4D, tf.sub(norm.beta, tf.mul(norm.movingMean, a)) as tf.Tensor1D];
+      return [kernel ? tf.mul(kernel, a) : a, tf.sub(norm.beta, tf.mul(norm.movingMean, a)) as tf.Tensor1D];
     });
     // Kept out of the caller's tidy: they live until a weight changes or the model is disposed.
     tf.keep(filter);

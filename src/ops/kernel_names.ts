@@ -32,6 +32,12 @@ export const LOCAL_ATTENTION_WEIGHTS = 'SasaLocalAttentionWeights';
 export const LOCAL_ATTENTION_PACKED = 'SasaLocalAttentionPacked';
 /** Inputs dy, qkv, relRow, relCol, lse → [dqkv, dRelRow, dRelCol]. */
 export const LOCAL_ATTENTION_PACKED_GRAD = 'SasaLocalAttentionPackedGrad';
+/**
+ * Inference on packed q|k|v without lse: inputs qkv, relRow, relCol, bias ([C] or empty) → y + bias, y first
+ * 2×2-average-pooled when attrs.pool (H, W even), with max(·, 0) when attrs.relu (a batch norm folded into W_V
+ * and its ReLU).
+ */
+export const LOCAL_ATTENTION_PACKED_INFERENCE = 'SasaLocalAttentionPackedInference';
 
 /**
  * Attributes of the local attention kernels: the op's options with the scale resolved.

@@ -77,6 +77,42 @@ describe('LocalSelfAttention2D', () => {
     assertClose((layer.apply(x) as tf.Tensor).dataSync(), reference().dataSync(), { tol: 1e-6, label: 'new W_Q' });
   });
 
+  it('applyFolded equals relu?(y · valueScale + shift) of the layer as built, every variant and stride', () => {
+    const variants = [
+      { filters: 8, heads: 2, kernelSize: 3 },
+      { filters: 8, heads: 2, kernelSize: 5, positional: 'none' as const, padding: 'masked' as const },
+      { filters: 8, heads: 4, kernelSize: 3, logits: 'qr' as const },
+      { filters: 8, heads: 2, kernelSize: 3, positional: 'absolute' as const },
+    ];
+    // 11×12: the native kernel's windowed path (> 100 pixels), 5×6: its small-image path; 11 rows pool after it
+    for (const shape of [
+      [1, 11, 12, 8],
+      [1, 12, 12, 8],
+      [2, 5, 6, 8],
+    ]) {
+      for (const [i, v] of variants.entries()) {
+        for (const strides of [1, 2]) {
+          for (const relu of [true, false]) {
+            tf.tidy(() => {
+              const layer = new LocalSelfAttention2D({ ...v, strides, seed: 20 + i });
+              const x = randTensor(shape, 21) as tf.Tensor4D;
+              const built = layer.apply(x, { training: false }) as tf.Tensor;
+              const valueScale = tf.randomUniform([8], 0.5, 1.5, 'float32', 22) as tf.Tensor1D;
+              const shift = tf.randomNormal([8], 0, 0.5, 'float32', 23) as tf.Tensor1D;
+              const affine = tf.add(tf.mul(built, valueScale), shift);
+              const want = relu ? tf.relu(affine) : affine;
+              const got = layer.applyFolded(x, { valueScale, shift, relu });
+              assert.deepEqual(got.shape, want.shape);
+              const label = `[${shape}] ${JSON.stringify(v)} strides ${strides} relu ${relu}`;
+              assertClose(got.dataSync(), want.dataSync(), { label, tol: 1e-5 });
+              layer.dispose();
+            });
+          }
+        }
+      }
+    }
+  });
+
   it('absolute positions change the output with position, none does not see position', () => {
     const x = tf.ones([1, 5, 5, 8]);
     const abs = new LocalSelfAttention2D({

@@ -1,11 +1,12 @@
 /**
- * Inference with the batch norms folded into the convolutions (models/folded_inference.ts) against the
+ * Inference with the batch norms folded into the convolutions and attention layers (models/folded_inference.ts) against the
  * model run as built: `model.predict` executes the layer graph (conv, then batch norm, then ReLU) and does
  * not go through the folded `model.call`. Batch norms get random statistics so that folding changes numbers.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { BatchNorm } from '../../src/layers/batch_norm.js';
+import { LocalSelfAttention2D } from '../../src/layers/local_self_attention.js';
 import { FoldedInference } from '../../src/models/folded_inference.js';
 import { createModel } from '../../src/models/registry.js';
 import * as tf from '../../src/tf.js';
@@ -50,9 +51,32 @@ describe('batch norms folded into convolutions at inference', () => {
     const count = (name: string) => model.layers.filter((l) => l.getClassName() === name).length;
     const residual = model.layers.filter((l) => l instanceof BatchNorm && l.residual).length;
     assert.equal(residual, 8);
-    assert.deepEqual(plan.folds(), { pairs: count('BatchNorm'), residual });
+    assert.deepEqual(plan.folds(), { pairs: count('BatchNorm'), residual, attention: 0 });
     model.dispose();
   });
+
+  it("every attention layer's batch norm of sasa_resnet26_convstem is folded into W_V", () => {
+    const model = createModel('sasa_resnet26_convstem', { inputSize: 32, classes: 10 }, { seed: 3 });
+    const plan = FoldedInference.of(model);
+    assert.ok(plan);
+    const attention = model.layers.filter((l) => l instanceof LocalSelfAttention2D).length;
+    assert.equal(attention, 8);
+    assert.equal(plan.folds().attention, attention);
+    model.dispose();
+  });
+
+  // 64²: attention at 16² (the native kernel's windowed path) and below (its small-image path), strided layers
+  // pooled in the kernel; 56²: a strided layer at 7², pooled after the kernel.
+  for (const size of [64, 56]) {
+    it(`sasa_resnet26_convstem at ${size}²: folded logits equal the layer graph's`, () => {
+      const model = createModel('sasa_resnet26_convstem', { inputSize: size, classes: 10 }, { seed: 13 });
+      randomiseBatchNorms(model, 30);
+      const x = tf.randomNormal([1, size, size, 3], 0, 1, 'float32', 14);
+      assertClose(folded(model, x), asBuilt(model, x), { label: `convstem ${size}² logits` });
+      tf.dispose(x);
+      model.dispose();
+    });
+  }
 
   it('a weight assigned anew (a training step, loaded weights) refolds', () => {
     const model = createModel('resnet26', { inputSize: 32, classes: 10 }, { seed: 5 });
@@ -98,12 +122,14 @@ describe('batch norms folded into convolutions at inference', () => {
   });
 
   it('dispose frees the folded weights', () => {
-    const start = tf.memory().numTensors;
-    const model = createModel('resnet26', { inputSize: 32, classes: 10 }, { seed: 9 });
-    const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 10);
-    folded(model, x);
-    tf.dispose(x);
-    model.dispose();
-    assert.equal(tf.memory().numTensors, start);
+    for (const name of ['resnet26', 'sasa_resnet26_convstem']) {
+      const start = tf.memory().numTensors;
+      const model = createModel(name, { inputSize: 32, classes: 10 }, { seed: 9 });
+      const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 10);
+      folded(model, x);
+      tf.dispose(x);
+      model.dispose();
+      assert.equal(tf.memory().numTensors, start, name);
+    }
   });
 });

@@ -1,12 +1,13 @@
 /**
  * localAttention2dPacked: the native kernels on strided views of packed q|k|v against the op's
- * tf.split + localAttention2d composition on tfjs's cpu backend, values and gradients.
+ * tf.split + localAttention2d composition on tfjs's cpu backend, values and gradients; the inference kernel
+ * (bias and ReLU as y is written, no lse) against relu(y + bias) composed.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { localAttention2d } from '../../src/ops/local_attention/op.js';
 import type { LocalAttentionOptions } from '../../src/ops/local_attention/options.js';
-import { localAttention2dPacked } from '../../src/ops/local_attention/packed.js';
+import { localAttention2dPacked, localAttention2dPackedInference } from '../../src/ops/local_attention/packed.js';
 import * as tf from '../../src/tf.js';
 import { compareOnBackends, describeNative, randTensor, setup, weightedSum } from '../helpers.js';
 
@@ -70,6 +71,81 @@ describeNative('localAttention2dPacked: native strided kernels vs the compositio
       const apart = localAttention2d(q, k, v, i.relRow, i.relCol, c.options);
       assert.deepEqual(Array.from(packed.dataSync()), Array.from(apart.dataSync()));
     });
+  });
+});
+
+describeNative('localAttention2dPackedInference: the native kernel vs relu?(y + bias) composed on cpu', () => {
+  before(setup);
+  for (const [n, c] of CASES.entries()) {
+    for (const relu of [true, false]) {
+      const bias = n % 2 === 0 ? 'a bias' : 'no bias';
+      it(`[${c.shape}] ${JSON.stringify(c.options)}, ${bias}, relu ${relu}`, async () => {
+        await compareOnBackends(
+          () => {
+            const i = inputs(c);
+            const channels = c.shape[3];
+            const b = n % 2 === 0 ? (randTensor([channels], 14) as tf.Tensor1D) : null;
+            return [localAttention2dPackedInference(i.qkv, i.relRow, i.relCol, c.options, { bias: b, relu })];
+          },
+          { tol: 2e-5 },
+        );
+      });
+    }
+  }
+
+  const POOL_CASES: Case[] = [
+    { shape: [1, 12, 14, 8], options: { kernelSize: 5, heads: 2 } },
+    ...CASES.filter((c) => c.shape[1] % 2 === 0 && c.shape[2] % 2 === 0),
+  ];
+  for (const c of POOL_CASES) {
+    it(`[${c.shape}] ${JSON.stringify(c.options)}, 2×2 average pooled, a bias, relu`, async () => {
+      await compareOnBackends(
+        () => {
+          const i = inputs(c);
+          const bias = randTensor([c.shape[3]], 16) as tf.Tensor1D;
+          const epilogue = { bias, relu: true, pool: true };
+          const y = localAttention2dPackedInference(i.qkv, i.relRow, i.relCol, c.options, epilogue);
+          const [b, h, w, ch] = c.shape;
+          assert.deepEqual(y.shape, [b, h / 2, w / 2, ch]);
+          return [y];
+        },
+        { tol: 2e-5 },
+      );
+    });
+  }
+
+  it('pooling an odd side is refused, naming the sizes', () => {
+    const c = CASES[0];
+    const i = inputs(c);
+    assert.throws(
+      () =>
+        localAttention2dPackedInference(i.qkv, i.relRow, i.relCol, c.options, { bias: null, relu: false, pool: true }),
+      /pool needs an even height and width, got 9×11/,
+    );
+    tf.dispose([i.qkv, i.relRow, i.relCol]);
+  });
+
+  it('equals relu(localAttention2dPacked + bias) on the native backend, bit for bit', () => {
+    const c = CASES[0];
+    tf.tidy(() => {
+      const i = inputs(c);
+      const bias = randTensor([c.shape[3]], 15) as tf.Tensor1D;
+      const fused = localAttention2dPackedInference(i.qkv, i.relRow, i.relCol, c.options, { bias, relu: true });
+      const apart = tf.relu(tf.add(localAttention2dPacked(i.qkv, i.relRow, i.relCol, c.options), bias));
+      assert.ok(apart.dataSync().some((v) => v === 0) && apart.dataSync().some((v) => v > 0), 'the ReLU bites');
+      assert.deepEqual(Array.from(fused.dataSync()), Array.from(apart.dataSync()));
+    });
+  });
+
+  it('a bias of the wrong size is named', () => {
+    const c = CASES[0];
+    const i = inputs(c);
+    const bias = tf.zeros([3]) as tf.Tensor1D;
+    assert.throws(
+      () => localAttention2dPackedInference(i.qkv, i.relRow, i.relCol, c.options, { bias, relu: false }),
+      /bias must be \[8\], got \[3\]/,
+    );
+    tf.dispose([i.qkv, i.relRow, i.relCol, bias]);
   });
 });
 

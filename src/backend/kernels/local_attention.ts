@@ -2,7 +2,8 @@
  * The fused local self-attention kernels (native/src/local_attention.cc):
  * SasaLocalAttention (q, k, v, relRow, relCol → y [B,H,W,C], lse [B,H,W,N]) and its gradient,
  * and SasaLocalAttentionPacked, the same on q|k|v packed in one [B,H,W,P·C] tensor (the kernels
- * read and write views of it with pixel stride P·C).
+ * read and write views of it with pixel stride P·C); SasaLocalAttentionPackedInference, its y alone with the
+ * 2×2 average pooling, a bias and a ReLU applied as it is written.
  * Shapes and attributes are checked by the op's own function (ops/local_attention/options.ts)
  * before the addon sees them; the addon checks the geometry once more (native/src/attention_common.h).
  */
@@ -12,6 +13,7 @@ import {
   LOCAL_ATTENTION_GRAD,
   LOCAL_ATTENTION_PACKED,
   LOCAL_ATTENTION_PACKED_GRAD,
+  LOCAL_ATTENTION_PACKED_INFERENCE,
   type LocalAttentionAttrs,
 } from '../../ops/kernel_names.js';
 import {
@@ -119,6 +121,25 @@ export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
     const backend = cpuBackend(args);
     return [output(backend, p.shape, y), output(backend, p.lseShape, lse)];
   };
+  const packedInference: tf.KernelFunc = (args: KernelArgs) => {
+    const inputs = args.inputs as Record<string, tf.TensorInfo>;
+    const attrs = args.attrs as unknown as LocalAttentionAttrs & { relu: boolean; pool: boolean };
+    const p = packedPlan(inputs, attrs);
+    const { q, k, v } = views(values(args, inputs.qkv, 'qkv'), p.C, p.parts);
+    const [relRow, relCol, bias] = ['relRow', 'relCol', 'bias'].map((n) => values(args, inputs[n], n));
+    check(
+      OP,
+      bias.length === 0 || bias.length === p.C,
+      () => `bias ${fmt(inputs.bias.shape)} must be [${p.C}] or empty`,
+    );
+    const [B, H, W, C] = p.shape;
+    const pool = Boolean(attrs.pool);
+    check(OP, !pool || (H % 2 === 0 && W % 2 === 0), () => `pool needs an even height and width, got ${fmt(p.shape)}`);
+    const shape = pool ? [B, H / 2, W / 2, C] : p.shape;
+    const y = outputBuffer(sizeOf(shape));
+    ctx.addon.localAttentionInference(q, k, v, relRow, relCol, bias, y, p.geometry, Boolean(attrs.relu), pool);
+    return output(cpuBackend(args), shape, y);
+  };
   const packedBackward: tf.KernelFunc = (args: KernelArgs) => {
     const inputs = args.inputs as Record<string, tf.TensorInfo>;
     const p = packedPlan(inputs, args.attrs as unknown as LocalAttentionAttrs);
@@ -145,5 +166,6 @@ export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
     { kernelName: LOCAL_ATTENTION_GRAD, backendName: 'native', kernelFunc: backward },
     { kernelName: LOCAL_ATTENTION_PACKED, backendName: 'native', kernelFunc: packedForward },
     { kernelName: LOCAL_ATTENTION_PACKED_GRAD, backendName: 'native', kernelFunc: packedBackward },
+    { kernelName: LOCAL_ATTENTION_PACKED_INFERENCE, backendName: 'native', kernelFunc: packedInference },
   ];
 }

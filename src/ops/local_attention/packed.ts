@@ -7,14 +7,18 @@
  * packed dqkv, so a layer needs one projection product each way instead of three (and no sum of
  * three input gradients). Elsewhere the kernels are composed (composed_kernels.ts): tf.split, the
  * SasaLocalAttention kernels, and tf.concat of dq, dk, dv.
+ * localAttention2dPackedInference: the same y at inference, + a bias per channel and a ReLU (a batch norm
+ * folded into W_V, models/folded_inference.ts), in one native kernel that keeps nothing for a gradient.
  */
 import * as tf from '../../tf.js';
+import { avgPool } from '../avg_pool.js';
 import { type ComposedKernel, ensureKernels, tensorInput } from '../composed_kernels.js';
 import {
   LOCAL_ATTENTION,
   LOCAL_ATTENTION_GRAD,
   LOCAL_ATTENTION_PACKED,
   LOCAL_ATTENTION_PACKED_GRAD,
+  LOCAL_ATTENTION_PACKED_INFERENCE,
   type LocalAttentionAttrs,
 } from '../kernel_names.js';
 import { attentionAttrs, ensureLocalAttentionKernels } from './op.js';
@@ -52,9 +56,25 @@ const composedBackward: tf.KernelFunc = ({ inputs, attrs }) => {
   });
 };
 
+/**
+ * Inputs qkv, relRow, relCol, bias → the packed forward's y (2×2-average-pooled with attrs.pool) + bias, then
+ * max(·, 0) with attrs.relu, composed.
+ */
+const composedInference: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [qkv, relRow, relCol, bias] = ['qkv', 'relRow', 'relCol', 'bias'].map((n) => tensorInput(inputs, n));
+  const { relu, pool, ...a } = attrs as unknown as LocalAttentionAttrs & { relu: boolean; pool: boolean };
+  return tf.tidy(() => {
+    const [y] = tf.engine().runKernel(LOCAL_ATTENTION_PACKED, { qkv, relRow, relCol }, a) as tf.Tensor[];
+    const pooled = pool ? avgPool(y as tf.Tensor4D, 2, 2, 'same') : y;
+    const shifted = bias.size > 0 ? tf.add(pooled, bias) : pooled;
+    return relu ? tf.relu(shifted) : shifted;
+  });
+};
+
 const KERNELS: readonly ComposedKernel[] = [
   { kernelName: LOCAL_ATTENTION_PACKED, kernelFunc: composedForward },
   { kernelName: LOCAL_ATTENTION_PACKED_GRAD, kernelFunc: composedBackward },
+  { kernelName: LOCAL_ATTENTION_PACKED_INFERENCE, kernelFunc: composedInference },
 ];
 
 tf.registerGradient({
@@ -75,12 +95,48 @@ tf.registerGradient({
   },
 });
 
+/**
+ * What inference does to the attention's output y [B, H, W, C]: relu?(pool?(y) + bias), bias [C] (null: none),
+ * pool the 2×2 average with stride 2 (H and W even).
+ */
+export interface AttentionEpilogue {
+  bias: tf.Tensor1D | null;
+  relu: boolean;
+  pool?: boolean;
+}
+
 /** Local self-attention on packed q|k|v (see the file comment); y [B, H, W, C]. */
 export function localAttention2dPacked(
   qkv: tf.Tensor4D,
   relRow: tf.Tensor2D | null,
   relCol: tf.Tensor2D | null,
   options: LocalAttentionOptions,
+): tf.Tensor4D {
+  return packedCall(qkv, relRow, relCol, options, null);
+}
+
+/**
+ * localAttention2dPacked at inference: relu?(pool?(y) + bias) (bias [C]; pool: 2×2 average, stride 2, H and W
+ * even → [B, H/2, W/2, C]), with nothing kept for a gradient (the native kernel writes no lse and pools, adds the
+ * bias and applies the ReLU as it writes y). Not differentiable.
+ */
+export function localAttention2dPackedInference(
+  qkv: tf.Tensor4D,
+  relRow: tf.Tensor2D | null,
+  relCol: tf.Tensor2D | null,
+  options: LocalAttentionOptions,
+  epilogue: AttentionEpilogue,
+): tf.Tensor4D {
+  return packedCall(qkv, relRow, relCol, options, epilogue);
+}
+
+/** The packed forward (epilogue null) or inference kernel, after the shapes are checked. */
+function packedCall(
+  qkv: tf.Tensor4D,
+  relRow: tf.Tensor2D | null,
+  relCol: tf.Tensor2D | null,
+  options: LocalAttentionOptions,
+  epilogue: AttentionEpilogue | null,
 ): tf.Tensor4D {
   if (!(qkv instanceof tf.Tensor)) throw new Error(`${OP}: qkv must be a tf.Tensor, got ${typeof qkv}`);
   if (qkv.dtype !== 'float32') throw new Error(`${OP}: qkv must be float32, got ${qkv.dtype}`);
@@ -99,9 +155,22 @@ export function localAttention2dPacked(
   );
   const attrs = attentionAttrs(g);
   ensureKernels(KERNELS);
+  const bias = epilogue?.bias;
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== shape[3])) {
+    throw new Error(`${OP}: bias must be [${shape[3]}], got [${bias.shape.join(',')}]`);
+  }
+  const pool = epilogue?.pool === true;
+  if (pool && (h % 2 !== 0 || w % 2 !== 0))
+    throw new Error(`${OP}: pool needs an even height and width, got ${h}×${w}`);
   return tf.tidy(() => {
     const empty = () => tf.zeros([0]);
     const inputs = { qkv, relRow: g.useQR && relRow ? relRow : empty(), relCol: g.useQR && relCol ? relCol : empty() };
+    if (epilogue) {
+      const infer = { ...inputs, bias: bias ?? empty() };
+      return tf
+        .engine()
+        .runKernel(LOCAL_ATTENTION_PACKED_INFERENCE, infer, { ...attrs, relu: epilogue.relu, pool }) as tf.Tensor4D;
+    }
     const [y] = tf.engine().runKernel(LOCAL_ATTENTION_PACKED, inputs, attrs) as tf.Tensor[];
     return y as tf.Tensor4D;
   });
