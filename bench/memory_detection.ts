@@ -9,6 +9,7 @@
  *   npx tsx bench/memory_detection.ts [--backbone resnet50] [--fpn conv] [--batch 2] [--size 512] [--classes 91]
  */
 
+import { loadAddon } from '../src/backend/addon.js';
 import { bufferPool, MIN_POOLED } from '../src/backend/buffer_pool.js';
 import { initBackend } from '../src/backend/native.js';
 import { prepareDetectionBench } from '../src/bench/detection_case.js';
@@ -24,6 +25,9 @@ interface Sample {
   poolFreeMb: number;
   externalMb: number;
   heapMb: number;
+  /** malloc's bytes in use (mmapped blocks included) and free in its heap (mallinfo2; -1 without the addon). */
+  mallocUsedMb: number;
+  mallocFreeMb: number;
 }
 
 /** Bytes of the backend's distinct data buffers (tf.memory().numBytes counts a buffer once per tensor viewing it). */
@@ -98,8 +102,11 @@ function savedByTape(): {
   return { savedMb: sum(saved), outputsNotSavedMb: sum(outputs), byKernel, notSaved };
 }
 
+const mallocStats = loadAddon().addon?.mallocStats;
+
 function sample(call: number): Sample {
   const usage = process.memoryUsage();
+  const malloc = mallocStats?.();
   return {
     call,
     rssMb: Math.round(usage.rss / MB),
@@ -107,6 +114,8 @@ function sample(call: number): Sample {
     poolFreeMb: Math.round(bufferPool.heldBytes / MB),
     externalMb: Math.round(usage.external / MB),
     heapMb: Math.round(usage.heapUsed / MB),
+    mallocUsedMb: malloc ? Math.round((malloc.inUseBytes + malloc.mmappedBytes) / MB) : -1,
+    mallocFreeMb: malloc ? Math.round(malloc.freeBytes / MB) : -1,
   };
 }
 

@@ -116,6 +116,10 @@ export interface PoolGeometryArg {
 export interface NativeAddon {
   info(): NativeInfo;
   setThreads(n: number): number;
+  /** Detaches `buffer` (every view of it becomes empty) and frees its memory now; absent in addons built before it. */
+  releaseBuffer?(buffer: ArrayBuffer): void;
+  /** malloc's account of the process (mallinfo2, all arenas), in bytes; absent in addons built before it. */
+  mallocStats?(): { heapBytes: number; inUseBytes: number; freeBytes: number; mmappedBytes: number };
   /**
    * Tokens (optional, 0 = none) name tensors' contents: backward reuses forward's reorders of x, and
    * a filter seen twice under one token keeps its reorder (until convForgetFilter).

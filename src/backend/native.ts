@@ -109,6 +109,7 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
   registration = { load, kernels: [] };
   if (!load.addon) return registration;
   const addon = load.addon;
+  if (addon.releaseBuffer) bufferPool.discard = (buffer) => addon.releaseBuffer?.(buffer);
   const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
   const ctx: KernelContext = {
     addon,

@@ -63,6 +63,78 @@ describe('BufferPool', () => {
   });
 });
 
+/** A pool whose discarded buffers are recorded: a buffer that would be its output's, written and released. */
+function poolWithDiscards(limitBytes: number, slackBytes?: number) {
+  const pool = new BufferPool(true, limitBytes, slackBytes);
+  const discarded: ArrayBuffer[] = [];
+  pool.discard = (buffer) => discarded.push(buffer);
+  const freeOne = (n: number) => {
+    const a = pool.take(n);
+    pool.written(a);
+    pool.released(a);
+    return a;
+  };
+  return { pool, discarded, freeOne };
+}
+
+describe('BufferPool eviction', () => {
+  it('with no slack, keeps owned + free bytes within the most ever owned, letting go of the oldest free first', () => {
+    const { pool, discarded, freeOne } = poolWithDiscards(1 << 30, 0);
+    const a = freeOne(N);
+    const b = pool.take(N * 2);
+    assert.ok(discarded.length === 1 && discarded[0] === a.buffer, 'the free buffer was not let go of');
+    assert.equal(pool.heldBytes, 0);
+    const c = pool.take(N * 2);
+    for (const x of [b, c]) {
+      pool.written(x);
+      pool.released(x);
+    }
+    pool.take(N);
+    assert.ok(discarded.length === 2 && discarded[1] === b.buffer, 'not the oldest free buffer');
+    assert.equal(pool.heldBytes, N * 8);
+    assert.equal(pool.take(N * 2), c);
+    assert.equal(pool.evicted, 2);
+  });
+
+  it('lets go of only as many bytes as the budget needs', () => {
+    const { pool, discarded, freeOne } = poolWithDiscards(1 << 30, N * 4);
+    const live = [pool.take(N), pool.take(N * 2), pool.take(N * 3)];
+    for (const a of live) {
+      pool.written(a);
+      pool.released(a);
+    }
+    assert.equal(pool.heldBytes, N * 24);
+    pool.take(N * 4);
+    assert.ok(discarded.length === 2 && discarded[0] === live[0].buffer && discarded[1] === live[1].buffer);
+    assert.equal(pool.take(N * 3), live[2]);
+    freeOne(N * 5);
+    assert.equal(pool.evicted, 2, 'a miss past the peak (a new peak) evicted');
+    assert.equal(pool.heldBytes, N * 20);
+  });
+
+  it('over its byte limit lets go of the oldest free buffer, not the newest', () => {
+    const { pool, discarded } = poolWithDiscards(N * 4);
+    const [a, b] = [pool.take(N), pool.take(N)];
+    for (const x of [a, b]) {
+      pool.written(x);
+      pool.released(x);
+    }
+    assert.ok(discarded.length === 1 && discarded[0] === a.buffer);
+    assert.equal(pool.take(N), b);
+  });
+
+  it('without discard, an evicted buffer is simply dropped (V8 frees it)', () => {
+    const pool = new BufferPool(true, 1 << 30, 0);
+    const a = pool.take(N);
+    pool.written(a);
+    pool.released(a);
+    pool.take(N * 2);
+    assert.equal(pool.evicted, 1);
+    assert.equal(pool.heldBytes, 0);
+    assert.equal(a.length, N, 'something detached it');
+  });
+});
+
 describeNative('the native backend with the buffer pool', () => {
   before(setup);
 
@@ -79,7 +151,20 @@ describeNative('the native backend with the buffer pool', () => {
     tf.dispose([x, ...outs]);
   });
 
-  it('training steps give the same bits with and without reuse', () => {
+  it("frees an evicted buffer at once through the addon's releaseBuffer (its views become empty)", () => {
+    const pool = new BufferPool(true, 1 << 30, 0);
+    pool.discard = bufferPool.discard;
+    assert.ok(pool.discard, 'the native backend did not set discard');
+    const a = pool.take(N);
+    pool.written(a);
+    pool.released(a);
+    pool.take(N * 2);
+    assert.equal(a.length, 0);
+    assert.equal(a.buffer.byteLength, 0);
+  });
+
+  it('training steps give the same bits with and without reuse (and eviction)', () => {
+    const evictedBefore = bufferPool.evicted;
     const run = (enabled: boolean) => {
       bufferPool.enabled = enabled;
       try {
@@ -98,6 +183,7 @@ describeNative('the native backend with the buffer pool', () => {
       }
     };
     const on = run(true);
+    assert.ok(bufferPool.evicted > evictedBefore, 'no buffer was evicted during training');
     const off = run(false);
     assert.deepEqual(on.losses, off.losses);
     on.weights.forEach((w, i) => {
