@@ -16,8 +16,11 @@
  * the most ever owned by at most a slack: a fresh allocation past that lets go of the free buffers
  * released longest ago, and `discard` (the addon's releaseBuffer) hands their memory back to malloc
  * at once rather than at V8's next collection. The peak is then about the most bytes ever live.
- * SASA_BUFFER_POOL=0 turns reuse off; SASA_BUFFER_POOL_MB caps the bytes kept free (default 2048);
- * SASA_BUFFER_POOL_SLACK_MB sets the slack (default 0; Infinity keeps every free buffer).
+ * That costs time where sizes vary from one kernel to the next (fresh pages: a sasa_resnet26 training
+ * step ~20 % slower), so the slack is unbounded by default and a RetinaNet training step, whose memory is
+ * the constraint, sets it to 0 (keepPoolWithinPeak). SASA_BUFFER_POOL=0 turns reuse off;
+ * SASA_BUFFER_POOL_MB caps the bytes kept free (default 2048); SASA_BUFFER_POOL_SLACK_MB sets the slack
+ * for every task (Infinity keeps every free buffer).
  */
 
 /** Outputs smaller than this many elements are plain `new Float32Array(n)` (zeroed, V8 heap). */
@@ -52,7 +55,7 @@ export class BufferPool {
   constructor(
     public enabled: boolean,
     readonly limitBytes: number,
-    readonly slackBytes = Number.POSITIVE_INFINITY,
+    public slackBytes = Number.POSITIVE_INFINITY,
   ) {}
 
   /** A Float32Array of n elements for a kernel to fill completely (contents undefined). */
@@ -160,11 +163,19 @@ function isWhole(a: Float32Array): boolean {
 }
 
 const limitMb = Number(process.env.SASA_BUFFER_POOL_MB ?? 2048);
-const slackMb = Number(process.env.SASA_BUFFER_POOL_SLACK_MB ?? 0);
+const slackMb = Number(process.env.SASA_BUFFER_POOL_SLACK_MB ?? Number.POSITIVE_INFINITY);
 
 /** The process's pool, shared by the native kernels and the native backend. */
 export const bufferPool = new BufferPool(
   process.env.SASA_BUFFER_POOL !== '0',
   (Number.isFinite(limitMb) && limitMb >= 0 ? limitMb : 2048) * 1024 * 1024,
-  (Number.isNaN(slackMb) ? 0 : Math.max(slackMb, 0)) * 1024 * 1024,
+  (Number.isNaN(slackMb) ? Number.POSITIVE_INFINITY : Math.max(slackMb, 0)) * 1024 * 1024,
 );
+
+/**
+ * For work whose peak memory is the constraint (a RetinaNet training step): the pool's buffers, in use and
+ * free, stay within the most ever in use (slack 0), unless SASA_BUFFER_POOL_SLACK_MB chose a slack.
+ */
+export function keepPoolWithinPeak(): void {
+  if (process.env.SASA_BUFFER_POOL_SLACK_MB === undefined) bufferPool.slackBytes = 0;
+}

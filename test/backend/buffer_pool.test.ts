@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { BufferPool, bufferPool, MIN_POOLED } from '../../src/backend/buffer_pool.js';
+import { BufferPool, bufferPool, keepPoolWithinPeak, MIN_POOLED } from '../../src/backend/buffer_pool.js';
 import { createModel } from '../../src/models/registry.js';
 import { makeTrainStep } from '../../src/tasks/classification/step.js';
 import * as tf from '../../src/tf.js';
@@ -78,6 +78,25 @@ function poolWithDiscards(limitBytes: number, slackBytes?: number) {
 }
 
 describe('BufferPool eviction', () => {
+  it('the process pool keeps every free buffer by default; keepPoolWithinPeak sets slack 0 unless the environment chose one', () => {
+    const slack = bufferPool.slackBytes;
+    const chosen = process.env.SASA_BUFFER_POOL_SLACK_MB;
+    try {
+      if (chosen === undefined) assert.equal(slack, Number.POSITIVE_INFINITY);
+      bufferPool.slackBytes = 123;
+      process.env.SASA_BUFFER_POOL_SLACK_MB = '5';
+      keepPoolWithinPeak();
+      assert.equal(bufferPool.slackBytes, 123, "the environment's slack was overridden");
+      delete process.env.SASA_BUFFER_POOL_SLACK_MB;
+      keepPoolWithinPeak();
+      assert.equal(bufferPool.slackBytes, 0);
+    } finally {
+      if (chosen === undefined) delete process.env.SASA_BUFFER_POOL_SLACK_MB;
+      else process.env.SASA_BUFFER_POOL_SLACK_MB = chosen;
+      bufferPool.slackBytes = slack;
+    }
+  });
+
   it('with no slack, keeps owned + free bytes within the most ever owned, letting go of the oldest free first', () => {
     const { pool, discarded, freeOne } = poolWithDiscards(1 << 30, 0);
     const a = freeOne(N);
@@ -163,10 +182,12 @@ describeNative('the native backend with the buffer pool', () => {
     assert.equal(a.buffer.byteLength, 0);
   });
 
-  it('training steps give the same bits with and without reuse (and eviction)', () => {
+  it('training steps give the same bits with and without reuse (and eviction at slack 0)', () => {
     const evictedBefore = bufferPool.evicted;
+    const slack = bufferPool.slackBytes;
     const run = (enabled: boolean) => {
       bufferPool.enabled = enabled;
+      bufferPool.slackBytes = 0;
       try {
         const model = createModel('resnet26_demo', {}, { seed: 3 });
         const step = makeTrainStep(model, { labelSmoothing: 0.1 });
@@ -180,6 +201,7 @@ describeNative('the native backend with the buffer pool', () => {
         return { losses, weights };
       } finally {
         bufferPool.enabled = true;
+        bufferPool.slackBytes = slack;
       }
     };
     const on = run(true);

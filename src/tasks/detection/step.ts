@@ -6,6 +6,7 @@
  * of rank ≥ 2 only). A non-finite loss leaves every weight, statistic and velocity untouched.
  */
 
+import { keepPoolWithinPeak } from '../../backend/buffer_pool.js';
 import { valueAndGrads } from '../../ops/value_and_grads.js';
 import * as tf from '../../tf.js';
 import { Sgd } from '../classification/sgd.js';
@@ -40,7 +41,12 @@ function clipByGlobalNorm(grads: tf.Tensor[], clipNorm: number): tf.Tensor[] {
   return grads.map((g) => tf.mul(g, clipNorm / norm));
 }
 
+/**
+ * The step of `retinanet`. Its memory is what limits RetinaNet training (torchvision's step at 512² needs ~2.3 GB),
+ * so from here on the process's buffer pool keeps within its peak (keepPoolWithinPeak).
+ */
 export function makeDetectionStep(retinanet: RetinaNet, options: DetectionStepOptions = {}): DetectionStep {
+  keepPoolWithinPeak();
   const optimizer = new Sgd(options.momentum ?? 0.9, options.weightDecay ?? 1e-4, false);
   const clipNorm = options.clipNorm ?? 0;
   const trainable = retinanet.model.trainableWeights;
