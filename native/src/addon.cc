@@ -183,6 +183,15 @@ static Napi::Value MallocStats(const Napi::CallbackInfo& info) {
 }
 
 /**
+ * Hands malloc's free heap pages back to the OS (malloc_trim(0)): the heap is never trimmed otherwise
+ * (tuneMalloc), and at the peak of a RetinaNet training step 130-190 MB of it lay free between live blocks.
+ */
+static Napi::Value TrimMalloc(const Napi::CallbackInfo& info) {
+  malloc_trim(0);
+  return info.Env().Undefined();
+}
+
+/**
  * Keeps freed tensor buffers in the heap for reuse instead of returning them to the OS: tfjs
  * allocates every output afresh, and faulting in new pages costs more than many kernels
  * (measured on these VMs: fresh 4 MB outputs tripled a 1024^3 matmul's time). Buffers up to
@@ -212,6 +221,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("releaseBuffer", Napi::Function::New(env, ReleaseBuffer));
   exports.Set("mallocStats", Napi::Function::New(env, MallocStats));
+  exports.Set("trimMalloc", Napi::Function::New(env, TrimMalloc));
   registerConv(env, exports);
   registerMatmul(env, exports);
   registerBatchNorm(env, exports);

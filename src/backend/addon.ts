@@ -120,6 +120,8 @@ export interface NativeAddon {
   releaseBuffer?(buffer: ArrayBuffer): void;
   /** malloc's account of the process (mallinfo2, all arenas), in bytes; absent in addons built before it. */
   mallocStats?(): { heapBytes: number; inUseBytes: number; freeBytes: number; mmappedBytes: number };
+  /** Returns malloc's free heap pages to the OS (malloc_trim); absent in addons built before it. */
+  trimMalloc?(): void;
   /**
    * Tokens (optional, 0 = none) name tensors' contents: backward reuses forward's reorders of x, and
    * a filter seen twice under one token keeps its reorder (until convForgetFilter).

@@ -47,6 +47,8 @@ export class BufferPool {
   evicted = 0;
   /** Frees a buffer's memory now (the addon's releaseBuffer); absent, a buffer let go of waits for V8's GC. */
   discard?: (buffer: ArrayBuffer) => void;
+  /** Returns the heap's free pages to the OS (the addon's trimMalloc); absent, nothing. */
+  trimHeap?: () => void;
 
   /**
    * enabled: whether new buffers are taken into the pool's care (switchable, for comparisons);
@@ -178,4 +180,13 @@ export const bufferPool = new BufferPool(
  */
 export function keepPoolWithinPeak(): void {
   if (process.env.SASA_BUFFER_POOL_SLACK_MB === undefined) bufferPool.slackBytes = 0;
+}
+
+/**
+ * At the point of a step where the most memory is live (before a RetinaNet step's update), when the pool keeps
+ * within its peak: returns the heap's free pages to the OS, so that free memory between live blocks does not
+ * add to the process's peak.
+ */
+export function trimHeapWithinPeak(): void {
+  if (bufferPool.slackBytes === 0) bufferPool.trimHeap?.();
 }

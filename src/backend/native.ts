@@ -110,6 +110,7 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
   if (!load.addon) return registration;
   const addon = load.addon;
   if (addon.releaseBuffer) bufferPool.discard = (buffer) => addon.releaseBuffer?.(buffer);
+  if (addon.trimMalloc) bufferPool.trimHeap = () => addon.trimMalloc?.();
   const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
   const ctx: KernelContext = {
     addon,

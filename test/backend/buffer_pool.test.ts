@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { BufferPool, bufferPool, keepPoolWithinPeak, MIN_POOLED } from '../../src/backend/buffer_pool.js';
+import {
+  BufferPool,
+  bufferPool,
+  keepPoolWithinPeak,
+  MIN_POOLED,
+  trimHeapWithinPeak,
+} from '../../src/backend/buffer_pool.js';
 import { createModel } from '../../src/models/registry.js';
 import { makeTrainStep } from '../../src/tasks/classification/step.js';
 import * as tf from '../../src/tf.js';
@@ -78,6 +84,22 @@ function poolWithDiscards(limitBytes: number, slackBytes?: number) {
 }
 
 describe('BufferPool eviction', () => {
+  it('trimHeapWithinPeak trims the heap only while the pool keeps within its peak', () => {
+    const [slack, trim] = [bufferPool.slackBytes, bufferPool.trimHeap];
+    let trims = 0;
+    try {
+      bufferPool.trimHeap = () => trims++;
+      bufferPool.slackBytes = Number.POSITIVE_INFINITY;
+      trimHeapWithinPeak();
+      assert.equal(trims, 0);
+      bufferPool.slackBytes = 0;
+      trimHeapWithinPeak();
+      assert.equal(trims, 1);
+    } finally {
+      [bufferPool.slackBytes, bufferPool.trimHeap] = [slack, trim];
+    }
+  });
+
   it('the process pool keeps every free buffer by default; keepPoolWithinPeak sets slack 0 unless the environment chose one', () => {
     const slack = bufferPool.slackBytes;
     const chosen = process.env.SASA_BUFFER_POOL_SLACK_MB;
@@ -168,6 +190,11 @@ describeNative('the native backend with the buffer pool', () => {
     assert.ok(bufferPool.reused > before, 'no buffer was reused');
     assert.deepEqual(kept, copy, 'a read-out array was overwritten');
     tf.dispose([x, ...outs]);
+  });
+
+  it("wires the addon's trimMalloc as the pool's trimHeap", () => {
+    assert.ok(bufferPool.trimHeap, 'the native backend did not set trimHeap');
+    bufferPool.trimHeap();
   });
 
   it("frees an evicted buffer at once through the addon's releaseBuffer (its views become empty)", () => {

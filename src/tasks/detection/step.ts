@@ -6,7 +6,7 @@
  * of rank ≥ 2 only). A non-finite loss leaves every weight, statistic and velocity untouched.
  */
 
-import { keepPoolWithinPeak } from '../../backend/buffer_pool.js';
+import { keepPoolWithinPeak, trimHeapWithinPeak } from '../../backend/buffer_pool.js';
 import { valueAndGrads } from '../../ops/value_and_grads.js';
 import * as tf from '../../tf.js';
 import { Sgd } from '../classification/sgd.js';
@@ -73,6 +73,7 @@ export function makeDetectionStep(retinanet: RetinaNet, options: DetectionStepOp
           });
           return losses;
         }
+        trimHeapWithinPeak();
         optimizer.apply(trainable, clipByGlobalNorm(grads, clipNorm), lr);
         return losses;
       });
