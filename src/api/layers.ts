@@ -17,5 +17,6 @@ export {
   LocalSelfAttention2D,
   type LocalSelfAttention2DArgs,
   localSelfAttention2d,
+  type ValueFold,
 } from '../layers/local_self_attention.js';
 export { sinusoidalEncoding2d } from '../layers/positional_encoding.js';
