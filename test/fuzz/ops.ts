@@ -8,7 +8,7 @@ import { avgPool } from '../../src/ops/avg_pool.js';
 import { batchNormBlockMax, batchNormTrain } from '../../src/ops/batch_norm_train.js';
 import { convResidualRelu } from '../../src/ops/conv_residual.js';
 import { localAttention2d } from '../../src/ops/local_attention/op.js';
-import { localAttention2dPacked } from '../../src/ops/local_attention/packed.js';
+import { localAttention2dPacked, localAttention2dPackedInference } from '../../src/ops/local_attention/packed.js';
 import { sgdUpdate } from '../../src/ops/sgd_update.js';
 import * as tf from '../../src/tf.js';
 import type { FuzzCase, OpRunner, Slack } from './harness.js';
@@ -519,23 +519,46 @@ const localAttention: FuzzOp = {
   run: ([q, k, v, rr, rc], a: A) => localAttention2d(q as Any, k as Any, v as Any, rr as Any, rc as Any, a as Any),
 };
 
+/** The packed attention's draft: q|k|v (or q|v) of the attention draft's q, and the channels of y. */
+function packedAttentionDraft(r: Random): { draft: Draft; channels: number } {
+  const { q, rel, options, logits } = attentionDraft(r);
+  const useQR = logits !== 'qk';
+  const qkv = q.slice();
+  qkv[3] = (q[3] ?? 1) * (logits === 'qr' ? 2 : 3) + (r.chance(0.03) ? 1 : 0);
+  const inputs = [r.input(qkv), useQR ? r.input(rel) : null, useQR ? r.input(rel) : null];
+  const draft = {
+    inputs,
+    attrs: options,
+    grad: r.chance(0.4),
+    reduction: rel[0] ** 2 * (q[3] ?? 1) * 4,
+    looseSpecial: true,
+  };
+  return { draft, channels: q[3] ?? 1 };
+}
+
 const localAttentionPacked: FuzzOp = {
   name: 'localAttention2dPacked',
-  generate(r) {
-    const { q, rel, options, logits } = attentionDraft(r);
-    const useQR = logits !== 'qk';
-    const qkv = q.slice();
-    qkv[3] = (q[3] ?? 1) * (logits === 'qr' ? 2 : 3) + (r.chance(0.03) ? 1 : 0);
-    const inputs = [r.input(qkv), useQR ? r.input(rel) : null, useQR ? r.input(rel) : null];
-    return {
-      inputs,
-      attrs: options,
-      grad: r.chance(0.4),
-      reduction: rel[0] ** 2 * (q[3] ?? 1) * 4,
-      looseSpecial: true,
-    };
-  },
+  generate: (r) => packedAttentionDraft(r).draft,
   run: ([qkv, rr, rc], a: A) => localAttention2dPacked(qkv as Any, rr as Any, rc as Any, a as Any),
+};
+
+/** The packed attention at inference: relu?(pool?(y) + bias), bias [C] or none, pool 2×2 (even sides); no gradient. */
+const localAttentionInference: FuzzOp = {
+  name: 'localAttention2dPackedInference',
+  generate(r) {
+    const { draft, channels } = packedAttentionDraft(r);
+    const bias = r.chance(0.3) ? null : r.input([channels + (r.chance(0.03) ? 1 : 0)]);
+    const epilogue = { relu: r.chance(0.5), pool: r.chance(0.4) };
+    return { ...draft, inputs: [...draft.inputs, bias], attrs: { ...draft.attrs, ...epilogue }, grad: false };
+  },
+  run: ([qkv, rr, rc, bias], a: A) => {
+    const { relu, pool, ...options } = a;
+    return localAttention2dPackedInference(qkv as Any, rr as Any, rc as Any, options as Any, {
+      bias: bias as Any,
+      relu: relu as Any,
+      pool: pool as Any,
+    });
+  },
 };
 
 const stem: FuzzOp = {
@@ -600,6 +623,7 @@ export const FUZZ_OPS: readonly FuzzOp[] = [
   padOp,
   localAttention,
   localAttentionPacked,
+  localAttentionInference,
   stem,
   sgd,
 ];
