@@ -842,6 +842,18 @@ struct BackwardRun {
   static void run(Args&&... args) { backwardImpl<KT>(args...); }
 };
 
+/** The attention's inputs q, k, v, relRow, relCol: arguments first … first + 4, checked against g. */
+struct Inputs {
+  const float *q, *k, *v, *relRow, *relCol;
+};
+
+Inputs inputsAt(const Napi::CallbackInfo& info, size_t first, const Geometry& g) {
+  const int64_t tableSize = g.useQR ? g.K * g.half : 0;
+  return {floatArg(info, first, "q", g.strided()), floatArg(info, first + 1, "k", g.useQK ? g.strided() : 0),
+          floatArg(info, first + 2, "v", g.strided()), floatArg(info, first + 3, "relRow", tableSize),
+          floatArg(info, first + 4, "relCol", tableSize)};
+}
+
 /**
  * localAttentionForward(q, k, v, relRow, relCol, y, lse, geometry)
  * geometry: the object Geometry::from reads. Unused inputs may be empty. With pixelStride (> C),
@@ -850,11 +862,7 @@ struct BackwardRun {
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   return guarded(info, "localAttention2d", [&] {
     const Geometry g = Geometry::from(objectArg(info, 7, "geometry"));
-    const float* q = floatArg(info, 0, "q", g.strided());
-    const float* k = floatArg(info, 1, "k", g.useQK ? g.strided() : 0);
-    const float* v = floatArg(info, 2, "v", g.strided());
-    const float* relRow = floatArg(info, 3, "relRow", g.useQR ? g.K * g.half : 0);
-    const float* relCol = floatArg(info, 4, "relCol", g.useQR ? g.K * g.half : 0);
+    const auto [q, k, v, relRow, relCol] = inputsAt(info, 0, g);
     float* y = floatArg(info, 5, "y", g.size());
     float* lse = floatArg(info, 6, "lse", g.B * g.H * g.W * g.N);
     if (smallImages(g)) {
@@ -874,11 +882,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
 Napi::Value Inference(const Napi::CallbackInfo& info) {
   return guarded(info, "localAttention2d (inference)", [&] {
     const Geometry g = Geometry::from(objectArg(info, 7, "geometry"));
-    const float* q = floatArg(info, 0, "q", g.strided());
-    const float* k = floatArg(info, 1, "k", g.useQK ? g.strided() : 0);
-    const float* v = floatArg(info, 2, "v", g.strided());
-    const float* relRow = floatArg(info, 3, "relRow", g.useQR ? g.K * g.half : 0);
-    const float* relCol = floatArg(info, 4, "relCol", g.useQR ? g.K * g.half : 0);
+    const auto [q, k, v, relRow, relCol] = inputsAt(info, 0, g);
     floatArg(info, 5, "bias", 0);  // a Float32Array: [C], or empty for no bias
     const bool hasBias = info[5].As<Napi::Float32Array>().ElementLength() > 0;
     const Epilogue epilogue{hasBias ? floatArg(info, 5, "bias", g.C) : nullptr, boolArg(info, 8, "relu"),
@@ -907,11 +911,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     const Geometry g = Geometry::from(objectArg(info, 12, "geometry"));
     const int64_t tableSize = g.useQR ? g.K * g.half : 0;
     const float* dy = floatArg(info, 0, "dy", g.size());
-    const float* q = floatArg(info, 1, "q", g.strided());
-    const float* k = floatArg(info, 2, "k", g.useQK ? g.strided() : 0);
-    const float* v = floatArg(info, 3, "v", g.strided());
-    const float* relRow = floatArg(info, 4, "relRow", tableSize);
-    const float* relCol = floatArg(info, 5, "relCol", tableSize);
+    const auto [q, k, v, relRow, relCol] = inputsAt(info, 1, g);
     const float* lse = floatArg(info, 6, "lse", g.B * g.H * g.W * g.N);
     Grads out{floatArg(info, 7, "dq", g.strided()), floatArg(info, 8, "dk", g.useQK ? g.strided() : 0),
               floatArg(info, 9, "dv", g.strided())};
