@@ -210,12 +210,19 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
 
   /** q|k|v [B, H, W, P·filters] = (x (+ positions)) · weights(d_in): one product for all three projections. */
   private projected(inputs: tf.Tensor4D, weights: (c: number) => tf.Tensor2D): tf.Tensor4D {
+    const { flat, shape } = this.pixelRows(inputs);
+    const [b, h, w, c] = shape;
+    const packed = weights(c);
+    return tf.reshape(tf.matMul(flat, packed), [b, h, w, packed.shape[1]]);
+  }
+
+  /** x [B, H, W, C] (+ the absolute positions) as rows [B·H·W, C], and x's shape. */
+  private pixelRows(inputs: tf.Tensor4D): { flat: tf.Tensor2D; shape: [number, number, number, number] } {
     let x = inputs;
     if (x.rank !== 4) fail(this.name, `input must be [B, H, W, C], got [${x.shape.join(',')}]`);
     const [b, h, w, c] = x.shape;
     if (this.positional === 'absolute') x = tf.add(x, this.encoding(h, w, c));
-    const packed = weights(c);
-    return tf.reshape(tf.matMul(tf.reshape(x, [b * h * w, c]), packed), [b, h, w, packed.shape[1]]);
+    return { flat: tf.reshape(x, [b * h * w, c]), shape: [b, h, w, c] };
   }
 
   private table(v: tf.LayerVariable | undefined): tf.Tensor2D | null {
@@ -238,11 +245,8 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
    */
   attentionWeights(inputs: tf.Tensor4D, pixels: readonly QueryPixel[]): tf.Tensor4D {
     return tf.tidy(() => {
-      let x = inputs;
-      if (x.rank !== 4) fail(this.name, `input must be [B, H, W, C], got [${x.shape.join(',')}]`);
-      const [b, h, w, c] = x.shape;
-      if (this.positional === 'absolute') x = tf.add(x, this.encoding(h, w, c));
-      const flat = tf.reshape(x, [b * h * w, c]) as tf.Tensor2D;
+      const { flat, shape } = this.pixelRows(inputs);
+      const [b, h, w] = shape;
       const project = (v: tf.LayerVariable) =>
         tf.reshape(tf.matMul(flat, v.read() as tf.Tensor2D), [b, h, w, this.filters]) as tf.Tensor4D;
       return localAttentionWeights(
