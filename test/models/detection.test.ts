@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadModelFiles, saveModelFiles } from '../../src/io/model_files.js';
+import { BATCH_NORM_DEFAULTS } from '../../src/layers/batch_norm.js';
 import { buildGroupOutputs } from '../../src/models/builder.js';
 import { detectorOutputs } from '../../src/models/detection/builder.js';
 import { type DetectorConfig, resolveDetectorConfig } from '../../src/models/detection/config.js';
@@ -73,6 +74,11 @@ describe('detector registry and config', () => {
     ['prior', { backbone: { name: 'resnet26' }, priorProbability: 1 }, /priorProbability must be a number in \(0, 1\)/],
     ['kernel', { backbone: { name: 'resnet26' }, attention: { kernelSize: 4 } }, /attention.kernelSize must be an odd/],
     ['frozen', { backbone: { name: 'resnet26' }, frozenBatchNorm: 'yes' as unknown as boolean }, /frozenBatchNorm/],
+    [
+      'level batch norm',
+      { backbone: { name: 'resnet26' }, levelBatchNorm: 1 as unknown as boolean },
+      /levelBatchNorm must be true or false, got 1/,
+    ],
     ['subnet stddev', { backbone: { name: 'resnet26' }, subnetStddev: 0 }, /subnetStddev must be a positive number/],
     ['anchor count', { backbone: { name: 'resnet26' }, anchorSizes: [16, 32] }, /anchorSizes must hold 5 numbers/],
     ['anchor size', { backbone: { name: 'resnet26' }, anchorSizes: [16, 32, 0, 128, 256] }, /anchorSizes\[2\] must be/],
@@ -305,4 +311,72 @@ describe('detector network', () => {
       loaded.dispose();
     });
   }
+});
+
+describe('detector with levelBatchNorm (batch norm per pyramid level, as the TPU RetinaNet)', () => {
+  before(setup);
+  const LEVELS = ['p3', 'p4', 'p5', 'p6', 'p7'];
+  for (const name of ['retinanet_demo', 'retinanet_demo_attnfpn']) {
+    it(`${name}: shares each subnet layer across levels and gives every level its own batch norm`, () => {
+      const model = createDetector(name, { channels: 16, attention: { heads: 4 }, levelBatchNorm: true }, { seed: 3 });
+      try {
+        for (const prefix of ['head.classification_head', 'head.regression_head']) {
+          for (const i of [0, 1]) {
+            assert.equal(
+              model.getLayer(`${prefix}.conv.${i}`).inboundNodes.length,
+              5,
+              `${prefix}.conv.${i} on 5 levels`,
+            );
+            for (const level of LEVELS)
+              assert.equal(model.getLayer(`${prefix}.norm.${i}.${level}`).inboundNodes.length, 1);
+          }
+        }
+        for (const level of LEVELS) assert.equal(model.getLayer(`fpn.norm.${level}`).inboundNodes.length, 1);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  it("normalises each level's features with that level's batch statistics in training", () => {
+    const model = createDetector('retinanet_demo_attnfpn', {
+      channels: 16,
+      attention: { heads: 4 },
+      levelBatchNorm: true,
+    });
+    const norms = LEVELS.map((l) => model.getLayer(`fpn.norm.${l}`));
+    const probe = tf.model({
+      inputs: model.inputs,
+      outputs: norms.flatMap((n) => [n.input as tf.SymbolicTensor, n.output as tf.SymbolicTensor]),
+    });
+    try {
+      tf.tidy(() => {
+        const outputs = probe.apply(randTensor([2, 256, 256, 3], 8), { training: true }) as tf.Tensor4D[];
+        LEVELS.forEach((level, i) => {
+          const before = tf.moments(outputs[2 * i], [0, 1, 2]);
+          const after = tf.moments(outputs[2 * i + 1], [0, 1, 2]);
+          // gamma 1, beta 0: mean 0 and the biased batch variance v / (v + ε) per channel
+          const expected = tf.div(before.variance, tf.add(before.variance, BATCH_NORM_DEFAULTS.epsilon));
+          const meanOff = tf.max(tf.abs(after.mean)).dataSync()[0];
+          const varianceOff = tf.max(tf.abs(tf.sub(after.variance, expected))).dataSync()[0];
+          assert.ok(meanOff < 1e-4, `${level}: channel mean ${meanOff}`);
+          assert.ok(varianceOff < 1e-3, `${level}: channel variance off by ${varianceOff}`);
+          assert.ok(tf.min(before.variance).dataSync()[0] > 0, `${level}: features vary`);
+        });
+      });
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('frozenBatchNorm freezes the backbone batch norms only: the level batch norms keep training', () => {
+    const model = createDetector('retinanet_demo', { channels: 16, levelBatchNorm: true, frozenBatchNorm: true });
+    try {
+      assert.equal(model.getLayer('layer2.0.bn1').trainable, false);
+      assert.equal(model.getLayer('fpn.norm.p3').trainable, true);
+      assert.equal(model.getLayer('head.regression_head.norm.1.p7').trainable, true);
+    } finally {
+      model.dispose();
+    }
+  });
 });

@@ -107,4 +107,20 @@ describe('detector count against the built networks', () => {
       }
     });
   }
+  for (const name of ['retinanet_demo', 'retinanet_demo_attnfpn']) {
+    it(`${name} with levelBatchNorm: analytic params = trainable weights (2·channels per level batch norm)`, () => {
+      const plain = countDetector(detectorConfig(name, { classes: 5 }));
+      const config = detectorConfig(name, { classes: 5, levelBatchNorm: true });
+      const model = buildDetector(config, { fixedInputSize: true });
+      try {
+        const c = countDetector(config);
+        assert.equal(c.params, trainableCount(model));
+        assert.equal(c.params - plain.params, 2 * 32 * 5 * (1 + 2 * 2), 'P3–P7, and 2 subnets × depth 2 × 5 levels');
+        assert.equal(c.flops, plain.flops);
+        assert.equal(c.flops, flopsOfBuiltModel(model));
+      } finally {
+        model.dispose();
+      }
+    });
+  }
 });

@@ -6,7 +6,8 @@
  * the anchor generator's (tasks/detection/anchors.ts). H and W are free (multiples of 128) unless
  * `fixedInputSize` asks for the configured square size.
  * Frozen batch norm sets every BatchNorm of the backbone, and the attention stem (its batch norm is
- * inside the layer), to `trainable = false`: moving statistics in training, no trained gamma/beta.
+ * inside the layer), to `trainable = false`: moving statistics in training, no trained gamma/beta; the
+ * pyramid's and subnets' batch norms (`levelBatchNorm`) stay trained.
  */
 
 import { AttentionStem } from '../../layers/attention_stem.js';
@@ -41,9 +42,12 @@ export function detectorConfigOf(model: tf.LayersModel): ResolvedDetector | unde
   return resolvedOf.get(model);
 }
 
+/** Layers of the pyramid and the subnets (named as pyramid.ts and subnets.ts name them). */
+const isHeadLayer = (layer: tf.layers.Layer) => layer.name.startsWith('fpn.') || layer.name.startsWith('head.');
+
 function freezeBatchNorm(model: tf.LayersModel): void {
   for (const layer of model.layers) {
-    if (layer instanceof BatchNorm || layer instanceof AttentionStem) layer.trainable = false;
+    if ((layer instanceof BatchNorm || layer instanceof AttentionStem) && !isHeadLayer(layer)) layer.trainable = false;
   }
 }
 

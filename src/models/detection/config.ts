@@ -65,6 +65,14 @@ export interface DetectorConfig {
   attention?: AttentionConfig;
   /** Backbone batch norms use their moving statistics in training and are not trained. Default false. */
   frozenBatchNorm?: boolean;
+  /**
+   * Batch norm in the pyramid and the subnets, as Google's TPU RetinaNet (the paper authors' codebase;
+   * torchvision has none): one on each level's output P3 … P7 and, after each hidden subnet layer (before
+   * its ReLU), one per level — the convolutions or attention layers stay shared across levels, the batch
+   * norms do not. Attention wants it: without it the pyramid's and subnets' small features give logits
+   * q·k near 0 and the deeper layers stay a uniform window average. Default false (torchvision).
+   */
+  levelBatchNorm?: boolean;
 }
 
 /** One pyramid level at the nominal input size. */
@@ -96,6 +104,7 @@ export interface ResolvedDetector {
   subnetStddev: number;
   attention: ResolvedAttention;
   frozenBatchNorm: boolean;
+  levelBatchNorm: boolean;
   /** P3 … P7 at the nominal input size. */
   levels: PyramidLevel[];
   /** The configuration as given. */
@@ -114,6 +123,11 @@ export const INPUT_MULTIPLE = 128;
 
 function fail(name: string, field: string, message: string): never {
   throw new Error(`detector '${name}': ${field} ${message}`);
+}
+
+function boolean(name: string, field: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') fail(name, field, `must be true or false, got ${String(v)}`);
+  return v;
 }
 
 function positiveInt(name: string, field: string, v: unknown): number {
@@ -206,10 +220,8 @@ export function resolveDetectorConfig(config: DetectorConfig): ResolvedDetector 
   if (!(typeof subnetStddev === 'number' && subnetStddev > 0 && Number.isFinite(subnetStddev))) {
     fail(name, 'subnetStddev', `must be a positive number, got ${String(subnetStddev)}`);
   }
-  const frozenBatchNorm = config.frozenBatchNorm ?? false;
-  if (typeof frozenBatchNorm !== 'boolean') {
-    fail(name, 'frozenBatchNorm', `must be true or false, got ${String(frozenBatchNorm)}`);
-  }
+  const frozenBatchNorm = boolean(name, 'frozenBatchNorm', config.frozenBatchNorm ?? false);
+  const levelBatchNorm = boolean(name, 'levelBatchNorm', config.levelBatchNorm ?? false);
   const attention = resolveAttention(name, config.attention ?? {});
   if (fpn === 'attention') checkAttentionChannels(name, channels, attention);
   const backbone = resolveBackbone(name, config.backbone, inputSize);
@@ -229,6 +241,7 @@ export function resolveDetectorConfig(config: DetectorConfig): ResolvedDetector 
     subnetStddev,
     attention,
     frozenBatchNorm,
+    levelBatchNorm,
     levels: PYRAMID_STRIDES.map((stride, i) => ({
       name: `p${i + 3}`,
       stride,

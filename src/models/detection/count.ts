@@ -5,8 +5,8 @@
  * 2·(projections)·d_in·d_out + 2·k²·d_out per q·k, q·r and the weighted sum. Batch norm,
  * activations, upsampling, additions and pooling are not counted. Parameters are the trainable
  * weights of an unfrozen detector (backbone BN gamma and beta included, moving statistics not;
- * conv biases included); the subnets are shared, so their parameters count once and their FLOPs
- * once per level. The backbone is models/count.ts's count without the classifier.
+ * conv biases included; with `levelBatchNorm` the pyramid's and subnets' batch norms, 2·channels each, one
+ * per level); the subnets are shared, so their parameters count once and their FLOPs once per level. The backbone is models/count.ts's count without the classifier.
  */
 import { attentionCount, countModel, type LayerCount } from '../count.js';
 import { type DetectorConfig, type ResolvedDetector, resolveDetectorConfig } from './config.js';
@@ -39,6 +39,12 @@ function spatial(d: ResolvedDetector, name: string, inSize: [number, number], st
   return conv(name, 3, c, c, (inSize[0] * inSize[1]) / (strides * strides));
 }
 
+/** The per-level batch norms `${prefix}.${level}` of `levelBatchNorm` (none without it): gamma and beta. */
+function levelNorms(d: ResolvedDetector, prefix: string): LayerCount[] {
+  if (!d.levelBatchNorm) return [];
+  return d.levels.map((l) => ({ name: `${prefix}.${l.name}`, params: 2 * d.channels, flops: 0 }));
+}
+
 function pyramidCounts(d: ResolvedDetector): LayerCount[] {
   const size = (l: number) => d.levels[l].size;
   return [
@@ -46,6 +52,7 @@ function pyramidCounts(d: ResolvedDetector): LayerCount[] {
     ...[0, 1, 2].map((i) => spatial(d, `fpn.layer_blocks.${i}`, size(i), 1)),
     spatial(d, 'fpn.extra_blocks.p6', size(2), 2),
     spatial(d, 'fpn.extra_blocks.p7', size(3), 2),
+    ...levelNorms(d, 'fpn.norm'),
   ];
 }
 
@@ -59,7 +66,12 @@ function subnetCounts(d: ResolvedDetector, kind: 'classification' | 'regression'
     return { name: per[0].name, params: per[0].params, flops: per.reduce((s, l) => s + l.flops, 0) };
   };
   const layers: LayerCount[] = [];
-  for (let i = 0; i < d.subnetDepth; i++) layers.push(overLevels((s) => spatial(d, `${prefix}.conv.${i}`, s, 1)));
+  for (let i = 0; i < d.subnetDepth; i++) {
+    layers.push(
+      overLevels((s) => spatial(d, `${prefix}.conv.${i}`, s, 1)),
+      ...levelNorms(d, `${prefix}.norm.${i}`),
+    );
+  }
   if (d.fpn === 'conv') {
     layers.push(overLevels((s) => conv(predictor, 3, d.channels, outputs, s[0] * s[1])));
   } else {

@@ -8,8 +8,10 @@
  *   classification output's bias −log((1 − π)/π).
  * Attention layers (`fpn: 'attention'`) are LocalSelfAttention2D with `channels` outputs and the
  * detector's attention options; stride 2 is attention then 2×2 average pooling.
+ * With `levelBatchNorm`, batch norms (layers/batch_norm.ts defaults) follow them, one per pyramid level.
  */
 
+import { BatchNorm } from '../../layers/batch_norm.js';
 import { LocalSelfAttention2D } from '../../layers/local_self_attention.js';
 import { seedOf } from '../../layers/seeds.js';
 import * as tf from '../../tf.js';
@@ -86,3 +88,6 @@ export function fpnSpatial(d: ResolvedDetector, name: string, seed: number | und
 }
 
 export const apply = (layer: tf.layers.Layer, x: Sym | Sym[]): Sym => layer.apply(x) as Sym;
+
+/** A batch norm of one pyramid level (`levelBatchNorm`), the ReLU fused when asked. */
+export const levelNorm = (name: string, relu: boolean): tf.layers.Layer => new BatchNorm({ name, relu });

@@ -6,11 +6,12 @@
  *   P_i = spatial(M_i)                                  (3×3 conv, or attention)
  *   P6 = spatial_stride2(P5)                            (v1 takes P5, not C5: in_channels = out_channels)
  *   P7 = spatial_stride2(ReLU(P6))
+ * and, with `levelBatchNorm` (Google's TPU RetinaNet), P_i ← BN_i(P_i) on every level once all are made.
  * Input sides must be multiples of 128 so that each level is exactly half the one below it.
  */
 import * as tf from '../../tf.js';
 import type { ResolvedDetector } from './config.js';
-import { apply, conv, fpnSpatial, type Sym } from './layers.js';
+import { apply, conv, fpnSpatial, levelNorm, type Sym } from './layers.js';
 
 /** P3 … P7 from C3, C4, C5. */
 export function buildPyramid(d: ResolvedDetector, backbone: [Sym, Sym, Sym], seed?: number): Sym[] {
@@ -28,5 +29,7 @@ export function buildPyramid(d: ResolvedDetector, backbone: [Sym, Sym, Sym], see
     fpnSpatial(d, 'fpn.extra_blocks.p7', seed, 2),
     apply(tf.layers.reLU({ name: 'fpn.extra_blocks.relu' }), p6),
   );
-  return [...outputs, p6, p7];
+  const levels = [...outputs, p6, p7];
+  if (!d.levelBatchNorm) return levels;
+  return levels.map((p, i) => apply(levelNorm(`fpn.norm.${d.levels[i].name}`, false), p));
 }
