@@ -3,12 +3,13 @@
  * difference from the first (the numbers behind BENCHMARKS.md's per-kernel diff of the attention networks
  * against resnet26):
  *   npx tsx bench/profile_diff.ts [--models resnet26,sasa_resnet26_convstem,sasa_resnet26] [--batch 8]
- *     [--size 224] [--train] [--rounds 3] [--top 40] [--shapes]
+ *     [--size 224] [--train] [--rounds 3] [--top 40] [--shapes] [--no-profile]
  * All models live in one process; each round profiles one step of each model in turn (after one warm-up
  * step each), so load drifts hit them alike. Per kernel group: the median over the rounds of its summed
  * kernel time in a step. Groups: the kernel's name, local-attention and pooling kernels split by their
  * input's spatial size; with --shapes every kernel by its input shapes. Also each step's wall and CPU time
- * (process.cpuUsage, user + system, all threads), median over the rounds.
+ * (process.cpuUsage, user + system, all threads) per round, unprofiled; --no-profile prints only those (an A/B
+ * runs the script in two checkouts alternately).
  */
 
 import { initBackend } from '../src/backend/native.js';
@@ -64,6 +65,7 @@ for (let r = 0; r < rounds; r++) {
     const c = process.cpuUsage(c0);
     samples[i].cpu.push((c.user + c.system) / 1000);
   });
+  if (flag('no-profile')) continue;
   for (let i = 0; i < benches.length; i++) samples[i].groups.push(grouped(await tf.profile(benches[i].step)));
 }
 
@@ -78,10 +80,14 @@ const cell = (v: number) => v.toFixed(1).padStart(9);
 console.log(`${train ? 'train' : 'inference'} step, batch ${batch}, ${size}², ${rounds} rounds (medians)`);
 for (const [i, m] of models.entries()) {
   const s = samples[i];
-  const kernels = median(s.groups.map((g) => [...g.values()].reduce((t, e) => t + e.ms, 0)));
+  const kernels = s.groups.length ? median(s.groups.map((g) => [...g.values()].reduce((t, e) => t + e.ms, 0))) : 0;
   console.log(
     `${m}: wall ${s.wall.map((v) => v.toFixed(0)).join(', ')} ms; CPU ${s.cpu.map((v) => v.toFixed(0)).join(', ')} ms; kernels ${kernels.toFixed(0)} ms`,
   );
+}
+if (flag('no-profile')) {
+  for (const b of benches) b.dispose();
+  process.exit(0);
 }
 console.log(`${'kernel'.padEnd(width)} ${models.map((m, i) => (i === 0 ? m : `${m} (Δ)`).padStart(24)).join(' ')}`);
 const delta = (r: (typeof rows)[number]) => Math.max(...r.ms.slice(1).map((v) => Math.abs(v - r.ms[0])), r.ms[0]);
