@@ -45,7 +45,7 @@ using namespace attention;
  * Per-thread scratch, kept between calls and grown as needed (fresh pages cost page faults): the
  * task's logits / softmax weights and their gradients, and its head's channel-major copies.
  */
-enum Slot { kL, kAux, kQ, kK, kV, kDy, kOut0, kOut1, kOut2, kSlots };
+enum Slot { kL, kAux, kQ, kK, kV, kDy, kOut0, kOut1, kOut2, kRow, kSlots };
 
 /**
  * What a slot's buffer was last zero-filled for: the size and the geometry (H, W, k) whose margins
@@ -151,6 +151,39 @@ void headsToPlanar(const Geometry& g, const float* x, int64_t ld, int64_t b, int
   for (int64_t i = 0; i < g.H; ++i) {
     const float* in = x + ((b * g.H + i) * g.W) * ld + lo;
     transposeRun(in, ld, dst + (i + g.h) * g.Wk + g.h, cs, count, g.W, mul);
+  }
+}
+
+/**
+ * The gradient of a 2×2 average pool with stride 2 laid out like headsToPlanar: channels [lo, lo + count) of
+ * image b of the pooled NHWC dy [B, H/2, W/2, C] (H, W even), each value × 1/4 at the four pixels it averaged,
+ * → [count][Hp][Wk] with the image at (h, h); one pooled row at a time through `row` [count][W/2].
+ */
+void headsToPlanarUnpooled(const Geometry& g, const float* dy, int64_t b, int64_t lo, int64_t count, float* dst,
+                           float* row) {
+  const int64_t cs = g.Hp * g.Wk, Ho = g.H / 2, Wo = g.W / 2;
+  for (int64_t i = 0; i < Ho; ++i) {
+    transposeRun(dy + ((b * Ho + i) * Wo) * g.C + lo, g.C, row, Wo, count, Wo, 0.25f);
+    for (int64_t c = 0; c < count; ++c) {
+      float* r0 = dst + c * cs + (2 * i + g.h) * g.Wk + g.h;
+      float* r1 = r0 + g.Wk;
+      const float* in = row + c * Wo;
+      for (int64_t j = 0; j < Wo; ++j) r0[2 * j] = r0[2 * j + 1] = r1[2 * j] = r1[2 * j + 1] = in[j];
+    }
+  }
+}
+
+/** The gradient of poolNhwc: the pooled dy [B, H/2, W/2, C] × 1/4 at each of the four pixels it averaged. */
+void unpoolNhwc(const Geometry& g, const float* dy, float* dx) {
+  const int64_t Ho = g.H / 2, Wo = g.W / 2, C = g.C;
+  for (int64_t b = 0; b < g.B; ++b) {
+    for (int64_t i = 0; i < g.H; ++i) {
+      for (int64_t j = 0; j < g.W; ++j) {
+        const float* in = dy + ((b * Ho + i / 2) * Wo + j / 2) * C;
+        float* out = dx + ((b * g.H + i) * g.W + j) * C;
+        for (int64_t c = 0; c < C; ++c) out[c] = 0.25f * in[c];
+      }
+    }
   }
 }
 
@@ -637,7 +670,7 @@ void forwardImpl(const Geometry& g, const float* q, const float* k, const float*
 template <int KT>
 void backwardImpl(const Geometry& g, const float* dy, const float* q, const float* k,
                   const float* v, const float* relRow, const float* relCol, const float* lse,
-                  Grads out, std::vector<double>& dRel) {
+                  Grads out, std::vector<double>& dRel, bool pooled) {
   const int64_t tableSize = g.useQR ? g.K * g.half : 0;
   dRel.assign(static_cast<size_t>(g.B) * 2 * tableSize, 0.0);
   const HeadGroups hg(g);
@@ -664,7 +697,11 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
     for (int64_t task = 0; task < g.B * hg.groups; ++task) {
       const int64_t b = task / hg.groups, n0 = task % hg.groups * hg.heads, lo = n0 * g.D;
       layOutHeads(g, q, k, v, b, lo, hg.channels, Qg, Kg, Vg);
-      headsToPlanar(g, dy, g.C, b, lo, hg.channels, 1.0f, DYg);
+      if (pooled) {
+        headsToPlanarUnpooled(g, dy, b, lo, hg.channels, DYg, threadBuffer(kRow, hg.channels * g.W / 2));
+      } else {
+        headsToPlanar(g, dy, g.C, b, lo, hg.channels, 1.0f, DYg);
+      }
       // with relative logits their dq terms are each dq entry's first (a store), else the window sums add to zeros
       if (!g.useQR) std::fill(DQg, DQg + local, 0.0f);
       for (int64_t n = n0; n < n0 + hg.heads; ++n) {
@@ -854,21 +891,35 @@ Inputs inputsAt(const Napi::CallbackInfo& info, size_t first, const Geometry& g)
           floatArg(info, first + 4, "relCol", tableSize)};
 }
 
+/** Argument i, optional: whether y is 2×2-average-pooled (H and W must then be even). */
+bool poolArg(const Napi::CallbackInfo& info, size_t i, const Geometry& g, const char* op) {
+  const bool pool = i < info.Length() && !info[i].IsUndefined() && boolArg(info, i, "pool");
+  if (pool && (g.H % 2 != 0 || g.W % 2 != 0)) fail(op, "pool needs an even height and width");
+  return pool;
+}
+
+/** Pixels of y: B·H·W, or B·(H/2)·(W/2) pooled. */
+int64_t outputPixels(const Geometry& g, bool pool) { return pool ? g.B * (g.H / 2) * (g.W / 2) : g.B * g.H * g.W; }
+
 /**
- * localAttentionForward(q, k, v, relRow, relCol, y, lse, geometry)
+ * localAttentionForward(q, k, v, relRow, relCol, y, lse, geometry[, pool])
  * geometry: the object Geometry::from reads. Unused inputs may be empty. With pixelStride (> C),
  * q, k, v (and dq, dk, dv) are views into one packed tensor: pixel p's channels start at p·pixelStride.
+ * With pool (H, W even), y [B, H/2, W/2, C] is the attention's 2×2 average with stride 2 (lse stays per pixel).
  */
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   return guarded(info, "localAttention2d", [&] {
     const Geometry g = Geometry::from(objectArg(info, 7, "geometry"));
     const auto [q, k, v, relRow, relCol] = inputsAt(info, 0, g);
-    float* y = floatArg(info, 5, "y", g.size());
+    const bool pool = poolArg(info, 8, g, "localAttention2d");
+    float* y = floatArg(info, 5, "y", outputPixels(g, pool) * g.C);
     float* lse = floatArg(info, 6, "lse", g.B * g.H * g.W * g.N);
     if (smallImages(g)) {
-      smallForward(g, q, k, v, relRow, relCol, y, lse);
+      std::vector<float> full(pool ? static_cast<size_t>(g.size()) : 0);
+      smallForward(g, q, k, v, relRow, relCol, pool ? full.data() : y, lse);
+      if (pool) poolNhwc(g, full.data(), y);
     } else {
-      dispatchWindow<ForwardRun>(g.K, g, q, k, v, relRow, relCol, y, lse, Epilogue{});
+      dispatchWindow<ForwardRun>(g.K, g, q, k, v, relRow, relCol, y, lse, Epilogue{nullptr, false, pool});
     }
   });
 }
@@ -888,7 +939,7 @@ Napi::Value Inference(const Napi::CallbackInfo& info) {
     const Epilogue epilogue{hasBias ? floatArg(info, 5, "bias", g.C) : nullptr, boolArg(info, 8, "relu"),
                             boolArg(info, 9, "pool")};
     if (epilogue.pool && (g.H % 2 != 0 || g.W % 2 != 0)) fail("localAttention2d", "pool needs an even height and width");
-    const int64_t pixels = epilogue.pool ? g.B * (g.H / 2) * (g.W / 2) : g.B * g.H * g.W;
+    const int64_t pixels = outputPixels(g, epilogue.pool);
     float* y = floatArg(info, 6, "y", pixels * g.C);
     if (smallImages(g)) {
       std::vector<float> lse(static_cast<size_t>(g.B * g.H * g.W * g.N));
@@ -904,13 +955,14 @@ Napi::Value Inference(const Napi::CallbackInfo& info) {
 
 /**
  * localAttentionBackward(dy, q, k, v, relRow, relCol, lse, dq, dk, dv, dRelRow, dRelCol,
- *                        geometry): gradients of Σ dy·y.
+ *                        geometry[, pool]): gradients of Σ dy·y; with pool, of the pooled y (dy [B, H/2, W/2, C]).
  */
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   return guarded(info, "localAttention2d (gradient)", [&] {
     const Geometry g = Geometry::from(objectArg(info, 12, "geometry"));
     const int64_t tableSize = g.useQR ? g.K * g.half : 0;
-    const float* dy = floatArg(info, 0, "dy", g.size());
+    const bool pool = poolArg(info, 13, g, "localAttention2d (gradient)");
+    const float* dy = floatArg(info, 0, "dy", outputPixels(g, pool) * g.C);
     const auto [q, k, v, relRow, relCol] = inputsAt(info, 1, g);
     const float* lse = floatArg(info, 6, "lse", g.B * g.H * g.W * g.N);
     Grads out{floatArg(info, 7, "dq", g.strided()), floatArg(info, 8, "dk", g.useQK ? g.strided() : 0),
@@ -919,9 +971,11 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     float* dRelCol = floatArg(info, 11, "dRelCol", tableSize);
     std::vector<double> dRel;  // slices [dRelRow | dRelCol], per thread or per image
     if (smallImages(g)) {
-      smallBackward(g, dy, q, k, v, relRow, relCol, lse, out, dRel);
+      std::vector<float> full(pool ? static_cast<size_t>(g.size()) : 0);
+      if (pool) unpoolNhwc(g, dy, full.data());
+      smallBackward(g, pool ? full.data() : dy, q, k, v, relRow, relCol, lse, out, dRel);
     } else {
-      dispatchWindow<BackwardRun>(g.K, g, dy, q, k, v, relRow, relCol, lse, out, dRel);
+      dispatchWindow<BackwardRun>(g.K, g, dy, q, k, v, relRow, relCol, lse, out, dRel, pool);
     }
     const int64_t slices = tableSize ? static_cast<int64_t>(dRel.size()) / (2 * tableSize) : 0;
     for (int64_t e = 0; e < tableSize; ++e) {

@@ -26,7 +26,7 @@ export {
   type PositionalEncoding,
   type ResolvedAttentionOptions,
 } from '../ops/local_attention/options.js';
-export { localAttention2dPacked } from '../ops/local_attention/packed.js';
+export { localAttention2dPacked, localAttention2dPackedPooled } from '../ops/local_attention/packed.js';
 export { localAttentionWeights, type QueryPixel } from '../ops/local_attention/weights.js';
 export { type SgdUpdateOptions, sgdUpdate } from '../ops/sgd_update.js';
 export { valueAndGrads } from '../ops/value_and_grads.js';

@@ -262,7 +262,7 @@ export interface NativeAddon {
     weightDecay: number,
     nesterov: number,
   ): void;
-  /** Unused inputs may be empty. */
+  /** Unused inputs may be empty. With pool (H, W even), y [B, H/2, W/2, C] is the 2×2 average of the attention's. */
   localAttentionForward(
     q: Float32Array,
     k: Float32Array,
@@ -272,6 +272,7 @@ export interface NativeAddon {
     y: Float32Array,
     lse: Float32Array,
     geometry: AttentionGeometryArg,
+    pool?: boolean,
   ): void;
   /**
    * localAttentionForward's y without lse, 2×2-average-pooled with pool (y [B, H/2, W/2, C]; H, W even), then
@@ -303,6 +304,8 @@ export interface NativeAddon {
     dRelRow: Float32Array,
     dRelCol: Float32Array,
     geometry: AttentionGeometryArg,
+    /** dy [B, H/2, W/2, C]: the gradient of localAttentionForward's pooled y. */
+    pool?: boolean,
   ): void;
   /** y[i] = e^x[i] for i < n as the attention kernels' softmax computes it (x <= 0; 0 below -87): for tests */
   attentionExp(x: Float32Array, y: Float32Array, n: number): void;

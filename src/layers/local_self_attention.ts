@@ -5,7 +5,8 @@
  *   computed as one product with [W_Q | W_K | W_V] and attended to packed: localAttention2dPacked),
  *   y = localAttention2d(q, k, v, relRow, relCol), then 2×2 average pooling with stride 2 when
  *   strides = 2 ('same': an odd side gives ceil(side/2), the last window averaging the pixels it
- *   covers, so the output matches a strided 1×1 convolution's).
+ *   covers, so the output matches a strided 1×1 convolution's; for even sides one op with the attention,
+ *   localAttention2dPackedPooled).
  * positional: 'relative' (learned relRow, relCol [k, filters/2]), 'absolute' (a sinusoidal
  * encoding of (i, j) added to x before the projections; no relative logits), or 'none'.
  * logits 'qr' (relative only) drops W_K. Parameters: 3·d_in·filters + k·filters (relative).
@@ -25,7 +26,11 @@ import {
   type PositionalEncoding,
   resolveAttentionOptions,
 } from '../ops/local_attention/options.js';
-import { localAttention2dPacked, localAttention2dPackedInference } from '../ops/local_attention/packed.js';
+import {
+  localAttention2dPacked,
+  localAttention2dPackedInference,
+  localAttention2dPackedPooled,
+} from '../ops/local_attention/packed.js';
 import { localAttentionWeights, type QueryPixel } from '../ops/local_attention/weights.js';
 import * as tf from '../tf.js';
 import { sinusoidalEncoding2d } from './positional_encoding.js';
@@ -182,7 +187,13 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       const training = kwargs?.training === true;
       const qkv = this.projected(x, (c) => this.packedKernels(c, training));
-      const y = localAttention2dPacked(qkv, this.table(this.relRow), this.table(this.relCol), this.attentionOptions());
+      const [, h, w] = qkv.shape;
+      const tables = [this.table(this.relRow), this.table(this.relCol)] as const;
+      // a stride over even sides: the pooling fused into the attention (forward and gradient)
+      if (this.strides === 2 && h % 2 === 0 && w % 2 === 0) {
+        return localAttention2dPackedPooled(qkv, ...tables, this.attentionOptions());
+      }
+      const y = localAttention2dPacked(qkv, ...tables, this.attentionOptions());
       return this.strides === 2 ? avgPool(y, 2, 2, 'same') : y;
     });
   }

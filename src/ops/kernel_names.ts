@@ -33,6 +33,13 @@ export const LOCAL_ATTENTION_PACKED = 'SasaLocalAttentionPacked';
 /** Inputs dy, qkv, relRow, relCol, lse → [dqkv, dRelRow, dRelCol]. */
 export const LOCAL_ATTENTION_PACKED_GRAD = 'SasaLocalAttentionPackedGrad';
 /**
+ * SasaLocalAttentionPacked followed by the 2×2 average pool with stride 2 (H, W even), in training: input qkv
+ * [B,H,W,P·C], relRow, relCol → [y [B,H/2,W/2,C], lse [B,H,W,N]] (ops/local_attention/packed.ts).
+ */
+export const LOCAL_ATTENTION_PACKED_POOLED = 'SasaLocalAttentionPackedPooled';
+/** Inputs dy [B,H/2,W/2,C], qkv, relRow, relCol, lse → [dqkv, dRelRow, dRelCol]. */
+export const LOCAL_ATTENTION_PACKED_POOLED_GRAD = 'SasaLocalAttentionPackedPooledGrad';
+/**
  * Inference on packed q|k|v without lse: inputs qkv, relRow, relCol, bias ([C] or empty) → y + bias, y first
  * 2×2-average-pooled when attrs.pool (H, W even), with max(·, 0) when attrs.relu (a batch norm folded into W_V
  * and its ReLU).

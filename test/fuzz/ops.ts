@@ -8,7 +8,11 @@ import { avgPool } from '../../src/ops/avg_pool.js';
 import { batchNormBlockMax, batchNormTrain } from '../../src/ops/batch_norm_train.js';
 import { convResidualRelu } from '../../src/ops/conv_residual.js';
 import { localAttention2d } from '../../src/ops/local_attention/op.js';
-import { localAttention2dPacked, localAttention2dPackedInference } from '../../src/ops/local_attention/packed.js';
+import {
+  localAttention2dPacked,
+  localAttention2dPackedInference,
+  localAttention2dPackedPooled,
+} from '../../src/ops/local_attention/packed.js';
 import { sgdUpdate } from '../../src/ops/sgd_update.js';
 import * as tf from '../../src/tf.js';
 import type { FuzzCase, OpRunner, Slack } from './harness.js';
@@ -542,6 +546,22 @@ const localAttentionPacked: FuzzOp = {
   run: ([qkv, rr, rc], a: A) => localAttention2dPacked(qkv as Any, rr as Any, rc as Any, a as Any),
 };
 
+/** The packed attention 2×2-average-pooled, differentiable: sides mostly even (odd ones are refused). */
+const localAttentionPooled: FuzzOp = {
+  name: 'localAttention2dPackedPooled',
+  generate(r) {
+    const { draft } = packedAttentionDraft(r);
+    const [qkv, ...tables] = draft.inputs;
+    const even = (d: number) => (r.chance(0.9) ? 2 * Math.ceil(d / 2) : d);
+    const evened =
+      qkv && qkv.shape.length === 4
+        ? { ...qkv, shape: qkv.shape.map((d, i) => (i === 1 || i === 2 ? even(d) : d)) }
+        : qkv;
+    return { ...draft, inputs: [evened, ...tables] };
+  },
+  run: ([qkv, rr, rc], a: A) => localAttention2dPackedPooled(qkv as Any, rr as Any, rc as Any, a as Any),
+};
+
 /** The packed attention at inference: relu?(pool?(y) + bias), bias [C] or none, pool 2×2 (even sides); no gradient. */
 const localAttentionInference: FuzzOp = {
   name: 'localAttention2dPackedInference',
@@ -623,6 +643,7 @@ export const FUZZ_OPS: readonly FuzzOp[] = [
   padOp,
   localAttention,
   localAttentionPacked,
+  localAttentionPooled,
   localAttentionInference,
   stem,
   sgd,

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { LocalSelfAttention2D } from '../../src/layers/local_self_attention.js';
+import { avgPool } from '../../src/ops/avg_pool.js';
 import { localAttention2d } from '../../src/ops/local_attention/op.js';
 import * as tf from '../../src/tf.js';
 import { assertClose, randTensor, setup } from '../helpers.js';
@@ -152,6 +153,32 @@ describe('LocalSelfAttention2D', () => {
       const after = loaded.predict(x) as tf.Tensor;
       assert.deepEqual(after.shape, before.shape);
       assertClose(after.dataSync(), before.dataSync(), { tol: 0, label: JSON.stringify(v) });
+    }
+  });
+
+  it('strides 2 in training equals the stride-1 layer 2×2-average-pooled, values and gradients (even and odd sides)', () => {
+    for (const shape of [
+      [2, 8, 10, 8],
+      [1, 12, 12, 8],
+      [1, 7, 9, 8],
+    ]) {
+      tf.tidy(() => {
+        const x = randTensor(shape, 7);
+        const strided = new LocalSelfAttention2D({ filters: 8, heads: 2, kernelSize: 5, strides: 2, seed: 3 });
+        const plain = new LocalSelfAttention2D({ filters: 8, heads: 2, kernelSize: 5, seed: 3 });
+        const pooled = (xi: tf.Tensor) => avgPool(plain.apply(xi, { training: true }) as tf.Tensor4D, 2, 2, 'same');
+        const dy = randTensor(pooled(x).shape, 8);
+        const run = (f: (xi: tf.Tensor) => tf.Tensor) => {
+          const vars = (f === pooled ? plain : strided).trainableWeights.map((w) => w.read());
+          const { value, grads } = tf.engine().gradients(() => f(x), [x, ...vars], dy);
+          return [value, ...grads];
+        };
+        const got = run((xi) => strided.apply(xi, { training: true }) as tf.Tensor);
+        const want = run(pooled);
+        for (const [i, t] of got.entries()) {
+          assertClose(t.dataSync(), want[i].dataSync(), { tol: 1e-5, label: `[${shape}] output ${i}` });
+        }
+      });
     }
   });
 

@@ -1,15 +1,32 @@
 /**
  * localAttention2dPacked: the native kernels on strided views of packed q|k|v against the op's
  * tf.split + localAttention2d composition on tfjs's cpu backend, values and gradients; the inference kernel
- * (bias and ReLU as y is written, no lse) against relu(y + bias) composed.
+ * (bias and ReLU as y is written, no lse) against relu(y + bias) composed; localAttention2dPackedPooled (the
+ * 2×2 average pool fused, training) against its composition on cpu, against avgPool of the packed op on native,
+ * and its native gradients against float64 central differences of the TypeScript float64 forward.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { avgPool } from '../../src/ops/avg_pool.js';
+import { localAttentionForward } from '../../src/ops/local_attention/kernel_ts.js';
 import { localAttention2d } from '../../src/ops/local_attention/op.js';
-import type { LocalAttentionOptions } from '../../src/ops/local_attention/options.js';
-import { localAttention2dPacked, localAttention2dPackedInference } from '../../src/ops/local_attention/packed.js';
+import { type LocalAttentionOptions, resolveGeometry } from '../../src/ops/local_attention/options.js';
+import {
+  localAttention2dPacked,
+  localAttention2dPackedInference,
+  localAttention2dPackedPooled,
+} from '../../src/ops/local_attention/packed.js';
 import * as tf from '../../src/tf.js';
-import { compareOnBackends, describeNative, randTensor, setup, weightedSum } from '../helpers.js';
+import {
+  assertClose,
+  compareOnBackends,
+  describeNative,
+  numericGradient,
+  randTensor,
+  setup,
+  useBackend,
+  weightedSum,
+} from '../helpers.js';
 
 interface Case {
   shape: [number, number, number, number];
@@ -146,6 +163,119 @@ describeNative('localAttention2dPackedInference: the native kernel vs relu?(y + 
       /bias must be \[8\], got \[3\]/,
     );
     tf.dispose([i.qkv, i.relRow, i.relCol, bias]);
+  });
+});
+
+const POOLED_CASES: Case[] = [
+  { shape: [2, 8, 10, 8], options: { kernelSize: 5, heads: 2 } },
+  { shape: [1, 12, 14, 8], options: { kernelSize: 7, heads: 2, logits: 'qk' } },
+  { shape: [1, 10, 12, 12], options: { kernelSize: 3, heads: 3, logits: 'qr', padding: 'masked' } },
+  { shape: [3, 4, 4, 8], options: { kernelSize: 7, heads: 2, padding: 'masked' } },
+];
+
+/** The pooled op's y and its gradients w.r.t. qkv and the tables (weightedSum loss). */
+function pooledWithGrads(c: Case): tf.Tensor[] {
+  const i = inputs(c);
+  const tables = i.relRow ? [i.relRow, i.relCol as tf.Tensor2D] : [];
+  const f = (qkv: tf.Tensor, ...t: tf.Tensor[]) =>
+    weightedSum(
+      localAttention2dPackedPooled(
+        qkv as tf.Tensor4D,
+        (t[0] as tf.Tensor2D) ?? null,
+        (t[1] as tf.Tensor2D) ?? null,
+        c.options,
+      ),
+    );
+  return [localAttention2dPackedPooled(i.qkv, i.relRow, i.relCol, c.options), ...tf.grads(f)([i.qkv, ...tables])];
+}
+
+describeNative('localAttention2dPackedPooled: the fused native kernels vs the composition on cpu', () => {
+  before(setup);
+  for (const c of POOLED_CASES) {
+    it(`[${c.shape}] ${JSON.stringify(c.options)}: pooled y and the gradients of qkv and the tables`, async () => {
+      const { got } = await compareOnBackends(() => pooledWithGrads(c), { tol: 2e-5 });
+      const [b, h, w, ch] = c.shape;
+      assert.deepEqual(got[0].shape, [b, h / 2, w / 2, ch]);
+    });
+  }
+
+  it('equals avgPool(localAttention2dPacked) and its gradients on the native backend', async () => {
+    await useBackend('native');
+    const c = POOLED_CASES[0];
+    tf.tidy(() => {
+      const fused = pooledWithGrads(c);
+      const i = inputs(c);
+      const apart = (qkv: tf.Tensor, t0: tf.Tensor, t1: tf.Tensor) =>
+        avgPool(
+          localAttention2dPacked(qkv as tf.Tensor4D, t0 as tf.Tensor2D, t1 as tf.Tensor2D, c.options),
+          2,
+          2,
+          'same',
+        );
+      const tables = [i.relRow as tf.Tensor2D, i.relCol as tf.Tensor2D];
+      const reference = [
+        apart(i.qkv, tables[0], tables[1]),
+        ...tf.grads((q: tf.Tensor, t0: tf.Tensor, t1: tf.Tensor) => weightedSum(apart(q, t0, t1)))([i.qkv, ...tables]),
+      ];
+      for (const [n, t] of fused.entries()) {
+        assertClose(t.dataSync(), reference[n].dataSync(), { tol: 1e-6, label: `output ${n}` });
+      }
+    });
+  });
+
+  it('its native gradients match float64 central differences of the float64 forward', async () => {
+    await useBackend('native');
+    const c: Case = { shape: [1, 10, 12, 4], options: { kernelSize: 3, heads: 2 } }; // > 100 pixels: the window path
+    const [b, h, w, ch] = c.shape;
+    const g = resolveGeometry(
+      { q: c.shape, k: c.shape, v: c.shape, relRow: [3, ch / 2], relCol: [3, ch / 2] },
+      c.options,
+    );
+    const i = inputs(c);
+    const qkv = Float64Array.from(i.qkv.dataSync());
+    const relRow = Float64Array.from((i.relRow as tf.Tensor).dataSync());
+    const relCol = Float64Array.from((i.relCol as tf.Tensor).dataSync());
+    const G = Float64Array.from(randTensor([b, h / 2, w / 2, ch], 987).dataSync());
+    /** Σ G·pool(y) in float64, y the TypeScript forward on q, k, v sliced out of qkv. */
+    const loss = (packed: Float64Array, rr: Float64Array, rc: Float64Array) => {
+      const part = (n: number) =>
+        Float64Array.from(
+          { length: b * h * w * ch },
+          (_, e) => packed[Math.floor(e / ch) * 3 * ch + n * ch + (e % ch)],
+        );
+      const { y } = localAttentionForward(g, { q: part(0), k: part(1), v: part(2), relRow: rr, relCol: rc });
+      let s = 0;
+      for (let e = 0; e < G.length; e++) {
+        const c0 = e % ch;
+        const [pj, pi] = [Math.floor(e / ch) % (w / 2), Math.floor(e / ch / (w / 2))];
+        const at = (di: number, dj: number) => y[((2 * pi + di) * w + 2 * pj + dj) * ch + c0];
+        s += G[e] * 0.25 * (at(0, 0) + at(0, 1) + at(1, 0) + at(1, 1));
+      }
+      return s;
+    };
+    const numeric = [
+      numericGradient((p) => loss(p, relRow, relCol), qkv),
+      numericGradient((p) => loss(qkv, p, relCol), relRow),
+      numericGradient((p) => loss(qkv, relRow, p), relCol),
+    ];
+    const Gt = tf.tensor(Float32Array.from(G), [b, h / 2, w / 2, ch]);
+    const f = (q: tf.Tensor, t0: tf.Tensor, t1: tf.Tensor) =>
+      tf.sum(
+        tf.mul(localAttention2dPackedPooled(q as tf.Tensor4D, t0 as tf.Tensor2D, t1 as tf.Tensor2D, c.options), Gt),
+      );
+    const grads = tf.grads(f)([i.qkv, i.relRow as tf.Tensor2D, i.relCol as tf.Tensor2D]);
+    for (const [n, t] of grads.entries()) assertClose(t.dataSync(), numeric[n], { tol: 1e-4, label: `gradient ${n}` });
+    tf.dispose([...grads, Gt, i.qkv, i.relRow, i.relCol]);
+  });
+
+  it('an odd side is refused, naming the sizes', () => {
+    const c = CASES[0];
+    const i = inputs(c);
+    assert.throws(
+      () => localAttention2dPackedPooled(i.qkv, i.relRow, i.relCol, c.options),
+      /pool needs an even height and width, got 9×11/,
+    );
+    tf.dispose([i.qkv, i.relRow, i.relCol]);
   });
 });
 

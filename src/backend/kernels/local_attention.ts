@@ -3,7 +3,8 @@
  * SasaLocalAttention (q, k, v, relRow, relCol → y [B,H,W,C], lse [B,H,W,N]) and its gradient,
  * and SasaLocalAttentionPacked, the same on q|k|v packed in one [B,H,W,P·C] tensor (the kernels
  * read and write views of it with pixel stride P·C); SasaLocalAttentionPackedInference, its y alone with the
- * 2×2 average pooling, a bias and a ReLU applied as it is written.
+ * 2×2 average pooling, a bias and a ReLU applied as it is written; SasaLocalAttentionPackedPooled (and its
+ * gradient), the packed training kernels with the 2×2 average pooling written as y is (read as dy is, backward).
  * Shapes and attributes are checked by the op's own function (ops/local_attention/options.ts)
  * before the addon sees them; the addon checks the geometry once more (native/src/attention_common.h).
  */
@@ -14,6 +15,8 @@ import {
   LOCAL_ATTENTION_PACKED,
   LOCAL_ATTENTION_PACKED_GRAD,
   LOCAL_ATTENTION_PACKED_INFERENCE,
+  LOCAL_ATTENTION_PACKED_POOLED,
+  LOCAL_ATTENTION_PACKED_POOLED_GRAD,
   type LocalAttentionAttrs,
 } from '../../ops/kernel_names.js';
 import {
@@ -76,6 +79,14 @@ function packedPlan(inputs: Record<string, tf.TensorInfo>, attrs: LocalAttention
   return { ...p, C, parts };
 }
 
+/** y's shape [B, H, W, C], or [B, H/2, W/2, C] when pooled (H, W even: checked). */
+function pooledShape(shape: number[], pool: boolean): number[] {
+  const [B, H, W, C] = shape;
+  if (!pool) return shape;
+  check(OP, H % 2 === 0 && W % 2 === 0, () => `pool needs an even height and width, got ${fmt(shape)}`);
+  return [B, H / 2, W / 2, C];
+}
+
 /** Views q, k (null for 'qr') and v of packed values (pixel stride P·C). */
 function views(values: Float32Array, C: number, parts: number) {
   return {
@@ -110,17 +121,21 @@ export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
     const backend = cpuBackend(args);
     return ['q', 'k', 'v', 'relRow', 'relCol'].map((n, i) => output(backend, inputs[n].shape, grads[i]));
   };
-  const packedForward: tf.KernelFunc = (args: KernelArgs) => {
-    const inputs = args.inputs as Record<string, tf.TensorInfo>;
-    const p = packedPlan(inputs, args.attrs as unknown as LocalAttentionAttrs);
-    const { q, k, v } = views(values(args, inputs.qkv, 'qkv'), p.C, p.parts);
-    const [relRow, relCol] = ['relRow', 'relCol'].map((n) => values(args, inputs[n], n));
-    const y = outputBuffer(sizeOf(p.shape));
-    const lse = outputBuffer(sizeOf(p.lseShape));
-    ctx.addon.localAttentionForward(q, k, v, relRow, relCol, y, lse, p.geometry);
-    const backend = cpuBackend(args);
-    return [output(backend, p.shape, y), output(backend, p.lseShape, lse)];
-  };
+  /** The packed forward; with pool, y 2×2-average-pooled as the kernel writes it. */
+  const packedForward =
+    (pool: boolean): tf.KernelFunc =>
+    (args: KernelArgs) => {
+      const inputs = args.inputs as Record<string, tf.TensorInfo>;
+      const p = packedPlan(inputs, args.attrs as unknown as LocalAttentionAttrs);
+      const { q, k, v } = views(values(args, inputs.qkv, 'qkv'), p.C, p.parts);
+      const [relRow, relCol] = ['relRow', 'relCol'].map((n) => values(args, inputs[n], n));
+      const shape = pooledShape(p.shape, pool);
+      const y = outputBuffer(sizeOf(shape));
+      const lse = outputBuffer(sizeOf(p.lseShape));
+      ctx.addon.localAttentionForward(q, k, v, relRow, relCol, y, lse, p.geometry, pool);
+      const backend = cpuBackend(args);
+      return [output(backend, shape, y), output(backend, p.lseShape, lse)];
+    };
   const packedInference: tf.KernelFunc = (args: KernelArgs) => {
     const inputs = args.inputs as Record<string, tf.TensorInfo>;
     const attrs = args.attrs as unknown as LocalAttentionAttrs & { relu: boolean; pool: boolean };
@@ -140,32 +155,39 @@ export function localAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
     ctx.addon.localAttentionInference(q, k, v, relRow, relCol, bias, y, p.geometry, Boolean(attrs.relu), pool);
     return output(cpuBackend(args), shape, y);
   };
-  const packedBackward: tf.KernelFunc = (args: KernelArgs) => {
-    const inputs = args.inputs as Record<string, tf.TensorInfo>;
-    const p = packedPlan(inputs, args.attrs as unknown as LocalAttentionAttrs);
-    const [dy, qkv, relRow, relCol, lse] = ['dy', 'qkv', 'relRow', 'relCol', 'lse'].map((n) =>
-      values(args, inputs[n], n),
-    );
-    check(OP, dy.length === sizeOf(p.shape), () => `dy ${fmt(inputs.dy.shape)} must be ${fmt(p.shape)}`);
-    check(OP, lse.length === sizeOf(p.lseShape), () => `lse ${fmt(inputs.lse.shape)} must be ${fmt(p.lseShape)}`);
-    const { q, k, v } = views(qkv, p.C, p.parts);
-    const dqkv = outputBuffer(qkv.length);
-    const d = views(dqkv, p.C, p.parts);
-    const dRelRow = outputBuffer(relRow.length);
-    const dRelCol = outputBuffer(relCol.length);
-    ctx.addon.localAttentionBackward(dy, q, k, v, relRow, relCol, lse, d.q, d.k, d.v, dRelRow, dRelCol, p.geometry);
-    const backend = cpuBackend(args);
-    return [
-      output(backend, inputs.qkv.shape, dqkv),
-      output(backend, inputs.relRow.shape, dRelRow),
-      output(backend, inputs.relCol.shape, dRelCol),
-    ];
-  };
+  /** The packed gradient; with pool, of the pooled y (dy [B, H/2, W/2, C]). */
+  const packedBackward =
+    (pool: boolean): tf.KernelFunc =>
+    (args: KernelArgs) => {
+      const inputs = args.inputs as Record<string, tf.TensorInfo>;
+      const p = packedPlan(inputs, args.attrs as unknown as LocalAttentionAttrs);
+      const [dy, qkv, relRow, relCol, lse] = ['dy', 'qkv', 'relRow', 'relCol', 'lse'].map((n) =>
+        values(args, inputs[n], n),
+      );
+      const shape = pooledShape(p.shape, pool);
+      check(OP, dy.length === sizeOf(shape), () => `dy ${fmt(inputs.dy.shape)} must be ${fmt(shape)}`);
+      check(OP, lse.length === sizeOf(p.lseShape), () => `lse ${fmt(inputs.lse.shape)} must be ${fmt(p.lseShape)}`);
+      const { q, k, v } = views(qkv, p.C, p.parts);
+      const dqkv = outputBuffer(qkv.length);
+      const d = views(dqkv, p.C, p.parts);
+      const dRelRow = outputBuffer(relRow.length);
+      const dRelCol = outputBuffer(relCol.length);
+      const rel = [dRelRow, dRelCol] as const;
+      ctx.addon.localAttentionBackward(dy, q, k, v, relRow, relCol, lse, d.q, d.k, d.v, ...rel, p.geometry, pool);
+      const backend = cpuBackend(args);
+      return [
+        output(backend, inputs.qkv.shape, dqkv),
+        output(backend, inputs.relRow.shape, dRelRow),
+        output(backend, inputs.relCol.shape, dRelCol),
+      ];
+    };
   return [
     { kernelName: LOCAL_ATTENTION, backendName: 'native', kernelFunc: forward },
     { kernelName: LOCAL_ATTENTION_GRAD, backendName: 'native', kernelFunc: backward },
-    { kernelName: LOCAL_ATTENTION_PACKED, backendName: 'native', kernelFunc: packedForward },
-    { kernelName: LOCAL_ATTENTION_PACKED_GRAD, backendName: 'native', kernelFunc: packedBackward },
+    { kernelName: LOCAL_ATTENTION_PACKED, backendName: 'native', kernelFunc: packedForward(false) },
+    { kernelName: LOCAL_ATTENTION_PACKED_GRAD, backendName: 'native', kernelFunc: packedBackward(false) },
+    { kernelName: LOCAL_ATTENTION_PACKED_POOLED, backendName: 'native', kernelFunc: packedForward(true) },
+    { kernelName: LOCAL_ATTENTION_PACKED_POOLED_GRAD, backendName: 'native', kernelFunc: packedBackward(true) },
     { kernelName: LOCAL_ATTENTION_PACKED_INFERENCE, backendName: 'native', kernelFunc: packedInference },
   ];
 }

@@ -7,6 +7,10 @@
  * packed dqkv, so a layer needs one projection product each way instead of three (and no sum of
  * three input gradients). Elsewhere the kernels are composed (composed_kernels.ts): tf.split, the
  * SasaLocalAttention kernels, and tf.concat of dq, dk, dv.
+ * localAttention2dPackedPooled: the same y 2×2-average-pooled with stride 2 (H, W even) → [B, H/2, W/2, C],
+ * differentiable: a stride-2 attention layer in training; the native kernels pool as they write y and read the
+ * pooled dy as they lay it out, so the full-size y and its gradient never reach memory. Elsewhere composed:
+ * the packed kernels, avgPool, and dy spread over the pooled pixels × 1/4.
  * localAttention2dPackedInference: the same y at inference, + a bias per channel and a ReLU (a batch norm
  * folded into W_V, models/folded_inference.ts), in one native kernel that keeps nothing for a gradient.
  */
@@ -19,6 +23,8 @@ import {
   LOCAL_ATTENTION_PACKED,
   LOCAL_ATTENTION_PACKED_GRAD,
   LOCAL_ATTENTION_PACKED_INFERENCE,
+  LOCAL_ATTENTION_PACKED_POOLED,
+  LOCAL_ATTENTION_PACKED_POOLED_GRAD,
   type LocalAttentionAttrs,
 } from '../kernel_names.js';
 import { attentionAttrs, ensureLocalAttentionKernels } from './op.js';
@@ -56,6 +62,31 @@ const composedBackward: tf.KernelFunc = ({ inputs, attrs }) => {
   });
 };
 
+/** Inputs qkv, relRow, relCol → [y 2×2-average-pooled, lse]: SasaLocalAttentionPacked, then avgPool. */
+const composedPooledForward: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [qkv, relRow, relCol] = ['qkv', 'relRow', 'relCol'].map((n) => tensorInput(inputs, n));
+  return tf.tidy(() => {
+    const [y, lse] = tf.engine().runKernel(LOCAL_ATTENTION_PACKED, { qkv, relRow, relCol }, attrs) as tf.Tensor[];
+    return [avgPool(y as tf.Tensor4D, 2, 2, 'same'), lse];
+  });
+};
+
+/**
+ * Inputs dy [B,H/2,W/2,C], qkv, relRow, relCol, lse → [dqkv, dRelRow, dRelCol]: dy × 1/4 at each of the four
+ * pixels it averaged (the pool's gradient), then SasaLocalAttentionPackedGrad.
+ */
+const composedPooledBackward: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [dy, qkv, relRow, relCol, lse] = ['dy', 'qkv', 'relRow', 'relCol', 'lse'].map((n) => tensorInput(inputs, n));
+  return tf.tidy(() => {
+    const [b, ho, wo, c] = dy.shape;
+    const spread = tf.tile(tf.reshape(tf.mul(dy, 0.25), [b, ho, 1, wo, 1, c]), [1, 1, 2, 1, 2, 1]);
+    const dyFull = tf.reshape(spread, [b, 2 * ho, 2 * wo, c]);
+    return tf
+      .engine()
+      .runKernel(LOCAL_ATTENTION_PACKED_GRAD, { dy: dyFull, qkv, relRow, relCol, lse }, attrs) as tf.Tensor[];
+  });
+};
+
 /**
  * Inputs qkv, relRow, relCol, bias → the packed forward's y (2×2-average-pooled with attrs.pool) + bias, then
  * max(·, 0) with attrs.relu, composed.
@@ -75,25 +106,28 @@ const KERNELS: readonly ComposedKernel[] = [
   { kernelName: LOCAL_ATTENTION_PACKED, kernelFunc: composedForward },
   { kernelName: LOCAL_ATTENTION_PACKED_GRAD, kernelFunc: composedBackward },
   { kernelName: LOCAL_ATTENTION_PACKED_INFERENCE, kernelFunc: composedInference },
+  { kernelName: LOCAL_ATTENTION_PACKED_POOLED, kernelFunc: composedPooledForward },
+  { kernelName: LOCAL_ATTENTION_PACKED_POOLED_GRAD, kernelFunc: composedPooledBackward },
 ];
 
-tf.registerGradient({
-  kernelName: LOCAL_ATTENTION_PACKED,
-  inputsToSave: ['qkv', 'relRow', 'relCol'],
-  outputsToSave: [false, true],
-  gradFunc: (dys, saved, attrs) => {
-    const [dy] = dys as tf.Tensor[];
-    const [qkv, relRow, relCol, lse] = saved;
-    const grads = tf
-      .engine()
-      .runKernel(
-        LOCAL_ATTENTION_PACKED_GRAD,
-        { dy, qkv, relRow, relCol, lse },
-        attrs as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[];
-    return { qkv: () => grads[0], relRow: () => grads[1], relCol: () => grads[2] };
-  },
-});
+/** The gradient of a packed forward kernel (pooled or not) through its gradient kernel `gradName`. */
+function registerPackedGradient(kernelName: string, gradName: string): void {
+  tf.registerGradient({
+    kernelName,
+    inputsToSave: ['qkv', 'relRow', 'relCol'],
+    outputsToSave: [false, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [dy] = dys as tf.Tensor[];
+      const [qkv, relRow, relCol, lse] = saved;
+      const grads = tf
+        .engine()
+        .runKernel(gradName, { dy, qkv, relRow, relCol, lse }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      return { qkv: () => grads[0], relRow: () => grads[1], relCol: () => grads[2] };
+    },
+  });
+}
+registerPackedGradient(LOCAL_ATTENTION_PACKED, LOCAL_ATTENTION_PACKED_GRAD);
+registerPackedGradient(LOCAL_ATTENTION_PACKED_POOLED, LOCAL_ATTENTION_PACKED_POOLED_GRAD);
 
 /**
  * What inference does to the attention's output y [B, H, W, C]: relu?(pool?(y) + bias), bias [C] (null: none),
@@ -116,6 +150,19 @@ export function localAttention2dPacked(
 }
 
 /**
+ * localAttention2dPacked followed by the 2×2 average pool with stride 2, differentiable (see the file comment):
+ * qkv [B, H, W, P·C] (H, W even) → [B, H/2, W/2, C].
+ */
+export function localAttention2dPackedPooled(
+  qkv: tf.Tensor4D,
+  relRow: tf.Tensor2D | null,
+  relCol: tf.Tensor2D | null,
+  options: LocalAttentionOptions,
+): tf.Tensor4D {
+  return packedCall(qkv, relRow, relCol, options, 'pooled');
+}
+
+/**
  * localAttention2dPacked at inference: relu?(pool?(y) + bias) (bias [C]; pool: 2×2 average, stride 2, H and W
  * even → [B, H/2, W/2, C]), with nothing kept for a gradient (the native kernel writes no lse and pools, adds the
  * bias and applies the ReLU as it writes y). Not differentiable.
@@ -130,13 +177,13 @@ export function localAttention2dPackedInference(
   return packedCall(qkv, relRow, relCol, options, epilogue);
 }
 
-/** The packed forward (epilogue null) or inference kernel, after the shapes are checked. */
+/** The packed forward (epilogue null), its pooled form ('pooled') or the inference kernel, after the shapes are checked. */
 function packedCall(
   qkv: tf.Tensor4D,
   relRow: tf.Tensor2D | null,
   relCol: tf.Tensor2D | null,
   options: LocalAttentionOptions,
-  epilogue: AttentionEpilogue | null,
+  epilogue: AttentionEpilogue | 'pooled' | null,
 ): tf.Tensor4D {
   if (!(qkv instanceof tf.Tensor)) throw new Error(`${OP}: qkv must be a tf.Tensor, got ${typeof qkv}`);
   if (qkv.dtype !== 'float32') throw new Error(`${OP}: qkv must be float32, got ${qkv.dtype}`);
@@ -155,23 +202,25 @@ function packedCall(
   );
   const attrs = attentionAttrs(g);
   ensureKernels(KERNELS);
-  const bias = epilogue?.bias;
+  const inference = epilogue === 'pooled' ? null : epilogue;
+  const bias = inference?.bias;
   if (bias && (bias.rank !== 1 || bias.shape[0] !== shape[3])) {
     throw new Error(`${OP}: bias must be [${shape[3]}], got [${bias.shape.join(',')}]`);
   }
-  const pool = epilogue?.pool === true;
+  const pool = inference?.pool === true || epilogue === 'pooled';
   if (pool && (h % 2 !== 0 || w % 2 !== 0))
     throw new Error(`${OP}: pool needs an even height and width, got ${h}×${w}`);
   return tf.tidy(() => {
     const empty = () => tf.zeros([0]);
     const inputs = { qkv, relRow: g.useQR && relRow ? relRow : empty(), relCol: g.useQR && relCol ? relCol : empty() };
-    if (epilogue) {
+    if (inference) {
       const infer = { ...inputs, bias: bias ?? empty() };
       return tf
         .engine()
-        .runKernel(LOCAL_ATTENTION_PACKED_INFERENCE, infer, { ...attrs, relu: epilogue.relu, pool }) as tf.Tensor4D;
+        .runKernel(LOCAL_ATTENTION_PACKED_INFERENCE, infer, { ...attrs, relu: inference.relu, pool }) as tf.Tensor4D;
     }
-    const [y] = tf.engine().runKernel(LOCAL_ATTENTION_PACKED, inputs, attrs) as tf.Tensor[];
+    const kernel = pool ? LOCAL_ATTENTION_PACKED_POOLED : LOCAL_ATTENTION_PACKED;
+    const [y] = tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor[];
     return y as tf.Tensor4D;
   });
 }
