@@ -10,6 +10,7 @@ import { checkTfjsVersions } from '../tfjs_version.js';
 import { type AddonLoad, loadAddon, type NativeInfo } from './addon.js';
 import { bufferPool } from './buffer_pool.js';
 import { registerFusedGradients } from './gradients.js';
+import { hostKernels } from './host_kernels.js';
 import { stemAttentionKernels } from './kernels/attention_stem.js';
 import { batchNormKernels } from './kernels/batch_norm.js';
 import { convKernels, forgetFilter } from './kernels/conv.js';
@@ -111,6 +112,7 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
   const addon = load.addon;
   if (addon.releaseBuffer) bufferPool.discard = (buffer) => addon.releaseBuffer?.(buffer);
   if (addon.trimMalloc) bufferPool.trimHeap = () => addon.trimMalloc?.();
+  if (addon.focalLossRows) hostKernels.focalLossRows = addon.focalLossRows.bind(addon);
   const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
   const ctx: KernelContext = {
     addon,
