@@ -20,6 +20,7 @@ import { localAttentionKernels } from './kernels/local_attention.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { poolKernels } from './kernels/pool.js';
 import { reduceKernels } from './kernels/reduce.js';
+import { resizeKernels } from './kernels/resize.js';
 import { sgdUpdateKernels } from './kernels/sgd_update.js';
 import type { KernelContext } from './kernels/util.js';
 
@@ -133,6 +134,7 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
     ...reduceKernels(ctx),
     ...sgdUpdateKernels(ctx),
     ...layoutKernels(ctx),
+    ...resizeKernels(ctx),
     ...localAttentionKernels(ctx),
     ...stemAttentionKernels(ctx),
   ];
