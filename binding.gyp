@@ -8,6 +8,7 @@
         "native/src/batch_norm.cc",
         "native/src/conv.cc",
         "native/src/eltwise.cc",
+        "native/src/focal_loss.cc",
         "native/src/layout.cc",
         "native/src/local_attention.cc",
         "native/src/matmul.cc",

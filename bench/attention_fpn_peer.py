@@ -5,11 +5,13 @@ AttentionConv (pad + unfold local attention, k 7, 8 heads, d_out 256):
   FPN P3-P5:   AttentionConv                      (was the 3x3 layer block)
   P6, P7:      AttentionConv, then 2x2 average pooling   (was a stride-2 3x3 conv)
   subnets:     4 x (AttentionConv + ReLU), AttentionConv, 1x1 conv to A*n   (was 4 x (conv + ReLU), 3x3 conv)
-One training step as bench/retinanet_peer.py's (same images and boxes, SGD lr 0.01 momentum 0.9 wd 1e-4).
+One training step as bench/retinanet_peer.py's (same images and boxes, SGD lr 0.01 momentum 0.9 wd 1e-4);
+cpu_ms: the median of the timed steps' process CPU time (all threads). --part backbone times only the ResNet-50
+body's forward and backward on the same images (the share both steps have in common).
 Unfold materialises k*k copies of keys and values at every level: at batch 2, 512 x 512 the step needs
 well over the 23 GB of this machine, so the comparison runs at a size that fits (--size, --batch).
 
-  /usr/bin/python3 bench/attention_fpn_peer.py [--batch 1] [--size 256] [--runs 1] [--warmup 1]
+  /usr/bin/python3 bench/attention_fpn_peer.py [--batch 1] [--size 256] [--runs 1] [--warmup 1] [--part backbone]
 """
 import argparse
 import json
@@ -17,6 +19,7 @@ import os
 import resource
 import statistics
 import sys
+import time
 
 import torch
 from torchvision.models.detection import retinanet_resnet50_fpn
@@ -64,6 +67,8 @@ def main():
     p.add_argument("--runs", type=int, default=1)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--part", choices=["step", "backbone"], default="step",
+                   help="backbone: only the ResNet-50 body's forward and backward (C3-C5 summed), no update")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -77,10 +82,23 @@ def main():
         sum(model(images, gt).values()).backward()
         opt.step()
 
-    t = times_ms(step, a.runs, a.warmup)
-    print(json.dumps({"bench": "detection", "impl": "pytorch-unfold", "model": "retinanet_resnet50_attnfpn",
+    def backbone_step():
+        opt.zero_grad(set_to_none=True)
+        sum(f.sum() for f in model.backbone.body(torch.stack(images)).values()).backward()
+
+    cpu = []
+
+    def timed_step():
+        c0 = time.process_time()
+        (step if a.part == "step" else backbone_step)()
+        cpu.append((time.process_time() - c0) * 1000)
+
+    t = times_ms(timed_step, a.runs, a.warmup)
+    cpu = cpu[a.warmup:]
+    print(json.dumps({"bench": "detection", "impl": "pytorch-unfold" if a.part == "step" else "pytorch-backbone", "model": "retinanet_resnet50_attnfpn",
                       "batch": a.batch, "size": a.size, "classes": a.classes, "train": True,
-                      "median_ms": statistics.median(t), "min_ms": min(t), "runs": a.runs,
+                      "median_ms": statistics.median(t), "min_ms": min(t), "cpu_ms": statistics.median(cpu),
+                      "runs": a.runs,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "params": sum(p.numel() for p in model.parameters()),
                       "threads": torch.get_num_threads(), "torch": torch.__version__}), flush=True)

@@ -1,7 +1,9 @@
 /**
  * `sasa bench detection` against its PyTorch peer in alternating rounds, one process at a time (peak
  * memory is per process): each round runs ours, then the peer, on every case; prints each run's JSON
- * line and, at the end, each side's median and min of the per-round medians and the load average.
+ * line and, at the end, each side's median and min of the per-round medians, the median of the per-round CPU
+ * times (cpu_ms: the process's user + system time of the median step, all threads; NaN where a peer does not
+ * report it) and the load average.
  *
  *   npx tsx bench/detection_rounds.ts [--cases train,infer,attention] [--rounds 2] [--runs 1] [--warmup 1]
  *                                     [--attention-size 128]
@@ -42,7 +44,7 @@ const CASES: Record<string, { ours: string[]; peer: string[] }> = {
   },
 };
 
-type Run = { median_ms: number; min_ms: number; peak_rss_mb: number };
+type Run = { median_ms: number; min_ms: number; cpu_ms?: number; peak_rss_mb: number };
 
 function run(cmd: string, args: string[]): Run {
   const out = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -83,6 +85,7 @@ for (const [name, { sasa, torch, load }] of Object.entries(results)) {
   const summary = (rs: Run[]) => ({
     median_ms: median(rs.map((x) => x.median_ms)),
     min_ms: Math.min(...rs.map((x) => x.min_ms)),
+    cpu_ms: median(rs.map((x) => x.cpu_ms ?? Number.NaN)),
     peak_rss_mb: Math.max(...rs.map((x) => x.peak_rss_mb)),
   });
   const s = summary(sasa);
@@ -94,6 +97,7 @@ for (const [name, { sasa, torch, load }] of Object.entries(results)) {
       torch: t,
       time_ratio_median: s.median_ms / t.median_ms,
       time_ratio_min: s.min_ms / t.min_ms,
+      cpu_ratio_median: s.cpu_ms / t.cpu_ms,
       memory_ratio: s.peak_rss_mb / t.peak_rss_mb,
       load_average_1min: load,
     }),

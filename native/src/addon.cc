@@ -232,6 +232,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerLayout(env, exports);
   registerLocalAttention(env, exports);
   registerStemAttention(env, exports);
+  registerFocalLoss(env, exports);
   return exports;
 }
 

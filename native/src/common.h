@@ -77,5 +77,6 @@ void registerReduce(Napi::Env env, Napi::Object exports);
 void registerLayout(Napi::Env env, Napi::Object exports);
 void registerLocalAttention(Napi::Env env, Napi::Object exports);
 void registerStemAttention(Napi::Env env, Napi::Object exports);
+void registerFocalLoss(Napi::Env env, Napi::Object exports);
 
 }  // namespace sasa

@@ -12,6 +12,10 @@ enum class Bin { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5 };
 
 constexpr int kMaxRank = 6;
 constexpr int64_t kBlock = 4096;
+// Below this many elements a kernel runs on one thread: an OpenMP region's fork and barrier cost more than
+// the work (a batch norm's moving statistics, the relative tables' gradient sums: vectors of 10²–10³ floats,
+// hundreds of calls a step), and on a shared host a barrier waits for the other thread to be scheduled.
+constexpr int64_t kParallelMin = 1 << 15;
 
 template <Bin op>
 inline float apply(float a, float b) {
@@ -51,7 +55,7 @@ template <Bin op, int ia, int ib>
 void binaryLoop(const float* a, const float* b, float* c, const Strided& g) {
   const int64_t rows = g.rows(), inner = g.inner();
   const int64_t blocks = (inner + kBlock - 1) / kBlock;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (rows * inner >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t k = 0; k < blocks; ++k) {
       const int64_t j0 = k * kBlock, j1 = std::min(inner, j0 + kBlock);
@@ -121,7 +125,7 @@ Napi::Value Relu(const Napi::CallbackInfo& info) {
     const int64_t n = intArg(info, 2, "n");
     const float* x = floatArg(info, 0, "x", n);
     float* y = floatArg(info, 1, "y", n);
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
   });
 }
@@ -133,7 +137,7 @@ Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
     const float* dy = floatArg(info, 0, "dy", n);
     const float* x = floatArg(info, 1, "x", n);
     float* dx = floatArg(info, 2, "dx", n);
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : x[i] != x[i] ? x[i] : 0.0f;
   });
 }
@@ -145,7 +149,7 @@ Napi::Value Step(const Napi::CallbackInfo& info) {
     const float alpha = static_cast<float>(numArg(info, 3, "alpha"));
     const float* x = floatArg(info, 0, "x", n);
     float* y = floatArg(info, 1, "y", n);
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] != x[i] ? x[i] : x[i] > 0.0f ? 1.0f : alpha;
   });
 }

@@ -10,6 +10,7 @@ import { checkTfjsVersions } from '../tfjs_version.js';
 import { type AddonLoad, loadAddon, type NativeInfo } from './addon.js';
 import { bufferPool } from './buffer_pool.js';
 import { registerFusedGradients } from './gradients.js';
+import { hostKernels } from './host_kernels.js';
 import { stemAttentionKernels } from './kernels/attention_stem.js';
 import { batchNormKernels } from './kernels/batch_norm.js';
 import { convKernels, forgetFilter } from './kernels/conv.js';
@@ -19,6 +20,7 @@ import { localAttentionKernels } from './kernels/local_attention.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { poolKernels } from './kernels/pool.js';
 import { reduceKernels } from './kernels/reduce.js';
+import { resizeKernels } from './kernels/resize.js';
 import { sgdUpdateKernels } from './kernels/sgd_update.js';
 import type { KernelContext } from './kernels/util.js';
 
@@ -111,6 +113,7 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
   const addon = load.addon;
   if (addon.releaseBuffer) bufferPool.discard = (buffer) => addon.releaseBuffer?.(buffer);
   if (addon.trimMalloc) bufferPool.trimHeap = () => addon.trimMalloc?.();
+  if (addon.focalLossRows) hostKernels.focalLossRows = addon.focalLossRows.bind(addon);
   const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
   const ctx: KernelContext = {
     addon,
@@ -131,6 +134,7 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
     ...reduceKernels(ctx),
     ...sgdUpdateKernels(ctx),
     ...layoutKernels(ctx),
+    ...resizeKernels(ctx),
     ...localAttentionKernels(ctx),
     ...stemAttentionKernels(ctx),
   ];

@@ -3,6 +3,8 @@
 export interface Timing {
   median_ms: number;
   min_ms: number;
+  /** Median of the timed runs' process CPU time (user + system, all threads): steadier than wall time on a shared host. */
+  cpu_ms: number;
   max_ms: number;
   runs: number;
   peak_rss_mb: number;
@@ -42,15 +44,20 @@ export function timeRuns(fn: () => void, options: TimingOptions): Timing {
   const warmupEnd = performance.now() + (options.warmupMs ?? 0);
   for (let i = 0; i < options.warmup || performance.now() < warmupEnd; i++) fn();
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   for (let i = 0; i < options.runs; i++) {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     fn();
     times.push(performance.now() - t0);
+    const cpu = process.cpuUsage(cpu0);
+    cpuTimes.push((cpu.user + cpu.system) / 1000);
     options.onRun?.(i);
   }
   return {
     median_ms: round(median(times)),
     min_ms: round(Math.min(...times)),
+    cpu_ms: round(median(cpuTimes)),
     max_ms: round(Math.max(...times)),
     runs: options.runs,
     peak_rss_mb: round(peakRssMb()),

@@ -90,8 +90,11 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
   private relRow?: tf.LayerVariable;
   private relCol?: tf.LayerVariable;
   private encodings = new Map<string, tf.Tensor3D>();
-  /** The packed kernels at inference and the tensors they came from (packedKernels; W_V's scale last if any). */
-  private packed?: { sources: object[]; weights: tf.Tensor2D };
+  /**
+   * The packed kernels, the tensors they came from (W_V's scale last if any) and the gradient tape they were made
+   * on (packedKernels): kept by the layer at inference, owned by the caller's scope when taped.
+   */
+  private packed?: { sources: object[]; taped: boolean; tape: object | null; weights: tf.Tensor2D };
 
   constructor(args: LocalSelfAttention2DArgs) {
     super(args);
@@ -162,31 +165,50 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
 
   /**
    * [W_Q | W_K | W_V] [C, P·filters] (W_K absent for logits 'qr'): stacked along a new leading axis (a plain
-   * copy each) and transposed natively, as tfjs's Concat along the last axis is a JS loop per row. In training
-   * and under a gradient scope built in the graph (the gradients flow through it); at inference kept until a
-   * kernel (or valueScale) is a new tensor. valueScale [filters] (inference only) multiplies W_V's columns.
+   * copy each) and transposed natively, as tfjs's Concat along the last axis is a JS loop per row. Made once
+   * per set of kernels and reused by every call until a kernel (or valueScale) is a new tensor:
+   * - in training or under a gradient scope (taped), built in the graph on the current tape, so that the
+   *   gradients flow through it (summed over the calls: the subnets apply one layer to five pyramid levels),
+   *   and left to the caller's scope, which frees it; a new tape, or its disposal, makes a new one;
+   * - otherwise kept by the layer until it is replaced or the layer disposed.
+   * valueScale [filters] (inference only) multiplies W_V's columns.
    */
-  private packedKernels(c: number, training: boolean, valueScale?: tf.Tensor1D): tf.Tensor2D {
+  private packedKernels(training: boolean, valueScale?: tf.Tensor1D): tf.Tensor2D {
     const kernels = [this.wq, this.wk, this.wv].filter((v): v is tf.LayerVariable => v !== undefined);
     const last = kernels.length - 1;
     const read = (v: tf.LayerVariable, i: number) =>
       i === last && valueScale ? tf.mul(v.read(), valueScale) : v.read();
+    const c = kernels[0].shape[0] as number;
     const pack = () =>
-      tf.reshape(tf.transpose(tf.stack(kernels.map(read)), [1, 0, 2]), [c, kernels.length * this.filters]);
-    if (training || tf.engine().state.gradientDepth > 0) return pack() as tf.Tensor2D;
+      tf.reshape(tf.transpose(tf.stack(kernels.map(read)), [1, 0, 2]), [
+        c,
+        kernels.length * this.filters,
+      ]) as tf.Tensor2D;
+    const state = (tf.engine() as unknown as { state: { activeTape: object | null; gradientDepth: number } }).state;
+    const taped = training || state.gradientDepth > 0;
+    const tape = taped ? state.activeTape : null;
     const sources = [...kernels.map((v) => v.read().dataId), ...(valueScale ? [valueScale.dataId] : [])];
     const kept = this.packed;
-    if (kept?.sources.length === sources.length && kept.sources.every((d, i) => d === sources[i])) return kept.weights;
-    kept?.weights.dispose();
-    this.packed = { sources, weights: tf.keep(tf.tidy(pack) as tf.Tensor2D) };
-    return this.packed.weights;
+    const same =
+      kept !== undefined &&
+      !kept.weights.isDisposed &&
+      kept.taped === taped &&
+      kept.tape === tape &&
+      kept.sources.length === sources.length &&
+      kept.sources.every((d, i) => d === sources[i]);
+    if (same) return kept.weights;
+    if (kept && !kept.taped) kept.weights.dispose();
+    const weights = taped ? pack() : tf.keep(tf.tidy(pack));
+    this.packed = { sources, taped, tape, weights };
+    return weights;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs?: tf.serialization.ConfigDict): tf.Tensor {
+    // Outside the tidy: in training the packed kernels outlive this call, for the layer's other calls on the tape.
+    const packed = this.packedKernels(kwargs?.training === true);
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      const training = kwargs?.training === true;
-      const qkv = this.projected(x, (c) => this.packedKernels(c, training));
+      const qkv = this.projected(x, packed);
       const [, h, w] = qkv.shape;
       const tables = [this.table(this.relRow), this.table(this.relCol)] as const;
       // a stride over even sides: the pooling fused into the attention (forward and gradient)
@@ -206,7 +228,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
    */
   applyFolded(x: tf.Tensor4D, fold: ValueFold): tf.Tensor4D {
     return tf.tidy(() => {
-      const qkv = this.projected(x, (c) => this.packedKernels(c, false, fold.valueScale));
+      const qkv = this.projected(x, this.packedKernels(false, fold.valueScale));
       const [, h, w] = qkv.shape;
       const pool = this.strides === 2 && h % 2 === 0 && w % 2 === 0;
       const poolAfter = this.strides === 2 && !pool;
@@ -219,11 +241,10 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
     });
   }
 
-  /** q|k|v [B, H, W, P·filters] = (x (+ positions)) · weights(d_in): one product for all three projections. */
-  private projected(inputs: tf.Tensor4D, weights: (c: number) => tf.Tensor2D): tf.Tensor4D {
+  /** q|k|v [B, H, W, P·filters] = (x (+ positions)) · packed [d_in, P·filters]: one product for all three projections. */
+  private projected(inputs: tf.Tensor4D, packed: tf.Tensor2D): tf.Tensor4D {
     const { flat, shape } = this.pixelRows(inputs);
-    const [b, h, w, c] = shape;
-    const packed = weights(c);
+    const [b, h, w] = shape;
     return tf.reshape(tf.matMul(flat, packed), [b, h, w, packed.shape[1]]);
   }
 

@@ -60,6 +60,7 @@ const shapeCases: ShapeCase[] = [
     b: [1, 2, 1, 2, 1, 2, 1, 2],
   },
   { name: 'empty [0,3] x [3]', a: [0, 3], b: [3] },
+  { name: 'past the one-thread limit (2^15 elements): [C] against [B,H,W,C]', a: [2, 64, 64, 8], b: [8], fast: true },
 ];
 
 function operands(c: ShapeCase, name: string, seed: number): [tf.Tensor, tf.Tensor] {
@@ -133,7 +134,12 @@ describeNative('Relu, Step and the Relu gradient', () => {
     Number.NEGATIVE_INFINITY,
     1e-30,
   ]);
-  const shapes = FAST ? [[2, 7, 5, 3]] : [[2, 7, 5, 3], [13], [1, 1], [3, 4097]];
+  const shapes = FAST
+    ? [
+        [2, 7, 5, 3],
+        [3, 20000],
+      ]
+    : [[2, 7, 5, 3], [13], [1, 1], [3, 4097], [3, 20000]];
 
   it('Relu forward', async () => {
     for (const s of shapes) await compareOnBackends(() => tf.relu(randTensor(s, 1)), { label: `[${s}]` });

@@ -58,6 +58,7 @@ describe('bench model', () => {
     assert.ok(r.median_ms > 0 && r.min_ms <= r.median_ms && r.median_ms <= r.max_ms);
     assert.ok(Math.abs(r.images_per_s - (2 * 1000) / r.median_ms) < 0.01 + 0.01 * r.images_per_s);
     assert.ok(r.peak_rss_mb > 0);
+    assert.ok(r.cpu_ms > 0, `cpu_ms ${r.cpu_ms}`);
   });
 
   it("unknown models give the registry's error, which lists the known ones", () => {

@@ -620,6 +620,21 @@ const sgd: FuzzOp = {
   },
 };
 
+const resizeNearest: FuzzOp = {
+  name: 'resizeNearestNeighbor',
+  generate(r) {
+    const x = r.input(imageShape(r), 0.05);
+    const [h, w] = [x.shape[1] ?? 1, x.shape[2] ?? 1];
+    const scale = r.int(1, 3);
+    const size = r.chance(0.8) ? [scale * h, scale * w] : [r.int(1, 9), r.int(1, 9)];
+    const attrs = { size, alignCorners: r.chance(0.1), halfPixelCenters: r.chance(0.1) };
+    // tfjs 4.22's cpu gradient (the reference) reads dy at the images' batch stride: wrong past the first image
+    return { inputs: [x], attrs, grad: x.shape[0] === 1 && r.chance(0.5), reduction: scale * scale };
+  },
+  run: ([x], a: A) =>
+    tf.image.resizeNearestNeighbor(x as Any, a.size as Any, a.alignCorners as boolean, a.halfPixelCenters as boolean),
+};
+
 /** Every fuzzed op, by name. */
 export const FUZZ_OPS: readonly FuzzOp[] = [
   conv,
@@ -641,6 +656,7 @@ export const FUZZ_OPS: readonly FuzzOp[] = [
   slice,
   split,
   padOp,
+  resizeNearest,
   localAttention,
   localAttentionPacked,
   localAttentionPooled,

@@ -4,6 +4,7 @@ import { before, describe, it } from 'node:test';
 import { LocalSelfAttention2D } from '../../src/layers/local_self_attention.js';
 import { avgPool } from '../../src/ops/avg_pool.js';
 import { localAttention2d } from '../../src/ops/local_attention/op.js';
+import { valueAndGrads } from '../../src/ops/value_and_grads.js';
 import * as tf from '../../src/tf.js';
 import { assertClose, randTensor, setup } from '../helpers.js';
 
@@ -76,6 +77,46 @@ describe('LocalSelfAttention2D', () => {
     const [wq, ...rest] = layer.getWeights();
     layer.setWeights([tf.mul(wq, -2), ...rest]);
     assertClose((layer.apply(x) as tf.Tensor).dataSync(), reference().dataSync(), { tol: 1e-6, label: 'new W_Q' });
+  });
+
+  it('in training packs the projections once per tape for all calls: gradients equal separate projections', async () => {
+    const layer = new LocalSelfAttention2D({ filters: 8, heads: 2, kernelSize: 3 });
+    const xs = [randTensor([1, 4, 5, 6], 20), randTensor([1, 2, 3, 6], 21)];
+    const masks = [randTensor([1, 4, 5, 8], 22), randTensor([1, 2, 3, 8], 23)];
+    layer.apply(xs[0]);
+    const variables = layer.trainableWeights.map((w) => w.read());
+    const ours = () =>
+      valueAndGrads(() => {
+        const terms = xs.map((x, i) => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, masks[i])));
+        return tf.addN(terms) as tf.Scalar;
+      }, variables).grads;
+    const reference = () =>
+      tf.grads((wq, wk, wv, rr, rc) => {
+        const terms = xs.map((x, i) => {
+          const [b, h, w, c] = x.shape;
+          const p = (k: tf.Tensor) =>
+            tf.reshape(tf.matMul(tf.reshape(x, [b * h * w, c]), k), [b, h, w, 8]) as tf.Tensor4D;
+          const y = localAttention2d(p(wq), p(wk), p(wv), rr as tf.Tensor2D, rc as tf.Tensor2D, {
+            kernelSize: 3,
+            heads: 2,
+          });
+          return tf.sum(tf.mul(y, masks[i]));
+        });
+        return tf.addN(terms);
+      })(layer.getWeights());
+    const compare = (label: string) => {
+      const [got, want] = [ours(), reference()];
+      for (const [i, g] of got.entries())
+        assertClose(g.dataSync(), want[i].dataSync(), { tol: 1e-5, label: `${label} ${i}` });
+    };
+    compare('tape 1');
+    compare('tape 2, same weights');
+    const [wq, ...rest] = layer.getWeights();
+    layer.setWeights([tf.mul(wq, -2), ...rest]);
+    variables.splice(0, variables.length, ...layer.trainableWeights.map((w) => w.read()));
+    compare('new W_Q');
+    const packs = (await tf.profile(() => tf.dispose(ours()))).kernels.filter((k) => k.name === 'Pack');
+    assert.equal(packs.length, 1, 'one packing for two calls on one tape');
   });
 
   it('applyFolded equals relu?(y · valueScale + shift) of the layer as built, every variant and stride', () => {

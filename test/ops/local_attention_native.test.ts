@@ -39,12 +39,13 @@ const cases: Case[] = FAST
  * Small images (H·W <= 100) take the kernels' image-parallel path: sizes from 1×1 to the
  * 10×10 limit, windows smaller and larger than the image, heads that straddle the row and column
  * halves of the channels (C/2 not a multiple of C/heads), head sizes below and above a SIMD
- * vector, a custom scale, and batches large enough to split unevenly across threads.
+ * vector, a custom scale, batches large enough to split unevenly across threads, and batch 1 (one thread).
  */
 const smallCases: Case[] = FAST
   ? [
       { shape: [300, 4, 4, 16], k: 7, heads: 4 },
       { shape: [5, 2, 3, 12], k: 3, heads: 3 },
+      { shape: [1, 4, 4, 16], k: 7, heads: 4 },
     ]
   : [
       { shape: [3, 1, 1, 8], k: 3, heads: 2 },
@@ -57,6 +58,8 @@ const smallCases: Case[] = FAST
       { shape: [2, 8, 8, 24], k: 7, heads: 3 },
       { shape: [2, 10, 10, 16], k: 5, heads: 2 },
       { shape: [1001, 2, 3, 4], k: 3, heads: 1 },
+      { shape: [1, 4, 4, 16], k: 7, heads: 4 },
+      { shape: [1, 8, 8, 24], k: 7, heads: 3 },
     ];
 
 /** The inputs of a case and the native kernels' outputs (forward, then backward on dy). */

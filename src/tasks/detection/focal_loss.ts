@@ -8,6 +8,7 @@
  * `sigmoidFocalLoss` / `sigmoidFocalLossOfClasses` are tfjs ops; `weightedFocalLoss` is the weighted sum
  * RetinaNet trains with, fused with its gradient (tested equal to the ops).
  */
+import { hostKernels } from '../../backend/host_kernels.js';
 import * as tf from '../../tf.js';
 import { type FocalLossConfig, RETINANET_FOCAL_LOSS } from './config.js';
 
@@ -104,12 +105,38 @@ function focalWithSlope(
   return alphaT * modulation * softplus;
 }
 
+/** The JS path of focalLossRows (backend/host_kernels.ts): Σ_r w_r Σ_j FL(x_rj, [j = c_r]), slopes as it. */
+export function focalLossRowsJs(
+  values: Float32Array,
+  classes: Int32Array,
+  weights: Float32Array,
+  slopes: Float32Array,
+  rows: number,
+  k: number,
+  alpha: number,
+  gamma: number,
+): number {
+  const alphaOf = (t: number) => (alpha < 0 ? 1 : t === 1 ? alpha : 1 - alpha);
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    if (weights[r] === 0) continue;
+    let rowSum = 0;
+    for (let j = 0, i = r * k; j < k; j++, i++) {
+      const t = classes[r] === j ? 1 : 0;
+      rowSum += focalWithSlope(values[i], t, alphaOf(t), gamma, weights[r], slopes, i);
+    }
+    total += weights[r] * rowSum;
+  }
+  return total;
+}
+
 /**
  * Σ_r w_r Σ_k FL(x_rk, [k = c_r]) over the rows r of logits [..., K], with `classes` [rows] (-1: no class)
  * and `weights` [rows] as typed arrays: the same loss as summing `sigmoidFocalLossOfClasses`, computed
  * with its gradient in one float64 pass over the logits, kept for the backward pass (on RetinaNet's
- * [1, 49k, 80] the tensor form's element-wise kernels took 2–3 s, this 0.6–0.9 s, on a loaded machine).
- * Rows of weight 0 are skipped and get a zero gradient. It reads the logits synchronously (dataSync).
+ * [1, 49k, 80] the tensor form's element-wise kernels took 2–3 s, the JS pass 0.6–0.9 s, on a loaded machine;
+ * the addon's pass, where it loaded, splits the rows over its threads). Rows of weight 0 are skipped and get a
+ * zero gradient. It reads the logits synchronously (dataSync).
  */
 export function weightedFocalLoss(
   logits: tf.Tensor,
@@ -128,20 +155,11 @@ export function weightedFocalLoss(
     );
   }
   const { alpha, gamma } = config;
-  const alphaOf = (t: number) => (alpha < 0 ? 1 : t === 1 ? alpha : 1 - alpha);
+  const rowsPass = hostKernels.focalLossRows ?? focalLossRowsJs;
   const run = tf.customGrad(((x: tf.Tensor) => {
-    const values = x.dataSync();
+    const values = x.dataSync() as Float32Array;
     const slopes = new Float32Array(values.length);
-    let total = 0;
-    for (let r = 0; r < rows; r++) {
-      if (weights[r] === 0) continue;
-      let rowSum = 0;
-      for (let j = 0, i = r * k; j < k; j++, i++) {
-        const t = classes[r] === j ? 1 : 0;
-        rowSum += focalWithSlope(values[i], t, alphaOf(t), gamma, weights[r], slopes, i);
-      }
-      total += weights[r] * rowSum;
-    }
+    const total = rowsPass(values, classes, weights, slopes, rows, k, alpha, gamma);
     return { value: tf.scalar(total), gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor(slopes, x.shape)) };
   }) as Parameters<typeof tf.customGrad>[0]);
   return run(logits) as tf.Scalar;

@@ -1,14 +1,16 @@
 /** The sigmoid focal loss against a float64 reference written as torchvision writes it (p, BCE, p_t). */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { hostKernels } from '../../../src/backend/host_kernels.js';
 import type { FocalLossConfig } from '../../../src/tasks/detection/config.js';
 import {
+  focalLossRowsJs,
   sigmoidFocalLoss,
   sigmoidFocalLossOfClasses,
   weightedFocalLoss,
 } from '../../../src/tasks/detection/focal_loss.js';
 import * as tf from '../../../src/tf.js';
-import { assertClose, numericGradient, randArray, rng, setup } from '../../helpers.js';
+import { assertClose, nativeAvailable, numericGradient, randArray, rng, setup } from '../../helpers.js';
 import { focalRef } from './retinanet_reference.js';
 
 /** Random classes in -1..k-1 and their one-hot 0/1 targets [n, k]. */
@@ -109,6 +111,30 @@ describe('sigmoid focal loss', () => {
       );
     });
   }
+
+  if (nativeAvailable)
+    it("the addon's row pass (rows split over threads) equals the JS pass, loss and slopes, every config", () => {
+      const native = hostKernels.focalLossRows;
+      assert.ok(native, 'the loaded addon registers focalLossRows');
+      const [n, k] = [4000, 91];
+      const x = randArray(n * k, 31, -12, 8);
+      x[7] = 200;
+      x[8] = -200;
+      const { classes } = randomClasses(n, k, 32);
+      const weights = randArray(n, 33, 0, 1);
+      for (let r = 0; r < n; r += 9) weights[r] = 0;
+      for (const config of CONFIGS) {
+        const [slopesNative, slopesJs] = [new Float32Array(n * k), new Float32Array(n * k)];
+        const a = native(x, classes, weights, slopesNative, n, k, config.alpha, config.gamma);
+        const b = focalLossRowsJs(x, classes, weights, slopesJs, n, k, config.alpha, config.gamma);
+        assertClose([a], [b], { tol: 1e-9, label: `loss ${JSON.stringify(config)}` });
+        assertClose(slopesNative, slopesJs, { tol: 1e-7, label: `slopes ${JSON.stringify(config)}` });
+        assert.ok(
+          slopesNative.subarray(0, k).every((g) => g === 0),
+          'weight 0: no slope',
+        );
+      }
+    });
 
   it('refuses mismatched shapes and bad α, γ', () => {
     const x = tf.zeros([2, 3]);
