@@ -88,6 +88,32 @@ describe('trainDetector', () => {
     assert.equal(readFileSync(join(twice, 'metrics.jsonl'), 'utf8'), readFileSync(join(once, 'metrics.jsonl'), 'utf8'));
   });
 
+  it('resumes an interrupted AdamW run exactly (moments and step counts in the checkpoint)', async () => {
+    const [whole, parts] = [join(dir, 'adamw-once'), join(dir, 'adamw-twice')];
+    await trainDetector(options({ optimizer: 'adamw', lr: 1e-3 }), data, spec, whole);
+    await assert.rejects(
+      trainDetector(options({ optimizer: 'adamw', lr: 1e-3 }), data, spec, parts, { callbacks: [stopAt(2)] }),
+      /stop/,
+    );
+    await trainDetector(options({ optimizer: 'adamw', lr: 1e-3 }), data, spec, parts, { resume: true });
+    const [a, b] = [await tensors(whole), await tensors(parts)];
+    const groups = new Set([...a.keys()].map((name) => name.split('/')[0]));
+    assert.deepEqual([...groups].sort(), ['adam_m', 'adam_step', 'adam_v', 'model']);
+    assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+    for (const [name, t] of a) assert.deepEqual(b.get(name)?.data, t.data, name);
+    const steps = [...a]
+      .filter(([name]) => name.startsWith('adam_step/'))
+      .map(([, t]) => Array.from(t.data as Float32Array));
+    assert.ok(
+      steps.every((s) => s.length === 1 && s[0] === 2),
+      'two updates of every weight',
+    );
+    await assert.rejects(
+      trainDetector(options(), data, spec, parts, { resume: true, given: ['optimizer'] }),
+      /--optimizer \(the run has "adamw", asked "sgd"\)/,
+    );
+  });
+
   it('keeps the AP when a finished run is resumed without more epochs (re-evaluated, not null)', async () => {
     const resumed = await trainDetector(options(), data, spec, once, { resume: true });
     assert.equal(resumed.steps, 2);
