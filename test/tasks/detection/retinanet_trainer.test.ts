@@ -11,7 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import { writeShapesDataset } from '../../../src/data/detection/shapes/write.js';
 import { type DetectionData, openDetectionData, parseDetectionSpec } from '../../../src/data/detection/spec.js';
 import { readSafetensors } from '../../../src/io/safetensors.js';
+import { buildDetector } from '../../../src/models/detection/builder.js';
 import { detectorConfig } from '../../../src/models/detection/registry.js';
+import { readCheckpoint, restoreCheckpoint } from '../../../src/tasks/classification/checkpoint.js';
+import { Sgd } from '../../../src/tasks/classification/sgd.js';
 import { loadDetector } from '../../../src/tasks/detection/saved_detector.js';
 import { DETECTOR_TRAIN_DEFAULTS, type DetectorTrainOptions } from '../../../src/tasks/detection/train_options.js';
 import { type DetectionCallback, trainDetector } from '../../../src/tasks/detection/trainer.js';
@@ -112,6 +115,17 @@ describe('trainDetector', () => {
       trainDetector(options(), data, spec, parts, { resume: true, given: ['optimizer'] }),
       /--optimizer \(the run has "adamw", asked "sgd"\)/,
     );
+  });
+
+  it('refuses to restore AdamW state into an SGD optimizer, naming the state', async () => {
+    const path = join(dir, 'adamw-once', 'checkpoint.safetensors');
+    const ck = await readCheckpoint(path);
+    const model = buildDetector({ ...options().detector, inputSize: 128 }, { seed: 0 });
+    assert.throws(
+      () => restoreCheckpoint(path, ck, model, new Sgd(), null),
+      /holds optimizer state 'adam_m', 'adam_v', 'adam_step', which this run's optimizer \(velocity\) does not keep/,
+    );
+    model.dispose();
   });
 
   it('keeps the AP when a finished run is resumed without more epochs (re-evaluated, not null)', async () => {
