@@ -16,7 +16,7 @@ import { fraction, oneOf, positiveInt } from './args.js';
 import { startBackend, withBackendOptions } from './backend_option.js';
 import { openDetection } from './detect_data.js';
 import { predictImages } from './detect_predict.js';
-import { type DetectTrainFlags, trainOptionsOf, withTrainingOptions } from './detect_train.js';
+import { checkOptimizerFlags, type DetectTrainFlags, trainOptionsOf, withTrainingOptions } from './detect_train.js';
 import { DetectionProgress } from './detection_progress.js';
 
 /** The demo's budget: a few minutes on 2 cores. */
@@ -44,6 +44,7 @@ export function registerDetectDemo(detect: Command): void {
     .option('--score <s>', 'draw detections with at least this score', fraction('--score'), 0.5);
   withBackendOptions(withTrainingOptions(cmd, DEMO_TRAIN_DEFAULTS)).action(async (flags: DetectDemoFlags) => {
     const started = performance.now();
+    checkOptimizerFlags(cmd, flags);
     await startBackend(flags);
     const data = await openDetection(flags.data, { seed: flags.seed });
     const options = trainOptionsOf(flags, data.categories.ids.length);

@@ -6,7 +6,12 @@ import type { Command } from 'commander';
 import type { DetectorConfig } from '../models/detection/config.js';
 import { FPN_TYPES, type FpnType, resolveDetectorConfig } from '../models/detection/config.js';
 import { detectorConfig } from '../models/detection/registry.js';
-import { DETECTOR_TRAIN_DEFAULTS, type DetectorTrainOptions } from '../tasks/detection/train_options.js';
+import {
+  DETECTION_OPTIMIZERS,
+  DETECTOR_TRAIN_DEFAULTS,
+  type DetectionOptimizer,
+  type DetectorTrainOptions,
+} from '../tasks/detection/train_options.js';
 import { trainDetector } from '../tasks/detection/trainer.js';
 import { SGD_RUN_OPTIONS, type SgdRunOptions, sgdRunOptionsOf } from '../tasks/training/run_options.js';
 import { nonNegativeNumber, oneOf, positiveInt } from './args.js';
@@ -19,6 +24,7 @@ export interface DetectTrainFlags extends BackendFlags, SgdRunOptions {
   model?: string;
   backbone?: string;
   fpn?: FpnType;
+  optimizer: DetectionOptimizer;
   data: string;
   out: string;
   clipNorm: number;
@@ -55,6 +61,7 @@ const FLAG_OPTIONS: Record<string, keyof DetectorTrainOptions> = {
   fpn: 'detector',
   frozenBn: 'detector',
   ...Object.fromEntries(SGD_RUN_OPTIONS.map((k) => [k, k])),
+  optimizer: 'optimizer',
   clipNorm: 'clipNorm',
   size: 'size',
   backboneWeights: 'backboneWeights',
@@ -69,11 +76,19 @@ function givenOptions(cmd: Command): (keyof DetectorTrainOptions)[] {
   return [...given];
 }
 
+/** Refuses SGD's --momentum with --optimizer adamw (it would be ignored). */
+export function checkOptimizerFlags(cmd: Command, flags: DetectTrainFlags): void {
+  if (flags.optimizer === 'adamw' && cmd.getOptionValueSource('momentum') === 'cli') {
+    throw new Error('--momentum is SGD’s: --optimizer adamw uses β₁ 0.9 and β₂ 0.999; leave --momentum out');
+  }
+}
+
 /** The training options of the flags (the size defaults to the detector's input size). */
 export function trainOptionsOf(flags: DetectTrainFlags, classes: number): DetectorTrainOptions {
   const detector = flagsDetector(flags, classes);
   return {
     detector,
+    optimizer: flags.optimizer,
     ...sgdRunOptionsOf(flags),
     clipNorm: flags.clipNorm,
     size: flags.size ?? resolveDetectorConfig(detector).inputSize,
@@ -90,6 +105,12 @@ export function withTrainingOptions(cmd: Command, defaults = DETECTOR_TRAIN_DEFA
     seed: 'seeds the weights, the data order and the flips',
     noAugment: 'no random horizontal flips',
   })
+    .option(
+      '--optimizer <name>',
+      `${DETECTION_OPTIMIZERS.join(' or ')}: SGD with --momentum (torchvision’s recipe) or AdamW (β 0.9, 0.999; decoupled --weight-decay)`,
+      oneOf('--optimizer', DETECTION_OPTIMIZERS),
+      d.optimizer,
+    )
     .option(
       '--clip-norm <n>',
       'largest global gradient norm (0: no clipping)',
@@ -120,6 +141,7 @@ export function registerDetectTrain(detect: Command): void {
     .option('--resume', 'continue the run in --out from its checkpoint')
     .option('--backbone-weights <dir>', 'start the backbone from a trained classifier’s model/ folder (by layer name)');
   withBackendOptions(withTrainingOptions(cmd)).action(async (flags: DetectTrainFlags) => {
+    checkOptimizerFlags(cmd, flags);
     await startBackend(flags);
     const data = await openDetection(flags.data, { strict: flags.strict, seed: flags.seed });
     const options = trainOptionsOf(flags, data.categories.ids.length);

@@ -367,6 +367,12 @@ const detectCases: CorpusCase[] = [
   ['detect-warmup-negative', detectTrain(SHAPES, '--warmup-epochs', '-1'), ['--warmup-epochs', "'-1'"]],
   ['detect-weight-decay-word', detectTrain(SHAPES, '--weight-decay', 'x'), ['--weight-decay', "'x'"]],
   ['detect-clip-negative', detectTrain(SHAPES, '--clip-norm', '-1'), ['--clip-norm', "'-1'"]],
+  ['detect-optimizer', detectTrain(SHAPES, '--optimizer', 'adam'), ['--optimizer', "'adam'"]],
+  [
+    'detect-adamw-momentum',
+    detectTrain(SHAPES, '--optimizer', 'adamw', '--momentum', '0.8'),
+    ['--momentum', '--optimizer adamw'],
+  ],
   [
     'detect-backbone-weights-missing',
     detectTrain(SHAPES, '--backbone-weights', '{modelMissing}'),

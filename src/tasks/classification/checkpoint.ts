@@ -1,7 +1,8 @@
 /**
  * Training checkpoints: one safetensors file written atomically (temporary file + rename), so a
  * crash leaves the previous checkpoint intact. Tensors: `model/<weight>` (every weight, batch-norm
- * statistics included), `velocity/<weight>` (SGD momentum), `ema/<weight>` (the weight average);
+ * statistics included), the optimizer's state `<group>/<weight>` (SGD's `velocity`; AdamW's `adam_m`,
+ * `adam_v`, `adam_step`: training/optimizer_state.ts), `ema/<weight>` (the weight average);
  * metadata `sasa`: the JSON training state (step, epoch, batch within the epoch, configuration).
  */
 
@@ -12,8 +13,8 @@ import {
   writeSafetensors,
 } from '../../io/safetensors.js';
 import * as tf from '../../tf.js';
+import type { StatefulOptimizer } from '../training/optimizer_state.js';
 import type { WeightAverage } from './ema.js';
-import type { Sgd } from './sgd.js';
 
 /**
  * The training state a checkpoint stores (its `sasa` metadata, as JSON): where training continues, the
@@ -41,14 +42,17 @@ export interface TrainState {
 
 /**
  * A checkpoint as {@link readCheckpoint} reads it: the training state, and per weight name the model's
- * weights, the SGD velocities and the weight averages (flat float32, row-major) and the weights' shapes.
+ * weights, the optimizer's state by group, the weight averages (flat float32, row-major) and the weights' shapes.
  */
 export interface Checkpoint {
   state: TrainState;
   model: Map<string, Float32Array>;
-  velocity: Map<string, Float32Array>;
+  /** Optimizer state group (`velocity`, `adam_m`, …) → weight name → values. */
+  optimizer: Map<string, Map<string, Float32Array>>;
   ema: Map<string, Float32Array>;
   shapes: Map<string, number[]>;
+  /** Shapes of the optimizer's tensors, by `<group>/<weight>`. */
+  optimizerShapes: Map<string, number[]>;
 }
 
 function entry(prefix: string, name: string, t: tf.Tensor): SafetensorsInput {
@@ -58,13 +62,15 @@ function entry(prefix: string, name: string, t: tf.Tensor): SafetensorsInput {
 export async function saveCheckpoint(
   path: string,
   model: tf.LayersModel,
-  optimizer: Sgd,
+  optimizer: StatefulOptimizer,
   ema: WeightAverage | null,
   state: TrainState,
 ): Promise<void> {
   const weights = model.weights;
   const tensors: SafetensorsInput[] = weights.map((w) => entry('model', w.originalName, w.read()));
-  for (const [name, v] of optimizer.velocity) tensors.push(entry('velocity', name, v));
+  for (const group of optimizer.groups) {
+    for (const [name, v] of optimizer.state.get(group) ?? []) tensors.push(entry(group, name, v));
+  }
   if (ema) for (const [i, w] of weights.entries()) tensors.push(entry('ema', w.originalName, ema.shadow[i]));
   await writeSafetensors(path, tensors, { sasa: JSON.stringify(state) });
 }
@@ -91,16 +97,30 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
   } catch (err) {
     throw new Error(`${path}: the checkpoint's training state is not valid JSON (${(err as Error).message})`);
   }
-  const ck: Checkpoint = { state, model: new Map(), velocity: new Map(), ema: new Map(), shapes: new Map() };
+  const ck: Checkpoint = {
+    state,
+    model: new Map(),
+    optimizer: new Map(),
+    ema: new Map(),
+    shapes: new Map(),
+    optimizerShapes: new Map(),
+  };
   for (const [name, t] of file.tensors) {
     const slash = name.indexOf('/');
+    if (slash <= 0) throw new Error(`${path}: unexpected tensor '${name}' (not <group>/<weight>)`);
     const group = name.slice(0, slash);
     const weight = name.slice(slash + 1);
     if (t.dtype !== 'F32') throw new Error(`${path}: tensor '${name}' has dtype ${t.dtype}, expected F32`);
-    const target = group === 'model' ? ck.model : group === 'velocity' ? ck.velocity : group === 'ema' ? ck.ema : null;
-    if (!target) throw new Error(`${path}: unexpected tensor '${name}'`);
-    target.set(weight, t.data as Float32Array);
-    if (group === 'model') ck.shapes.set(weight, t.shape);
+    const data = t.data as Float32Array;
+    if (group === 'model') {
+      ck.model.set(weight, data);
+      ck.shapes.set(weight, t.shape);
+    } else if (group === 'ema') ck.ema.set(weight, data);
+    else {
+      if (!ck.optimizer.has(group)) ck.optimizer.set(group, new Map());
+      ck.optimizer.get(group)?.set(weight, data);
+      ck.optimizerShapes.set(name, t.shape);
+    }
   }
   return ck;
 }
@@ -129,23 +149,40 @@ export function checkCompatible(path: string, ck: Checkpoint, model: tf.LayersMo
   }
 }
 
-/** Puts the checkpoint's weights, SGD velocities and weight averages into place. */
+/** Refuses optimizer state of groups `optimizer` does not keep (a run trained with another optimizer). */
+function checkOptimizerGroups(path: string, ck: Checkpoint, optimizer: StatefulOptimizer): void {
+  const foreign = [...ck.optimizer.keys()].filter((g) => !optimizer.groups.includes(g));
+  if (foreign.length) {
+    throw new Error(
+      `${path}: the checkpoint holds optimizer state '${foreign.join("', '")}', which this run's optimizer (${optimizer.groups.join(', ')}) does not keep: it was trained with another optimizer`,
+    );
+  }
+}
+
+/** Puts the checkpoint's weights, optimizer state and weight averages into place. */
 export function restoreCheckpoint(
   path: string,
   ck: Checkpoint,
   model: tf.LayersModel,
-  optimizer: Sgd,
+  optimizer: StatefulOptimizer,
   ema: WeightAverage | null,
 ): void {
   checkCompatible(path, ck, model);
+  checkOptimizerGroups(path, ck, optimizer);
   const tensor = (data: Float32Array, w: tf.LayerVariable) => tf.tensor(data, w.shape as number[], 'float32');
   const values = model.weights.map((w) => tensor(ck.model.get(w.originalName) as Float32Array, w));
   model.setWeights(values);
   tf.dispose(values);
   optimizer.dispose();
-  for (const w of model.trainableWeights) {
-    const v = ck.velocity.get(w.originalName);
-    if (v) optimizer.velocity.set(w.originalName, tf.keep(tensor(v, w)));
+  for (const group of optimizer.groups) {
+    const stored = ck.optimizer.get(group);
+    const target = optimizer.state.get(group);
+    if (!stored || !target) continue;
+    for (const w of model.trainableWeights) {
+      const v = stored.get(w.originalName);
+      const shape = ck.optimizerShapes.get(`${group}/${w.originalName}`) ?? (w.shape as number[]);
+      if (v) target.set(w.originalName, tf.keep(tf.tensor(v, shape, 'float32')));
+    }
   }
   if (ema) {
     model.weights.forEach((w, i) => {

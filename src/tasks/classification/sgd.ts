@@ -6,11 +6,14 @@
 
 import { sgdUpdate } from '../../ops/sgd_update.js';
 import * as tf from '../../tf.js';
+import type { StatefulOptimizer } from '../training/optimizer_state.js';
 
 /** The CLI trainer's SGD state and update (formula above); SgdOptimizer is the same update as a tf.Optimizer. */
-export class Sgd {
+export class Sgd implements StatefulOptimizer {
   /** Velocity per weight name (LayerVariable.originalName). */
   readonly velocity = new Map<string, tf.Tensor>();
+  readonly groups = ['velocity'] as const;
+  readonly state: ReadonlyMap<string, Map<string, tf.Tensor>> = new Map([['velocity', this.velocity]]);
 
   constructor(
     readonly momentum = 0.9,

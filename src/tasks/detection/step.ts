@@ -3,18 +3,24 @@
  * (retinanet_loss.ts), gradients of every trainable weight, the global gradient norm clipped
  *   g ← g · min(1, clipNorm / ‖g‖₂)   (‖g‖₂ over all weights; clipNorm 0: no clipping)
  * and an SGD update with momentum (torchvision's detection recipe: not Nesterov; weight decay on weights
- * of rank ≥ 2 only). A non-finite loss leaves every weight, statistic and velocity untouched.
+ * of rank ≥ 2 only), or AdamW's (training/adamw.ts). A non-finite loss leaves every weight, statistic and
+ * optimizer state untouched.
  */
 
 import { keepPoolWithinPeak, trimHeapWithinPeak } from '../../backend/buffer_pool.js';
 import { valueAndGrads } from '../../ops/value_and_grads.js';
 import * as tf from '../../tf.js';
 import { Sgd } from '../classification/sgd.js';
+import { AdamW } from '../training/adamw.js';
+import type { StatefulOptimizer } from '../training/optimizer_state.js';
 import type { Size2 } from './boxes.js';
 import type { DetectionTarget } from './head_outputs.js';
 import type { RetinaNet } from './retinanet.js';
 
 export interface DetectionStepOptions {
+  /** Default 'sgd'. */
+  optimizer?: 'sgd' | 'adamw';
+  /** SGD's momentum. Default 0.9. */
   momentum?: number;
   weightDecay?: number;
   /** Largest global gradient norm; 0 turns clipping off. Default 0. */
@@ -29,7 +35,7 @@ export interface StepLosses {
 }
 
 export interface DetectionStep {
-  optimizer: Sgd;
+  optimizer: StatefulOptimizer;
   run(images: tf.Tensor4D, targets: readonly DetectionTarget[], batchSize: Size2, lr: number): StepLosses;
 }
 
@@ -47,7 +53,9 @@ function clipByGlobalNorm(grads: tf.Tensor[], clipNorm: number): tf.Tensor[] {
  */
 export function makeDetectionStep(retinanet: RetinaNet, options: DetectionStepOptions = {}): DetectionStep {
   keepPoolWithinPeak();
-  const optimizer = new Sgd(options.momentum ?? 0.9, options.weightDecay ?? 1e-4, false);
+  const weightDecay = options.weightDecay ?? 1e-4;
+  const optimizer =
+    options.optimizer === 'adamw' ? new AdamW({ weightDecay }) : new Sgd(options.momentum ?? 0.9, weightDecay, false);
   const clipNorm = options.clipNorm ?? 0;
   const trainable = retinanet.model.trainableWeights;
   const statistics = retinanet.model.nonTrainableWeights;

@@ -93,7 +93,7 @@ export async function prepareDetectionRun(
     const record = stored.run as unknown as DetectionRunRecord;
     ({ options, changes } = resumeOptions(
       checkpointPath,
-      record.options,
+      { ...record.options, optimizer: record.options.optimizer ?? 'sgd' },
       requested,
       DETECTOR_RESUME_RULES,
       given?.filter((k) => k !== 'backboneWeights'),

@@ -11,7 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import { writeShapesDataset } from '../../../src/data/detection/shapes/write.js';
 import { type DetectionData, openDetectionData, parseDetectionSpec } from '../../../src/data/detection/spec.js';
 import { readSafetensors } from '../../../src/io/safetensors.js';
+import { buildDetector } from '../../../src/models/detection/builder.js';
 import { detectorConfig } from '../../../src/models/detection/registry.js';
+import { readCheckpoint, restoreCheckpoint } from '../../../src/tasks/classification/checkpoint.js';
+import { Sgd } from '../../../src/tasks/classification/sgd.js';
 import { loadDetector } from '../../../src/tasks/detection/saved_detector.js';
 import { DETECTOR_TRAIN_DEFAULTS, type DetectorTrainOptions } from '../../../src/tasks/detection/train_options.js';
 import { type DetectionCallback, trainDetector } from '../../../src/tasks/detection/trainer.js';
@@ -86,6 +89,43 @@ describe('trainDetector', () => {
     assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
     for (const [name, t] of a) assert.deepEqual(b.get(name)?.data, t.data, name);
     assert.equal(readFileSync(join(twice, 'metrics.jsonl'), 'utf8'), readFileSync(join(once, 'metrics.jsonl'), 'utf8'));
+  });
+
+  it('resumes an interrupted AdamW run exactly (moments and step counts in the checkpoint)', async () => {
+    const [whole, parts] = [join(dir, 'adamw-once'), join(dir, 'adamw-twice')];
+    await trainDetector(options({ optimizer: 'adamw', lr: 1e-3 }), data, spec, whole);
+    await assert.rejects(
+      trainDetector(options({ optimizer: 'adamw', lr: 1e-3 }), data, spec, parts, { callbacks: [stopAt(2)] }),
+      /stop/,
+    );
+    await trainDetector(options({ optimizer: 'adamw', lr: 1e-3 }), data, spec, parts, { resume: true });
+    const [a, b] = [await tensors(whole), await tensors(parts)];
+    const groups = new Set([...a.keys()].map((name) => name.split('/')[0]));
+    assert.deepEqual([...groups].sort(), ['adam_m', 'adam_step', 'adam_v', 'model']);
+    assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+    for (const [name, t] of a) assert.deepEqual(b.get(name)?.data, t.data, name);
+    const steps = [...a]
+      .filter(([name]) => name.startsWith('adam_step/'))
+      .map(([, t]) => Array.from(t.data as Float32Array));
+    assert.ok(
+      steps.every((s) => s.length === 1 && s[0] === 2),
+      'two updates of every weight',
+    );
+    await assert.rejects(
+      trainDetector(options(), data, spec, parts, { resume: true, given: ['optimizer'] }),
+      /--optimizer \(the run has "adamw", asked "sgd"\)/,
+    );
+  });
+
+  it('refuses to restore AdamW state into an SGD optimizer, naming the state', async () => {
+    const path = join(dir, 'adamw-once', 'checkpoint.safetensors');
+    const ck = await readCheckpoint(path);
+    const model = buildDetector({ ...options().detector, inputSize: 128 }, { seed: 0 });
+    assert.throws(
+      () => restoreCheckpoint(path, ck, model, new Sgd(), null),
+      /holds optimizer state 'adam_m', 'adam_v', 'adam_step', which this run's optimizer \(velocity\) does not keep/,
+    );
+    model.dispose();
   });
 
   it('keeps the AP when a finished run is resumed without more epochs (re-evaluated, not null)', async () => {
