@@ -28,8 +28,10 @@ step.ts, trainer.ts, training/schedule.ts, classification/sgd.ts, data/detection
 Not the same as sasa: the random streams (initial weights, order, flips), and the stride-2 3x3 convs of
 P6/P7 pad all sides (torchvision) where sasa's 'same' pads bottom/right.
 
-Files in --out: metrics.jsonl (step and epoch records, the trainer's field names), summary.json,
-command.txt. The --vary options are for narrowing differences (see the --help).
+Files in --out: metrics.jsonl (step and epoch records, the trainer's field names, plus the gradient norm
+before clipping), summary.json (the last validation's 12 COCO numbers; with --eval-train the training
+split's too), command.txt, and the last COCO results file per split (*_detections.json, not committed).
+--no-augment, --decay-all, --width, --subnet-depth and --subnet-stddev change one thing at a time.
 
 Run: nice -n 19 /usr/bin/python3 tools/torch_shapes_detector.py --epochs 15 \
        --out results/shapes-detection/torch-twin-15epochs
