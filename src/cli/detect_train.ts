@@ -32,6 +32,7 @@ export interface DetectTrainFlags extends BackendFlags, SgdRunOptions {
   resume?: boolean;
   strict?: boolean;
   frozenBn?: boolean;
+  levelBn?: boolean;
   backboneWeights?: string;
 }
 
@@ -40,16 +41,19 @@ export const DEMO_DETECTORS: Record<FpnType, string> = { conv: 'retinanet_demo',
 
 /** The detector the flags name, with `classes` classes. */
 export function flagsDetector(flags: DetectTrainFlags, classes: number): DetectorConfig {
-  const frozen = flags.frozenBn ? { frozenBatchNorm: true } : {};
+  const norms = {
+    ...(flags.frozenBn ? { frozenBatchNorm: true } : {}),
+    ...(flags.levelBn ? { levelBatchNorm: true } : {}),
+  };
   if (flags.model && flags.backbone) throw new Error('give --model or --backbone, not both');
   if (flags.backbone) {
     const fpn = flags.fpn ?? 'conv';
     const name = `retinanet_${flags.backbone}${fpn === 'attention' ? '_attnfpn' : ''}`;
-    return { name, backbone: { name: flags.backbone }, fpn, classes, ...frozen };
+    return { name, backbone: { name: flags.backbone }, fpn, classes, ...norms };
   }
   const name = flags.model ?? DEMO_DETECTORS[flags.fpn ?? 'conv'];
   try {
-    return detectorConfig(name, { classes, ...(flags.fpn ? { fpn: flags.fpn } : {}), ...frozen });
+    return detectorConfig(name, { classes, ...(flags.fpn ? { fpn: flags.fpn } : {}), ...norms });
   } catch (err) {
     throw new Error(`--model: ${(err as Error).message}`);
   }
@@ -60,6 +64,7 @@ const FLAG_OPTIONS: Record<string, keyof DetectorTrainOptions> = {
   backbone: 'detector',
   fpn: 'detector',
   frozenBn: 'detector',
+  levelBn: 'detector',
   ...Object.fromEntries(SGD_RUN_OPTIONS.map((k) => [k, k])),
   optimizer: 'optimizer',
   clipNorm: 'clipNorm',
@@ -123,7 +128,8 @@ export function withTrainingOptions(cmd: Command, defaults = DETECTOR_TRAIN_DEFA
       positiveInt('--size'),
     )
     .option('--strict', 'fail on the first bad annotation or unreadable image instead of skipping it')
-    .option('--frozen-bn', 'freeze the backbone’s batch norms (moving statistics, no trained gamma/beta)');
+    .option('--frozen-bn', 'freeze the backbone’s batch norms (moving statistics, no trained gamma/beta)')
+    .option('--level-bn', 'batch norm per pyramid level in the FPN and the subnets (Google’s TPU RetinaNet)');
 }
 
 export function registerDetectTrain(detect: Command): void {
