@@ -270,6 +270,8 @@ def main():
     p.add_argument("--channels", type=int, default=CHANNELS, help="pyramid and subnet channels")
     p.add_argument("--eval-every", type=int, default=1, help="validate every N epochs (and after the last)")
     p.add_argument("--eval-train", action="store_true", help="also score the training split after the last epoch")
+    p.add_argument("--eval-train-every", type=int, default=0,
+                   help="also score the training split every N epochs (train_ap, train_ap50 in the epoch record)")
     args = p.parse_args()
 
     CHANNELS = args.channels
@@ -338,6 +340,10 @@ def main():
             results = detect(model, val_images, val_ids, category_ids, args.batch_size)
             stats = coco_stats(val_gt, results, os.path.join(args.out, "val_detections.json"))
             record.update(val_ap=stats[0], val_ap50=stats[1], detections=len(results))
+        if args.eval_train_every and (epoch + 1) % args.eval_train_every == 0:
+            results = detect(model, train_images, train_ids, category_ids, args.batch_size)
+            train_stats = coco_stats(train_gt, results, os.path.join(args.out, "train_detections.json"))
+            record.update(train_ap=train_stats[0], train_ap50=train_stats[1])
         record["seconds"] = time.time() - started
         log(record)
         print(json.dumps(record), flush=True)
