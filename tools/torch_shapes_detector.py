@@ -28,6 +28,12 @@ step.ts, trainer.ts, training/schedule.ts, classification/sgd.ts, data/detection
 Not the same as sasa: the random streams (initial weights, order, flips), and the stride-2 3x3 convs of
 P6/P7 pad all sides (torchvision) where sasa's 'same' pads bottom/right.
 
+Recipe options (issue 13 item 5's search; the defaults are the recipe above): --optimizer adamw (torch's AdamW,
+betas 0.9 / 0.999, eps 1e-8, decoupled decay w <- w (1 - lr wd) on the same rank >= 2 weights), --schedule
+constant (lr = base after the warm-up), --level-bn (Google's TPU RetinaNet, sasa's `levelBatchNorm`: a batch
+norm per level on P3 ... P7, and after each hidden subnet conv a batch norm of its level before the ReLU; the
+convs stay shared), --channels (pyramid and subnet width).
+
 Files in --out: metrics.jsonl (step and epoch records, the trainer's field names, plus the gradient norm
 before clipping), summary.json (the last validation's 12 COCO numbers; with --eval-train the training
 split's too), command.txt, and the last COCO results file per split (*_detections.json, not committed).
@@ -83,7 +89,7 @@ print(json.dumps([float(s) for s in e.stats]))
 class DemoBackbone(nn.Module):
     """images [B, 3, H, W] -> OrderedDict P3 ... P7, each [B, 32, H/s, W/s]."""
 
-    def __init__(self, width):
+    def __init__(self, width, level_bn=False):
         super().__init__()
         self.net = create_model("resnet26", {"widthMultiplier": width, "blocks": [1, 1, 1, 1],
                                              "inputSize": SIZE, "classes": 4})
@@ -96,6 +102,7 @@ class DemoBackbone(nn.Module):
         self.fpn = FeaturePyramidNetwork([ends[g] for g in groups[1:]], CHANNELS,
                                          extra_blocks=LastLevelP6P7(CHANNELS, CHANNELS))
         self.out_channels = CHANNELS
+        self.level_norms = nn.ModuleList([nn.BatchNorm2d(CHANNELS) for _ in LEVEL_SIDES]) if level_bn else None
 
     def forward(self, x):
         y = self.net.stem(x)
@@ -104,15 +111,38 @@ class DemoBackbone(nn.Module):
             y = getattr(self.net, name)(y)
             if i >= 1:
                 features[f"c{i + 2}"] = y
-        return self.fpn(features)
+        levels = self.fpn(features)
+        if self.level_norms is None:
+            return levels
+        return OrderedDict((k, norm(v)) for (k, v), norm in zip(levels.items(), self.level_norms))
 
 
-def demo_head(anchors, classes, depth, stddev):
+LEVEL_SIDES = [SIZE // s for s in (8, 16, 32, 64, 128)]
+
+
+class LevelHidden(nn.Module):
+    """A subnet's hidden layers with per-level batch norms: x [B, C, H, W] of level l (told by its side H,
+    the input being SIZE x SIZE) -> ReLU(BN_{i, l}(conv_i(x))) for each layer i; the convs are shared."""
+
+    def __init__(self, depth):
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv2d(CHANNELS, CHANNELS, 3, padding=1) for _ in range(depth)])
+        self.norms = nn.ModuleList([nn.ModuleList([nn.BatchNorm2d(CHANNELS) for _ in LEVEL_SIDES])
+                                    for _ in range(depth)])
+
+    def forward(self, x):
+        level = LEVEL_SIDES.index(x.shape[-2])
+        for conv, norms in zip(self.convs, self.norms):
+            x = torch.relu(norms[level](conv(x)))
+        return x
+
+
+def demo_head(anchors, classes, depth, stddev, level_bn=False):
     """torchvision's RetinaNetHead with `depth` hidden 3x3 conv + ReLU layers and N(0, stddev^2) weights."""
     head = RetinaNetHead(CHANNELS, anchors, classes)
     for sub in (head.classification_head, head.regression_head):
-        sub.conv = nn.Sequential(*[nn.Sequential(nn.Conv2d(CHANNELS, CHANNELS, 3, padding=1), nn.ReLU(inplace=True))
-                                   for _ in range(depth)])
+        sub.conv = LevelHidden(depth) if level_bn else nn.Sequential(
+            *[nn.Sequential(nn.Conv2d(CHANNELS, CHANNELS, 3, padding=1), nn.ReLU(inplace=True)) for _ in range(depth)])
         for m in sub.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.normal_(m.weight, std=stddev)
@@ -134,8 +164,9 @@ def fast_pointwise(model):
 def build_detector(args):
     sizes = tuple((b, int(b * 2 ** (1 / 3)), int(b * 2 ** (2 / 3))) for b in ANCHOR_BASES)
     anchor_generator = AnchorGenerator(sizes, ((0.5, 1.0, 2.0),) * len(sizes))
-    backbone = DemoBackbone(args.width)
-    head = demo_head(anchor_generator.num_anchors_per_location()[0], 4, args.subnet_depth, args.subnet_stddev)
+    backbone = DemoBackbone(args.width, args.level_bn)
+    head = demo_head(anchor_generator.num_anchors_per_location()[0], 4, args.subnet_depth, args.subnet_stddev,
+                     args.level_bn)
     return fast_pointwise(RetinaNet(backbone, num_classes=4, min_size=SIZE, max_size=SIZE, image_mean=IMAGENET_MEAN,
                      image_std=IMAGENET_STD, anchor_generator=anchor_generator, head=head, score_thresh=0.05,
                      nms_thresh=0.5, detections_per_img=300, fg_iou_thresh=0.5, bg_iou_thresh=0.4,
@@ -176,11 +207,11 @@ def flipped(image, target):
     return image.flip(-1), {"boxes": boxes, "labels": target["labels"]}
 
 
-def learning_rate(step, base, warmup, total):
+def learning_rate(step, base, warmup, total, schedule="cosine"):
     if step < warmup:
         return base * (step + 1) / warmup
     span = total - warmup
-    if span <= 0:
+    if span <= 0 or schedule == "constant":
         return base
     return 0.5 * base * (1 + math.cos(math.pi * min(1.0, (step - warmup) / span)))
 
@@ -217,6 +248,7 @@ def coco_stats(gt_path, results, dt_path):
 
 
 def main():
+    global CHANNELS
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", required=True)
     p.add_argument("--epochs", type=int, default=15)
@@ -233,10 +265,18 @@ def main():
     p.add_argument("--subnet-stddev", type=float, default=0.028)
     p.add_argument("--no-augment", action="store_true", help="no flips")
     p.add_argument("--decay-all", action="store_true", help="weight decay on biases and BN too")
+    p.add_argument("--optimizer", choices=["sgd", "adamw"], default="sgd")
+    p.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
+                   help="after the warm-up: cosine to 0 over the run, or constant")
+    p.add_argument("--level-bn", action="store_true", help="per-level batch norms on P3..P7 and in the subnets")
+    p.add_argument("--channels", type=int, default=CHANNELS, help="pyramid and subnet channels")
     p.add_argument("--eval-every", type=int, default=1, help="validate every N epochs (and after the last)")
     p.add_argument("--eval-train", action="store_true", help="also score the training split after the last epoch")
+    p.add_argument("--eval-train-every", type=int, default=0,
+                   help="also score the training split every N epochs (train_ap, train_ap50 in the epoch record)")
     args = p.parse_args()
 
+    CHANNELS = args.channels
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
@@ -245,8 +285,11 @@ def main():
     train_images, train_targets, train_ids, train_gt, category_ids = load_split("train")
     val_images, val_targets, val_ids, val_gt, _ = load_split("val")
     model = build_detector(args)
-    optimizer = torch.optim.SGD(param_groups(model, args.weight_decay, args.decay_all), lr=args.lr,
-                                momentum=args.momentum)
+    groups = param_groups(model, args.weight_decay, args.decay_all)
+    if args.optimizer == "adamw":
+        optimizer = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
+    else:
+        optimizer = torch.optim.SGD(groups, lr=args.lr, momentum=args.momentum)
     params = [q for q in model.parameters() if q.requires_grad]
     steps_per_epoch = math.ceil(len(train_images) / args.batch_size)
     total = args.epochs * steps_per_epoch
@@ -277,7 +320,7 @@ def main():
                     im, t = flipped(im, t)
                 images.append(im.float() / 255)
                 targets.append(t)
-            lr = learning_rate(step, args.lr, warmup, total)
+            lr = learning_rate(step, args.lr, warmup, total, args.schedule)
             for g in optimizer.param_groups:
                 g["lr"] = lr
             losses = model(images, targets)
@@ -299,6 +342,10 @@ def main():
             results = detect(model, val_images, val_ids, category_ids, args.batch_size)
             stats = coco_stats(val_gt, results, os.path.join(args.out, "val_detections.json"))
             record.update(val_ap=stats[0], val_ap50=stats[1], detections=len(results))
+        if args.eval_train_every and (epoch + 1) % args.eval_train_every == 0:
+            results = detect(model, train_images, train_ids, category_ids, args.batch_size)
+            train_stats = coco_stats(train_gt, results, os.path.join(args.out, "train_detections.json"))
+            record.update(train_ap=train_stats[0], train_ap50=train_stats[1])
         record["seconds"] = time.time() - started
         log(record)
         print(json.dumps(record), flush=True)
