@@ -7,6 +7,7 @@
  */
 
 import { initBackend } from '../src/backend/native.js';
+import { timeRuns } from '../src/bench/timing.js';
 import { avgPool } from '../src/ops/avg_pool.js';
 import { localAttention2dPacked, localAttention2dPackedPooled } from '../src/ops/local_attention/packed.js';
 import * as tf from '../src/tf.js';
@@ -18,7 +19,6 @@ const shapes = arg('shapes', '8,56,56,128;8,28,28,256;8,14,14,512')
   .map((s) => s.split(',').map(Number) as [number, number, number, number]);
 const runs = Number(arg('runs', '5'));
 const rounds = Number(arg('rounds', '3'));
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 const options = { kernelSize: 7, heads: 8 };
 
 type Attention = (qkv: tf.Tensor4D, relRow: tf.Tensor2D, relCol: tf.Tensor2D) => tf.Tensor;
@@ -38,19 +38,9 @@ function time(shape: [number, number, number, number], attention: Attention): { 
     const { value, grads } = tf.engine().gradients(() => f(qkv, tables[0], tables[1]), [qkv, ...tables], dy);
     tf.dispose([value, ...grads]);
   };
-  step();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    step();
-    wall.push(performance.now() - t0);
-    const d = process.cpuUsage(c0);
-    cpu.push((d.user + d.system) / 1000);
-  }
+  const timing = timeRuns(step, { runs, warmup: 1 });
   tf.dispose([qkv, ...tables, dy]);
-  return { wall: median(wall), cpu: median(cpu) };
+  return { wall: timing.median_ms, cpu: timing.cpu_ms };
 }
 
 for (let r = 1; r <= rounds; r++) {

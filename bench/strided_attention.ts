@@ -7,6 +7,7 @@
  */
 
 import { initBackend } from '../src/backend/native.js';
+import { timeRuns } from '../src/bench/timing.js';
 import { LocalSelfAttention2D } from '../src/layers/local_self_attention.js';
 import * as tf from '../src/tf.js';
 import { arg } from './args.js';
@@ -17,7 +18,6 @@ const shapes = arg('shapes', '8,56,56,128;8,28,28,256;8,14,14,512')
   .map((s) => s.split(',').map(Number) as [number, number, number, number]);
 const runs = Number(arg('runs', '5'));
 const rounds = Number(arg('rounds', '2'));
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 function time(shape: [number, number, number, number]): { wall: number; cpu: number } {
   const [b, h, w, c] = shape;
@@ -30,20 +30,10 @@ function time(shape: [number, number, number, number]): { wall: number; cpu: num
     const { value, grads } = tf.engine().gradients(() => layer.apply(x) as tf.Tensor, [x, ...weights], dy);
     tf.dispose([value, ...grads]);
   };
-  step();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    step();
-    wall.push(performance.now() - t0);
-    const d = process.cpuUsage(c0);
-    cpu.push((d.user + d.system) / 1000);
-  }
+  const timing = timeRuns(step, { runs, warmup: 1 });
   tf.dispose([x, dy]);
   layer.dispose();
-  return { wall: median(wall), cpu: median(cpu) };
+  return { wall: timing.median_ms, cpu: timing.cpu_ms };
 }
 
 for (let r = 1; r <= rounds; r++) {

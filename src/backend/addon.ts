@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FocalLossRows } from './host_kernels.js';
 
 /**
  * What the native addon reports about itself (`info()`): its oneDNN build, the instruction set oneDNN runs
@@ -262,20 +263,8 @@ export interface NativeAddon {
     weightDecay: number,
     nesterov: number,
   ): void;
-  /**
-   * Σ_r w_r Σ_j FL(x_rj, [j = c_r]) of logits [rows, k] (tasks/detection/focal_loss.ts), its gradient times w_r
-   * into slopes (rows of weight 0 left as they are); absent in addons built before it.
-   */
-  focalLossRows?(
-    logits: Float32Array,
-    classes: Int32Array,
-    weights: Float32Array,
-    slopes: Float32Array,
-    rows: number,
-    k: number,
-    alpha: number,
-    gamma: number,
-  ): number;
+  /** The weighted focal loss pass (host_kernels.ts' FocalLossRows); absent in addons built before it. */
+  focalLossRows?: FocalLossRows;
   /** Unused inputs may be empty. With pool (H, W even), y [B, H/2, W/2, C] is the 2×2 average of the attention's. */
   localAttentionForward(
     q: Float32Array,

@@ -4,7 +4,10 @@
  * their own JS path.
  */
 
-/** See NativeAddon.focalLossRows (backend/addon.ts). */
+/**
+ * Σ_r w_r Σ_j FL(x_rj, [j = c_r]) of logits [rows, k] (tasks/detection/focal_loss.ts), its gradient times w_r
+ * into slopes (rows of weight 0 left as they are): the addon's focalLossRows and its JS path.
+ */
 export type FocalLossRows = (
   logits: Float32Array,
   classes: Int32Array,

@@ -8,7 +8,7 @@
  * `sigmoidFocalLoss` / `sigmoidFocalLossOfClasses` are tfjs ops; `weightedFocalLoss` is the weighted sum
  * RetinaNet trains with, fused with its gradient (tested equal to the ops).
  */
-import { hostKernels } from '../../backend/host_kernels.js';
+import { type FocalLossRows, hostKernels } from '../../backend/host_kernels.js';
 import * as tf from '../../tf.js';
 import { type FocalLossConfig, RETINANET_FOCAL_LOSS } from './config.js';
 
@@ -106,16 +106,7 @@ function focalWithSlope(
 }
 
 /** The JS path of focalLossRows (backend/host_kernels.ts): Σ_r w_r Σ_j FL(x_rj, [j = c_r]), slopes as it. */
-export function focalLossRowsJs(
-  values: Float32Array,
-  classes: Int32Array,
-  weights: Float32Array,
-  slopes: Float32Array,
-  rows: number,
-  k: number,
-  alpha: number,
-  gamma: number,
-): number {
+export const focalLossRowsJs: FocalLossRows = (values, classes, weights, slopes, rows, k, alpha, gamma) => {
   const alphaOf = (t: number) => (alpha < 0 ? 1 : t === 1 ? alpha : 1 - alpha);
   let total = 0;
   for (let r = 0; r < rows; r++) {
@@ -128,7 +119,7 @@ export function focalLossRowsJs(
     total += weights[r] * rowSum;
   }
   return total;
-}
+};
 
 /**
  * Σ_r w_r Σ_k FL(x_rk, [k = c_r]) over the rows r of logits [..., K], with `classes` [rows] (-1: no class)
