@@ -1,6 +1,7 @@
 /**
  * `sasa/train`: training classifiers. SgdOptimizer (a tf.Optimizer for model.compile + model.fit), the
- * loss, the training step and loop sasa's CLI runs (train), evaluation, checkpoints, schedules.
+ * loss, the training step and loop sasa's CLI runs (train), evaluation, checkpoints, schedules, and the
+ * optimizers with checkpointed state (Sgd, AdamW: StatefulOptimizer).
  * @module sasa/train
  */
 
@@ -26,8 +27,10 @@ export {
   type TrainRun,
   train,
 } from '../tasks/classification/trainer.js';
+export { AdamW, type AdamWOptions } from '../tasks/training/adamw.js';
 export { CallbackList, type TrainingCallback } from '../tasks/training/callbacks.js';
 export { DivergedError } from '../tasks/training/nan_stop.js';
+export type { StatefulOptimizer } from '../tasks/training/optimizer_state.js';
 export type { OptionChange } from '../tasks/training/resume_options.js';
 export { learningRate, type Schedule } from '../tasks/training/schedule.js';
 export {

@@ -18,6 +18,7 @@ export interface AdamWOptions {
 
 const GROUPS = ['adam_m', 'adam_v', 'adam_step'] as const;
 
+/** AdamW's update (the formula above) and its per-weight state, for detect train's `--optimizer adamw`. */
 export class AdamW implements StatefulOptimizer {
   readonly groups = GROUPS;
   readonly state = emptyState(GROUPS);

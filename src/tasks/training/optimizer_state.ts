@@ -5,6 +5,7 @@
  */
 import type * as tf from '../../tf.js';
 
+/** An optimizer whose state a checkpoint stores and restores: Sgd (`velocity`) and AdamW. */
 export interface StatefulOptimizer {
   /** The groups this optimizer keeps, in checkpoint order. */
   readonly groups: readonly string[];
