@@ -26,6 +26,8 @@ export class AdamW implements StatefulOptimizer {
   readonly beta2: number;
   readonly epsilon: number;
   readonly weightDecay: number;
+  /** adam_step's values as numbers, so that a step reads no tensor back (filled from the tensors after a restore). */
+  private readonly counts = new Map<string, number>();
 
   constructor(o: AdamWOptions = {}) {
     this.beta1 = o.beta1 ?? 0.9;
@@ -49,7 +51,8 @@ export class AdamW implements StatefulOptimizer {
       weights.forEach((w, i) => {
         const name = w.originalName;
         const g = grads[i];
-        const t = (steps.get(name)?.dataSync()[0] ?? 0) + 1;
+        const t = (this.counts.get(name) ?? steps.get(name)?.dataSync()[0] ?? 0) + 1;
+        this.counts.set(name, t);
         const m = tf.add(tf.mul(ms.get(name) ?? tf.zerosLike(g), beta1), tf.mul(g, 1 - beta1));
         const v = tf.add(tf.mul(vs.get(name) ?? tf.zerosLike(g), beta2), tf.mul(tf.square(g), 1 - beta2));
         const decay = w.shape.length >= 2 ? this.weightDecay : 0;
@@ -69,6 +72,7 @@ export class AdamW implements StatefulOptimizer {
   }
 
   dispose(): void {
+    this.counts.clear();
     for (const group of this.state.values()) {
       tf.dispose([...group.values()]);
       group.clear();
