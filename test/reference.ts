@@ -102,6 +102,17 @@ export function reluRef(x: ArrayLike<number>): Float64Array {
   return Float64Array.from(x, (v) => Math.max(v, 0));
 }
 
+/**
+ * The gradient of a gather out[q] = x[sources[q]] (x of n elements) at upstream dy, summed in float64: e.g.
+ * ResizeNearestNeighbor's, with `sources` the flat input index of each output element, read off the forward
+ * op run on an image of indices.
+ */
+export function gatherGradRef(sources: ArrayLike<number>, dy: ArrayLike<number>, n: number): Float64Array {
+  const dx = new Float64Array(n);
+  for (let q = 0; q < sources.length; q++) dx[sources[q]] += dy[q];
+  return dx;
+}
+
 /** Max or average pooling; average divides by the in-image pixels of each window. */
 export function poolRef(
   kind: 'max' | 'avg',

@@ -1,7 +1,11 @@
-/** The page's tfjs backend: WebGL (with sasa's WebGL kernels), falling back to CPU; ?backend=cpu forces CPU. */
+/**
+ * The page's tfjs backend: WebGL (with sasa's WebGL kernels), falling back to CPU (with sasa's
+ * ResizeNearestNeighborGrad in place of tfjs's); ?backend=cpu forces CPU.
+ */
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { tf } from '../src/browser.js';
+import { registerResizeNearestGrad } from '../src/ops/resize_nearest.js';
 import { registerWebglKernels } from '../src/ops/webgl/register.js';
 
 export type PageBackend = 'webgl' | 'cpu';
@@ -15,6 +19,7 @@ export async function startBackend(wanted: string | null): Promise<PageBackend> 
       return 'webgl';
     }
   }
+  registerResizeNearestGrad('cpu');
   await tf.setBackend('cpu');
   return 'cpu';
 }

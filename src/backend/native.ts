@@ -5,6 +5,7 @@
  */
 
 import { MathBackendCPU, version_cpu } from '@tensorflow/tfjs-backend-cpu';
+import { registerResizeNearestGrad } from '../ops/resize_nearest.js';
 import * as tf from '../tf.js';
 import { checkTfjsVersions } from '../tfjs_version.js';
 import { type AddonLoad, loadAddon, type NativeInfo } from './addon.js';
@@ -161,8 +162,12 @@ export interface InitOptions {
   backend?: string;
 }
 
-/** Selects the native backend (or the fallback) and reports what is in use. */
+/**
+ * Selects the native backend (or the fallback) and reports what is in use. It first puts sasa's kernels in
+ * place of tfjs's broken ones on the `cpu` backend (ResizeNearestNeighborGrad: ops/resize_nearest.ts).
+ */
 export async function initBackend(options: InitOptions = {}): Promise<BackendStatus> {
+  registerResizeNearestGrad('cpu');
   const { load, kernels } = registerNativeBackend();
   const requireNative = options.require ?? process.env.SASA_REQUIRE_NATIVE === '1';
   const wanted = options.backend ?? process.env.SASA_BACKEND ?? (load.addon ? NATIVE_BACKEND : 'cpu');
