@@ -1,86 +1,69 @@
 /**
- * ResizeNearestNeighbor and its gradient for whole-number upscaling (the FPN's 2× top-down path), NHWC float32,
- * alignCorners and halfPixelCenters off: out [B, s·H, s·W, C] with out[b, y, x] = in[b, ⌊y/s⌋, ⌊x/s⌋] (tfjs's
- * source pixel for these attributes), and the gradient dx[b, i, j] = Σ_{u,v < s} dy[b, s·i + u, s·j + v]. Rows of
- * C channels are copied or summed whole, where tfjs's JS kernels compute a source index per element. Other scales
- * and attributes take tfjs's kernels.
+ * ResizeNearestNeighbor and its gradient on the native backend, NHWC float32, every scale and attribute: out
+ * [B, outH, outW, C] with out[b, y, x] = in[b, rows[y], cols[x]], the source map of ops/resize_nearest.ts
+ * (tfjs's formula), and dx its adjoint (resizeNearestGrad, shared with the gradient kernel sasa registers for
+ * tfjs's cpu backend). Rows of C channels are copied or summed whole, and an output row that copies the same
+ * source row as the one above it is copied from that one, where tfjs's JS kernels compute a source index per
+ * element. Other dtypes and empty images take tfjs's forward kernel.
  */
+import { nearestSources, type ResizeNearestAttrs, resizeNearestGrad } from '../../ops/resize_nearest.js';
 import type * as tf from '../../tf.js';
-import { cpuBackend, f32, type KernelArgs, type KernelContext, output, outputBuffer } from './util.js';
+import { check, cpuBackend, f32, fmt, type KernelArgs, type KernelContext, output, outputFor } from './util.js';
 
-interface ResizeAttrs {
-  alignCorners: boolean;
-  halfPixelCenters: boolean;
-}
-
-/** The whole-number scale s of [B, H, W, C] → [B, outH, outW, C], or null where this file does not apply. */
-function wholeScale(shape: number[], outH: number, outW: number, attrs: ResizeAttrs): number | null {
-  if (attrs.alignCorners || attrs.halfPixelCenters || shape.length !== 4) return null;
-  const [b, h, w, c] = shape;
-  if (b * h * w * c === 0) return null;
-  const s = outH / h;
-  return Number.isInteger(s) && s >= 1 && outW === s * w ? s : null;
-}
-
-/** out [B, s·H, s·W, C] from x [B, H, W, C]: each output row built once from x, then copied s − 1 times. */
-function upscale(x: Float32Array, [b, h, w, c]: number[], s: number): Float32Array {
-  const outW = s * w;
+/**
+ * out [B, outH, outW, C] from x [B, H, W, C]: each distinct output row built once from x (one view of x per
+ * distinct source pixel), repeats copied.
+ */
+function resize(
+  x: Float32Array,
+  [b, h, w, c]: readonly number[],
+  [outH, outW]: readonly number[],
+  attrs: ResizeNearestAttrs,
+  out: Float32Array,
+): Float32Array {
+  const rows = nearestSources(h, outH, attrs);
+  const cols = nearestSources(w, outW, attrs);
   const outRow = outW * c;
-  const out = outputBuffer(b * s * h * outRow);
-  for (let bi = 0; bi < b; bi++) {
-    for (let i = 0; i < h; i++) {
-      const first = (bi * h + i) * s * outRow;
-      for (let j = 0; j < w; j++) {
-        const src = x.subarray(((bi * h + i) * w + j) * c, ((bi * h + i) * w + j + 1) * c);
-        for (let v = 0; v < s; v++) out.set(src, first + (j * s + v) * c);
+  for (let n = 0; n < b; n++) {
+    for (let y = 0; y < outH; y++) {
+      const at = (n * outH + y) * outRow;
+      if (y > 0 && rows[y] === rows[y - 1]) {
+        out.copyWithin(at, at - outRow, at);
+        continue;
       }
-      for (let u = 1; u < s; u++) out.copyWithin(first + u * outRow, first, first + outRow);
+      const row = (n * h + rows[y]) * w;
+      let src = x.subarray(0, 0);
+      for (let j = 0; j < outW; j++) {
+        if (j === 0 || cols[j] !== cols[j - 1]) src = x.subarray((row + cols[j]) * c, (row + cols[j] + 1) * c);
+        out.set(src, at + j * c);
+      }
     }
   }
   return out;
-}
-
-/** dx [B, H, W, C]: each input pixel's sum over its s × s block of dy [B, s·H, s·W, C]. */
-function blockSums(dy: Float32Array, [b, h, w, c]: number[], s: number): Float32Array {
-  const outRow = s * w * c;
-  const dx = outputBuffer(b * h * w * c).fill(0);
-  for (let bi = 0; bi < b; bi++) {
-    for (let i = 0; i < h; i++) {
-      for (let u = 0; u < s; u++) {
-        const row = ((bi * h + i) * s + u) * outRow;
-        for (let j = 0; j < w; j++) {
-          const to = ((bi * h + i) * w + j) * c;
-          for (let v = 0; v < s; v++) {
-            const from = row + (j * s + v) * c;
-            for (let k = 0; k < c; k++) dx[to + k] += dy[from + k];
-          }
-        }
-      }
-    }
-  }
-  return dx;
 }
 
 export function resizeKernels(ctx: KernelContext): tf.KernelConfig[] {
   const forward = (args: KernelArgs) => {
     const backend = cpuBackend(args);
     const { images } = args.inputs as { images: tf.TensorInfo };
-    const attrs = args.attrs as unknown as ResizeAttrs & { size: [number, number] };
-    const s = wholeScale(images.shape, attrs.size[0], attrs.size[1], attrs);
+    const attrs = args.attrs as unknown as ResizeNearestAttrs & { size: [number, number] };
     const x = f32(backend, images);
-    if (s === null || !x) return ctx.fallback('ResizeNearestNeighbor')(args);
-    const [b, , , c] = images.shape;
-    return output(backend, [b, attrs.size[0], attrs.size[1], c], upscale(x, images.shape, s));
+    if (!x || x.length === 0 || images.shape.length !== 4) return ctx.fallback('ResizeNearestNeighbor')(args);
+    const shape = [images.shape[0], attrs.size[0], attrs.size[1], images.shape[3]];
+    const out = outputFor('ResizeNearestNeighbor', shape);
+    return output(backend, shape, resize(x, images.shape, attrs.size, attrs, out));
   };
   const gradient = (args: KernelArgs) => {
     const backend = cpuBackend(args);
     const { images, dy } = args.inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
-    const attrs = args.attrs as unknown as ResizeAttrs;
-    const s = wholeScale(images.shape, dy.shape[1], dy.shape[2], attrs);
-    const g = f32(backend, dy);
-    const sameBatch = dy.shape[0] === images.shape[0] && dy.shape[3] === images.shape[3];
-    if (s === null || !g || !sameBatch) return ctx.fallback('ResizeNearestNeighborGrad')(args);
-    return output(backend, [...images.shape], blockSums(g, images.shape, s));
+    const op = 'ResizeNearestNeighborGrad';
+    const [b, , , c] = images.shape;
+    const fits = images.shape.length === 4 && dy.shape.length === 4 && dy.shape[0] === b && dy.shape[3] === c;
+    check(op, fits, () => `dy ${fmt(dy.shape)} does not fit images ${fmt(images.shape)}`);
+    const g = f32(backend, dy) ?? Float32Array.from(backend.readSync(dy.dataId) as ArrayLike<number>);
+    const dx = outputFor(op, images.shape);
+    const attrs = args.attrs as unknown as ResizeNearestAttrs;
+    return output(backend, [...images.shape], resizeNearestGrad(g, images.shape, dy.shape.slice(1, 3), attrs, dx));
   };
   return [
     { kernelName: 'ResizeNearestNeighbor', backendName: 'native', kernelFunc: forward as tf.KernelFunc },
