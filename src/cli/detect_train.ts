@@ -24,6 +24,7 @@ export interface DetectTrainFlags extends BackendFlags, SgdRunOptions {
   model?: string;
   backbone?: string;
   fpn?: FpnType;
+  heads?: FpnType;
   optimizer: DetectionOptimizer;
   data: string;
   out: string;
@@ -36,7 +37,7 @@ export interface DetectTrainFlags extends BackendFlags, SgdRunOptions {
   backboneWeights?: string;
 }
 
-/** The demo detectors, by FPN. */
+/** The demo detectors, by the kind of their subnets (the attention demo's subnet σ is for attention subnets). */
 export const DEMO_DETECTORS: Record<FpnType, string> = { conv: 'retinanet_demo', attention: 'retinanet_demo_attnfpn' };
 
 /** The detector the flags name, with `classes` classes. */
@@ -44,6 +45,7 @@ export function flagsDetector(flags: DetectTrainFlags, classes: number): Detecto
   const norms = {
     ...(flags.frozenBn ? { frozenBatchNorm: true } : {}),
     ...(flags.levelBn ? { levelBatchNorm: true } : {}),
+    ...(flags.heads ? { heads: flags.heads } : {}),
   };
   if (flags.model && flags.backbone) throw new Error('give --model or --backbone, not both');
   if (flags.backbone) {
@@ -51,9 +53,10 @@ export function flagsDetector(flags: DetectTrainFlags, classes: number): Detecto
     const name = `retinanet_${flags.backbone}${fpn === 'attention' ? '_attnfpn' : ''}`;
     return { name, backbone: { name: flags.backbone }, fpn, classes, ...norms };
   }
-  const name = flags.model ?? DEMO_DETECTORS[flags.fpn ?? 'conv'];
+  const name = flags.model ?? DEMO_DETECTORS[flags.heads ?? flags.fpn ?? 'conv'];
   try {
-    return detectorConfig(name, { classes, ...(flags.fpn ? { fpn: flags.fpn } : {}), ...norms });
+    const fpn = flags.fpn ?? (flags.model ? undefined : 'conv');
+    return detectorConfig(name, { classes, ...(fpn ? { fpn } : {}), ...norms });
   } catch (err) {
     throw new Error(`--model: ${(err as Error).message}`);
   }
@@ -63,6 +66,7 @@ const FLAG_OPTIONS: Record<string, keyof DetectorTrainOptions> = {
   model: 'detector',
   backbone: 'detector',
   fpn: 'detector',
+  heads: 'detector',
   frozenBn: 'detector',
   levelBn: 'detector',
   ...Object.fromEntries(SGD_RUN_OPTIONS.map((k) => [k, k])),
@@ -129,7 +133,12 @@ export function withTrainingOptions(cmd: Command, defaults = DETECTOR_TRAIN_DEFA
     )
     .option('--strict', 'fail on the first bad annotation or unreadable image instead of skipping it')
     .option('--frozen-bn', 'freeze the backbone’s batch norms (moving statistics, no trained gamma/beta)')
-    .option('--level-bn', 'batch norm per pyramid level in the FPN and the subnets (Google’s TPU RetinaNet)');
+    .option('--level-bn', 'batch norm per pyramid level in the FPN and the subnets (Google’s TPU RetinaNet)')
+    .option(
+      '--heads <kind>',
+      `the subnets’ layers: ${FPN_TYPES.join(' or ')} (default: as the FPN; --fpn attention --heads conv: the mixed ablation)`,
+      oneOf('--heads', FPN_TYPES),
+    );
 }
 
 export function registerDetectTrain(detect: Command): void {

@@ -21,4 +21,14 @@ describe('flagsDetector', () => {
       assert.deepEqual([d.levelBatchNorm, d.frozenBatchNorm, d.classes], [true, true, 3], JSON.stringify(more));
     }
   });
+
+  it('--heads sets the subnets apart from --fpn; the demo is chosen by the subnets (its σ is theirs)', () => {
+    const mixed = flagsDetector(flags({ fpn: 'attention', heads: 'conv' }), 4);
+    assert.deepEqual([mixed.name, mixed.fpn, mixed.heads], ['retinanet_demo', 'attention', 'conv']);
+    const attentionHeads = flagsDetector(flags({ heads: 'attention' }), 4);
+    assert.deepEqual([attentionHeads.name, attentionHeads.fpn], ['retinanet_demo_attnfpn', 'conv']);
+    assert.equal(flagsDetector(flags({ fpn: 'attention' }), 4).heads, undefined, 'no --heads: as the FPN');
+    const paper = flagsDetector(flags({ backbone: 'resnet50', fpn: 'attention', heads: 'conv' }), 3);
+    assert.deepEqual([paper.name, paper.fpn, paper.heads], ['retinanet_resnet50_attnfpn', 'attention', 'conv']);
+  });
 });

@@ -63,6 +63,12 @@ describe('detector registry and config', () => {
   const bad: [string, DetectorConfig, RegExp][] = [
     ['inputSize', { backbone: { name: 'resnet26' }, inputSize: 300 }, /inputSize must be a multiple of 128/],
     ['fpn', { backbone: { name: 'resnet26' }, fpn: 'dense' as 'conv' }, /fpn must be one of conv, attention/],
+    ['heads', { backbone: { name: 'resnet26' }, heads: 'mlp' as 'conv' }, /heads must be one of conv, attention, got 'mlp'/],
+    [
+      'channels/heads of attention subnets',
+      { backbone: { name: 'resnet26' }, heads: 'attention', channels: 60 },
+      /channels 60 must be divisible by attention.heads 8/,
+    ],
     ['channels', { backbone: { name: 'resnet26' }, channels: 0 }, /channels must be a positive integer/],
     [
       'channels/heads',

@@ -107,6 +107,32 @@ describe('detector count against the built networks', () => {
       }
     });
   }
+  for (const [fpn, heads] of [
+    ['attention', 'conv'],
+    ['conv', 'attention'],
+  ] as const) {
+    it(`a ${fpn} FPN with ${heads} subnets: analytic params = trainable weights, FLOPs = layer by layer`, () => {
+      const config = detectorConfig('retinanet_demo', { classes: 5, fpn, heads, levelBatchNorm: true });
+      const model = buildDetector(config, { fixedInputSize: true });
+      try {
+        const c = countDetector(config);
+        assert.equal(c.params, trainableCount(model));
+        assert.equal(c.flops, flopsOfBuiltModel(model));
+        const spatialOf = (layer: string) => model.getLayer(layer).getClassName();
+        const kind = (k: string) => (k === 'conv' ? 'Conv2D' : 'LocalSelfAttention2D');
+        assert.equal(spatialOf('fpn.layer_blocks.0'), kind(fpn));
+        assert.equal(spatialOf('head.regression_head.conv.0'), kind(heads));
+        assert.equal(
+          c.parts.classification.params,
+          countDetector(detectorConfig('retinanet_demo', { classes: 5, fpn: heads, levelBatchNorm: true })).parts
+            .classification.params,
+          'the subnets count as those of the detector whose FPN is of their kind',
+        );
+      } finally {
+        model.dispose();
+      }
+    });
+  }
   for (const name of ['retinanet_demo', 'retinanet_demo_attnfpn']) {
     it(`${name} with levelBatchNorm: analytic params = trainable weights (2·channels per level batch norm)`, () => {
       const plain = countDetector(detectorConfig(name, { classes: 5 }));

@@ -2,7 +2,8 @@
  * RetinaNet as data (SASA.md §5, torchvision 0.14's `retinanet_resnet50_fpn`): a registered
  * classification network as the backbone (its groups 2–4 give C3–C5 at strides 8, 16, 32), a
  * feature pyramid P3–P7 and the classification and box subnets shared across levels, with
- * convolutions (`fpn: 'conv'`) or local self-attention (`fpn: 'attention'`, the paper's variant).
+ * convolutions (`fpn: 'conv'`) or local self-attention (`fpn: 'attention'`, the paper's variant); the
+ * subnets follow the pyramid unless `heads` says otherwise.
  * `resolveDetectorConfig` holds every default and check; the builder and the count read its result.
  */
 
@@ -17,7 +18,7 @@ import {
 } from '../config.js';
 import { modelConfig } from '../registry.js';
 
-/** The spatial op of the FPN's output layers, P6, P7 and the subnets. */
+/** The spatial op of the FPN's output layers and P6, P7 (`fpn`) or of the subnets (`heads`). */
 export type FpnType = 'conv' | 'attention';
 
 export const FPN_TYPES: readonly FpnType[] = ['conv', 'attention'];
@@ -38,6 +39,11 @@ export interface DetectorConfig {
   backbone: BackboneConfig;
   /** Default 'conv' (torchvision's RetinaNet). */
   fpn?: FpnType;
+  /**
+   * The subnets' spatial layers. Default: `fpn` (the paper's variants: conv or attention FPN + heads); the
+   * other kind gives a mixed detector (the ablation "attention FPN, conv heads").
+   */
+  heads?: FpnType;
   /** Channels of P3–P7 and of the subnets. Default 256. */
   channels?: number;
   /** Hidden layers (3×3 conv or attention, then ReLU) of each subnet. Default 4. */
@@ -94,6 +100,7 @@ export interface ResolvedDetector {
   /** Channels of C3, C4, C5. */
   backboneChannels: [number, number, number];
   fpn: FpnType;
+  heads: FpnType;
   channels: number;
   subnetDepth: number;
   anchorsPerLocation: number;
@@ -207,6 +214,8 @@ export function resolveDetectorConfig(config: DetectorConfig): ResolvedDetector 
   }
   const fpn = config.fpn ?? 'conv';
   if (!FPN_TYPES.includes(fpn)) fail(name, 'fpn', `must be one of ${FPN_TYPES.join(', ')}, got '${fpn}'`);
+  const heads = config.heads ?? fpn;
+  if (!FPN_TYPES.includes(heads)) fail(name, 'heads', `must be one of ${FPN_TYPES.join(', ')}, got '${heads}'`);
   const channels = positiveInt(name, 'channels', config.channels ?? 256);
   const subnetDepth = config.subnetDepth ?? 4;
   if (!Number.isInteger(subnetDepth) || subnetDepth < 0) {
@@ -223,7 +232,7 @@ export function resolveDetectorConfig(config: DetectorConfig): ResolvedDetector 
   const frozenBatchNorm = boolean(name, 'frozenBatchNorm', config.frozenBatchNorm ?? false);
   const levelBatchNorm = boolean(name, 'levelBatchNorm', config.levelBatchNorm ?? false);
   const attention = resolveAttention(name, config.attention ?? {});
-  if (fpn === 'attention') checkAttentionChannels(name, channels, attention);
+  if (fpn === 'attention' || heads === 'attention') checkAttentionChannels(name, channels, attention);
   const backbone = resolveBackbone(name, config.backbone, inputSize);
   const [, c3, c4, c5] = lastBlocks(backbone).map((b) => b.outChannels);
   return {
@@ -231,6 +240,7 @@ export function resolveDetectorConfig(config: DetectorConfig): ResolvedDetector 
     backbone,
     backboneChannels: [c3, c4, c5],
     fpn,
+    heads,
     channels,
     subnetDepth,
     anchorsPerLocation: positiveInt(name, 'anchorsPerLocation', config.anchorsPerLocation ?? 9),

@@ -9,7 +9,7 @@
  * per level); the subnets are shared, so their parameters count once and their FLOPs once per level. The backbone is models/count.ts's count without the classifier.
  */
 import { attentionCount, countModel, type LayerCount } from '../count.js';
-import { type DetectorConfig, type ResolvedDetector, resolveDetectorConfig } from './config.js';
+import { type DetectorConfig, type FpnType, type ResolvedDetector, resolveDetectorConfig } from './config.js';
 
 /**
  * {@link countDetector}'s result: trainable parameters and forward FLOPs of one [inputSize, inputSize]
@@ -32,10 +32,16 @@ function conv(name: string, k: number, cin: number, cout: number, pixels: number
 
 const pixels = (d: ResolvedDetector, level: number) => d.levels[level].size[0] * d.levels[level].size[1];
 
-/** A 3×3 conv or attention, `channels` → `channels`, on an input of `inSize` (output: inSize / strides). */
-function spatial(d: ResolvedDetector, name: string, inSize: [number, number], strides: number): LayerCount {
+/** A 3×3 conv or attention (`kind`), `channels` → `channels`, on an input of `inSize` (output: inSize / strides). */
+function spatial(
+  d: ResolvedDetector,
+  kind: FpnType,
+  name: string,
+  inSize: [number, number],
+  strides: number,
+): LayerCount {
   const c = d.channels;
-  if (d.fpn === 'attention') return attentionCount(name, c, c, inSize[0], inSize[1], d.attention);
+  if (kind === 'attention') return attentionCount(name, c, c, inSize[0], inSize[1], d.attention);
   return conv(name, 3, c, c, (inSize[0] * inSize[1]) / (strides * strides));
 }
 
@@ -49,9 +55,9 @@ function pyramidCounts(d: ResolvedDetector): LayerCount[] {
   const size = (l: number) => d.levels[l].size;
   return [
     ...d.backboneChannels.map((cin, i) => conv(`fpn.inner_blocks.${i}`, 1, cin, d.channels, pixels(d, i))),
-    ...[0, 1, 2].map((i) => spatial(d, `fpn.layer_blocks.${i}`, size(i), 1)),
-    spatial(d, 'fpn.extra_blocks.p6', size(2), 2),
-    spatial(d, 'fpn.extra_blocks.p7', size(3), 2),
+    ...[0, 1, 2].map((i) => spatial(d, d.fpn, `fpn.layer_blocks.${i}`, size(i), 1)),
+    spatial(d, d.fpn, 'fpn.extra_blocks.p6', size(2), 2),
+    spatial(d, d.fpn, 'fpn.extra_blocks.p7', size(3), 2),
     ...levelNorms(d, 'fpn.norm'),
   ];
 }
@@ -68,14 +74,14 @@ function subnetCounts(d: ResolvedDetector, kind: 'classification' | 'regression'
   const layers: LayerCount[] = [];
   for (let i = 0; i < d.subnetDepth; i++) {
     layers.push(
-      overLevels((s) => spatial(d, `${prefix}.conv.${i}`, s, 1)),
+      overLevels((s) => spatial(d, d.heads, `${prefix}.conv.${i}`, s, 1)),
       ...levelNorms(d, `${prefix}.norm.${i}`),
     );
   }
-  if (d.fpn === 'conv') {
+  if (d.heads === 'conv') {
     layers.push(overLevels((s) => conv(predictor, 3, d.channels, outputs, s[0] * s[1])));
   } else {
-    layers.push(overLevels((s) => spatial(d, `${prefix}.attention`, s, 1)));
+    layers.push(overLevels((s) => spatial(d, d.heads, `${prefix}.attention`, s, 1)));
     layers.push(overLevels((s) => conv(predictor, 1, d.channels, outputs, s[0] * s[1])));
   }
   return layers;

@@ -2,6 +2,7 @@
  * RetinaNet's classification and box subnets (torchvision 0.14's RetinaNetHead, v1), shared across P3 … P7:
  *   conv:      depth × (3×3 conv `channels` + ReLU) → 3×3 conv to A·n
  *   attention: depth × (attention `channels` + ReLU) → attention `channels` → 1×1 conv to A·n
+ * (the detector's `heads`, by default its `fpn`)
  * (SASA.md §5: the predictor's 3×3 conv becomes attention too and an extra 1×1 conv at the end
  * mixes the attention heads; **choice**: no ReLU between them. the subnets' weights and their attention's W_V ~ N(0, σ²), σ = subnetStddev, torchvision's 0.01).
  * With `levelBatchNorm` (Google's TPU RetinaNet) each hidden layer is followed by a batch norm of its
@@ -33,14 +34,14 @@ function hiddenLayer(d: ResolvedDetector, prefix: string, i: number, seed: numbe
   const name = `${prefix}.conv.${i}`;
   const norm = d.levelBatchNorm;
   const spatial =
-    d.fpn === 'conv'
+    d.heads === 'conv'
       ? conv({ name, filters: d.channels, kernelSize: 3, init: { stddev: d.subnetStddev }, relu: !norm, seed })
       : attention(d, name, seed, 1, d.subnetStddev);
   if (norm) {
     const norms = d.levels.map((l) => levelNorm(`${prefix}.norm.${i}.${l.name}`, true));
     return (level, x) => apply(norms[level], apply(spatial, x));
   }
-  if (d.fpn === 'conv') return (_level, x) => apply(spatial, x);
+  if (d.heads === 'conv') return (_level, x) => apply(spatial, x);
   const relu = tf.layers.reLU({ name: `${prefix}.relu.${i}` });
   return (_level, x) => apply(relu, apply(spatial, x));
 }
@@ -52,7 +53,7 @@ function predictorLayers(d: ResolvedDetector, kind: SubnetKind, seed: number | u
   const bias = kind === 'classification' ? priorBias(d.priorProbability) : 0;
   const name = `${prefix}.${PREDICTOR[kind]}`;
   const init = { stddev: d.subnetStddev };
-  if (d.fpn === 'conv') return [conv({ name, filters, kernelSize: 3, init, bias, seed })];
+  if (d.heads === 'conv') return [conv({ name, filters, kernelSize: 3, init, bias, seed })];
   return [
     attention(d, `${prefix}.attention`, seed, 1, d.subnetStddev),
     conv({ name, filters, kernelSize: 1, init, bias, seed }),
