@@ -19,6 +19,7 @@ import { eltwiseKernels } from './kernels/eltwise.js';
 import { layoutKernels } from './kernels/layout.js';
 import { localAttentionKernels } from './kernels/local_attention.js';
 import { matmulKernels } from './kernels/matmul.js';
+import { movingStatsKernels } from './kernels/moving_stats.js';
 import { poolKernels } from './kernels/pool.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { resizeKernels } from './kernels/resize.js';
@@ -134,6 +135,7 @@ export function registerNativeBackend(): { load: AddonLoad; kernels: string[] } 
     ...eltwiseKernels(ctx),
     ...reduceKernels(ctx),
     ...sgdUpdateKernels(ctx),
+    ...movingStatsKernels(),
     ...layoutKernels(ctx),
     ...resizeKernels(ctx),
     ...localAttentionKernels(ctx),

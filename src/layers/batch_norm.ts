@@ -26,6 +26,7 @@ import {
   batchNormTrain,
   epsilonProblem,
 } from '../ops/batch_norm_train.js';
+import { movingStatsUpdate } from '../ops/moving_stats.js';
 import * as tf from '../tf.js';
 
 /** Defaults of the batch norm layers (and of a model config's bnDecay, bnEpsilon). */
@@ -162,10 +163,16 @@ export class BatchNormWeights {
     const rows = x.size / x.shape[x.shape.length - 1];
     const unbiased = rows > 1 ? rows / (rows - 1) : 1;
     tf.tidy(() => {
-      const update = (v: tf.LayerVariable, stat: tf.Tensor) =>
-        v.write(tf.add(tf.mul(v.read(), decay), tf.mul(stat, 1 - decay)));
-      update(this.movingMean, mean);
-      update(this.movingVariance, tf.mul(variance, unbiased));
+      const next = movingStatsUpdate(
+        this.movingMean.read(),
+        this.movingVariance.read(),
+        mean,
+        variance,
+        decay,
+        unbiased,
+      );
+      this.movingMean.write(next.mean);
+      this.movingVariance.write(next.variance);
     });
   }
 }

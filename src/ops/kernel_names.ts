@@ -78,3 +78,15 @@ export const SGD_UPDATE = 'SasaSgdUpdate';
  * y = max(0, conv(x, filter) + bias + residual) (ops/conv_residual.ts; inference only).
  */
 export const CONV_RESIDUAL_RELU = 'SasaConvResidualRelu';
+/**
+ * Inputs movingMean, movingVariance, mean, variance (one shape); attrs decay, unbiased →
+ * [movingMean', movingVariance'] (ops/moving_stats.ts).
+ */
+export const MOVING_STATS = 'SasaMovingStats';
+
+/** Attributes of SasaMovingStats: the decay and the variance's factor (Bessel's correction: n / (n − 1)). */
+export interface MovingStatsAttrs {
+  decay: number;
+  unbiased: number;
+  [key: string]: number;
+}

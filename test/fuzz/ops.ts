@@ -13,6 +13,7 @@ import {
   localAttention2dPackedInference,
   localAttention2dPackedPooled,
 } from '../../src/ops/local_attention/packed.js';
+import { movingStatsUpdate } from '../../src/ops/moving_stats.js';
 import { sgdUpdate } from '../../src/ops/sgd_update.js';
 import * as tf from '../../src/tf.js';
 import type { FuzzCase, OpRunner, Slack } from './harness.js';
@@ -620,6 +621,25 @@ const sgd: FuzzOp = {
   },
 };
 
+const movingStats: FuzzOp = {
+  name: 'movingStatsUpdate',
+  generate(r) {
+    const shape = r.chance(0.9) ? [r.int(1, 70)] : r.shape(r.int(0, 3));
+    const other = () => (r.chance(0.03) ? r.shape(r.int(0, 3)) : shape);
+    const attrs = { decay: r.attr(() => r.next(), 0.05), unbiased: r.attr(() => 1 + r.next(), 0.05) };
+    return {
+      inputs: [r.input(shape), r.input(other()), r.input(other()), r.input(other())],
+      attrs,
+      grad: false,
+      reduction: 4,
+    };
+  },
+  run: ([m, v, mean, variance], a: A) => {
+    const o = movingStatsUpdate(m as T, v as T, mean as T, variance as T, a.decay as Any, a.unbiased as Any);
+    return [o.mean, o.variance];
+  },
+};
+
 const resizeNearest: FuzzOp = {
   name: 'resizeNearestNeighbor',
   generate(r) {
@@ -663,4 +683,5 @@ export const FUZZ_OPS: readonly FuzzOp[] = [
   localAttentionInference,
   stem,
   sgd,
+  movingStats,
 ];
