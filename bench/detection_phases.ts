@@ -11,7 +11,7 @@ import { initBackend } from '../src/backend/native.js';
 import { prepareDetectionBench } from '../src/bench/detection_case.js';
 import { Sgd } from '../src/tasks/classification/sgd.js';
 import { RetinaNet } from '../src/tasks/detection/retinanet.js';
-import { arg } from './args.js';
+import { arg, detectionTrainCase } from './args.js';
 
 await initBackend({ backend: arg('backend', 'native') });
 const spent: Record<string, number> = {};
@@ -37,14 +37,7 @@ timePhase(RetinaNet.prototype, 'computeLoss', 'loss');
 timePhase(Sgd.prototype, 'apply', 'sgd_update');
 timePhase(bufferPool, 'trimHeap', 'malloc_trim');
 
-const bench = prepareDetectionBench({
-  backbone: arg('backbone', 'resnet50'),
-  fpn: arg('fpn', 'attention') as 'conv' | 'attention',
-  batch: Number(arg('batch', '1')),
-  size: Number(arg('size', '256')),
-  classes: Number(arg('classes', '91')),
-  train: true,
-});
+const bench = prepareDetectionBench(detectionTrainCase({ fpn: 'attention', batch: 1, size: 256 }));
 bench.step();
 for (let i = 0; i < Number(arg('steps', '3')); i++) {
   for (const phase of Object.keys(spent)) spent[phase] = 0;

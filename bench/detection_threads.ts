@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { initBackend } from '../src/backend/native.js';
 import { prepareDetectionBench } from '../src/bench/detection_case.js';
 import * as tf from '../src/tf.js';
-import { arg, flag } from './args.js';
+import { arg, detectionTrainCase, flag } from './args.js';
 
 await initBackend({ backend: 'native' });
 const spent = new Map<string, { wall: number; cpu: number; main: number; n: number }>();
@@ -48,14 +48,7 @@ for (const k of tf.getKernelsForBackend('native')) {
   };
 }
 
-const bench = prepareDetectionBench({
-  backbone: arg('backbone', 'resnet50'),
-  fpn: arg('fpn', 'attention') as 'conv' | 'attention',
-  batch: Number(arg('batch', '1')),
-  size: Number(arg('size', '256')),
-  classes: Number(arg('classes', '91')),
-  train: true,
-});
+const bench = prepareDetectionBench(detectionTrainCase({ fpn: 'attention', batch: 1, size: 256 }));
 bench.step();
 spent.clear();
 const steps = Number(arg('steps', '2'));

@@ -14,7 +14,7 @@ import { bufferPool, MIN_POOLED } from '../src/backend/buffer_pool.js';
 import { initBackend } from '../src/backend/native.js';
 import { prepareDetectionBench } from '../src/bench/detection_case.js';
 import * as tf from '../src/tf.js';
-import { arg } from './args.js';
+import { arg, detectionTrainCase } from './args.js';
 
 const MB = 1024 * 1024;
 
@@ -121,14 +121,7 @@ function sample(call: number): Sample {
 
 await initBackend({ backend: arg('backend', 'native') });
 console.log('process at start', sample(0));
-const bench = prepareDetectionBench({
-  backbone: arg('backbone', 'resnet50'),
-  fpn: arg('fpn', 'conv') as 'conv' | 'attention',
-  batch: Number(arg('batch', '2')),
-  size: Number(arg('size', '512')),
-  classes: Number(arg('classes', '91')),
-  train: true,
-});
+const bench = prepareDetectionBench(detectionTrainCase({ fpn: 'conv', batch: 2, size: 512 }));
 console.log('model built', sample(0));
 trackBuffers();
 bench.step();
