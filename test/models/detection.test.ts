@@ -63,7 +63,11 @@ describe('detector registry and config', () => {
   const bad: [string, DetectorConfig, RegExp][] = [
     ['inputSize', { backbone: { name: 'resnet26' }, inputSize: 300 }, /inputSize must be a multiple of 128/],
     ['fpn', { backbone: { name: 'resnet26' }, fpn: 'dense' as 'conv' }, /fpn must be one of conv, attention/],
-    ['heads', { backbone: { name: 'resnet26' }, heads: 'mlp' as 'conv' }, /heads must be one of conv, attention, got 'mlp'/],
+    [
+      'heads',
+      { backbone: { name: 'resnet26' }, heads: 'mlp' as 'conv' },
+      /heads must be one of conv, attention, got 'mlp'/,
+    ],
     [
       'channels/heads of attention subnets',
       { backbone: { name: 'resnet26' }, heads: 'attention', channels: 60 },
