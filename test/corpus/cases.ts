@@ -363,6 +363,7 @@ const detectCases: CorpusCase[] = [
   ['detect-model-unknown', detectTrain(SHAPES, '--model', 'yolo'), ['--model', "'yolo'"]],
   ['detect-size', detectTrain(SHAPES, '--size', '200'), ['--size', 'multiple of 128']],
   ['detect-fpn', detectTrain(SHAPES, '--fpn', 'dense'), ['--fpn', "'dense'"]],
+  ['detect-heads', detectTrain(SHAPES, '--heads', 'mlp'), ['--heads', "'mlp'"]],
   ['detect-momentum-word', detectTrain(SHAPES, '--momentum', 'high'), ['--momentum', "'high'"]],
   ['detect-warmup-negative', detectTrain(SHAPES, '--warmup-epochs', '-1'), ['--warmup-epochs', "'-1'"]],
   ['detect-weight-decay-word', detectTrain(SHAPES, '--weight-decay', 'x'), ['--weight-decay', "'x'"]],
