@@ -1,23 +1,24 @@
 // Fused local self-attention (SASA.md §1), forward and backward, never materialising the k×k
 // neighbourhood. Every (image, group of heads) pair is an independent task (HeadGroups: all of an
-// image's heads when the images alone give every thread two tasks), and one parallel region per
-// call runs them all (one barrier per call: a thread descheduled by another process then delays
-// only its own task). A task copies its group's channels of q, k, v (and dy) from the channels-last
-// [B, H, W, C] tensors into per-thread channel-major buffers [channels][H+2h][Wq+2h] (Wq: the width
-// rounded up to whole SIMD vectors, h = k/2, zeros around) in 8×8 transposes, whole cache lines at
-// a time, runs its heads one after the other on them, and writes its channels of the outputs back
-// the same way. Query rows go in pairs where a loaded key or value row serves both. Every inner
-// loop runs over a vector of VL neighbouring pixels: the k window offsets along a row are k shifted
-// (unaligned) loads of one row, accumulated in registers, and 'zeros' padding needs no tests. The
-// backward pass streams each head down the image in query row pairs: it computes the pair's softmax
-// weights P and their gradients dS ([k²][row] per query row), adds the pair's dq window sums, and
-// then gathers dk and dv (over the queries that saw each key, so no output is written more than
-// once) for the key rows whose queries are now all done, a lag of about h rows. P and dS thus live
-// in rings of k + 2 or k + 3 query rows (~140 KB each at 56², k 7) that stay in L2 with the rows of
-// q, k, v and dy in use, instead of whole-image buffers swept three times. The common k (1..11)
-// are compiled with the window size known; other sizes (up to 31) use the same code with a runtime
-// size. Small images (H·W <= 100) take a separate image-parallel path, below: dense attention
-// among the pixels of each image.
+// image's heads when the images alone give every thread two tasks; the backward's groups are split
+// further until their buffers fit in about 1 MB), and one parallel region per call runs them all
+// (one barrier per call: a thread descheduled by another process then delays only its own task). A
+// task copies its group's channels of q, k, v (and dy) from the channels-last [B, H, W, C] tensors
+// into per-thread channel-major buffers [channels][H+2h][Wq+2h] (Wq: the width rounded up to whole
+// SIMD vectors, h = k/2, zeros around) in 8×8 transposes, whole cache lines at a time, runs its
+// heads one after the other on them, and writes its channels of the outputs back the same way.
+// Query rows go in pairs where a loaded key or value row serves both. Every inner loop runs over a
+// vector of VL neighbouring pixels: the k window offsets along a row are k shifted (unaligned)
+// loads of one row, accumulated in registers, and 'zeros' padding needs no tests. The backward pass
+// streams each head down the image in query row pairs: it computes the pair's softmax weights P and
+// their gradients dS ([k²][row] per query row), adds the pair's dq window sums, and then gathers dk
+// and dv (over the queries that saw each key, so no output is written more than once) for the key
+// rows whose queries are now all done, a lag of about h rows. P and dS thus live in rings of k + 2
+// or k + 3 query rows (~140 KB each at 56², k 7) that stay in L2 with the rows of q, k, v and dy in
+// use, instead of whole-image buffers swept three times. The common k (1..11) are compiled with the
+// window size known; other sizes (up to 31) use the same code with a runtime size. Small images
+// (H·W <= 100) take a separate image-parallel path, below: dense attention among the pixels of each
+// image.
 //
 // Per query pixel (i, j) and head n, window offsets (da, db) ∈ [0, k)², (a, b) = (i+da-h, j+db-h):
 //   L[da,db] = q̂·k_ab + q̂_row·relRow[da] + q̂_col·relCol[db],  q̂ = scale·q (head's channels)
