@@ -1,20 +1,24 @@
 // Fused local self-attention (SASA.md §1), forward and backward, never materialising the k×k
 // neighbourhood. Every (image, group of heads) pair is an independent task (HeadGroups: all of an
-// image's heads when the images alone give every thread two tasks), and one parallel region per
-// call runs them all (one barrier per call: a thread descheduled by another process then delays
-// only its own task). A task copies its group's channels of q, k, v (and dy) from the channels-last
-// [B, H, W, C] tensors into per-thread channel-major buffers [channels][H+2h][Wq+2h] (Wq: the width
-// rounded up to whole SIMD vectors, h = k/2, zeros around) in 8×8 transposes, whole cache lines at
-// a time, runs its heads one after the other on them, and writes its channels of the outputs back
-// the same way. Query rows go in pairs where a loaded key or value row serves both. Every inner
-// loop runs over a vector of VL neighbouring pixels: the k window offsets along a row are k shifted
-// (unaligned) loads of one row, accumulated in registers, and 'zeros' padding needs no tests. The
-// backward pass keeps the head's softmax weights and their gradients ([H][k²][row]) and computes
-// dk and dv as gathers over the queries
-// that saw each key, so no output is written more than once. The common k (1..11) are compiled
-// with the window size known; other sizes (up to 31) use the same code with a runtime size. Small
-// images (H·W <= 100) take a separate image-parallel path, below: dense attention among the
-// pixels of each image.
+// image's heads when the images alone give every thread two tasks; the backward's groups are split
+// further until their buffers fit in about 1 MB), and one parallel region per call runs them all
+// (one barrier per call: a thread descheduled by another process then delays only its own task). A
+// task copies its group's channels of q, k, v (and dy) from the channels-last [B, H, W, C] tensors
+// into per-thread channel-major buffers [channels][H+2h][Wq+2h] (Wq: the width rounded up to whole
+// SIMD vectors, h = k/2, zeros around) in 8×8 transposes, whole cache lines at a time, runs its
+// heads one after the other on them, and writes its channels of the outputs back the same way.
+// Query rows go in pairs where a loaded key or value row serves both. Every inner loop runs over a
+// vector of VL neighbouring pixels: the k window offsets along a row are k shifted (unaligned)
+// loads of one row, accumulated in registers, and 'zeros' padding needs no tests. The backward pass
+// streams each head down the image in query row pairs: it computes the pair's softmax weights P and
+// their gradients dS ([k²][row] per query row), adds the pair's dq window sums, and then gathers dk
+// and dv (over the queries that saw each key, so no output is written more than once) for the key
+// rows whose queries are now all done, a lag of about h rows. P and dS thus live in rings of k + 2
+// or k + 3 query rows (~140 KB each at 56², k 7) that stay in L2 with the rows of q, k, v and dy in
+// use, instead of whole-image buffers swept three times. The common k (1..11) are compiled with the
+// window size known; other sizes (up to 31) use the same code with a runtime size. Small images
+// (H·W <= 100) take a separate image-parallel path, below: dense attention among the pixels of each
+// image.
 //
 // Per query pixel (i, j) and head n, window offsets (da, db) ∈ [0, k)², (a, b) = (i+da-h, j+db-h):
 //   L[da,db] = q̂·k_ab + q̂_row·relRow[da] + q̂_col·relCol[db],  q̂ = scale·q (head's channels)
@@ -274,6 +278,16 @@ struct WindowSize<0> {
   explicit WindowSize(int64_t k) : K(k), KK(k * k) {}
 };
 
+/**
+ * The backward's rows of P or dS, [k²][Wk] each (a query row's data at column h, zero margins),
+ * for the most recent `rows` query rows: query row i in slot i mod rows.
+ */
+struct RowRing {
+  float* base;
+  int64_t rows, stride;
+  float* row(int64_t i) const { return base + i % rows * stride; }
+};
+
 /** One (image, head) task: its channel-major buffers and the window computations on them. */
 template <int KT>
 struct Task : WindowSize<KT> {
@@ -497,37 +511,51 @@ struct Task : WindowSize<KT> {
   }
 
   /**
-   * For every in-image key (a, x): out[c][a][x] = Σ over the queries (i, j) = (a + h - da,
-   * x + h - db) that saw it of Wt_i[w][j] · a_c[i][j]. Wt: [H][k²][Wk] with row data at column h
-   * and zero margins; a: padded [D][Hp][Wk].
+   * For the in-image keys (a, x) of key rows [a0, a1): out[c][a][x] = Σ over the queries (i, j) =
+   * (a + h - da, x + h - db) that saw it of Wt_i[w][j] · src_c[i][j]. Wt: the rows of P or dS
+   * (RowRing, holding every query row the keys need), src: padded [D][Hp][Wk]. Key rows go in
+   * pairs from a0, the last one alone when a1 - a0 is odd.
    */
-  void keyGather(const float* Wt, const float* src, float* out) const {
-    int64_t ka = 0;
-    for (; ka + 2 <= g.H; ka += 2) {
+  void keyGather(const RowRing& Wt, const float* src, float* out, int64_t a0, int64_t a1) const {
+    const float* rows[(KT ? KT : kMaxWindow) + 1];  // the query rows' Wt, from the last one; null: outside
+    const auto collect = [&](int64_t last, int64_t count) {
+      for (int64_t u = 0; u < count; ++u) {
+        const int64_t i = last - u;
+        rows[u] = i >= 0 && i < g.H ? Wt.row(i) : nullptr;
+      }
+    };
+    int64_t ka = a0;
+    for (; ka + 2 <= a1; ka += 2) {
+      collect(ka + 1 + g.h, K + 1);
       for (int64_t x0 = 0; x0 < g.Wq; x0 += VL) {
         int64_t c = 0;
-        for (; c + 4 <= g.D; c += 4) gatherChannelsPair<4>(ka, x0, c, Wt, src, out);
-        for (; c < g.D; ++c) gatherChannelsPair<1>(ka, x0, c, Wt, src, out);
+        for (; c + 4 <= g.D; c += 4) gatherChannelsPair<4>(ka, x0, c, rows, src, out);
+        for (; c < g.D; ++c) gatherChannelsPair<1>(ka, x0, c, rows, src, out);
       }
     }
-    for (; ka < g.H; ++ka) {
+    for (; ka < a1; ++ka) {
+      collect(ka + g.h, K);
       for (int64_t x0 = 0; x0 < g.Wq; x0 += VL) {
         int64_t c = 0;
-        for (; c + 4 <= g.D; c += 4) gatherChannels<4>(ka, x0, c, Wt, src, out);
-        for (; c < g.D; ++c) gatherChannels<1>(ka, x0, c, Wt, src, out);
+        for (; c + 4 <= g.D; c += 4) gatherChannels<4>(ka, x0, c, rows, src, out);
+        for (; c < g.D; ++c) gatherChannels<1>(ka, x0, c, rows, src, out);
       }
     }
   }
 
-  /** keyGather's sums for key chunk (ka, x0) and channels c .. c + CH - 1: each weight loaded serves CH channels. */
+  /**
+   * keyGather's sums for key chunk (ka, x0) and channels c .. c + CH - 1 (rows[da]: Wt of query row
+   * ka + h - da): each weight loaded serves CH channels.
+   */
   template <int CH>
-  void gatherChannels(int64_t ka, int64_t x0, int64_t c, const float* Wt, const float* src, float* out) const {
-    const int64_t plane = g.H * g.Wq, rs = KK * g.Wk;
+  void gatherChannels(int64_t ka, int64_t x0, int64_t c, const float* const* rows, const float* src,
+                      float* out) const {
+    const int64_t plane = g.H * g.Wq;
     vf acc[CH] = {};
     for (int64_t da = 0; da < K; ++da) {
       const int64_t i = ka + g.h - da;
-      if (i < 0 || i >= g.H) continue;
-      const float* w = Wt + i * rs + da * K * g.Wk + g.h + x0 + g.h;
+      if (!rows[da]) continue;
+      const float* w = rows[da] + da * K * g.Wk + g.h + x0 + g.h;
       const float* s = src + c * cs + (i + g.h) * g.Wk + g.h + x0 + g.h;
       for (int64_t db = 0; db < K; ++db) {
         const vf wv = loadu(w + db * g.Wk - db);
@@ -540,16 +568,17 @@ struct Task : WindowSize<KT> {
   /**
    * gatherChannels for key rows ka and ka + 1 at once: query row i = ka + 1 + h - u is row ka + 1's
    * da = u and row ka's da = u - 1, so every source vector loaded serves both key rows (the sums
-   * over da run in the same order as gatherChannels').
+   * over da run in the same order as gatherChannels'). rows[u]: Wt of query row ka + 1 + h - u.
    */
   template <int CH>
-  void gatherChannelsPair(int64_t ka, int64_t x0, int64_t c, const float* Wt, const float* src, float* out) const {
-    const int64_t plane = g.H * g.Wq, rs = KK * g.Wk;
+  void gatherChannelsPair(int64_t ka, int64_t x0, int64_t c, const float* const* rows, const float* src,
+                          float* out) const {
+    const int64_t plane = g.H * g.Wq;
     vf acc0[CH] = {}, acc1[CH] = {};  // key rows ka and ka + 1
     for (int64_t u = 0; u <= K; ++u) {
       const int64_t i = ka + 1 + g.h - u;
-      if (i < 0 || i >= g.H) continue;
-      const float* wi = Wt + i * rs + g.h + x0 + g.h;
+      if (!rows[u]) continue;
+      const float* wi = rows[u] + g.h + x0 + g.h;
       const float* s = src + c * cs + (i + g.h) * g.Wk + g.h + x0 + g.h;
       const float* w0 = wi + std::max<int64_t>(u - 1, 0) * K * g.Wk;  // row ka's da = u - 1 (u > 0)
       const float* w1 = wi + std::min(u, K - 1) * K * g.Wk;           // row ka + 1's da = u (u < K)
@@ -571,6 +600,97 @@ struct Task : WindowSize<KT> {
       storeu(out + (c + e) * plane + (ka + 1) * g.Wq + x0, acc1[e]);
     }
   }
+
+  /**
+   * The backward's P and dS of query rows i .. i + rows - 1 (rows 1 or 2) at P + r · rs and
+   * dS + r · rs (rs = k² · Wk; row w at [w · Wk + j]): P[w] = exp(L[w] - lse), dP[w] = dy · v_w
+   * over the head's channels, dS[w] = P[w] (dP[w] - Σ_w' P[w'] dP[w']). lse: the head's entry of
+   * the image's pixel (0, 0), pixel stride N. Two rows share their logits' key rows and their value
+   * rows: value row i + t is row i's da = t and row i + 1's da = t - 1.
+   */
+  void softmaxGrads(int64_t i, int64_t rows, const float* Q, const float* Kb, const float* V, const float* DY,
+                    const float* relRow, const float* relCol, const float* lse, float* P, float* dS) const {
+    constexpr int64_t maxK = KT ? KT : kMaxWindow;
+    const int64_t rs = KK * g.Wk;
+    const int64_t wk = g.Wk;  // a local: the vector stores (memcpy) could alias g, so g.Wk is reloaded
+    vf acc[2][maxK];
+    logits(i, rows, Q, Kb, relRow, relCol, P, rs, g.Wk);
+    for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* lrow = lse + (i + r) * g.W * g.N;
+        vf l{};
+        for (int64_t e = 0; e < VL; ++e) {
+          l[e] = j0 + e < g.W ? lrow[(j0 + e) * g.N] : std::numeric_limits<float>::infinity();
+        }
+        float* Pr = P + r * rs;
+        for (int64_t w = 0; w < KK; ++w) {
+          const vf x = loadu(Pr + w * wk + j0) - l;
+          storeu(Pr + w * wk + j0, expNonPositive(vmin(x, vf{})));
+        }
+      }
+      const float* dyrow = DY + (i + g.h) * g.Wk + g.h + j0;
+      vf delta[2] = {};
+      for (int64_t kr = 0; kr < K + rows - 1; ++kr) {  // value row i + kr: da = kr - r for row i + r
+        const float* vrow = V + (i + kr) * g.Wk + j0;
+        if (rows == 2) {
+          windowDotsPair(dyrow, dyrow + g.Wk, vrow, acc[0], acc[1]);
+        } else {
+          windowDots(dyrow, vrow, acc[0]);
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t da = kr - r;
+          if (da < 0 || da >= K) continue;
+          for (int64_t db = 0; db < K; ++db) {
+            const int64_t at = r * rs + (da * K + db) * wk + j0;
+            storeu(dS + at, acc[r][db]);
+            delta[r] += loadu(P + at) * acc[r][db];
+          }
+        }
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t w = 0; w < KK; ++w) {
+          const int64_t at = r * rs + w * wk + j0;
+          storeu(dS + at, loadu(P + at) * (loadu(dS + at) - delta[r]));
+        }
+      }
+    }
+  }
+
+  /**
+   * Query row i's relative-logit gradients from its dS (row w at [w · Wk + j]): with dRow[da] =
+   * Σ_db dS[da, db] and dCol[db] = Σ_da dS[da, db], dq_c[i] = Σ_e d[e] · table[e][c] (stored: each
+   * dq entry's first term; DQ: the head's [D][H][Wq]) and relV[c][e] += d[e] · q̂_c (relV: the
+   * head's [D][2][k] partial sums over its pixels, d and table those of channel c's half).
+   */
+  void relativeGrads(int64_t i, const float* dS, const float* Q, const float* relRow, const float* relCol, float* DQ,
+                     vf* relV) {
+    vf* rowS = rel;
+    vf* colS = rel + K;
+    for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
+      for (int64_t e = 0; e < 2 * K; ++e) rel[e] = vf{};
+      for (int64_t da = 0; da < K; ++da) {
+        for (int64_t db = 0; db < K; ++db) {
+          const vf d = loadu(dS + (da * K + db) * g.Wk + j0);
+          rowS[da] += d;
+          colS[db] += d;
+        }
+      }
+      for (int64_t c = lo; c < hi; ++c) {
+        const bool isRow = c < g.half;
+        const float* table = isRow ? relRow + c : relCol + (c - g.half);
+        const vf* sums = isRow ? rowS : colS;
+        const vf qv = loadu(Q + (c - lo) * cs + (i + g.h) * g.Wk + g.h + j0);
+        float* dqc = DQ + ((c - lo) * g.H + i) * g.Wq + j0;
+        vf dqv{};  // the first term of this dq entry
+        vf* racc = relV + ((c - lo) * 2 + (isRow ? 0 : 1)) * K;
+        for (int64_t e = 0; e < K; ++e) {
+          dqv += sums[e] * table[e * g.half];
+          racc[e] += sums[e] * qv;
+        }
+        storeu(dqc, dqv);
+      }
+    }
+  }
 };
 
 /** Channels [lo, lo + count) of image b of q (scaled), k (when used) and v into one task's planar buffers. */
@@ -585,16 +705,26 @@ void layOutHeads(const Geometry& g, const float* q, const float* k, const float*
  * The heads of one task: `groups` groups of `heads` consecutive heads (`channels` = heads · D).
  * A task lays out (and writes back) its group's channels together, so each pixel's channels are
  * read and written in whole cache lines once, not once per head; the groups are as few as leave
- * every thread two tasks or more.
+ * every thread two tasks or more. With bytesPerChannel (the backward: its buffers' bytes per
+ * channel), more groups where a group's buffers would not fit in kGroupBytes, down to 8 channels
+ * (a whole transpose block) a group: a task's buffers then stay near L2 between their layout and
+ * the row stream over them, for the price of reading a pixel's cache lines once per group. At 56²
+ * (k 7, D 16) one head's seven buffers (q, k, v, dy, dq, dk, dv) take ~1.8 MB, all 8 heads' ~14
+ * MB; single heads made the backward ~10-20 % faster at 56² and 28² (C 256), while at 28² with C
+ * 128 they were ~4 % slower than groups of 1 MB.
  */
 struct HeadGroups {
+  static constexpr int64_t kGroupBytes = 1 << 20;  // about a core's L2 (Zen 4: 1 MB)
   int64_t groups, heads, channels;
-  explicit HeadGroups(const Geometry& g) : groups(g.N) {
+  explicit HeadGroups(const Geometry& g, int64_t bytesPerChannel = 0) : groups(g.N) {
     for (int64_t n = 1; n <= g.N; ++n) {
       if (g.N % n == 0 && g.B * n >= 2 * numThreads()) {
         groups = n;
         break;
       }
+    }
+    for (int64_t n = groups + 1; n <= g.N && g.N / groups * g.D * bytesPerChannel > kGroupBytes; ++n) {
+      if (g.N % n == 0 && g.N / n * g.D >= 8) groups = n;
     }
     heads = g.N / groups;
     channels = heads * g.D;
@@ -673,12 +803,15 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
                   Grads out, std::vector<double>& dRel, bool pooled) {
   const int64_t tableSize = g.useQR ? g.K * g.half : 0;
   dRel.assign(static_cast<size_t>(g.B) * 2 * tableSize, 0.0);
-  const HeadGroups hg(g);
   const int64_t cs = g.Hp * g.Wk, plane = g.H * g.Wq;
+  const HeadGroups hg(g, static_cast<int64_t>(sizeof(float)) * (4 * cs + 3 * plane));
   const int64_t padded = hg.channels * cs, local = hg.channels * plane;
   const int64_t K = KT ? KT : g.K, KK = K * K;
   const int64_t rs = KK * g.Wk;  // one query row of P or dS
-  const int64_t wk = g.Wk;       // a local: the vector stores (memcpy) could alias g, so g.Wk is reloaded
+  // P and dS keep the last ringRows query rows: key rows a and a + 1 need query rows a + 1 + h - k
+  // .. a + 1 + h and are gathered once those are done, at the latest with query row a + 2 + h, so
+  // k + 2 rows do (made even, so that a query row pair's slots are adjacent; and no more than H)
+  const int64_t ringRows = std::min((K + 3) / 2 * 2, g.H + g.H % 2);
 #pragma omp parallel
   {
     FlushDenormals ftz;
@@ -691,8 +824,8 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
     float* DVg = threadBuffer(kOut2, local);
     // P and dS rows: [k²][Wk], the row's data at column h; the zero margins (which the key gathers
     // read) are never written
-    float* Pall = zeroedThreadBuffer(kL, g.H * rs, g);
-    float* dSall = zeroedThreadBuffer(kAux, g.H * rs, g);
+    const RowRing Pring{zeroedThreadBuffer(kL, ringRows * rs, g), ringRows, rs};
+    const RowRing dSring{zeroedThreadBuffer(kAux, ringRows * rs, g), ringRows, rs};
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < g.B * hg.groups; ++task) {
       const int64_t b = task / hg.groups, n0 = task % hg.groups * hg.heads, lo = n0 * g.D;
@@ -710,87 +843,26 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
         const float *Q = Qg + at * cs, *Kb = g.useQK ? Kg + at * cs : nullptr, *V = Vg + at * cs, *DY = DYg + at * cs;
         float *DQ = DQg + at * plane, *DK = g.useQK ? DKg + at * plane : nullptr, *DV = DVg + at * plane;
         std::vector<vf> relV(g.useQR ? 2 * K * g.D : 0);
-        vf acc[2][KT ? KT : kMaxWindow];
-        for (int64_t i = 0; i < g.H; ++i) {
-          float* P = Pall + i * rs + g.h;
-          float* dS = dSall + i * rs + g.h;
-          // P and dS of rows i and i + 1 together, each value row loaded serving both
-          if (i % 2 == 0) {
-            const int64_t rows = std::min<int64_t>(2, g.H - i);
-            t.logits(i, rows, Q, Kb, relRow, relCol, P, rs, g.Wk);
-            for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-              for (int64_t r = 0; r < rows; ++r) {
-                const float* lrow = lse + ((b * g.H + i + r) * g.W) * g.N + n;
-                vf l{};
-                for (int64_t e = 0; e < VL; ++e) {
-                  l[e] = j0 + e < g.W ? lrow[(j0 + e) * g.N] : std::numeric_limits<float>::infinity();
-                }
-                float* Pr = P + r * rs;
-                for (int64_t w = 0; w < KK; ++w) {
-                  const vf x = loadu(Pr + w * wk + j0) - l;
-                  storeu(Pr + w * wk + j0, expNonPositive(vmin(x, vf{})));
-                }
-              }
-              // dP[w] = dy · v_w over the head's channels, then dS = P (dP - Σ_w P dP).
-              const float* dyrow = DY + (i + g.h) * g.Wk + g.h + j0;
-              vf delta[2] = {};
-              for (int64_t kr = 0; kr < K + rows - 1; ++kr) {  // value row i + kr: da = kr - r for row i + r
-                const float* vrow = V + (i + kr) * g.Wk + j0;
-                if (rows == 2) {
-                  t.windowDotsPair(dyrow, dyrow + g.Wk, vrow, acc[0], acc[1]);
-                } else {
-                  t.windowDots(dyrow, vrow, acc[0]);
-                }
-                for (int64_t r = 0; r < rows; ++r) {
-                  const int64_t da = kr - r;
-                  if (da < 0 || da >= K) continue;
-                  for (int64_t db = 0; db < K; ++db) {
-                    const int64_t at = r * rs + (da * K + db) * wk + j0;
-                    storeu(dS + at, acc[r][db]);
-                    delta[r] += loadu(P + at) * acc[r][db];
-                  }
-                }
-              }
-              for (int64_t r = 0; r < rows; ++r) {
-                for (int64_t w = 0; w < KK; ++w) {
-                  const int64_t at = r * rs + w * wk + j0;
-                  storeu(dS + at, loadu(P + at) * (loadu(dS + at) - delta[r]));
-                }
-              }
-            }
+        const float* headLse = lse + b * g.H * g.W * g.N + n;
+        int64_t keys = 0;  // key rows [0, keys) have their dk and dv
+        for (int64_t i = 0; i < g.H; i += 2) {
+          const int64_t rows = std::min<int64_t>(2, g.H - i);  // query rows i and i + 1: adjacent slots
+          float* P = Pring.row(i) + g.h;
+          float* dS = dSring.row(i) + g.h;
+          t.softmaxGrads(i, rows, Q, Kb, V, DY, relRow, relCol, headLse, P, dS);
+          for (int64_t r = 0; r < rows && g.useQR; ++r) {
+            t.relativeGrads(i + r, dS + r * rs, Q, relRow, relCol, DQ, relV.data());
           }
-          if (g.useQR) {
-            vf* rowS = t.rel;
-            vf* colS = t.rel + K;
-            for (int64_t j0 = 0; j0 < g.Wq; j0 += VL) {
-              for (int64_t e = 0; e < 2 * K; ++e) t.rel[e] = vf{};
-              for (int64_t da = 0; da < K; ++da) {
-                for (int64_t db = 0; db < K; ++db) {
-                  const vf d = loadu(dS + (da * K + db) * g.Wk + j0);
-                  rowS[da] += d;
-                  colS[db] += d;
-                }
-              }
-              for (int64_t c = t.lo; c < t.hi; ++c) {
-                const bool isRow = c < g.half;
-                const float* table = isRow ? relRow + c : relCol + (c - g.half);
-                const vf* sums = isRow ? rowS : colS;
-                const vf qv = loadu(Q + (c - t.lo) * t.cs + (i + g.h) * g.Wk + g.h + j0);
-                float* dqc = DQ + ((c - t.lo) * g.H + i) * g.Wq + j0;
-                vf dqv{};  // the first term of this dq entry
-                vf* racc = relV.data() + ((c - t.lo) * 2 + (isRow ? 0 : 1)) * K;
-                for (int64_t e = 0; e < K; ++e) {
-                  dqv += sums[e] * table[e * g.half];
-                  racc[e] += sums[e] * qv;
-                }
-                storeu(dqc, dqv);
-              }
-            }
-          }
+          if (g.useQK) t.windowSumsRows(dS, rs, g.Wk, Kb, DQ, i, rows, nullptr);
+          // key row a has all its queries once rows up to min(a + h, H - 1) are done: those go in
+          // pairs as they complete, the last odd one with the last query rows
+          const int64_t done = i + rows;
+          const int64_t ready = done == g.H ? g.H : keys + std::max<int64_t>(done - g.h - keys, 0) / 2 * 2;
+          if (ready == keys) continue;
+          if (g.useQK) t.keyGather(dSring, Q, DK, keys, ready);
+          t.keyGather(Pring, DY, DV, keys, ready);
+          keys = ready;
         }
-        if (g.useQK) t.windowSumsRows(dSall + g.h, rs, g.Wk, Kb, DQ, 0, g.H, nullptr);
-        if (g.useQK) t.keyGather(dSall, Q, DK);
-        t.keyGather(Pall, DY, DV);
         double* relAcc = dRel.data() + static_cast<size_t>(b) * 2 * tableSize;
         for (int64_t c = t.lo; c < t.hi && g.useQR; ++c) {
           const bool isRow = c < g.half;
