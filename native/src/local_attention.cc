@@ -1,6 +1,6 @@
 // Fused local self-attention (SASA.md §1), forward and backward, never materialising the k×k
 // neighbourhood. Every (image, group of heads) pair is an independent task (HeadGroups: all of an
-// image's heads when the images alone give every thread two tasks; the backward's groups are split
+// image's heads when the images alone give every thread two tasks; groups are split
 // further until their buffers fit in about 1 MB), and one parallel region per call runs them all
 // (one barrier per call: a thread descheduled by another process then delays only its own task). A
 // task copies its group's channels of q, k, v (and dy) from the channels-last [B, H, W, C] tensors
@@ -702,16 +702,17 @@ void layOutHeads(const Geometry& g, const float* q, const float* k, const float*
 }
 
 /**
- * The heads of one task: `groups` groups of `heads` consecutive heads (`channels` = heads · D).
- * A task lays out (and writes back) its group's channels together, so each pixel's channels are
- * read and written in whole cache lines once, not once per head; the groups are as few as leave
- * every thread two tasks or more. With bytesPerChannel (the backward: its buffers' bytes per
- * channel), more groups where a group's buffers would not fit in kGroupBytes, down to 8 channels
- * (a whole transpose block) a group: a task's buffers then stay near L2 between their layout and
- * the row stream over them, for the price of reading a pixel's cache lines once per group. At 56²
- * (k 7, D 16) one head's seven buffers (q, k, v, dy, dq, dk, dv) take ~1.8 MB, all 8 heads' ~14
- * MB; single heads made the backward ~10-20 % faster at 56² and 28² (C 256), while at 28² with C
- * 128 they were ~4 % slower than groups of 1 MB.
+ * The heads of one task: `groups` groups of `heads` consecutive heads (`channels` = heads · D). A task
+ * lays out (and writes back) its group's channels together, so each pixel's channels are read and
+ * written in whole cache lines once, not once per head; the groups are as few as leave every thread
+ * two tasks or more. With bytesPerChannel (the task's buffers' bytes per channel: the forward's q, k,
+ * v and y, the backward's seven), more groups where a group's buffers would not fit in kGroupBytes,
+ * down to 8 channels (a whole transpose block) a group: a task's buffers then stay near L2 between
+ * their layout and the row stream over them, for the price of reading a pixel's cache lines once per
+ * group. At 56² (k 7, D 16) one head's seven buffers (q, k, v, dy, dq, dk, dv) take ~1.8 MB, all 8
+ * heads' ~14 MB; single heads made the backward ~10-20 % faster at 56² and 28² (C 256), while at 28²
+ * with C 128 they were ~4 % slower than groups of 1 MB. The forward at 56² (C 128, pooled) gained ~10
+ * % on one thread, ~25 % on two; elsewhere it is within noise.
  */
 struct HeadGroups {
   static constexpr int64_t kGroupBytes = 1 << 20;  // about a core's L2 (Zen 4: 1 MB)
@@ -734,8 +735,8 @@ struct HeadGroups {
 template <int KT>
 void forwardImpl(const Geometry& g, const float* q, const float* k, const float* v,
                  const float* relRow, const float* relCol, float* y, float* lse, const Epilogue& epilogue) {
-  const HeadGroups hg(g);
   const int64_t cs = g.Hp * g.Wk, plane = g.H * g.Wq;
+  const HeadGroups hg(g, static_cast<int64_t>(sizeof(float)) * (3 * cs + plane));
   const int64_t padded = hg.channels * cs, local = hg.channels * plane;
 #pragma omp parallel
   {
