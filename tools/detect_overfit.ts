@@ -2,14 +2,14 @@
  * The detection engineer's first check: train the demo detector on one fixed batch of the shapes training
  * split and watch the two losses fall; then print the ground truth and the top detections.
  *   npx tsx tools/detect_overfit.ts [--fpn conv|attention] [--batch 1] [--size 128] [--steps 30]
- *     [--lr 0.03] [--warmup 3] [--subnet-stddev S]
+ *     [--lr 0.03] [--warmup 3] [--subnet-stddev S] [--optimizer sgd|adamw] [--overrides DETECTOR_JSON]
  * One line per step: the updates done so far, the classification and box losses of the weights then (the
  * step's own forward), mean ms per step. SGD as training does it
  * (momentum 0.9, weight decay 1e-4 off biases and BN, global norm clipped at 10), linear warm-up.
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/native.js';
-import { detectionBatches } from '../src/data/detection/batches.js';
+import { type DetectionBatch, detectionBatches } from '../src/data/detection/batches.js';
 import { openDetectionData, parseDetectionSpec } from '../src/data/detection/spec.js';
 import { buildDetector } from '../src/models/detection/builder.js';
 import { detectorConfig } from '../src/models/detection/registry.js';
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '0.03' },
     warmup: { type: 'string', default: '3' },
     'subnet-stddev': { type: 'string' },
+    optimizer: { type: 'string', default: 'sgd' },
+    overrides: { type: 'string', default: '{}' },
   },
 });
 const [batch, size, steps, lr, warmup] = ['batch', 'size', 'steps', 'lr', 'warmup'].map((k) =>
@@ -35,12 +37,19 @@ const stddev = values['subnet-stddev'] === undefined ? {} : { subnetStddev: Numb
 
 await initBackend();
 const data = await openDetectionData(parseDetectionSpec('shapes'), { seed: 0 });
-const config = detectorConfig(values.fpn === 'attention' ? 'retinanet_demo_attnfpn' : 'retinanet_demo', stddev);
+if (values.optimizer !== 'sgd' && values.optimizer !== 'adamw') {
+  throw new Error(`--optimizer must be sgd or adamw, got '${values.optimizer}'`);
+}
+const config = detectorConfig(values.fpn === 'attention' ? 'retinanet_demo_attnfpn' : 'retinanet_demo', {
+  ...stddev,
+  ...JSON.parse(values.overrides ?? '{}'),
+});
 const net = retinaNetOf(buildDetector(config, { seed: 0 }), config);
-const step = makeDetectionStep(net, { clipNorm: 10 });
+const step = makeDetectionStep(net, { clipNorm: 10, optimizer: values.optimizer });
 const batches = detectionBatches(data.train, { batchSize: batch, shorterSide: size, maxSize: size, augment: false });
-const b = (await batches[Symbol.asyncIterator]().next()).value;
-if (!b) throw new Error('the shapes training split gave no batch');
+const first = await batches.next();
+if (first.done) throw new Error('the shapes training split gave no batch');
+const b: DetectionBatch = first.value;
 const { images, sizes } = batchImages(b);
 const targets = b.boxes.map((boxes, i) => ({ boxes, labels: b.labels[i] }));
 const started = performance.now();
