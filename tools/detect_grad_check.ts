@@ -3,7 +3,7 @@
  * a pattern, the three entries with the largest autodiff gradient of the detector's loss (focal + box, one
  * seeded batch of the shapes training split) beside (L(w + ε) − L(w − ε)) / 2ε of the same loss, in float32.
  *   npx tsx tools/detect_grad_check.ts [--detector retinanet_demo] [--overrides JSON] [--match regression_head]
- *     [--batch 2] [--eps 1e-3]
+ *     [--batch 2] [--eps 1e-2]
  * e.g. the attention subnets under the conv pyramid:
  *   npx tsx tools/detect_grad_check.ts --overrides '{"heads":"attention","subnetStddev":0.177,"subnetDepth":1}'
  * Unlike tools/detect_backend_grads.ts (native kernels against the TypeScript ones), this checks the whole
@@ -26,7 +26,7 @@ const { values } = parseArgs({
     overrides: { type: 'string', default: '{}' },
     match: { type: 'string', default: 'regression_head' },
     batch: { type: 'string', default: '2' },
-    eps: { type: 'string', default: '1e-3' },
+    eps: { type: 'string', default: '1e-2' },
   },
 });
 const eps = Number(values.eps);
@@ -68,6 +68,10 @@ const { grads } = valueAndGrads(
   trainable.map((w) => w.read()),
 );
 const pattern = new RegExp(values.match);
+// the loss is float32: a difference quotient moves in steps of q = ulp(L) / 2ε, so each entry's difference is
+// judged against |g| + 4q
+const lossValue = Math.abs(tf.tidy(() => loss().dataSync()[0]));
+const quantum = 2 ** (Math.floor(Math.log2(lossValue)) - 23) / (2 * eps);
 let worst = 0;
 for (const [i, w] of trainable.entries()) {
   if (!pattern.test(w.name)) continue;
@@ -78,9 +82,12 @@ for (const [i, w] of trainable.entries()) {
   const original = w.read().dataSync() as Float32Array;
   const cells = largest.map((j) => {
     const fd = (lossMoved(w, original, j, eps) - lossMoved(w, original, j, -eps)) / (2 * eps);
-    worst = Math.max(worst, Math.abs(fd - g[j]) / Math.max(Math.abs(g[j]), 1e-12));
-    return `${g[j].toExponential(3)} / ${fd.toExponential(3)}`;
+    const difference = Math.abs(fd - g[j]) / (Math.abs(g[j]) + 4 * quantum);
+    worst = Math.max(worst, difference);
+    return `${g[j].toExponential(3)} / ${fd.toExponential(3)}${difference > 0.05 ? ' (!)' : ''}`;
   });
   console.log(`${w.name.padEnd(52)} ${cells.join('  ')}`);
 }
-console.log(`autodiff / central difference; largest relative difference ${worst.toExponential(2)}`);
+console.log(
+  `autodiff / central difference; largest |difference| / (|gradient| + 4 × ${quantum.toExponential(1)}, the quotient's step): ${worst.toExponential(2)}`,
+);
