@@ -3,11 +3,13 @@
 //   q_p = x_p Wq,  k_p = x_p Wk,  v_p = x_p Wv[p] (Wv [P][d_in][F], P = 1 or S: a matrix per
 //   position in the block, the stem's spatially-aware values),
 // then every pixel attends to the S pixels of its block (local attention with k = 2s-1, 'masked'),
-// run by the small-image path of the local attention kernels (small_attention.h) on per-thread
-// block buffers. q, k and v never reach memory: the stem's input has 3 channels and its output 64,
-// so materialising them tripled the bytes the stem moves. The backward pass runs head by head:
-// it recomputes the head's q (scaled), k rows and k, v channel-major from x straight into the
-// small-attention buffers (projectHead), takes the head's dq, dk, dv from smallHeadGradients
+// run by the small-image path of the local attention kernels (small_attention.h) head by head.
+// q, k and v never reach memory: the stem's input has 3 channels and its output 64, so
+// materialising them tripled the bytes the stem moves. Nor do they fill block-sized buffers: each
+// head's q (scaled), v rows and k channel-major are projected from x straight into the
+// small-attention buffers (projectHeadForward; smallHeadAttend), which keeps a thread's working
+// set within L1 and saves copying them there. The backward pass likewise recomputes the head's q,
+// k rows and k, v channel-major (projectHead), takes the head's dq, dk, dv from smallHeadGradients
 // and adds x_pᵀ dq_p, x_pᵀ dk_p, x_pᵀ dv_p on the head's channels to dWq, dWk, dWv (per thread,
 // in float over 64 blocks, then in double), in the same order per element as block by block, so
 // the sums are unchanged; no block-sized q/k/v/dq/dk/dv buffers, no copies between them. dx, which
@@ -70,75 +72,6 @@ struct Weights {
   }
 };
 
-/** out[p][c] = Σ_i x[p][i] · w[p·pStride + i·F + c] for the S pixels of a block. */
-void project(const Stem& st, const float* x, const float* w, int64_t pStride, float* out) {
-  const int64_t F = st.F, vecEnd = F / VL * VL;
-  for (int64_t p = 0; p < st.S; ++p) {
-    float* o = out + p * F;
-    const float* wp = w + p * pStride;
-    for (int64_t c0 = 0; c0 < vecEnd; c0 += VL) {
-      vf acc{};
-      for (int64_t i = 0; i < st.dIn; ++i) acc += x[p * st.dIn + i] * loadu(wp + i * F + c0);
-      storeu(o + c0, acc);
-    }
-    for (int64_t c = vecEnd; c < F; ++c) {
-      float acc = 0.0f;
-      for (int64_t i = 0; i < st.dIn; ++i) acc += x[p * st.dIn + i] * wp[i * F + c];
-      o[c] = acc;
-    }
-  }
-}
-
-/**
- * The same channel-major, out[c][p] [F][S], from xT [d_in][S] (S a whole number of vectors):
- * w [d_in][F] shared by the pixels, or wT [d_in][F][S] with a matrix per pixel.
- */
-void projectT(const Stem& st, const float* xT, const float* w, const float* wT, float* out) {
-  for (int64_t c = 0; c < st.F; ++c) {
-    for (int64_t p0 = 0; p0 < st.S; p0 += VL) {
-      vf acc{};
-      for (int64_t i = 0; i < st.dIn; ++i) {
-        const vf xi = loadu(xT + i * st.S + p0);
-        acc += wT ? loadu(wT + (i * st.F + c) * st.S + p0) * xi : w[i * st.F + c] * xi;
-      }
-      storeu(out + c * st.S + p0, acc);
-    }
-  }
-}
-
-/**
- * Per-thread q, k, v of one block for the forward: rows [S][F]; when S is a whole number of
- * vectors also k and v channel-major [F][S] (kT, vT), which the attention would otherwise
- * transpose per head.
- */
-struct BlockBuffers {
-  const bool channelMajor;
-  std::vector<float> store;
-  float *q, *k, *v, *kT, *vT, *xT;
-  explicit BlockBuffers(const Stem& st) : channelMajor(st.S % VL == 0), store(5 * st.block() + st.dIn * st.S) {
-    float* at = store.data();
-    auto take = [&](int64_t n) {
-      float* r = at;
-      at += n;
-      return r;
-    };
-    q = take(st.block()), k = take(st.block()), v = take(st.block()), kT = take(st.block());
-    vT = take(st.block()), xT = take(st.dIn * st.S);
-  }
-  /** q, k and v rows; kT when channel-major. */
-  void projectBlock(const Stem& st, const float* x, const Weights& w) {
-    project(st, x, w.wq, 0, q);
-    project(st, x, w.wk, 0, k);
-    if (channelMajor) {
-      for (int64_t p = 0; p < st.S; ++p)
-        for (int64_t i = 0; i < st.dIn; ++i) xT[i * st.S + p] = x[p * st.dIn + i];
-      projectT(st, xT, w.wk, nullptr, kT);
-    }
-    project(st, x, w.wv, st.P == 1 ? 0 : st.dIn * st.F, v);
-  }
-  const float* keysT() const { return channelMajor ? kT : nullptr; }
-};
-
 /** The block's x channel-major, xT [d_in][S]. */
 void transposeInput(const Stem& st, const float* x, float* xT) {
   for (int64_t p = 0; p < st.S; ++p)
@@ -146,8 +79,8 @@ void transposeInput(const Stem& st, const float* x, float* xT) {
 }
 
 /**
- * Head n's channels c = nD + d of project(): out[p][d] = mul · Σ_i x[p][i] · w[p·pStride + i·F + c],
- * rows [S][Dp] (the same sums, in the same order, as project's).
+ * Head n's channels c = nD + d of x w: out[p][d] = mul · Σ_i x[p][i] · w[p·pStride + i·F + c]
+ * (pStride 0: one matrix for all pixels), rows [S][Dp].
  */
 void projectHeadRows(const Stem& st, const float* x, const float* w, int64_t pStride, int64_t n, float mul,
                      int64_t Dp, float* out) {
@@ -171,7 +104,10 @@ void projectHeadRows(const Stem& st, const float* x, const float* w, int64_t pSt
   }
 }
 
-/** Head n's channels of projectT(): out[d][p] [D][S] from xT [d_in][S] (S a whole number of vectors). */
+/**
+ * Head n's channels of x w channel-major, out[d][p] = Σ_i xT[i][p] · w[i][c] (or wT[i][c][p], a
+ * matrix per pixel), [D][S], from xT [d_in][S] (S a whole number of vectors).
+ */
 void projectHeadT(const Stem& st, const float* xT, const float* w, const float* wT, int64_t n, float* out) {
   const int64_t lo = n * st.g.D;
   for (int64_t d = 0; d < st.g.D; ++d) {
@@ -212,6 +148,23 @@ void projectHead(const Stem& st, const float* x, const float* xT, const Weights&
   transposeHead(h, h.V, h.VT);
 }
 
+/**
+ * Head n's forward operands of one block into h's buffers: Q = scale · x Wq and V = x Wv[p] rows
+ * [S][Dp], KT = (x Wk)ᵀ channel-major [Dp][Sp] (from xT, the block's x channel-major, when S is a
+ * whole number of vectors, else transposed from rows in Kr).
+ */
+void projectHeadForward(const Stem& st, const float* x, const float* xT, const Weights& w, int64_t n,
+                        SmallHead& h) {
+  projectHeadRows(st, x, w.wq, 0, n, static_cast<float>(st.g.scale), h.p.Dp, h.Q);
+  projectHeadRows(st, x, w.wv, st.P == 1 ? 0 : st.dIn * st.F, n, 1.0f, h.p.Dp, h.V);
+  if (xT) {
+    projectHeadT(st, xT, w.wk, nullptr, n, h.KT);
+    return;
+  }
+  projectHeadRows(st, x, w.wk, 0, n, 1.0f, h.p.Dp, h.Kr);
+  transposeHead(h, h.Kr, h.KT);
+}
+
 void stemForward(const Stem& st, const float* x, const Weights& weights, const float* relRow, const float* relCol,
                  float* y, float* lse) {
   const Geometry& g = st.g;
@@ -220,13 +173,16 @@ void stemForward(const Stem& st, const float* x, const Weights& weights, const f
   {
     FlushDenormals ftz;
     SmallHead w(plan, false);
-    BlockBuffers buf(st);
+    std::vector<float> xT(st.dIn * st.S);
+    const bool channelMajor = st.S % VL == 0;
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < st.n; ++b) {
+      const float* xb = x + b * st.S * st.dIn;
       if (b + 1 < st.n) prefetch<true>(y + (b + 1) * st.block(), st.block());
-      buf.projectBlock(st, x + b * st.S * st.dIn, weights);
+      if (channelMajor) transposeInput(st, xb, xT.data());
       for (int64_t h = 0; h < g.N; ++h) {
-        smallHeadForward(w, buf.q, buf.k, buf.v, h, y + b * st.block(), lse + b * st.S * g.N, buf.keysT());
+        projectHeadForward(st, xb, channelMajor ? xT.data() : nullptr, weights, h, w);
+        smallHeadAttend(w, h, w.KT, y + b * st.block(), lse + b * st.S * g.N);
       }
     }
   }

@@ -430,14 +430,25 @@ inline void prefetch(const float* p, int64_t n) {
  * [C][Sp] (zeros past S), or null to transpose them from k. The softmax is normalised at the end:
  * y_s = (Σ_t e^(L_st - m_s) v_t) / Σ_t e^(L_st - m_s).
  */
+inline void smallHeadAttend(SmallHead& w, int64_t n, const float* kt, float* y, float* lse);
+
 inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const float* v, int64_t n,
                              float* y, float* lse, const float* kT = nullptr) {
   const Geometry& g = w.g;
-  const int64_t S = w.p.S, Sp = w.p.Sp;
   w.load(q, g.ld, n, g.scale, w.Q, nullptr);
   if (g.useQK && !kT) w.load(k, g.ld, n, 1.0f, nullptr, w.KT);
   w.load(v, g.ld, n, 1.0f, w.V, nullptr);
-  w.logits(n, kT ? w.headOf(kT, n) : w.KT);
+  smallHeadAttend(w, n, kT ? w.headOf(kT, n) : w.KT, y, lse);
+}
+
+/**
+ * The forward of head n of one image from its operands already in w: Q (scaled) and V rows
+ * [S][Dp], keys kt channel-major [D][Sp] (zeros past S); y and lse as smallHeadForward's.
+ */
+inline void smallHeadAttend(SmallHead& w, int64_t n, const float* kt, float* y, float* lse) {
+  const Geometry& g = w.g;
+  const int64_t S = w.p.S, Sp = w.p.Sp;
+  w.logits(n, kt);
   if (g.masked && Sp == VL) {
     // One vector per row: transposed, lane s of column t holds L[s][t], and the softmax over t
     // is elementwise across the columns (no reductions within a vector). Rows past S are zeros.
