@@ -3,11 +3,18 @@
 //   q_p = x_p Wq,  k_p = x_p Wk,  v_p = x_p Wv[p] (Wv [P][d_in][F], P = 1 or S: a matrix per
 //   position in the block, the stem's spatially-aware values),
 // then every pixel attends to the S pixels of its block (local attention with k = 2s-1, 'masked'),
-// run by the small-image path of the local attention kernels (small_attention.h) on per-thread
-// block buffers. q, k and v never reach memory: the stem's input has 3 channels and its output 64,
-// so materialising them tripled the bytes the stem moves. The backward pass recomputes them from x
-// and accumulates dWq, dWk, dWv (per thread, in double) from the per-block dq, dk, dv; dx, which
-// the stem never needs (its input is the image), only when asked.
+// run by the small-image path of the local attention kernels (small_attention.h) head by head.
+// q, k and v never reach memory: the stem's input has 3 channels and its output 64, so
+// materialising them tripled the bytes the stem moves. Nor do they fill block-sized buffers: each
+// head's q (scaled), v rows and k channel-major are projected from x straight into the
+// small-attention buffers (projectHeadForward; smallHeadAttend), which keeps a thread's working
+// set within L1 and saves copying them there. The backward pass likewise recomputes the head's q,
+// k rows and k, v channel-major (projectHead), takes the head's dq, dk, dv from smallHeadGradients
+// and adds x_pᵀ dq_p, x_pᵀ dk_p, x_pᵀ dv_p on the head's channels to dWq, dWk, dWv (per thread,
+// in float over 64 blocks, then in double), in the same order per element as block by block, so
+// the sums are unchanged; no block-sized q/k/v/dq/dk/dv buffers, no copies between them. dx, which
+// the stem never needs (its input is the image), only when asked (then dq, dk, dv of the block are
+// kept for it).
 #include <omp.h>
 
 #include <algorithm>
@@ -65,83 +72,98 @@ struct Weights {
   }
 };
 
-/** out[p][c] = Σ_i x[p][i] · w[p·pStride + i·F + c] for the S pixels of a block. */
-void project(const Stem& st, const float* x, const float* w, int64_t pStride, float* out) {
-  const int64_t F = st.F, vecEnd = F / VL * VL;
+/** The block's x channel-major, xT [d_in][S]. */
+void transposeInput(const Stem& st, const float* x, float* xT) {
+  for (int64_t p = 0; p < st.S; ++p)
+    for (int64_t i = 0; i < st.dIn; ++i) xT[i * st.S + p] = x[p * st.dIn + i];
+}
+
+/**
+ * Head n's channels c = nD + d of x w: out[p][d] = mul · Σ_i x[p][i] · w[p·pStride + i·F + c]
+ * (pStride 0: one matrix for all pixels), rows [S][Dp].
+ */
+void projectHeadRows(const Stem& st, const float* x, const float* w, int64_t pStride, int64_t n, float mul,
+                     int64_t Dp, float* out) {
+  const int64_t F = st.F, D = st.g.D, lo = n * D;
   for (int64_t p = 0; p < st.S; ++p) {
-    float* o = out + p * F;
-    const float* wp = w + p * pStride;
-    for (int64_t c0 = 0; c0 < vecEnd; c0 += VL) {
-      vf acc{};
-      for (int64_t i = 0; i < st.dIn; ++i) acc += x[p * st.dIn + i] * loadu(wp + i * F + c0);
-      storeu(o + c0, acc);
+    float* o = out + p * Dp;
+    const float* wp = w + p * pStride + lo;
+    if (D % VL == 0) {
+      for (int64_t d0 = 0; d0 < D; d0 += VL) {
+        vf acc{};
+        for (int64_t i = 0; i < st.dIn; ++i) acc += x[p * st.dIn + i] * loadu(wp + i * F + d0);
+        storeu(o + d0, acc * mul);
+      }
+      continue;
     }
-    for (int64_t c = vecEnd; c < F; ++c) {
+    for (int64_t d = 0; d < D; ++d) {
       float acc = 0.0f;
-      for (int64_t i = 0; i < st.dIn; ++i) acc += x[p * st.dIn + i] * wp[i * F + c];
-      o[c] = acc;
+      for (int64_t i = 0; i < st.dIn; ++i) acc += x[p * st.dIn + i] * wp[i * F + d];
+      o[d] = acc * mul;
     }
   }
 }
 
 /**
- * The same channel-major, out[c][p] [F][S], from xT [d_in][S] (S a whole number of vectors):
- * w [d_in][F] shared by the pixels, or wT [d_in][F][S] with a matrix per pixel.
+ * Head n's channels of x w channel-major, out[d][p] = Σ_i xT[i][p] · w[i][c] (or wT[i][c][p], a
+ * matrix per pixel), [D][S], from xT [d_in][S] (S a whole number of vectors).
  */
-void projectT(const Stem& st, const float* xT, const float* w, const float* wT, float* out) {
-  for (int64_t c = 0; c < st.F; ++c) {
+void projectHeadT(const Stem& st, const float* xT, const float* w, const float* wT, int64_t n, float* out) {
+  const int64_t lo = n * st.g.D;
+  for (int64_t d = 0; d < st.g.D; ++d) {
+    const int64_t c = lo + d;
     for (int64_t p0 = 0; p0 < st.S; p0 += VL) {
       vf acc{};
       for (int64_t i = 0; i < st.dIn; ++i) {
         const vf xi = loadu(xT + i * st.S + p0);
         acc += wT ? loadu(wT + (i * st.F + c) * st.S + p0) * xi : w[i * st.F + c] * xi;
       }
-      storeu(out + c * st.S + p0, acc);
+      storeu(out + d * st.S + p0, acc);
     }
   }
 }
 
+/** cols[d][s] = rows[s][d] for the head's D channels and S pixels (rows [S][Dp], cols [Dp][Sp]). */
+void transposeHead(const SmallHead& h, const float* rows, float* cols) {
+  for (int64_t s = 0; s < h.p.S; ++s)
+    for (int64_t d = 0; d < h.g.D; ++d) cols[d * h.p.Sp + s] = rows[s * h.p.Dp + d];
+}
+
 /**
- * Per-thread q, k, v of one block (and, backward, their gradients): rows [S][F]; when S is a
- * whole number of vectors also k and v channel-major [F][S] (kT, vT), which the attention would
- * otherwise transpose per head.
+ * Head n's operands of one block straight into h's buffers: Q = scale · x Wq and Kr = x Wk (rows
+ * [S][Dp]), KT = (x Wk)ᵀ and VT = (x Wv[p])ᵀ (channel-major [Dp][Sp]); xT the block's x
+ * channel-major when S is a whole number of vectors, else null (KT, VT are then transposed rows).
  */
-struct BlockBuffers {
-  const bool channelMajor;
-  std::vector<float> store;
-  float *q, *k, *v, *kT, *vT, *xT, *dq, *dk, *dv;
-  BlockBuffers(const Stem& st, bool backward)
-      : channelMajor(st.S % VL == 0), store((backward ? 8 : 5) * st.block() + st.dIn * st.S) {
-    float* at = store.data();
-    auto take = [&](int64_t n) {
-      float* r = at;
-      at += n;
-      return r;
-    };
-    q = take(st.block()), k = take(st.block()), v = take(st.block()), kT = take(st.block());
-    vT = take(st.block()), xT = take(st.dIn * st.S);
-    dq = backward ? take(st.block()) : nullptr;
-    dk = backward ? take(st.block()) : nullptr;
-    dv = backward ? take(st.block()) : nullptr;
+void projectHead(const Stem& st, const float* x, const float* xT, const Weights& w, int64_t n, SmallHead& h) {
+  const int64_t Dp = h.p.Dp;
+  projectHeadRows(st, x, w.wq, 0, n, static_cast<float>(st.g.scale), Dp, h.Q);
+  projectHeadRows(st, x, w.wk, 0, n, 1.0f, Dp, h.Kr);
+  if (xT) {
+    projectHeadT(st, xT, w.wk, nullptr, n, h.KT);
+    projectHeadT(st, xT, w.wv, st.P == 1 ? nullptr : w.wvT.data(), n, h.VT);
+    return;
   }
-  /** q and k rows; v rows unless `valuesT` (then vT); kT when channel-major. */
-  void projectBlock(const Stem& st, const float* x, const Weights& w, bool valuesT) {
-    project(st, x, w.wq, 0, q);
-    project(st, x, w.wk, 0, k);
-    if (channelMajor) {
-      for (int64_t p = 0; p < st.S; ++p)
-        for (int64_t i = 0; i < st.dIn; ++i) xT[i * st.S + p] = x[p * st.dIn + i];
-      projectT(st, xT, w.wk, nullptr, kT);
-    }
-    if (channelMajor && valuesT) {
-      projectT(st, xT, w.wv, st.P == 1 ? nullptr : w.wvT.data(), vT);
-    } else {
-      project(st, x, w.wv, st.P == 1 ? 0 : st.dIn * st.F, v);
-    }
+  transposeHead(h, h.Kr, h.KT);
+  projectHeadRows(st, x, w.wv, st.P == 1 ? 0 : st.dIn * st.F, n, 1.0f, Dp, h.V);
+  transposeHead(h, h.V, h.VT);
+}
+
+/**
+ * Head n's forward operands of one block into h's buffers: Q = scale · x Wq and V = x Wv[p] rows
+ * [S][Dp], KT = (x Wk)ᵀ channel-major [Dp][Sp] (from xT, the block's x channel-major, when S is a
+ * whole number of vectors, else transposed from rows in Kr).
+ */
+void projectHeadForward(const Stem& st, const float* x, const float* xT, const Weights& w, int64_t n,
+                        SmallHead& h) {
+  projectHeadRows(st, x, w.wq, 0, n, static_cast<float>(st.g.scale), h.p.Dp, h.Q);
+  projectHeadRows(st, x, w.wv, st.P == 1 ? 0 : st.dIn * st.F, n, 1.0f, h.p.Dp, h.V);
+  if (xT) {
+    projectHeadT(st, xT, w.wk, nullptr, n, h.KT);
+    return;
   }
-  const float* keysT() const { return channelMajor ? kT : nullptr; }
-  const float* valuesT() const { return channelMajor ? vT : nullptr; }
-};
+  projectHeadRows(st, x, w.wk, 0, n, 1.0f, h.p.Dp, h.Kr);
+  transposeHead(h, h.Kr, h.KT);
+}
 
 void stemForward(const Stem& st, const float* x, const Weights& weights, const float* relRow, const float* relCol,
                  float* y, float* lse) {
@@ -151,13 +173,16 @@ void stemForward(const Stem& st, const float* x, const Weights& weights, const f
   {
     FlushDenormals ftz;
     SmallHead w(plan, false);
-    BlockBuffers buf(st, false);
+    std::vector<float> xT(st.dIn * st.S);
+    const bool channelMajor = st.S % VL == 0;
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < st.n; ++b) {
+      const float* xb = x + b * st.S * st.dIn;
       if (b + 1 < st.n) prefetch<true>(y + (b + 1) * st.block(), st.block());
-      buf.projectBlock(st, x + b * st.S * st.dIn, weights, false);
+      if (channelMajor) transposeInput(st, xb, xT.data());
       for (int64_t h = 0; h < g.N; ++h) {
-        smallHeadForward(w, buf.q, buf.k, buf.v, h, y + b * st.block(), lse + b * st.S * g.N, buf.keysT());
+        projectHeadForward(st, xb, channelMajor ? xT.data() : nullptr, weights, h, w);
+        smallHeadAttend(w, h, w.KT, y + b * st.block(), lse + b * st.S * g.N);
       }
     }
   }
@@ -176,29 +201,37 @@ struct Accumulators {
   Accumulators(const Stem& st, int64_t tableSize)
       : part((2 + st.P) * st.dIn * st.F, 0.0f), total(part.size(), 0.0), rel(2 * tableSize, 0.0) {}
 
-  /** Adds x_pᵀ dq_p, x_pᵀ dk_p and x_pᵀ dv_p over the block's pixels. */
-  void add(const Stem& st, const float* x, const BlockBuffers& buf) {
-    const int64_t F = st.F, matrix = st.dIn * F;
-    float *wq = part.data(), *wk = wq + matrix;
+  /**
+   * Adds x_pᵀ dq_p, x_pᵀ dk_p and x_pᵀ dv_p over the block's pixels on head n's channels, from
+   * h.O0 (dq / scale), h.O1 (dk) and h.O2 (dv) (smallHeadGradients').
+   */
+  void addHead(const Stem& st, const float* x, const SmallHead& h, int64_t n) {
+    const int64_t F = st.F, D = st.g.D, Dp = h.p.Dp, matrix = st.dIn * F;
+    const float scale = static_cast<float>(st.g.scale);
+    float *wq = part.data() + n * D, *wk = wq + matrix;
     for (int64_t p = 0; p < st.S; ++p) {
       float* wv = wk + matrix + (st.P == 1 ? 0 : p * matrix);
-      const float *dq = buf.dq + p * F, *dk = buf.dk + p * F, *dv = buf.dv + p * F;
+      const float *dq = h.O0 + p * Dp, *dk = h.O1 + p * Dp, *dv = h.O2 + p * Dp;
       for (int64_t i = 0; i < st.dIn; ++i) {
         const float xi = x[p * st.dIn + i];
         float *aq = wq + i * F, *ak = wk + i * F, *av = wv + i * F;
-        int64_t c = 0;
-        for (; c + VL <= F; c += VL) {
-          storeu(aq + c, loadu(aq + c) + xi * loadu(dq + c));
-          storeu(ak + c, loadu(ak + c) + xi * loadu(dk + c));
-          storeu(av + c, loadu(av + c) + xi * loadu(dv + c));
+        int64_t d = 0;
+        for (; d + VL <= D; d += VL) {
+          storeu(aq + d, loadu(aq + d) + xi * (loadu(dq + d) * scale));
+          storeu(ak + d, loadu(ak + d) + xi * loadu(dk + d));
+          storeu(av + d, loadu(av + d) + xi * loadu(dv + d));
         }
-        for (; c < F; ++c) {
-          aq[c] += xi * dq[c];
-          ak[c] += xi * dk[c];
-          av[c] += xi * dv[c];
+        for (; d < D; ++d) {
+          aq[d] += xi * (dq[d] * scale);
+          ak[d] += xi * dk[d];
+          av[d] += xi * dv[d];
         }
       }
     }
+  }
+
+  /** Counts a block done: the float sums go to the double totals every kFlushBlocks blocks. */
+  void blockDone() {
     if (++pending == kFlushBlocks) flush();
   }
 
@@ -210,12 +243,12 @@ struct Accumulators {
 };
 
 /** dx_p = dq_p Wqᵀ + dk_p Wkᵀ + dv_p Wv[p]ᵀ for the block's pixels. */
-void inputGradient(const Stem& st, const BlockBuffers& buf, const float* wq, const float* wk, const float* wv,
-                   float* dx) {
+void inputGradient(const Stem& st, const float* dqb, const float* dkb, const float* dvb, const float* wq,
+                   const float* wk, const float* wv, float* dx) {
   const int64_t F = st.F;
   for (int64_t p = 0; p < st.S; ++p) {
     const float* wvp = wv + (st.P == 1 ? 0 : p * st.dIn * F);
-    const float *dq = buf.dq + p * F, *dk = buf.dk + p * F, *dv = buf.dv + p * F;
+    const float *dq = dqb + p * F, *dk = dkb + p * F, *dv = dvb + p * F;
     for (int64_t i = 0; i < st.dIn; ++i) {
       float sum = 0.0f;
       for (int64_t c = 0; c < F; ++c) sum += dq[c] * wq[i * F + c] + dk[c] * wk[i * F + c] + dv[c] * wvp[i * F + c];
@@ -239,19 +272,32 @@ void stemBackward(const Stem& st, const float* dy, const float* x, const Weights
   {
     FlushDenormals ftz;
     SmallHead w(plan, true);
-    BlockBuffers buf(st, true);
+    std::vector<float> xT(st.dIn * st.S);
+    // dq, dk, dv of the block [S][F] each, only for dx.
+    std::vector<float> dqkv(out.dx ? 3 * st.block() : 0);
     Accumulators& mine = acc[omp_get_thread_num()];
+    const bool channelMajor = st.S % VL == 0;
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < st.n; ++b) {
       const float* xb = x + b * st.S * st.dIn;
       if (b + 1 < st.n) prefetch(dy + (b + 1) * st.block(), st.block());
-      buf.projectBlock(st, xb, weights, true);
+      if (channelMajor) transposeInput(st, xb, xT.data());
       for (int64_t h = 0; h < g.N; ++h) {
-        smallHeadBackward(w, dy + b * st.block(), buf.q, buf.k, buf.v, lse + b * st.S * g.N, h, buf.dq, buf.dk,
-                          buf.dv, mine.rel.data(), mine.rel.data() + tableSize, buf.keysT(), buf.valuesT());
+        projectHead(st, xb, channelMajor ? xT.data() : nullptr, weights, h, w);
+        w.load(dy + b * st.block(), g.C, h, 1.0f, w.DY, nullptr);
+        smallHeadGradients(w, h, w.KT, w.VT, lse + b * st.S * g.N, mine.rel.data(), mine.rel.data() + tableSize);
+        mine.addHead(st, xb, w, h);
+        if (out.dx) {
+          w.store_(w.O0, static_cast<float>(g.scale), dqkv.data(), st.F, h);
+          w.store_(w.O1, 1.0f, dqkv.data() + st.block(), st.F, h);
+          w.store_(w.O2, 1.0f, dqkv.data() + 2 * st.block(), st.F, h);
+        }
       }
-      mine.add(st, xb, buf);
-      if (out.dx) inputGradient(st, buf, weights.wq, weights.wk, weights.wv, out.dx + b * st.S * st.dIn);
+      mine.blockDone();
+      if (out.dx) {
+        inputGradient(st, dqkv.data(), dqkv.data() + st.block(), dqkv.data() + 2 * st.block(), weights.wq,
+                      weights.wk, weights.wv, out.dx + b * st.S * st.dIn);
+      }
     }
     mine.flush();
   }

@@ -187,12 +187,19 @@ struct SmallPlan {
   // pixel t = (ta, tb), so that dS · sel holds every row and column sum of dS at once.
   int64_t Jp;
   std::vector<float> sel;
+  // When a row of dS is one vector and its H + W sums fit one (sumsByShuffle): sums[j] = lane
+  // sumsIdx[j] of (row sums at lanes ta·W, column sums at lanes VL + tb) (rowColumnSums).
+  bool sumsByShuffle;
+  int32_t sumsIdx[VL] = {};
 
   explicit SmallPlan(const Geometry& geometry, const float* relRow, const float* relCol)
       : g(geometry), S(geometry.H * geometry.W), Sp(roundUp(S, VL)), Dp(roundUp(geometry.D, VL)),
         Kp(roundUp(geometry.K, VL)), mask(S * Sp, -std::numeric_limits<float>::infinity()),
         rowIdx(S * Sp, 0), colIdx(S * Sp, 0), shuffled(Kp <= 2 * VL), Jp(roundUp(geometry.H + geometry.W, VL)),
-        sel(Sp * Jp, 0.0f) {
+        sel(Sp * Jp, 0.0f), sumsByShuffle(Sp == VL && Jp == VL) {
+    for (int64_t j = 0; j < g.H + g.W && j < VL; ++j) {
+      sumsIdx[j] = static_cast<int32_t>(j < g.H ? j * g.W : VL + j - g.H);
+    }
     for (int64_t t = 0; t < S; ++t) {
       sel[t * Jp + t / g.W] = 1.0f;
       sel[t * Jp + g.H + t % g.W] = 1.0f;
@@ -344,6 +351,23 @@ struct SmallHead {
   }
 
   /**
+   * Row s of dS · sel when it is one vector (p.sumsByShuffle): the row sums Σ_tb dS[s][ta·W + tb]
+   * and column sums Σ_ta dS[s][ta·W + tb], each added in the order of t as the gemm with sel
+   * adds them, by adding the row shifted by 1 … W-1 lanes and by W … (H-1)·W lanes.
+   */
+  void rowColumnSums(int64_t s) {
+    vi iota;
+    for (int64_t j = 0; j < VL; ++j) iota[j] = static_cast<int32_t>(j);
+    const vf v = loadu(dS + s * p.Sp), zero{};
+    vf rows = v, cols = v;
+    for (int64_t k = 1; k < g.W; ++k) rows += __builtin_shuffle(v, zero, iota + static_cast<int32_t>(k));
+    for (int64_t k = 1; k < g.H; ++k) cols += __builtin_shuffle(v, zero, iota + static_cast<int32_t>(k * g.W));
+    vi idx;
+    std::memcpy(&idx, p.sumsIdx, sizeof idx);
+    storeu(sums + s * p.Jp, __builtin_shuffle(rows, cols, idx));
+  }
+
+  /**
    * 'zeros' padding: the window positions of pixel s outside the image have logit
    * rowL[da] + colL[db] (k = 0) and value 0. Their rows da are those outside [daLo, daHi), or
    * inside with columns db outside [dbLo, dbHi). Returns their largest logit (m) and sets
@@ -406,14 +430,25 @@ inline void prefetch(const float* p, int64_t n) {
  * [C][Sp] (zeros past S), or null to transpose them from k. The softmax is normalised at the end:
  * y_s = (Σ_t e^(L_st - m_s) v_t) / Σ_t e^(L_st - m_s).
  */
+inline void smallHeadAttend(SmallHead& w, int64_t n, const float* kt, float* y, float* lse);
+
 inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const float* v, int64_t n,
                              float* y, float* lse, const float* kT = nullptr) {
   const Geometry& g = w.g;
-  const int64_t S = w.p.S, Sp = w.p.Sp;
   w.load(q, g.ld, n, g.scale, w.Q, nullptr);
   if (g.useQK && !kT) w.load(k, g.ld, n, 1.0f, nullptr, w.KT);
   w.load(v, g.ld, n, 1.0f, w.V, nullptr);
-  w.logits(n, kT ? w.headOf(kT, n) : w.KT);
+  smallHeadAttend(w, n, kT ? w.headOf(kT, n) : w.KT, y, lse);
+}
+
+/**
+ * The forward of head n of one image from its operands already in w: Q (scaled) and V rows
+ * [S][Dp], keys kt channel-major [D][Sp] (zeros past S); y and lse as smallHeadForward's.
+ */
+inline void smallHeadAttend(SmallHead& w, int64_t n, const float* kt, float* y, float* lse) {
+  const Geometry& g = w.g;
+  const int64_t S = w.p.S, Sp = w.p.Sp;
+  w.logits(n, kt);
   if (g.masked && Sp == VL) {
     // One vector per row: transposed, lane s of column t holds L[s][t], and the softmax over t
     // is elementwise across the columns (no reductions within a vector). Rows past S are zeros.
@@ -461,21 +496,17 @@ inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const
 }
 
 /**
- * Backward of head n of one image (pointers as smallHeadForward's, dy/dq/dk/dv likewise): writes
- * the head's channels of dq, dk (with qk logits) and dv, and adds its table gradients to accRow
- * and accCol ([K][C/2] each). kT, vT: keys and values already channel-major [C][Sp], or null.
+ * The gradients of head n of one image from the head's operands already in w: Q (scaled) and,
+ * with qk logits, Kr rows [S][Dp]; DY rows [S][Dp]; keys kt and values vt channel-major [D][Sp]
+ * (zeros past S). Leaves dq / scale in w.O0, dk in w.O1 (with qk logits) and dv in w.O2, rows
+ * [S][Dp], and adds the head's table gradients to accRow and accCol ([K][C/2] each).
  */
-inline void smallHeadBackward(SmallHead& w, const float* dy, const float* q, const float* k, const float* v,
-                              const float* lse, int64_t n, float* dq, float* dk, float* dv, double* accRow,
-                              double* accCol, const float* kT = nullptr, const float* vT = nullptr) {
+inline void smallHeadGradients(SmallHead& w, int64_t n, const float* kt, const float* vt, const float* lse,
+                               double* accRow, double* accCol) {
   const Geometry& g = w.g;
   const int64_t S = w.p.S, Sp = w.p.Sp, Dp = w.p.Dp, Kp = w.p.Kp, K = g.K;
-  w.load(q, g.ld, n, g.scale, w.Q, nullptr);
-  if (g.useQK) w.load(k, g.ld, n, 1.0f, w.Kr, kT ? nullptr : w.KT);
-  if (!vT) w.load(v, g.ld, n, 1.0f, nullptr, w.VT);
-  w.load(dy, g.C, n, 1.0f, w.DY, nullptr);
-  w.logits(n, kT ? w.headOf(kT, n) : w.KT);
-  const float* headV = vT ? w.headOf(vT, n) : w.VT;
+  w.logits(n, kt);
+  const float* headV = vt;
   gemm(S, w.DY, Dp, 1, headV, Sp, g.D, Sp, w.dS, Sp);  // dP[s][t] = dy_s · v_t
   for (int64_t s = 0; s < S; ++s) {
     float* P = w.L + s * Sp;
@@ -496,7 +527,11 @@ inline void smallHeadBackward(SmallHead& w, const float* dy, const float* q, con
   if (g.useQR) {
     // The gradients of rowL[s] and colL[s]: the row and column sums of dS[s] (zero outside the
     // window), shifted to window offsets da = ta - sa + h, db = tb - sb + h.
-    gemm(S, w.dS, Sp, 1, w.p.sel.data(), w.p.Jp, S, w.p.Jp, w.sums, w.p.Jp);
+    if (w.p.sumsByShuffle) {
+      for (int64_t s = 0; s < S; ++s) w.rowColumnSums(s);
+    } else {
+      gemm(S, w.dS, Sp, 1, w.p.sel.data(), w.p.Jp, S, w.p.Jp, w.sums, w.p.Jp);
+    }
     for (int64_t s = 0; s < S; ++s) {
       float* rs = w.rowS + s * Kp;
       float* cs = w.colS + s * Kp;
@@ -532,10 +567,16 @@ inline void smallHeadBackward(SmallHead& w, const float* dy, const float* q, con
     std::fill_n(w.O0, S * Dp, 0.0f);
   }
   if (g.useQR) {
-    gemm(S, w.rowS, Kp, 1, w.p.table(n, 0), Dp, K, Dp, w.O0, Dp, true);
-    gemm(S, w.colS, Kp, 1, w.p.table(n, 1), Dp, K, Dp, w.O0, Dp, true);
-    gemm(K, w.rowS, 1, Kp, w.Q, Dp, S, Dp, w.relR, Dp);
-    gemm(K, w.colS, 1, Kp, w.Q, Dp, S, Dp, w.relC, Dp);
+    // A head wholly in one half has a zero table in the other: its products are skipped.
+    const int64_t lo = n * g.D, inRow = std::max<int64_t>(0, std::min(lo + g.D, g.half) - lo);
+    if (inRow > 0) {
+      gemm(S, w.rowS, Kp, 1, w.p.table(n, 0), Dp, K, Dp, w.O0, Dp, true);
+      gemm(K, w.rowS, 1, Kp, w.Q, Dp, S, Dp, w.relR, Dp);
+    }
+    if (inRow < g.D) {
+      gemm(S, w.colS, Kp, 1, w.p.table(n, 1), Dp, K, Dp, w.O0, Dp, true);
+      gemm(K, w.colS, 1, Kp, w.Q, Dp, S, Dp, w.relC, Dp);
+    }
     for (int64_t d = 0; d < g.D; ++d) {
       const int64_t c = n * g.D + d;
       if (c < g.half) {
@@ -545,12 +586,26 @@ inline void smallHeadBackward(SmallHead& w, const float* dy, const float* q, con
       }
     }
   }
-  w.store_(w.O0, g.scale, dq, g.ld, n);
-  if (g.useQK) {
-    gemm(S, w.dS, 1, Sp, w.Q, Dp, S, Dp, w.O1, Dp);
-    w.store_(w.O1, 1.0f, dk, g.ld, n);
-  }
+  if (g.useQK) gemm(S, w.dS, 1, Sp, w.Q, Dp, S, Dp, w.O1, Dp);
   gemm(S, w.L, 1, Sp, w.DY, Dp, S, Dp, w.O2, Dp);
+}
+
+/**
+ * Backward of head n of one image (pointers as smallHeadForward's, dy/dq/dk/dv likewise): writes
+ * the head's channels of dq, dk (with qk logits) and dv, and adds its table gradients to accRow
+ * and accCol ([K][C/2] each). kT, vT: keys and values already channel-major [C][Sp], or null.
+ */
+inline void smallHeadBackward(SmallHead& w, const float* dy, const float* q, const float* k, const float* v,
+                              const float* lse, int64_t n, float* dq, float* dk, float* dv, double* accRow,
+                              double* accCol, const float* kT = nullptr, const float* vT = nullptr) {
+  const Geometry& g = w.g;
+  w.load(q, g.ld, n, g.scale, w.Q, nullptr);
+  if (g.useQK) w.load(k, g.ld, n, 1.0f, w.Kr, kT ? nullptr : w.KT);
+  if (!vT) w.load(v, g.ld, n, 1.0f, nullptr, w.VT);
+  w.load(dy, g.C, n, 1.0f, w.DY, nullptr);
+  smallHeadGradients(w, n, kT ? w.headOf(kT, n) : w.KT, vT ? w.headOf(vT, n) : w.VT, lse, accRow, accCol);
+  w.store_(w.O0, g.scale, dq, g.ld, n);
+  if (g.useQK) w.store_(w.O1, 1.0f, dk, g.ld, n);
   w.store_(w.O2, 1.0f, dv, g.ld, n);
 }
 
