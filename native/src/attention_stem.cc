@@ -7,7 +7,7 @@
 // q, k and v never reach memory: the stem's input has 3 channels and its output 64, so
 // materialising them tripled the bytes the stem moves. Nor do they fill block-sized buffers: each
 // head's q (scaled), v rows and k channel-major are projected from x straight into the
-// small-attention buffers (projectHeadForward; smallHeadAttend), which keeps a thread's working
+// small-attention buffers (projectHead; smallHeadAttend), which keeps a thread's working
 // set within L1 and saves copying them there. The backward pass likewise recomputes the head's q,
 // k rows and k, v channel-major (projectHead), takes the head's dq, dk, dv from smallHeadGradients
 // and adds x_pᵀ dq_p, x_pᵀ dk_p, x_pᵀ dv_p on the head's channels to dWq, dWk, dWv (per thread,
@@ -130,39 +130,27 @@ void transposeHead(const SmallHead& h, const float* rows, float* cols) {
 }
 
 /**
- * Head n's operands of one block straight into h's buffers: Q = scale · x Wq and Kr = x Wk (rows
- * [S][Dp]), KT = (x Wk)ᵀ and VT = (x Wv[p])ᵀ (channel-major [Dp][Sp]); xT the block's x
- * channel-major when S is a whole number of vectors, else null (KT, VT are then transposed rows).
+ * Head n's operands of one block straight into h's buffers: Q = scale · x Wq (rows [S][Dp]), the keys
+ * channel-major KT = (x Wk)ᵀ ([Dp][Sp]) and, for the backward, also as rows Kr; the values as rows V
+ * = x Wv[p] (forward) or channel-major VT = (x Wv[p])ᵀ (backward). xT: the block's x channel-major
+ * when S is a whole number of vectors, else null (KT and VT are then transposed from rows).
  */
-void projectHead(const Stem& st, const float* x, const float* xT, const Weights& w, int64_t n, SmallHead& h) {
-  const int64_t Dp = h.p.Dp;
+void projectHead(const Stem& st, const float* x, const float* xT, const Weights& w, int64_t n, bool backward,
+                 SmallHead& h) {
+  const int64_t Dp = h.p.Dp, valueStride = st.P == 1 ? 0 : st.dIn * st.F;
   projectHeadRows(st, x, w.wq, 0, n, static_cast<float>(st.g.scale), Dp, h.Q);
-  projectHeadRows(st, x, w.wk, 0, n, 1.0f, Dp, h.Kr);
+  if (backward || !xT) projectHeadRows(st, x, w.wk, 0, n, 1.0f, Dp, h.Kr);
   if (xT) {
     projectHeadT(st, xT, w.wk, nullptr, n, h.KT);
+  } else {
+    transposeHead(h, h.Kr, h.KT);
+  }
+  if (backward && xT) {
     projectHeadT(st, xT, w.wv, st.P == 1 ? nullptr : w.wvT.data(), n, h.VT);
     return;
   }
-  transposeHead(h, h.Kr, h.KT);
-  projectHeadRows(st, x, w.wv, st.P == 1 ? 0 : st.dIn * st.F, n, 1.0f, Dp, h.V);
-  transposeHead(h, h.V, h.VT);
-}
-
-/**
- * Head n's forward operands of one block into h's buffers: Q = scale · x Wq and V = x Wv[p] rows
- * [S][Dp], KT = (x Wk)ᵀ channel-major [Dp][Sp] (from xT, the block's x channel-major, when S is a
- * whole number of vectors, else transposed from rows in Kr).
- */
-void projectHeadForward(const Stem& st, const float* x, const float* xT, const Weights& w, int64_t n,
-                        SmallHead& h) {
-  projectHeadRows(st, x, w.wq, 0, n, static_cast<float>(st.g.scale), h.p.Dp, h.Q);
-  projectHeadRows(st, x, w.wv, st.P == 1 ? 0 : st.dIn * st.F, n, 1.0f, h.p.Dp, h.V);
-  if (xT) {
-    projectHeadT(st, xT, w.wk, nullptr, n, h.KT);
-    return;
-  }
-  projectHeadRows(st, x, w.wk, 0, n, 1.0f, h.p.Dp, h.Kr);
-  transposeHead(h, h.Kr, h.KT);
+  projectHeadRows(st, x, w.wv, valueStride, n, 1.0f, Dp, h.V);
+  if (backward) transposeHead(h, h.V, h.VT);
 }
 
 void stemForward(const Stem& st, const float* x, const Weights& weights, const float* relRow, const float* relCol,
@@ -181,7 +169,7 @@ void stemForward(const Stem& st, const float* x, const Weights& weights, const f
       if (b + 1 < st.n) prefetch<true>(y + (b + 1) * st.block(), st.block());
       if (channelMajor) transposeInput(st, xb, xT.data());
       for (int64_t h = 0; h < g.N; ++h) {
-        projectHeadForward(st, xb, channelMajor ? xT.data() : nullptr, weights, h, w);
+        projectHead(st, xb, channelMajor ? xT.data() : nullptr, weights, h, false, w);
         smallHeadAttend(w, h, w.KT, y + b * st.block(), lse + b * st.S * g.N);
       }
     }
@@ -283,7 +271,7 @@ void stemBackward(const Stem& st, const float* dy, const float* x, const Weights
       if (b + 1 < st.n) prefetch(dy + (b + 1) * st.block(), st.block());
       if (channelMajor) transposeInput(st, xb, xT.data());
       for (int64_t h = 0; h < g.N; ++h) {
-        projectHead(st, xb, channelMajor ? xT.data() : nullptr, weights, h, w);
+        projectHead(st, xb, channelMajor ? xT.data() : nullptr, weights, h, true, w);
         w.load(dy + b * st.block(), g.C, h, 1.0f, w.DY, nullptr);
         smallHeadGradients(w, h, w.KT, w.VT, lse + b * st.S * g.N, mine.rel.data(), mine.rel.data() + tableSize);
         mine.addHead(st, xb, w, h);

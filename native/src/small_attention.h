@@ -424,26 +424,9 @@ inline void prefetch(const float* p, int64_t n) {
 }
 
 /**
- * Forward of head n of one image: q, k, v, y its S pixels (NHWC; q, k, v with pixel stride
- * g.ld, y with C), lse its [S][N].
- * k is unused (may be null) without qk logits. kT: the image's keys already channel-major
- * [C][Sp] (zeros past S), or null to transpose them from k. The softmax is normalised at the end:
- * y_s = (Σ_t e^(L_st - m_s) v_t) / Σ_t e^(L_st - m_s).
- */
-inline void smallHeadAttend(SmallHead& w, int64_t n, const float* kt, float* y, float* lse);
-
-inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const float* v, int64_t n,
-                             float* y, float* lse, const float* kT = nullptr) {
-  const Geometry& g = w.g;
-  w.load(q, g.ld, n, g.scale, w.Q, nullptr);
-  if (g.useQK && !kT) w.load(k, g.ld, n, 1.0f, nullptr, w.KT);
-  w.load(v, g.ld, n, 1.0f, w.V, nullptr);
-  smallHeadAttend(w, n, kT ? w.headOf(kT, n) : w.KT, y, lse);
-}
-
-/**
  * The forward of head n of one image from its operands already in w: Q (scaled) and V rows
- * [S][Dp], keys kt channel-major [D][Sp] (zeros past S); y and lse as smallHeadForward's.
+ * [S][Dp], keys kt channel-major [D][Sp] (zeros past S); writes the head's channels of y (the S
+ * pixels, NHWC with C channels) and its lse ([S][N]), normalising the softmax at the end.
  */
 inline void smallHeadAttend(SmallHead& w, int64_t n, const float* kt, float* y, float* lse) {
   const Geometry& g = w.g;
@@ -496,6 +479,22 @@ inline void smallHeadAttend(SmallHead& w, int64_t n, const float* kt, float* y, 
 }
 
 /**
+ * Forward of head n of one image: q, k, v, y its S pixels (NHWC; q, k, v with pixel stride
+ * g.ld, y with C), lse its [S][N].
+ * k is unused (may be null) without qk logits. kT: the image's keys already channel-major
+ * [C][Sp] (zeros past S), or null to transpose them from k. The softmax is normalised at the end:
+ * y_s = (Σ_t e^(L_st - m_s) v_t) / Σ_t e^(L_st - m_s).
+ */
+inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const float* v, int64_t n,
+                             float* y, float* lse, const float* kT = nullptr) {
+  const Geometry& g = w.g;
+  w.load(q, g.ld, n, g.scale, w.Q, nullptr);
+  if (g.useQK && !kT) w.load(k, g.ld, n, 1.0f, nullptr, w.KT);
+  w.load(v, g.ld, n, 1.0f, w.V, nullptr);
+  smallHeadAttend(w, n, kT ? w.headOf(kT, n) : w.KT, y, lse);
+}
+
+/**
  * The gradients of head n of one image from the head's operands already in w: Q (scaled) and,
  * with qk logits, Kr rows [S][Dp]; DY rows [S][Dp]; keys kt and values vt channel-major [D][Sp]
  * (zeros past S). Leaves dq / scale in w.O0, dk in w.O1 (with qk logits) and dv in w.O2, rows
@@ -506,8 +505,7 @@ inline void smallHeadGradients(SmallHead& w, int64_t n, const float* kt, const f
   const Geometry& g = w.g;
   const int64_t S = w.p.S, Sp = w.p.Sp, Dp = w.p.Dp, Kp = w.p.Kp, K = g.K;
   w.logits(n, kt);
-  const float* headV = vt;
-  gemm(S, w.DY, Dp, 1, headV, Sp, g.D, Sp, w.dS, Sp);  // dP[s][t] = dy_s · v_t
+  gemm(S, w.DY, Dp, 1, vt, Sp, g.D, Sp, w.dS, Sp);  // dP[s][t] = dy_s · v_t
   for (int64_t s = 0; s < S; ++s) {
     float* P = w.L + s * Sp;
     float* dS = w.dS + s * Sp;
