@@ -10,14 +10,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { initBackend } from '../src/backend/native.js';
-import { detectionBatches } from '../src/data/detection/batches.js';
-import { openDetectionData, parseDetectionSpec } from '../src/data/detection/spec.js';
-import { buildDetector } from '../src/models/detection/builder.js';
 import { detectorConfig } from '../src/models/detection/registry.js';
 import { valueAndGrads } from '../src/ops/value_and_grads.js';
-import { batchImages } from '../src/tasks/detection/evaluate_set.js';
-import { retinaNetOf } from '../src/tasks/detection/retinanet.js';
 import * as tf from '../src/tf.js';
+import { shapesBatch } from './detection_batch.js';
 
 type Grads = Record<string, number[]>;
 
@@ -33,18 +29,12 @@ function compare(a: Grads, b: Grads): void {
 
 async function gradients(name: string, batch: number): Promise<Grads> {
   await initBackend();
-  const data = await openDetectionData(parseDetectionSpec('shapes'), { seed: 0 });
   const config = detectorConfig(name, {});
-  const net = retinaNetOf(buildDetector(config, { seed: 0 }), config);
-  const batches = detectionBatches(data.train, { batchSize: batch, shorterSide: 256, maxSize: 256, augment: false });
-  const b = (await batches[Symbol.asyncIterator]().next()).value;
-  if (!b) throw new Error('the shapes training split gave no batch');
-  const { images } = batchImages(b);
-  const targets = b.boxes.map((boxes, i) => ({ boxes, labels: b.labels[i] }));
+  const { net, images, targets, imageSize } = await shapesBatch(config, batch, 256);
   const trainable = net.model.trainableWeights;
   const { value, grads } = valueAndGrads(
     () => {
-      const l = net.computeLoss(net.forward(images, true), targets, [b.height, b.width]);
+      const l = net.computeLoss(net.forward(images, true), targets, imageSize);
       return tf.add(l.classification, l.boxRegression) as tf.Scalar;
     },
     trainable.map((w) => w.read()),

@@ -11,14 +11,10 @@
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/native.js';
-import { type DetectionBatch, detectionBatches } from '../src/data/detection/batches.js';
-import { openDetectionData, parseDetectionSpec } from '../src/data/detection/spec.js';
-import { buildDetector } from '../src/models/detection/builder.js';
 import { detectorConfig } from '../src/models/detection/registry.js';
 import { valueAndGrads } from '../src/ops/value_and_grads.js';
-import { batchImages } from '../src/tasks/detection/evaluate_set.js';
-import { retinaNetOf } from '../src/tasks/detection/retinanet.js';
 import * as tf from '../src/tf.js';
+import { shapesBatch } from './detection_batch.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,24 +28,12 @@ const { values } = parseArgs({
 const eps = Number(values.eps);
 
 await initBackend();
-const data = await openDetectionData(parseDetectionSpec('shapes'), { seed: 0 });
 const config = detectorConfig(values.detector, JSON.parse(values.overrides));
-const net = retinaNetOf(buildDetector(config, { seed: 0 }), config);
-const batches = detectionBatches(data.train, {
-  batchSize: Number(values.batch),
-  shorterSide: 256,
-  maxSize: 256,
-  augment: false,
-});
-const first = await batches.next();
-if (first.done) throw new Error('the shapes training split gave no batch');
-const b: DetectionBatch = first.value;
-const { images } = batchImages(b);
-const targets = b.boxes.map((boxes, i) => ({ boxes, labels: b.labels[i] }));
+const { net, images, targets, imageSize } = await shapesBatch(config, Number(values.batch), 256);
 
 /** The training loss (batch norms on batch statistics) at the current weights. */
 const loss = () => {
-  const l = net.computeLoss(net.forward(images, true), targets, [b.height, b.width]);
+  const l = net.computeLoss(net.forward(images, true), targets, imageSize);
   return tf.add(l.classification, l.boxRegression) as tf.Scalar;
 };
 /** The loss with entry j of weight w moved by d (w restored after). */

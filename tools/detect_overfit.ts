@@ -9,13 +9,9 @@
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/native.js';
-import { type DetectionBatch, detectionBatches } from '../src/data/detection/batches.js';
-import { openDetectionData, parseDetectionSpec } from '../src/data/detection/spec.js';
-import { buildDetector } from '../src/models/detection/builder.js';
 import { detectorConfig } from '../src/models/detection/registry.js';
-import { batchImages } from '../src/tasks/detection/evaluate_set.js';
-import { retinaNetOf } from '../src/tasks/detection/retinanet.js';
 import { makeDetectionStep } from '../src/tasks/detection/step.js';
+import { shapesBatch } from './detection_batch.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,7 +32,6 @@ const [batch, size, steps, lr, warmup] = ['batch', 'size', 'steps', 'lr', 'warmu
 const stddev = values['subnet-stddev'] === undefined ? {} : { subnetStddev: Number(values['subnet-stddev']) };
 
 await initBackend();
-const data = await openDetectionData(parseDetectionSpec('shapes'), { seed: 0 });
 if (values.optimizer !== 'sgd' && values.optimizer !== 'adamw') {
   throw new Error(`--optimizer must be sgd or adamw, got '${values.optimizer}'`);
 }
@@ -44,17 +39,11 @@ const config = detectorConfig(values.fpn === 'attention' ? 'retinanet_demo_attnf
   ...stddev,
   ...JSON.parse(values.overrides ?? '{}'),
 });
-const net = retinaNetOf(buildDetector(config, { seed: 0 }), config);
+const { net, batch: b, images, sizes, targets, imageSize } = await shapesBatch(config, batch, size);
 const step = makeDetectionStep(net, { clipNorm: 10, optimizer: values.optimizer });
-const batches = detectionBatches(data.train, { batchSize: batch, shorterSide: size, maxSize: size, augment: false });
-const first = await batches.next();
-if (first.done) throw new Error('the shapes training split gave no batch');
-const b: DetectionBatch = first.value;
-const { images, sizes } = batchImages(b);
-const targets = b.boxes.map((boxes, i) => ({ boxes, labels: b.labels[i] }));
 const started = performance.now();
 for (let s = 0; s < steps; s++) {
-  const l = step.run(images, targets, [b.height, b.width], lr * Math.min(1, (s + 1) / Math.max(1, warmup)));
+  const l = step.run(images, targets, imageSize, lr * Math.min(1, (s + 1) / Math.max(1, warmup)));
   const ms = (performance.now() - started) / (s + 1);
   console.log(s, l.classification.toFixed(4), l.boxRegression.toFixed(4), `${ms.toFixed(0)} ms/step`);
 }
