@@ -18,9 +18,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <numeric>
 #include <vector>
 
 #include "attention_common.h"
+#include "batch_norm_stats.h"
 #include "common.h"
 #include "simd.h"
 #include "small_attention.h"
@@ -153,26 +155,142 @@ void projectHead(const Stem& st, const float* x, const float* xT, const Weights&
   if (backward) transposeHead(h, h.V, h.VT);
 }
 
+/** Block b's attention, every head, into yb (the block's y, [S][F]) and its lse. xT: [d_in][S] scratch. */
+void attendBlock(const Stem& st, const float* x, const Weights& weights, SmallHead& w, float* xT, int64_t b,
+                 float* yb, float* lse) {
+  const float* xb = x + b * st.S * st.dIn;
+  const bool channelMajor = st.S % VL == 0;
+  if (channelMajor) transposeInput(st, xb, xT);
+  for (int64_t h = 0; h < st.g.N; ++h) {
+    projectHead(st, xb, channelMajor ? xT : nullptr, weights, h, false, w);
+    smallHeadAttend(w, h, w.KT, yb, lse + b * st.S * st.g.N);
+  }
+}
+
 void stemForward(const Stem& st, const float* x, const Weights& weights, const float* relRow, const float* relCol,
                  float* y, float* lse) {
-  const Geometry& g = st.g;
-  const SmallPlan plan(g, relRow, relCol);
+  const SmallPlan plan(st.g, relRow, relCol);
 #pragma omp parallel
   {
     FlushDenormals ftz;
     SmallHead w(plan, false);
     std::vector<float> xT(st.dIn * st.S);
-    const bool channelMajor = st.S % VL == 0;
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < st.n; ++b) {
-      const float* xb = x + b * st.S * st.dIn;
       if (b + 1 < st.n) prefetch<true>(y + (b + 1) * st.block(), st.block());
-      if (channelMajor) transposeInput(st, xb, xT.data());
-      for (int64_t h = 0; h < g.N; ++h) {
-        projectHead(st, xb, channelMajor ? xT.data() : nullptr, weights, h, false, w);
-        smallHeadAttend(w, h, w.KT, y + b * st.block(), lse + b * st.S * g.N);
+      attendBlock(st, x, weights, w, xT.data(), b, y + b * st.block(), lse);
+    }
+  }
+}
+
+/**
+ * The batch norm after the stem's attention and the max over each block, fused (training): the
+ * batch norm's parameters and the per-block extremes that the backward needs.
+ */
+struct BlockMax {
+  const float *gamma, *beta;
+  float eps;
+  float* extreme;   // [n][F]: y at argmax
+  int32_t* argmax;  // [n][F]: the pixel of the block whose normalised y is largest
+};
+
+/**
+ * The direction of each channel's extreme, dir [F]: +1 where gamma > 0 (the largest y normalises largest), -1
+ * where gamma < 0 (the smallest), 0 where gamma is 0 or NaN (every pixel normalises to beta: pixel 0).
+ */
+std::vector<float> extremeDirections(const float* gamma, int64_t F) {
+  std::vector<float> dir(F);
+  for (int64_t c = 0; c < F; ++c) dir[c] = gamma[c] > 0.0f ? 1.0f : gamma[c] < 0.0f ? -1.0f : 0.0f;
+  return dir;
+}
+
+/**
+ * Per channel c of a block's y [S][F]: the pixel whose normalised value y·a + b (a = gamma/σ) is largest,
+ * the first one on ties — the first with the largest y·dir[c] (extremeDirections; exact, dir is ±1 or 0).
+ * Found before the statistics (a is not known yet), so two values whose normalised floats round equal count
+ * as a tie only for the unfused kernel.
+ */
+void blockExtremes(const Stem& st, const float* yb, const float* dir, float* extreme, int32_t* argmax) {
+  const int64_t F = st.F;
+  int64_t c0 = 0;
+  for (; c0 + VL <= F; c0 += VL) {
+    const vf d = loadu(dir + c0);
+    vf best = loadu(yb + c0), key = best * d;
+    vi arg{};
+    for (int64_t s = 1; s < st.S; ++s) {
+      const vf v = loadu(yb + s * F + c0), vk = v * d;
+      const vi more = vk > key;
+      best = more ? v : best;
+      key = more ? vk : key;
+      arg = more ? static_cast<int32_t>(s) : arg;
+    }
+    storeu(extreme + c0, best);
+    std::memcpy(argmax + c0, &arg, sizeof arg);
+  }
+  for (int64_t c = c0; c < F; ++c) {
+    float best = yb[c];
+    int32_t arg = 0;
+    for (int64_t s = 1; s < st.S; ++s) {
+      if (yb[s * F + c] * dir[c] > best * dir[c]) best = yb[s * F + c], arg = static_cast<int32_t>(s);
+    }
+    extreme[c] = best;
+    argmax[c] = arg;
+  }
+}
+
+/**
+ * The stem's attention, its batch norm (batch statistics over all n·S pixels) and the max over each
+ * block, without y: out [n][F] = max_s (y[b][s]·a + b) as bnBlockMaxForward computes it from y, the
+ * same statistics to the bit (the chunked sums of batch_norm_stats.h, shifted by y's first pixel), and
+ * the extremes. Blocks go in groups whose pixels fill whole chunks of kChunkRows, each group's y in a
+ * per-thread buffer (16 KB at 4×4, F 64) that the extremes and the chunk sums read while it is in L1.
+ */
+void stemForwardBlockMax(const Stem& st, const float* x, const Weights& weights, const float* relRow,
+                         const float* relCol, const BlockMax& bm, float* out, float* mean, float* var, float* lse) {
+  const int64_t S = st.S, F = st.F, rows = st.n * S;
+  const int64_t groupBlocks = bn::kChunkRows / std::gcd(S, bn::kChunkRows);
+  const int64_t groups = (st.n + groupBlocks - 1) / groupBlocks;
+  const int64_t chunks = (rows + bn::kChunkRows - 1) / bn::kChunkRows;
+  bn::ChunkSums partial(static_cast<size_t>(chunks) * 2 * F);
+  std::vector<float> shift(F);  // y's first pixel, the sums' shift (as batchStats shifts by x's first row)
+  const SmallPlan plan(st.g, relRow, relCol);
+  const std::vector<float> dir = extremeDirections(bm.gamma, F);
+#pragma omp parallel
+  {
+    FlushDenormals ftz;
+    SmallHead w(plan, false);
+    std::vector<float> xT(st.dIn * S), yg(groupBlocks * S * F), f1(F), f2(F);
+#pragma omp single
+    {
+      attendBlock(st, x, weights, w, xT.data(), 0, yg.data(), lse);
+      std::copy_n(yg.data(), F, shift.data());
+    }
+#pragma omp for schedule(static)
+    for (int64_t k = 0; k < groups; ++k) {
+      const int64_t b0 = k * groupBlocks, b1 = std::min(st.n, b0 + groupBlocks);
+      for (int64_t b = b0; b < b1; ++b) {
+        float* yb = yg.data() + (b - b0) * S * F;
+        attendBlock(st, x, weights, w, xT.data(), b, yb, lse);
+        blockExtremes(st, yb, dir.data(), bm.extreme + b * F, bm.argmax + b * F);
+      }
+      const int64_t r0 = b0 * S, r1 = b1 * S;
+      const auto row = [&](int64_t r, const float*& a, const float*& b) { a = b = yg.data() + (r - r0) * F; };
+      for (int64_t c0 = r0; c0 < r1; c0 += bn::kChunkRows) {
+        const int64_t chunk = c0 / bn::kChunkRows;
+        bn::chunkSums(chunk, std::min(r1, c0 + bn::kChunkRows), F, row, shift.data(), shift.data(), f1.data(),
+                      f2.data(), partial.data() + chunk * 2 * F);
       }
     }
+  }
+  std::vector<double> s1, s2;
+  bn::addChunks(partial, F, s1, s2);
+  std::vector<float> a, b;
+  bn::statsFromSums(s1, s2, shift.data(), rows, bm.gamma, bm.beta, bm.eps, mean, var, a, b);
+  const std::vector<float> pk = bn::unfoldNonFinite(a, b, mean, bm.beta);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < st.n; ++i) {
+#pragma omp simd
+    for (int64_t c = 0; c < F; ++c) out[i * F + c] = (bm.extreme[i * F + c] - pk[c]) * a[c] + b[c];
   }
 }
 
@@ -249,11 +367,47 @@ struct StemGrads {
   float *dx, *dwq, *dwk, *dwv, *dRelRow, *dRelCol;
 };
 
-void stemBackward(const Stem& st, const float* dy, const float* x, const Weights& weights, const float* relRow,
-                  const float* relCol, const float* lse, const StemGrads& out) {
+/**
+ * The gradient of stemForwardBlockMax's out, as the stem's dy: dy[b][s][c] = [s = argmax[b][c]]·dOut[b][c]·k1[c]
+ * + y[b][s][c]·k2[c] + k3[c] (bnBlockMaxBackward's dx; the coefficients from its sums over the extremes).
+ */
+struct BlockMaxGrad {
+  const float* dOut;  // [n][F]
+  const int32_t* argmax;
+  const float *k1, *k2, *k3;  // [F]
+};
+
+/**
+ * Head n's dy of block b from BlockMaxGrad into w.DY, with the head's y recomputed as P·V (P from
+ * smallHeadProbabilities in w.L, V rows in w.V) in w.O0, which the gradients overwrite later.
+ */
+void blockMaxHeadDy(const Stem& st, const BlockMaxGrad& bg, int64_t b, int64_t n, SmallHead& w) {
+  const int64_t S = st.S, D = st.g.D, Dp = w.p.Dp, lo = n * D;
+  gemm(S, w.L, w.p.Sp, 1, w.V, Dp, S, Dp, w.O0, Dp);
+  const float* dOut = bg.dOut + b * st.F + lo;
+  const int32_t* arg = bg.argmax + b * st.F + lo;
+  const float *k1 = bg.k1 + lo, *k2 = bg.k2 + lo, *k3 = bg.k3 + lo;
+  for (int64_t s = 0; s < S; ++s) {
+    const float* y = w.O0 + s * Dp;
+    float* dy = w.DY + s * Dp;
+#pragma omp simd
+    for (int64_t d = 0; d < D; ++d) {
+      const float gate = arg[d] == s ? dOut[d] : 0.0f;
+      dy[d] = gate * k1[d] + y[d] * k2[d] + k3[d];
+    }
+  }
+}
+
+/**
+ * The weights' (and with out.dx, x's) gradients of the stem for dy [n][S][F], or with bg (dy null) for
+ * stemForwardBlockMax's out, whose dy each head builds from its recomputed y (blockMaxHeadDy).
+ */
+void stemBackward(const Stem& st, const float* dy, const BlockMaxGrad* bg, const float* x, const Weights& weights,
+                  const float* relRow, const float* relCol, const float* lse, const StemGrads& out) {
   const Geometry& g = st.g;
   const int threads = numThreads();
   const int64_t tableSize = g.useQR ? g.K * g.half : 0;
+  const int64_t valueStride = st.P == 1 ? 0 : st.dIn * st.F;
   const SmallPlan plan(g, relRow, relCol);
   std::vector<Accumulators> acc(threads, Accumulators(st, tableSize));
 #pragma omp parallel num_threads(threads)
@@ -268,12 +422,20 @@ void stemBackward(const Stem& st, const float* dy, const float* x, const Weights
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < st.n; ++b) {
       const float* xb = x + b * st.S * st.dIn;
-      if (b + 1 < st.n) prefetch(dy + (b + 1) * st.block(), st.block());
+      const float* lseb = lse + b * st.S * g.N;
+      if (dy && b + 1 < st.n) prefetch(dy + (b + 1) * st.block(), st.block());
       if (channelMajor) transposeInput(st, xb, xT.data());
       for (int64_t h = 0; h < g.N; ++h) {
         projectHead(st, xb, channelMajor ? xT.data() : nullptr, weights, h, true, w);
-        w.load(dy + b * st.block(), g.C, h, 1.0f, w.DY, nullptr);
-        smallHeadGradients(w, h, w.KT, w.VT, lse + b * st.S * g.N, mine.rel.data(), mine.rel.data() + tableSize);
+        if (bg) {
+          if (channelMajor) projectHeadRows(st, xb, weights.wv, valueStride, h, 1.0f, w.p.Dp, w.V);
+          smallHeadProbabilities(w, h, w.KT, lseb);
+          blockMaxHeadDy(st, *bg, b, h, w);
+        } else {
+          w.load(dy + b * st.block(), g.C, h, 1.0f, w.DY, nullptr);
+          smallHeadProbabilities(w, h, w.KT, lseb);
+        }
+        smallHeadGradientsFromP(w, h, w.VT, lseb, mine.rel.data(), mine.rel.data() + tableSize);
         mine.addHead(st, xb, w, h);
         if (out.dx) {
           w.store_(w.O0, static_cast<float>(g.scale), dqkv.data(), st.F, h);
@@ -353,7 +515,98 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
                         floatArg(info, 11, "dwv", st.P * st.dIn * st.F),
                         floatArg(info, 12, "dRelRow", tableSize),
                         floatArg(info, 13, "dRelCol", tableSize)};
-    stemBackward(st, dy, x, Weights(st, wq, wk, wv), relRow, relCol, lse, out);
+    stemBackward(st, dy, nullptr, x, Weights(st, wq, wk, wv), relRow, relCol, lse, out);
+  });
+}
+
+/**
+ * stemAttentionBlockMaxForward(x, wq, wk, wv, relRow, relCol, gamma, beta, out, mean, variance, extreme,
+ *                              argmax, lse, geometry, epsilon): stemAttentionForward's y, its training batch
+ * norm and the max over each block (bnBlockMaxForward's y, mean and variance) without y: out, extreme
+ * [n][F] (float), argmax [n][F] (int32), mean, variance [F].
+ */
+Napi::Value ForwardBlockMax(const Napi::CallbackInfo& info) {
+  return guarded(info, "stemAttentionBlockMax", [&] {
+    const Stem st = Stem::from(objectArg(info, 14, "geometry"));
+    const int64_t tableSize = st.g.useQR ? st.g.K * st.g.half : 0;
+    const int64_t F = st.F, pooled = st.n * F;
+    const float* x = floatArg(info, 0, "x", st.n * st.S * st.dIn);
+    const float* wq = floatArg(info, 1, "wq", st.dIn * F);
+    const float* wk = floatArg(info, 2, "wk", st.dIn * F);
+    const float* wv = floatArg(info, 3, "wv", st.P * st.dIn * F);
+    const float* relRow = floatArg(info, 4, "relRow", tableSize);
+    const float* relCol = floatArg(info, 5, "relCol", tableSize);
+    const BlockMax bm{floatArg(info, 6, "gamma", F), floatArg(info, 7, "beta", F),
+                      static_cast<float>(numArg(info, 15, "epsilon")), floatArg(info, 11, "extreme", pooled),
+                      const_cast<int32_t*>(intsArg(info, 12, "argmax", pooled))};  // outputs
+    float* out = floatArg(info, 8, "out", pooled);
+    float* mean = floatArg(info, 9, "mean", F);
+    float* var = floatArg(info, 10, "variance", F);
+    float* lse = floatArg(info, 13, "lse", st.n * st.S * st.g.N);
+    stemForwardBlockMax(st, x, Weights(st, wq, wk, wv), relRow, relCol, bm, out, mean, var, lse);
+  });
+}
+
+/**
+ * stemAttentionBlockMaxBackward(dOut, x, wq, wk, wv, relRow, relCol, lse, extreme, argmax, mean, variance,
+ *                               gamma, dMean, dVariance, dx, dwq, dwk, dwv, dRelRow, dRelCol, dgamma, dbeta,
+ *                               geometry, epsilon): the gradients of Σ dOut·out + dMean·mean + dVariance·variance
+ * of stemAttentionBlockMaxForward; dx skipped when empty. The batch norm's sums run over the extremes
+ * (bnBlockMaxBackward's), the statistics' own gradients fold into its per-channel coefficients.
+ */
+Napi::Value BackwardBlockMax(const Napi::CallbackInfo& info) {
+  return guarded(info, "stemAttentionBlockMax (gradient)", [&] {
+    const Stem st = Stem::from(objectArg(info, 23, "geometry"));
+    const int64_t tableSize = st.g.useQR ? st.g.K * st.g.half : 0;
+    const int64_t F = st.F, pooled = st.n * F, xSize = st.n * st.S * st.dIn, rows = st.n * st.S;
+    const float eps = static_cast<float>(numArg(info, 24, "epsilon"));
+    const float* dOut = floatArg(info, 0, "dOut", pooled);
+    const float* x = floatArg(info, 1, "x", xSize);
+    const float* wq = floatArg(info, 2, "wq", st.dIn * F);
+    const float* wk = floatArg(info, 3, "wk", st.dIn * F);
+    const float* wv = floatArg(info, 4, "wv", st.P * st.dIn * F);
+    const float* relRow = floatArg(info, 5, "relRow", tableSize);
+    const float* relCol = floatArg(info, 6, "relCol", tableSize);
+    const float* lse = floatArg(info, 7, "lse", st.n * st.S * st.g.N);
+    const float* extreme = floatArg(info, 8, "extreme", pooled);
+    const int32_t* argmax = intsArg(info, 9, "argmax", pooled);
+    const float* mean = floatArg(info, 10, "mean", F);
+    const float* var = floatArg(info, 11, "variance", F);
+    const float* gamma = floatArg(info, 12, "gamma", F);
+    const float* dMean = floatArg(info, 13, "dMean", F);
+    const float* dVar = floatArg(info, 14, "dVariance", F);
+    for (int64_t e = 0; e < pooled; ++e) {
+      if (argmax[e] < 0 || argmax[e] >= st.S) fail("stemAttentionBlockMax", "argmax out of range");
+    }
+    float* dx = floatArg(info, 15, "dx", 0);
+    const bool wantDx = info[15].As<Napi::Float32Array>().ElementLength() > 0;
+    if (wantDx) floatArg(info, 15, "dx", xSize);
+    const StemGrads out{wantDx ? dx : nullptr,
+                        floatArg(info, 16, "dwq", st.dIn * F),
+                        floatArg(info, 17, "dwk", st.dIn * F),
+                        floatArg(info, 18, "dwv", st.P * st.dIn * F),
+                        floatArg(info, 19, "dRelRow", tableSize),
+                        floatArg(info, 20, "dRelCol", tableSize)};
+    float* dgamma = floatArg(info, 21, "dgamma", F);
+    float* dbeta = floatArg(info, 22, "dbeta", F);
+    std::vector<double> sumDy, sumDyXc;
+    const std::vector<float> zeros(F, 0.0f);
+    const auto row = [&](int64_t r, const float*& a, const float*& b) {
+      a = dOut + r * F;
+      b = extreme + r * F;
+    };
+    bn::channelSums(st.n, F, row, zeros.data(), mean, sumDy, sumDyXc);
+    std::vector<float> k1, k2, k3;
+    bn::backwardCoefficients(sumDy, sumDyXc, mean, var, gamma, eps, rows, dgamma, dbeta, k1, k2, k3);
+    // + dMean/M + dVariance·2(y − mean)/M: the gradient through the statistics themselves.
+    for (int64_t c = 0; c < F; ++c) {
+      if (dMean[c] == 0.0f && dVar[c] == 0.0f) continue;
+      const double twice = 2.0 * dVar[c] / static_cast<double>(rows);
+      k2[c] = static_cast<float>(k2[c] + twice);
+      k3[c] = static_cast<float>(k3[c] + dMean[c] / static_cast<double>(rows) - twice * mean[c]);
+    }
+    const BlockMaxGrad bg{dOut, argmax, k1.data(), k2.data(), k3.data()};
+    stemBackward(st, nullptr, &bg, x, Weights(st, wq, wk, wv), relRow, relCol, lse, out);
   });
 }
 
@@ -362,6 +615,8 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
 void registerStemAttention(Napi::Env env, Napi::Object exports) {
   exports.Set("stemAttentionForward", Napi::Function::New(env, Forward));
   exports.Set("stemAttentionBackward", Napi::Function::New(env, Backward));
+  exports.Set("stemAttentionBlockMaxForward", Napi::Function::New(env, ForwardBlockMax));
+  exports.Set("stemAttentionBlockMaxBackward", Napi::Function::New(env, BackwardBlockMax));
 }
 
 }  // namespace sasa

@@ -5,86 +5,16 @@
 #include <cmath>
 #include <vector>
 
+#include "batch_norm_stats.h"
 #include "common.h"
 
 namespace sasa {
 namespace {
 
-/** The ReLU's gradient gate: d where y > 0, NaN where y is NaN (as tfjs's dy · step(y)), else 0. */
-inline float reluGate(float y, float d) { return y > 0.0f ? d : y != y ? y : 0.0f; }
-
-/**
- * Rows per partial sum of the reductions. Fixed (not per thread), and the partial sums are added in
- * row order, so the statistics and gradients are the same bits at any thread count.
- */
-constexpr int64_t kChunkRows = 64;
-
-/**
- * Per-channel shifted sums over the rows of [rows, C] data: s1[j] = Σ(a − sa[j]),
- * s2[j] = Σ(a − sa[j])·(b − sb[j]); `rowFn(r, a, b)` gives row r's a and b. With a gate (ma, mb, mk),
- * a counts only where (b − mk)·ma + mb > 0 (the ReLU after a batch norm: a = dy, b = x). Each chunk of
- * kChunkRows rows sums in float32 (short sums of shifted, so small, values), into its own float64
- * slot; the slots are then added in order.
- */
-template <typename Rows>
-void channelSums(int64_t rows, int64_t c, Rows rowFn, const float* sa, const float* sb, std::vector<double>& s1,
-                 std::vector<double>& s2, const float* ma = nullptr, const float* mb = nullptr,
-                 const float* mk = nullptr) {
-  const int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
-  std::vector<double> partial(static_cast<size_t>(chunks) * 2 * c);
-#pragma omp parallel
-  {
-    std::vector<float> f1(c), f2(c);
-    float* p1 = f1.data();
-    float* p2 = f2.data();
-#pragma omp for schedule(static)
-    for (int64_t k = 0; k < chunks; ++k) {
-      std::fill(f1.begin(), f1.end(), 0.0f);
-      std::fill(f2.begin(), f2.end(), 0.0f);
-      const int64_t end = std::min(rows, (k + 1) * kChunkRows);
-      for (int64_t r = k * kChunkRows; r < end; ++r) {
-        const float* a;
-        const float* b;
-        rowFn(r, a, b);
-        if (ma) {
-#pragma omp simd
-          for (int64_t j = 0; j < c; ++j) {
-            const float u = reluGate((b[j] - mk[j]) * ma[j] + mb[j], a[j] - sa[j]);
-            p1[j] += u;
-            p2[j] += u * (b[j] - sb[j]);
-          }
-          continue;
-        }
-#pragma omp simd
-        for (int64_t j = 0; j < c; ++j) {
-          const float u = a[j] - sa[j];
-          p1[j] += u;
-          p2[j] += u * (b[j] - sb[j]);
-        }
-      }
-      double* d = partial.data() + k * 2 * c;
-      for (int64_t j = 0; j < c; ++j) {
-        d[j] = p1[j];
-        d[c + j] = p2[j];
-      }
-    }
-  }
-  s1.assign(c, 0.0);
-  s2.assign(c, 0.0);
-  for (int64_t k = 0; k < chunks; ++k) {
-    const double* d = partial.data() + k * 2 * c;
-    for (int64_t j = 0; j < c; ++j) {
-      s1[j] += d[j];
-      s2[j] += d[c + j];
-    }
-  }
-}
+using namespace bn;
 
 /** max(0, v), but NaN for NaN (like tfjs's relu; std::max(0, NaN) is 0). */
 inline float reluKeepNaN(float v) { return v < 0.0f ? 0.0f : v; }
-
-/** Whether channel j's affine map x·a + b is finite: if not, it may give ∞ − ∞ where (x − m)·a + β does not. */
-inline bool finiteMap(float a, float b) { return std::isfinite(a) && std::isfinite(b); }
 
 /**
  * y = x · a + b per channel over [rows, C], then max(0, y) when `relu`. Channels whose a or b is not
@@ -148,59 +78,7 @@ void batchStats(const float* x, int64_t rows, int64_t c, const float* gamma, con
         w = u;
       },
       x, x, s1, s2);
-  a.resize(c);
-  b.resize(c);
-  for (int64_t j = 0; j < c; ++j) {
-    const double dm = s1[j] / static_cast<double>(rows);  // mean − K
-    const double m = x[j] + dm;
-    const double raw = s2[j] / static_cast<double>(rows) - dm * dm;
-    const double v = raw < 0.0 ? 0.0 : raw;  // rounding can make it negative; NaN stays NaN
-    mean[j] = static_cast<float>(m);
-    var[j] = static_cast<float>(v);
-    const double scale = gamma[j] / std::sqrt(v + eps);
-    a[j] = static_cast<float>(scale);
-    b[j] = static_cast<float>(beta[j] - m * scale);
-  }
-}
-
-/**
- * From the sums Σdy and Σdy·(x − mean) over M rows: dbeta = Σdy, dgamma = Σdy·x̂, and dx = dy·k1 +
- * x·k2 + k3 per channel (k1 = gamma/σ, the rest folds −dbeta/M − x̂·dgamma/M).
- */
-void backwardCoefficients(const std::vector<double>& sumDy, const std::vector<double>& sumDyXc, const float* mean,
-                          const float* var, const float* gamma, float eps, int64_t rows, float* dgamma, float* dbeta,
-                          std::vector<float>& k1, std::vector<float>& k2, std::vector<float>& k3) {
-  const size_t c = sumDy.size();
-  k1.resize(c);
-  k2.resize(c);
-  k3.resize(c);
-  for (size_t j = 0; j < c; ++j) {
-    const double inv = 1.0 / std::sqrt(static_cast<double>(var[j]) + eps);
-    const double g = gamma[j] * inv;
-    const double dg = sumDyXc[j] * inv;  // Σdy·x̂
-    dbeta[j] = static_cast<float>(sumDy[j]);
-    dgamma[j] = static_cast<float>(dg);
-    const double c2 = -g * inv * dg / static_cast<double>(rows);
-    k1[j] = static_cast<float>(g);
-    k2[j] = static_cast<float>(c2);
-    k3[j] = static_cast<float>(-g * sumDy[j] / static_cast<double>(rows) - mean[j] * c2);
-  }
-}
-
-/**
- * Where channel j's folded map x·a + b is not finite, switches it to (x − mean)·a + beta, as affine does:
- * b[j] = beta[j], and the returned shift [C] is mean[j] there and 0 elsewhere ((x − 0)·a + b is x·a + b
- * exactly).
- */
-std::vector<float> unfoldNonFinite(const std::vector<float>& a, std::vector<float>& b, const float* mean,
-                                   const float* beta) {
-  std::vector<float> shift(a.size(), 0.0f);
-  for (size_t j = 0; j < a.size(); ++j) {
-    if (finiteMap(a[j], b[j])) continue;
-    b[j] = beta[j];
-    shift[j] = mean[j];
-  }
-  return shift;
+  statsFromSums(s1, s2, x, rows, gamma, beta, eps, mean, var, a, b);
 }
 
 /**

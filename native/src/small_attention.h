@@ -495,28 +495,36 @@ inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const
 }
 
 /**
- * The gradients of head n of one image from the head's operands already in w: Q (scaled) and,
- * with qk logits, Kr rows [S][Dp]; DY rows [S][Dp]; keys kt and values vt channel-major [D][Sp]
- * (zeros past S). Leaves dq / scale in w.O0, dk in w.O1 (with qk logits) and dv in w.O2, rows
- * [S][Dp], and adds the head's table gradients to accRow and accCol ([K][C/2] each).
+ * The softmax weights of head n of one image, recomputed from the logits (Q scaled, keys kt
+ * channel-major [D][Sp]) and the forward's lse: P[s][t] = e^(L[s][t] - lse_s) into w.L ([S][Sp]).
  */
-inline void smallHeadGradients(SmallHead& w, int64_t n, const float* kt, const float* vt, const float* lse,
-                               double* accRow, double* accCol) {
+inline void smallHeadProbabilities(SmallHead& w, int64_t n, const float* kt, const float* lse) {
+  const Geometry& g = w.g;
+  const int64_t Sp = w.p.Sp;
+  w.logits(n, kt);
+  for (int64_t s = 0; s < w.p.S; ++s) {
+    float* P = w.L + s * Sp;
+    const vf lv = bcast(lse[s * g.N + n]);
+    for (int64_t t0 = 0; t0 < Sp; t0 += VL) storeu(P + t0, expBelow(loadu(P + t0), lv));
+  }
+}
+
+/**
+ * The gradients of head n of one image from its softmax weights in w.L (smallHeadProbabilities) and
+ * the operands already in w: Q (scaled) and, with qk logits, Kr rows [S][Dp]; DY rows [S][Dp]; values
+ * vt channel-major [D][Sp] (zeros past S). Leaves dq / scale in w.O0, dk in w.O1 (with qk logits) and
+ * dv in w.O2, rows [S][Dp], and adds the head's table gradients to accRow and accCol ([K][C/2] each).
+ */
+inline void smallHeadGradientsFromP(SmallHead& w, int64_t n, const float* vt, const float* lse, double* accRow,
+                                    double* accCol) {
   const Geometry& g = w.g;
   const int64_t S = w.p.S, Sp = w.p.Sp, Dp = w.p.Dp, Kp = w.p.Kp, K = g.K;
-  w.logits(n, kt);
   gemm(S, w.DY, Dp, 1, vt, Sp, g.D, Sp, w.dS, Sp);  // dP[s][t] = dy_s · v_t
   for (int64_t s = 0; s < S; ++s) {
-    float* P = w.L + s * Sp;
+    const float* P = w.L + s * Sp;
     float* dS = w.dS + s * Sp;
-    const float l = lse[s * g.N + n];
-    const vf lv = bcast(l);
     vf dvs{};
-    for (int64_t t0 = 0; t0 < Sp; t0 += VL) {
-      const vf pv = expBelow(loadu(P + t0), lv);
-      storeu(P + t0, pv);
-      dvs += pv * loadu(dS + t0);
-    }
+    for (int64_t t0 = 0; t0 < Sp; t0 += VL) dvs += loadu(P + t0) * loadu(dS + t0);
     const float delta = laneSum(dvs);
     w.deltas[s] = delta;
     const vf deltaV = bcast(delta);
@@ -586,6 +594,13 @@ inline void smallHeadGradients(SmallHead& w, int64_t n, const float* kt, const f
   }
   if (g.useQK) gemm(S, w.dS, 1, Sp, w.Q, Dp, S, Dp, w.O1, Dp);
   gemm(S, w.L, 1, Sp, w.DY, Dp, S, Dp, w.O2, Dp);
+}
+
+/** smallHeadProbabilities, then smallHeadGradientsFromP: the head's gradients from its operands in w. */
+inline void smallHeadGradients(SmallHead& w, int64_t n, const float* kt, const float* vt, const float* lse,
+                               double* accRow, double* accCol) {
+  smallHeadProbabilities(w, n, kt, lse);
+  smallHeadGradientsFromP(w, n, vt, lse, accRow, accCol);
 }
 
 /**

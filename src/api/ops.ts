@@ -1,10 +1,11 @@
 /**
  * `sasa/ops`: sasa's tensor ops (tfjs ops with their own kernels and gradients): local self-attention,
- * the attention stem's attention, training batch norm, average pooling, the fused SGD update, and
+ * the attention stem's attention (alone, or with its training batch norm and block max), training batch norm, average pooling, the fused SGD update, and
  * valueAndGrads. Each runs on any tfjs backend (composed of tfjs ops) and fused on sasa's native one.
  * @module sasa/ops
  */
 export { type StemAttentionOptions, stemAttention, stemAttentionReference } from '../ops/attention_stem.js';
+export { stemAttentionBlockMax } from '../ops/attention_stem_block_max.js';
 export { avgPool, type Pad } from '../ops/avg_pool.js';
 export {
   type BatchNormTrainResult,

@@ -342,6 +342,53 @@ export interface NativeAddon {
     dRelCol: Float32Array,
     geometry: StemGeometryArg,
   ): void;
+  /** stemAttentionForward's y through the training batch norm and the max over each block, without y */
+  stemAttentionBlockMaxForward(
+    x: Float32Array,
+    wq: Float32Array,
+    wk: Float32Array,
+    wv: Float32Array,
+    relRow: Float32Array,
+    relCol: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    out: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    extreme: Float32Array,
+    argmax: Int32Array,
+    lse: Float32Array,
+    geometry: StemGeometryArg,
+    epsilon: number,
+  ): void;
+  /** dx empty: not computed */
+  stemAttentionBlockMaxBackward(
+    dOut: Float32Array,
+    x: Float32Array,
+    wq: Float32Array,
+    wk: Float32Array,
+    wv: Float32Array,
+    relRow: Float32Array,
+    relCol: Float32Array,
+    lse: Float32Array,
+    extreme: Float32Array,
+    argmax: Int32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    gamma: Float32Array,
+    dMean: Float32Array,
+    dVariance: Float32Array,
+    dx: Float32Array,
+    dwq: Float32Array,
+    dwk: Float32Array,
+    dwv: Float32Array,
+    dRelRow: Float32Array,
+    dRelCol: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    geometry: StemGeometryArg,
+    epsilon: number,
+  ): void;
   /** geometry: outer, reduce, inner */
   reduceSum(x: Float32Array, y: Float32Array, geometry: Int32Array, mean: boolean): void;
   /** y (contiguous) = x[offset + Σ i_d·stride_d]; geometry: rank, shape[rank], stride[rank], offset */

@@ -27,6 +27,7 @@
  */
 
 import { stemAttention } from '../ops/attention_stem.js';
+import { stemAttentionBlockMax } from '../ops/attention_stem_block_max.js';
 import { localAttention2d } from '../ops/local_attention/op.js';
 import { MAX_KERNEL_SIZE } from '../ops/local_attention/options.js';
 import { localAttentionWeights, type QueryPixel } from '../ops/local_attention/weights.js';
@@ -276,27 +277,35 @@ export class AttentionStem extends tf.layers.Layer {
       const { block: s, filters, heads, pool, relu } = this.options;
       if (h % s !== 0 || w % s !== 0) this.fail(`input height and width [${h},${w}] must be multiples of block ${s}`);
       const xb = this.toBlocks(x);
-      const attended =
-        this.options.values === 'conv'
-          ? this.convValueAttention(x, xb)
-          : stemAttention(
-              xb,
-              (this.wq as tf.LayerVariable).read() as tf.Tensor2D,
-              (this.wk as tf.LayerVariable).read() as tf.Tensor2D,
-              this.valueMatrices(),
-              ...this.tables(),
-              { heads },
-            );
       const norm = this.norm as BatchNormWeights;
       const training = kwargs?.training === true && this.trainable;
+      const projections = () =>
+        [
+          (this.wq as tf.LayerVariable).read() as tf.Tensor2D,
+          (this.wk as tf.LayerVariable).read() as tf.Tensor2D,
+          this.valueMatrices(),
+          ...this.tables(),
+        ] as const;
       // ReLU after the pooling: max and ReLU commute (ReLU is monotone; the gradient too, ties
       // included), and the pooled tensor is pool² times smaller. Pooling over whole blocks
-      // (pool = s) is one op with the batch norm.
+      // (pool = s) is one op with the batch norm; in training with projected values, one op with the
+      // attention too (stemAttentionBlockMax: the attention's output never reaches memory).
       let pooled: tf.Tensor4D;
-      if (pool === s) pooled = tf.reshape(norm.applyBlockMax(attended, training), [b, h / s, w / s, filters]);
-      else {
-        const image = this.fromBlocks(norm.apply(attended, training) as tf.Tensor4D, b, h, w);
-        pooled = pool === 1 ? image : tf.maxPool(image, pool, pool, 'valid');
+      if (pool === s && training && this.options.values !== 'conv') {
+        const fused = norm.trainWith(xb.shape[0] * s * s, (gamma, beta, epsilon) =>
+          stemAttentionBlockMax(xb, ...projections(), gamma, beta, { heads, epsilon }),
+        );
+        pooled = tf.reshape(fused, [b, h / s, w / s, filters]);
+      } else {
+        const attended =
+          this.options.values === 'conv'
+            ? this.convValueAttention(x, xb)
+            : stemAttention(xb, ...projections(), { heads });
+        if (pool === s) pooled = tf.reshape(norm.applyBlockMax(attended, training), [b, h / s, w / s, filters]);
+        else {
+          const image = this.fromBlocks(norm.apply(attended, training) as tf.Tensor4D, b, h, w);
+          pooled = pool === 1 ? image : tf.maxPool(image, pool, pool, 'valid');
+        }
       }
       return relu ? tf.relu(pooled) : pooled;
     });

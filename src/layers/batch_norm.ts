@@ -21,6 +21,7 @@
 
 import {
   BATCH_NORM_EPSILON,
+  type BatchNormTrainResult,
   batchNormAddTrain,
   batchNormBlockMax,
   batchNormTrain,
@@ -111,15 +112,14 @@ export class BatchNormWeights {
   /** Normalises x [..., C] (then max(0, ·) with relu); in training with batch statistics, updating the moving ones. */
   apply(x: tf.Tensor, training: boolean, relu = false): tf.Tensor {
     const { epsilon } = this.options;
-    const gamma = this.gamma.read();
-    const beta = this.beta.read();
     if (!training) {
-      const y = tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), beta, gamma, epsilon);
+      const [mean, variance, beta, gamma] = [this.movingMean, this.movingVariance, this.beta, this.gamma].map((v) =>
+        v.read(),
+      );
+      const y = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
       return relu ? tf.relu(y) : y;
     }
-    const { y, mean, variance } = batchNormTrain(x, gamma, beta, epsilon, relu);
-    this.updateMoving(x, mean, variance);
-    return y;
+    return this.trainWith(x.size / x.shape[x.shape.length - 1], (g, b) => batchNormTrain(x, g, b, epsilon, relu));
   }
 
   /** relu?(BN(x) + residual) for x, residual [..., C]; in training with batch statistics, updating the moving ones. */
@@ -128,10 +128,8 @@ export class BatchNormWeights {
       const y = tf.add(this.apply(x, false), residual);
       return relu ? tf.relu(y) : y;
     }
-    const { epsilon } = this.options;
-    const { y, mean, variance } = batchNormAddTrain(x, residual, this.gamma.read(), this.beta.read(), epsilon, relu);
-    this.updateMoving(x, mean, variance);
-    return y;
+    const rows = x.size / x.shape[x.shape.length - 1];
+    return this.trainWith(rows, (gamma, beta, epsilon) => batchNormAddTrain(x, residual, gamma, beta, epsilon, relu));
   }
 
   /**
@@ -152,15 +150,32 @@ export class BatchNormWeights {
       ) as tf.Tensor4D;
       return tf.maxPool(y, [h, w], [h, w], 'valid') as tf.Tensor4D;
     }
-    const { y, mean, variance } = batchNormBlockMax(x, this.gamma.read(), this.beta.read(), epsilon);
-    this.updateMoving(x, mean, variance);
-    return y as tf.Tensor4D;
+    return this.trainWith(x.size / x.shape[3], (gamma, beta) =>
+      batchNormBlockMax(x, gamma, beta, epsilon),
+    ) as tf.Tensor4D;
   }
 
-  /** moving = decay · moving + (1 - decay) · stat (the variance with Bessel's correction). */
-  private updateMoving(x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor): void {
+  /**
+   * Training through an op that normalises with its own batch statistics over `rows` values per channel
+   * (`normalise(gamma, beta, epsilon)`: y, mean, variance; e.g. the attention stem's fused batch norm):
+   * its y, the moving statistics updated.
+   */
+  trainWith(
+    rows: number,
+    normalise: (gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number) => BatchNormTrainResult,
+  ): tf.Tensor {
+    const { y, mean, variance } = normalise(
+      this.gamma.read() as tf.Tensor1D,
+      this.beta.read() as tf.Tensor1D,
+      this.options.epsilon,
+    );
+    this.updateMoving(rows, mean, variance);
+    return y;
+  }
+
+  /** moving = decay · moving + (1 - decay) · stat (the variance with Bessel's correction) over `rows` values. */
+  private updateMoving(rows: number, mean: tf.Tensor, variance: tf.Tensor): void {
     const { decay } = this.options;
-    const rows = x.size / x.shape[x.shape.length - 1];
     const unbiased = rows > 1 ? rows / (rows - 1) : 1;
     tf.tidy(() => {
       const next = movingStatsUpdate(

@@ -40,7 +40,8 @@ function fail(message: string): never {
   throw new Error(`${OP}: ${message}`);
 }
 
-interface Checked {
+/** What {@link checkStemAttentionArgs} found: the sizes, the resolved scale and whether logits are relative. */
+export interface Checked {
   n: number;
   s: number;
   dIn: number;
@@ -50,7 +51,8 @@ interface Checked {
   relative: boolean;
 }
 
-function checkArgs(
+/** Checks stemAttention's arguments (errors name the op, the argument and its shape). */
+export function checkStemAttentionArgs(
   x: tf.Tensor,
   wq: tf.Tensor,
   wk: tf.Tensor,
@@ -101,7 +103,7 @@ export function stemAttentionReference(
   relCol: tf.Tensor2D | null,
   options: StemAttentionOptions,
 ): tf.Tensor4D {
-  const c = checkArgs(x, wq, wk, wv, relRow, relCol, options);
+  const c = checkStemAttentionArgs(x, wq, wk, wv, relRow, relCol, options);
   return tf.tidy(() => {
     const { q, k, v } = project(x, wq, wk, wv);
     return localAttention2d(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, relRow, relCol, {
@@ -234,7 +236,7 @@ export function stemAttention(
   relCol: tf.Tensor2D | null,
   options: StemAttentionOptions,
 ): tf.Tensor4D {
-  const c = checkArgs(x, wq, wk, wv, relRow, relCol, options);
+  const c = checkStemAttentionArgs(x, wq, wk, wv, relRow, relCol, options);
   ensureKernels(STEM_ATTENTION_COMPOSED);
   const attrs: StemAttentionAttrs = {
     heads: options.heads,

@@ -190,7 +190,8 @@ const blockMaxBackward: tf.KernelFunc = ({ inputs, attrs }) => {
   });
 };
 
-const KERNELS: readonly ComposedKernel[] = [
+/** The composed kernels, for backends without their own (also composed into the stem's fused batch norm). */
+export const BATCH_NORM_COMPOSED: readonly ComposedKernel[] = [
   { kernelName: BATCH_NORM_TRAIN, kernelFunc: trainForward },
   { kernelName: BATCH_NORM_TRAIN_GRAD, kernelFunc: trainBackward },
   { kernelName: BATCH_NORM_ADD_TRAIN, kernelFunc: addTrainForward },
@@ -206,7 +207,7 @@ function runTrainKernel(
   epsilon: number,
   relu: boolean,
 ): BatchNormTrainResult {
-  ensureKernels(KERNELS);
+  ensureKernels(BATCH_NORM_COMPOSED);
   const attrs = { epsilon, relu: relu ? 1 : 0 };
   const [y, mean, variance] = tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor[];
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
@@ -346,7 +347,7 @@ export function batchNormBlockMax(
 ): BatchNormTrainResult {
   checkArgs(x, gamma, beta, epsilon);
   if (x.rank !== 4) throw new Error(`batchNormBlockMax: x ${JSON.stringify(x.shape)} must be [N, H, W, C]`);
-  ensureKernels(KERNELS);
+  ensureKernels(BATCH_NORM_COMPOSED);
   const [y, mean, variance, argmax] = tf
     .engine()
     .runKernel(BATCH_NORM_BLOCK_MAX, { x, gamma, beta }, { epsilon }) as tf.Tensor[];

@@ -63,6 +63,18 @@ export const STEM_ATTENTION = 'SasaStemAttention';
 /** Inputs dy, x, wq, wk, wv, relRow, relCol, lse → [dx ([0] unless inputGradient), dwq, dwk, dwv, dRelRow, dRelCol]. */
 export const STEM_ATTENTION_GRAD = 'SasaStemAttentionGrad';
 
+/**
+ * Inputs x, wq, wk, wv, relRow, relCol, gamma, beta → [y [n,1,1,F], mean [F], variance [F], extreme [n,F],
+ * argmax (int32 [n,F]), lse]: the stem's attention, its training batch norm and the max over each block
+ * (ops/attention_stem_block_max.ts); attrs StemAttentionAttrs and epsilon.
+ */
+export const STEM_ATTENTION_BLOCK_MAX = 'SasaStemAttentionBlockMax';
+/**
+ * Inputs dy, dMean, dVariance, x, wq, wk, wv, relRow, relCol, lse, extreme, argmax, mean, variance, gamma →
+ * [dx ([0] unless inputGradient), dwq, dwk, dwv, dRelRow, dRelCol, dgamma, dbeta].
+ */
+export const STEM_ATTENTION_BLOCK_MAX_GRAD = 'SasaStemAttentionBlockMaxGrad';
+
 /** Attributes of the stem attention kernels (inputGradient: 1 to compute dx, for the gradient kernel). */
 export interface StemAttentionAttrs {
   heads: number;

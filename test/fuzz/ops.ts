@@ -4,6 +4,7 @@
  */
 
 import { stemAttention } from '../../src/ops/attention_stem.js';
+import { stemAttentionBlockMax } from '../../src/ops/attention_stem_block_max.js';
 import { avgPool } from '../../src/ops/avg_pool.js';
 import { batchNormBlockMax, batchNormTrain } from '../../src/ops/batch_norm_train.js';
 import { convResidualRelu } from '../../src/ops/conv_residual.js';
@@ -602,6 +603,65 @@ const stem: FuzzOp = {
     stemAttention(x as Any, wq as Any, wk as Any, wv as Any, rr as Any, rc as Any, a as Any),
 };
 
+/** The largest finite |v| of `values` (0 for none or absent). */
+function largest(values: Float64Array | null | undefined): number {
+  let m = 0;
+  for (const v of values ?? []) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+/**
+ * stemAttentionBlockMax's slack: the stem's own tolerance on y (|y| <= d_in·max|x|·max|wv|), times the batch
+ * norm's gain κ = max |gamma|/√(variance + ε) on the output, and, for the gradients of the output's sum,
+ * times the pixels and the inputs' scales the weight gradients sum over.
+ */
+const stemBlockMaxSlack: Slack = ([x, wq, wk, wv, , , gamma], ref, c) => {
+  const dIn = c.inputs[0]?.shape[3] ?? 1;
+  const yScale = Math.max(1, dIn * largest(x) * largest(wv));
+  const e = 2e-6 * (1 + Math.sqrt(c.reduction) + c.reduction / 8) * yScale;
+  const epsilon = (c.attrs.epsilon as number | undefined) ?? 1e-5;
+  const kappa = Math.max(
+    1,
+    ...Array.from(ref[2] ?? [], (v, j) => Math.abs(gamma?.[j] ?? 1) / Math.sqrt(Math.max(0, v) + epsilon)),
+  );
+  const pixels = (x?.length ?? 0) / dIn;
+  const weights = 1 + Math.max(largest(wq), largest(wk), largest(wv));
+  const bounds = [kappa * e * 4, e, 4 * yScale * e, kappa * e * pixels * (1 + largest(x)) * weights * 16];
+  return (o) => {
+    const b = bounds[Math.min(o, 3)];
+    return Number.isFinite(b) ? b : 0;
+  };
+};
+
+const stemBlockMax: FuzzOp = {
+  name: 'stemAttentionBlockMax',
+  generate(r) {
+    const draft = stem.generate(r);
+    const filters = draft.inputs[1]?.shape[1] ?? 1;
+    const param = () => r.input(r.chance(0.05) ? [filters + 1] : [filters]);
+    return {
+      ...draft,
+      inputs: [...draft.inputs, param(), param()],
+      attrs: { ...draft.attrs, epsilon: r.attr(() => r.pick([1e-3, 1e-5])) },
+    };
+  },
+  run: ([x, wq, wk, wv, rr, rc, gamma, beta], a: A) => {
+    const o = stemAttentionBlockMax(
+      x as Any,
+      wq as Any,
+      wk as Any,
+      wv as Any,
+      rr as Any,
+      rc as Any,
+      gamma as Any,
+      beta as Any,
+      a as Any,
+    );
+    return [o.y, o.mean, o.variance];
+  },
+  slack: stemBlockMaxSlack,
+};
+
 const sgd: FuzzOp = {
   name: 'sgdUpdate',
   generate(r) {
@@ -682,6 +742,7 @@ export const FUZZ_OPS: readonly FuzzOp[] = [
   localAttentionPooled,
   localAttentionInference,
   stem,
+  stemBlockMax,
   sgd,
   movingStats,
 ];
