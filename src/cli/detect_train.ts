@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { DetectorConfig } from '../models/detection/config.js';
 import { FPN_TYPES, type FpnType, resolveDetectorConfig } from '../models/detection/config.js';
 import { detectorConfig } from '../models/detection/registry.js';
+import { PADDING_MODES, type PaddingMode } from '../ops/local_attention/options.js';
 import {
   DETECTION_OPTIMIZERS,
   DETECTOR_TRAIN_DEFAULTS,
@@ -34,6 +35,7 @@ export interface DetectTrainFlags extends BackendFlags, SgdRunOptions {
   strict?: boolean;
   frozenBn?: boolean;
   levelBn?: boolean;
+  attentionPadding?: PaddingMode;
   backboneWeights?: string;
 }
 
@@ -46,6 +48,7 @@ export function flagsDetector(flags: DetectTrainFlags, classes: number): Detecto
     ...(flags.frozenBn ? { frozenBatchNorm: true } : {}),
     ...(flags.levelBn ? { levelBatchNorm: true } : {}),
     ...(flags.heads ? { heads: flags.heads } : {}),
+    ...(flags.attentionPadding ? { attention: { padding: flags.attentionPadding } } : {}),
   };
   if (flags.model && flags.backbone) throw new Error('give --model or --backbone, not both');
   if (flags.backbone) {
@@ -69,6 +72,7 @@ const FLAG_OPTIONS: Record<string, keyof DetectorTrainOptions> = {
   heads: 'detector',
   frozenBn: 'detector',
   levelBn: 'detector',
+  attentionPadding: 'detector',
   ...Object.fromEntries(SGD_RUN_OPTIONS.map((k) => [k, k])),
   optimizer: 'optimizer',
   clipNorm: 'clipNorm',
@@ -138,6 +142,11 @@ export function withTrainingOptions(cmd: Command, defaults = DETECTOR_TRAIN_DEFA
       '--heads <kind>',
       `the subnets’ layers: ${FPN_TYPES.join(' or ')} (default: as the FPN; --fpn attention --heads conv: the mixed ablation)`,
       oneOf('--heads', FPN_TYPES),
+    )
+    .option(
+      '--attention-padding <mode>',
+      `the attention layers' borders: ${PADDING_MODES.join(' or ')} (keys outside the image are zero vectors, or left out of the softmax; default zeros, SASA.md §1)`,
+      oneOf('--attention-padding', PADDING_MODES),
     );
 }
 

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type DetectTrainFlags, flagsDetector } from '../../src/cli/detect_train.js';
+import { resolveDetectorConfig } from '../../src/models/detection/config.js';
 
 const flags = (more: Partial<DetectTrainFlags>) =>
   ({ data: 'shapes', out: 'x', optimizer: 'sgd', ...more }) as DetectTrainFlags;
@@ -30,5 +31,14 @@ describe('flagsDetector', () => {
     assert.equal(flagsDetector(flags({ fpn: 'attention' }), 4).heads, undefined, 'no --heads: as the FPN');
     const paper = flagsDetector(flags({ backbone: 'resnet50', fpn: 'attention', heads: 'conv' }), 3);
     assert.deepEqual([paper.name, paper.fpn, paper.heads], ['retinanet_resnet50_attnfpn', 'attention', 'conv']);
+  });
+
+  it("--attention-padding sets the attention layers' borders, keeping the rest of the registered attention options", () => {
+    const demo = flagsDetector(flags({ fpn: 'attention', attentionPadding: 'masked' }), 4);
+    assert.deepEqual(demo.attention, { heads: 4, padding: 'masked' });
+    const paper = flagsDetector(flags({ backbone: 'resnet50', fpn: 'attention', attentionPadding: 'masked' }), 3);
+    assert.deepEqual(paper.attention, { padding: 'masked' });
+    assert.equal(resolveDetectorConfig(paper).attention.kernelSize, 7, 'defaults fill the rest');
+    assert.equal(flagsDetector(flags({ fpn: 'attention' }), 4).attention?.padding, undefined, 'default: zeros');
   });
 });
