@@ -213,18 +213,23 @@ tf.registerGradient({
           { dy, x, wq, wk, wv, relRow, relCol, lse },
           { ...(attrs as unknown as StemAttentionAttrs), inputGradient: inputGradient ? 1 : 0 },
         ) as tf.Tensor[];
-    // The weights' gradients now; dx (never needed by the stem: its input is the image) only if asked.
-    const grads = run(false);
-    return {
-      x: () => run(true)[0],
-      wq: () => grads[1],
-      wk: () => grads[2],
-      wv: () => grads[3],
-      relRow: () => grads[4],
-      relCol: () => grads[5],
-    };
+    return stemGradients(run);
   },
 });
+
+/**
+ * The gradient map of a stem kernel whose gradient kernel `run(inputGradient)` returns [dx, dwq, dwk, dwv,
+ * dRelRow, dRelCol, …more]: the weights' gradients from one call now, dx (never needed by the stem: its input
+ * is the image) from a second call only if asked; `more` names the outputs after dRelCol.
+ */
+export function stemGradients(
+  run: (inputGradient: boolean) => tf.Tensor[],
+  more: readonly string[] = [],
+): Record<string, () => tf.Tensor> {
+  const grads = run(false);
+  const names = ['wq', 'wk', 'wv', 'relRow', 'relCol', ...more];
+  return { x: () => run(true)[0], ...Object.fromEntries(names.map((n, i) => [n, () => grads[i + 1]])) };
+}
 
 /** The attention stem's attention on blocks x (see the file comment); y [n, s, s, F]. */
 export function stemAttention(

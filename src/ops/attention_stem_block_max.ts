@@ -11,7 +11,12 @@
  * gamma and beta (and through mean and variance); dx only when asked, as stemAttention's.
  */
 import * as tf from '../tf.js';
-import { checkStemAttentionArgs, STEM_ATTENTION_COMPOSED, type StemAttentionOptions } from './attention_stem.js';
+import {
+  checkStemAttentionArgs,
+  STEM_ATTENTION_COMPOSED,
+  type StemAttentionOptions,
+  stemGradients,
+} from './attention_stem.js';
 import {
   BATCH_NORM_COMPOSED,
   BATCH_NORM_EPSILON,
@@ -124,18 +129,7 @@ tf.registerGradient({
           { dy, dMean, dVariance, x, wq, wk, wv, relRow, relCol, lse, extreme, argmax, mean, variance, gamma },
           { ...(attrs as unknown as BlockMaxAttrs), inputGradient: inputGradient ? 1 : 0 },
         ) as tf.Tensor[];
-    // The weights' gradients now; dx (the stem's input is the image) only if asked.
-    const grads = run(false);
-    return {
-      x: () => run(true)[0],
-      wq: () => grads[1],
-      wk: () => grads[2],
-      wv: () => grads[3],
-      relRow: () => grads[4],
-      relCol: () => grads[5],
-      gamma: () => grads[6],
-      beta: () => grads[7],
-    };
+    return stemGradients(run, ['gamma', 'beta']);
   },
 });
 

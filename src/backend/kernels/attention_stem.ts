@@ -98,59 +98,73 @@ function plan(inputs: Record<string, tf.TensorInfo>, attrs: StemAttentionAttrs):
   };
 }
 
+/** The stem's operands, in the addon's order. */
+const OPERANDS = ['x', 'wq', 'wk', 'wv', 'relRow', 'relCol'] as const;
+type Operands = [
+  x: Float32Array,
+  wq: Float32Array,
+  wk: Float32Array,
+  wv: Float32Array,
+  relRow: Float32Array,
+  relCol: Float32Array,
+];
+
+/** A kernel call read: its inputs and attributes, the plan, and `values(name, n?)`: input `name` as floats (n of them). */
+function prepare(args: KernelArgs) {
+  const inputs = args.inputs as Record<string, tf.TensorInfo>;
+  const attrs = args.attrs as unknown as StemAttentionAttrs & { epsilon: number };
+  const p = plan(inputs, attrs);
+  const values = (name: string, n?: number) => {
+    const v = floatsOf(OP, args, inputs[name], name);
+    check(OP, n === undefined || v.length === n, () => `${name} ${fmt(inputs[name].shape)} must have ${n} values`);
+    return v;
+  };
+  const operands = OPERANDS.map((name) => values(name)) as Operands;
+  return { inputs, attrs, p, values, operands, backend: cpuBackend(args) };
+}
+
+/** The gradient kernels' buffers: dx (empty unless inputGradient) and one per weight of the operands. */
+function gradientBuffers(attrs: StemAttentionAttrs, [x, ...weights]: Operands) {
+  const dx = attrs.inputGradient === 1 ? outputBuffer(x.length) : new Float32Array(0);
+  return {
+    dx,
+    grads: weights.map((t) => outputBuffer(t.length)) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ],
+  };
+}
+
+/** dx (or [0]) and the weights' gradients as the gradient kernels' first outputs. */
+function gradientOutputs(r: ReturnType<typeof prepare>, dx: Float32Array, grads: Float32Array[]): tf.TensorInfo[] {
+  return [
+    output(r.backend, dx.length > 0 ? r.inputs.x.shape : [0], dx),
+    ...OPERANDS.slice(1).map((name, i) => output(r.backend, r.inputs[name].shape, grads[i])),
+  ];
+}
+
 export function stemAttentionKernels(ctx: KernelContext): tf.KernelConfig[] {
-  const values = (args: KernelArgs, t: tf.TensorInfo, name: string) => floatsOf(OP, args, t, name);
   const composedForward = composed(STEM_ATTENTION);
   const composedBackward = composed(STEM_ATTENTION_GRAD);
   const forward: tf.KernelFunc = (args: KernelArgs) => {
     if (overTheLimit(args)) return composedForward(args);
-    const inputs = args.inputs as Record<string, tf.TensorInfo>;
-    const attrs = args.attrs as unknown as StemAttentionAttrs;
-    const p = plan(inputs, attrs);
-    const [x, wq, wk, wv, relRow, relCol] = ['x', 'wq', 'wk', 'wv', 'relRow', 'relCol'].map((n) =>
-      values(args, inputs[n], n),
-    );
-    const y = outputBuffer(sizeOf(p.yShape));
-    const lse = outputBuffer(sizeOf(p.lseShape));
-    ctx.addon.stemAttentionForward(x, wq, wk, wv, relRow, relCol, y, lse, p.geometry);
-    const backend = cpuBackend(args);
-    return [output(backend, p.yShape, y), output(backend, p.lseShape, lse)];
+    const r = prepare(args);
+    const y = outputBuffer(sizeOf(r.p.yShape));
+    const lse = outputBuffer(sizeOf(r.p.lseShape));
+    ctx.addon.stemAttentionForward(...r.operands, y, lse, r.p.geometry);
+    return [output(r.backend, r.p.yShape, y), output(r.backend, r.p.lseShape, lse)];
   };
   const backward: tf.KernelFunc = (args: KernelArgs) => {
     if (overTheLimit(args)) return composedBackward(args);
-    const inputs = args.inputs as Record<string, tf.TensorInfo>;
-    const attrs = args.attrs as unknown as StemAttentionAttrs;
-    const p = plan(inputs, attrs);
-    const names = ['dy', 'x', 'wq', 'wk', 'wv', 'relRow', 'relCol', 'lse'];
-    const [dy, x, wq, wk, wv, relRow, relCol, lse] = names.map((n) => values(args, inputs[n], n));
-    check(OP, dy.length === sizeOf(p.yShape), () => `dy ${fmt(inputs.dy.shape)} must be ${fmt(p.yShape)}`);
-    check(OP, lse.length === sizeOf(p.lseShape), () => `lse ${fmt(inputs.lse.shape)} must be ${fmt(p.lseShape)}`);
-    const wantDx = attrs.inputGradient === 1;
-    const dx = wantDx ? outputBuffer(x.length) : new Float32Array(0);
-    const grads = [wq, wk, wv, relRow, relCol].map((t) => outputBuffer(t.length));
-    const [dwq, dwk, dwv, dRelRow, dRelCol] = grads;
-    ctx.addon.stemAttentionBackward(
-      dy,
-      x,
-      wq,
-      wk,
-      wv,
-      relRow,
-      relCol,
-      lse,
-      dx,
-      dwq,
-      dwk,
-      dwv,
-      dRelRow,
-      dRelCol,
-      p.geometry,
-    );
-    const backend = cpuBackend(args);
-    return [
-      output(backend, wantDx ? inputs.x.shape : [0], dx),
-      ...['wq', 'wk', 'wv', 'relRow', 'relCol'].map((n, i) => output(backend, inputs[n].shape, grads[i])),
-    ];
+    const r = prepare(args);
+    const dy = r.values('dy', sizeOf(r.p.yShape));
+    const lse = r.values('lse', sizeOf(r.p.lseShape));
+    const { dx, grads } = gradientBuffers(r.attrs, r.operands);
+    ctx.addon.stemAttentionBackward(dy, ...r.operands, lse, dx, ...grads, r.p.geometry);
+    return gradientOutputs(r, dx, grads);
   };
   return [
     { kernelName: STEM_ATTENTION, backendName: 'native', kernelFunc: forward },
@@ -172,34 +186,19 @@ function intsOf(args: KernelArgs, t: tf.TensorInfo, name: string, n: number): In
 
 /** The fused stem + batch norm + block max kernels (SasaStemAttentionBlockMax and its gradient). */
 function blockMaxKernels(ctx: KernelContext): tf.KernelConfig[] {
-  const values = (args: KernelArgs, t: tf.TensorInfo, name: string, n?: number) => {
-    const v = floatsOf(OP, args, t, name);
-    check(OP, n === undefined || v.length === n, () => `${name} must have ${n} values, got ${fmt(t.shape)}`);
-    return v;
-  };
   const composedForward = composed(STEM_ATTENTION_BLOCK_MAX);
   const composedBackward = composed(STEM_ATTENTION_BLOCK_MAX_GRAD);
   const forward: tf.KernelFunc = (args: KernelArgs) => {
     if (overTheLimit(args)) return composedForward(args);
-    const inputs = args.inputs as Record<string, tf.TensorInfo>;
-    const attrs = args.attrs as unknown as StemAttentionAttrs & { epsilon: number };
-    const p = plan(inputs, attrs);
-    const { blocks: n, filters: F } = p.geometry;
-    const [x, wq, wk, wv, relRow, relCol] = ['x', 'wq', 'wk', 'wv', 'relRow', 'relCol'].map((name) =>
-      values(args, inputs[name], name),
-    );
-    const [gamma, beta] = ['gamma', 'beta'].map((name) => values(args, inputs[name], name, F));
+    const r = prepare(args);
+    const { blocks: n, filters: F } = r.p.geometry;
     const [out, extreme] = [outputBuffer(n * F), outputBuffer(n * F)];
     const [mean, variance] = [outputBuffer(F), outputBuffer(F)];
     const argmax = new Int32Array(n * F);
-    const lse = outputBuffer(sizeOf(p.lseShape));
+    const lse = outputBuffer(sizeOf(r.p.lseShape));
+    const [gamma, beta] = [r.values('gamma', F), r.values('beta', F)];
     ctx.addon.stemAttentionBlockMaxForward(
-      x,
-      wq,
-      wk,
-      wv,
-      relRow,
-      relCol,
+      ...r.operands,
       gamma,
       beta,
       out,
@@ -208,69 +207,44 @@ function blockMaxKernels(ctx: KernelContext): tf.KernelConfig[] {
       extreme,
       argmax,
       lse,
-      p.geometry,
-      attrs.epsilon,
+      r.p.geometry,
+      r.attrs.epsilon,
     );
-    const backend = cpuBackend(args);
     return [
-      output(backend, [n, 1, 1, F], out),
-      output(backend, [F], mean),
-      output(backend, [F], variance),
-      output(backend, [n, F], extreme),
-      backend.makeTensorInfo([n, F], 'int32', argmax),
-      output(backend, p.lseShape, lse),
+      output(r.backend, [n, 1, 1, F], out),
+      output(r.backend, [F], mean),
+      output(r.backend, [F], variance),
+      output(r.backend, [n, F], extreme),
+      r.backend.makeTensorInfo([n, F], 'int32', argmax),
+      output(r.backend, r.p.lseShape, lse),
     ];
   };
   const backward: tf.KernelFunc = (args: KernelArgs) => {
     if (overTheLimit(args)) return composedBackward(args);
-    const inputs = args.inputs as Record<string, tf.TensorInfo>;
-    const attrs = args.attrs as unknown as StemAttentionAttrs & { epsilon: number };
-    const p = plan(inputs, attrs);
-    const { blocks: n, filters: F } = p.geometry;
-    const [x, wq, wk, wv, relRow, relCol] = ['x', 'wq', 'wk', 'wv', 'relRow', 'relCol'].map((name) =>
-      values(args, inputs[name], name),
-    );
-    const dy = values(args, inputs.dy, 'dy', n * F);
-    const lse = values(args, inputs.lse, 'lse', sizeOf(p.lseShape));
-    const extreme = values(args, inputs.extreme, 'extreme', n * F);
-    const argmax = intsOf(args, inputs.argmax, 'argmax', n * F);
-    const [mean, variance, gamma, dMean, dVariance] = ['mean', 'variance', 'gamma', 'dMean', 'dVariance'].map((name) =>
-      values(args, inputs[name], name, F),
-    );
-    const wantDx = attrs.inputGradient === 1;
-    const dx = wantDx ? outputBuffer(x.length) : new Float32Array(0);
-    const grads = [wq, wk, wv, relRow, relCol].map((t) => outputBuffer(t.length));
+    const r = prepare(args);
+    const { blocks: n, filters: F } = r.p.geometry;
+    const dy = r.values('dy', n * F);
+    const lse = r.values('lse', sizeOf(r.p.lseShape));
+    const extreme = r.values('extreme', n * F);
+    const argmax = intsOf(args, r.inputs.argmax, 'argmax', n * F);
+    const stats = (['mean', 'variance', 'gamma', 'dMean', 'dVariance'] as const).map((name) => r.values(name, F));
+    const { dx, grads } = gradientBuffers(r.attrs, r.operands);
     const [dgamma, dbeta] = [outputBuffer(F), outputBuffer(F)];
     ctx.addon.stemAttentionBlockMaxBackward(
       dy,
-      x,
-      wq,
-      wk,
-      wv,
-      relRow,
-      relCol,
+      ...r.operands,
       lse,
       extreme,
       argmax,
-      mean,
-      variance,
-      gamma,
-      dMean,
-      dVariance,
+      ...(stats as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array]),
       dx,
-      ...(grads as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array]),
+      ...grads,
       dgamma,
       dbeta,
-      p.geometry,
-      attrs.epsilon,
+      r.p.geometry,
+      r.attrs.epsilon,
     );
-    const backend = cpuBackend(args);
-    return [
-      output(backend, wantDx ? inputs.x.shape : [0], dx),
-      ...['wq', 'wk', 'wv', 'relRow', 'relCol'].map((name, i) => output(backend, inputs[name].shape, grads[i])),
-      output(backend, [F], dgamma),
-      output(backend, [F], dbeta),
-    ];
+    return [...gradientOutputs(r, dx, grads), output(r.backend, [F], dgamma), output(r.backend, [F], dbeta)];
   };
   return [
     { kernelName: STEM_ATTENTION_BLOCK_MAX, backendName: 'native', kernelFunc: forward },
