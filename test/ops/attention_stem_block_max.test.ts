@@ -16,6 +16,7 @@ import {
   assertClose,
   compareOnBackends,
   describeNative,
+  numericGradient,
   randArray,
   randTensor,
   setup,
@@ -128,6 +129,118 @@ describeNative('stemAttentionBlockMax: native fused kernels', () => {
       tf.dispose([...got, ...expected]);
     }
   });
+});
+
+/** A small case's float64 inputs, one flat array each, as the reference takes them. */
+interface Ref64 {
+  x: Float64Array;
+  wq: Float64Array;
+  wk: Float64Array;
+  wv: Float64Array;
+  relRow: Float64Array;
+  relCol: Float64Array;
+  gamma: Float64Array;
+  beta: Float64Array;
+}
+
+/**
+ * The op in float64, written out from SASA.md §1–2: per block and head, logits scale·q_h·(k_h + r_h(offset))
+ * over the block's pixels (r = [relRow[da] | relCol[db]] split across heads like q), softmax, y = Σ p·v with
+ * v_p = x_p·wv[p]; the batch norm's biased statistics over all pixels; out = max over each block of BN(y).
+ * Returns Σ wOut·out + Σ wMean·mean + Σ wVar·variance.
+ */
+function stemLoss64(c: Case, a: Ref64, wOut: Float32Array, wMean: Float32Array, wVar: Float32Array): number {
+  const { n, s, dIn, filters: F, heads } = c;
+  const S = s * s;
+  const D = F / heads;
+  const scale = D ** -0.5;
+  const project = (w: Float64Array, p: number, xb: number, matrix: number) => {
+    const out = new Float64Array(F);
+    for (let f = 0; f < F; f++) for (let i = 0; i < dIn; i++) out[f] += a.x[xb + p * dIn + i] * w[matrix + i * F + f];
+    return out;
+  };
+  const y = new Float64Array(n * S * F);
+  for (let b = 0; b < n; b++) {
+    const xb = b * S * dIn;
+    const q = Array.from({ length: S }, (_, p) => project(a.wq, p, xb, 0));
+    const k = Array.from({ length: S }, (_, p) => project(a.wk, p, xb, 0));
+    const v = Array.from({ length: S }, (_, p) => project(a.wv, p, xb, c.positions === 'one' ? 0 : p * dIn * F));
+    for (let p = 0; p < S; p++) {
+      for (let h = 0; h < heads; h++) {
+        const logits = Array.from({ length: S }, (_, t) => {
+          const [da, db] = [Math.floor(t / s) - Math.floor(p / s) + s - 1, (t % s) - (p % s) + s - 1];
+          let l = 0;
+          for (let d = h * D; d < (h + 1) * D; d++) {
+            const r = !c.relative ? 0 : d < F / 2 ? a.relRow[da * (F / 2) + d] : a.relCol[db * (F / 2) + d - F / 2];
+            l += scale * q[p][d] * (k[t][d] + r);
+          }
+          return l;
+        });
+        const m = Math.max(...logits);
+        const e = logits.map((l) => Math.exp(l - m));
+        const sum = e.reduce((u, w) => u + w, 0);
+        for (let d = h * D; d < (h + 1) * D; d++) {
+          y[(b * S + p) * F + d] = e.reduce((u, w, t) => u + (w / sum) * v[t][d], 0);
+        }
+      }
+    }
+  }
+  let loss = 0;
+  for (let f = 0; f < F; f++) {
+    let mean = 0;
+    for (let r = 0; r < n * S; r++) mean += y[r * F + f] / (n * S);
+    let variance = 0;
+    for (let r = 0; r < n * S; r++) variance += (y[r * F + f] - mean) ** 2 / (n * S);
+    const gain = a.gamma[f] / Math.sqrt(variance + 1e-5);
+    for (let b = 0; b < n; b++) {
+      let best = Number.NEGATIVE_INFINITY;
+      for (let p = 0; p < S; p++) best = Math.max(best, (y[(b * S + p) * F + f] - mean) * gain + a.beta[f]);
+      loss += wOut[b * F + f] * best;
+    }
+    loss += wMean[f] * mean + wVar[f] * variance;
+  }
+  return loss;
+}
+
+describe('stemAttentionBlockMax against float64 central differences of its formula', () => {
+  before(setup);
+  for (const c of [CASES[3], { ...CASES[2], n: 3 }]) {
+    it(`${label(c)}: the loss and the gradient of every input`, () => {
+      // gamma without its zero: there every pixel ties and the loss has a kink in gamma
+      const base = inputs(c);
+      base.gamma.dispose();
+      const gamma = tf.tensor1d(randArray(c.filters, 14, 0.5, 1.5).map((g, j) => (j % 2 ? -g : g)));
+      const i = { ...base, gamma };
+      const names = ['x', 'wq', 'wk', 'wv', 'gamma', 'beta', ...(c.relative ? ['relRow', 'relCol'] : [])] as const;
+      const wOut = randArray(c.n * c.filters, 11);
+      const [wMean, wVar] = [randArray(c.filters, 12), randArray(c.filters, 13)];
+      const loss = (...ts: tf.Tensor[]) => {
+        const given = Object.fromEntries(names.map((name, k) => [name, ts[k]])) as Partial<Inputs>;
+        const a = { ...i, ...given };
+        const r = stemAttentionBlockMax(a.x, a.wq, a.wk, a.wv, a.relRow, a.relCol, a.gamma, a.beta, { heads: c.heads });
+        const w = tf.tensor(wOut, [c.n, 1, 1, c.filters]);
+        return tf.add(tf.sum(tf.mul(r.y, w)), tf.add(tf.sum(tf.mul(r.mean, wMean)), tf.sum(tf.mul(r.variance, wVar))));
+      };
+      const tensors = names.map((name) => i[name] as tf.Tensor);
+      const { value, grads } = tf.tidy(() => {
+        const g = tf.grads(loss)(tensors);
+        return { value: loss(...tensors), grads: g };
+      });
+      const empty = new Float64Array(0);
+      const at = Object.fromEntries(
+        (['x', 'wq', 'wk', 'wv', 'relRow', 'relCol', 'gamma', 'beta'] as const).map((name) => [
+          name,
+          i[name] ? Float64Array.from(i[name].dataSync()) : empty,
+        ]),
+      ) as unknown as Ref64;
+      const f = (name: keyof Ref64) => (v: Float64Array) => stemLoss64(c, { ...at, [name]: v }, wOut, wMean, wVar);
+      assertClose(value.dataSync(), [f('x')(at.x)], { tol: 1e-5, label: 'loss' });
+      names.forEach((name, k) => {
+        assertClose(grads[k].dataSync(), numericGradient(f(name), at[name]), { tol: 1e-4, label: `d${name}` });
+      });
+      tf.dispose([value, ...grads, ...(Object.values(i).filter((t) => t !== null) as tf.Tensor[])]);
+    });
+  }
 });
 
 describe('AttentionStem in training: the fused op', () => {
