@@ -427,13 +427,12 @@ void stemBackward(const Stem& st, const float* dy, const BlockMaxGrad* bg, const
       if (channelMajor) transposeInput(st, xb, xT.data());
       for (int64_t h = 0; h < g.N; ++h) {
         projectHead(st, xb, channelMajor ? xT.data() : nullptr, weights, h, true, w);
+        smallHeadProbabilities(w, h, w.KT, lseb);
         if (bg) {
           if (channelMajor) projectHeadRows(st, xb, weights.wv, valueStride, h, 1.0f, w.p.Dp, w.V);
-          smallHeadProbabilities(w, h, w.KT, lseb);
           blockMaxHeadDy(st, *bg, b, h, w);
         } else {
           w.load(dy + b * st.block(), g.C, h, 1.0f, w.DY, nullptr);
-          smallHeadProbabilities(w, h, w.KT, lseb);
         }
         smallHeadGradientsFromP(w, h, w.VT, lseb, mine.rel.data(), mine.rel.data() + tableSize);
         mine.addHead(st, xb, w, h);
@@ -589,15 +588,8 @@ Napi::Value BackwardBlockMax(const Napi::CallbackInfo& info) {
                         floatArg(info, 20, "dRelCol", tableSize)};
     float* dgamma = floatArg(info, 21, "dgamma", F);
     float* dbeta = floatArg(info, 22, "dbeta", F);
-    std::vector<double> sumDy, sumDyXc;
-    const std::vector<float> zeros(F, 0.0f);
-    const auto row = [&](int64_t r, const float*& a, const float*& b) {
-      a = dOut + r * F;
-      b = extreme + r * F;
-    };
-    bn::channelSums(st.n, F, row, zeros.data(), mean, sumDy, sumDyXc);
     std::vector<float> k1, k2, k3;
-    bn::backwardCoefficients(sumDy, sumDyXc, mean, var, gamma, eps, rows, dgamma, dbeta, k1, k2, k3);
+    bn::gradientCoefficients(dOut, extreme, st.n, F, mean, var, gamma, eps, rows, dgamma, dbeta, k1, k2, k3);
     // + dMean/M + dVariance·2(y − mean)/M: the gradient through the statistics themselves.
     for (int64_t c = 0; c < F; ++c) {
       if (dMean[c] == 0.0f && dVar[c] == 0.0f) continue;

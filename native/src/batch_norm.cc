@@ -125,25 +125,12 @@ struct Gradients {
         dgamma(floatArg(info, 7, "dgamma", g.c)),
         dbeta(floatArg(info, 8, "dbeta", g.c)) {}
 
-  /**
-   * dgamma, dbeta and dx's coefficients k1, k2, k3 (backwardCoefficients) from the sums Σdy and
-   * Σdy·(x − mean) over dy's `dyRows` rows, `xAtDy` [dyRows, C] the x each dy row meets; with a gate
-   * (ga, gb, gk: channelSums), dy counts only where the ReLU passed it.
-   */
+  /** gradientCoefficients over dy's `dyRows` rows, `xAtDy` [dyRows, C] the x each dy row meets. */
   void coefficients(const Rows& g, int64_t dyRows, const float* xAtDy, std::vector<float>& k1,
                     std::vector<float>& k2, std::vector<float>& k3, const float* ga = nullptr,
                     const float* gb = nullptr, const float* gk = nullptr) const {
-    const int64_t c = g.c;
-    std::vector<double> sumDy, sumDyXc;
-    const std::vector<float> zeros(c, 0.0f);
-    channelSums(
-        dyRows, c,
-        [&](int64_t r, const float*& a, const float*& b) {
-          a = dy + r * c;
-          b = xAtDy + r * c;
-        },
-        zeros.data(), mean, sumDy, sumDyXc, ga, gb, gk);
-    backwardCoefficients(sumDy, sumDyXc, mean, var, gamma, g.eps, g.rows, dgamma, dbeta, k1, k2, k3);
+    gradientCoefficients(dy, xAtDy, dyRows, g.c, mean, var, gamma, g.eps, g.rows, dgamma, dbeta, k1, k2, k3, ga, gb,
+                         gk);
   }
 };
 

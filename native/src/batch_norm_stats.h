@@ -150,6 +150,28 @@ inline void backwardCoefficients(const std::vector<double>& sumDy, const std::ve
 }
 
 /**
+ * dgamma, dbeta and dx's coefficients k1, k2, k3 (backwardCoefficients) of a batch norm over `rows` rows with
+ * statistics mean, var [C], from the sums Σdy and Σdy·(x − mean) over dy [dyRows, C], xAtDy [dyRows, C] the x
+ * each dy row meets (dyRows < rows where dy reaches only some rows, as a block max's); with a gate (ga, gb, gk:
+ * channelSums), dy counts only where the ReLU passed it.
+ */
+inline void gradientCoefficients(const float* dy, const float* xAtDy, int64_t dyRows, int64_t c, const float* mean,
+                                 const float* var, const float* gamma, float eps, int64_t rows, float* dgamma,
+                                 float* dbeta, std::vector<float>& k1, std::vector<float>& k2, std::vector<float>& k3,
+                                 const float* ga = nullptr, const float* gb = nullptr, const float* gk = nullptr) {
+  std::vector<double> sumDy, sumDyXc;
+  const std::vector<float> zeros(c, 0.0f);
+  channelSums(
+      dyRows, c,
+      [&](int64_t r, const float*& a, const float*& b) {
+        a = dy + r * c;
+        b = xAtDy + r * c;
+      },
+      zeros.data(), mean, sumDy, sumDyXc, ga, gb, gk);
+  backwardCoefficients(sumDy, sumDyXc, mean, var, gamma, eps, rows, dgamma, dbeta, k1, k2, k3);
+}
+
+/**
  * Where channel j's folded map x·a + b is not finite, switches it to (x − mean)·a + beta, as affine does:
  * b[j] = beta[j], and the returned shift [C] is mean[j] there and 0 elsewhere ((x − 0)·a + b is x·a + b
  * exactly).
