@@ -87,7 +87,20 @@ void transposeInput(const Stem& st, const float* x, float* xT) {
 void projectHeadRows(const Stem& st, const float* x, const float* w, int64_t pStride, int64_t n, float mul,
                      int64_t Dp, float* out) {
   const int64_t F = st.F, D = st.g.D, lo = n * D;
-  for (int64_t p = 0; p < st.S; ++p) {
+  int64_t p = 0;
+  if (D % VL == 0) {
+    // Eight pixels at a time: eight independent sums over i (one sum's FMAs form a dependent chain).
+    for (; p + 8 <= st.S; p += 8) {
+      for (int64_t d0 = 0; d0 < D; d0 += VL) {
+        vf acc[8] = {};
+        for (int64_t i = 0; i < st.dIn; ++i) {
+          for (int r = 0; r < 8; ++r) acc[r] += x[(p + r) * st.dIn + i] * loadu(w + (p + r) * pStride + lo + i * F + d0);
+        }
+        for (int r = 0; r < 8; ++r) storeu(out + (p + r) * Dp + d0, acc[r] * mul);
+      }
+    }
+  }
+  for (; p < st.S; ++p) {
     float* o = out + p * Dp;
     const float* wp = w + p * pStride + lo;
     if (D % VL == 0) {
@@ -112,7 +125,22 @@ void projectHeadRows(const Stem& st, const float* x, const float* w, int64_t pSt
  */
 void projectHeadT(const Stem& st, const float* xT, const float* w, const float* wT, int64_t n, float* out) {
   const int64_t lo = n * st.g.D;
-  for (int64_t d = 0; d < st.g.D; ++d) {
+  int64_t d = 0;
+  if (st.S == VL) {
+    // Eight channels at a time: eight independent sums over i.
+    for (; d + 8 <= st.g.D; d += 8) {
+      vf acc[8] = {};
+      for (int64_t i = 0; i < st.dIn; ++i) {
+        const vf xi = loadu(xT + i * st.S);
+        for (int r = 0; r < 8; ++r) {
+          const int64_t c = lo + d + r;
+          acc[r] += wT ? loadu(wT + (i * st.F + c) * st.S) * xi : w[i * st.F + c] * xi;
+        }
+      }
+      for (int r = 0; r < 8; ++r) storeu(out + (d + r) * st.S, acc[r]);
+    }
+  }
+  for (; d < st.g.D; ++d) {
     const int64_t c = lo + d;
     for (int64_t p0 = 0; p0 < st.S; p0 += VL) {
       vf acc{};
@@ -315,6 +343,7 @@ struct Accumulators {
     const int64_t F = st.F, D = st.g.D, Dp = h.p.Dp, matrix = st.dIn * F;
     const float scale = static_cast<float>(st.g.scale);
     float *wq = part.data() + n * D, *wk = wq + matrix;
+    if (D % VL == 0) return addHeadVectors(st, x, h, wq, wk, scale);
     for (int64_t p = 0; p < st.S; ++p) {
       float* wv = wk + matrix + (st.P == 1 ? 0 : p * matrix);
       const float *dq = h.O0 + p * Dp, *dk = h.O1 + p * Dp, *dv = h.O2 + p * Dp;
@@ -332,6 +361,29 @@ struct Accumulators {
           ak[d] += xi * dk[d];
           av[d] += xi * dv[d];
         }
+      }
+    }
+  }
+
+  /**
+   * addHead when D is whole vectors: Σ_p x[p][i] dq_p and Σ_p x[p][i] dk_p summed in registers over the
+   * block's pixels before they are added to wq, wk ([d_in][F] at the head's channels); dv as addHead.
+   */
+  void addHeadVectors(const Stem& st, const float* x, const SmallHead& h, float* wq, float* wk, float scale) {
+    const int64_t F = st.F, Dp = h.p.Dp, matrix = st.dIn * F, valueStride = st.P == 1 ? 0 : matrix;
+    float* wv = wk + matrix;
+    for (int64_t d = 0; d < st.g.D; d += VL) {
+      for (int64_t i = 0; i < st.dIn; ++i) {
+        vf sq{}, sk{};
+        for (int64_t p = 0; p < st.S; ++p) {
+          const float xi = x[p * st.dIn + i];
+          sq += xi * loadu(h.O0 + p * Dp + d);
+          sk += xi * loadu(h.O1 + p * Dp + d);
+          float* av = wv + p * valueStride + i * F + d;
+          storeu(av, loadu(av) + xi * loadu(h.O2 + p * Dp + d));
+        }
+        storeu(wq + i * F + d, loadu(wq + i * F + d) + sq * scale);
+        storeu(wk + i * F + d, loadu(wk + i * F + d) + sk);
       }
     }
   }

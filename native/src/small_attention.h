@@ -191,14 +191,29 @@ struct SmallPlan {
   // sumsIdx[j] of (row sums at lanes ta·W, column sums at lanes VL + tb) (rowColumnSums).
   bool sumsByShuffle;
   int32_t sumsIdx[VL] = {};
+  // When also the tables' offsets fit one vector (shiftByShuffle): per pixel s, [S][VL], the lane of
+  // its sums vector (dS · sel's row) that window row / column offset t takes, VL (a zero) outside.
+  bool shiftByShuffle;
+  std::vector<int32_t> rowShift, colShift;
 
   explicit SmallPlan(const Geometry& geometry, const float* relRow, const float* relCol)
       : g(geometry), S(geometry.H * geometry.W), Sp(roundUp(S, VL)), Dp(roundUp(geometry.D, VL)),
         Kp(roundUp(geometry.K, VL)), mask(S * Sp, -std::numeric_limits<float>::infinity()),
         rowIdx(S * Sp, 0), colIdx(S * Sp, 0), shuffled(Kp <= 2 * VL), Jp(roundUp(geometry.H + geometry.W, VL)),
-        sel(Sp * Jp, 0.0f), sumsByShuffle(Sp == VL && Jp == VL) {
+        sel(Sp * Jp, 0.0f), sumsByShuffle(Sp == VL && Jp == VL), shiftByShuffle(sumsByShuffle && Kp == VL) {
     for (int64_t j = 0; j < g.H + g.W && j < VL; ++j) {
       sumsIdx[j] = static_cast<int32_t>(j < g.H ? j * g.W : VL + j - g.H);
+    }
+    if (shiftByShuffle) {
+      rowShift.assign(S * VL, static_cast<int32_t>(VL));
+      colShift.assign(S * VL, static_cast<int32_t>(VL));
+      for (int64_t s = 0; s < S; ++s) {
+        for (int64_t t = 0; t < geometry.K; ++t) {
+          const int64_t ta = t + s / g.W - g.h, tb = t + s % g.W - g.h;
+          if (ta >= 0 && ta < g.H) rowShift[s * VL + t] = static_cast<int32_t>(ta);
+          if (tb >= 0 && tb < g.W) colShift[s * VL + t] = static_cast<int32_t>(g.H + tb);
+        }
+      }
     }
     for (int64_t t = 0; t < S; ++t) {
       sel[t * Jp + t / g.W] = 1.0f;
@@ -542,13 +557,22 @@ inline void smallHeadGradientsFromP(SmallHead& w, int64_t n, const float* vt, co
       float* rs = w.rowS + s * Kp;
       float* cs = w.colS + s * Kp;
       const float* sums = w.sums + s * w.p.Jp;
-      std::fill_n(rs, Kp, 0.0f);
-      std::fill_n(cs, Kp, 0.0f);
-      const int64_t sa = s / g.W, sb = s % g.W;
-      const int64_t aLo = std::max<int64_t>(0, sa - g.h), aHi = std::min(g.H, sa + g.h + 1);
-      const int64_t bLo = std::max<int64_t>(0, sb - g.h), bHi = std::min(g.W, sb + g.h + 1);
-      for (int64_t ta = aLo; ta < aHi; ++ta) rs[ta - sa + g.h] = sums[ta];
-      for (int64_t tb = bLo; tb < bHi; ++tb) cs[tb - sb + g.h] = sums[g.H + tb];
+      if (w.p.shiftByShuffle) {
+        vi ri, ci;
+        std::memcpy(&ri, w.p.rowShift.data() + s * VL, sizeof ri);
+        std::memcpy(&ci, w.p.colShift.data() + s * VL, sizeof ci);
+        const vf v = loadu(sums);
+        storeu(rs, __builtin_shuffle(v, vf{}, ri));
+        storeu(cs, __builtin_shuffle(v, vf{}, ci));
+      } else {
+        std::fill_n(rs, Kp, 0.0f);
+        std::fill_n(cs, Kp, 0.0f);
+        const int64_t sa = s / g.W, sb = s % g.W;
+        const int64_t aLo = std::max<int64_t>(0, sa - g.h), aHi = std::min(g.H, sa + g.h + 1);
+        const int64_t bLo = std::max<int64_t>(0, sb - g.h), bHi = std::min(g.W, sb + g.h + 1);
+        for (int64_t ta = aLo; ta < aHi; ++ta) rs[ta - sa + g.h] = sums[ta];
+        for (int64_t tb = bLo; tb < bHi; ++tb) cs[tb - sb + g.h] = sums[g.H + tb];
+      }
       if (g.masked) continue;
       // Outside positions: dS = p · (0 - delta), p = exp(rowL[da] + colL[db] - lse).
       const float l = lse[s * g.N + n];
@@ -583,13 +607,12 @@ inline void smallHeadGradientsFromP(SmallHead& w, int64_t n, const float* vt, co
       gemm(S, w.colS, Kp, 1, w.p.table(n, 1), Dp, K, Dp, w.O0, Dp, true);
       gemm(K, w.colS, 1, Kp, w.Q, Dp, S, Dp, w.relC, Dp);
     }
-    for (int64_t d = 0; d < g.D; ++d) {
-      const int64_t c = n * g.D + d;
-      if (c < g.half) {
-        for (int64_t t = 0; t < K; ++t) accRow[t * g.half + c] += w.relR[t * Dp + d];
-      } else {
-        for (int64_t t = 0; t < K; ++t) accCol[t * g.half + c - g.half] += w.relC[t * Dp + d];
-      }
+    // Channels d < inRow are the row half's (c = lo + d), the rest the column half's (c - half).
+    for (int64_t t = 0; t < K; ++t) {
+      double *row = accRow + t * g.half, *col = accCol + t * g.half;
+      const float *rr = w.relR + t * Dp, *rc = w.relC + t * Dp;
+      for (int64_t d = 0; d < inRow; ++d) row[lo + d] += rr[d];
+      for (int64_t d = inRow; d < g.D; ++d) col[lo + d - g.half] += rc[d];
     }
   }
   if (g.useQK) gemm(S, w.dS, 1, Sp, w.Q, Dp, S, Dp, w.O1, Dp);
