@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <vector>
 
 #include "attention_common.h"
@@ -26,6 +27,7 @@
 #include "common.h"
 #include "simd.h"
 #include "small_attention.h"
+#include "stem_low_rank.h"
 
 namespace sasa {
 namespace {
@@ -183,30 +185,59 @@ void projectHead(const Stem& st, const float* x, const float* xT, const Weights&
   if (backward) transposeHead(h, h.V, h.VT);
 }
 
-/** Block b's attention, every head, into yb (the block's y, [S][F]) and its lse. xT: [d_in][S] scratch. */
-void attendBlock(const Stem& st, const float* x, const Weights& weights, SmallHead& w, float* xT, int64_t b,
-                 float* yb, float* lse) {
+/** The stem's M and R (stem_low_rank.h) when it computes its logits through them, else none. */
+std::optional<LowRankPlan> lowRankPlan(const Stem& st, const SmallPlan& plan, const Weights& w, const float* relRow,
+                                       const float* relCol) {
+  if (!lowRank(st.dIn, st.g)) return std::nullopt;
+  return std::optional<LowRankPlan>(std::in_place, plan, st.dIn, w.wq, w.wk, relRow, relCol);
+}
+
+/** A thread's buffers for the blocks of a forward pass: the small-attention head, x channel-major. */
+struct ForwardWork {
+  SmallHead w;
+  std::vector<float> xT;
+  std::optional<LowRankBlock> low;  // with a low-rank plan
+  ForwardWork(const Stem& st, const SmallPlan& plan, const std::optional<LowRankPlan>& lr)
+      : w(plan, false), xT(st.dIn * st.S) {
+    if (lr) low.emplace(*lr);
+  }
+};
+
+/** Block b's attention, every head, into yb (the block's y, [S][F]) and its lse. */
+void attendBlock(const Stem& st, const float* x, const Weights& weights, ForwardWork& fw, int64_t b, float* yb,
+                 float* lse) {
   const float* xb = x + b * st.S * st.dIn;
+  float* lseb = lse + b * st.S * st.g.N;
+  SmallHead& w = fw.w;
+  if (fw.low) {
+    fw.low->load(xb);
+    for (int64_t h = 0; h < st.g.N; ++h) {
+      fw.low->logits(w, h, xb);
+      projectHeadRows(st, xb, weights.wv, st.P == 1 ? 0 : st.dIn * st.F, h, 1.0f, w.p.Dp, w.V);
+      smallHeadSoftmaxValues(w, h, yb, lseb);
+    }
+    return;
+  }
   const bool channelMajor = st.S % VL == 0;
-  if (channelMajor) transposeInput(st, xb, xT);
+  if (channelMajor) transposeInput(st, xb, fw.xT.data());
   for (int64_t h = 0; h < st.g.N; ++h) {
-    projectHead(st, xb, channelMajor ? xT : nullptr, weights, h, false, w);
-    smallHeadAttend(w, h, w.KT, yb, lse + b * st.S * st.g.N);
+    projectHead(st, xb, channelMajor ? fw.xT.data() : nullptr, weights, h, false, w);
+    smallHeadAttend(w, h, w.KT, yb, lseb);
   }
 }
 
 void stemForward(const Stem& st, const float* x, const Weights& weights, const float* relRow, const float* relCol,
                  float* y, float* lse) {
   const SmallPlan plan(st.g, relRow, relCol);
+  const std::optional<LowRankPlan> lr = lowRankPlan(st, plan, weights, relRow, relCol);
 #pragma omp parallel
   {
     FlushDenormals ftz;
-    SmallHead w(plan, false);
-    std::vector<float> xT(st.dIn * st.S);
+    ForwardWork fw(st, plan, lr);
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < st.n; ++b) {
       if (b + 1 < st.n) prefetch<true>(y + (b + 1) * st.block(), st.block());
-      attendBlock(st, x, weights, w, xT.data(), b, y + b * st.block(), lse);
+      attendBlock(st, x, weights, fw, b, y + b * st.block(), lse);
     }
   }
 }
@@ -282,15 +313,16 @@ void stemForwardBlockMax(const Stem& st, const float* x, const Weights& weights,
   bn::ChunkSums partial(static_cast<size_t>(chunks) * 2 * F);
   std::vector<float> shift(F);  // y's first pixel, the sums' shift (as batchStats shifts by x's first row)
   const SmallPlan plan(st.g, relRow, relCol);
+  const std::optional<LowRankPlan> lr = lowRankPlan(st, plan, weights, relRow, relCol);
   const std::vector<float> dir = extremeDirections(bm.gamma, F);
 #pragma omp parallel
   {
     FlushDenormals ftz;
-    SmallHead w(plan, false);
-    std::vector<float> xT(st.dIn * S), yg(groupBlocks * S * F), f1(F), f2(F);
+    ForwardWork fw(st, plan, lr);
+    std::vector<float> yg(groupBlocks * S * F), f1(F), f2(F);
 #pragma omp single
     {
-      attendBlock(st, x, weights, w, xT.data(), 0, yg.data(), lse);
+      attendBlock(st, x, weights, fw, 0, yg.data(), lse);
       std::copy_n(yg.data(), F, shift.data());
     }
 #pragma omp for schedule(static)
@@ -298,7 +330,7 @@ void stemForwardBlockMax(const Stem& st, const float* x, const Weights& weights,
       const int64_t b0 = k * groupBlocks, b1 = std::min(st.n, b0 + groupBlocks);
       for (int64_t b = b0; b < b1; ++b) {
         float* yb = yg.data() + (b - b0) * S * F;
-        attendBlock(st, x, weights, w, xT.data(), b, yb, lse);
+        attendBlock(st, x, weights, fw, b, yb, lse);
         blockExtremes(st, yb, dir.data(), bm.extreme + b * F, bm.argmax + b * F);
       }
       const int64_t r0 = b0 * S, r1 = b1 * S;
@@ -337,13 +369,13 @@ struct Accumulators {
 
   /**
    * Adds x_pᵀ dq_p, x_pᵀ dk_p and x_pᵀ dv_p over the block's pixels on head n's channels, from
-   * h.O0 (dq / scale), h.O1 (dk) and h.O2 (dv) (smallHeadGradients').
+   * h.O0 (dq / scale), h.O1 (dk) and h.O2 (dv) (smallHeadGradients'); x_pᵀ dv_p alone unless queryKey.
    */
-  void addHead(const Stem& st, const float* x, const SmallHead& h, int64_t n) {
+  void addHead(const Stem& st, const float* x, const SmallHead& h, int64_t n, bool queryKey = true) {
     const int64_t F = st.F, D = st.g.D, Dp = h.p.Dp, matrix = st.dIn * F;
     const float scale = static_cast<float>(st.g.scale);
     float *wq = part.data() + n * D, *wk = wq + matrix;
-    if (D % VL == 0) return addHeadVectors(st, x, h, wq, wk, scale);
+    if (D % VL == 0) return addHeadVectors(st, x, h, wq, wk, scale, queryKey);
     for (int64_t p = 0; p < st.S; ++p) {
       float* wv = wk + matrix + (st.P == 1 ? 0 : p * matrix);
       const float *dq = h.O0 + p * Dp, *dk = h.O1 + p * Dp, *dv = h.O2 + p * Dp;
@@ -352,13 +384,17 @@ struct Accumulators {
         float *aq = wq + i * F, *ak = wk + i * F, *av = wv + i * F;
         int64_t d = 0;
         for (; d + VL <= D; d += VL) {
-          storeu(aq + d, loadu(aq + d) + xi * (loadu(dq + d) * scale));
-          storeu(ak + d, loadu(ak + d) + xi * loadu(dk + d));
+          if (queryKey) {
+            storeu(aq + d, loadu(aq + d) + xi * (loadu(dq + d) * scale));
+            storeu(ak + d, loadu(ak + d) + xi * loadu(dk + d));
+          }
           storeu(av + d, loadu(av + d) + xi * loadu(dv + d));
         }
         for (; d < D; ++d) {
-          aq[d] += xi * (dq[d] * scale);
-          ak[d] += xi * dk[d];
+          if (queryKey) {
+            aq[d] += xi * (dq[d] * scale);
+            ak[d] += xi * dk[d];
+          }
           av[d] += xi * dv[d];
         }
       }
@@ -369,7 +405,8 @@ struct Accumulators {
    * addHead when D is whole vectors: Σ_p x[p][i] dq_p and Σ_p x[p][i] dk_p summed in registers over the
    * block's pixels before they are added to wq, wk ([d_in][F] at the head's channels); dv as addHead.
    */
-  void addHeadVectors(const Stem& st, const float* x, const SmallHead& h, float* wq, float* wk, float scale) {
+  void addHeadVectors(const Stem& st, const float* x, const SmallHead& h, float* wq, float* wk, float scale,
+                      bool queryKey) {
     const int64_t F = st.F, Dp = h.p.Dp, matrix = st.dIn * F, valueStride = st.P == 1 ? 0 : matrix;
     float* wv = wk + matrix;
     for (int64_t d = 0; d < st.g.D; d += VL) {
@@ -377,11 +414,14 @@ struct Accumulators {
         vf sq{}, sk{};
         for (int64_t p = 0; p < st.S; ++p) {
           const float xi = x[p * st.dIn + i];
-          sq += xi * loadu(h.O0 + p * Dp + d);
-          sk += xi * loadu(h.O1 + p * Dp + d);
+          if (queryKey) {
+            sq += xi * loadu(h.O0 + p * Dp + d);
+            sk += xi * loadu(h.O1 + p * Dp + d);
+          }
           float* av = wv + p * valueStride + i * F + d;
           storeu(av, loadu(av) + xi * loadu(h.O2 + p * Dp + d));
         }
+        if (!queryKey) continue;
         storeu(wq + i * F + d, loadu(wq + i * F + d) + sq * scale);
         storeu(wk + i * F + d, loadu(wk + i * F + d) + sk);
       }
@@ -451,40 +491,76 @@ void blockMaxHeadDy(const Stem& st, const BlockMaxGrad& bg, int64_t b, int64_t n
 }
 
 /**
+ * Head n's values of one block for the backward: channel-major VT = (x Wv[p])ᵀ and, when `rows` (or
+ * without xT, the block's x channel-major when S is whole vectors), the rows V.
+ */
+void projectValues(const Stem& st, const float* x, const float* xT, const Weights& w, int64_t n, bool rows,
+                   SmallHead& h) {
+  const int64_t valueStride = st.P == 1 ? 0 : st.dIn * st.F;
+  if (rows || !xT) projectHeadRows(st, x, w.wv, valueStride, n, 1.0f, h.p.Dp, h.V);
+  if (xT) {
+    projectHeadT(st, xT, w.wv, st.P == 1 ? nullptr : w.wvT.data(), n, h.VT);
+  } else {
+    transposeHead(h, h.V, h.VT);
+  }
+}
+
+/**
  * The weights' (and with out.dx, x's) gradients of the stem for dy [n][S][F], or with bg (dy null) for
- * stemForwardBlockMax's out, whose dy each head builds from its recomputed y (blockMaxHeadDy).
+ * stemForwardBlockMax's out, whose dy each head builds from its recomputed y (blockMaxHeadDy). Without dx
+ * and with d_in < D, Wq's, Wk's and the tables' gradients come from the low-rank sums (stem_low_rank.h).
  */
 void stemBackward(const Stem& st, const float* dy, const BlockMaxGrad* bg, const float* x, const Weights& weights,
                   const float* relRow, const float* relCol, const float* lse, const StemGrads& out) {
   const Geometry& g = st.g;
   const int threads = numThreads();
   const int64_t tableSize = g.useQR ? g.K * g.half : 0;
-  const int64_t valueStride = st.P == 1 ? 0 : st.dIn * st.F;
   const SmallPlan plan(g, relRow, relCol);
+  const std::optional<LowRankPlan> lr = out.dx ? std::nullopt : lowRankPlan(st, plan, weights, relRow, relCol);
   std::vector<Accumulators> acc(threads, Accumulators(st, tableSize));
+  std::vector<LowRankSums> lowSums;
+  if (lr) lowSums.assign(threads, LowRankSums(*lr));
 #pragma omp parallel num_threads(threads)
   {
     FlushDenormals ftz;
     SmallHead w(plan, true);
     std::vector<float> xT(st.dIn * st.S);
+    std::optional<LowRankBlock> low;
+    if (lr) low.emplace(*lr);
     // dq, dk, dv of the block [S][F] each, only for dx.
     std::vector<float> dqkv(out.dx ? 3 * st.block() : 0);
-    Accumulators& mine = acc[omp_get_thread_num()];
+    const int thread = omp_get_thread_num();
+    Accumulators& mine = acc[thread];
     const bool channelMajor = st.S % VL == 0;
+    const float* xTb = channelMajor ? xT.data() : nullptr;
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < st.n; ++b) {
       const float* xb = x + b * st.S * st.dIn;
       const float* lseb = lse + b * st.S * g.N;
       if (dy && b + 1 < st.n) prefetch(dy + (b + 1) * st.block(), st.block());
       if (channelMajor) transposeInput(st, xb, xT.data());
+      if (low) low->load(xb);
       for (int64_t h = 0; h < g.N; ++h) {
-        projectHead(st, xb, channelMajor ? xT.data() : nullptr, weights, h, true, w);
-        smallHeadProbabilities(w, h, w.KT, lseb);
+        if (low) {
+          low->logits(w, h, xb);
+          probabilitiesFromLogits(w, h, lseb);
+          projectValues(st, xb, xTb, weights, h, bg != nullptr, w);
+        } else {
+          projectHead(st, xb, xTb, weights, h, true, w);
+          smallHeadProbabilities(w, h, w.KT, lseb);
+          if (bg && xTb) projectHeadRows(st, xb, weights.wv, st.P == 1 ? 0 : st.dIn * st.F, h, 1.0f, w.p.Dp, w.V);
+        }
         if (bg) {
-          if (channelMajor) projectHeadRows(st, xb, weights.wv, valueStride, h, 1.0f, w.p.Dp, w.V);
           blockMaxHeadDy(st, *bg, b, h, w);
         } else {
           w.load(dy + b * st.block(), g.C, h, 1.0f, w.DY, nullptr);
+        }
+        if (low) {
+          logitGradients(w, h, w.VT, lseb);
+          lowSums[thread].add(*low, w, h, xb);
+          valueGradients(w);
+          mine.addHead(st, xb, w, h, false);
+          continue;
         }
         smallHeadGradientsFromP(w, h, w.VT, lseb, mine.rel.data(), mine.rel.data() + tableSize);
         mine.addHead(st, xb, w, h);
@@ -495,12 +571,14 @@ void stemBackward(const Stem& st, const float* dy, const BlockMaxGrad* bg, const
         }
       }
       mine.blockDone();
+      if (low) lowSums[thread].blockDone();
       if (out.dx) {
         inputGradient(st, dqkv.data(), dqkv.data() + st.block(), dqkv.data() + 2 * st.block(), weights.wq,
                       weights.wk, weights.wv, out.dx + b * st.S * st.dIn);
       }
     }
     mine.flush();
+    if (low) lowSums[thread].flush();
   }
   // Sums over the threads in thread order.
   auto reduce = [&](std::vector<double> Accumulators::*field, int64_t offset, int64_t size, float* dst) {
@@ -518,6 +596,7 @@ void stemBackward(const Stem& st, const float* dy, const BlockMaxGrad* bg, const
     reduce(&Accumulators::rel, 0, tableSize, out.dRelRow);
     reduce(&Accumulators::rel, tableSize, tableSize, out.dRelCol);
   }
+  if (lr) lowRankGradients(*lr, lowSums, weights.wq, weights.wk, relRow, relCol, out.dwq, out.dwk, out.dRelRow, out.dRelCol);
 }
 
 /**

@@ -316,8 +316,7 @@ struct SmallHead {
    * rowL/colL[s][t] = q̂_s · relRow/relCol[t].
    */
   void logits(int64_t n, const float* kt) {
-    constexpr float ninf = -std::numeric_limits<float>::infinity();
-    const int64_t S = p.S, Sp = p.Sp, Dp = p.Dp, Kp = p.Kp, K = g.K, W = g.W;
+    const int64_t S = p.S, Sp = p.Sp, Dp = p.Dp, Kp = p.Kp;
     if (g.useQR) {  // over the head's channels in the row half, then in the column half
       const int64_t lo = n * g.D, rows = std::max<int64_t>(0, std::min(lo + g.D, g.half) - lo);
       gemm(S, Q, Dp, 1, p.tableT(n, 0), Kp, rows, Kp, rowL, Kp);
@@ -328,6 +327,17 @@ struct SmallHead {
     } else {
       std::fill_n(L, S * Sp, 0.0f);
     }
+    finishLogits();
+  }
+
+  /**
+   * The logits from the products in L ([S][Sp], q·k) and, with qr logits, rowL / colL ([S][Kp], q·r per
+   * window row / column offset): L[s][t] += rowL[s][da] + colL[s][db] in the window of s, -inf outside it
+   * (and for the padding lanes t >= S).
+   */
+  void finishLogits() {
+    constexpr float ninf = -std::numeric_limits<float>::infinity();
+    const int64_t S = p.S, Sp = p.Sp, Kp = p.Kp, K = g.K, W = g.W;
     for (int64_t s = 0; s < S; ++s) {
       float* Ls = L + s * Sp;
       if (p.shuffled) {
@@ -443,10 +453,12 @@ inline void prefetch(const float* p, int64_t n) {
  * [S][Dp], keys kt channel-major [D][Sp] (zeros past S); writes the head's channels of y (the S
  * pixels, NHWC with C channels) and its lse ([S][N]), normalising the softmax at the end.
  */
-inline void smallHeadAttend(SmallHead& w, int64_t n, const float* kt, float* y, float* lse) {
+inline void smallHeadAttend(SmallHead& w, int64_t n, const float* kt, float* y, float* lse);
+
+/** smallHeadAttend after the logits: the softmax of w.L and its product with the V rows, into y and lse. */
+inline void smallHeadSoftmaxValues(SmallHead& w, int64_t n, float* y, float* lse) {
   const Geometry& g = w.g;
   const int64_t S = w.p.S, Sp = w.p.Sp;
-  w.logits(n, kt);
   if (g.masked && Sp == VL) {
     // One vector per row: transposed, lane s of column t holds L[s][t], and the softmax over t
     // is elementwise across the columns (no reductions within a vector). Rows past S are zeros.
@@ -493,6 +505,11 @@ inline void smallHeadAttend(SmallHead& w, int64_t n, const float* kt, float* y, 
   w.store_(w.O0, 1.0f, y, g.C, n, w.rowMul);
 }
 
+inline void smallHeadAttend(SmallHead& w, int64_t n, const float* kt, float* y, float* lse) {
+  w.logits(n, kt);
+  smallHeadSoftmaxValues(w, n, y, lse);
+}
+
 /**
  * Forward of head n of one image: q, k, v, y its S pixels (NHWC; q, k, v with pixel stride
  * g.ld, y with C), lse its [S][N].
@@ -513,10 +530,12 @@ inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const
  * The softmax weights of head n of one image, recomputed from the logits (Q scaled, keys kt
  * channel-major [D][Sp]) and the forward's lse: P[s][t] = e^(L[s][t] - lse_s) into w.L ([S][Sp]).
  */
-inline void smallHeadProbabilities(SmallHead& w, int64_t n, const float* kt, const float* lse) {
+inline void smallHeadProbabilities(SmallHead& w, int64_t n, const float* kt, const float* lse);
+
+/** smallHeadProbabilities after the logits: P = e^(L - lse) in place in w.L. */
+inline void probabilitiesFromLogits(SmallHead& w, int64_t n, const float* lse) {
   const Geometry& g = w.g;
   const int64_t Sp = w.p.Sp;
-  w.logits(n, kt);
   for (int64_t s = 0; s < w.p.S; ++s) {
     float* P = w.L + s * Sp;
     const vf lv = bcast(lse[s * g.N + n]);
@@ -524,14 +543,22 @@ inline void smallHeadProbabilities(SmallHead& w, int64_t n, const float* kt, con
   }
 }
 
+inline void smallHeadProbabilities(SmallHead& w, int64_t n, const float* kt, const float* lse) {
+  w.logits(n, kt);
+  probabilitiesFromLogits(w, n, lse);
+}
+
+/** dv = Pᵀ dy into w.O2 (rows [S][Dp]) from the softmax weights in w.L and DY. */
+inline void valueGradients(SmallHead& w) {
+  gemm(w.p.S, w.L, 1, w.p.Sp, w.DY, w.p.Dp, w.p.S, w.p.Dp, w.O2, w.p.Dp);
+}
+
 /**
- * The gradients of head n of one image from its softmax weights in w.L (smallHeadProbabilities) and
- * the operands already in w: Q (scaled) and, with qk logits, Kr rows [S][Dp]; DY rows [S][Dp]; values
- * vt channel-major [D][Sp] (zeros past S). Leaves dq / scale in w.O0, dk in w.O1 (with qk logits) and
- * dv in w.O2, rows [S][Dp], and adds the head's table gradients to accRow and accCol ([K][C/2] each).
+ * The logits' gradients of head n of one image from its softmax weights in w.L (smallHeadProbabilities),
+ * DY rows [S][Dp] and values vt channel-major [D][Sp] (zeros past S): dS [S][Sp] = P ⊙ (dP - Σ_t P dP),
+ * dP = dy vᵀ, and with qr logits rowS / colS [S][Kp], dS summed over each window row / column offset.
  */
-inline void smallHeadGradientsFromP(SmallHead& w, int64_t n, const float* vt, const float* lse, double* accRow,
-                                    double* accCol) {
+inline void logitGradients(SmallHead& w, int64_t n, const float* vt, const float* lse) {
   const Geometry& g = w.g;
   const int64_t S = w.p.S, Sp = w.p.Sp, Dp = w.p.Dp, Kp = w.p.Kp, K = g.K;
   gemm(S, w.DY, Dp, 1, vt, Sp, g.D, Sp, w.dS, Sp);  // dP[s][t] = dy_s · v_t
@@ -589,8 +616,18 @@ inline void smallHeadGradientsFromP(SmallHead& w, int64_t n, const float* vt, co
       }
     }
   }
-  // dq = scale · (dS k + rowS relRow + colS relCol), dk = dSᵀ q̂, dv = Pᵀ dy,
-  // dRelRow = rowSᵀ q̂ and dRelCol = colSᵀ q̂ (on the head's channels of each half).
+}
+
+/**
+ * The gradients of head n from logitGradients' dS, rowS, colS, the softmax weights in w.L and the operands
+ * Q (scaled), Kr (with qk logits) and DY rows: leaves dq / scale in w.O0, dk in w.O1 (with qk logits) and
+ * dv in w.O2, rows [S][Dp], and adds the head's table gradients to accRow and accCol ([K][C/2] each):
+ *   dq = scale · (dS k + rowS relRow + colS relCol), dk = dSᵀ q̂, dv = Pᵀ dy,
+ *   dRelRow = rowSᵀ q̂ and dRelCol = colSᵀ q̂ (on the head's channels of each half).
+ */
+inline void operandGradients(SmallHead& w, int64_t n, double* accRow, double* accCol) {
+  const Geometry& g = w.g;
+  const int64_t S = w.p.S, Sp = w.p.Sp, Dp = w.p.Dp, Kp = w.p.Kp, K = g.K;
   if (g.useQK) {
     gemm(S, w.dS, Sp, 1, w.Kr, Dp, S, Dp, w.O0, Dp);
   } else {
@@ -616,7 +653,17 @@ inline void smallHeadGradientsFromP(SmallHead& w, int64_t n, const float* vt, co
     }
   }
   if (g.useQK) gemm(S, w.dS, 1, Sp, w.Q, Dp, S, Dp, w.O1, Dp);
-  gemm(S, w.L, 1, Sp, w.DY, Dp, S, Dp, w.O2, Dp);
+  valueGradients(w);
+}
+
+/**
+ * The gradients of head n of one image from its softmax weights in w.L (smallHeadProbabilities) and
+ * the operands already in w (logitGradients', then operandGradients').
+ */
+inline void smallHeadGradientsFromP(SmallHead& w, int64_t n, const float* vt, const float* lse, double* accRow,
+                                    double* accCol) {
+  logitGradients(w, n, vt, lse);
+  operandGradients(w, n, accRow, accCol);
 }
 
 /** smallHeadProbabilities, then smallHeadGradientsFromP: the head's gradients from its operands in w. */

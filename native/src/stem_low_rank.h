@@ -1,0 +1,193 @@
+// The attention stem's logits and weight gradients through its d_in-channel input (attention_stem.cc).
+//
+// A head's logits are bilinear in the block's input x [S][d_in]: with q = x Wq_n, k = x Wk_n (the
+// head's D columns) and T_row, T_col its channels of the relative tables (zero on the other half's),
+//   L[s][t] = scale·(q_s·k_t + q_s·T_row[da] + q_s·T_col[db]) = (x M)_s·x_t + (x R_row)[s][da] + (x R_col)[s][db],
+//   M = scale·Wq_n Wk_nᵀ [d_in][d_in],   R = scale·Wq_n Tᵀ [d_in][K],
+// S²·d_in multiply-adds instead of S²·D (the paper's stem: d_in 3 against D 16). Likewise the gradients
+// of Wq, Wk and the tables, which reach them through the logits only, need per block just
+//   A = xᵀ dS x [d_in][d_in],   B_row = xᵀ rowS, B_col = xᵀ colS [d_in][K]
+// (dS the logits' gradient, rowS / colS its sums per window row / column offset), summed over blocks:
+//   dWq_n = scale·(A Wk_n + B_row T_row + B_col T_col),   dWk_n = scale·Aᵀ Wq_n,
+//   dRelRow = scale·B_rowᵀ Wq_n, dRelCol = scale·B_colᵀ Wq_n (on the head's channels of each half),
+// instead of dq = dS k and dk = dSᵀ q (S²·D each) and their products with x. dx needs dq and dk, so a
+// backward asked for dx does not take this path.
+#pragma once
+
+#include <vector>
+
+#include "small_attention.h"
+
+namespace sasa {
+namespace attention {
+
+/** Whether a stem with d_in input channels computes through M, R, A and B: fewer products when d_in < D. */
+inline bool lowRank(int64_t dIn, const Geometry& g) { return g.useQK && dIn < g.D; }
+
+/** The products M and R of every head (the file comment), from the weights of one call. */
+struct LowRankPlan {
+  const SmallPlan& p;
+  int64_t dIn;
+  std::vector<float> M;  // [N][d_in][d_in]
+  std::vector<float> R;  // [N][2][d_in][Kp]: the row table's, then the column table's; zero past K
+
+  /** wq, wk [d_in][C]; relRow, relCol [K][C/2] (unused without qr logits). */
+  LowRankPlan(const SmallPlan& plan, int64_t inputs, const float* wq, const float* wk, const float* relRow,
+              const float* relCol)
+      : p(plan), dIn(inputs) {
+    const Geometry& g = p.g;
+    M.assign(g.N * dIn * dIn, 0.0f);
+    R.assign(g.N * 2 * dIn * p.Kp, 0.0f);
+    for (int64_t n = 0; n < g.N; ++n) {
+      for (int64_t i = 0; i < dIn; ++i) {
+        const float* qi = wq + i * g.C + n * g.D;
+        for (int64_t j = 0; j < dIn; ++j) {
+          const float* kj = wk + j * g.C + n * g.D;
+          double sum = 0.0;
+          for (int64_t d = 0; d < g.D; ++d) sum += static_cast<double>(qi[d]) * kj[d];
+          M[(n * dIn + i) * dIn + j] = static_cast<float>(g.scale * sum);
+        }
+        if (!g.useQR) continue;
+        for (int64_t t = 0; t < g.K; ++t) {
+          double row = 0.0, col = 0.0;
+          for (int64_t d = 0; d < g.D; ++d) {
+            const int64_t c = n * g.D + d;
+            if (c < g.half) row += static_cast<double>(qi[d]) * relRow[t * g.half + c];
+            else col += static_cast<double>(qi[d]) * relCol[t * g.half + c - g.half];
+          }
+          R[((n * 2 + 0) * dIn + i) * p.Kp + t] = static_cast<float>(g.scale * row);
+          R[((n * 2 + 1) * dIn + i) * p.Kp + t] = static_cast<float>(g.scale * col);
+        }
+      }
+    }
+  }
+  const float* m(int64_t n) const { return M.data() + n * dIn * dIn; }
+  const float* r(int64_t n, int col) const { return R.data() + (n * 2 + col) * dIn * p.Kp; }
+};
+
+/** One thread's buffers for a block: x channel-major xT [d_in][Sp] (zeros past S), (x M)ᵀ and xᵀ dS. */
+struct LowRankBlock {
+  const LowRankPlan& lr;
+  std::vector<float> xT, xMT, xdS;
+  explicit LowRankBlock(const LowRankPlan& plan)
+      : lr(plan), xT(plan.dIn * plan.p.Sp, 0.0f), xMT(xT.size(), 0.0f), xdS(xT.size(), 0.0f) {}
+
+  /** Takes block x [S][d_in]. */
+  void load(const float* x) {
+    const int64_t S = lr.p.S, Sp = lr.p.Sp;
+    for (int64_t s = 0; s < S; ++s)
+      for (int64_t i = 0; i < lr.dIn; ++i) xT[i * Sp + s] = x[s * lr.dIn + i];
+  }
+
+  /** Head n's logits of the block (x as load took it, rows [S][d_in]) into w.L, finished (finishLogits). */
+  void logits(SmallHead& w, int64_t n, const float* x) {
+    const int64_t S = lr.p.S, Sp = lr.p.Sp, Kp = lr.p.Kp, dIn = lr.dIn;
+    const float* M = lr.m(n);
+    for (int64_t j = 0; j < dIn; ++j) {  // xMT[j][t] = Σ_i M[i][j] x[t][i]
+      for (int64_t t0 = 0; t0 < Sp; t0 += VL) {
+        vf acc{};
+        for (int64_t i = 0; i < dIn; ++i) acc += M[i * dIn + j] * loadu(xT.data() + i * Sp + t0);
+        storeu(xMT.data() + j * Sp + t0, acc);
+      }
+    }
+    gemm(S, xMT.data(), 1, Sp, xT.data(), Sp, dIn, Sp, w.L, Sp);
+    if (w.g.useQR) {
+      gemm(S, x, dIn, 1, lr.r(n, 0), Kp, dIn, Kp, w.rowL, Kp);
+      gemm(S, x, dIn, 1, lr.r(n, 1), Kp, dIn, Kp, w.colL, Kp);
+    }
+    w.finishLogits();
+  }
+};
+
+/**
+ * One thread's sums of A (lane by lane, [N][d_in][d_in][VL]) and B ([N][2][d_in][Kp]) in float over up to
+ * kFlushBlocks blocks, then in double.
+ */
+struct LowRankSums {
+  static constexpr int kFlushBlocks = 64;
+  std::vector<float> a, b;
+  std::vector<double> totalA, totalB;
+  int pending = 0;
+  explicit LowRankSums(const LowRankPlan& lr)
+      : a(lr.p.g.N * lr.dIn * lr.dIn * VL, 0.0f),
+        b(lr.R.size(), 0.0f),
+        totalA(a.size(), 0.0),
+        totalB(b.size(), 0.0) {}
+
+  /** Adds head n's A and B of block x (rows [S][d_in]) from logitGradients' dS, rowS, colS in w. */
+  void add(LowRankBlock& blk, const SmallHead& w, int64_t n, const float* x) {
+    const LowRankPlan& lr = blk.lr;
+    const int64_t S = lr.p.S, Sp = lr.p.Sp, Kp = lr.p.Kp, dIn = lr.dIn;
+    float* xdS = blk.xdS.data();
+    gemm(dIn, x, 1, dIn, w.dS, Sp, S, Sp, xdS, Sp);  // (xᵀ dS)[i][t]
+    float* an = a.data() + n * dIn * dIn * VL;
+    for (int64_t i = 0; i < dIn; ++i) {
+      for (int64_t j = 0; j < dIn; ++j) {
+        vf acc = loadu(an + (i * dIn + j) * VL);
+        for (int64_t t0 = 0; t0 < Sp; t0 += VL) acc += loadu(xdS + i * Sp + t0) * loadu(blk.xT.data() + j * Sp + t0);
+        storeu(an + (i * dIn + j) * VL, acc);
+      }
+    }
+    if (!w.g.useQR) return;
+    gemm(dIn, x, 1, dIn, w.rowS, Kp, S, Kp, b.data() + (n * 2 + 0) * dIn * Kp, Kp, true);
+    gemm(dIn, x, 1, dIn, w.colS, Kp, S, Kp, b.data() + (n * 2 + 1) * dIn * Kp, Kp, true);
+  }
+
+  void blockDone() {
+    if (++pending == kFlushBlocks) flush();
+  }
+  void flush() {
+    for (size_t e = 0; e < a.size(); ++e) totalA[e] += a[e];
+    for (size_t e = 0; e < b.size(); ++e) totalB[e] += b[e];
+    std::fill(a.begin(), a.end(), 0.0f);
+    std::fill(b.begin(), b.end(), 0.0f);
+    pending = 0;
+  }
+};
+
+/**
+ * dWq, dWk [d_in][C] and, with qr logits, dRelRow, dRelCol [K][C/2] from the threads' sums (added in
+ * thread order; the file comment's formulas), written over the outputs.
+ */
+inline void lowRankGradients(const LowRankPlan& lr, const std::vector<LowRankSums>& sums, const float* wq,
+                             const float* wk, const float* relRow, const float* relCol, float* dwq, float* dwk,
+                             float* dRelRow, float* dRelCol) {
+  const Geometry& g = lr.p.g;
+  const int64_t dIn = lr.dIn, Kp = lr.p.Kp, C = g.C;
+  std::vector<double> A(dIn * dIn), B(2 * dIn * Kp);
+  for (int64_t n = 0; n < g.N; ++n) {
+    std::fill(A.begin(), A.end(), 0.0);
+    std::fill(B.begin(), B.end(), 0.0);
+    for (const LowRankSums& s : sums) {
+      for (int64_t e = 0; e < dIn * dIn; ++e)
+        for (int64_t l = 0; l < VL; ++l) A[e] += s.totalA[(n * dIn * dIn + e) * VL + l];
+      for (int64_t e = 0; e < 2 * dIn * Kp; ++e) B[e] += s.totalB[n * 2 * dIn * Kp + e];
+    }
+    for (int64_t d = 0; d < g.D; ++d) {
+      const int64_t c = n * g.D + d;
+      const bool isRow = c < g.half;
+      const double* Bh = B.data() + (isRow ? 0 : dIn * Kp);
+      const float* table = isRow ? relRow + c : relCol + (c - g.half);
+      for (int64_t i = 0; i < dIn; ++i) {
+        double q = 0.0, k = 0.0;
+        for (int64_t j = 0; j < dIn; ++j) {
+          q += A[i * dIn + j] * wk[j * C + c];
+          k += A[j * dIn + i] * wq[j * C + c];
+        }
+        for (int64_t t = 0; g.useQR && t < g.K; ++t) q += Bh[i * Kp + t] * table[t * g.half];
+        dwq[i * C + c] = static_cast<float>(g.scale * q);
+        dwk[i * C + c] = static_cast<float>(g.scale * k);
+      }
+      if (!g.useQR) continue;
+      float* dTable = isRow ? dRelRow + c : dRelCol + (c - g.half);
+      for (int64_t t = 0; t < g.K; ++t) {
+        double r = 0.0;
+        for (int64_t i = 0; i < dIn; ++i) r += Bh[i * Kp + t] * wq[i * C + c];
+        dTable[t * g.half] = static_cast<float>(g.scale * r);
+      }
+    }
+  }
+}
+
+}  // namespace attention
+}  // namespace sasa
