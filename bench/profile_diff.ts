@@ -8,8 +8,9 @@
  * step each), so load drifts hit them alike. Per kernel group: the median over the rounds of its summed
  * kernel time in a step. Groups: the kernel's name, local-attention and pooling kernels split by their
  * input's spatial size; with --shapes every kernel by its input shapes. Also each step's wall and CPU time
- * (process.cpuUsage, user + system, all threads) per round, unprofiled; --no-profile prints only those (an A/B
- * runs the script in two checkouts alternately).
+ * (process.cpuUsage, user + system, all threads) per round, unprofiled, and each model's wall time over the
+ * first's per round (the models' steps interleaved, so a drift of the host's speed hits both sides of a ratio
+ * alike) with their median; --no-profile prints only those (an A/B runs the script in two checkouts alternately).
  */
 
 import { initBackend } from '../src/backend/native.js';
@@ -83,6 +84,13 @@ for (const [i, m] of models.entries()) {
   const kernels = s.groups.length ? median(s.groups.map((g) => [...g.values()].reduce((t, e) => t + e.ms, 0))) : 0;
   console.log(
     `${m}: wall ${s.wall.map((v) => v.toFixed(0)).join(', ')} ms; CPU ${s.cpu.map((v) => v.toFixed(0)).join(', ')} ms; kernels ${kernels.toFixed(0)} ms`,
+  );
+}
+for (const [i, m] of models.entries()) {
+  if (i === 0) continue;
+  const ratios = samples[i].wall.map((v, r) => v / samples[0].wall[r]);
+  console.log(
+    `${m} / ${models[0]}, wall per round: ${ratios.map((v) => v.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(3)}`,
   );
 }
 if (flag('no-profile')) {

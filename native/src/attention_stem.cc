@@ -15,6 +15,9 @@
 // the sums are unchanged; no block-sized q/k/v/dq/dk/dv buffers, no copies between them. dx, which
 // the stem never needs (its input is the image), only when asked (then dq, dk, dv of the block are
 // kept for it).
+// With fewer input channels than channels a head (the paper's stem: 3 against 16), neither pass
+// forms q or k at all: the logits are (x M) xᵀ + x R and the gradients of Wq, Wk and the tables come
+// from per-block sums xᵀ dS x, xᵀ rowS, xᵀ colS (stem_low_rank.h): d_in/D of those products.
 #include <omp.h>
 
 #include <algorithm>
