@@ -10,9 +10,9 @@
 // small-attention buffers (projectHead; smallHeadAttend), which keeps a thread's working
 // set within L1 and saves copying them there. The backward pass likewise recomputes the head's q,
 // k rows and k, v channel-major (projectHead), takes the head's dq, dk, dv from smallHeadGradients
-// and adds x_pᵀ dq_p, x_pᵀ dk_p, x_pᵀ dv_p on the head's channels to dWq, dWk, dWv (per thread,
-// in float over 64 blocks, then in double), in the same order per element as block by block, so
-// the sums are unchanged; no block-sized q/k/v/dq/dk/dv buffers, no copies between them. dx, which
+// and adds x_pᵀ dq_p, x_pᵀ dk_p (summed over the block's pixels first), x_pᵀ dv_p on the head's
+// channels to dWq, dWk, dWv (per thread, in float over 64 blocks, then in double); no block-sized
+// q/k/v/dq/dk/dv buffers, no copies between them. dx, which
 // the stem never needs (its input is the image), only when asked (then dq, dk, dv of the block are
 // kept for it).
 // With fewer input channels than channels a head (the paper's stem: 3 against 16), neither pass

@@ -27,6 +27,9 @@ const CASES: Case[] = [
   { n: 4, s: 4, dIn: 2, filters: 8, heads: 2, positions: 'each', relative: false },
   { n: 2, s: 3, dIn: 5, filters: 12, heads: 3, positions: 'each', relative: true, scale: 'none' },
   { n: 2, s: 2, dIn: 1, filters: 4, heads: 1, positions: 'one', relative: true, scale: 0.7 },
+  // the paper's stem (heads of 16 channels, one vector): logits through d_in (3 < 16), and d_in 20 > 16 without
+  { n: 3, s: 4, dIn: 3, filters: 64, heads: 4, positions: 'each', relative: true },
+  { n: 3, s: 4, dIn: 20, filters: 32, heads: 2, positions: 'each', relative: true },
 ];
 
 /** The inputs of a case from fixed seeds (the same values on every backend). */

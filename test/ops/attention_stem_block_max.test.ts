@@ -40,6 +40,9 @@ const CASES: Case[] = [
   { n: 67, s: 3, dIn: 5, filters: 12, heads: 3, positions: 'each', relative: true },
   { n: 9, s: 4, dIn: 2, filters: 8, heads: 2, positions: 'one', relative: false },
   { n: 5, s: 2, dIn: 1, filters: 4, heads: 1, positions: 'each', relative: true },
+  // the paper's stem (heads of 16 channels, one vector): logits through d_in (3 < 16), and d_in 20 > 16 without
+  { n: 9, s: 4, dIn: 3, filters: 64, heads: 4, positions: 'each', relative: true },
+  { n: 6, s: 4, dIn: 20, filters: 32, heads: 2, positions: 'one', relative: true },
 ];
 
 /** A case's inputs from fixed seeds; gamma with negative entries and a zero one (the block's first pixel then). */
