@@ -448,13 +448,6 @@ inline void prefetch(const float* p, int64_t n) {
   for (int64_t i = 0; i < n; i += 64 / sizeof(float)) __builtin_prefetch(p + i, Write ? 1 : 0, 3);
 }
 
-/**
- * The forward of head n of one image from its operands already in w: Q (scaled) and V rows
- * [S][Dp], keys kt channel-major [D][Sp] (zeros past S); writes the head's channels of y (the S
- * pixels, NHWC with C channels) and its lse ([S][N]), normalising the softmax at the end.
- */
-inline void smallHeadAttend(SmallHead& w, int64_t n, const float* kt, float* y, float* lse);
-
 /** smallHeadAttend after the logits: the softmax of w.L and its product with the V rows, into y and lse. */
 inline void smallHeadSoftmaxValues(SmallHead& w, int64_t n, float* y, float* lse) {
   const Geometry& g = w.g;
@@ -505,6 +498,11 @@ inline void smallHeadSoftmaxValues(SmallHead& w, int64_t n, float* y, float* lse
   w.store_(w.O0, 1.0f, y, g.C, n, w.rowMul);
 }
 
+/**
+ * The forward of head n of one image from its operands already in w: Q (scaled) and V rows
+ * [S][Dp], keys kt channel-major [D][Sp] (zeros past S); writes the head's channels of y (the S
+ * pixels, NHWC with C channels) and its lse ([S][N]), normalising the softmax at the end.
+ */
 inline void smallHeadAttend(SmallHead& w, int64_t n, const float* kt, float* y, float* lse) {
   w.logits(n, kt);
   smallHeadSoftmaxValues(w, n, y, lse);
@@ -526,12 +524,6 @@ inline void smallHeadForward(SmallHead& w, const float* q, const float* k, const
   smallHeadAttend(w, n, kT ? w.headOf(kT, n) : w.KT, y, lse);
 }
 
-/**
- * The softmax weights of head n of one image, recomputed from the logits (Q scaled, keys kt
- * channel-major [D][Sp]) and the forward's lse: P[s][t] = e^(L[s][t] - lse_s) into w.L ([S][Sp]).
- */
-inline void smallHeadProbabilities(SmallHead& w, int64_t n, const float* kt, const float* lse);
-
 /** smallHeadProbabilities after the logits: P = e^(L - lse) in place in w.L. */
 inline void probabilitiesFromLogits(SmallHead& w, int64_t n, const float* lse) {
   const Geometry& g = w.g;
@@ -543,6 +535,10 @@ inline void probabilitiesFromLogits(SmallHead& w, int64_t n, const float* lse) {
   }
 }
 
+/**
+ * The softmax weights of head n of one image, recomputed from the logits (Q scaled, keys kt
+ * channel-major [D][Sp]) and the forward's lse: P[s][t] = e^(L[s][t] - lse_s) into w.L ([S][Sp]).
+ */
 inline void smallHeadProbabilities(SmallHead& w, int64_t n, const float* kt, const float* lse) {
   w.logits(n, kt);
   probabilitiesFromLogits(w, n, lse);
