@@ -64,6 +64,8 @@ struct Stem {
     return st;
   }
   int64_t block() const { return S * F; }
+  /** The floats from one pixel's value matrix to the next's in Wv [P][d_in][F]: 0 with one matrix. */
+  int64_t valueStride() const { return P == 1 ? 0 : dIn * F; }
 };
 
 /** The projection weights: wq, wk [d_in][F], wv [P][d_in][F], and wv as wvT [d_in][F][S] when P = S. */
@@ -99,7 +101,9 @@ void projectHeadRows(const Stem& st, const float* x, const float* w, int64_t pSt
       for (int64_t d0 = 0; d0 < D; d0 += VL) {
         vf acc[8] = {};
         for (int64_t i = 0; i < st.dIn; ++i) {
-          for (int r = 0; r < 8; ++r) acc[r] += x[(p + r) * st.dIn + i] * loadu(w + (p + r) * pStride + lo + i * F + d0);
+          for (int r = 0; r < 8; ++r) {
+            acc[r] += x[(p + r) * st.dIn + i] * loadu(w + (p + r) * pStride + lo + i * F + d0);
+          }
         }
         for (int r = 0; r < 8; ++r) storeu(out + (p + r) * Dp + d0, acc[r] * mul);
       }
@@ -172,7 +176,7 @@ void transposeHead(const SmallHead& h, const float* rows, float* cols) {
  */
 void projectHead(const Stem& st, const float* x, const float* xT, const Weights& w, int64_t n, bool backward,
                  SmallHead& h) {
-  const int64_t Dp = h.p.Dp, valueStride = st.P == 1 ? 0 : st.dIn * st.F;
+  const int64_t Dp = h.p.Dp, valueStride = st.valueStride();
   projectHeadRows(st, x, w.wq, 0, n, static_cast<float>(st.g.scale), Dp, h.Q);
   if (backward || !xT) projectHeadRows(st, x, w.wk, 0, n, 1.0f, Dp, h.Kr);
   if (xT) {
@@ -195,13 +199,13 @@ std::optional<LowRankPlan> lowRankPlan(const Stem& st, const SmallPlan& plan, co
   return std::optional<LowRankPlan>(std::in_place, plan, st.dIn, w.wq, w.wk, relRow, relCol);
 }
 
-/** A thread's buffers for the blocks of a forward pass: the small-attention head, x channel-major. */
+/** A thread's buffers for a forward pass: the small-attention head, x channel-major (or the low-rank block). */
 struct ForwardWork {
   SmallHead w;
   std::vector<float> xT;
   std::optional<LowRankBlock> low;  // with a low-rank plan
   ForwardWork(const Stem& st, const SmallPlan& plan, const std::optional<LowRankPlan>& lr)
-      : w(plan, false), xT(st.dIn * st.S) {
+      : w(plan, false), xT(lr ? 0 : st.dIn * st.S) {
     if (lr) low.emplace(*lr);
   }
 };
@@ -216,7 +220,7 @@ void attendBlock(const Stem& st, const float* x, const Weights& weights, Forward
     fw.low->load(xb);
     for (int64_t h = 0; h < st.g.N; ++h) {
       fw.low->logits(w, h, xb);
-      projectHeadRows(st, xb, weights.wv, st.P == 1 ? 0 : st.dIn * st.F, h, 1.0f, w.p.Dp, w.V);
+      projectHeadRows(st, xb, weights.wv, st.valueStride(), h, 1.0f, w.p.Dp, w.V);
       smallHeadSoftmaxValues(w, h, yb, lseb);
     }
     return;
@@ -358,17 +362,14 @@ void stemForwardBlockMax(const Stem& st, const float* x, const Weights& weights,
 }
 
 /**
- * Weight gradients of one thread: dWq, dWk [d_in][F], dWv [P][d_in][F] summed in float over up to
- * kFlushBlocks blocks, then added to double totals; dRelRow, dRelCol in double.
+ * Weight gradients of one thread: dWq, dWk [d_in][F], dWv [P][d_in][F] as BlockSums (float over up to 64
+ * blocks, then double); dRelRow, dRelCol in double.
  */
 struct Accumulators {
-  static constexpr int kFlushBlocks = 64;
-  std::vector<float> part;     // [dWq | dWk | dWv] of the blocks since the last flush
-  std::vector<double> total;   // the same layout
+  BlockSums weights;  // [dWq | dWk | dWv]
   std::vector<double> rel;
-  int pending = 0;
   Accumulators(const Stem& st, int64_t tableSize)
-      : part((2 + st.P) * st.dIn * st.F, 0.0f), total(part.size(), 0.0), rel(2 * tableSize, 0.0) {}
+      : weights(static_cast<size_t>((2 + st.P) * st.dIn * st.F)), rel(2 * tableSize, 0.0) {}
 
   /**
    * Adds x_pᵀ dq_p, x_pᵀ dk_p and x_pᵀ dv_p over the block's pixels on head n's channels, from
@@ -377,10 +378,10 @@ struct Accumulators {
   void addHead(const Stem& st, const float* x, const SmallHead& h, int64_t n, bool queryKey = true) {
     const int64_t F = st.F, D = st.g.D, Dp = h.p.Dp, matrix = st.dIn * F;
     const float scale = static_cast<float>(st.g.scale);
-    float *wq = part.data() + n * D, *wk = wq + matrix;
+    float *wq = weights.part.data() + n * D, *wk = wq + matrix;
     if (D % VL == 0) return addHeadVectors(st, x, h, wq, wk, scale, queryKey);
     for (int64_t p = 0; p < st.S; ++p) {
-      float* wv = wk + matrix + (st.P == 1 ? 0 : p * matrix);
+      float* wv = wk + matrix + p * st.valueStride();
       const float *dq = h.O0 + p * Dp, *dk = h.O1 + p * Dp, *dv = h.O2 + p * Dp;
       for (int64_t i = 0; i < st.dIn; ++i) {
         const float xi = x[p * st.dIn + i];
@@ -410,7 +411,7 @@ struct Accumulators {
    */
   void addHeadVectors(const Stem& st, const float* x, const SmallHead& h, float* wq, float* wk, float scale,
                       bool queryKey) {
-    const int64_t F = st.F, Dp = h.p.Dp, matrix = st.dIn * F, valueStride = st.P == 1 ? 0 : matrix;
+    const int64_t F = st.F, Dp = h.p.Dp, matrix = st.dIn * F, valueStride = st.valueStride();
     float* wv = wk + matrix;
     for (int64_t d = 0; d < st.g.D; d += VL) {
       for (int64_t i = 0; i < st.dIn; ++i) {
@@ -430,17 +431,6 @@ struct Accumulators {
       }
     }
   }
-
-  /** Counts a block done: the float sums go to the double totals every kFlushBlocks blocks. */
-  void blockDone() {
-    if (++pending == kFlushBlocks) flush();
-  }
-
-  void flush() {
-    for (size_t e = 0; e < part.size(); ++e) total[e] += part[e];
-    std::fill(part.begin(), part.end(), 0.0f);
-    pending = 0;
-  }
 };
 
 /** dx_p = dq_p Wqᵀ + dk_p Wkᵀ + dv_p Wv[p]ᵀ for the block's pixels. */
@@ -448,7 +438,7 @@ void inputGradient(const Stem& st, const float* dqb, const float* dkb, const flo
                    const float* wk, const float* wv, float* dx) {
   const int64_t F = st.F;
   for (int64_t p = 0; p < st.S; ++p) {
-    const float* wvp = wv + (st.P == 1 ? 0 : p * st.dIn * F);
+    const float* wvp = wv + p * st.valueStride();
     const float *dq = dqb + p * F, *dk = dkb + p * F, *dv = dvb + p * F;
     for (int64_t i = 0; i < st.dIn; ++i) {
       float sum = 0.0f;
@@ -499,8 +489,7 @@ void blockMaxHeadDy(const Stem& st, const BlockMaxGrad& bg, int64_t b, int64_t n
  */
 void projectValues(const Stem& st, const float* x, const float* xT, const Weights& w, int64_t n, bool rows,
                    SmallHead& h) {
-  const int64_t valueStride = st.P == 1 ? 0 : st.dIn * st.F;
-  if (rows || !xT) projectHeadRows(st, x, w.wv, valueStride, n, 1.0f, h.p.Dp, h.V);
+  if (rows || !xT) projectHeadRows(st, x, w.wv, st.valueStride(), n, 1.0f, h.p.Dp, h.V);
   if (xT) {
     projectHeadT(st, xT, w.wv, st.P == 1 ? nullptr : w.wvT.data(), n, h.VT);
   } else {
@@ -527,22 +516,26 @@ void stemBackward(const Stem& st, const float* dy, const BlockMaxGrad* bg, const
   {
     FlushDenormals ftz;
     SmallHead w(plan, true);
-    std::vector<float> xT(st.dIn * st.S);
     std::optional<LowRankBlock> low;
     if (lr) low.emplace(*lr);
+    std::vector<float> xT(low ? 0 : st.dIn * st.S);
     // dq, dk, dv of the block [S][F] each, only for dx.
     std::vector<float> dqkv(out.dx ? 3 * st.block() : 0);
     const int thread = omp_get_thread_num();
     Accumulators& mine = acc[thread];
     const bool channelMajor = st.S % VL == 0;
-    const float* xTb = channelMajor ? xT.data() : nullptr;
+    // the block's x channel-major: the low-rank block's copy when there is one (S whole vectors: no padding)
+    const float* xTb = channelMajor ? (low ? low->xT.data() : xT.data()) : nullptr;
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < st.n; ++b) {
       const float* xb = x + b * st.S * st.dIn;
       const float* lseb = lse + b * st.S * g.N;
       if (dy && b + 1 < st.n) prefetch(dy + (b + 1) * st.block(), st.block());
-      if (channelMajor) transposeInput(st, xb, xT.data());
-      if (low) low->load(xb);
+      if (low) {
+        low->load(xb);
+      } else if (channelMajor) {
+        transposeInput(st, xb, xT.data());
+      }
       for (int64_t h = 0; h < g.N; ++h) {
         if (low) {
           low->logits(w, h, xb);
@@ -551,7 +544,7 @@ void stemBackward(const Stem& st, const float* dy, const BlockMaxGrad* bg, const
         } else {
           projectHead(st, xb, xTb, weights, h, true, w);
           smallHeadProbabilities(w, h, w.KT, lseb);
-          if (bg && xTb) projectHeadRows(st, xb, weights.wv, st.P == 1 ? 0 : st.dIn * st.F, h, 1.0f, w.p.Dp, w.V);
+          if (bg && xTb) projectHeadRows(st, xb, weights.wv, st.valueStride(), h, 1.0f, w.p.Dp, w.V);
         }
         if (bg) {
           blockMaxHeadDy(st, *bg, b, h, w);
@@ -573,33 +566,41 @@ void stemBackward(const Stem& st, const float* dy, const BlockMaxGrad* bg, const
           w.store_(w.O2, 1.0f, dqkv.data() + 2 * st.block(), st.F, h);
         }
       }
-      mine.blockDone();
-      if (low) lowSums[thread].blockDone();
+      mine.weights.blockDone();
+      if (low) lowSums[thread].sums.blockDone();
       if (out.dx) {
         inputGradient(st, dqkv.data(), dqkv.data() + st.block(), dqkv.data() + 2 * st.block(), weights.wq,
                       weights.wk, weights.wv, out.dx + b * st.S * st.dIn);
       }
     }
-    mine.flush();
-    if (low) lowSums[thread].flush();
+    mine.weights.flush();
+    if (low) lowSums[thread].sums.flush();
   }
   // Sums over the threads in thread order.
-  auto reduce = [&](std::vector<double> Accumulators::*field, int64_t offset, int64_t size, float* dst) {
+  auto reduce = [&](auto field, int64_t offset, int64_t size, float* dst) {
     for (int64_t e = 0; e < size; ++e) {
       double sum = 0.0;
-      for (const Accumulators& a : acc) sum += (a.*field)[offset + e];
+      for (const Accumulators& a : acc) sum += field(a)[offset + e];
       dst[e] = static_cast<float>(sum);
     }
   };
+  const auto weightSums = [](const Accumulators& a) { return a.weights.total.data(); };
+  const auto tableSums = [](const Accumulators& a) { return a.rel.data(); };
   const int64_t matrix = st.dIn * st.F;
-  reduce(&Accumulators::total, 0, matrix, out.dwq);
-  reduce(&Accumulators::total, matrix, matrix, out.dwk);
-  reduce(&Accumulators::total, 2 * matrix, st.P * matrix, out.dwv);
-  if (tableSize) {
-    reduce(&Accumulators::rel, 0, tableSize, out.dRelRow);
-    reduce(&Accumulators::rel, tableSize, tableSize, out.dRelCol);
+  // with the low-rank sums, dWq, dWk and the tables are theirs (below), not these sums' (zeros)
+  if (!lr) {
+    reduce(weightSums, 0, matrix, out.dwq);
+    reduce(weightSums, matrix, matrix, out.dwk);
   }
-  if (lr) lowRankGradients(*lr, lowSums, weights.wq, weights.wk, relRow, relCol, out.dwq, out.dwk, out.dRelRow, out.dRelCol);
+  reduce(weightSums, 2 * matrix, st.P * matrix, out.dwv);
+  if (tableSize && !lr) {
+    reduce(tableSums, 0, tableSize, out.dRelRow);
+    reduce(tableSums, tableSize, tableSize, out.dRelCol);
+  }
+  if (lr) {
+    lowRankGradients(*lr, lowSums, weights.wq, weights.wk, relRow, relCol, out.dwq, out.dwk, out.dRelRow,
+                     out.dRelCol);
+  }
 }
 
 /**

@@ -14,12 +14,35 @@
 // backward asked for dx does not take this path.
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include "small_attention.h"
 
 namespace sasa {
 namespace attention {
+
+/**
+ * Sums kept in float over up to kFlushBlocks blocks, then added to double totals (flush): the stem's
+ * per-thread weight-gradient sums (attention_stem.cc's Accumulators, LowRankSums).
+ */
+struct BlockSums {
+  static constexpr int kFlushBlocks = 64;
+  std::vector<float> part;    // since the last flush
+  std::vector<double> total;  // the same layout
+  int pending = 0;
+  explicit BlockSums(size_t n) : part(n, 0.0f), total(n, 0.0) {}
+
+  /** Counts a block done: the float sums go to the double totals every kFlushBlocks blocks. */
+  void blockDone() {
+    if (++pending == kFlushBlocks) flush();
+  }
+  void flush() {
+    for (size_t e = 0; e < part.size(); ++e) total[e] += part[e];
+    std::fill(part.begin(), part.end(), 0.0f);
+    pending = 0;
+  }
+};
 
 /** Whether a stem with d_in input channels computes through M, R, A and B: fewer products when d_in < D. */
 inline bool lowRank(int64_t dIn, const Geometry& g) { return g.useQK && dIn < g.D; }
@@ -99,20 +122,14 @@ struct LowRankBlock {
   }
 };
 
-/**
- * One thread's sums of A (lane by lane, [N][d_in][d_in][VL]) and B ([N][2][d_in][Kp]) in float over up to
- * kFlushBlocks blocks, then in double.
- */
+/** One thread's sums (BlockSums) of A, lane by lane ([N][d_in][d_in][VL]), then of B ([N][2][d_in][Kp]). */
 struct LowRankSums {
-  static constexpr int kFlushBlocks = 64;
-  std::vector<float> a, b;
-  std::vector<double> totalA, totalB;
-  int pending = 0;
+  int64_t sizeA;
+  BlockSums sums;
   explicit LowRankSums(const LowRankPlan& lr)
-      : a(lr.p.g.N * lr.dIn * lr.dIn * VL, 0.0f),
-        b(lr.R.size(), 0.0f),
-        totalA(a.size(), 0.0),
-        totalB(b.size(), 0.0) {}
+      : sizeA(lr.p.g.N * lr.dIn * lr.dIn * VL), sums(static_cast<size_t>(sizeA) + lr.R.size()) {}
+  const double* totalA() const { return sums.total.data(); }
+  const double* totalB() const { return sums.total.data() + sizeA; }
 
   /** Adds head n's A and B of block x (rows [S][d_in]) from logitGradients' dS, rowS, colS in w. */
   void add(LowRankBlock& blk, const SmallHead& w, int64_t n, const float* x) {
@@ -120,7 +137,7 @@ struct LowRankSums {
     const int64_t S = lr.p.S, Sp = lr.p.Sp, Kp = lr.p.Kp, dIn = lr.dIn;
     float* xdS = blk.xdS.data();
     gemm(dIn, x, 1, dIn, w.dS, Sp, S, Sp, xdS, Sp);  // (xᵀ dS)[i][t]
-    float* an = a.data() + n * dIn * dIn * VL;
+    float* an = sums.part.data() + n * dIn * dIn * VL;
     for (int64_t i = 0; i < dIn; ++i) {
       for (int64_t j = 0; j < dIn; ++j) {
         vf acc = loadu(an + (i * dIn + j) * VL);
@@ -129,19 +146,9 @@ struct LowRankSums {
       }
     }
     if (!w.g.useQR) return;
-    gemm(dIn, x, 1, dIn, w.rowS, Kp, S, Kp, b.data() + (n * 2 + 0) * dIn * Kp, Kp, true);
-    gemm(dIn, x, 1, dIn, w.colS, Kp, S, Kp, b.data() + (n * 2 + 1) * dIn * Kp, Kp, true);
-  }
-
-  void blockDone() {
-    if (++pending == kFlushBlocks) flush();
-  }
-  void flush() {
-    for (size_t e = 0; e < a.size(); ++e) totalA[e] += a[e];
-    for (size_t e = 0; e < b.size(); ++e) totalB[e] += b[e];
-    std::fill(a.begin(), a.end(), 0.0f);
-    std::fill(b.begin(), b.end(), 0.0f);
-    pending = 0;
+    float* bn = sums.part.data() + sizeA + n * 2 * dIn * Kp;
+    gemm(dIn, x, 1, dIn, w.rowS, Kp, S, Kp, bn, Kp, true);
+    gemm(dIn, x, 1, dIn, w.colS, Kp, S, Kp, bn + dIn * Kp, Kp, true);
   }
 };
 
@@ -160,8 +167,8 @@ inline void lowRankGradients(const LowRankPlan& lr, const std::vector<LowRankSum
     std::fill(B.begin(), B.end(), 0.0);
     for (const LowRankSums& s : sums) {
       for (int64_t e = 0; e < dIn * dIn; ++e)
-        for (int64_t l = 0; l < VL; ++l) A[e] += s.totalA[(n * dIn * dIn + e) * VL + l];
-      for (int64_t e = 0; e < 2 * dIn * Kp; ++e) B[e] += s.totalB[n * 2 * dIn * Kp + e];
+        for (int64_t l = 0; l < VL; ++l) A[e] += s.totalA()[(n * dIn * dIn + e) * VL + l];
+      for (int64_t e = 0; e < 2 * dIn * Kp; ++e) B[e] += s.totalB()[n * 2 * dIn * Kp + e];
     }
     for (int64_t d = 0; d < g.D; ++d) {
       const int64_t c = n * g.D + d;
