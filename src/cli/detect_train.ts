@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { DetectorConfig } from '../models/detection/config.js';
 import { FPN_TYPES, type FpnType, resolveDetectorConfig } from '../models/detection/config.js';
 import { detectorConfig } from '../models/detection/registry.js';
-import { PADDING_MODES, type PaddingMode } from '../ops/local_attention/options.js';
+import { LOGITS_MODES, type LogitsMode, PADDING_MODES, type PaddingMode } from '../ops/local_attention/options.js';
 import {
   DETECTION_OPTIMIZERS,
   DETECTOR_TRAIN_DEFAULTS,
@@ -36,11 +36,20 @@ export interface DetectTrainFlags extends BackendFlags, SgdRunOptions {
   frozenBn?: boolean;
   levelBn?: boolean;
   attentionPadding?: PaddingMode;
+  attentionLogits?: LogitsMode;
   backboneWeights?: string;
 }
 
 /** The demo detectors, by the kind of their subnets (the attention demo's subnet σ is for attention subnets). */
 export const DEMO_DETECTORS: Record<FpnType, string> = { conv: 'retinanet_demo', attention: 'retinanet_demo_attnfpn' };
+
+/** The attention options --attention-padding and --attention-logits give. */
+function attentionFlags(flags: DetectTrainFlags): { padding?: PaddingMode; logits?: LogitsMode } {
+  return {
+    ...(flags.attentionPadding ? { padding: flags.attentionPadding } : {}),
+    ...(flags.attentionLogits ? { logits: flags.attentionLogits } : {}),
+  };
+}
 
 /** The detector the flags name, with `classes` classes. */
 export function flagsDetector(flags: DetectTrainFlags, classes: number): DetectorConfig {
@@ -48,7 +57,7 @@ export function flagsDetector(flags: DetectTrainFlags, classes: number): Detecto
     ...(flags.frozenBn ? { frozenBatchNorm: true } : {}),
     ...(flags.levelBn ? { levelBatchNorm: true } : {}),
     ...(flags.heads ? { heads: flags.heads } : {}),
-    ...(flags.attentionPadding ? { attention: { padding: flags.attentionPadding } } : {}),
+    ...(flags.attentionPadding || flags.attentionLogits ? { attention: attentionFlags(flags) } : {}),
   };
   if (flags.model && flags.backbone) throw new Error('give --model or --backbone, not both');
   if (flags.backbone) {
@@ -73,6 +82,7 @@ const FLAG_OPTIONS: Record<string, keyof DetectorTrainOptions> = {
   frozenBn: 'detector',
   levelBn: 'detector',
   attentionPadding: 'detector',
+  attentionLogits: 'detector',
   ...Object.fromEntries(SGD_RUN_OPTIONS.map((k) => [k, k])),
   optimizer: 'optimizer',
   clipNorm: 'clipNorm',
@@ -147,6 +157,11 @@ export function withTrainingOptions(cmd: Command, defaults = DETECTOR_TRAIN_DEFA
       '--attention-padding <mode>',
       `the attention layers' borders: ${PADDING_MODES.join(' or ')} (keys outside the image are zero vectors, or left out of the softmax; default zeros, SASA.md §1)`,
       oneOf('--attention-padding', PADDING_MODES),
+    )
+    .option(
+      '--attention-logits <mode>',
+      `the attention layers' logits: ${LOGITS_MODES.join(', ')} (q·k + q·r, the paper's; q·r alone, its ablation; q·k alone; default qk+qr, SASA.md §1)`,
+      oneOf('--attention-logits', LOGITS_MODES),
     );
 }
 

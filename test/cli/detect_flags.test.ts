@@ -41,4 +41,20 @@ describe('flagsDetector', () => {
     assert.equal(resolveDetectorConfig(paper).attention.kernelSize, 7, 'defaults fill the rest');
     assert.equal(flagsDetector(flags({ fpn: 'attention' }), 4).attention?.padding, undefined, 'default: zeros');
   });
+
+  it('--attention-logits sets the logits, alone or with --attention-padding', () => {
+    const qr = flagsDetector(flags({ fpn: 'attention', attentionLogits: 'qr' }), 4);
+    assert.deepEqual(qr.attention, { heads: 4, logits: 'qr' });
+    assert.equal(resolveDetectorConfig(qr).attention.logits, 'qr');
+    const both = flagsDetector(
+      flags({ backbone: 'resnet50', fpn: 'attention', attentionPadding: 'masked', attentionLogits: 'qk' }),
+      3,
+    );
+    assert.deepEqual(both.attention, { padding: 'masked', logits: 'qk' });
+    assert.equal(
+      resolveDetectorConfig(flagsDetector(flags({ fpn: 'attention' }), 4)).attention.logits,
+      'qk+qr',
+      'default',
+    );
+  });
 });

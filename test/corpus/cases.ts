@@ -364,6 +364,7 @@ const detectCases: CorpusCase[] = [
   ['detect-size', detectTrain(SHAPES, '--size', '200'), ['--size', 'multiple of 128']],
   ['detect-fpn', detectTrain(SHAPES, '--fpn', 'dense'), ['--fpn', "'dense'"]],
   ['detect-heads', detectTrain(SHAPES, '--heads', 'mlp'), ['--heads', "'mlp'"]],
+  ['detect-attention-logits', detectTrain(SHAPES, '--attention-logits', 'qv'), ['--attention-logits', "'qv'"]],
   ['detect-momentum-word', detectTrain(SHAPES, '--momentum', 'high'), ['--momentum', "'high'"]],
   ['detect-warmup-negative', detectTrain(SHAPES, '--warmup-epochs', '-1'), ['--warmup-epochs', "'-1'"]],
   ['detect-weight-decay-word', detectTrain(SHAPES, '--weight-decay', 'x'), ['--weight-decay', "'x'"]],
