@@ -43,12 +43,13 @@ export interface DetectTrainFlags extends BackendFlags, SgdRunOptions {
 /** The demo detectors, by the kind of their subnets (the attention demo's subnet σ is for attention subnets). */
 export const DEMO_DETECTORS: Record<FpnType, string> = { conv: 'retinanet_demo', attention: 'retinanet_demo_attnfpn' };
 
-/** The attention options --attention-padding and --attention-logits give. */
-function attentionFlags(flags: DetectTrainFlags): { padding?: PaddingMode; logits?: LogitsMode } {
-  return {
+/** `{ attention }` with the options --attention-padding and --attention-logits give, or `{}` without either. */
+function attentionFlags(flags: DetectTrainFlags): { attention?: { padding?: PaddingMode; logits?: LogitsMode } } {
+  const attention = {
     ...(flags.attentionPadding ? { padding: flags.attentionPadding } : {}),
     ...(flags.attentionLogits ? { logits: flags.attentionLogits } : {}),
   };
+  return Object.keys(attention).length ? { attention } : {};
 }
 
 /** The detector the flags name, with `classes` classes. */
@@ -57,7 +58,7 @@ export function flagsDetector(flags: DetectTrainFlags, classes: number): Detecto
     ...(flags.frozenBn ? { frozenBatchNorm: true } : {}),
     ...(flags.levelBn ? { levelBatchNorm: true } : {}),
     ...(flags.heads ? { heads: flags.heads } : {}),
-    ...(flags.attentionPadding || flags.attentionLogits ? { attention: attentionFlags(flags) } : {}),
+    ...attentionFlags(flags),
   };
   if (flags.model && flags.backbone) throw new Error('give --model or --backbone, not both');
   if (flags.backbone) {
