@@ -606,10 +606,13 @@ struct Task : WindowSize<KT> {
    * dS + r · rs (rs = k² · Wk; row w at [w · Wk + j]): P[w] = exp(L[w] - lse), dP[w] = dy · v_w
    * over the head's channels, dS[w] = P[w] (dP[w] - Σ_w' P[w'] dP[w']). lse: the head's entry of
    * the image's pixel (0, 0), pixel stride N. Two rows share their logits' key rows and their value
-   * rows: value row i + t is row i's da = t and row i + 1's da = t - 1.
+   * rows: value row i + t is row i's da = t and row i + 1's da = t - 1. With sameDy (the two rows'
+   * dy are equal, as the rows of a 2×2 pooling cell are), row i + 1's dP[da - 1] is row i's dP[da]:
+   * computed once (the same sums in the same order, so bit for bit what two passes give).
    */
   void softmaxGrads(int64_t i, int64_t rows, const float* Q, const float* Kb, const float* V, const float* DY,
-                    const float* relRow, const float* relCol, const float* lse, float* P, float* dS) const {
+                    const float* relRow, const float* relCol, const float* lse, float* P, float* dS,
+                    bool sameDy) const {
     constexpr int64_t maxK = KT ? KT : kMaxWindow;
     const int64_t rs = KK * g.Wk;
     const int64_t wk = g.Wk;  // a local: the vector stores (memcpy) could alias g, so g.Wk is reloaded
@@ -632,7 +635,7 @@ struct Task : WindowSize<KT> {
       vf delta[2] = {};
       for (int64_t kr = 0; kr < K + rows - 1; ++kr) {  // value row i + kr: da = kr - r for row i + r
         const float* vrow = V + (i + kr) * g.Wk + j0;
-        if (rows == 2) {
+        if (rows == 2 && !sameDy) {
           windowDotsPair(dyrow, dyrow + g.Wk, vrow, acc[0], acc[1]);
         } else {
           windowDots(dyrow, vrow, acc[0]);
@@ -640,10 +643,11 @@ struct Task : WindowSize<KT> {
         for (int64_t r = 0; r < rows; ++r) {
           const int64_t da = kr - r;
           if (da < 0 || da >= K) continue;
+          const vf* dP = acc[sameDy ? 0 : r];
           for (int64_t db = 0; db < K; ++db) {
             const int64_t at = r * rs + (da * K + db) * wk + j0;
-            storeu(dS + at, acc[r][db]);
-            delta[r] += loadu(P + at) * acc[r][db];
+            storeu(dS + at, dP[db]);
+            delta[r] += loadu(P + at) * dP[db];
           }
         }
       }
@@ -850,7 +854,7 @@ void backwardImpl(const Geometry& g, const float* dy, const float* q, const floa
           const int64_t rows = std::min<int64_t>(2, g.H - i);  // query rows i and i + 1: adjacent slots
           float* P = Pring.row(i) + g.h;
           float* dS = dSring.row(i) + g.h;
-          t.softmaxGrads(i, rows, Q, Kb, V, DY, relRow, relCol, headLse, P, dS);
+          t.softmaxGrads(i, rows, Q, Kb, V, DY, relRow, relCol, headLse, P, dS, pooled);  // i even: a pooling cell's rows
           for (int64_t r = 0; r < rows && g.useQR; ++r) {
             t.relativeGrads(i + r, dS + r * rs, Q, relRow, relCol, DQ, relV.data());
           }
