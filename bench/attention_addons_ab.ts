@@ -8,7 +8,9 @@
 
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
+import { median } from '../src/bench/timing.js';
 import { arg, flag } from './args.js';
+import { seededUniform } from './random.js';
 
 type Addon = Record<string, (...args: unknown[]) => void>;
 const load = (path: string): Addon => createRequire(import.meta.url)(resolve(path)) as Addon;
@@ -18,24 +20,15 @@ const pool = flag('pool');
 const rounds = Number(arg('rounds', '15'));
 const K = 7;
 
-let seed = 3;
-/** Seeded uniform values in [-0.5, 0.5): the same inputs for both addons and every run. */
-function random(length: number): Float32Array {
-  const a = new Float32Array(length);
-  for (let i = 0; i < length; i++) {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    a[i] = seed / 2147483648 - 0.5;
-  }
-  return a;
-}
-
-const qkv = random(B * H * W * 3 * C);
+const qkv = seededUniform(B * H * W * 3 * C, 1);
 const [q, k, v] = [0, C, 2 * C].map((o) => qkv.subarray(o));
-const [relRow, relCol] = [random((K * C) / 2), random((K * C) / 2)];
-const geometry = { batch: B, height: H, width: W, channels: C, kernelSize: K, heads: 8, masked: false };
-Object.assign(geometry, { useQK: true, useQR: true, scale: 1 / Math.sqrt(C / 8), pixelStride: 3 * C });
+const [relRow, relCol] = [seededUniform((K * C) / 2, 2), seededUniform((K * C) / 2, 3)];
+const geometry = {
+  ...{ batch: B, height: H, width: W, channels: C, kernelSize: K, heads: 8, masked: false },
+  ...{ useQK: true, useQR: true, scale: 1 / Math.sqrt(C / 8), pixelStride: 3 * C },
+};
 const outPixels = pool ? (B * H * W) / 4 : B * H * W;
-const dy = random(outPixels * C);
+const dy = seededUniform(outPixels * C, 4);
 const outputs = () => ({
   y: new Float32Array(outPixels * C),
   lse: new Float32Array(B * H * W * 8),
@@ -59,15 +52,12 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 
-const median = (a: number[]) =>
-  a
-    .slice(1)
-    .sort((x, y) => x - y)
-    [(a.length - 1) >> 1].toFixed(2);
+/** The median of a side's times, the first (warm-up) call left out. */
+const steady = (times: number[]) => median(times.slice(1)).toFixed(2);
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 const [ta, tb] = [times.A, times.B];
 console.log(
-  `[${B},${H},${W},${C}] pool ${pool}: forward A ${median(ta.forward)} B ${median(tb.forward)} ms, ` +
-    `backward A ${median(ta.backward)} B ${median(tb.backward)} ms; max |A − B| y ${maxDiff(out.A.y, out.B.y)}, ` +
+  `[${B},${H},${W},${C}] pool ${pool}: forward A ${steady(ta.forward)} B ${steady(tb.forward)} ms, ` +
+    `backward A ${steady(ta.backward)} B ${steady(tb.backward)} ms; max |A − B| y ${maxDiff(out.A.y, out.B.y)}, ` +
     `dq|dk|dv ${maxDiff(out.A.dqkv, out.B.dqkv)}, dRelRow ${maxDiff(out.A.dRelRow, out.B.dRelRow)}`,
 );

@@ -10,20 +10,12 @@
 import { loadAddon } from '../src/backend/addon.js';
 import { median } from '../src/bench/timing.js';
 import { arg } from './args.js';
+import { seededUniform } from './random.js';
 
 const { addon, reason } = loadAddon();
 if (!addon) throw new Error(`attention_kernel_calls: no addon (${reason})`);
 const runs = Number(arg('runs', '7'));
 const only = arg('only', '');
-const random = (n: number, seed: number) => {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    a[i] = s / 2 ** 32 - 0.5;
-  }
-  return a;
-};
 /** Median wall ms and median CPU ms (user + system, all threads: less sensitive to shared cores). */
 const time = (f: () => void) => {
   f();
@@ -45,13 +37,13 @@ const N = 8;
 for (const spec of arg('shapes', '8,56,56,64;8,28,28,128').split(';')) {
   const [B, H, W, C] = spec.split(',').map(Number);
   const P = B * H * W;
-  const qkv = random(P * 3 * C, 1);
+  const qkv = seededUniform(P * 3 * C, 1);
   const [q, k, v] = [0, 1, 2].map((part) => qkv.subarray(part * C));
-  const relRow = random(K * (C / 2), 2);
-  const relCol = random(K * (C / 2), 3);
+  const relRow = seededUniform(K * (C / 2), 2);
+  const relCol = seededUniform(K * (C / 2), 3);
   const y = new Float32Array(P * C);
   const lse = new Float32Array(P * N);
-  const dy = random(P * C, 4);
+  const dy = seededUniform(P * C, 4);
   const dqkv = new Float32Array(P * 3 * C);
   const [dq, dk, dv] = [0, 1, 2].map((part) => dqkv.subarray(part * C));
   const dRelRow = new Float32Array(K * (C / 2));

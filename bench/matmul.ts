@@ -7,6 +7,7 @@
  *   SASA_NATIVE_ADDON=/tmp/old/sasa_native.node npx tsx bench/matmul.ts
  */
 import { loadAddon } from '../src/backend/addon.js';
+import { seededUniform } from './random.js';
 
 interface Case {
   name: string;
@@ -35,15 +36,8 @@ if (!load.addon) throw new Error(load.reason);
 const addon = load.addon;
 console.log(`addon: ${load.path}`);
 
-function fill(n: number, seed: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    x[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return x;
-}
+/** Values in [-1, 1). */
+const fill = (n: number, seed: number) => seededUniform(n, seed, 2);
 
 for (const c of cases) {
   const a = fill(c.batch * c.m * c.k, 1);
