@@ -17,7 +17,9 @@
 // kept for it).
 // With fewer input channels than channels a head (the paper's stem: 3 against 16), neither pass
 // forms q or k at all: the logits are (x M) xᵀ + x R and the gradients of Wq, Wk and the tables come
-// from per-block sums xᵀ dS x, xᵀ rowS, xᵀ colS (stem_low_rank.h): d_in/D of those products.
+// from per-block sums xᵀ dS x, xᵀ rowS, xᵀ colS (stem_low_rank.h): d_in/D of those products. The training
+// backward of the paper's shape (4×4 blocks, 16 channels a head, 16 lanes) runs each head with the block's
+// pixels in the lanes of a vector (stem_low_rank.h PixelLanes).
 #include <omp.h>
 
 #include <algorithm>
@@ -203,10 +205,12 @@ std::optional<LowRankPlan> lowRankPlan(const Stem& st, const SmallPlan& plan, co
 struct ForwardWork {
   SmallHead w;
   std::vector<float> xT;
-  std::optional<LowRankBlock> low;  // with a low-rank plan
+  std::optional<LowRankBlock> low;   // with a low-rank plan
+  std::optional<PixelLanes> lanes;   // with a low-rank plan that PixelLanes fits
   ForwardWork(const Stem& st, const SmallPlan& plan, const std::optional<LowRankPlan>& lr)
       : w(plan, false), xT(lr ? 0 : st.dIn * st.S) {
     if (lr) low.emplace(*lr);
+    if (lr && PixelLanes::fits(*lr)) lanes.emplace(*lr);
   }
 };
 
@@ -219,8 +223,14 @@ void attendBlock(const Stem& st, const float* x, const Weights& weights, Forward
   if (fw.low) {
     fw.low->load(xb);
     for (int64_t h = 0; h < st.g.N; ++h) {
-      fw.low->logits(w, h, xb);
       projectHeadRows(st, xb, weights.wv, st.valueStride(), h, 1.0f, w.p.Dp, w.V);
+      if (fw.lanes) {
+        vf logitsT[VL];
+        fw.lanes->logits(*fw.low, h, xb, logitsT);
+        smallHeadSoftmaxValuesT(w, h, logitsT, yb, lseb);
+        continue;
+      }
+      fw.low->logits(w, h, xb);
       smallHeadSoftmaxValues(w, h, yb, lseb);
     }
     return;
@@ -512,6 +522,8 @@ void stemBackward(const Stem& st, const float* dy, const BlockMaxGrad* bg, const
   std::vector<Accumulators> acc(threads, Accumulators(st, tableSize));
   std::vector<LowRankSums> lowSums;
   if (lr) lowSums.assign(threads, LowRankSums(*lr));
+  std::optional<PixelLanes> lanes;
+  if (lr && bg && PixelLanes::fits(*lr)) lanes.emplace(*lr);
 #pragma omp parallel num_threads(threads)
   {
     FlushDenormals ftz;
@@ -537,6 +549,16 @@ void stemBackward(const Stem& st, const float* dy, const BlockMaxGrad* bg, const
         transposeInput(st, xb, xT.data());
       }
       for (int64_t h = 0; h < g.N; ++h) {
+        if (lanes) {
+          projectHeadRows(st, xb, weights.wv, st.valueStride(), h, 1.0f, w.p.Dp, w.V);
+          vf lseh;
+          for (int64_t s = 0; s < VL; ++s) lseh[s] = lseb[s * g.N + h];
+          const int64_t at = b * st.F + h * g.D;
+          lanes->head(*low, w, h, xb, lseh, bg->dOut + at, bg->argmax + at, bg->k1 + h * g.D, bg->k2 + h * g.D,
+                      bg->k3 + h * g.D, lowSums[thread]);
+          mine.addHead(st, xb, w, h, false);
+          continue;
+        }
         if (low) {
           low->logits(w, h, xb);
           probabilitiesFromLogits(w, h, lseb);

@@ -448,29 +448,38 @@ inline void prefetch(const float* p, int64_t n) {
   for (int64_t i = 0; i < n; i += 64 / sizeof(float)) __builtin_prefetch(p + i, Write ? 1 : 0, 3);
 }
 
+/**
+ * smallHeadSoftmaxValues when a row of logits is one vector (masked, Sp = VL), from the logits transposed: lane s
+ * of col[t] holds L[s][t] (zeros past S), so the softmax over t is elementwise across the columns (no
+ * reductions within a vector). Leaves E[t][s] = e^(L[s][t] - max) in w.L.
+ */
+inline void smallHeadSoftmaxValuesT(SmallHead& w, int64_t n, const vf* col, float* y, float* lse) {
+  const Geometry& g = w.g;
+  const int64_t S = w.p.S, Sp = w.p.Sp;
+  vf m = col[0];
+  for (int64_t t = 1; t < VL; ++t) m = vmax(m, col[t]);
+  vf sum{};
+  for (int64_t t = 0; t < VL; ++t) {
+    const vf e = expNonPositive(col[t] - m);
+    storeu(w.L + t * Sp, e);  // transposed: E[t][s]
+    sum += e;
+  }
+  storeu(w.rowMul, 1.0f / sum);
+  const vf l = m + logPositive(sum);
+  for (int64_t s = 0; s < S; ++s) lse[s * g.N + n] = l[s];
+  gemm(S, w.L, 1, Sp, w.V, w.p.Dp, S, w.p.Dp, w.O0, w.p.Dp);
+  w.store_(w.O0, 1.0f, y, g.C, n, w.rowMul);
+}
+
 /** smallHeadAttend after the logits: the softmax of w.L and its product with the V rows, into y and lse. */
 inline void smallHeadSoftmaxValues(SmallHead& w, int64_t n, float* y, float* lse) {
   const Geometry& g = w.g;
   const int64_t S = w.p.S, Sp = w.p.Sp;
   if (g.masked && Sp == VL) {
-    // One vector per row: transposed, lane s of column t holds L[s][t], and the softmax over t
-    // is elementwise across the columns (no reductions within a vector). Rows past S are zeros.
     vf col[VL];
     for (int64_t s = 0; s < VL; ++s) col[s] = s < S ? loadu(w.L + s * Sp) : vf{};
     transposeSquare(col);
-    vf m = col[0];
-    for (int64_t t = 1; t < VL; ++t) m = vmax(m, col[t]);
-    vf sum{};
-    for (int64_t t = 0; t < VL; ++t) {
-      const vf e = expNonPositive(col[t] - m);
-      storeu(w.L + t * Sp, e);  // transposed: E[t][s]
-      sum += e;
-    }
-    storeu(w.rowMul, 1.0f / sum);
-    const vf l = m + logPositive(sum);
-    for (int64_t s = 0; s < S; ++s) lse[s * g.N + n] = l[s];
-    gemm(S, w.L, 1, Sp, w.V, w.p.Dp, S, w.p.Dp, w.O0, w.p.Dp);
-    w.store_(w.O0, 1.0f, y, g.C, n, w.rowMul);
+    smallHeadSoftmaxValuesT(w, n, col, y, lse);
     return;
   }
   for (int64_t s = 0; s < S; ++s) {

@@ -11,7 +11,8 @@
 //   dWq_n = scale·(A Wk_n + B_row T_row + B_col T_col),   dWk_n = scale·Aᵀ Wq_n,
 //   dRelRow = scale·B_rowᵀ Wq_n, dRelCol = scale·B_colᵀ Wq_n (on the head's channels of each half),
 // instead of dq = dS k and dk = dSᵀ q (S²·D each) and their products with x. dx needs dq and dk, so a
-// backward asked for dx does not take this path.
+// backward asked for dx does not take this path. With 4×4 blocks and 16 channels a head on 16-lane vectors,
+// the backward holds the pixels s in the lanes and never reduces across them (PixelLanes).
 #pragma once
 
 #include <algorithm>
@@ -21,6 +22,9 @@
 
 namespace sasa {
 namespace attention {
+
+/** The most input channels the pixel-lane path (PixelLanes) keeps in registers: the stem's image has 3. */
+constexpr int64_t kMaxInputs = 4;
 
 /**
  * Sums kept in float over up to kFlushBlocks blocks, then added to double totals (flush): the stem's
@@ -122,14 +126,20 @@ struct LowRankBlock {
   }
 };
 
-/** One thread's sums (BlockSums) of A, lane by lane ([N][d_in][d_in][VL]), then of B ([N][2][d_in][Kp]). */
+/**
+ * One thread's sums (BlockSums) of A, lane by lane ([N][d_in][d_in][VL]), then of B ([N][2][d_in][Kp]), then of B
+ * lane by lane as the pixel-lane path (PixelLanes) adds it ([N][2][d_in][K][VL]).
+ */
 struct LowRankSums {
-  int64_t sizeA;
+  int64_t sizeA, sizeB;
   BlockSums sums;
   explicit LowRankSums(const LowRankPlan& lr)
-      : sizeA(lr.p.g.N * lr.dIn * lr.dIn * VL), sums(static_cast<size_t>(sizeA) + lr.R.size()) {}
+      : sizeA(lr.p.g.N * lr.dIn * lr.dIn * VL),
+        sizeB(static_cast<int64_t>(lr.R.size())),
+        sums(static_cast<size_t>(sizeA + sizeB + lr.p.g.N * 2 * lr.dIn * lr.p.g.K * VL)) {}
   const double* totalA() const { return sums.total.data(); }
   const double* totalB() const { return sums.total.data() + sizeA; }
+  const double* totalBLanes() const { return sums.total.data() + sizeA + sizeB; }
 
   /** Adds head n's A and B of block x (rows [S][d_in]) from logitGradients' dS, rowS, colS in w. */
   void add(LowRankBlock& blk, const SmallHead& w, int64_t n, const float* x) {
@@ -153,6 +163,153 @@ struct LowRankSums {
 };
 
 /**
+ * The backward of a head of one block with its pixels in the lanes of a vector, for the stem's usual shape:
+ * S = D = VL (4×4 blocks, 16 channels a head, AVX-512) with every pair of the block in the window (masked,
+ * k = 2s - 1). Where LowRankBlock / logitGradients / LowRankSums::add take the pixels t of a row s in the
+ * lanes and reduce over them, here every matrix is held transposed, a vector over s per t: the logits
+ * Lᵀ[t] = Σ_j (x M)ᵀ[j] x[t][j] + rowL[s][ta - sa + h] + colL[s][tb - sb + h] (the relative terms picked lane
+ * by lane from the vectors (x R)ᵀ[da]), Pᵀ[t] = e^(Lᵀ[t] - lse), yᵀ[d] = Σ_t Pᵀ[t] v[t][d], dyᵀ from the stem's
+ * coefficients, dPᵀ[t] = Σ_d dyᵀ[d] v[t][d], and the softmax's Σ_t P dP, the window sums rowS / colS and the
+ * sums A and B become sums of whole vectors: no reduction across lanes, no row-by-row shuffles.
+ */
+struct PixelLanes {
+  const LowRankPlan& lr;
+  vi rowOf{}, colOf{};  // per lane s: sa = s / W, sb = s % W
+
+  explicit PixelLanes(const LowRankPlan& plan) : lr(plan) {
+    for (int64_t s = 0; s < VL; ++s) {
+      rowOf[s] = static_cast<int32_t>(s / plan.p.g.W);
+      colOf[s] = static_cast<int32_t>(s % plan.p.g.W);
+    }
+  }
+
+  /** Whether a low-rank plan's shape takes this path (the struct comment). */
+  static bool fits(const LowRankPlan& plan) {
+    const SmallPlan& p = plan.p;
+    const Geometry& g = p.g;
+    return p.S == VL && g.D == VL && g.masked && g.K >= 2 * std::max(g.H, g.W) - 1 && p.Kp == VL &&
+           plan.dIn <= kMaxInputs;
+  }
+
+  /** Lane by lane, lane s of at(iOf[s]): at(i) is the vector for the lanes whose index (iOf) is i < count. */
+  template <typename At>
+  static vf pick(At at, vi iOf, int64_t count) {
+    vf v = at(0);
+    for (int64_t i = 1; i < count; ++i) v = iOf == static_cast<int32_t>(i) ? at(i) : v;
+    return v;
+  }
+
+  /** Head n's logits of block x (rows [S][d_in]; blk.load took it) transposed: lt[t] = Lᵀ[t], a vector over s. */
+  void logits(const LowRankBlock& blk, int64_t n, const float* x, vf* lt) const {
+    const Geometry& g = lr.p.g;
+    const int64_t dIn = lr.dIn, Sp = VL, K = g.K, H = g.H, W = g.W, h = g.h;
+    const float* xT = blk.xT.data();
+    const float* M = lr.m(n);
+    vf xM[kMaxInputs];  // (x M)ᵀ[j], a vector over s
+    for (int64_t j = 0; j < dIn; ++j) {
+      vf acc{};
+      for (int64_t i = 0; i < dIn; ++i) acc += M[i * dIn + j] * loadu(xT + i * Sp);
+      xM[j] = acc;
+    }
+    vf rowL[VL], colL[VL];  // (x R)ᵀ[da], (x R)ᵀ[db]
+    if (g.useQR) {
+      const float *rr = lr.r(n, 0), *rc = lr.r(n, 1);
+      for (int64_t t = 0; t < K; ++t) {
+        vf a{}, b{};
+        for (int64_t i = 0; i < dIn; ++i) {
+          a += loadu(xT + i * Sp) * bcast(rr[i * lr.p.Kp + t]);
+          b += loadu(xT + i * Sp) * bcast(rc[i * lr.p.Kp + t]);
+        }
+        rowL[t] = a, colL[t] = b;
+      }
+    }
+    for (int64_t t = 0; t < VL; ++t) {
+      vf l{};
+      for (int64_t j = 0; j < dIn; ++j) l += xM[j] * bcast(x[t * dIn + j]);
+      if (g.useQR) {
+        const int64_t ta = t / W, tb = t % W;
+        const vf r = pick([&](int64_t sa) { return rowL[ta - sa + h]; }, rowOf, H);
+        const vf c = pick([&](int64_t sb) { return colL[tb - sb + h]; }, colOf, W);
+        l += r + c;
+      }
+      lt[t] = l;
+    }
+  }
+
+  /**
+   * Head n of block x (rows [S][d_in]; blk.load took it): Pᵀ into w.L ([t][s]), dy rows into w.DY, dv rows into
+   * w.O2 (for the caller's x_pᵀ dv_p), A and B into sums. w.V: the head's value rows. lse: the head's lse per
+   * pixel. dOut, arg, k1, k2, k3: the stem's dy coefficients at the head's channels (attention_stem.cc's
+   * BlockMaxGrad).
+   */
+  void head(LowRankBlock& blk, SmallHead& w, int64_t n, const float* x, vf lse, const float* dOut,
+            const int32_t* arg, const float* k1, const float* k2, const float* k3, LowRankSums& sums) const {
+    const Geometry& g = w.g;
+    const int64_t dIn = lr.dIn, Sp = VL, Dp = VL, K = g.K, H = g.H, W = g.W, h = g.h;
+    const float* xT = blk.xT.data();
+    vf logitsT[VL];
+    logits(blk, n, x, logitsT);
+    for (int64_t t = 0; t < VL; ++t) storeu(w.L + t * Sp, expBelow(logitsT[t], lse));
+    vf yT[VL] = {};  // yᵀ[d] = Σ_t Pᵀ[t] v[t][d], then dyᵀ[d]
+    for (int64_t t = 0; t < VL; ++t) {
+      const vf p = loadu(w.L + t * Sp);
+      for (int64_t d = 0; d < VL; ++d) yT[d] += p * bcast(w.V[t * Dp + d]);
+    }
+    vi lane;
+    for (int64_t s = 0; s < VL; ++s) lane[s] = static_cast<int32_t>(s);
+    for (int64_t d = 0; d < VL; ++d) {
+      const vf gate = lane == arg[d] ? bcast(dOut[d]) : vf{};
+      yT[d] = gate * bcast(k1[d]) + yT[d] * bcast(k2[d]) + bcast(k3[d]);
+    }
+    vf dyRows[VL];
+    std::copy_n(yT, VL, dyRows);
+    transposeSquare(dyRows);
+    for (int64_t s = 0; s < VL; ++s) storeu(w.DY + s * Dp, dyRows[s]);
+    vf delta{};  // Σ_t P dP, per s
+    for (int64_t t0 = 0; t0 < VL; t0 += 8) {
+      vf dP[8] = {};
+      for (int64_t d = 0; d < VL; ++d)
+        for (int r = 0; r < 8; ++r) dP[r] += yT[d] * bcast(w.V[(t0 + r) * Dp + d]);
+      for (int r = 0; r < 8; ++r) {
+        delta += loadu(w.L + (t0 + r) * Sp) * dP[r];
+        storeu(w.dS + (t0 + r) * Sp, dP[r]);
+      }
+    }
+    vf dSx[kMaxInputs] = {};  // (dS x)ᵀ[j]
+    vf rows[VL] = {}, cols[VL] = {};  // Σ_tb dSᵀ[ta·W + tb], Σ_ta dSᵀ[ta·W + tb]
+    for (int64_t t = 0; t < VL; ++t) {
+      const vf dS = loadu(w.L + t * Sp) * (loadu(w.dS + t * Sp) - delta);
+      for (int64_t j = 0; j < dIn; ++j) dSx[j] += dS * bcast(x[t * dIn + j]);
+      rows[t / W] += dS;
+      cols[t % W] += dS;
+    }
+    float* an = sums.sums.part.data() + n * dIn * dIn * VL;
+    for (int64_t i = 0; i < dIn; ++i) {
+      const vf xi = loadu(xT + i * Sp);
+      for (int64_t j = 0; j < dIn; ++j) storeu(an + (i * dIn + j) * VL, loadu(an + (i * dIn + j) * VL) + xi * dSx[j]);
+    }
+    if (g.useQR) {
+      float* bn = sums.sums.part.data() + sums.sizeA + sums.sizeB + n * 2 * dIn * K * VL;
+      for (int64_t t = 0; t < K; ++t) {
+        // rowS[s][t] = Σ_tb dS[s][ta·W + tb] at ta = t + sa - h (zero outside the block), likewise colS
+        const vf rs = pick([&](int64_t sa) { return t + sa - h >= 0 && t + sa - h < H ? rows[t + sa - h] : vf{}; },
+                           rowOf, H);
+        const vf cs = pick([&](int64_t sb) { return t + sb - h >= 0 && t + sb - h < W ? cols[t + sb - h] : vf{}; },
+                           colOf, W);
+        for (int64_t i = 0; i < dIn; ++i) {
+          const vf xi = loadu(xT + i * Sp);
+          float* br = bn + (i * K + t) * VL;
+          float* bc = bn + ((dIn + i) * K + t) * VL;
+          storeu(br, loadu(br) + xi * rs);
+          storeu(bc, loadu(bc) + xi * cs);
+        }
+      }
+    }
+    gemm(VL, w.L, Sp, 1, w.DY, Dp, VL, Dp, w.O2, Dp);  // dv[t] = Σ_s P[s][t] dy[s]
+  }
+};
+
+/**
  * dWq, dWk [d_in][C] and, with qr logits, dRelRow, dRelCol [K][C/2] from the threads' sums (added in
  * thread order; the file comment's formulas), written over the outputs.
  */
@@ -169,6 +326,9 @@ inline void lowRankGradients(const LowRankPlan& lr, const std::vector<LowRankSum
       for (int64_t e = 0; e < dIn * dIn; ++e)
         for (int64_t l = 0; l < VL; ++l) A[e] += s.totalA()[(n * dIn * dIn + e) * VL + l];
       for (int64_t e = 0; e < 2 * dIn * Kp; ++e) B[e] += s.totalB()[n * 2 * dIn * Kp + e];
+      for (int64_t e = 0; e < 2 * dIn; ++e)
+        for (int64_t t = 0; t < g.K; ++t)
+          for (int64_t l = 0; l < VL; ++l) B[e * Kp + t] += s.totalBLanes()[((n * 2 * dIn + e) * g.K + t) * VL + l];
     }
     for (int64_t d = 0; d < g.D; ++d) {
       const int64_t c = n * g.D + d;

@@ -43,6 +43,10 @@ const CASES: Case[] = [
   // the paper's stem (heads of 16 channels, one vector): logits through d_in (3 < 16), and d_in 20 > 16 without
   { n: 9, s: 4, dIn: 3, filters: 64, heads: 4, positions: 'each', relative: true },
   { n: 6, s: 4, dIn: 20, filters: 32, heads: 2, positions: 'one', relative: true },
+  // with 16 lanes (AVX-512) the backward of the first of these holds the pixels in the lanes (stem_low_rank.h
+  // PixelLanes): up to 4 input channels, with and without relative logits; 5 takes the row-by-row path
+  { n: 7, s: 4, dIn: 4, filters: 32, heads: 2, positions: 'one', relative: false },
+  { n: 5, s: 4, dIn: 5, filters: 16, heads: 1, positions: 'each', relative: true },
 ];
 
 /** A case's inputs from fixed seeds; gamma with negative entries and a zero one (the block's first pixel then). */
