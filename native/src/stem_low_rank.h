@@ -16,6 +16,7 @@
 #pragma once
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "small_attention.h"
@@ -163,9 +164,9 @@ struct LowRankSums {
 };
 
 /**
- * The backward of a head of one block with its pixels in the lanes of a vector, for the stem's usual shape:
- * S = D = VL (4×4 blocks, 16 channels a head, AVX-512) with every pair of the block in the window (masked,
- * k = 2s - 1). Where LowRankBlock / logitGradients / LowRankSums::add take the pixels t of a row s in the
+ * A head of one block with its pixels in the lanes of a vector — its logits (the forward's) and its training
+ * backward — for the stem's usual shape: S = D = VL (4×4 blocks, 16 channels a head, AVX-512) with every pair
+ * of the block in the window (masked, k = 2s - 1), and d_in ≤ kMaxInputs, its loops compiled per d_in. Where LowRankBlock / logitGradients / LowRankSums::add take the pixels t of a row s in the
  * lanes and reduce over them, here every matrix is held transposed, a vector over s per t: the logits
  * Lᵀ[t] = Σ_j (x M)ᵀ[j] x[t][j] + rowL[s][ta - sa + h] + colL[s][tb - sb + h] (the relative terms picked lane
  * by lane from the vectors (x R)ᵀ[da]), Pᵀ[t] = e^(Lᵀ[t] - lse), yᵀ[d] = Σ_t Pᵀ[t] v[t][d], dyᵀ from the stem's
@@ -178,16 +179,19 @@ struct PixelLanes {
 
   explicit PixelLanes(const LowRankPlan& plan) : lr(plan) {
     for (int64_t s = 0; s < VL; ++s) {
-      rowOf[s] = static_cast<int32_t>(s / plan.p.g.W);
-      colOf[s] = static_cast<int32_t>(s % plan.p.g.W);
+      rowOf[s] = static_cast<int32_t>(s / W);
+      colOf[s] = static_cast<int32_t>(s % W);
     }
   }
+
+  // The one block shape this path takes, as constants: 4×4 pixels (S = 16 = VL), the window k = 2·4 - 1.
+  static constexpr int64_t H = 4, W = 4, K = 7, h = 3;
 
   /** Whether a low-rank plan's shape takes this path (the struct comment). */
   static bool fits(const LowRankPlan& plan) {
     const SmallPlan& p = plan.p;
     const Geometry& g = p.g;
-    return p.S == VL && g.D == VL && g.masked && g.K >= 2 * std::max(g.H, g.W) - 1 && p.Kp == VL &&
+    return H * W == VL && g.H == H && g.W == W && g.K == K && g.D == VL && g.masked && p.Kp == VL &&
            plan.dIn <= kMaxInputs;
   }
 
@@ -199,13 +203,42 @@ struct PixelLanes {
     return v;
   }
 
+  /** f(std::integral_constant<int64_t, d_in>) for the plan's d_in (1 … kMaxInputs): loops of known length. */
+  template <typename F>
+  void withInputs(F f) const {
+    static_assert(kMaxInputs == 4, "one case per input count");
+    switch (lr.dIn) {
+      case 1: return f(std::integral_constant<int64_t, 1>{});
+      case 2: return f(std::integral_constant<int64_t, 2>{});
+      case 3: return f(std::integral_constant<int64_t, 3>{});
+      default: return f(std::integral_constant<int64_t, 4>{});
+    }
+  }
+
   /** Head n's logits of block x (rows [S][d_in]; blk.load took it) transposed: lt[t] = Lᵀ[t], a vector over s. */
   void logits(const LowRankBlock& blk, int64_t n, const float* x, vf* lt) const {
+    withInputs([&](auto dIn) { logitsOf<dIn>(blk, n, x, lt); });
+  }
+
+  /**
+   * Head n of block x (rows [S][d_in]; blk.load took it): Pᵀ into w.L ([t][s]), dy rows into w.DY, dv rows into
+   * w.O2 (for the caller's x_pᵀ dv_p), A and B into sums. w.V: the head's value rows. lse: the head's lse per
+   * pixel. dOut, arg, k1, k2, k3: the stem's dy coefficients at the head's channels (attention_stem.cc's
+   * BlockMaxGrad).
+   */
+  void head(LowRankBlock& blk, SmallHead& w, int64_t n, const float* x, vf lse, const float* dOut,
+            const int32_t* arg, const float* k1, const float* k2, const float* k3, LowRankSums& sums) const {
+    withInputs([&](auto dIn) { headOf<dIn>(blk, w, n, x, lse, dOut, arg, k1, k2, k3, sums); });
+  }
+
+ private:
+  template <int64_t dIn>
+  void logitsOf(const LowRankBlock& blk, int64_t n, const float* x, vf* lt) const {
     const Geometry& g = lr.p.g;
-    const int64_t dIn = lr.dIn, Sp = VL, K = g.K, H = g.H, W = g.W, h = g.h;
+    const int64_t Sp = VL;
     const float* xT = blk.xT.data();
     const float* M = lr.m(n);
-    vf xM[kMaxInputs];  // (x M)ᵀ[j], a vector over s
+    vf xM[dIn];  // (x M)ᵀ[j], a vector over s
     for (int64_t j = 0; j < dIn; ++j) {
       vf acc{};
       for (int64_t i = 0; i < dIn; ++i) acc += M[i * dIn + j] * loadu(xT + i * Sp);
@@ -223,32 +256,28 @@ struct PixelLanes {
         rowL[t] = a, colL[t] = b;
       }
     }
+    // the relative logits of key row ta (column tb), lane s taking offset ta - sa + h (tb - sb + h)
+    vf rowOfKey[VL], colOfKey[VL];
+    for (int64_t ta = 0; g.useQR && ta < H; ++ta)
+      rowOfKey[ta] = pick([&](int64_t sa) { return rowL[ta - sa + h]; }, rowOf, H);
+    for (int64_t tb = 0; g.useQR && tb < W; ++tb)
+      colOfKey[tb] = pick([&](int64_t sb) { return colL[tb - sb + h]; }, colOf, W);
     for (int64_t t = 0; t < VL; ++t) {
       vf l{};
       for (int64_t j = 0; j < dIn; ++j) l += xM[j] * bcast(x[t * dIn + j]);
-      if (g.useQR) {
-        const int64_t ta = t / W, tb = t % W;
-        const vf r = pick([&](int64_t sa) { return rowL[ta - sa + h]; }, rowOf, H);
-        const vf c = pick([&](int64_t sb) { return colL[tb - sb + h]; }, colOf, W);
-        l += r + c;
-      }
+      if (g.useQR) l += rowOfKey[t / W] + colOfKey[t % W];
       lt[t] = l;
     }
   }
 
-  /**
-   * Head n of block x (rows [S][d_in]; blk.load took it): Pᵀ into w.L ([t][s]), dy rows into w.DY, dv rows into
-   * w.O2 (for the caller's x_pᵀ dv_p), A and B into sums. w.V: the head's value rows. lse: the head's lse per
-   * pixel. dOut, arg, k1, k2, k3: the stem's dy coefficients at the head's channels (attention_stem.cc's
-   * BlockMaxGrad).
-   */
-  void head(LowRankBlock& blk, SmallHead& w, int64_t n, const float* x, vf lse, const float* dOut,
-            const int32_t* arg, const float* k1, const float* k2, const float* k3, LowRankSums& sums) const {
+  template <int64_t dIn>
+  void headOf(LowRankBlock& blk, SmallHead& w, int64_t n, const float* x, vf lse, const float* dOut,
+              const int32_t* arg, const float* k1, const float* k2, const float* k3, LowRankSums& sums) const {
     const Geometry& g = w.g;
-    const int64_t dIn = lr.dIn, Sp = VL, Dp = VL, K = g.K, H = g.H, W = g.W, h = g.h;
+    const int64_t Sp = VL, Dp = VL;
     const float* xT = blk.xT.data();
     vf logitsT[VL];
-    logits(blk, n, x, logitsT);
+    logitsOf<dIn>(blk, n, x, logitsT);
     for (int64_t t = 0; t < VL; ++t) storeu(w.L + t * Sp, expBelow(logitsT[t], lse));
     vf yT[VL] = {};  // yᵀ[d] = Σ_t Pᵀ[t] v[t][d], then dyᵀ[d]
     for (int64_t t = 0; t < VL; ++t) {
@@ -275,7 +304,7 @@ struct PixelLanes {
         storeu(w.dS + (t0 + r) * Sp, dP[r]);
       }
     }
-    vf dSx[kMaxInputs] = {};  // (dS x)ᵀ[j]
+    vf dSx[dIn] = {};  // (dS x)ᵀ[j]
     vf rows[VL] = {}, cols[VL] = {};  // Σ_tb dSᵀ[ta·W + tb], Σ_ta dSᵀ[ta·W + tb]
     for (int64_t t = 0; t < VL; ++t) {
       const vf dS = loadu(w.L + t * Sp) * (loadu(w.dS + t * Sp) - delta);

@@ -44,7 +44,9 @@ const CASES: Case[] = [
   { n: 9, s: 4, dIn: 3, filters: 64, heads: 4, positions: 'each', relative: true },
   { n: 6, s: 4, dIn: 20, filters: 32, heads: 2, positions: 'one', relative: true },
   // with 16 lanes (AVX-512) the backward of the first of these holds the pixels in the lanes (stem_low_rank.h
-  // PixelLanes): up to 4 input channels, with and without relative logits; 5 takes the row-by-row path
+  // PixelLanes): 1 to 4 input channels, with and without relative logits; 5 takes the row-by-row path
+  { n: 4, s: 4, dIn: 1, filters: 16, heads: 1, positions: 'each', relative: true },
+  { n: 3, s: 4, dIn: 2, filters: 32, heads: 2, positions: 'one', relative: true },
   { n: 7, s: 4, dIn: 4, filters: 32, heads: 2, positions: 'one', relative: false },
   { n: 5, s: 4, dIn: 5, filters: 16, heads: 1, positions: 'each', relative: true },
 ];
