@@ -223,13 +223,14 @@ void attendBlock(const Stem& st, const float* x, const Weights& weights, Forward
   if (fw.low) {
     fw.low->load(xb);
     for (int64_t h = 0; h < st.g.N; ++h) {
-      projectHeadRows(st, xb, weights.wv, st.valueStride(), h, 1.0f, w.p.Dp, w.V);
       if (fw.lanes) {
+        fw.lanes->values(xb, HeadValues{weights.wv + h * st.g.D, nullptr, st.valueStride(), st.F}, w.V);
         vf logitsT[VL];
         fw.lanes->logits(*fw.low, h, xb, logitsT);
         smallHeadSoftmaxValuesT(w, h, logitsT, yb, lseb);
         continue;
       }
+      projectHeadRows(st, xb, weights.wv, st.valueStride(), h, 1.0f, w.p.Dp, w.V);
       fw.low->logits(w, h, xb);
       smallHeadSoftmaxValues(w, h, yb, lseb);
     }
@@ -378,15 +379,19 @@ void stemForwardBlockMax(const Stem& st, const float* x, const Weights& weights,
 struct Accumulators {
   BlockSums weights;  // [dWq | dWk | dWv]
   std::vector<double> rel;
+  int64_t matrix;  // d_in · F: the floats of dWq, of dWk, and of each of dWv's P matrices
   Accumulators(const Stem& st, int64_t tableSize)
-      : weights(static_cast<size_t>((2 + st.P) * st.dIn * st.F)), rel(2 * tableSize, 0.0) {}
+      : weights(static_cast<size_t>((2 + st.P) * st.dIn * st.F)), rel(2 * tableSize, 0.0), matrix(st.dIn * st.F) {}
+
+  /** dWv's sums since the last flush, [P][d_in][F]. */
+  float* valueSums() { return weights.part.data() + 2 * matrix; }
 
   /**
    * Adds x_pᵀ dq_p, x_pᵀ dk_p and x_pᵀ dv_p over the block's pixels on head n's channels, from
    * h.O0 (dq / scale), h.O1 (dk) and h.O2 (dv) (smallHeadGradients'); x_pᵀ dv_p alone unless queryKey.
    */
   void addHead(const Stem& st, const float* x, const SmallHead& h, int64_t n, bool queryKey = true) {
-    const int64_t F = st.F, D = st.g.D, Dp = h.p.Dp, matrix = st.dIn * F;
+    const int64_t F = st.F, D = st.g.D, Dp = h.p.Dp;
     const float scale = static_cast<float>(st.g.scale);
     float *wq = weights.part.data() + n * D, *wk = wq + matrix;
     if (D % VL == 0) return addHeadVectors(st, x, h, wq, wk, scale, queryKey);
@@ -421,7 +426,7 @@ struct Accumulators {
    */
   void addHeadVectors(const Stem& st, const float* x, const SmallHead& h, float* wq, float* wk, float scale,
                       bool queryKey) {
-    const int64_t F = st.F, Dp = h.p.Dp, matrix = st.dIn * F, valueStride = st.valueStride();
+    const int64_t F = st.F, Dp = h.p.Dp, valueStride = st.valueStride();
     float* wv = wk + matrix;
     for (int64_t d = 0; d < st.g.D; d += VL) {
       for (int64_t i = 0; i < st.dIn; ++i) {
@@ -550,13 +555,13 @@ void stemBackward(const Stem& st, const float* dy, const BlockMaxGrad* bg, const
       }
       for (int64_t h = 0; h < g.N; ++h) {
         if (lanes) {
-          projectHeadRows(st, xb, weights.wv, st.valueStride(), h, 1.0f, w.p.Dp, w.V);
+          const int64_t lo = h * g.D, at = b * st.F + lo;
+          const HeadValues hv{weights.wv + lo, mine.valueSums() + lo, st.valueStride(), st.F};
+          lanes->values(xb, hv, w.V);
           vf lseh;
           for (int64_t s = 0; s < VL; ++s) lseh[s] = lseb[s * g.N + h];
-          const int64_t at = b * st.F + h * g.D;
-          lanes->head(*low, w, h, xb, lseh, bg->dOut + at, bg->argmax + at, bg->k1 + h * g.D, bg->k2 + h * g.D,
-                      bg->k3 + h * g.D, lowSums[thread]);
-          mine.addHead(st, xb, w, h, false);
+          lanes->head(*low, w, h, xb, lseh, bg->dOut + at, bg->argmax + at, bg->k1 + lo, bg->k2 + lo, bg->k3 + lo, hv,
+                      lowSums[thread]);
           continue;
         }
         if (low) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "attention_common.h"
@@ -74,31 +75,54 @@ inline float laneSum(vf v) {
 }
 
 /**
- * O[i][j] = (O[i][j] if add) + Σ_{x<n} A[i·as + x·ax] · B[x·bs + j] for R rows i and j < cols
- * (a multiple of VL): R independent accumulators share each loaded vector of B.
+ * For R rows i and columns j < cols (a multiple of VL), the sums Σ_{x<n} A[i·as + x·ax] · B[x·bs + j]
+ * started from init(r, j0) and handed a vector at a time to out(r, j0, sum): R independent accumulators
+ * share each loaded vector of B.
  */
-template <int R>
-inline void gemmRows(const float* A, int64_t as, int64_t ax, const float* B, int64_t bs, int64_t n,
-                     int64_t cols, float* O, int64_t os, bool add) {
+template <int R, typename Init, typename Out>
+inline void gemmRowsTo(const float* A, int64_t as, int64_t ax, const float* B, int64_t bs, int64_t n, int64_t cols,
+                       Init init, Out out) {
   for (int64_t j0 = 0; j0 < cols; j0 += VL) {
     vf acc[R];
-    for (int r = 0; r < R; ++r) acc[r] = add ? loadu(O + r * os + j0) : vf{};
+    for (int r = 0; r < R; ++r) acc[r] = init(r, j0);
     for (int64_t x = 0; x < n; ++x) {
       const vf bv = loadu(B + x * bs + j0);
       for (int r = 0; r < R; ++r) acc[r] += bcast(A[r * as + x * ax]) * bv;
     }
-    for (int r = 0; r < R; ++r) storeu(O + r * os + j0, acc[r]);
+    for (int r = 0; r < R; ++r) out(r, j0, acc[r]);
   }
 }
 
-/** gemmRows over `rows` rows, in blocks of 8, 4, 2 and 1. */
+/**
+ * gemmRowsTo over `rows` rows in blocks of 8, 4, 2 and 1, each row's sums started from init(i, j0) and handed
+ * to out(i, j0, sum) (i the row, j0 the vector's first column).
+ */
+template <typename Init, typename Out>
+inline void gemmRows(int64_t rows, const float* A, int64_t as, int64_t ax, const float* B, int64_t bs, int64_t n,
+                     int64_t cols, Init init, Out out) {
+  int64_t i = 0;
+  const auto block = [&](auto size) {
+    constexpr int R = decltype(size)::value;
+    const auto from = [&](int r, int64_t j0) { return init(i + r, j0); };
+    const auto to = [&](int r, int64_t j0, vf v) { out(i + r, j0, v); };
+    gemmRowsTo<R>(A + i * as, as, ax, B, bs, n, cols, from, to);
+    i += R;
+  };
+  while (i + 8 <= rows) block(std::integral_constant<int, 8>{});
+  if (i + 4 <= rows) block(std::integral_constant<int, 4>{});
+  if (i + 2 <= rows) block(std::integral_constant<int, 2>{});
+  if (i < rows) block(std::integral_constant<int, 1>{});
+}
+
+/**
+ * O[i][j] = (O[i][j] if add) + Σ_{x<n} A[i·as + x·ax] · B[x·bs + j] for `rows` rows i and j < cols (a
+ * multiple of VL).
+ */
 inline void gemm(int64_t rows, const float* A, int64_t as, int64_t ax, const float* B, int64_t bs,
                  int64_t n, int64_t cols, float* O, int64_t os, bool add = false) {
-  int64_t i = 0;
-  for (; i + 8 <= rows; i += 8) gemmRows<8>(A + i * as, as, ax, B, bs, n, cols, O + i * os, os, add);
-  if (i + 4 <= rows) gemmRows<4>(A + i * as, as, ax, B, bs, n, cols, O + i * os, os, add), i += 4;
-  if (i + 2 <= rows) gemmRows<2>(A + i * as, as, ax, B, bs, n, cols, O + i * os, os, add), i += 2;
-  if (i < rows) gemmRows<1>(A + i * as, as, ax, B, bs, n, cols, O + i * os, os, add);
+  const auto init = [&](int64_t i, int64_t j0) { return add ? loadu(O + i * os + j0) : vf{}; };
+  const auto store = [&](int64_t i, int64_t j0, vf v) { storeu(O + i * os + j0, v); };
+  gemmRows(rows, A, as, ax, B, bs, n, cols, init, store);
 }
 
 /** exp(x - lse) of a logit that cannot exceed lse (clamped against rounding). */

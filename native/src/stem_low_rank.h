@@ -164,6 +164,16 @@ struct LowRankSums {
 };
 
 /**
+ * One head's value matrices for PixelLanes: wv[p·stride + i·F] is pixel p's row i at the head's first channel
+ * (stride 0: one matrix for every pixel), and dwv the same place in the thread's sums of their gradient.
+ */
+struct HeadValues {
+  const float* wv;
+  float* dwv;
+  int64_t stride, F;
+};
+
+/**
  * A head of one block with its pixels in the lanes of a vector — its logits (the forward's) and its training
  * backward — for the stem's usual shape: S = D = VL (4×4 blocks, 16 channels a head, AVX-512) with every pair
  * of the block in the window (masked, k = 2s - 1), and d_in ≤ kMaxInputs, its loops compiled per d_in. Where LowRankBlock / logitGradients / LowRankSums::add take the pixels t of a row s in the
@@ -221,14 +231,26 @@ struct PixelLanes {
   }
 
   /**
-   * Head n of block x (rows [S][d_in]; blk.load took it): Pᵀ into w.L ([t][s]), dy rows into w.DY, dv rows into
-   * w.O2 (for the caller's x_pᵀ dv_p), A and B into sums. w.V: the head's value rows. lse: the head's lse per
+   * Head n of block x (rows [S][d_in]; blk.load took it): Pᵀ into w.L ([t][s]), dy rows into w.DY, x_pᵀ dv_p into
+   * hv.dwv, A and B into sums. w.V: the head's value rows (values). lse: the head's lse per
    * pixel. dOut, arg, k1, k2, k3: the stem's dy coefficients at the head's channels (attention_stem.cc's
    * BlockMaxGrad).
    */
   void head(LowRankBlock& blk, SmallHead& w, int64_t n, const float* x, vf lse, const float* dOut,
-            const int32_t* arg, const float* k1, const float* k2, const float* k3, LowRankSums& sums) const {
-    withInputs([&](auto dIn) { headOf<dIn>(blk, w, n, x, lse, dOut, arg, k1, k2, k3, sums); });
+            const int32_t* arg, const float* k1, const float* k2, const float* k3, const HeadValues& hv,
+            LowRankSums& sums) const {
+    withInputs([&](auto dIn) { headOf<dIn>(blk, w, n, x, lse, dOut, arg, k1, k2, k3, hv, sums); });
+  }
+
+  /** The head's value rows of block x, V[t] = Σ_i x[t][i] wv[t][i] ([S][VL]). */
+  void values(const float* x, const HeadValues& hv, float* V) const {
+    withInputs([&](auto dIn) {
+      for (int64_t t = 0; t < VL; ++t) {
+        vf acc{};
+        for (int64_t i = 0; i < dIn; ++i) acc += x[t * dIn + i] * loadu(hv.wv + t * hv.stride + i * hv.F);
+        storeu(V + t * VL, acc);
+      }
+    });
   }
 
  private:
@@ -272,7 +294,8 @@ struct PixelLanes {
 
   template <int64_t dIn>
   void headOf(LowRankBlock& blk, SmallHead& w, int64_t n, const float* x, vf lse, const float* dOut,
-              const int32_t* arg, const float* k1, const float* k2, const float* k3, LowRankSums& sums) const {
+              const int32_t* arg, const float* k1, const float* k2, const float* k3, const HeadValues& hv,
+              LowRankSums& sums) const {
     const Geometry& g = w.g;
     const int64_t Sp = VL, Dp = VL;
     const float* xT = blk.xT.data();
@@ -334,7 +357,14 @@ struct PixelLanes {
         }
       }
     }
-    gemm(VL, w.L, Sp, 1, w.DY, Dp, VL, Dp, w.O2, Dp);  // dv[t] = Σ_s P[s][t] dy[s]
+    // dv[t] = Σ_s P[s][t] dy[s], straight into the sums x[t][i]·dv[t] of the value matrices' gradient
+    const auto addValues = [&](int64_t t, int64_t, vf dv) {
+      for (int64_t i = 0; i < dIn; ++i) {
+        float* at = hv.dwv + t * hv.stride + i * hv.F;
+        storeu(at, loadu(at) + x[t * dIn + i] * dv);
+      }
+    };
+    gemmRows(VL, w.L, Sp, 1, w.DY, Dp, VL, Dp, [](int64_t, int64_t) { return vf{}; }, addValues);
   }
 };
 
