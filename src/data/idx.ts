@@ -62,9 +62,16 @@ export async function loadIdxLabels(path: string): Promise<IdxArray> {
   return readIdx(path, 1);
 }
 
-/** Reads an images file and its labels file: images [count, height, width, 1], labels [count]. */
+/**
+ * Reads an images file and its labels file: images [count, height, width, 1], labels [count]. Both are read at
+ * once; when both fail, the images file's error is the one thrown (not whichever failed first), so the message
+ * does not depend on timing.
+ */
 export async function loadIdxPair(imagesPath: string, labelsPath: string): Promise<ImageSet & { channels: 1 }> {
-  const [images, labels] = await Promise.all([loadIdxImages(imagesPath), loadIdxLabels(labelsPath)]);
+  const [read, readLabels] = await Promise.allSettled([loadIdxImages(imagesPath), loadIdxLabels(labelsPath)]);
+  if (read.status === 'rejected') throw read.reason;
+  if (readLabels.status === 'rejected') throw readLabels.reason;
+  const [images, labels] = [read.value, readLabels.value];
   const [count, height, width] = images.dims;
   if (labels.dims[0] !== count) {
     throw new Error(`${imagesPath} has ${count} images but ${labelsPath} has ${labels.dims[0]} labels`);

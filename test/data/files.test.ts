@@ -105,6 +105,14 @@ describe('data files', () => {
     await rejects(loadIdxLabels(at('missing')), at('missing'), 'ENOENT');
   });
 
+  it('names the images file when both files of a pair are missing, whichever read fails first', async () => {
+    for (let i = 0; i < 20; i++) {
+      await rejects(loadIdxPair(at('no-images'), at('no-labels')), at('no-images'), 'ENOENT');
+    }
+    await writeFile(at('img1-only'), idx([1, 1, 1], [5]));
+    await rejects(loadIdxPair(at('img1-only'), at('no-labels')), at('no-labels'), 'ENOENT');
+  });
+
   it('rejects an image/label count mismatch, naming both files', async () => {
     await writeFile(at('img2'), idx([2, 1, 1], [5, 6]));
     await writeFile(at('lbl3'), idx([3], [0, 1, 2]));
