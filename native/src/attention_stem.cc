@@ -17,9 +17,9 @@
 // kept for it).
 // With fewer input channels than channels a head (the paper's stem: 3 against 16), neither pass
 // forms q or k at all: the logits are (x M) xᵀ + x R and the gradients of Wq, Wk and the tables come
-// from per-block sums xᵀ dS x, xᵀ rowS, xᵀ colS (stem_low_rank.h): d_in/D of those products. The training
-// backward of the paper's shape (4×4 blocks, 16 channels a head, 16 lanes) runs each head with the block's
-// pixels in the lanes of a vector (stem_low_rank.h PixelLanes).
+// from per-block sums xᵀ dS x, xᵀ rowS, xᵀ colS (stem_low_rank.h): d_in/D of those products. At the paper's
+// shape (4×4 blocks, 16 channels a head, 16 lanes, d_in ≤ 4) the forward's logits and the training backward
+// run each head with the block's pixels in the lanes of a vector (stem_low_rank.h PixelLanes).
 #include <omp.h>
 
 #include <algorithm>

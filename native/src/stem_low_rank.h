@@ -176,8 +176,9 @@ struct HeadValues {
 /**
  * A head of one block with its pixels in the lanes of a vector — its logits (the forward's) and its training
  * backward — for the stem's usual shape: S = D = VL (4×4 blocks, 16 channels a head, AVX-512) with every pair
- * of the block in the window (masked, k = 2s - 1), and d_in ≤ kMaxInputs, its loops compiled per d_in. Where LowRankBlock / logitGradients / LowRankSums::add take the pixels t of a row s in the
- * lanes and reduce over them, here every matrix is held transposed, a vector over s per t: the logits
+ * of the block in the window (masked, k = 2s - 1), and d_in ≤ kMaxInputs, its loops compiled per d_in. Where
+ * LowRankBlock / logitGradients / LowRankSums::add take the pixels t of a row s in the lanes and reduce over
+ * them, here every matrix is held transposed, a vector over s per t: the logits
  * Lᵀ[t] = Σ_j (x M)ᵀ[j] x[t][j] + rowL[s][ta - sa + h] + colL[s][tb - sb + h] (the relative terms picked lane
  * by lane from the vectors (x R)ᵀ[da]), Pᵀ[t] = e^(Lᵀ[t] - lse), yᵀ[d] = Σ_t Pᵀ[t] v[t][d], dyᵀ from the stem's
  * coefficients, dPᵀ[t] = Σ_d dyᵀ[d] v[t][d], and the softmax's Σ_t P dP, the window sums rowS / colS and the

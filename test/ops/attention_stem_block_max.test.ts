@@ -43,8 +43,8 @@ const CASES: Case[] = [
   // the paper's stem (heads of 16 channels, one vector): logits through d_in (3 < 16), and d_in 20 > 16 without
   { n: 9, s: 4, dIn: 3, filters: 64, heads: 4, positions: 'each', relative: true },
   { n: 6, s: 4, dIn: 20, filters: 32, heads: 2, positions: 'one', relative: true },
-  // with 16 lanes (AVX-512) the backward of the first of these holds the pixels in the lanes (stem_low_rank.h
-  // PixelLanes): 1 to 4 input channels, with and without relative logits; 5 takes the row-by-row path
+  // with 16 lanes (AVX-512) the paper's stem above and the first three of these hold the block's pixels in the
+  // lanes (stem_low_rank.h PixelLanes): 1 to 4 input channels, with and without relative logits; d_in 5 does not
   { n: 4, s: 4, dIn: 1, filters: 16, heads: 1, positions: 'each', relative: true },
   { n: 3, s: 4, dIn: 2, filters: 32, heads: 2, positions: 'one', relative: true },
   { n: 7, s: 4, dIn: 4, filters: 32, heads: 2, positions: 'one', relative: false },
