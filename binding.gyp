@@ -6,6 +6,7 @@
         "native/src/addon.cc",
         "native/src/attention_stem.cc",
         "native/src/batch_norm.cc",
+        "native/src/block_attention.cc",
         "native/src/conv.cc",
         "native/src/eltwise.cc",
         "native/src/focal_loss.cc",

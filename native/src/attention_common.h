@@ -141,6 +141,29 @@ inline vf expNonPositive(vf x) {
 }
 #endif
 
+/**
+ * What inference applies to y as it is written: with pool, the 2×2 average with stride 2 (H and W even:
+ * y [B, H/2, W/2, C]); then y + bias[c] (bias null: none), then max(y, 0) with relu (NaN kept, as tfjs's
+ * Relu keeps it).
+ */
+struct Epilogue {
+  const float* bias = nullptr;
+  bool relu = false;
+  bool pool = false;
+  bool any() const { return bias != nullptr || relu; }
+
+  /** Channels [lo, lo + count) of n pixels of x (pixel stride ld). */
+  void apply(float* x, int64_t ld, int64_t n, int64_t lo, int64_t count) const {
+    for (int64_t p = 0; p < n; ++p) {
+      float* px = x + p * ld + lo;
+      for (int64_t c = 0; c < count; ++c) {
+        const float y = bias ? px[c] + bias[lo + c] : px[c];
+        px[c] = relu && y < 0.0f ? 0.0f : y;
+      }
+    }
+  }
+};
+
 struct Grads {
   float *dq, *dk, *dv;
 };

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "attention_common.h"
+#include "block_attention.h"
 #include "common.h"
 #include "simd.h"
 #include "small_attention.h"
@@ -190,29 +191,6 @@ void unpoolNhwc(const Geometry& g, const float* dy, float* dx) {
     }
   }
 }
-
-/**
- * What inference applies to y as it is written: with pool, the 2×2 average with stride 2 (H and W even:
- * y [B, H/2, W/2, C]); then y + bias[c] (bias null: none), then max(y, 0) with relu (NaN kept, as tfjs's
- * Relu keeps it).
- */
-struct Epilogue {
-  const float* bias = nullptr;
-  bool relu = false;
-  bool pool = false;
-  bool any() const { return bias != nullptr || relu; }
-
-  /** Channels [lo, lo + count) of n pixels of x (pixel stride ld). */
-  void apply(float* x, int64_t ld, int64_t n, int64_t lo, int64_t count) const {
-    for (int64_t p = 0; p < n; ++p) {
-      float* px = x + p * ld + lo;
-      for (int64_t c = 0; c < count; ++c) {
-        const float y = bias ? px[c] + bias[lo + c] : px[c];
-        px[c] = relu && y < 0.0f ? 0.0f : y;
-      }
-    }
-  }
-};
 
 /**
  * [count][H][Wq] → channels [lo, lo + count) of image b of NHWC x (pixel stride ld), × mul, then the epilogue
@@ -996,6 +974,8 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
       std::vector<float> full(pool ? static_cast<size_t>(g.size()) : 0);
       smallForward(g, q, k, v, relRow, relCol, pool ? full.data() : y, lse);
       if (pool) poolNhwc(g, full.data(), y);
+    } else if (blockLanesFit(g)) {
+      blockLanesForward(g, q, k, v, relRow, relCol, y, lse, Epilogue{nullptr, false, pool});
     } else {
       dispatchWindow<ForwardRun>(g.K, g, q, k, v, relRow, relCol, y, lse, Epilogue{nullptr, false, pool});
     }
@@ -1025,6 +1005,8 @@ Napi::Value Inference(const Napi::CallbackInfo& info) {
       smallForward(g, q, k, v, relRow, relCol, epilogue.pool ? full.data() : y, lse.data());
       if (epilogue.pool) poolNhwc(g, full.data(), y);
       if (epilogue.any()) epilogue.apply(y, g.C, pixels, 0, g.C);
+    } else if (blockLanesFit(g)) {
+      blockLanesForward(g, q, k, v, relRow, relCol, y, nullptr, epilogue);
     } else {
       dispatchWindow<ForwardRun>(g.K, g, q, k, v, relRow, relCol, y, nullptr, epilogue);
     }
@@ -1052,6 +1034,8 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
       std::vector<float> full(pool ? static_cast<size_t>(g.size()) : 0);
       if (pool) unpoolNhwc(g, dy, full.data());
       smallBackward(g, pool ? full.data() : dy, q, k, v, relRow, relCol, lse, out, dRel);
+    } else if (blockLanesFit(g)) {
+      blockLanesBackward(g, dy, q, k, v, relRow, relCol, lse, out, dRel, pool);
     } else {
       dispatchWindow<BackwardRun>(g.K, g, dy, q, k, v, relRow, relCol, lse, out, dRel, pool);
     }

@@ -223,6 +223,40 @@ describeNative('native local attention kernels agree with the TypeScript kernels
   });
 });
 
+/**
+ * The block-lane path (native/src/block_attention.cc) takes k 7, 8 or 16 channels a head, qk+qr logits and zero
+ * padding on images of whole 4×4 blocks: images smaller and larger than a block's 10×10 keys, heads that straddle
+ * the row and column halves (D 16, 3 heads), two heads a task (D 8), a custom scale, an odd batch.
+ */
+const blockCases: Case[] = FAST
+  ? [
+      { shape: [2, 12, 16, 64], k: 7, heads: 4 },
+      { shape: [3, 8, 20, 32], k: 7, heads: 4 },
+    ]
+  : [
+      { shape: [2, 12, 16, 64], k: 7, heads: 4 },
+      { shape: [3, 8, 20, 32], k: 7, heads: 4 },
+      { shape: [2, 12, 12, 48], k: 7, heads: 3 },
+      { shape: [1, 16, 12, 128], k: 7, heads: 8, scale: 0.37 },
+      { shape: [1, 4, 28, 16], k: 7, heads: 2 },
+    ];
+
+describeNative('native local attention block-lane path agrees with the TypeScript kernels', () => {
+  before(setup);
+  for (const c of blockCases) {
+    const scale = c.scale === undefined ? '' : ` scale=${c.scale}`;
+    it(`[${c.shape}] k=${c.k} heads=${c.heads}${scale} qk+qr zeros`, (t) => {
+      t.diagnostic(compare(c, 'qk+qr', 'zeros'));
+    });
+  }
+  it('bit for bit with 1 and 3 threads (each task owns its channels of dq, dk, dv and dRel)', () => {
+    const c: Case = { shape: [3, 8, 12, 32], k: 7, heads: 2 };
+    const three = withThreads(3, () => runNative(c, 'qk+qr', 'zeros').outputs);
+    const one = withThreads(1, () => runNative(c, 'qk+qr', 'zeros').outputs);
+    assert.deepStrictEqual(three, one);
+  });
+});
+
 describeNative('native local attention kernels on small images agree with the TypeScript kernels', () => {
   before(setup);
   variants(smallCases);

@@ -41,6 +41,9 @@ const CASES: Case[] = [
   { shape: [2, 7, 6, 8], options: { kernelSize: 7, heads: 4, logits: 'qk' } },
   { shape: [3, 4, 4, 8], options: { kernelSize: 7, heads: 2, padding: 'masked' } },
   { shape: [2, 3, 5, 6], options: { kernelSize: 3, heads: 3, logits: 'qr' } },
+  // the block-lane path (k 7, 8 or 16 channels a head, qk+qr, zeros, whole 4×4 blocks)
+  { shape: [2, 8, 16, 32], options: { kernelSize: 7, heads: 2 } },
+  { shape: [1, 12, 12, 32], options: { kernelSize: 7, heads: 4 } },
 ];
 
 function inputs(c: Case) {
@@ -171,6 +174,9 @@ const POOLED_CASES: Case[] = [
   { shape: [1, 12, 14, 8], options: { kernelSize: 7, heads: 2, logits: 'qk' } },
   { shape: [1, 10, 12, 12], options: { kernelSize: 3, heads: 3, logits: 'qr', padding: 'masked' } },
   { shape: [3, 4, 4, 8], options: { kernelSize: 7, heads: 2, padding: 'masked' } },
+  // the block-lane path, D 16 and D 8
+  { shape: [2, 8, 16, 32], options: { kernelSize: 7, heads: 2 } },
+  { shape: [1, 12, 12, 32], options: { kernelSize: 7, heads: 4 } },
 ];
 
 /** The pooled op's y and its gradients w.r.t. qkv and the tables (weightedSum loss). */
