@@ -583,6 +583,38 @@ const localAttentionInference: FuzzOp = {
   },
 };
 
+/**
+ * The packed attention on the native block-lane path's shapes (k 7, 8 or 16 channels a head, qk+qr logits, zero
+ * padding, sides multiples of 4): training with or without the 2×2 pool, or inference with a bias and ReLU.
+ */
+const localAttentionBlockLanes: FuzzOp = {
+  name: 'localAttention2dBlockLanes',
+  generate(r) {
+    const heads = r.pick([1, 2, 4]);
+    const channels = heads * r.pick([8, 16]);
+    const qkv = [r.int(1, 3), 4 * r.int(1, 5), 4 * r.int(2, 5), 3 * channels];
+    const rel = [7, channels / 2];
+    const mode = r.pick(['train', 'pool', 'inference'] as const);
+    const inputs = [r.input(qkv, 0), r.input(rel, 0), r.input(rel, 0)];
+    if (mode === 'inference') inputs.push(r.chance(0.3) ? null : r.input([channels], 0));
+    const attrs = { kernelSize: 7, heads, mode, relu: r.chance(0.5), pool: r.chance(0.5) };
+    return {
+      inputs,
+      attrs,
+      grad: mode !== 'inference' && r.chance(0.6),
+      reduction: 49 * channels * 4,
+      looseSpecial: true,
+    };
+  },
+  run: ([qkv, rr, rc, bias], a: A) => {
+    const { mode, relu, pool, ...options } = a;
+    if (mode === 'train') return localAttention2dPacked(qkv as Any, rr as Any, rc as Any, options as Any);
+    if (mode === 'pool') return localAttention2dPackedPooled(qkv as Any, rr as Any, rc as Any, options as Any);
+    const epilogue = { bias: (bias ?? null) as Any, relu: relu as Any, pool: pool as Any };
+    return localAttention2dPackedInference(qkv as Any, rr as Any, rc as Any, options as Any, epilogue);
+  },
+};
+
 const stem: FuzzOp = {
   name: 'stemAttention',
   generate(r) {
@@ -741,6 +773,7 @@ export const FUZZ_OPS: readonly FuzzOp[] = [
   localAttentionPacked,
   localAttentionPooled,
   localAttentionInference,
+  localAttentionBlockLanes,
   stem,
   stemBlockMax,
   sgd,
