@@ -52,7 +52,7 @@ struct Channels<16> {
   typedef float type __attribute__((vector_size(16 * sizeof(float))));
 };
 
-alignas(64) const float kZeros[16] = {};  // a key outside the image: k = v = 0
+alignas(64) const float kZeros[kGroupChannels] = {};  // a key outside the image: k = v = 0 (D <= 16)
 
 inline __mmask16 rowLanes(int r) { return static_cast<__mmask16>(0xF << (4 * r)); }
 inline __mmask16 colLanes(int c) { return static_cast<__mmask16>(0x1111 << c); }
@@ -184,6 +184,7 @@ inline void storeRow(float* p, Row<D> r) {
 /** One image's 4×4 query blocks, head by head: the window computations of a block and head. */
 template <int D>
 struct BlockHead {
+  static_assert(D <= kGroupChannels, "a key outside the image reads D channels of kZeros");
   const Geometry& g;
   const int64_t b;
   const float *qImage, *kImage, *vImage;  // image b's first pixel (pixel stride ld)
