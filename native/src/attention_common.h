@@ -142,6 +142,17 @@ inline vf expNonPositive(vf x) {
 #endif
 
 /**
+ * The fewest groups (a divisor of `units`) to split each of `images` images' units into so that every thread
+ * has two tasks or more; all of them (`units`) when even that is too few.
+ */
+inline int64_t fewestGroups(int64_t units, int64_t images) {
+  for (int64_t n = 1; n <= units; ++n) {
+    if (units % n == 0 && images * n >= 2 * numThreads()) return n;
+  }
+  return units;
+}
+
+/**
  * What inference applies to y as it is written: with pool, the 2×2 average with stride 2 (H and W even:
  * y [B, H/2, W/2, C]); then y + bias[c] (bias null: none), then max(y, 0) with relu (NaN kept, as tfjs's
  * Relu keeps it).

@@ -69,28 +69,6 @@ inline vf cellSums(vf x) {
   return x + __builtin_shufflevector(x, x, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
 }
 
-/**
- * log(x) for finite x > 0 to about an ulp: x = m·2^e with m in (√½, √2], log(1 + f) (f = m - 1) by Cephes'
- * polynomial, e·ln 2 in two parts.
- */
-inline vf logPositive(vf xv) {
-  const __m512 x = reinterpret_cast<__m512>(xv);
-  __m512 e = _mm512_getexp_ps(x);
-  __m512 m = _mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
-  const __mmask16 big = _mm512_cmp_ps_mask(m, _mm512_set1_ps(1.41421356f), _CMP_GT_OQ);
-  m = _mm512_mask_mul_ps(m, big, m, _mm512_set1_ps(0.5f));
-  e = _mm512_mask_add_ps(e, big, e, _mm512_set1_ps(1.0f));
-  const vf f = reinterpret_cast<vf>(m) - 1.0f, ev = reinterpret_cast<vf>(e);
-  const vf z = f * f;
-  vf p = splat(7.0376836292e-2f);
-  for (const float c : {-1.1514610310e-1f, 1.1676998740e-1f, -1.2420140846e-1f, 1.4249322787e-1f, -1.6668057665e-1f,
-                        2.0000714765e-1f, -2.4999993993e-1f, 3.3333331174e-1f}) {
-    p = p * f + c;
-  }
-  vf r = p * f * z + ev * -2.12194440e-4f - 0.5f * z;
-  return f + r + ev * 0.693359375f;
-}
-
 /** out[u] = t[u - r] in the lanes of block row (or column) r = lanes' argument, -inf where u - r is outside [0, k). */
 void spreadOverSpan(const vf* t, __mmask16 (*lanes)(int), vf* out) {
   for (int u = 0; u < kSpan; ++u) {
@@ -111,56 +89,27 @@ void gatherFromSpan(const vf* s, __mmask16 (*lanes)(int), vf* out) {
   }
 }
 
-/** The permutations of swapBit: bit B of a lane index exchanged with the vector index's. */
-struct SwapIndex {
-  int lo[16], hi[16];
-};
-constexpr SwapIndex swapIndex(int B) {
-  SwapIndex s{};
-  for (int j = 0; j < 16; ++j) {
-    s.lo[j] = (j & B) ? 16 + (j - B) : j;
-    s.hi[j] = (j & B) ? 16 + j : j + B;
-  }
-  return s;
-}
-
-/**
- * Exchanges bit B of the lane index with bit B of the vector index over r[0..n): r'[i][j] = r[i ^ B][j ^ B]
- * where those bits differ. Over B = 1, 2, 4, 8 a 16×16 transpose; over 1, 2, 4 each 8×8 half's.
- */
-template <int B>
-inline void swapBit(vf* r, int n) {
-  static constexpr SwapIndex s = swapIndex(B);
-  const __m512i lo = _mm512_loadu_si512(s.lo), hi = _mm512_loadu_si512(s.hi);
-  for (int i = 0; i < n; ++i) {
-    if (i & B) continue;
-    const __m512 a = reinterpret_cast<__m512>(r[i]), p = reinterpret_cast<__m512>(r[i | B]);
-    r[i] = reinterpret_cast<vf>(_mm512_permutex2var_ps(a, lo, p));
-    r[i | B] = reinterpret_cast<vf>(_mm512_permutex2var_ps(a, hi, p));
-  }
-}
-
 /** T[c][l] = rows[l][c]: the 16 lanes' D channels, channel by channel. */
 inline void toLanes(const Channels<16>::type* rows, vf* T) {
   for (int l = 0; l < kLanes; ++l) T[l] = rows[l];
-  swapBit<1>(T, 16), swapBit<2>(T, 16), swapBit<4>(T, 16), swapBit<8>(T, 16);
+  transposeSquare(T);
 }
 inline void toLanes(const Channels<8>::type* rows, vf* T) {
   for (int i = 0; i < 8; ++i) {
     T[i] = __builtin_shufflevector(rows[i], rows[i + 8], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   }
-  swapBit<1>(T, 8), swapBit<2>(T, 8), swapBit<4>(T, 8);
+  transposeSquare(T, 8);  // T[i] = [row i | row i + 8] → channel i of the 16 lanes
 }
 
 /** rows[l][c] = T[c][l] · mul[l]. */
 inline void fromLanes(const vf* T, vf mul, Channels<16>::type* rows) {
   for (int c = 0; c < 16; ++c) rows[c] = T[c] * mul;
-  swapBit<1>(rows, 16), swapBit<2>(rows, 16), swapBit<4>(rows, 16), swapBit<8>(rows, 16);
+  transposeSquare(rows);
 }
 inline void fromLanes(const vf* T, vf mul, Channels<8>::type* rows) {
   vf z[8];
   for (int c = 0; c < 8; ++c) z[c] = T[c] * mul;
-  swapBit<1>(z, 8), swapBit<2>(z, 8), swapBit<4>(z, 8);
+  transposeSquare(z, 8);  // z[i] = [row i | row i + 8]
   for (int i = 0; i < 8; ++i) {
     rows[i] = __builtin_shufflevector(z[i], z[i], 0, 1, 2, 3, 4, 5, 6, 7);
     rows[i + 8] = __builtin_shufflevector(z[i], z[i], 8, 9, 10, 11, 12, 13, 14, 15);
@@ -192,8 +141,7 @@ struct BlockHead {
   int64_t bi = 0, bj = 0;                    // the block: query rows 4·bi.., columns 4·bj..
   int64_t keyAt[kKeys];                      // key (u, v)'s pixel in the image, -1 outside
   int64_t n = 0;                             // the head
-  const float *q, *k, *v;                    // the head's first channel of image b's first pixel
-  const float *keys[kKeys], *values[kKeys];  // the head's channels of each key, or zeros
+  const float *keys[kKeys], *values[kKeys];  // its channels of each key, or zeros
   Row<D> qRows[kLanes];                      // q̂ of the block's queries
   vf qT[D];                                  // q̂ channel by channel
   vf rowTerm[kSpan], colTerm[kSpan];  // the relative terms of key row u / column v, -inf outside a lane's window
@@ -222,7 +170,7 @@ struct BlockHead {
   /** Takes head `head` of the block: its keys, q̂ and relative terms. */
   void start(int64_t head) {
     n = head;
-    q = qImage + n * D, k = kImage + n * D, v = vImage + n * D;
+    const float *q = qImage + n * D, *k = kImage + n * D, *v = vImage + n * D;
     for (int w = 0; w < kKeys; ++w) {
       keys[w] = keyAt[w] < 0 ? kZeros : k + keyAt[w] * g.ld;
       values[w] = keyAt[w] < 0 ? kZeros : v + keyAt[w] * g.ld;
@@ -420,14 +368,7 @@ struct BlockHead {
  */
 struct Tasks {
   int64_t groups, heads, count;
-  explicit Tasks(const Geometry& g) : groups(g.N / (kGroupChannels / g.D)) {
-    const int64_t spans = groups;
-    for (int64_t n = 1; n <= spans; ++n) {
-      if (spans % n == 0 && g.B * n >= 2 * numThreads()) {
-        groups = n;
-        break;
-      }
-    }
+  explicit Tasks(const Geometry& g) : groups(fewestGroups(g.N / (kGroupChannels / g.D), g.B)) {
     heads = g.N / groups;
     count = groups * g.B;
   }

@@ -699,13 +699,7 @@ void layOutHeads(const Geometry& g, const float* q, const float* k, const float*
 struct HeadGroups {
   static constexpr int64_t kGroupBytes = 1 << 20;  // about a core's L2 (Zen 4: 1 MB)
   int64_t groups, heads, channels;
-  explicit HeadGroups(const Geometry& g, int64_t bytesPerChannel = 0) : groups(g.N) {
-    for (int64_t n = 1; n <= g.N; ++n) {
-      if (g.N % n == 0 && g.B * n >= 2 * numThreads()) {
-        groups = n;
-        break;
-      }
-    }
+  explicit HeadGroups(const Geometry& g, int64_t bytesPerChannel = 0) : groups(fewestGroups(g.N, g.B)) {
     for (int64_t n = groups + 1; n <= g.N && g.N / groups * g.D * bytesPerChannel > kGroupBytes; ++n) {
       if (g.N % n == 0 && g.N / n * g.D >= 8) groups = n;
     }

@@ -164,9 +164,10 @@ inline vf logPositive(vf x) {
 
 /**
  * Transposes the VL×VL matrix r[0..VL) in registers: log2(VL) rounds, each swapping the
- * off-diagonal h×h blocks of every 2h×2h block (h = VL/2, …, 1) with two-source shuffles.
+ * off-diagonal h×h blocks of every 2h×2h block (h = VL/2, …, 1) with two-source shuffles. With n < VL
+ * (a power of two), the rounds h < n over r[0..n): each n-lane group of r[0..n) transposed as an n×n matrix.
  */
-inline void transposeSquare(vf* r) {
+inline void transposeSquare(vf* r, int64_t n = VL) {
   struct Masks {
     vi lo[8], hi[8];  // per round
     Masks() {
@@ -183,7 +184,7 @@ inline void transposeSquare(vf* r) {
   static const Masks masks;
   int round = 0;
   for (int64_t h = VL / 2; h >= 1; h /= 2, ++round) {
-    for (int64_t i = 0; i < VL; ++i) {
+    for (int64_t i = 0; i < n && h < n; ++i) {
       if (i & h) continue;
       const vf a = r[i], b = r[i + h];
       r[i] = __builtin_shuffle(a, b, masks.lo[round]);
