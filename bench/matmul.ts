@@ -19,10 +19,20 @@ interface Case {
   tb?: boolean;
 }
 
+/** The packed q|k|v projection x·[W_Q|W_K|W_V] of an attention layer (m pixels, c channels), its dx and dW. */
+const qkvCases = (m: number, c: number, at: string): Case[] => [
+  { name: `[${m},${c}]×[${c},${3 * c}] (q|k|v, ${at} batch 8)`, batch: 1, m, n: 3 * c, k: c },
+  { name: `  its dx: [${m},${3 * c}]×[${c},${3 * c}]ᵀ`, batch: 1, m, n: c, k: 3 * c, tb: true },
+  { name: `  its dW: [${m},${c}]ᵀ×[${m},${3 * c}]`, batch: 1, m: c, n: 3 * c, k: m, ta: true },
+];
+
 const cases: Case[] = [
   { name: '1024³', batch: 1, m: 1024, n: 1024, k: 1024 },
   { name: '[256,16]×[16,16]', batch: 1, m: 256, n: 16, k: 16 },
   { name: '[25088,64]×[64,64] (projection, 56×56 batch 8)', batch: 1, m: 25088, n: 64, k: 64 },
+  ...qkvCases(25088, 128, '56×56'),
+  ...qkvCases(6272, 256, '28×28'),
+  ...qkvCases(1568, 512, '14×14'),
   { name: '  its dx: [25088,64]×[64,64]ᵀ (transposeB)', batch: 1, m: 25088, n: 64, k: 64, tb: true },
   { name: '  its dW: [25088,64]ᵀ×[25088,64] (transposeA)', batch: 1, m: 64, n: 64, k: 25088, ta: true },
   { name: '64 × ([16,16]×[16,16])', batch: 64, m: 16, n: 16, k: 16 },

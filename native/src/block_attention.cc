@@ -15,6 +15,8 @@
 //             dq = scale·(Σ dS k + Σ_da rowS[da] relRow[da] + Σ_db colS[db] relCol[db]),
 //             dk += Σ dS q̂, dv += Σ P dy, dRelRow[da] += Σ rowS[da] q̂
 //             (rowS / colS: dS summed over a window row / column).
+// The exps run on the 49 window offsets, not the 100 keys: each lane's window holds one key of each residue
+// (u mod k, v mod k), so those keys' lanes share a vector (inWindows).
 // With a 2×2 pool the four queries of a cell share one dy and one pooled y, so y and dv take sums of P over
 // each cell's lanes: four multiply-adds of a key's channels instead of sixteen.
 // Tasks are (head group, image) pairs (Tasks, below) whose heads take each block in turn, so that a pixel's
@@ -67,6 +69,54 @@ constexpr int kCellLanes[4] = {0, 2, 8, 10};
 inline vf cellSums(vf x) {
   x += __builtin_shufflevector(x, x, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
   return x + __builtin_shufflevector(x, x, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
+}
+
+/** The lanes whose window holds key (u, v) of the span: u - r and v - c in [0, k). */
+constexpr __mmask16 windowLanes(int u, int v) {
+  unsigned m = 0;
+  for (int r = 0; r < kSide; ++r) {
+    for (int c = 0; c < kSide; ++c) {
+      if (u - r >= 0 && u - r < kWindow && v - c >= 0 && v - c < kWindow) m |= 1u << (kSide * r + c);
+    }
+  }
+  return static_cast<__mmask16>(m);
+}
+
+/** windowLanes of each key of the span, row by row. */
+struct WindowLanes {
+  __mmask16 of[kKeys];
+  constexpr WindowLanes() : of() {
+    for (int w = 0; w < kKeys; ++w) of[w] = windowLanes(w / kSpan, w % kSpan);
+  }
+};
+constexpr WindowLanes kWindowLanes;
+
+/**
+ * X[key] = f(X[key]) in the lanes whose window holds the key and 0 in the others, for an elementwise f (an
+ * exp). Keys u and u + k of a span column hold complementary lanes (a lane's window has one key of each
+ * residue mod k), and so do v and v + k of a row: f runs once for each of the k² residues (u mod k, v mod k) on
+ * its up-to-four keys' lanes blended into one vector, and the result goes back to them — 49 evaluations
+ * instead of 100, every lane's value the same.
+ */
+template <class F>
+inline void inWindows(vf* X, F f) {
+#pragma GCC unroll 7
+  for (int u = 0; u < kWindow; ++u) {
+#pragma GCC unroll 7
+    for (int v = 0; v < kWindow; ++v) {
+      const int keys[4] = {u * kSpan + v, (u + kWindow) * kSpan + v, u * kSpan + v + kWindow,
+                           (u + kWindow) * kSpan + v + kWindow};
+      const bool in[4] = {true, u + kWindow < kSpan, v + kWindow < kSpan, u + kWindow < kSpan && v + kWindow < kSpan};
+      vf x = X[keys[0]];
+      for (int t = 1; t < 4; ++t) {
+        if (in[t]) x = blend(kWindowLanes.of[keys[t]], x, X[keys[t]]);
+      }
+      const __m512 e = reinterpret_cast<__m512>(f(x));
+      for (int t = 0; t < 4; ++t) {
+        if (in[t]) X[keys[t]] = reinterpret_cast<vf>(_mm512_maskz_mov_ps(kWindowLanes.of[keys[t]], e));
+      }
+    }
+  }
 }
 
 /** out[u] = t[u - r] in the lanes of block row (or column) r = lanes' argument, -inf where u - r is outside [0, k). */
@@ -212,11 +262,8 @@ struct BlockHead {
   void forward(float* y, float* lse, const Epilogue& epilogue) {
     const vf m = logits();
     vf sum{};
-    for (int w = 0; w < kKeys; ++w) {
-      const vf e = expNonPositive(L[w] - m);
-      L[w] = e;
-      sum += e;
-    }
+    inWindows(L, [m](vf x) { return expNonPositive(x - m); });
+    for (int w = 0; w < kKeys; ++w) sum += L[w];
     const vf inv = 1.0f / sum;
     if (lse) {
       const vf l = m + logPositive(sum);
@@ -272,7 +319,7 @@ struct BlockHead {
     logits();
     vf lseV;
     for (int l = 0; l < kLanes; ++l) lseV[l] = lse[query(l) * g.N];
-    for (int w = 0; w < kKeys; ++w) L[w] = expNonPositive(vmin(L[w] - lseV, vf{}));
+    inWindows(L, [lseV](vf x) { return expNonPositive(vmin(x - lseV, vf{})); });
     vf dS[kKeys];
     vf delta{};
     for (int u = 0; u < kSpan; ++u) {
