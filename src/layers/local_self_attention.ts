@@ -164,8 +164,8 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
   }
 
   /**
-   * [W_Q | W_K | W_V] [C, P·filters] (W_K absent for logits 'qr'): stacked along a new leading axis (a plain
-   * copy each) and transposed natively, as tfjs's Concat along the last axis is a JS loop per row. Made once
+   * [W_Q | W_K | W_V] [C, P·filters] (W_K absent for logits 'qr'): one Concat along the last axis (the native
+   * backend's copies a row at a time; its gradient is one SplitV). Made once
    * per set of kernels and reused by every call until a kernel (or valueScale) is a new tensor:
    * - in training or under a gradient scope (taped), built in the graph on the current tape, so that the
    *   gradients flow through it (summed over the calls: the subnets apply one layer to five pyramid levels),
@@ -178,12 +178,7 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
     const last = kernels.length - 1;
     const read = (v: tf.LayerVariable, i: number) =>
       i === last && valueScale ? tf.mul(v.read(), valueScale) : v.read();
-    const c = kernels[0].shape[0] as number;
-    const pack = () =>
-      tf.reshape(tf.transpose(tf.stack(kernels.map(read)), [1, 0, 2]), [
-        c,
-        kernels.length * this.filters,
-      ]) as tf.Tensor2D;
+    const pack = () => tf.concat(kernels.map(read), 1) as tf.Tensor2D;
     const state = (tf.engine() as unknown as { state: { activeTape: object | null; gradientDepth: number } }).state;
     const taped = training || state.gradientDepth > 0;
     const tape = taped ? state.activeTape : null;

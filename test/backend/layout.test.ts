@@ -1,5 +1,5 @@
 /**
- * Transpose, Slice and PadV2 on the native backend against tfjs's JS kernels: ranks 1–6,
+ * Transpose, Slice, SplitV, Concat and PadV2 on the native backend against tfjs's JS kernels: ranks 1–6,
  * identity perms, perms that move the last axis (tiled and gathered paths), the 6-D block
  * rearrangement of the attention layers, zero-size and full-size slices, pads with zero and
  * non-zero constants, empty tensors, gradients, int32 fallbacks and bad input. Copies are exact.
@@ -224,10 +224,11 @@ before(async () => {
   await setup();
 });
 
-describeNative('Transpose, Slice, SplitV, PadV2 (layout kernels)', () => {
+describeNative('Transpose, Slice, SplitV, Concat, PadV2 (layout kernels)', () => {
   it('are registered on the native backend', () => {
     const { kernels } = registerNativeBackend();
-    for (const k of ['Transpose', 'Slice', 'SplitV', 'PadV2']) assert.ok(kernels.includes(k), `${k} is not native`);
+    for (const k of ['Transpose', 'Slice', 'SplitV', 'Concat', 'PadV2'])
+      assert.ok(kernels.includes(k), `${k} is not native`);
   });
 
   const splitCases: { shape: number[]; splits: number | number[]; axis: number }[] = [
@@ -247,6 +248,56 @@ describeNative('Transpose, Slice, SplitV, PadV2 (layout kernels)', () => {
           ),
         exact,
       );
+    });
+  }
+
+  const concatCases: { shapes: number[][]; axis: number }[] = [
+    { shapes: [[64], [0], [3]], axis: 0 },
+    {
+      shapes: [
+        [256, 256],
+        [256, 256],
+        [256, 256],
+      ],
+      axis: 1,
+    },
+    {
+      shapes: [
+        [5, 3],
+        [5, 0],
+        [5, 7],
+      ],
+      axis: -1,
+    },
+    {
+      shapes: [
+        [2, 3],
+        [4, 3],
+      ],
+      axis: 0,
+    },
+    {
+      shapes: [
+        [2, 3, 4, 5],
+        [2, 3, 1, 5],
+        [2, 3, 6, 5],
+      ],
+      axis: 2,
+    },
+    { shapes: [[2, 3, 4]], axis: 1 },
+    {
+      shapes: [
+        [0, 4],
+        [0, 2],
+      ],
+      axis: 1,
+    },
+  ];
+  for (const c of concatCases) {
+    it(`Concat ${JSON.stringify(c.shapes)} axis ${c.axis}, and its gradient`, async () => {
+      const parts = () => c.shapes.map((shape, i) => randTensor(shape, 50 + i));
+      await compareOnBackends(() => tf.concat(parts(), c.axis), exact);
+      await compareOnBackends(() => gradsOf((...xs) => weightedSum(tf.concat(xs, c.axis)), parts()), exact);
     });
   }
 
@@ -319,6 +370,7 @@ describeNative('Transpose, Slice, SplitV, PadV2 (layout kernels)', () => {
       );
     await compareOnBackends(() => tf.transpose(ints([2, 3, 4, 3, 4, 5]), [0, 1, 3, 2, 4, 5]), exact);
     await compareOnBackends(() => tf.transpose(ints([5, 7]), [1, 0]), exact);
+    await compareOnBackends(() => tf.concat([ints([2, 3]), ints([2, 4])], 1), exact);
     await compareOnBackends(() => tf.slice(ints([5, 6, 7]), [1, 2, 3], [2, 3, 4]), exact);
     await compareOnBackends(
       () =>

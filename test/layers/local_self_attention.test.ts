@@ -115,7 +115,7 @@ describe('LocalSelfAttention2D', () => {
     layer.setWeights([tf.mul(wq, -2), ...rest]);
     variables.splice(0, variables.length, ...layer.trainableWeights.map((w) => w.read()));
     compare('new W_Q');
-    const packs = (await tf.profile(() => tf.dispose(ours()))).kernels.filter((k) => k.name === 'Pack');
+    const packs = (await tf.profile(() => tf.dispose(ours()))).kernels.filter((k) => k.name === 'Concat');
     assert.equal(packs.length, 1, 'one packing for two calls on one tape');
   });
 

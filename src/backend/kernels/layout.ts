@@ -1,6 +1,7 @@
 /**
  * Transpose, Slice and PadV2 (float32, rank ≤ 8): data movement as one strided copy in the
- * addon (stridedCopy: contiguous output, strided input) and a constant pad (padConstant).
+ * addon (stridedCopy: contiguous output, strided input) and a constant pad (padConstant); SplitV
+ * as Slices, and Concat as row copies.
  * Dimensions are merged here first so the addon's loop nest is as short as possible and its
  * innermost run as long as possible: e.g. Transpose of [b,h,s,w,s,c] by [0,1,3,2,4,5] becomes
  * a 4-D copy whose innermost run is s·c contiguous floats.
@@ -180,6 +181,39 @@ function splitKernel(slice: tf.KernelFunc): tf.KernelConfig {
   return { kernelName, backendName: 'native', kernelFunc };
 }
 
+/**
+ * Concat (float32): the output viewed as [outer, Σ inner_i] (outer: the dimensions before the axis, inner_i:
+ * input i's from the axis on), input i's rows copied into its columns, one typed-array copy a row. tfjs's CPU
+ * Concat copies element by element (0.5 ms for three [256, 256] along axis 1). Its gradient is tfjs's: SplitV.
+ */
+function concatKernel(ctx: KernelContext): tf.KernelConfig {
+  const kernelName = 'Concat';
+  const kernelFunc: tf.KernelFunc = (args: KernelArgs) => {
+    const backend = cpuBackend(args);
+    const inputs = Object.values(args.inputs) as tf.TensorInfo[];
+    const values = inputs.map((t) => f32(backend, t));
+    if (inputs.length === 0 || values.some((v) => v === null)) return ctx.fallback(kernelName)(args);
+    const shapes = inputs.map((t) => t.shape);
+    const axis = tf.util.parseAxisParam(args.attrs?.axis as number, shapes[0])[0];
+    tf.backend_util.assertParamsConsistent(shapes, axis);
+    const outShape = tf.backend_util.computeOutShape(shapes, axis);
+    const outer = sizeOf(outShape.slice(0, axis));
+    const widths = shapes.map((shape) => sizeOf(shape.slice(axis)));
+    const rowLength = widths.reduce((a, b) => a + b, 0);
+    const y = outputBuffer(outer * rowLength);
+    let column = 0;
+    for (const [i, width] of widths.entries()) {
+      const x = values[i] as Float32Array;
+      for (let row = 0; row < outer && width > 0; row++) {
+        y.set(x.subarray(row * width, (row + 1) * width), row * rowLength + column);
+      }
+      column += width;
+    }
+    return output(backend, outShape, y);
+  };
+  return { kernelName, backendName: 'native', kernelFunc };
+}
+
 interface PadDim {
   size: number;
   before: number;
@@ -241,5 +275,5 @@ function padKernel(ctx: KernelContext): tf.KernelConfig {
 
 export function layoutKernels(ctx: KernelContext): tf.KernelConfig[] {
   const slice = sliceKernel(ctx);
-  return [transposeKernel(ctx), slice, splitKernel(slice.kernelFunc), padKernel(ctx)];
+  return [transposeKernel(ctx), slice, splitKernel(slice.kernelFunc), concatKernel(ctx), padKernel(ctx)];
 }
