@@ -477,6 +477,27 @@ const split: FuzzOp = {
   run: ([x], a: A) => tf.split(x as T, a.sizes as Any, a.axis as number),
 };
 
+const concat: FuzzOp = {
+  name: 'concat',
+  generate(r) {
+    const shape = r.shape(r.int(1, 5));
+    const axis = r.int(-shape.length, shape.length - 1);
+    const at = axis < 0 ? axis + shape.length : axis;
+    const part = () => {
+      const s = shape.slice();
+      s[at] = r.int(0, 4);
+      if (r.chance(0.03)) {
+        r.unusual = true;
+        s[(at + 1) % s.length] += 1;
+      }
+      return s;
+    };
+    const inputs = Array.from({ length: r.int(1, 4) }, () => r.input(part(), 0.05));
+    return { inputs, attrs: { axis }, grad: r.chance(0.2), reduction: 1 };
+  },
+  run: (xs, a: A) => tf.concat(xs as T[], a.axis as number),
+};
+
 const padOp: FuzzOp = {
   name: 'pad',
   generate(r) {
@@ -767,6 +788,7 @@ export const FUZZ_OPS: readonly FuzzOp[] = [
   transpose,
   slice,
   split,
+  concat,
   padOp,
   resizeNearest,
   localAttention,
