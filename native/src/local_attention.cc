@@ -128,10 +128,11 @@ constexpr int64_t kBlock = 8;
 #if defined(__AVX512VL__)
 /**
  * transposeBlock for the np ≤ 8 pixels × nc ≤ 8 channels at a run's edge (an image row's last W mod 8 pixels, or
- * channels when the run goes back to channels-last): masked loads and stores, so that no element takes the scalar
- * loop (at W 28 or 14 it took 14 % or 43 % of a row's elements, and most of the copy's time).
+ * channels when the run goes back to channels-last), with masked loads and stores: otherwise they take the scalar
+ * loop (at W 28 or 14, 14 % or 43 % of a row's elements and most of the copy's time). Whole blocks stay unmasked
+ * (masked, the 28² × 256 kernels were 5-10 % slower).
  */
-inline void transposeEdge(const float* src, int64_t ss, float* dst, int64_t ds, float mul, int np, int nc) {
+inline void transposeMasked(const float* src, int64_t ss, float* dst, int64_t ds, float mul, int np, int nc) {
   const __mmask8 channels = static_cast<__mmask8>((1u << nc) - 1), pixels = static_cast<__mmask8>((1u << np) - 1);
   __m256 r[8];
   for (int t = 0; t < 8; ++t) r[t] = t < np ? _mm256_maskz_loadu_ps(channels, src + t * ss) : _mm256_setzero_ps();
@@ -145,8 +146,8 @@ constexpr int64_t kBlock = 0;  // no blocked transposes: every element takes the
 #endif
 
 /**
- * dst[c · ds + p] = src[p · ss + c] · mul for c in [0, D), p in [0, n): 8×8 blocks where they fit
- * (with AVX), partial blocks at the edges (with AVX-512), elementwise otherwise.
+ * dst[c · ds + p] = src[p · ss + c] · mul for c in [0, D), p in [0, n): 8×8 blocks, masked at the edges
+ * (with AVX-512); with AVX only 8×8 blocks where they fit and elementwise around them; elementwise without.
  */
 inline void transposeRun(const float* src, int64_t ss, float* dst, int64_t ds, int64_t D, int64_t n, float mul) {
 #if defined(__AVX512VL__)
@@ -157,12 +158,11 @@ inline void transposeRun(const float* src, int64_t ss, float* dst, int64_t ds, i
       if (nc == kBlock && np == kBlock) {
         transposeBlock(src + p * ss + c, ss, dst + c * ds + p, ds, mul);
       } else {
-        transposeEdge(src + p * ss + c, ss, dst + c * ds + p, ds, mul, np, nc);
+        transposeMasked(src + p * ss + c, ss, dst + c * ds + p, ds, mul, np, nc);
       }
     }
   }
-  return;
-#endif
+#else
   const int64_t d8 = kBlock ? D / kBlock * kBlock : 0, n8 = kBlock ? n / kBlock * kBlock : 0;
 #if defined(__AVX__)
   for (int64_t c = 0; c < d8; c += kBlock) {
@@ -172,6 +172,7 @@ inline void transposeRun(const float* src, int64_t ss, float* dst, int64_t ds, i
   for (int64_t c = 0; c < D; ++c) {
     for (int64_t p = c < d8 ? n8 : 0; p < n; ++p) dst[c * ds + p] = src[p * ss + c] * mul;
   }
+#endif
 }
 
 /**

@@ -165,8 +165,8 @@ export class LocalSelfAttention2D extends tf.layers.Layer {
 
   /**
    * [W_Q | W_K | W_V] [C, P·filters] (W_K absent for logits 'qr'): one Concat along the last axis (the native
-   * backend's copies a row at a time; its gradient is one SplitV). Made once
-   * per set of kernels and reused by every call until a kernel (or valueScale) is a new tensor:
+   * backend's copies a row at a time; its gradient is one SplitV). Made once per set of kernels and reused by
+   * every call until a kernel (or valueScale) is a new tensor:
    * - in training or under a gradient scope (taped), built in the graph on the current tape, so that the
    *   gradients flow through it (summed over the calls: the subnets apply one layer to five pyramid levels),
    *   and left to the caller's scope, which frees it; a new tape, or its disposal, makes a new one;
